@@ -1,0 +1,2 @@
+export * from './types.js';
+export { encodeToDataplane, decodeToDataplane, encodeRecording, decodeRecording } from './codec.js';
