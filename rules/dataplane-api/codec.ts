@@ -23,7 +23,12 @@ function toDataplaneType(): protobuf.Type {
   return root.lookupType('felix.ToDataplane');
 }
 
-const CONVERSION: protobuf.IConversionOptions = { defaults: true, arrays: true, objects: true, longs: Number };
+const CONVERSION: protobuf.IConversionOptions = {
+  defaults: true,
+  arrays: true,
+  objects: true,
+  longs: Number,
+};
 
 /** Encode one message (with its sequence number) to protobuf bytes. */
 export function encodeToDataplane(msg: ToDataplane, sequenceNumber = 0): Uint8Array {

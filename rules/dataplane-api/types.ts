@@ -23,7 +23,9 @@ export interface IcmpTypeAndCode {
   readonly code: number;
 }
 
-export type Protocol = { readonly number: number; readonly name?: undefined } | { readonly name: string; readonly number?: undefined };
+export type Protocol =
+  | { readonly number: number; readonly name?: undefined }
+  | { readonly name: string; readonly number?: undefined };
 
 export const enum IPVersion {
   ANY = 0,
@@ -146,7 +148,12 @@ export const enum IPSetType {
 export type ToDataplane =
   | { readonly kind: 'inSync' }
   | { readonly kind: 'configUpdate'; readonly config: Readonly<Record<string, string>> }
-  | { readonly kind: 'ipsetUpdate'; readonly id: string; readonly members: readonly string[]; readonly type: IPSetType }
+  | {
+      readonly kind: 'ipsetUpdate';
+      readonly id: string;
+      readonly members: readonly string[];
+      readonly type: IPSetType;
+    }
   | {
       readonly kind: 'ipsetDeltaUpdate';
       readonly id: string;
@@ -158,7 +165,11 @@ export type ToDataplane =
   | { readonly kind: 'activeProfileRemove'; readonly id: ProfileID }
   | { readonly kind: 'activePolicyUpdate'; readonly id: PolicyID; readonly policy: Policy }
   | { readonly kind: 'activePolicyRemove'; readonly id: PolicyID }
-  | { readonly kind: 'workloadEndpointUpdate'; readonly id: WorkloadEndpointID; readonly endpoint: WorkloadEndpoint }
+  | {
+      readonly kind: 'workloadEndpointUpdate';
+      readonly id: WorkloadEndpointID;
+      readonly endpoint: WorkloadEndpoint;
+    }
   | { readonly kind: 'workloadEndpointRemove'; readonly id: WorkloadEndpointID }
   | { readonly kind: 'hostEndpointUpdate'; readonly id: HostEndpointID; readonly endpoint: HostEndpoint }
   | { readonly kind: 'hostEndpointRemove'; readonly id: HostEndpointID };
