@@ -1,0 +1,133 @@
+// Selector syntax tree, its evaluation (§4.3) and its canonical string (§4.4).
+
+/** Anything labels can be looked up in: a Map, or an endpoint's merged (own + inherited) labels. */
+export interface LabelSource {
+  get(key: string): string | undefined;
+}
+
+export type Node =
+  | { readonly op: 'all' }
+  | { readonly op: 'global' }
+  | { readonly op: 'has'; readonly key: string }
+  | { readonly op: '==' | '!=' | 'contains' | 'starts with' | 'ends with'; readonly key: string; readonly value: string }
+  | { readonly op: 'in' | 'not in'; readonly key: string; readonly values: ReadonlySet<string> }
+  | { readonly op: 'not'; readonly operand: Node }
+  | { readonly op: 'and' | 'or'; readonly operands: readonly Node[] };
+
+export function evaluateNode(node: Node, labels: LabelSource): boolean {
+  switch (node.op) {
+    case 'all':
+    case 'global':
+      return true;
+    case 'has':
+      return labels.get(node.key) !== undefined;
+    case '==':
+      return labels.get(node.key) === node.value;
+    case '!=':
+      return labels.get(node.key) !== node.value;
+    case 'contains': {
+      const v = labels.get(node.key);
+      return v !== undefined && v.includes(node.value);
+    }
+    case 'starts with': {
+      const v = labels.get(node.key);
+      return v !== undefined && v.startsWith(node.value);
+    }
+    case 'ends with': {
+      const v = labels.get(node.key);
+      return v !== undefined && v.endsWith(node.value);
+    }
+    case 'in': {
+      const v = labels.get(node.key);
+      return v !== undefined && node.values.has(v);
+    }
+    case 'not in': {
+      const v = labels.get(node.key);
+      return v === undefined || !node.values.has(v);
+    }
+    case 'not':
+      return !evaluateNode(node.operand, labels);
+    case 'and':
+      for (const o of node.operands) if (!evaluateNode(o, labels)) return false;
+      return true;
+    case 'or':
+      for (const o of node.operands) if (evaluateNode(o, labels)) return true;
+      return false;
+  }
+}
+
+/** §4.4: double quotes unless the value contains one, then single quotes. */
+function quote(v: string): string {
+  return v.includes('"') ? `'${v}'` : `"${v}"`;
+}
+
+/** Byte-order comparison (Go sorts strings by UTF-8 bytes). */
+export function compareBytes(a: string, b: string): number {
+  if (a === b) return 0;
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+export function canonicalNode(node: Node): string {
+  switch (node.op) {
+    case 'all':
+      return 'all()';
+    case 'global':
+      return 'global()';
+    case 'has':
+      return `has(${node.key})`;
+    case '==':
+    case '!=':
+    case 'contains':
+    case 'starts with':
+    case 'ends with':
+      return `${node.key} ${node.op} ${quote(node.value)}`;
+    case 'in':
+    case 'not in': {
+      const vals = [...node.values].sort(compareBytes).map(quote);
+      return `${node.key} ${node.op} {${vals.join(', ')}}`;
+    }
+    case 'not':
+      return `!${canonicalNode(node.operand)}`;
+    case 'and':
+      return `(${node.operands.map(canonicalNode).join(' && ')})`;
+    case 'or':
+      return `(${node.operands.map(canonicalNode).join(' || ')})`;
+  }
+}
+
+/**
+ * A label that every match must carry, used by the calculation's label index to find
+ * candidates without evaluating every selector (§5.8). `value` set ⇒ the label must equal it.
+ * null ⇒ no restriction can be derived (the selector may match an endpoint with no labels).
+ */
+export interface LabelRestriction {
+  readonly key: string;
+  readonly value?: string;
+}
+
+export function restrictionOf(node: Node): LabelRestriction | null {
+  switch (node.op) {
+    case '==':
+      return { key: node.key, value: node.value };
+    case 'in':
+      if (node.values.size === 1) return { key: node.key, value: [...node.values][0] as string };
+      return { key: node.key };
+    case 'has':
+    case 'contains':
+    case 'starts with':
+    case 'ends with':
+      return { key: node.key };
+    case 'and': {
+      let best: LabelRestriction | null = null;
+      for (const o of node.operands) {
+        const r = restrictionOf(o);
+        if (r === null) continue;
+        if (r.value !== undefined) return r;
+        if (best === null) best = r;
+      }
+      return best;
+    }
+    default:
+      return null;
+  }
+}
