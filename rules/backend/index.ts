@@ -1,0 +1,8 @@
+export { DataplaneError } from './errors.js';
+export type { DataplaneErrorCode } from './errors.js';
+export { ExecaRunner, netnsPrefix } from './runner.js';
+export type { CommandRunner, CommandResult, ExecaRunnerOptions } from './runner.js';
+export { newCounters } from './counters.js';
+export type { DataplaneCounters } from './counters.js';
+export { detectBackend, binariesFor, parseBackendSetting } from './detect.js';
+export type { IptablesBackend, IptablesBackendSetting, BackendBinaries, DetectResult } from './detect.js';

@@ -1,0 +1,79 @@
+// The ipset delta planner (felix-iptables-dataplane.md §8). Pure: no I/O.
+import type { IpSetState } from '../model.js';
+import { DataplaneError } from '../backend/errors.js';
+import { canonicalMember, checkMember, checkSetName, ownedFamily, tempSetName } from './names.js';
+import type { IpsetSnapshot, SetSnapshot } from './snapshot.js';
+
+export interface IpsetPlan {
+  /** `ipset restore` input for creates and membership deltas ('' when nothing to do). */
+  readonly text: string;
+  /** Sets we own that are not desired: destroyed after iptables stops using them. */
+  readonly toDestroy: readonly string[];
+  readonly changedSets: readonly string[];
+  /** Belief after the restore succeeds (before destroys). */
+  readonly after: Map<string, SetSnapshot>;
+}
+
+export interface IpsetPlanOptions {
+  readonly maxElem: number;
+  /** Counter for temp names; the planner returns how many it used. */
+  readonly nextTemp: number;
+}
+
+export function planIpsets(
+  desired: ReadonlyMap<string, IpSetState>,
+  current: IpsetSnapshot,
+  opts: IpsetPlanOptions,
+): IpsetPlan & { readonly tempsUsed: number } {
+  const lines: string[] = [];
+  const changed: string[] = [];
+  const after = new Map(current);
+  let temp = opts.nextTemp;
+  for (const name of [...desired.keys()].sort()) {
+    const want = desired.get(name)!;
+    checkSetName(name);
+    if (want.name !== name) throw new DataplaneError('ERR_BAD_DESIRED_STATE', `ipset key ${name} != name ${want.name}`);
+    if (ownedFamily(name) !== want.family) {
+      throw new DataplaneError('ERR_BAD_DESIRED_STATE', `ipset ${name} is not under the owned prefix for IPv${want.family}`);
+    }
+    const wantCanon = new Map<string, string>();
+    for (const m of want.members) {
+      checkMember(name, m);
+      wantCanon.set(canonicalMember(want.type, m), m);
+    }
+    const fam = want.family === 4 ? 'inet' : 'inet6';
+    const header = `${want.type} family ${fam} maxelem ${opts.maxElem}`;
+    const have = current.get(name);
+    const snap: SetSnapshot = {
+      name,
+      type: want.type,
+      family: want.family,
+      maxelem: opts.maxElem,
+      members: new Set(wantCanon.keys()),
+    };
+    if (!have) {
+      lines.push(`create ${name} ${header}`);
+      for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
+    } else if (have.type !== want.type || have.family !== want.family) {
+      // swap needs equal types (§8), so a type change must recreate the set. This fails (and is
+      // reported) while a rule still uses it; Felix avoids the case by versioning set names.
+      lines.push(`destroy ${name}`, `create ${name} ${header}`);
+      for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
+    } else if (have.maxelem !== opts.maxElem) {
+      const tmp = tempSetName(want.family, temp++);
+      lines.push(`create ${tmp} ${header}`);
+      for (const m of wantCanon.values()) lines.push(`add ${tmp} ${m}`);
+      lines.push(`swap ${name} ${tmp}`, `destroy ${tmp}`);
+    } else {
+      const before = lines.length;
+      for (const m of have.members) if (!wantCanon.has(m)) lines.push(`del ${name} ${m} -exist`);
+      for (const [c, m] of wantCanon) if (!have.members.has(c)) lines.push(`add ${name} ${m} -exist`);
+      if (lines.length === before) continue;
+    }
+    changed.push(name);
+    after.set(name, snap);
+  }
+  const toDestroy = [...current.keys()].filter((n) => !desired.has(n)).sort();
+  const text = lines.length === 0 ? '' : [...lines, 'COMMIT', ''].join('\n');
+  return { text, toDestroy, changedSets: changed, after, tempsUsed: temp - opts.nextTemp };
+}

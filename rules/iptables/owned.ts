@@ -1,0 +1,28 @@
+// Ownership rules for chains and rules (felix-iptables-dataplane.md §1, §3.2, §7.2).
+import type { TableName } from '../model.js';
+
+/** Chains Felix owns: anything under these prefixes that is not desired gets deleted (§1). */
+export const OWNED_CHAIN_RE = /^(cali-|califw-|calitw-|califh-|calith-|calipi-|calipo-|felix-)/;
+
+/** Felix's hash-comment regex; the first match on a line wins (§3.2). */
+export const HASH_COMMENT_RE = /--comment "?cali:([a-zA-Z0-9_-]+)"?/;
+
+/** Old-style inserts without a hash: jumps into our chains from foreign chains (§7.2). */
+export const OLD_INSERT_RE = /(?:-j|--jump|-g|--goto) (cali-|califw-|calitw-|califh-|calith-|calipi-|calipo-|felix-)/;
+
+/** Pseudo-hash for an unhashed rule of ours in a foreign chain (always removed). */
+export const OLD_INSERT_HASH = 'OLD INSERT RULE';
+
+/** Printed by iptables-nft-save (exit 0) when nft-native rules are present: an error (§7.2). */
+export const NFT_INCOMPATIBLE_RE = /^# Table .* is incompatible, use 'nft' tool\./m;
+
+export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly string[]>> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+export function isOwnedChain(name: string): boolean {
+  return OWNED_CHAIN_RE.test(name);
+}

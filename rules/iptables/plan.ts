@@ -1,0 +1,108 @@
+// The minimal-delta planner: desired TableState + what the kernel holds -> one iptables-restore
+// --noflush transaction (felix-iptables-dataplane.md §7.2, §7.3). Pure: no I/O.
+import type { TableState } from '../model.js';
+import type { IptablesBackend } from '../backend/detect.js';
+import type { SnapshotRule, TableSnapshot } from './snapshot.js';
+import { BUILTIN_CHAINS, isOwnedChain } from './owned.js';
+import { checkTableState, ruleSpec } from './render.js';
+
+export interface TablePlan {
+  /** Restore input, or '' when the kernel already matches. */
+  readonly text: string;
+  /** Chains that the transaction creates, changes or deletes (owned and kernel chains). */
+  readonly changedChains: readonly string[];
+  readonly deletedChains: readonly string[];
+  /** What the kernel will hold once the transaction succeeds (the writer's new belief). */
+  readonly after: TableSnapshot;
+}
+
+function sameHashes(actual: readonly SnapshotRule[], expected: readonly (string | undefined)[]): boolean {
+  if (actual.length !== expected.length) return false;
+  for (let i = 0; i < actual.length; i++) if (actual[i]!.hash !== expected[i]) return false;
+  return true;
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function planTable(desired: TableState, current: TableSnapshot, backend: IptablesBackend): TablePlan {
+  checkTableState(desired);
+  const table = desired.table;
+  const declares: string[] = [];
+  const ruleLines: string[] = [];
+  const hookLines: string[] = [];
+  const deletes: string[] = [];
+  const changed = new Set<string>();
+  const deleted: string[] = [];
+  const after = new Map<string, readonly SnapshotRule[]>(current.chains);
+
+  // 1. Our chains: create, or patch rule by rule (§7.3 step 3). nft rewrites a changed chain whole
+  // because per-rule -R was unreliable in older iptables-nft (§7.3).
+  for (const name of [...desired.chains.keys()].sort(byteOrder)) {
+    const want = desired.chains.get(name)!.rules;
+    const have = current.chains.get(name);
+    const wantRules: SnapshotRule[] = want.map((r) => ({ hash: r.hash, spec: ruleSpec(r) }));
+    if (have && sameHashes(have, want.map((r) => r.hash))) continue;
+    changed.add(name);
+    after.set(name, wantRules);
+    if (!have || backend === 'nft') {
+      declares.push(`:${name} - -`);
+      for (const r of wantRules) ruleLines.push(`-A ${name} ${r.spec}`);
+      continue;
+    }
+    const common = Math.min(have.length, want.length);
+    for (let i = 0; i < common; i++) {
+      if (have[i]!.hash !== want[i]!.hash) ruleLines.push(`-R ${name} ${i + 1} ${wantRules[i]!.spec}`);
+    }
+    for (let i = common; i < want.length; i++) ruleLines.push(`-A ${name} ${wantRules[i]!.spec}`);
+    for (let i = want.length; i < have.length; i++) ruleLines.push(`-D ${name} ${want.length + 1}`);
+  }
+
+  // 2. Owned chains we no longer want: flush via a forward reference (drops the references they
+  // hold), delete last (§7.3 steps 2 and 6).
+  for (const name of [...current.chains.keys()].sort(byteOrder)) {
+    if (!isOwnedChain(name) || desired.chains.has(name)) continue;
+    declares.push(`:${name} - -`);
+    deletes.push(`--delete-chain ${name}`);
+    changed.add(name);
+    deleted.push(name);
+    after.delete(name);
+  }
+
+  // 3. Kernel (foreign) chains: our inserts on top, foreign rules untouched, our appends at the end.
+  const hookChains = new Set<string>();
+  for (const [name, rules] of current.chains) {
+    if (!isOwnedChain(name) && rules.some((r) => r.hash !== undefined)) hookChains.add(name);
+  }
+  for (const name of desired.inserts.keys()) hookChains.add(name);
+  for (const name of desired.appends.keys()) hookChains.add(name);
+  const builtins = BUILTIN_CHAINS[table];
+  for (const name of [...hookChains].sort(byteOrder)) {
+    const inserts = desired.inserts.get(name) ?? [];
+    const appends = desired.appends.get(name) ?? [];
+    const have = current.chains.get(name) ?? [];
+    const foreign = have.filter((r) => r.hash === undefined);
+    const expected = [...inserts.map((r) => r.hash), ...foreign.map(() => undefined), ...appends.map((r) => r.hash)];
+    if (current.chains.has(name) && sameHashes(have, expected)) continue;
+    if (expected.length === 0 && !current.chains.has(name)) continue;
+    changed.add(name);
+    if (!current.chains.has(name) && !builtins.includes(name)) declares.push(`:${name} - -`);
+    // Delete ours by value, not by position, so a concurrent writer moving rules cannot make us
+    // delete theirs (§7.3 step 4).
+    for (const r of have) if (r.hash !== undefined) hookLines.push(`-D ${name} ${r.spec}`);
+    for (let i = inserts.length - 1; i >= 0; i--) hookLines.push(`-I ${name} ${ruleSpec(inserts[i]!)}`);
+    for (const r of appends) hookLines.push(`-A ${name} ${ruleSpec(r)}`);
+    after.set(name, [
+      ...inserts.map((r) => ({ hash: r.hash, spec: ruleSpec(r) })),
+      ...foreign,
+      ...appends.map((r) => ({ hash: r.hash, spec: ruleSpec(r) })),
+    ]);
+  }
+
+  const body = [...declares, ...ruleLines, ...hookLines, ...deletes];
+  // One transaction even on nft: iptables-nft 1.8.9 accepts deleting chains whose references are
+  // removed in the same transaction (§7.3 step 5, §12.5c), and one COMMIT keeps the table atomic.
+  const text = body.length === 0 ? '' : [`*${table}`, ...body, 'COMMIT', ''].join('\n');
+  return { text, changedChains: [...changed].sort(byteOrder), deletedChains: deleted, after: { chains: after } };
+}

@@ -1,0 +1,54 @@
+// Restore-text rendering of one of our rules, with the safety checks that stop datastore text
+// from injecting lines or tokens into iptables-restore input (§3.2, house rules).
+import type { RenderedRule, TableState } from '../model.js';
+import { DataplaneError } from '../backend/errors.js';
+import { isOwnedChain } from './owned.js';
+
+const HASH_RE = /^[A-Za-z0-9_-]{1,64}$/;
+// iptables chain names: at most 28 characters (§3.1); no whitespace, quotes or control
+// characters, and must not look like an option.
+const CHAIN_RE = /^[^\s"'\\\x00-\x1f\x7f!-][^\s"'\\\x00-\x1f\x7f]{0,27}$/;
+const LINE_BREAK_RE = /[\r\n\x00]/;
+
+/** `-m comment --comment "cali:<hash>"` + (body ? ' ' + body : ''): the rule spec we write. */
+export function ruleSpec(rule: RenderedRule): string {
+  return `-m comment --comment "cali:${rule.hash}"` + (rule.body ? ` ${rule.body}` : '');
+}
+
+export function checkChainName(name: string): void {
+  if (!CHAIN_RE.test(name)) {
+    throw new DataplaneError('ERR_UNSAFE_RESTORE_TEXT', `unsafe or invalid chain name ${JSON.stringify(name)}`);
+  }
+}
+
+export function checkRule(chain: string, rule: RenderedRule): void {
+  if (!HASH_RE.test(rule.hash)) {
+    throw new DataplaneError('ERR_UNSAFE_RESTORE_TEXT', `invalid rule hash ${JSON.stringify(rule.hash)} in ${chain}`);
+  }
+  if (LINE_BREAK_RE.test(rule.body)) {
+    throw new DataplaneError('ERR_UNSAFE_RESTORE_TEXT', `rule body in ${chain} contains a line break or NUL`);
+  }
+}
+
+/** Validates a desired table before anything is rendered from it. */
+export function checkTableState(t: TableState): void {
+  for (const [name, chain] of t.chains) {
+    checkChainName(name);
+    if (chain.name !== name) {
+      throw new DataplaneError('ERR_BAD_DESIRED_STATE', `chain map key ${name} != chain name ${chain.name}`);
+    }
+    if (!isOwnedChain(name)) {
+      throw new DataplaneError('ERR_BAD_DESIRED_STATE', `desired chain ${name} is not under an owned prefix`);
+    }
+    for (const r of chain.rules) checkRule(name, r);
+  }
+  for (const m of [t.inserts, t.appends]) {
+    for (const [name, rules] of m) {
+      checkChainName(name);
+      if (isOwnedChain(name)) {
+        throw new DataplaneError('ERR_BAD_DESIRED_STATE', `insert/append target ${name} must be a kernel chain`);
+      }
+      for (const r of rules) checkRule(name, r);
+    }
+  }
+}
