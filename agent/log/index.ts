@@ -1,0 +1,10 @@
+export {
+  createLogger,
+  formatTextLine,
+  felixTimestamp,
+  renderFieldValue,
+  nullLogger,
+  memoryLogger,
+  SEVERITIES,
+} from './logger.js';
+export type { Logger, RootLogger, LogFields, Severity, LogFormat, LoggerOptions, RecordedLine } from './logger.js';
