@@ -1,0 +1,77 @@
+// Key + value decoding of one KV (felix-datamodel-and-calc.md §5.1: the validation filter).
+import type { z } from 'zod';
+import { parseKey, type Key, type KeyType } from './keys.js';
+import {
+  hostEndpointSchema,
+  ipPoolSchema,
+  networkSetSchema,
+  policySchema,
+  profileLabelsSchema,
+  profileRulesSchema,
+  rawConfigSchema,
+  readyFlagSchema,
+  tierSchema,
+  v3ProfileSchema,
+  v3ResourceSchema,
+  wireguardSchema,
+  workloadEndpointSchema,
+} from './values.js';
+
+const SCHEMAS = {
+  ready: readyFlagSchema,
+  globalConfig: rawConfigSchema,
+  hostConfig: rawConfigSchema,
+  tier: tierSchema,
+  policy: policySchema,
+  profileRules: profileRulesSchema,
+  profileLabels: profileLabelsSchema,
+  workloadEndpoint: workloadEndpointSchema,
+  hostEndpoint: hostEndpointSchema,
+  networkSet: networkSetSchema,
+  ipPool: ipPoolSchema,
+  wireguard: wireguardSchema,
+  hostIp: rawConfigSchema,
+  block: v3ResourceSchema,
+  resource: v3ResourceSchema,
+} as const satisfies Record<KeyType, z.ZodType>;
+
+export type ValueOf<T extends KeyType> = z.output<(typeof SCHEMAS)[T]>;
+
+/** Keys whose value is a raw string rather than JSON (§2.2). */
+const RAW: ReadonlySet<KeyType> = new Set<KeyType>(['ready', 'globalConfig', 'hostConfig', 'hostIp']);
+
+export class ValueDecodeError extends Error {
+  readonly code = 'ERR_MODEL_BAD_VALUE';
+  constructor(
+    readonly keyPath: string,
+    detail: string,
+  ) {
+    super(`invalid value for ${keyPath}: ${detail}`);
+    this.name = 'ValueDecodeError';
+  }
+}
+
+export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ValueDecodeError };
+
+/** Decodes the raw value of a parsed key; never throws. */
+export function decodeValue<K extends Key>(key: K, path: string, raw: string): DecodeResult<ValueOf<K['type']>> {
+  let input: unknown = raw;
+  if (!RAW.has(key.type)) {
+    try {
+      input = JSON.parse(raw);
+    } catch (e) {
+      return { ok: false, error: new ValueDecodeError(path, `not JSON (${(e as Error).message})`) };
+    }
+  }
+  // v3 Profiles carry the labels endpoints inherit; other resources only need an envelope.
+  const schema: z.ZodType = key.type === 'resource' && key.plural === 'profiles' ? v3ProfileSchema : SCHEMAS[key.type];
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
+    return { ok: false, error: new ValueDecodeError(path, `${where}${first?.message ?? 'schema mismatch'}`) };
+  }
+  return { ok: true, value: r.data as ValueOf<K['type']> };
+}
+
+export { parseKey };

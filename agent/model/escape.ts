@@ -1,0 +1,11 @@
+// felix-datamodel-and-calc.md §2.1: path segment escaping.
+
+/** `%` → `%25`, then `/` → `%2f`. */
+export function escapeName(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\//g, '%2f');
+}
+
+/** `%2f` → `/`, then `%25` → `%` (the order Felix uses). */
+export function unescapeName(s: string): string {
+  return s.replace(/%2f/g, '/').replace(/%25/g, '%');
+}

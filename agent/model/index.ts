@@ -1,0 +1,27 @@
+// Public surface of the data model (felix-datamodel-and-calc.md §2).
+export { escapeName, unescapeName } from './escape.js';
+export {
+  parseKey,
+  upgradeLegacyPolicyName,
+  isPolicyKind,
+  isStagedKind,
+  shortPolicyKind,
+  POLICY_KINDS,
+  type Key,
+  type KeyType,
+  type PolicyKind,
+} from './keys.js';
+export * from './values.js';
+export { decodeValue, ValueDecodeError, type DecodeResult, type ValueOf } from './decode.js';
+export {
+  parseCidr,
+  parseIp,
+  normalizeCidr,
+  hostCidrOf,
+  addressOf,
+  cidrFamily,
+  cidrToString,
+  maskCidr,
+  ipToString,
+  type Cidr,
+} from './cidr.js';

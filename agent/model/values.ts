@@ -1,0 +1,251 @@
+// zod schemas for every value the felix syncer sends (felix-datamodel-and-calc.md §2.3).
+// Unknown JSON fields are ignored (typha-protocol.md §11.2); a value that fails its schema is
+// treated by the calculation as a deletion of its key (§5.1 validation filter).
+import { z } from 'zod';
+import { parseSelector } from '../selector/index.js';
+import { normalizeCidr, parseIp } from './cidr.js';
+
+const labels = z.record(z.string(), z.string());
+const stringList = z.array(z.string());
+
+/** A CIDR (or bare IP = host prefix), normalised to masked network form. */
+export const cidrSchema = z.string().transform((s, ctx) => {
+  const n = normalizeCidr(s);
+  if (n === null) {
+    ctx.addIssue({ code: 'custom', message: `malformed CIDR ${JSON.stringify(s)}` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** A CIDR kept as written (endpoint addresses keep their host bits), but validated. */
+export const endpointNetSchema = z.string().refine((s) => normalizeCidr(s) !== null, { message: 'malformed CIDR' });
+
+export const ipSchema = z.string().refine((s) => parseIp(s) !== null, { message: 'malformed IP address' });
+
+/** A selector string that must parse (§4); "" means all(). */
+export const selectorSchema = z.string().refine(
+  (s) => {
+    try {
+      parseSelector(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'selector does not parse' },
+);
+
+/** numorstring.Port: 80, "80", "8000:9000" or a named port "http" (§2.3). */
+export type Port = { readonly kind: 'range'; readonly first: number; readonly last: number } | { readonly kind: 'named'; readonly name: string };
+
+const NAMED_PORT = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+export const portSchema = z.union([z.number(), z.string()]).transform((v, ctx): Port => {
+  const bad = (): never => {
+    ctx.addIssue({ code: 'custom', message: `invalid port ${JSON.stringify(v)}` });
+    return z.NEVER;
+  };
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0 || v > 65535) return bad();
+    return { kind: 'range', first: v, last: v };
+  }
+  const m = /^([0-9]{1,5})(?::([0-9]{1,5}))?$/.exec(v);
+  if (m) {
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    if (first > 65535 || last > 65535 || first > last) return bad();
+    return { kind: 'range', first, last };
+  }
+  if (NAMED_PORT.test(v)) return { kind: 'named', name: v };
+  return bad();
+});
+
+/** v1 Protocol: lower-case name or number; a numeric string decodes as a number (§2.3). */
+export const protocolSchema = z.union([z.number(), z.string()]).transform((v, ctx): string | number => {
+  if (typeof v === 'number' || /^[0-9]+$/.test(v)) {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 255) {
+      ctx.addIssue({ code: 'custom', message: `invalid protocol ${v}` });
+      return z.NEVER;
+    }
+    return n;
+  }
+  const name = v.toLowerCase();
+  if (!/^[a-z0-9-]{1,32}$/.test(name)) {
+    ctx.addIssue({ code: 'custom', message: `invalid protocol ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return name;
+});
+
+const icmpNumber = z.number().int().min(0).max(255);
+
+export const ruleActionSchema = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(['', 'allow', 'deny', 'log', 'next-tier', 'pass']));
+
+export const ruleSchema = z.object({
+  action: ruleActionSchema.nullish(),
+  ip_version: z.union([z.literal(4), z.literal(6)]).nullish(),
+  protocol: protocolSchema.nullish(),
+  '!protocol': protocolSchema.nullish(),
+  icmp_type: icmpNumber.nullish(),
+  icmp_code: icmpNumber.nullish(),
+  '!icmp_type': icmpNumber.nullish(),
+  '!icmp_code': icmpNumber.nullish(),
+  src_net: cidrSchema.nullish(),
+  dst_net: cidrSchema.nullish(),
+  '!src_net': cidrSchema.nullish(),
+  '!dst_net': cidrSchema.nullish(),
+  src_nets: z.array(cidrSchema).nullish(),
+  dst_nets: z.array(cidrSchema).nullish(),
+  '!src_nets': z.array(cidrSchema).nullish(),
+  '!dst_nets': z.array(cidrSchema).nullish(),
+  src_selector: selectorSchema.nullish(),
+  dst_selector: selectorSchema.nullish(),
+  '!src_selector': selectorSchema.nullish(),
+  '!dst_selector': selectorSchema.nullish(),
+  src_ports: z.array(portSchema).nullish(),
+  dst_ports: z.array(portSchema).nullish(),
+  '!src_ports': z.array(portSchema).nullish(),
+  '!dst_ports': z.array(portSchema).nullish(),
+  src_service: z.string().nullish(),
+  src_service_ns: z.string().nullish(),
+  dst_service: z.string().nullish(),
+  dst_service_ns: z.string().nullish(),
+  orig_src_selector: z.string().nullish(),
+  orig_src_namespace_selector: z.string().nullish(),
+  orig_dst_selector: z.string().nullish(),
+  orig_dst_namespace_selector: z.string().nullish(),
+  '!orig_src_selector': z.string().nullish(),
+  '!orig_dst_selector': z.string().nullish(),
+  orig_src_service_acct_names: stringList.nullish(),
+  orig_src_service_acct_selector: z.string().nullish(),
+  orig_dst_service_acct_names: stringList.nullish(),
+  orig_dst_service_acct_selector: z.string().nullish(),
+  http: z.unknown().optional(),
+  metadata: z.object({ annotations: labels.nullish() }).nullish(),
+});
+export type ModelRule = z.infer<typeof ruleSchema>;
+
+export const policySchema = z.object({
+  namespace: z.string().nullish(),
+  tier: z.string().nullish(),
+  order: z.number().nullish(),
+  inbound_rules: z.array(ruleSchema).nullish(),
+  outbound_rules: z.array(ruleSchema).nullish(),
+  selector: selectorSchema.nullish(),
+  untracked: z.boolean().nullish(),
+  annotations: labels.nullish(),
+  pre_dnat: z.boolean().nullish(),
+  apply_on_forward: z.boolean().nullish(),
+  types: stringList.nullish(),
+  performance_hints: stringList.nullish(),
+  staged_action: z.string().nullish(),
+});
+export type ModelPolicy = z.infer<typeof policySchema>;
+
+export const profileRulesSchema = z.object({
+  inbound_rules: z.array(ruleSchema).nullish(),
+  outbound_rules: z.array(ruleSchema).nullish(),
+});
+export type ModelProfileRules = z.infer<typeof profileRulesSchema>;
+
+/** `/calico/v1/policy/profile/<name>/labels` (not used for matching, §8). */
+export const profileLabelsSchema = labels;
+
+/** v3 Profile resource: the labels endpoints inherit come from spec.labelsToApply (§5.2). */
+export const v3ProfileSchema = z.object({
+  kind: z.string().optional(),
+  apiVersion: z.string().optional(),
+  metadata: z.object({ name: z.string().optional() }).optional(),
+  spec: z.object({ labelsToApply: labels.nullish() }).nullish(),
+});
+export type V3Profile = z.infer<typeof v3ProfileSchema>;
+
+export const tierSchema = z.object({
+  order: z.number().nullish(),
+  defaultAction: z.string().nullish(),
+});
+export type ModelTier = z.infer<typeof tierSchema>;
+
+export const endpointPortSchema = z.object({
+  name: z.string(),
+  protocol: protocolSchema,
+  port: z.number().int().min(0).max(65535),
+});
+export type EndpointPort = z.infer<typeof endpointPortSchema>;
+
+const natSchema = z.object({ int_ip: ipSchema, ext_ip: ipSchema });
+
+export const workloadEndpointSchema = z.object({
+  state: z.string().nullish(),
+  // Felix rejects a WEP with an empty interface name (§2.3).
+  name: z.string().min(1),
+  active_instance_id: z.string().nullish(),
+  mac: z.string().nullish(),
+  profile_ids: stringList.nullish(),
+  ipv4_nets: z.array(endpointNetSchema).nullish(),
+  ipv6_nets: z.array(endpointNetSchema).nullish(),
+  ipv4_nat: z.array(natSchema).nullish(),
+  ipv6_nat: z.array(natSchema).nullish(),
+  labels: labels.nullish(),
+  ipv4_gateway: z.string().nullish(),
+  ipv6_gateway: z.string().nullish(),
+  ports: z.array(endpointPortSchema).nullish(),
+  generate_name: z.string().nullish(),
+  allow_spoofed_source_ips: z.array(endpointNetSchema).nullish(),
+  annotations: labels.nullish(),
+  qosControls: z.unknown().optional(),
+});
+export type ModelWorkloadEndpoint = z.infer<typeof workloadEndpointSchema>;
+
+export const hostEndpointSchema = z.object({
+  name: z.string().nullish(),
+  expected_ipv4_addrs: z.array(ipSchema).nullish(),
+  expected_ipv6_addrs: z.array(ipSchema).nullish(),
+  labels: labels.nullish(),
+  profile_ids: stringList.nullish(),
+  ports: z.array(endpointPortSchema).nullish(),
+  qosControls: z.unknown().optional(),
+});
+export type ModelHostEndpoint = z.infer<typeof hostEndpointSchema>;
+
+export const networkSetSchema = z.object({
+  nets: z.array(cidrSchema).nullish(),
+  labels: labels.nullish(),
+  profile_ids: stringList.nullish(),
+});
+export type ModelNetworkSet = z.infer<typeof networkSetSchema>;
+
+export const ipPoolSchema = z.object({
+  cidr: cidrSchema,
+  ipip: z.string().nullish(),
+  ipip_mode: z.string().nullish(),
+  vxlan_mode: z.string().nullish(),
+  masquerade: z.boolean().nullish(),
+  ipam: z.boolean().nullish(),
+  disabled: z.boolean().nullish(),
+  disableBGPExport: z.boolean().nullish(),
+  assignment_mode: z.string().nullish(),
+  allowed_uses: stringList.nullish(),
+});
+export type ModelIPPool = z.infer<typeof ipPoolSchema>;
+
+export const wireguardSchema = z.object({
+  interfaceIPv4Addr: z.string().nullish(),
+  publicKey: z.string().nullish(),
+  interfaceIPv6Addr: z.string().nullish(),
+  publicKeyV6: z.string().nullish(),
+});
+
+/** Raw config strings are taken as-is (not JSON, §2.2). */
+export const rawConfigSchema = z.string();
+
+/** The Ready flag is the raw text `true` or `false`. */
+export const readyFlagSchema = z.enum(['true', 'false']).transform((s) => s === 'true');
+
+/** Any other v3 resource: only the envelope is checked. */
+export const v3ResourceSchema = z.object({ kind: z.string().optional(), metadata: z.object({}).passthrough().optional() }).passthrough();
