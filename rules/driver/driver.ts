@@ -1,0 +1,287 @@
+// DataplaneDriver: the dataplane half of the agent. It absorbs calc->dataplane messages, and
+// after the first InSync (graceful restart, §1) applies the desired state in Felix's order:
+// ipset creates/updates, then every iptables table (one restore each), then ipset destroys.
+// Bursts are coalesced: at most one apply per minApplyIntervalMs. A periodic refresh
+// (IptablesRefreshInterval) forgets the cached kernel state so that drift is re-read and repaired.
+import { EventEmitter } from 'node:events';
+import type { ToDataplane } from '../dataplane-api/types.js';
+import type { DesiredState, IpFamily, TableName, TableState } from '../model.js';
+import { ExecaRunner, netnsPrefix, type CommandRunner } from '../backend/runner.js';
+import { newCounters, type DataplaneCounters } from '../backend/counters.js';
+import { detectBackend, type IptablesBackend, type IptablesBackendSetting } from '../backend/detect.js';
+import { DataplaneError } from '../backend/errors.js';
+import { TableWriter } from '../iptables/table-writer.js';
+import { IpsetWriter } from '../ipsets/writer.js';
+import { silentLogger, type DriverLogger } from './logger.js';
+import type { DesiredStateSource } from './source.js';
+
+export interface DataplaneDriverOptions {
+  /** Produces DesiredState from messages. */
+  readonly source: DesiredStateSource;
+  readonly backend?: IptablesBackendSetting;
+  readonly ipv6?: boolean;
+  /** Minimum time between the starts of two applies (coalescing window). Default 100 ms. */
+  readonly minApplyIntervalMs?: number;
+  /** IptablesRefreshInterval in ms; 0 disables. Default 90 s. */
+  readonly refreshIntervalMs?: number;
+  readonly logger?: DriverLogger;
+  /** Run every command via `ip netns exec <netns>` (tests, demo). */
+  readonly netns?: string;
+  /** Extra environment for commands (e.g. XTABLES_LOCKFILE). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Replaces the execa runner entirely. */
+  readonly runner?: CommandRunner;
+  /** Compute and record restore inputs without executing restore or ipset (non-root). */
+  readonly dryRun?: boolean;
+  readonly lockWaitSecs?: number;
+  /** Per-table attempts per apply (Felix: 10). */
+  readonly maxAttempts?: number;
+  readonly retryBaseMs?: number;
+  /** MaxIpsetSize. */
+  readonly maxIpsetSize?: number;
+  /** Delay before re-applying after a failed apply (doubles up to 30 s). Default 1 s. */
+  readonly errorRetryMs?: number;
+}
+
+export interface ApplyEvent {
+  readonly durationMs: number;
+  readonly changedChains: readonly string[];
+  readonly restoreCalls: number;
+  readonly changedSets: readonly string[];
+}
+
+export interface DriverEvents {
+  apply: [ApplyEvent];
+  'apply-error': [{ readonly error: DataplaneError }];
+  'first-apply': [ApplyEvent];
+}
+
+const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
+
+function tableKey(table: TableName, family: IpFamily): string {
+  return `ipv${family}/${table}`;
+}
+
+function emptyTable(table: TableName, family: IpFamily): TableState {
+  return { table, family, chains: new Map(), inserts: new Map(), appends: new Map() };
+}
+
+export class DataplaneDriver extends EventEmitter<DriverEvents> {
+  private readonly opts: DataplaneDriverOptions;
+  private readonly runner: CommandRunner;
+  private readonly log: DriverLogger;
+  private readonly ctrs: DataplaneCounters = newCounters();
+  private readonly families: readonly IpFamily[];
+  private tables = new Map<string, TableWriter>();
+  private ipsets: IpsetWriter | undefined;
+  private chosenBackend: IptablesBackend | undefined;
+  private inSync = false;
+  private started = false;
+  private dirty = false;
+  private applying: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private lastApplyStart = 0;
+  private applied = 0;
+  private consecutiveErrors = 0;
+  private readonly lastInputs = new Map<string, string>();
+
+  constructor(opts: DataplaneDriverOptions) {
+    super();
+    this.opts = opts;
+    this.log = opts.logger ?? silentLogger;
+    this.families = opts.ipv6 ? [4, 6] : [4];
+    this.runner =
+      opts.runner ??
+      new ExecaRunner({ prefix: opts.netns ? netnsPrefix(opts.netns) : [], ...(opts.env ? { env: opts.env } : {}) });
+  }
+
+  /** Counters for health and metrics (a copy). */
+  get counters(): Readonly<DataplaneCounters> {
+    return { ...this.ctrs };
+  }
+
+  get backend(): IptablesBackend | undefined {
+    return this.chosenBackend;
+  }
+
+  /** Number of successful applies so far. */
+  get applyCount(): number {
+    return this.applied;
+  }
+
+  /** The last restore input per table (`ipv4/filter`, …) and `ipset`. */
+  lastRestoreInputs(): ReadonlyMap<string, string> {
+    return new Map(this.lastInputs);
+  }
+
+  /** Detects the backend, builds the writers and starts the refresh timer. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    const setting = this.opts.backend ?? 'auto';
+    const det = this.opts.dryRun && setting === 'auto'
+      ? { backend: 'legacy' as const, detected: undefined, reason: 'dry run' }
+      : await detectBackend(this.runner, setting);
+    this.chosenBackend = det.backend;
+    this.log.info('iptables backend chosen', { backend: det.backend, reason: det.reason });
+    const common = {
+      backend: det.backend,
+      runner: this.runner,
+      counters: this.ctrs,
+      ...(this.opts.lockWaitSecs !== undefined ? { lockWaitSecs: this.opts.lockWaitSecs } : {}),
+      ...(this.opts.maxAttempts !== undefined ? { maxAttempts: this.opts.maxAttempts } : {}),
+      ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
+      dryRun: this.opts.dryRun ?? false,
+    };
+    for (const family of this.families) {
+      for (const table of TABLES) {
+        this.tables.set(
+          tableKey(table, family),
+          new TableWriter({
+            ...common,
+            table,
+            family,
+            onRetry: (err, attempt) =>
+              this.log.warn('iptables restore failed; re-reading and retrying', { table, family, attempt, code: err.code, error: err.message }),
+          }),
+        );
+      }
+    }
+    this.ipsets = new IpsetWriter({
+      runner: this.runner,
+      counters: this.ctrs,
+      families: this.families,
+      dryRun: this.opts.dryRun ?? false,
+      ...(this.opts.maxIpsetSize !== undefined ? { maxElem: this.opts.maxIpsetSize } : {}),
+      ...(this.opts.maxAttempts !== undefined ? { maxAttempts: this.opts.maxAttempts } : {}),
+      ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
+    });
+    this.started = true;
+    const refresh = this.opts.refreshIntervalMs ?? 90_000;
+    if (refresh > 0) {
+      this.refreshTimer = setInterval(() => this.refresh(), refresh);
+      this.refreshTimer.unref();
+    }
+    if (this.inSync) this.schedule();
+  }
+
+  /** Stops timers and waits for an in-flight apply. Rules stay in place. */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.timer = undefined;
+    this.refreshTimer = undefined;
+    await this.applying;
+  }
+
+  /** Feeds messages to the desired-state source; applies only after the first InSync. */
+  onMessages(msgs: readonly ToDataplane[]): void {
+    this.opts.source.apply(msgs);
+    if (msgs.some((m) => m.kind === 'inSync')) this.inSync = true;
+    if (this.inSync) this.schedule();
+  }
+
+  /** Forces a re-read of every table and set on the next apply, and schedules one (§7.4). */
+  refresh(): void {
+    for (const w of this.tables.values()) w.invalidate();
+    this.ipsets?.invalidate();
+    if (this.inSync) this.schedule();
+  }
+
+  /** Resolves once no apply is pending or running (tests and the demo). */
+  async settled(): Promise<void> {
+    for (;;) {
+      if (this.applying) {
+        await this.applying;
+        continue;
+      }
+      if (this.timer) {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
+      return;
+    }
+  }
+
+  private schedule(delayOverride?: number): void {
+    this.dirty = true;
+    if (!this.started || this.timer || this.applying) return;
+    const minGap = this.opts.minApplyIntervalMs ?? 100;
+    const delay = delayOverride ?? Math.max(0, this.lastApplyStart + minGap - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.applying = this.runApply().finally(() => {
+        this.applying = undefined;
+        if (this.dirty && this.started) this.schedule();
+      });
+    }, delay);
+  }
+
+  private async runApply(): Promise<void> {
+    this.dirty = false;
+    this.lastApplyStart = Date.now();
+    try {
+      const ev = await this.applyDesired(this.opts.source.desired());
+      this.consecutiveErrors = 0;
+      this.applied++;
+      this.emit('apply', ev);
+      if (this.applied === 1) this.emit('first-apply', ev);
+    } catch (err) {
+      const error = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPTABLES_RESTORE', String(err), { cause: err });
+      this.ctrs.lastError = `${error.code}: ${error.message}`;
+      this.consecutiveErrors++;
+      this.log.error('dataplane apply failed', { code: error.code, error: error.message, input: error.input });
+      this.emit('apply-error', { error });
+      // Try again later from a fresh read (the writers already dropped their belief).
+      const base = this.opts.errorRetryMs ?? 1000;
+      if (this.started) {
+        this.dirty = false;
+        const delay = Math.min(30_000, base * 2 ** (this.consecutiveErrors - 1));
+        setTimeout(() => this.started && this.schedule(), delay).unref();
+      }
+    }
+  }
+
+  private async applyDesired(desired: DesiredState): Promise<ApplyEvent> {
+    const t0 = performance.now();
+    const ipsets = this.ipsets!;
+    // 1. Sets first, so that no rule refers to a missing set (§1).
+    const setRes = await ipsets.applyUpdates(desired.ipsets);
+    if (setRes.restoreInput) this.lastInputs.set('ipset', setRes.restoreInput);
+    // 2. Every table; tables with nothing desired are still written to remove stale cali chains.
+    const byKey = new Map<string, TableState>();
+    for (const t of desired.tables) byKey.set(tableKey(t.table, t.family), t);
+    const changedChains: string[] = [];
+    let restoreCalls = 0;
+    for (const [key, writer] of this.tables) {
+      const want = byKey.get(key) ?? emptyTable(writer.table, writer.family);
+      const r = await writer.apply(want);
+      restoreCalls += r.restoreCalls;
+      if (r.restoreInput) {
+        this.lastInputs.set(key, r.restoreInput);
+        for (const c of r.changedChains) changedChains.push(`${key}:${c}`);
+      }
+    }
+    // 3. Destroy stale sets once no rule uses them (§1, §8).
+    const del = await ipsets.applyDeletions();
+    if (del.failed.length > 0) this.log.warn('ipset destroy failed; will retry', { sets: del.failed });
+    this.ctrs.lastApplyTime = Date.now();
+    return {
+      durationMs: performance.now() - t0,
+      changedChains,
+      restoreCalls,
+      changedSets: [...setRes.changedSets, ...del.destroyed],
+    };
+  }
+
+  /**
+   * Applies a DesiredState directly, once, bypassing messages and throttling (bench, tests).
+   * Requires start().
+   */
+  async applyNow(desired: DesiredState): Promise<ApplyEvent> {
+    if (!this.ipsets) throw new DataplaneError('ERR_BAD_DESIRED_STATE', 'DataplaneDriver.applyNow called before start()');
+    await this.applying;
+    return this.applyDesired(desired);
+  }
+}

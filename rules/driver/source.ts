@@ -1,0 +1,26 @@
+// Where the driver's desired state comes from: something that absorbs calc->dataplane messages
+// and can produce a DesiredState on demand (normally the rule compiler, rules/compiler).
+import type { ToDataplane } from '../dataplane-api/types.js';
+import type { DesiredState } from '../model.js';
+
+export interface DesiredStateSource {
+  apply(msgs: readonly ToDataplane[]): void;
+  desired(): DesiredState;
+}
+
+/** A source that ignores messages and returns whatever was last set (tests, bench, demo). */
+export class StaticSource implements DesiredStateSource {
+  private state: DesiredState;
+  constructor(initial: DesiredState = { tables: [], ipsets: new Map() }) {
+    this.state = initial;
+  }
+  set(state: DesiredState): void {
+    this.state = state;
+  }
+  apply(): void {
+    // Messages carry no state for a static source.
+  }
+  desired(): DesiredState {
+    return this.state;
+  }
+}
