@@ -1,0 +1,295 @@
+// The dataplane writer against real kernels, in scratch network namespaces, on both iptables
+// backends (felix-iptables-dataplane.md §7, §8, §12.5). Root only; CI runs as root.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { DataplaneDriver, StaticSource, DataplaneError } from '../../rules/index.js';
+import type { DesiredState } from '../../rules/model.js';
+import { Netns, isRoot, iptCmd, hashesByChain, save, type Backend } from './netns.js';
+import { scenario, EMPTY } from './scenario.js';
+
+const skip = isRoot ? false : 'needs root (network namespaces)';
+
+function expectedHashes(d: DesiredState, table: string): Map<string, string[]> {
+  const t = d.tables.find((x) => x.table === table)!;
+  const m = new Map<string, string[]>();
+  for (const [name, c] of t.chains) m.set(name, c.rules.map((r) => r.hash));
+  return m;
+}
+
+function ourChains(h: Map<string, string[]>): Map<string, string[]> {
+  return new Map([...h].filter(([n]) => n.startsWith('cali-')));
+}
+
+function inputLines(d: DataplaneDriver, key: string): string[] {
+  return (d.lastRestoreInputs().get(key) ?? '').trim().split('\n');
+}
+
+async function addForeign(ns: Netns, b: Backend): Promise<void> {
+  const ipt = iptCmd(b);
+  await ns.exec(ipt, ['-w', '-A', 'INPUT', '-s', '192.0.2.1', '-j', 'ACCEPT']);
+  await ns.exec(ipt, ['-w', '-N', 'KUBE-FOO']);
+  await ns.exec(ipt, ['-w', '-A', 'KUBE-FOO', '-s', '192.0.2.2', '-j', 'RETURN']);
+  await ns.exec(ipt, ['-w', '-A', 'FORWARD', '-j', 'KUBE-FOO']);
+  await ns.exec('ipset', ['create', 'theirs', 'hash:ip']);
+  await ns.exec('ipset', ['add', 'theirs', '192.0.2.3']);
+}
+
+async function assertForeignIntact(ns: Netns, b: Backend): Promise<void> {
+  const lines = await save(ns, b, 'filter');
+  assert.ok(lines.includes('-A INPUT -s 192.0.2.1/32 -j ACCEPT'), 'foreign INPUT rule survives');
+  assert.ok(lines.includes(':KUBE-FOO - [0:0]'), 'foreign chain survives');
+  assert.ok(lines.includes('-A KUBE-FOO -s 192.0.2.2/32 -j RETURN'), 'foreign chain rule survives');
+  assert.ok(lines.includes('-A FORWARD -j KUBE-FOO'), 'foreign FORWARD jump survives');
+  const sets = await ns.exec('ipset', ['save']);
+  assert.match(sets.stdout, /^add theirs 192\.0\.2\.3$/m, 'foreign ipset survives');
+}
+
+async function assertMatches(ns: Netns, b: Backend, d: DesiredState): Promise<void> {
+  const filter = await hashesByChain(ns, b, 'filter');
+  assert.deepEqual(ourChains(filter), expectedHashes(d, 'filter'));
+  const f = d.tables.find((t) => t.table === 'filter')!;
+  assert.deepEqual(filter.get('INPUT'), [f.inserts.get('INPUT')![0]!.hash, '-']);
+  assert.deepEqual(filter.get('FORWARD'), [f.inserts.get('FORWARD')![0]!.hash, '-', f.appends.get('FORWARD')![0]!.hash]);
+  const mangle = await hashesByChain(ns, b, 'mangle');
+  assert.deepEqual(ourChains(mangle), expectedHashes(d, 'mangle'));
+}
+
+for (const backend of ['legacy', 'nft'] as const) {
+  describe(`dataplane writer in a network namespace (${backend})`, { skip }, () => {
+    let ns: Netns;
+    let driver: DataplaneDriver;
+    const mk = (extra: Partial<ConstructorParameters<typeof DataplaneDriver>[0]> = {}) =>
+      new DataplaneDriver({
+        source: new StaticSource(),
+        backend,
+        netns: ns.name,
+        refreshIntervalMs: 0,
+        retryBaseMs: 1,
+        ...extra,
+      });
+
+    before(async () => {
+      ns = await Netns.create(backend.slice(0, 3));
+      await addForeign(ns, backend);
+      driver = mk();
+      await driver.start();
+    });
+    after(async () => {
+      await driver?.stop();
+      await ns?.destroy();
+    });
+
+    test('first apply: iptables-save shows exactly the desired rules, foreign rules kept', async () => {
+      const d = scenario();
+      const ev = await driver.applyNow(d);
+      assert.equal(ev.restoreCalls, 2, 'one restore per changed table (filter, mangle)');
+      await assertMatches(ns, backend, d);
+      await assertForeignIntact(ns, backend);
+      const sets = (await ns.exec('ipset', ['save'])).stdout;
+      assert.match(sets, /^create cali40s:blocked hash:net family inet .*maxelem 1048576/m);
+      assert.match(sets, /^add cali40s:blocked 10\.99\.0\.2$/m);
+      assert.match(sets, /^add cali40s:blocked 10\.98\.0\.0\/16$/m);
+      // Rule text as iptables prints it (§12.4): our comment first, the body after it.
+      assert.ok(
+        (await save(ns, backend, 'filter')).some((l) =>
+          /^-A cali-pi-gnp\/allow -p tcp -m comment --comment "cali:[\w-]{16}" -m set --match-set cali40s:blocked src -m multiport --dports 9090 -j DROP$/.test(l),
+        ),
+      );
+    });
+
+    test('incremental change writes only the changed chain', async () => {
+      const d = scenario({ port: 9091 });
+      const ev = await driver.applyNow(d);
+      assert.equal(ev.restoreCalls, 1);
+      assert.deepEqual(ev.changedChains, ['ipv4/filter:cali-pi-gnp/allow']);
+      const h = d.tables[0]!.chains.get('cali-pi-gnp/allow')!.rules[0]!;
+      const ruleText = `-m comment --comment "cali:${h.hash}" ${h.body}`;
+      const expected =
+        backend === 'legacy'
+          ? ['*filter', `-R cali-pi-gnp/allow 1 ${ruleText}`, 'COMMIT']
+          : ['*filter', ':cali-pi-gnp/allow - -', `-A cali-pi-gnp/allow ${ruleText}`, 'COMMIT'];
+      assert.deepEqual(inputLines(driver, 'ipv4/filter'), expected);
+      await assertMatches(ns, backend, d);
+      await assertForeignIntact(ns, backend);
+      // Membership delta only.
+      const d2: DesiredState = { ...d, ipsets: new Map([['cali40s:blocked', { ...d.ipsets.get('cali40s:blocked')!, members: new Set(['10.99.0.2/32', '10.97.0.0/16']) }]]) };
+      await driver.applyNow(d2);
+      assert.deepEqual(driver.lastRestoreInputs().get('ipset')!.trim().split('\n'), [
+        'del cali40s:blocked 10.98.0.0/16 -exist',
+        'add cali40s:blocked 10.97.0.0/16 -exist',
+        'COMMIT',
+      ]);
+      await driver.applyNow(d);
+    });
+
+    test('tampering (deleted, edited and moved rules) is repaired by the refresh', async () => {
+      const d = scenario({ port: 9091 });
+      const ipt = iptCmd(backend);
+      await ns.exec(ipt, ['-w', '-D', 'cali-INPUT', '2']);
+      await ns.exec(ipt, ['-w', '-R', 'cali-pi-gnp/allow', '1', '-j', 'ACCEPT']);
+      await ns.exec(ipt, ['-w', '-D', 'INPUT', '1']);
+      await ns.exec(ipt, ['-w', '-I', 'INPUT', '1', '-s', '192.0.2.9', '-j', 'ACCEPT']);
+      await ns.exec('ipset', ['del', 'cali40s:blocked', '10.99.0.2']);
+      // Without a refresh the writer trusts its cache and writes nothing.
+      const before = driver.counters.iptablesRestoreCalls;
+      await driver.applyNow(d);
+      assert.equal(driver.counters.iptablesRestoreCalls, before);
+      driver.refresh();
+      await driver.applyNow(d);
+      const filter = await hashesByChain(ns, backend, 'filter');
+      assert.deepEqual(ourChains(filter), expectedHashes(d, 'filter'));
+      const f = d.tables[0]!;
+      // Our insert is back on top; both foreign rules kept, in their order.
+      assert.deepEqual(filter.get('INPUT'), [f.inserts.get('INPUT')![0]!.hash, '-', '-']);
+      const lines = await save(ns, backend, 'filter');
+      assert.ok(lines.includes('-A INPUT -s 192.0.2.9/32 -j ACCEPT'));
+      assert.match((await ns.exec('ipset', ['save'])).stdout, /^add cali40s:blocked 10\.99\.0\.2$/m);
+      await ns.exec(ipt, ['-w', '-D', 'INPUT', '-s', '192.0.2.9', '-j', 'ACCEPT']);
+      await assertForeignIntact(ns, backend);
+    });
+
+    test('a failing restore is retried, reported, and leaves no partial state', async () => {
+      const good = scenario({ port: 9091 });
+      const beforeFilter = await save(ns, backend, 'filter');
+      const bad = scenario({ port: 9092, extraChain: ['--jump NO-SUCH-TARGET-X'] });
+      const d = mk({ maxAttempts: 3 });
+      await d.start();
+      const errors0 = d.counters.iptablesRestoreErrors;
+      await assert.rejects(d.applyNow(bad), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_IPTABLES_RESTORE');
+      assert.equal(d.counters.iptablesRestoreErrors - errors0, 3, 'three attempts');
+      assert.ok(d.counters.iptablesSaveCalls >= 3, 'each retry re-reads the table');
+      assert.deepEqual(await save(ns, backend, 'filter'), beforeFilter, 'nothing of the failed transaction landed');
+      // Reported through the event for health when driven by messages.
+      const src = new StaticSource(bad);
+      const d2 = mk({ maxAttempts: 2, source: src, errorRetryMs: 60_000 });
+      await d2.start();
+      const reported = new Promise<DataplaneError>((resolve) => d2.once('apply-error', (e) => resolve(e.error)));
+      d2.onMessages([{ kind: 'inSync' }]);
+      const err = await reported;
+      assert.equal(err.code, 'ERR_IPTABLES_RESTORE');
+      assert.match(d2.counters.lastError ?? '', /ERR_IPTABLES_RESTORE/);
+      await d2.stop();
+      // Once the input is valid the next apply succeeds from a fresh read.
+      await d.applyNow(good);
+      await assertMatches(ns, backend, good);
+      await d.stop();
+    });
+
+    test('a restart adopts existing rules without a flush; counters survive', async () => {
+      const d = scenario({ port: 9091 });
+      await ns.exec('ping', ['-c', '3', '-i', '0.2', '-W', '1', '127.0.0.1']);
+      const counter = async () => {
+        const r = await ns.exec(`${iptCmd(backend)}-save`, ['-c', '-t', 'filter']);
+        const line = r.stdout.split('\n').find((l) => / -A INPUT -m comment --comment "cali:/.test(l))!;
+        return Number(/^\[(\d+):/.exec(line)![1]);
+      };
+      const pktsBefore = await counter();
+      assert.ok(pktsBefore >= 6, `our INPUT hook saw the pings (${pktsBefore})`);
+      // Same state: the new instance reads the kernel and writes nothing at all.
+      const fresh = mk();
+      await fresh.start();
+      const ev = await fresh.applyNow(d);
+      assert.equal(ev.restoreCalls, 0);
+      assert.equal(fresh.counters.iptablesRestoreCalls, 0);
+      await fresh.stop();
+      // Another instance with one change: only that chain is touched, nothing live is flushed.
+      const changed = scenario({ port: 9091, forwardMark: '0/0x1b0000' });
+      const again = mk();
+      await again.start();
+      await again.applyNow(changed);
+      const text = again.lastRestoreInputs().get('ipv4/filter')!;
+      assert.ok(!/^:cali-INPUT|^:cali-pi-|^--delete-chain|^-F|^-X|^-D INPUT|^-I INPUT/m.test(text), text);
+      assert.ok(text.includes('cali-FORWARD'));
+      assert.ok((await counter()) >= pktsBefore, 'packet counter of the untouched hook rule kept');
+      await assertMatches(ns, backend, changed);
+      await again.applyNow(d);
+      await again.stop();
+    });
+
+    if (backend === 'legacy') {
+      test('xtables lock held by another process: apply waits, then succeeds; timeout is reported', async () => {
+        // A private lock file (XTABLES_LOCKFILE) so the test does not stall other iptables users.
+        const lock = `/tmp/fxe-xtables-${process.pid}.lock`;
+        writeFileSync(lock, '');
+        const holdLock = async (secs: number) => {
+          const child = spawn('flock', ['-x', lock, 'sleep', String(secs)], { stdio: 'ignore' });
+          for (let i = 0; i < 100; i++) {
+            const probe = await execa('flock', ['-n', lock, 'true'], { reject: false });
+            if (probe.exitCode !== 0) break;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          return child;
+        };
+        try {
+          const d = mk({ env: { XTABLES_LOCKFILE: lock }, lockWaitSecs: 10 });
+          await d.start();
+          await d.applyNow(scenario({ port: 9091 })); // adopt: no write
+          const child = await holdLock(2);
+          const t0 = Date.now();
+          await d.applyNow(scenario({ port: 9093 }));
+          const waited = Date.now() - t0;
+          assert.ok(waited >= 1000, `apply waited for the lock (${waited} ms)`);
+          assert.ok(child.exitCode !== null || (await new Promise((r) => child.once('exit', r)), true));
+          await assertMatches(ns, backend, scenario({ port: 9093 }));
+
+          const short = mk({ env: { XTABLES_LOCKFILE: lock }, lockWaitSecs: 1, maxAttempts: 1 });
+          await short.start();
+          await short.applyNow(scenario({ port: 9093 }));
+          const child2 = await holdLock(3);
+          await assert.rejects(short.applyNow(scenario({ port: 9091 })), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_IPTABLES_LOCK_TIMEOUT');
+          await new Promise((r) => child2.once('exit', r));
+          await short.applyNow(scenario({ port: 9091 }));
+          await assertMatches(ns, backend, scenario({ port: 9091 }));
+          await d.stop();
+          await short.stop();
+        } finally {
+          if (existsSync(lock)) rmSync(lock);
+        }
+      });
+    }
+
+    test('an empty desired state removes our chains and sets, and nothing else', async () => {
+      await driver.applyNow(EMPTY);
+      for (const table of ['filter', 'mangle']) {
+        const h = await hashesByChain(ns, backend, table);
+        assert.deepEqual([...ourChains(h).keys()], [], table);
+        for (const rules of h.values()) assert.ok(rules.every((x) => x === '-'), `no cali rule left in ${table}`);
+      }
+      assert.doesNotMatch((await ns.exec('ipset', ['save'])).stdout, /cali40/);
+      await assertForeignIntact(ns, backend);
+    });
+
+    test('before InSync nothing is applied; a storm of updates is coalesced', async () => {
+      const src = new StaticSource(EMPTY);
+      const d = mk({ source: src, minApplyIntervalMs: 300 });
+      await d.start();
+      let firstApplies = 0;
+      d.on('first-apply', () => firstApplies++);
+      for (let i = 0; i < 20; i++) {
+        src.set(scenario({ port: 1000 + i }));
+        d.onMessages([{ kind: 'ipsetRemove', id: 'x' }]);
+      }
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(d.counters.iptablesSaveCalls + d.counters.iptablesRestoreCalls + d.counters.ipsetCalls, 0);
+      d.onMessages([{ kind: 'inSync' }]);
+      const t0 = Date.now();
+      for (let i = 0; i < 50; i++) {
+        src.set(scenario({ port: 2000 + i }));
+        d.onMessages([{ kind: 'ipsetRemove', id: 'x' }]);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await d.settled();
+      const elapsed = Date.now() - t0;
+      // At most one apply per 300 ms window, plus the trailing one.
+      assert.ok(d.applyCount <= Math.ceil(elapsed / 300) + 1, `${d.applyCount} applies in ${elapsed} ms`);
+      assert.ok(d.applyCount < 50);
+      assert.equal(firstApplies, 1);
+      await assertMatches(ns, backend, scenario({ port: 2049 }));
+      await d.stop();
+      await driver.applyNow(EMPTY);
+    });
+  });
+}
