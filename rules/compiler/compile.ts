@@ -1,0 +1,245 @@
+// compile(): DataplaneState + CompilerConfig -> DesiredState for the filter table of each IP family,
+// plus the desired IP sets (felix-iptables-dataplane.md §1, §3, §4, §14 items 1-2).
+import type { HostEndpoint } from '../dataplane-api/types.js';
+import type { Chain, DesiredState, IpFamily, IpSetState, IpSetType, RenderedRule, TableState } from '../model.js';
+import type { CompilerConfig } from './config.js';
+import { validateCompilerConfig } from './config.js';
+import { CompilerConfigError } from './errors.js';
+import { allocateMarks, type MarkBits } from './marks.js';
+import { ruleHashes } from './hash.js';
+import { CHAIN, PREFIX, WILDCARD_HEP_SUFFIX, ipSetName } from './names.js';
+import { act, renderBody, type Action, type IChain, type IRule } from './rule.js';
+import { isStaged, policyChains, profileChains, type RenderCtx } from './policy-render.js';
+import { endpointChain, type EndpointCtx } from './endpoint-chains.js';
+import { dispatchChains } from './dispatch.js';
+import {
+  cidrBlockChain,
+  failsafeChains,
+  filterForwardChain,
+  filterHooks,
+  filterInputChain,
+  filterOutputChain,
+  wlToHostChain,
+  type StaticCtx,
+} from './static-chains.js';
+import type { DataplaneState } from './state.js';
+
+export interface CompileReport {
+  readonly desired: DesiredState;
+  /** Things that were compiled around (missing policy/profile/IP set, duplicate interface, ...). */
+  readonly warnings: readonly string[];
+}
+
+/** The desired state Felix would program for this input (see compileWithReport for warnings). */
+export function compile(state: DataplaneState, cfg: CompilerConfig): DesiredState {
+  return compileWithReport(state, cfg).desired;
+}
+
+const SET_TYPE: Readonly<Record<number, IpSetType>> = { 0: 'hash:ip', 1: 'hash:ip,port', 2: 'hash:net' };
+
+export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): CompileReport {
+  validateCompilerConfig(cfg);
+  const marks = allocateMarks(cfg.iptablesMarkMask);
+  if (!marks) throw new CompilerConfigError('iptablesMarkMask has too few bits');
+  const warnings: string[] = [];
+  const families: IpFamily[] = cfg.ipv6Support ? [4, 6] : [4];
+
+  const ipsets = new Map<string, IpSetState>();
+  for (const fam of families) {
+    for (const [id, entry] of [...state.ipsets.entries()].sort(([a], [b]) => cmp(a, b))) {
+      const name = ipSetName(id, fam);
+      ipsets.set(name, {
+        name,
+        type: SET_TYPE[entry.type] as IpSetType,
+        family: fam,
+        members: new Set(fam === 4 ? entry.v4 : entry.v6),
+      });
+    }
+  }
+
+  const tables: TableState[] = [];
+  for (const fam of families) tables.push(compileFilter(state, cfg, marks, fam, ipsets, warnings));
+  return { desired: { tables, ipsets }, warnings };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compileFilter(
+  state: DataplaneState,
+  cfg: CompilerConfig,
+  marks: MarkBits,
+  family: IpFamily,
+  ipsets: Map<string, IpSetState>,
+  warnings: string[],
+): TableState {
+  const allowAction: Action = cfg.iptablesFilterAllowAction === 'RETURN' ? act.ret() : act.accept();
+  const denyAction: Action = cfg.iptablesFilterDenyAction === 'REJECT' ? act.reject() : act.drop();
+  const denyName = cfg.iptablesFilterDenyAction === 'REJECT' ? 'Reject' : 'Drop';
+  const sctx: StaticCtx = { cfg, family, marks, allowAction };
+  const rctx: RenderCtx = { family, marks, denyAction, logPrefix: cfg.logPrefix };
+  const ectx: EndpointCtx = {
+    marks,
+    allowAction,
+    denyAction,
+    denyName,
+    vxlanPort: cfg.vxlanPort,
+    disableConntrackInvalid: cfg.disableConntrackInvalidCheck,
+  };
+
+  const candidates = new Map<string, IChain>();
+  const add = (c: IChain): void => {
+    candidates.set(c.name, c);
+  };
+  [filterForwardChain(sctx), filterInputChain(sctx), filterOutputChain(sctx), wlToHostChain(sctx), cidrBlockChain()].forEach(add);
+  failsafeChains(sctx).forEach(add);
+
+  // Workload endpoints, in key order so a duplicate interface resolves the same way every time.
+  const wlIfaces: string[] = [];
+  const seenIface = new Set<string>();
+  for (const [key, { endpoint: ep }] of [...state.workloads.entries()].sort(([a], [b]) => cmp(a, b))) {
+    if (seenIface.has(ep.name)) {
+      if (family === 4) warnings.push(`workload ${key}: interface ${ep.name} is used by another endpoint; ignored`);
+      continue;
+    }
+    seenIface.add(ep.name);
+    wlIfaces.push(ep.name);
+    const common = { ifaceSuffix: ep.name, tiers: ep.tiers, profileIds: ep.profileIds, adminUp: ep.state === 'active' };
+    add(
+      endpointChain(
+        { ...common, chainPrefix: PREFIX.wlTo, direction: 'ingress', chainType: 'normal', dropVXLAN: false, dropIPIP: false },
+        ectx,
+      ),
+    );
+    add(
+      endpointChain(
+        {
+          ...common,
+          chainPrefix: PREFIX.wlFrom,
+          direction: 'egress',
+          chainType: 'normal',
+          dropVXLAN: !cfg.allowVXLANPacketsFromWorkloads,
+          dropIPIP: !cfg.allowIPIPPacketsFromWorkloads,
+        },
+        ectx,
+      ),
+    );
+  }
+  const unknownIface = [{ match: [], action: denyAction, comments: ['Unknown interface'] }];
+  dispatchChains(wlIfaces, { root: CHAIN.fromWlDispatch, endpointPrefix: PREFIX.wlFrom, direction: 'in', endRules: unknownIface }).forEach(add);
+  dispatchChains(wlIfaces, { root: CHAIN.toWlDispatch, endpointPrefix: PREFIX.wlTo, direction: 'out', endRules: unknownIface }).forEach(add);
+
+  compileHostEndpoints(state, ectx, add, warnings, family);
+
+  for (const { id, policy } of state.policies.values()) {
+    if (isStaged(id)) continue;
+    policyChains(id, policy.inboundRules, policy.outboundRules, policy.tier ?? '', rctx).forEach(add);
+  }
+  for (const [name, profile] of state.profiles) {
+    profileChains(name, profile.inboundRules, profile.outboundRules, rctx).forEach(add);
+  }
+
+  // Hooks into the kernel chains (§4.1).
+  const hooks = filterHooks(sctx);
+  const inserts = new Map<string, RenderedRule[]>();
+  const appends = new Map<string, RenderedRule[]>();
+  for (const [kernel, rules] of hooks.hooks) {
+    const rendered = renderRules(kernel, rules);
+    // Append mode: the hook rules keep their kernel-chain hashes and come before the always-appends,
+    // which is the order Felix expects there (§7.2: foreign rules, inserts, appends).
+    (cfg.chainInsertMode === 'insert' ? inserts : appends).set(kernel, rendered);
+  }
+  const fwdAppends = renderRules('FORWARD*appends*', hooks.forwardAppends);
+  appends.set('FORWARD', [...(appends.get('FORWARD') ?? []), ...fwdAppends]);
+
+  // Only chains reachable from the hooks are programmed (§1).
+  const roots = [...hooks.hooks.flatMap(([, r]) => r), ...hooks.forwardAppends];
+  const chains = new Map<string, Chain>();
+  const queue: string[] = [];
+  const enqueued = new Set<string>();
+  const visit = (rules: readonly IRule[]): void => {
+    for (const r of rules) {
+      const t = r.action?.target;
+      if (t !== undefined && !enqueued.has(t)) {
+        enqueued.add(t);
+        queue.push(t);
+      }
+      for (const frag of r.match) noteSetRef(frag, family, ipsets, warnings);
+    }
+  };
+  visit(roots);
+  for (let qi = 0; qi < queue.length; qi++) {
+    const name = queue[qi] as string;
+    let c = candidates.get(name);
+    if (!c) {
+      // A policy or profile that has not arrived (yet): an empty chain gives no verdict, so the endpoint
+      // falls through to its end-of-tier / no-profile drop, and restore does not fail on a missing chain.
+      if (family === 4) warnings.push(`chain ${name} is referenced but its policy/profile is not known; programmed empty`);
+      c = { name, rules: [] };
+    }
+    chains.set(name, { name, rules: renderRules(name, c.rules) });
+    visit(c.rules);
+  }
+  const sorted = new Map([...chains.entries()].sort(([a], [b]) => cmp(a, b)));
+  return { table: 'filter', family, chains: sorted, inserts, appends };
+}
+
+const MATCH_SET = /--match-set (\S+) (src|dst)(,src|,dst)?$/;
+
+/** A rule refers to an IP set that the calc graph has not sent: program it empty so restore succeeds. */
+function noteSetRef(frag: string, family: IpFamily, ipsets: Map<string, IpSetState>, warnings: string[]): void {
+  const mm = MATCH_SET.exec(frag);
+  if (!mm) return;
+  const name = mm[1] as string;
+  if (ipsets.has(name)) return;
+  warnings.push(`IP set ${name} is referenced but not known; programmed empty`);
+  ipsets.set(name, { name, type: mm[3] ? 'hash:ip,port' : 'hash:net', family, members: new Set() });
+}
+
+export function renderRules(chainName: string, rules: readonly IRule[]): RenderedRule[] {
+  const bodies = rules.map(renderBody);
+  const hashes = ruleHashes(chainName, bodies);
+  return bodies.map((body, i) => ({ hash: hashes[i] as string, body }));
+}
+
+function compileHostEndpoints(
+  state: DataplaneState,
+  ectx: EndpointCtx,
+  add: (c: IChain) => void,
+  warnings: string[],
+  family: IpFamily,
+): void {
+  const byIface = new Map<string, HostEndpoint>();
+  for (const [id, { endpoint }] of [...state.hostEndpoints.entries()].sort(([a], [b]) => cmp(a, b))) {
+    if (endpoint.name === '') {
+      // Felix maps IP-only host endpoints to interfaces with its interface monitor; we have none.
+      if (family === 4) warnings.push(`host endpoint ${id} has no interface name; ignored`);
+      continue;
+    }
+    if (byIface.has(endpoint.name)) {
+      if (family === 4) warnings.push(`host endpoint ${id}: interface ${endpoint.name} already has a host endpoint; ignored`);
+      continue;
+    }
+    byIface.set(endpoint.name, endpoint);
+  }
+  const names: string[] = [];
+  let wildcard = false;
+  for (const [iface, hep] of byIface) {
+    const suffix = iface === '*' ? WILDCARD_HEP_SUFFIX : iface;
+    if (iface === '*') wildcard = true;
+    else names.push(iface);
+    const base = { ifaceSuffix: suffix, profileIds: hep.profileIds, adminUp: true, dropVXLAN: false, dropIPIP: false };
+    add(endpointChain({ ...base, chainPrefix: PREFIX.hostTo, tiers: hep.tiers, direction: 'egress', chainType: 'normal', failsafeChain: CHAIN.failsafeOut }, ectx));
+    add(endpointChain({ ...base, chainPrefix: PREFIX.hostFrom, tiers: hep.tiers, direction: 'ingress', chainType: 'normal', failsafeChain: CHAIN.failsafeIn }, ectx));
+    add(endpointChain({ ...base, chainPrefix: PREFIX.hostToForward, tiers: hep.forwardTiers, direction: 'egress', chainType: 'forward' }, ectx));
+    add(endpointChain({ ...base, chainPrefix: PREFIX.hostFromForward, tiers: hep.forwardTiers, direction: 'ingress', chainType: 'forward' }, ectx));
+  }
+  // With a wildcard HEP, unmatched interfaces go to its chains; otherwise they fall out (§4.6).
+  const end = (prefix: string): IRule[] =>
+    wildcard ? [{ match: [], action: act.goto(prefix + WILDCARD_HEP_SUFFIX), comments: [] }] : [];
+  dispatchChains(names, { root: CHAIN.fromHostEndpoint, endpointPrefix: PREFIX.hostFrom, direction: 'in', endRules: end(PREFIX.hostFrom) }).forEach(add);
+  dispatchChains(names, { root: CHAIN.toHostEndpoint, endpointPrefix: PREFIX.hostTo, direction: 'out', endRules: end(PREFIX.hostTo) }).forEach(add);
+  dispatchChains(names, { root: CHAIN.fromHepForward, endpointPrefix: PREFIX.hostFromForward, direction: 'in', endRules: end(PREFIX.hostFromForward) }).forEach(add);
+  dispatchChains(names, { root: CHAIN.toHepForward, endpointPrefix: PREFIX.hostToForward, direction: 'out', endRules: end(PREFIX.hostToForward) }).forEach(add);
+}

@@ -1,0 +1,137 @@
+// Compiler configuration: the Felix parameters that change what the filter table looks like
+// (felix-iptables-dataplane.md §2, §4; felix-operations.md for the parameter names and defaults).
+import { CompilerConfigError } from './errors.js';
+import { allocateMarks } from './marks.js';
+import { parseCidr } from './ipaddr.js';
+
+export interface FailsafePort {
+  /** "tcp" | "udp" | "sctp" */
+  readonly protocol: string;
+  readonly port: number;
+  /** Optional CIDR: -s for inbound, -d for outbound (§4.10). */
+  readonly net?: string;
+}
+
+export interface CompilerConfig {
+  /** IptablesMarkMask (§2.1). */
+  readonly iptablesMarkMask: number;
+  /** ChainInsertMode: where the INPUT/FORWARD/OUTPUT hooks go (§4.1). */
+  readonly chainInsertMode: 'insert' | 'append';
+  /** DefaultEndpointToHostAction (§4.4). Felix's built-in default is DROP. */
+  readonly defaultEndpointToHostAction: 'DROP' | 'RETURN' | 'ACCEPT';
+  readonly failsafeInboundHostPorts: readonly FailsafePort[];
+  readonly failsafeOutboundHostPorts: readonly FailsafePort[];
+  /** Ipv6Support: also compile the IPv6 filter table and the cali6 IP sets. */
+  readonly ipv6Support: boolean;
+  /** InterfacePrefix, split on ",": workload interface prefixes. */
+  readonly interfacePrefixes: readonly string[];
+  readonly iptablesFilterAllowAction: 'ACCEPT' | 'RETURN';
+  readonly iptablesFilterDenyAction: 'DROP' | 'REJECT';
+  /** MaxIpsetSize: maxelem for every set (used by the IP set writer). */
+  readonly maxIpsetSize: number;
+  /** LogPrefix for "log" rules; %t %k %n %p are expanded as in Felix. */
+  readonly logPrefix: string;
+  /** VXLANPort: the port of the "Drop VXLAN encapped packets" rule in cali-fw chains (§4.7 row 6). */
+  readonly vxlanPort: number;
+  readonly allowVXLANPacketsFromWorkloads: boolean;
+  readonly allowIPIPPacketsFromWorkloads: boolean;
+  /** DisableConntrackInvalidCheck (§4.7 row 3). */
+  readonly disableConntrackInvalidCheck: boolean;
+}
+
+const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
+const udp = (port: number): FailsafePort => ({ protocol: 'udp', port });
+
+/** Felix's FailsafeInboundHostPorts default (§4.10). */
+export const DEFAULT_FAILSAFE_INBOUND: readonly FailsafePort[] = [
+  tcp(22), udp(68), tcp(179), tcp(2379), tcp(2380), tcp(5473), tcp(6443), tcp(6666), tcp(6667),
+];
+/** Felix's FailsafeOutboundHostPorts default (§4.10). */
+export const DEFAULT_FAILSAFE_OUTBOUND: readonly FailsafePort[] = [
+  udp(53), udp(67), tcp(179), tcp(2379), tcp(2380), tcp(5473), tcp(6443), tcp(6666), tcp(6667),
+];
+
+const DEFAULTS: CompilerConfig = {
+  iptablesMarkMask: 0xffff0000,
+  chainInsertMode: 'insert',
+  defaultEndpointToHostAction: 'DROP',
+  failsafeInboundHostPorts: DEFAULT_FAILSAFE_INBOUND,
+  failsafeOutboundHostPorts: DEFAULT_FAILSAFE_OUTBOUND,
+  ipv6Support: true,
+  interfacePrefixes: ['cali'],
+  iptablesFilterAllowAction: 'ACCEPT',
+  iptablesFilterDenyAction: 'DROP',
+  maxIpsetSize: 1048576,
+  logPrefix: 'calico-packet',
+  vxlanPort: 4789,
+  allowVXLANPacketsFromWorkloads: false,
+  allowIPIPPacketsFromWorkloads: false,
+  disableConntrackInvalidCheck: false,
+};
+
+/** Felix's defaults with the given overrides, validated. Throws CompilerConfigError. */
+export function defaultCompilerConfig(overrides: Partial<CompilerConfig> = {}): CompilerConfig {
+  const cfg: CompilerConfig = { ...DEFAULTS, ...stripUndefined(overrides) };
+  validateCompilerConfig(cfg);
+  return cfg;
+}
+
+function stripUndefined(o: Partial<CompilerConfig>): Partial<CompilerConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as Partial<CompilerConfig>;
+}
+
+const PREFIX_RE = /^[A-Za-z0-9_.@-]{1,14}$/;
+const LOG_PREFIX_RE = /^[A-Za-z0-9_ @%+=:,./-]{0,27}$/;
+
+/** Checks every field; one error listing every problem. */
+export function validateCompilerConfig(cfg: CompilerConfig): void {
+  const problems: string[] = [];
+  const mask = cfg.iptablesMarkMask;
+  if (!Number.isInteger(mask) || mask < 0 || mask > 0xffffffff) {
+    problems.push(`iptablesMarkMask must be a 32-bit unsigned integer, got ${String(mask)}`);
+  } else if (!allocateMarks(mask)) {
+    problems.push(`iptablesMarkMask 0x${mask.toString(16)} has fewer than the 5 bits Felix needs`);
+  }
+  if (cfg.chainInsertMode !== 'insert' && cfg.chainInsertMode !== 'append') {
+    problems.push(`chainInsertMode must be insert or append, got ${String(cfg.chainInsertMode)}`);
+  }
+  if (!['DROP', 'RETURN', 'ACCEPT'].includes(cfg.defaultEndpointToHostAction)) {
+    problems.push(`defaultEndpointToHostAction must be DROP, RETURN or ACCEPT`);
+  }
+  if (!['ACCEPT', 'RETURN'].includes(cfg.iptablesFilterAllowAction)) {
+    problems.push(`iptablesFilterAllowAction must be ACCEPT or RETURN`);
+  }
+  if (!['DROP', 'REJECT'].includes(cfg.iptablesFilterDenyAction)) {
+    problems.push(`iptablesFilterDenyAction must be DROP or REJECT`);
+  }
+  if (cfg.interfacePrefixes.length === 0) problems.push('interfacePrefixes must not be empty');
+  for (const p of cfg.interfacePrefixes) {
+    if (!PREFIX_RE.test(p)) problems.push(`interface prefix ${JSON.stringify(p)} is not a valid interface name prefix`);
+  }
+  for (const [name, list] of [
+    ['failsafeInboundHostPorts', cfg.failsafeInboundHostPorts],
+    ['failsafeOutboundHostPorts', cfg.failsafeOutboundHostPorts],
+  ] as const) {
+    list.forEach((fp, i) => {
+      if (!['tcp', 'udp', 'sctp'].includes(fp.protocol)) {
+        problems.push(`${name}[${i}].protocol must be tcp, udp or sctp, got ${JSON.stringify(fp.protocol)}`);
+      }
+      if (!Number.isInteger(fp.port) || fp.port < 0 || fp.port > 65535) {
+        problems.push(`${name}[${i}].port must be 0..65535, got ${String(fp.port)}`);
+      }
+      if (fp.net !== undefined && fp.net !== '' && !parseCidr(fp.net)) {
+        problems.push(`${name}[${i}].net is not a CIDR: ${JSON.stringify(fp.net)}`);
+      }
+    });
+  }
+  if (!Number.isInteger(cfg.maxIpsetSize) || cfg.maxIpsetSize < 1) problems.push('maxIpsetSize must be a positive integer');
+  if (!LOG_PREFIX_RE.test(cfg.logPrefix)) {
+    problems.push(`logPrefix must be at most 27 characters from [A-Za-z0-9_ @%+=:,./-]`);
+  }
+  if (!Number.isInteger(cfg.vxlanPort) || cfg.vxlanPort < 1 || cfg.vxlanPort > 65535) {
+    problems.push('vxlanPort must be 1..65535');
+  }
+  if (problems.length > 0) throw new CompilerConfigError(`invalid compiler config: ${problems.join('; ')}`);
+}

@@ -1,0 +1,101 @@
+// Per-endpoint chains: cali-tw-/cali-fw- for workloads, cali-th-/cali-fh-/cali-thfw-/cali-fhfw- for
+// host endpoints (felix-iptables-dataplane.md §4.7, §4.10; felix/rules/endpoints.go).
+import type { PolicyID, TierInfo } from '../dataplane-api/types.js';
+import type { MarkBits } from './marks.js';
+import { safeChainName } from './hash.js';
+import { act, m, rule, type Action, type IChain, type IRule } from './rule.js';
+import { isStaged, policyChainName, profileChainName } from './policy-render.js';
+
+export type EndpointChainType = 'normal' | 'forward';
+
+export interface EndpointCtx {
+  readonly marks: MarkBits;
+  /** IptablesFilterAllowAction (ACCEPT or RETURN). */
+  readonly allowAction: Action;
+  readonly denyAction: Action;
+  /** "Drop" or "Reject": Felix prints the deny action's name into some comments. */
+  readonly denyName: string;
+  readonly vxlanPort: number;
+  readonly disableConntrackInvalid: boolean;
+}
+
+export interface EndpointChainSpec {
+  readonly chainPrefix: string;
+  readonly ifaceSuffix: string;
+  readonly tiers: readonly TierInfo[];
+  readonly profileIds: readonly string[];
+  readonly direction: 'ingress' | 'egress';
+  readonly chainType: EndpointChainType;
+  readonly adminUp: boolean;
+  /** cali-failsafe-in/out for host endpoints, none for workloads and forward chains. */
+  readonly failsafeChain?: string;
+  readonly dropVXLAN: boolean;
+  readonly dropIPIP: boolean;
+}
+
+/** The policies a tier applies in one direction, without staged ones (never rendered, §4.7 row 8). */
+export function tierPolicies(tier: TierInfo, direction: 'ingress' | 'egress'): PolicyID[] {
+  const list = direction === 'ingress' ? tier.ingressPolicies : tier.egressPolicies;
+  return list.filter((p) => !isStaged(p));
+}
+
+/** endpointIptablesChain (§4.7 table). */
+export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain {
+  const name = safeChainName(spec.chainPrefix, spec.ifaceSuffix);
+  const { marks } = ctx;
+  if (!spec.adminUp) {
+    return { name, rules: [rule([], ctx.denyAction, 'Endpoint admin disabled')] };
+  }
+  const rules: IRule[] = [];
+  // Conntrack (row 2/3). With a RETURN allow action the accept bit is set first so callers can see it.
+  if (ctx.allowAction.isReturn) rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], act.setMark(marks.accept)));
+  rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], ctx.allowAction));
+  if (!ctx.disableConntrackInvalid) rules.push(rule([m.conntrackState('INVALID')], ctx.denyAction));
+  if (spec.failsafeChain) rules.push(rule([], act.jump(spec.failsafeChain)));
+  rules.push(rule([], act.clearMark(marks.accept | marks.pass)));
+  if (spec.dropVXLAN) {
+    rules.push(
+      rule(
+        [m.protocol('17'), m.destPorts(String(ctx.vxlanPort))],
+        ctx.denyAction,
+        `${ctx.denyName} VXLAN encapped packets originating in workloads`,
+      ),
+    );
+  }
+  if (spec.dropIPIP) {
+    rules.push(rule([m.protocol('4')], ctx.denyAction, `${ctx.denyName} IPinIP encapped packets originating in workloads`));
+  }
+  const polDir = spec.direction === 'ingress' ? 'in' : 'out';
+  for (const tier of spec.tiers) {
+    const pols = tierPolicies(tier, spec.direction);
+    if (pols.length === 0) continue;
+    rules.push(rule([], act.clearMark(marks.pass), `Start of tier ${tier.name}`));
+    for (const p of pols) {
+      rules.push(rule([m.markClear(marks.pass)], act.jump(policyChainName(polDir, p))));
+      rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if policy accepted'));
+    }
+    // No end-of-tier drop when the tier's default action is Pass (§4.7 row 8c).
+    if ((tier.defaultAction ?? 'Deny') !== 'Pass') {
+      rules.push(
+        rule(
+          [m.markClear(marks.pass)],
+          ctx.denyAction,
+          `End of tier ${tier.name}. ${ctx.denyName} if no policies passed packet`,
+        ),
+      );
+    }
+  }
+  if (spec.chainType === 'forward') {
+    if (spec.tiers.length === 0) {
+      rules.push(rule([], act.setMark(marks.accept), 'Allow forwarded traffic by default'));
+      rules.push(rule([], act.ret(), 'Return for accepted forward traffic'));
+    }
+    return { name, rules };
+  }
+  for (const prof of spec.profileIds) {
+    rules.push(rule([], act.jump(profileChainName(polDir, prof))));
+    rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if profile accepted'));
+  }
+  rules.push(rule([], ctx.denyAction, `${ctx.denyName} if no profiles matched`));
+  return { name, rules };
+}

@@ -1,0 +1,56 @@
+// Felix's identifiers: chained rule hashes (felix-iptables-dataplane.md §3.2) and length-limited
+// chain names (§3.1, GetLengthLimitedID).
+import { createHash } from 'node:crypto';
+
+/** iptables.MaxChainNameLength (§3.1). */
+export const MAX_CHAIN_NAME_LENGTH = 28;
+/** generictables.HashLength (§3.2). */
+export const RULE_HASH_LENGTH = 16;
+
+/**
+ * The 16-character `cali:` hashes for the rules of one chain (§3.2). `bodies` are the long-form rule
+ * bodies (without the hash comment). Each hash chains in the previous one, so a rule's hash depends on
+ * its position and on every rule before it. For rules in kernel chains pass the kernel chain name
+ * (inserts) or "<chain>*appends*" (appends).
+ */
+export function ruleHashes(chainName: string, bodies: readonly string[]): string[] {
+  let prev = createHash('sha224').update(chainName, 'utf8').digest();
+  const out: string[] = new Array<string>(bodies.length);
+  for (let i = 0; i < bodies.length; i++) {
+    const body = bodies[i] as string;
+    const s = body === '' ? `-A ${chainName} HASH` : `-A ${chainName} HASH ${body}`;
+    prev = createHash('sha224').update(prev).update(s, 'utf8').digest();
+    out[i] = prev.toString('base64url').slice(0, RULE_HASH_LENGTH);
+  }
+  return out;
+}
+
+/**
+ * Felix's hashutils.GetLengthLimitedID(prefix, suffix, maxLen) (§3.1): prefix+suffix when it fits,
+ * otherwise prefix + "_" + base64url(SHA-256(suffix)) cut to the limit. An empty suffix becomes "_".
+ */
+export function chainNameFor(prefix: string, suffix: string, maxLen: number = MAX_CHAIN_NAME_LENGTH): string {
+  if (suffix === '') suffix = '_';
+  const total = prefix.length + suffix.length;
+  // A suffix starting with "_" at exactly maxLen is hashed too, so it can never look like a hashed name.
+  if (total > maxLen || (total === maxLen && suffix.startsWith('_'))) {
+    return hashedName(prefix, suffix, maxLen);
+  }
+  return prefix + suffix;
+}
+
+function hashedName(prefix: string, suffix: string, maxLen: number): string {
+  const h = createHash('sha256').update(suffix, 'utf8').digest('base64url');
+  return prefix + '_' + h.slice(0, maxLen - 1 - prefix.length);
+}
+
+// Characters that may appear verbatim in a chain name that we write into restore input. Felix's
+// datastore validation keeps real names inside this set; anything else (spaces, quotes, newlines)
+// would corrupt the restore transaction, so such suffixes are always hashed (issue 5, item 4).
+const SAFE_CHAIN_SUFFIX = /^[A-Za-z0-9_.:/@=-]*$/;
+
+/** chainNameFor, but a suffix with characters outside the safe set is always hashed. */
+export function safeChainName(prefix: string, suffix: string): string {
+  if (!SAFE_CHAIN_SUFFIX.test(suffix)) return hashedName(prefix, suffix, MAX_CHAIN_NAME_LENGTH);
+  return chainNameFor(prefix, suffix);
+}

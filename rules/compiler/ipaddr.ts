@@ -1,0 +1,134 @@
+// Minimal IP/CIDR parsing and canonical formatting for IP set members (felix-iptables-dataplane.md
+// §3.3, §8: Felix compares members in canonical form) and for validating CIDRs in rules.
+import type { IpFamily } from '../model.js';
+
+export interface ParsedCidr {
+  readonly family: IpFamily;
+  /** 4 or 16 bytes. */
+  readonly bytes: readonly number[];
+  /** Prefix length; the full length when the text had no "/". */
+  readonly prefix: number;
+  readonly hadPrefix: boolean;
+}
+
+export function parseIPv4(s: string): number[] | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^[0-9]{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out.push(n);
+  }
+  return out;
+}
+
+export function parseIPv6(s: string): number[] | undefined {
+  if (s.length === 0 || s.length > 45 || !/^[0-9A-Fa-f:.]+$/.test(s)) return undefined;
+  let tail: number[] = [];
+  let text = s;
+  // Embedded IPv4 in the last 32 bits (e.g. ::ffff:1.2.3.4).
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.')) {
+    const v4 = parseIPv4(text.slice(lastColon + 1));
+    if (!v4) return undefined;
+    tail = v4;
+    let head = text.slice(0, lastColon + 1);
+    if (head.endsWith(':') && !head.endsWith('::')) head = head.slice(0, -1);
+    text = head;
+  }
+  const wantGroups = tail.length ? 6 : 8;
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const parseGroups = (h: string): number[] | undefined => {
+    if (h === '') return [];
+    const out: number[] = [];
+    for (const g of h.split(':')) {
+      if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const head = parseGroups(halves[0] as string);
+  const rest = halves.length === 2 ? parseGroups(halves[1] as string) : [];
+  if (!head || !rest) return undefined;
+  let groups: number[];
+  if (halves.length === 2) {
+    const missing = wantGroups - head.length - rest.length;
+    if (missing < 1) return undefined;
+    groups = [...head, ...new Array<number>(missing).fill(0), ...rest];
+  } else {
+    if (head.length !== wantGroups) return undefined;
+    groups = head;
+  }
+  const bytes: number[] = [];
+  for (const g of groups) bytes.push(g >> 8, g & 0xff);
+  return [...bytes, ...tail];
+}
+
+/** RFC 5952 text (lower case, longest run of 2+ zero groups compressed), as Go's net.IP.String(). */
+export function formatIPv6(bytes: readonly number[]): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] as number) << 8) | (bytes[i + 1] as number));
+  // Go prints IPv4-mapped addresses in dotted form.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return '::ffff:' + bytes.slice(12).join('.');
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hexes = groups.map((g) => g.toString(16));
+  if (bestLen < 2) return hexes.join(':');
+  return hexes.slice(0, bestStart).join(':') + '::' + hexes.slice(bestStart + bestLen).join(':');
+}
+
+export function parseIp(s: string): { family: IpFamily; bytes: number[] } | undefined {
+  if (s.includes(':')) {
+    const b = parseIPv6(s);
+    return b ? { family: 6, bytes: b } : undefined;
+  }
+  const b = parseIPv4(s);
+  return b ? { family: 4, bytes: b } : undefined;
+}
+
+export function parseCidr(s: string): ParsedCidr | undefined {
+  const slash = s.indexOf('/');
+  const ipText = slash < 0 ? s : s.slice(0, slash);
+  const ip = parseIp(ipText);
+  if (!ip) return undefined;
+  const full = ip.family === 4 ? 32 : 128;
+  if (slash < 0) return { family: ip.family, bytes: ip.bytes, prefix: full, hadPrefix: false };
+  const pt = s.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(pt)) return undefined;
+  const prefix = Number(pt);
+  if (prefix > full) return undefined;
+  return { family: ip.family, bytes: ip.bytes, prefix, hadPrefix: true };
+}
+
+export function formatIp(family: IpFamily, bytes: readonly number[]): string {
+  return family === 4 ? bytes.join('.') : formatIPv6(bytes);
+}
+
+/** Network address (host bits cleared) + "/" + prefix, e.g. "10.65.0.7/32". */
+export function canonicalCidr(c: ParsedCidr): string {
+  const masked = c.bytes.map((b, i) => {
+    const bitsLeft = c.prefix - i * 8;
+    if (bitsLeft >= 8) return b;
+    if (bitsLeft <= 0) return 0;
+    return b & ((0xff << (8 - bitsLeft)) & 0xff);
+  });
+  return `${formatIp(c.family, masked)}/${c.prefix}`;
+}

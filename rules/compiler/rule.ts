@@ -1,0 +1,123 @@
+// The compiler's rule IR: a rule is data (comments, match fragments, action) and one renderer turns it
+// into Felix's long-form body text (felix-iptables-dataplane.md §3.2, §6.2). Every fragment builder
+// here produces exactly Felix's text, because that text is hashed.
+import { escapeComment } from './names.js';
+import { hex } from './marks.js';
+
+export interface Action {
+  /** Long-form action text, e.g. "--jump ACCEPT". */
+  readonly frag: string;
+  /** Chain this action jumps or goes to (for reference tracking, §1). */
+  readonly target?: string;
+  /** A RETURN action (trailing RETURNs are trimmed from policy chains, §4.9). */
+  readonly isReturn?: boolean;
+}
+
+export interface IRule {
+  /** Match fragments in the order they were added (the order is hashed). */
+  readonly match: readonly string[];
+  readonly action?: Action;
+  /** Extra comments, rendered before the match, escaped at render time. */
+  readonly comments: readonly string[];
+}
+
+export interface IChain {
+  readonly name: string;
+  readonly rules: readonly IRule[];
+}
+
+export function rule(match: readonly string[], action?: Action, ...comments: string[]): IRule {
+  return action ? { match, action, comments } : { match, comments };
+}
+
+/** Felix's body text: comments, then the match, then the action, separated by single spaces. */
+export function renderBody(r: IRule): string {
+  const parts: string[] = [];
+  for (const c of r.comments) parts.push(`-m comment --comment "${escapeComment(c)}"`);
+  for (const m of r.match) parts.push(m);
+  if (r.action) parts.push(r.action.frag);
+  return parts.join(' ');
+}
+
+// ---- Actions (felix/iptables/actions.go) ----
+export const act = {
+  accept: (): Action => ({ frag: '--jump ACCEPT' }),
+  drop: (): Action => ({ frag: '--jump DROP' }),
+  reject: (): Action => ({ frag: '--jump REJECT' }),
+  ret: (): Action => ({ frag: '--jump RETURN', isReturn: true }),
+  jump: (chain: string): Action => ({ frag: `--jump ${chain}`, target: chain }),
+  goto: (chain: string): Action => ({ frag: `--goto ${chain}`, target: chain }),
+  /** SetMark: value and mask are the same bits. */
+  setMark: (m: number): Action => ({ frag: `--jump MARK --set-mark ${hex(m)}/${hex(m)}` }),
+  /** ClearMark writes a literal "0/" (§6.2). */
+  clearMark: (m: number): Action => ({ frag: `--jump MARK --set-mark 0/${hex(m)}` }),
+  /** SetMaskedMark formats the value with %#x, so zero is "0x0" (§6.2). */
+  setMaskedMark: (m: number, mask: number): Action => ({ frag: `--jump MARK --set-mark ${hex(m)}/${hex(mask)}` }),
+  log: (prefix: string): Action => ({ frag: `--jump LOG --log-prefix "${prefix}: " --log-level 5` }),
+};
+
+// ---- Match fragments (felix/iptables/match_builder.go) ----
+export const m = {
+  markClear: (mark: number): string => `-m mark --mark 0/${hex(mark)}`,
+  markNotClear: (mark: number): string => `-m mark ! --mark 0/${hex(mark)}`,
+  markSingleBitSet: (mark: number): string => `-m mark --mark ${hex(mark)}/${hex(mark)}`,
+  inInterface: (name: string): string => `--in-interface ${name}`,
+  outInterface: (name: string): string => `--out-interface ${name}`,
+  conntrackState: (s: string): string => `-m conntrack --ctstate ${s}`,
+  notConntrackState: (s: string): string => `-m conntrack ! --ctstate ${s}`,
+  protocol: (p: string): string => `-p ${p}`,
+  notProtocol: (p: string): string => `! -p ${p}`,
+  sourceNet: (n: string): string => `--source ${n}`,
+  notSourceNet: (n: string): string => `! --source ${n}`,
+  destNet: (n: string): string => `--destination ${n}`,
+  notDestNet: (n: string): string => `! --destination ${n}`,
+  sourceIPSet: (s: string): string => `-m set --match-set ${s} src`,
+  notSourceIPSet: (s: string): string => `-m set ! --match-set ${s} src`,
+  sourceIPPortSet: (s: string): string => `-m set --match-set ${s} src,src`,
+  notSourceIPPortSet: (s: string): string => `-m set ! --match-set ${s} src,src`,
+  destIPSet: (s: string): string => `-m set --match-set ${s} dst`,
+  notDestIPSet: (s: string): string => `-m set ! --match-set ${s} dst`,
+  destIPPortSet: (s: string): string => `-m set --match-set ${s} dst,dst`,
+  notDestIPPortSet: (s: string): string => `-m set ! --match-set ${s} dst,dst`,
+  sourcePorts: (p: string): string => `-m multiport --source-ports ${p}`,
+  notSourcePorts: (p: string): string => `-m multiport ! --source-ports ${p}`,
+  destPorts: (p: string): string => `-m multiport --destination-ports ${p}`,
+  notDestPorts: (p: string): string => `-m multiport ! --destination-ports ${p}`,
+  icmpType: (t: number): string => `-m icmp --icmp-type ${t}`,
+  notIcmpType: (t: number): string => `-m icmp ! --icmp-type ${t}`,
+  icmpTypeCode: (t: number, c: number): string => `-m icmp --icmp-type ${t}/${c}`,
+  notIcmpTypeCode: (t: number, c: number): string => `-m icmp ! --icmp-type ${t}/${c}`,
+  icmp6Type: (t: number): string => `-m icmp6 --icmpv6-type ${t}`,
+  notIcmp6Type: (t: number): string => `-m icmp6 ! --icmpv6-type ${t}`,
+  icmp6TypeCode: (t: number, c: number): string => `-m icmp6 --icmpv6-type ${t}/${c}`,
+  notIcmp6TypeCode: (t: number, c: number): string => `-m icmp6 ! --icmpv6-type ${t}/${c}`,
+};
+
+export interface PortRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** PortRangesToMultiport: "80", "1000:2000", joined by ",". */
+export function portList(ports: readonly PortRange[]): string {
+  return ports.map((p) => (p.first === p.last ? `${p.first}` : `${p.first}:${p.last}`)).join(',');
+}
+
+/** SplitPortList (§6.2): 15 multiport slots per split; a single port takes 1 slot, a range 2. */
+export function splitPortList(ports: readonly PortRange[]): PortRange[][] {
+  const splits: PortRange[][] = [];
+  let cur: PortRange[] = [];
+  let free = 15;
+  for (const p of ports) {
+    const need = p.first === p.last ? 1 : 2;
+    if (free < need) {
+      splits.push(cur);
+      cur = [];
+      free = 15;
+    }
+    cur.push(p);
+    free -= need;
+  }
+  if (cur.length > 0) splits.push(cur);
+  return splits;
+}

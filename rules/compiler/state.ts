@@ -1,0 +1,207 @@
+// DataplaneState: the compiler's input, built from the calc->dataplane message stream. It only stores
+// validated data; compile() turns it into a DesiredState.
+import type {
+  HostEndpoint,
+  HostEndpointID,
+  IPSetType,
+  Policy,
+  PolicyID,
+  Profile,
+  ToDataplane,
+  WorkloadEndpoint,
+  WorkloadEndpointID,
+} from '../dataplane-api/types.js';
+import { CompilerInputError } from './errors.js';
+import { isValidInterfaceName } from './names.js';
+import { canonicalMember, checkRules } from './validate.js';
+
+export interface IpSetEntry {
+  readonly type: IPSetType;
+  /** Canonical members by family (§3.3). */
+  readonly v4: Set<string>;
+  readonly v6: Set<string>;
+}
+
+export interface PolicyEntry {
+  readonly id: PolicyID;
+  readonly policy: Policy;
+}
+
+export interface WorkloadEntry {
+  readonly id: WorkloadEndpointID;
+  readonly endpoint: WorkloadEndpoint;
+}
+
+export interface HostEndpointEntry {
+  readonly id: HostEndpointID;
+  readonly endpoint: HostEndpoint;
+}
+
+export function workloadKey(id: WorkloadEndpointID): string {
+  return `${id.orchestratorId}/${id.workloadId}/${id.endpointId}`;
+}
+
+/** Map key for a policy: kind, namespace and name joined with a character names cannot contain. */
+export function policyKey(id: PolicyID): string {
+  return `${id.kind}\u0000${id.namespace}\u0000${id.name}`;
+}
+
+export class DataplaneState {
+  private readonly _ipsets = new Map<string, IpSetEntry>();
+  private readonly _profiles = new Map<string, Profile>();
+  private readonly _policies = new Map<string, PolicyEntry>();
+  private readonly _workloads = new Map<string, WorkloadEntry>();
+  private readonly _hostEndpoints = new Map<string, HostEndpointEntry>();
+  private _config: Readonly<Record<string, string>> = {};
+  private _inSync = false;
+
+  get ipsets(): ReadonlyMap<string, IpSetEntry> {
+    return this._ipsets;
+  }
+  get profiles(): ReadonlyMap<string, Profile> {
+    return this._profiles;
+  }
+  /** Keyed by policyKey(id). */
+  get policies(): ReadonlyMap<string, PolicyEntry> {
+    return this._policies;
+  }
+  /** Keyed by workloadKey(id). */
+  get workloads(): ReadonlyMap<string, WorkloadEntry> {
+    return this._workloads;
+  }
+  /** Keyed by HostEndpointID.endpointId. */
+  get hostEndpoints(): ReadonlyMap<string, HostEndpointEntry> {
+    return this._hostEndpoints;
+  }
+  /** The last ConfigUpdate (the agent decides what to do with it). */
+  get config(): Readonly<Record<string, string>> {
+    return this._config;
+  }
+  /** True once an InSync message has been seen. */
+  get inSync(): boolean {
+    return this._inSync;
+  }
+
+  /**
+   * Applies one message. Throws CompilerInputError (state unchanged) when the message cannot be
+   * compiled safely; the caller logs it and carries on.
+   */
+  apply(msg: ToDataplane): void {
+    switch (msg.kind) {
+      case 'inSync':
+        this._inSync = true;
+        return;
+      case 'configUpdate':
+        this._config = { ...msg.config };
+        return;
+      case 'ipsetUpdate': {
+        if (msg.type !== 0 && msg.type !== 1 && msg.type !== 2) {
+          throw new CompilerInputError('ERR_BAD_MESSAGE', `ipsetUpdate ${msg.id}`, `unknown IP set type ${String(msg.type)}`);
+        }
+        const entry: IpSetEntry = { type: msg.type, v4: new Set(), v6: new Set() };
+        addMembers(entry, msg.members, `ipsetUpdate ${msg.id}`);
+        this._ipsets.set(msg.id, entry);
+        return;
+      }
+      case 'ipsetDeltaUpdate': {
+        const subject = `ipsetDeltaUpdate ${msg.id}`;
+        const old = this._ipsets.get(msg.id);
+        if (!old) throw new CompilerInputError('ERR_BAD_MESSAGE', subject, 'delta update for an unknown IP set');
+        // Validate everything before touching the live entry, so a bad delta changes nothing.
+        const next: IpSetEntry = { type: old.type, v4: new Set(old.v4), v6: new Set(old.v6) };
+        for (const m of msg.removedMembers) {
+          const c = canonicalMember(old.type, m);
+          if (!c) throw badMember(subject, m);
+          (c.family === 4 ? next.v4 : next.v6).delete(c.text);
+        }
+        addMembers(next, msg.addedMembers, subject);
+        this._ipsets.set(msg.id, next);
+        return;
+      }
+      case 'ipsetRemove':
+        this._ipsets.delete(msg.id);
+        return;
+      case 'activeProfileUpdate':
+        checkRules(`activeProfileUpdate ${msg.id.name}`, msg.profile.inboundRules, msg.profile.outboundRules);
+        this._profiles.set(msg.id.name, msg.profile);
+        return;
+      case 'activeProfileRemove':
+        this._profiles.delete(msg.id.name);
+        return;
+      case 'activePolicyUpdate':
+        checkRules(
+          `activePolicyUpdate ${msg.id.kind}/${msg.id.namespace}/${msg.id.name}`,
+          msg.policy.inboundRules,
+          msg.policy.outboundRules,
+        );
+        this._policies.set(policyKey(msg.id), { id: msg.id, policy: msg.policy });
+        return;
+      case 'activePolicyRemove':
+        this._policies.delete(policyKey(msg.id));
+        return;
+      case 'workloadEndpointUpdate': {
+        const key = workloadKey(msg.id);
+        if (!isValidInterfaceName(msg.endpoint.name)) {
+          throw new CompilerInputError(
+            'ERR_BAD_INTERFACE_NAME',
+            `workloadEndpointUpdate ${key}`,
+            `interface name ${JSON.stringify(msg.endpoint.name)} is not a valid Linux interface name`,
+          );
+        }
+        this._workloads.set(key, { id: msg.id, endpoint: msg.endpoint });
+        return;
+      }
+      case 'workloadEndpointRemove':
+        this._workloads.delete(workloadKey(msg.id));
+        return;
+      case 'hostEndpointUpdate': {
+        const n = msg.endpoint.name;
+        if (n !== '' && n !== '*' && !isValidInterfaceName(n)) {
+          throw new CompilerInputError(
+            'ERR_BAD_INTERFACE_NAME',
+            `hostEndpointUpdate ${msg.id.endpointId}`,
+            `interface name ${JSON.stringify(n)} is not a valid Linux interface name`,
+          );
+        }
+        this._hostEndpoints.set(msg.id.endpointId, { id: msg.id, endpoint: msg.endpoint });
+        return;
+      }
+      case 'hostEndpointRemove':
+        this._hostEndpoints.delete(msg.id.endpointId);
+        return;
+      default: {
+        const never: never = msg;
+        throw new CompilerInputError('ERR_BAD_MESSAGE', 'message', `unknown kind ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /**
+   * Applies every message it can, in order, and returns the rejected ones' errors (never throws for bad
+   * input).
+   */
+  applyAll(msgs: readonly ToDataplane[]): CompilerInputError[] {
+    const errors: CompilerInputError[] = [];
+    for (const msg of msgs) {
+      try {
+        this.apply(msg);
+      } catch (e) {
+        if (e instanceof CompilerInputError) errors.push(e);
+        else throw e;
+      }
+    }
+    return errors;
+  }
+}
+
+function badMember(subject: string, m: string): CompilerInputError {
+  return new CompilerInputError('ERR_BAD_IPSET_MEMBER', subject, `malformed member ${JSON.stringify(m)}`);
+}
+
+function addMembers(entry: IpSetEntry, members: readonly string[], subject: string): void {
+  for (const m of members) {
+    const c = canonicalMember(entry.type, m);
+    if (!c) throw badMember(subject, m);
+    (c.family === 4 ? entry.v4 : entry.v6).add(c.text);
+  }
+}
