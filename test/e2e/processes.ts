@@ -54,6 +54,8 @@ export type JsonObject = Record<string, unknown>;
 export class JsonLineProcess {
   readonly child: ChildProcess;
   readonly log: string[] = [];
+  /** Every JSON line ever received, consumed or not. */
+  readonly history: JsonObject[] = [];
   private readonly lines: JsonObject[] = [];
   private readonly waiters: { pred: (o: JsonObject) => boolean; resolve: (o: JsonObject) => void }[] = [];
   private exited = false;
@@ -89,6 +91,7 @@ export class JsonLineProcess {
       this.log.push(line);
       return;
     }
+    this.history.push(obj);
     const i = this.waiters.findIndex((w) => w.pred(obj));
     if (i >= 0) {
       const [w] = this.waiters.splice(i, 1);

@@ -1,0 +1,9 @@
+// Locations of the compiled programs the suite drives (this file compiles to dist/test/e2e/).
+import { fileURLToPath } from 'node:url';
+
+const distRoot = new URL('../../', import.meta.url);
+
+/** The agent's CLI, run as `node <agentMain> run` (README). */
+export const agentMain = fileURLToPath(new URL('agent/cli/main.js', distRoot));
+/** The Typha-protocol test server CLI. */
+export const typhaServerCli = fileURLToPath(new URL('syncer-client/server/cli.js', distRoot));
