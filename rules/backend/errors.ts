@@ -12,6 +12,7 @@ export type DataplaneErrorCode =
   | 'ERR_IPSET_DESTROY'
   | 'ERR_UNSAFE_RESTORE_TEXT'
   | 'ERR_BAD_DESIRED_STATE'
+  | 'ERR_COMPILE'
   | 'ERR_BACKEND_DETECT';
 
 export class DataplaneError extends Error {

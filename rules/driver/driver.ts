@@ -14,10 +14,14 @@ import { TableWriter } from '../iptables/table-writer.js';
 import { IpsetWriter } from '../ipsets/writer.js';
 import { silentLogger, type DriverLogger } from './logger.js';
 import type { DesiredStateSource } from './source.js';
+import { CompilerSource } from './compiler-source.js';
+import { defaultCompilerConfig, type CompilerConfig } from '../compiler/index.js';
 
 export interface DataplaneDriverOptions {
-  /** Produces DesiredState from messages. */
-  readonly source: DesiredStateSource;
+  /** Compiler settings; the driver compiles messages with rules/compiler (default: Felix's defaults). */
+  readonly compilerConfig?: CompilerConfig;
+  /** Replaces the compiler as the producer of DesiredState (tests, bench). */
+  readonly source?: DesiredStateSource;
   readonly backend?: IptablesBackendSetting;
   readonly ipv6?: boolean;
   /** Minimum time between the starts of two applies (coalescing window). Default 100 ms. */
@@ -68,10 +72,12 @@ function emptyTable(table: TableName, family: IpFamily): TableState {
 
 export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly opts: DataplaneDriverOptions;
+  private readonly source: DesiredStateSource;
   private readonly runner: CommandRunner;
   private readonly log: DriverLogger;
   private readonly ctrs: DataplaneCounters = newCounters();
   private readonly families: readonly IpFamily[];
+  private readonly maxIpsetSize: number;
   private tables = new Map<string, TableWriter>();
   private ipsets: IpsetWriter | undefined;
   private chosenBackend: IptablesBackend | undefined;
@@ -91,6 +97,9 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.opts = opts;
     this.log = opts.logger ?? silentLogger;
     this.families = opts.ipv6 ? [4, 6] : [4];
+    const cfg = opts.compilerConfig ?? defaultCompilerConfig({ ipv6Support: opts.ipv6 ?? false });
+    this.source = opts.source ?? new CompilerSource(cfg, this.log);
+    this.maxIpsetSize = opts.maxIpsetSize ?? cfg.maxIpsetSize;
     this.runner =
       opts.runner ??
       new ExecaRunner({ prefix: opts.netns ? netnsPrefix(opts.netns) : [], ...(opts.env ? { env: opts.env } : {}) });
@@ -152,7 +161,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       counters: this.ctrs,
       families: this.families,
       dryRun: this.opts.dryRun ?? false,
-      ...(this.opts.maxIpsetSize !== undefined ? { maxElem: this.opts.maxIpsetSize } : {}),
+      maxElem: this.maxIpsetSize,
       ...(this.opts.maxAttempts !== undefined ? { maxAttempts: this.opts.maxAttempts } : {}),
       ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
     });
@@ -177,7 +186,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
 
   /** Feeds messages to the desired-state source; applies only after the first InSync. */
   onMessages(msgs: readonly ToDataplane[]): void {
-    this.opts.source.apply(msgs);
+    this.source.apply(msgs);
     if (msgs.some((m) => m.kind === 'inSync')) this.inSync = true;
     if (this.inSync) this.schedule();
   }
@@ -222,13 +231,13 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.dirty = false;
     this.lastApplyStart = Date.now();
     try {
-      const ev = await this.applyDesired(this.opts.source.desired());
+      const ev = await this.applyDesired(this.source.desired());
       this.consecutiveErrors = 0;
       this.applied++;
       this.emit('apply', ev);
       if (this.applied === 1) this.emit('first-apply', ev);
     } catch (err) {
-      const error = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPTABLES_RESTORE', String(err), { cause: err });
+      const error = err instanceof DataplaneError ? err : new DataplaneError('ERR_COMMAND_FAILED', String(err), { cause: err });
       this.ctrs.lastError = `${error.code}: ${error.message}`;
       this.consecutiveErrors++;
       this.log.error('dataplane apply failed', { code: error.code, error: error.message, input: error.input });

@@ -4,3 +4,4 @@ export { StaticSource } from './source.js';
 export type { DesiredStateSource } from './source.js';
 export { silentLogger } from './logger.js';
 export type { DriverLogger } from './logger.js';
+export { CompilerSource } from './compiler-source.js';
