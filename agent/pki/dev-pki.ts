@@ -15,6 +15,9 @@ export interface CertOptions {
   readonly cn: string;
   /** Optional URI SAN, e.g. spiffe://cluster.local/ns/calico-system/sa/calico-typha. */
   readonly uriSAN?: string;
+  /** Optional DNS / IP SANs (for an API-server-like cert that HTTPS clients check by host name). */
+  readonly dnsSANs?: readonly string[];
+  readonly ipSANs?: readonly string[];
   /** Extended key usage of the leaf: serverAuth (Typha) or clientAuth (Felix). */
   readonly usage: 'server' | 'client';
   /** Validity in days; default 365. A negative value makes an already-expired cert. */
@@ -106,10 +109,12 @@ export function makeCA(cn = 'felix-ts dev CA', keyBits = 2048): CertificateAutho
         opts.usage === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
         { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
       ];
-      if (opts.uriSAN !== undefined) {
-        // GeneralName type 6 = uniformResourceIdentifier.
-        exts.push({ name: 'subjectAltName', altNames: [{ type: 6, value: opts.uriSAN }] });
-      }
+      // GeneralName types: 2 = dNSName, 6 = uniformResourceIdentifier, 7 = iPAddress.
+      const altNames: object[] = [];
+      if (opts.uriSAN !== undefined) altNames.push({ type: 6, value: opts.uriSAN });
+      for (const d of opts.dnsSANs ?? []) altNames.push({ type: 2, value: d });
+      for (const ip of opts.ipSANs ?? []) altNames.push({ type: 7, ip });
+      if (altNames.length > 0) exts.push({ name: 'subjectAltName', altNames });
       leaf.setExtensions(exts);
       leaf.sign(kp.forgeKeys.privateKey, forge.md.sha256.create());
       return { cert: forge.pki.certificateToPem(leaf), key: leafKp.pem };

@@ -1,0 +1,18 @@
+// Public surface of the Typha syncer client (issue 3).
+export { SyncerClient } from './syncer-client.js';
+export type { SyncerClientEnd, SyncerEventListener } from './syncer-client.js';
+export { resolveOptions } from './options.js';
+export type { SyncerClientOptions, KubernetesApiOptions, FailoverOptions, ResolvedOptions, TlsFiles, EndpointSource } from './options.js';
+export { SyncerClientError, describeError } from './errors.js';
+export type { SyncerErrorCode } from './errors.js';
+export type { Logger } from './logger.js';
+export { silentLogger } from './logger.js';
+export { parseTyphaAddr, parseEndpoint, joinHostPort } from './endpoints.js';
+export type { Endpoint } from './endpoints.js';
+export { discoverTyphaEndpoints, endpointsFromSliceList, apiBaseUrl, TYPHA_PORT_NAME } from './k8s-discovery.js';
+export type { DiscoveredEndpoints, DiscoveryParams } from './k8s-discovery.js';
+export { AttemptTracker, attemptBudget, roundBackoffMs } from './failover.js';
+export { ResyncView } from './resync.js';
+export { checkPeerIdentity, uriSANs, commonName, tlsConnectOptions, loadTlsMaterial } from './tls.js';
+export type { TlsMaterial } from './tls.js';
+export { syncStatusFromWire } from './session.js';
