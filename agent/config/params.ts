@@ -110,6 +110,10 @@ export const PARAMS = {
   NetlinkTimeoutSecs: def(seconds(), '10', 'Timeout of netlink/ip commands.'),
   EndpointStatusPathPrefix: def(str(), '/var/run/calico', 'Accepted; felix-ts writes no endpoint status files.', { ignored: true }),
   LogPrefix: def(str(), 'calico-packet', 'Prefix of LOG rules.'),
+  VXLANPort: def(port(), '4789', 'Port of the "drop VXLAN from workloads" rule.'),
+  AllowVXLANPacketsFromWorkloads: def(bool(), 'false', 'Let workloads send VXLAN packets.'),
+  AllowIPIPPacketsFromWorkloads: def(bool(), 'false', 'Let workloads send IPIP packets.'),
+  DisableConntrackInvalidCheck: def(bool(), 'false', 'Skip the conntrack INVALID drop.'),
   DataplaneMinApplyIntervalMillis: def(millis(), '100', 'felix-ts extension: minimum gap between two dataplane applies (throttling).'),
 
   // ClusterInformation fields: Felix's no-restart set (§1.4).

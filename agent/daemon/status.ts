@@ -1,0 +1,65 @@
+// Facts about the running daemon, for the JSON health body, metrics and `felix-ts status`.
+import type { SyncStatus } from '../../syncer-client/api.js';
+
+export interface DaemonStatus {
+  typha: {
+    endpoint: string;
+    connected: boolean;
+    /** Successful connections after the first. */
+    reconnects: number;
+    connectAttempts: number;
+    lastDisconnectReason: string;
+    /** Clock time of the last batch from Typha (0 = none). */
+    lastUpdateMs: number;
+    snapshotSize: number;
+    serverVersion: string;
+  };
+  syncStatus: SyncStatus | 'not-connected';
+  inSyncOnce: boolean;
+  dataplane: {
+    started: boolean;
+    firstApplyDone: boolean;
+    applies: number;
+    lastApplyMs: number;
+    lastApplyDurationMs: number;
+    lastApplyError: string;
+    lastApplyFailed: boolean;
+  };
+  startedMs: number;
+  /** ms from start to the first Typha connection. */
+  timeToTyphaMs: number;
+  timeToFirstApplyMs: number;
+  kvsProcessed: number;
+  messagesToDataplane: number;
+}
+
+export function newStatus(nowMs: number): DaemonStatus {
+  return {
+    typha: {
+      endpoint: '',
+      connected: false,
+      reconnects: 0,
+      connectAttempts: 0,
+      lastDisconnectReason: '',
+      lastUpdateMs: 0,
+      snapshotSize: 0,
+      serverVersion: '',
+    },
+    syncStatus: 'not-connected',
+    inSyncOnce: false,
+    dataplane: {
+      started: false,
+      firstApplyDone: false,
+      applies: 0,
+      lastApplyMs: 0,
+      lastApplyDurationMs: 0,
+      lastApplyError: '',
+      lastApplyFailed: false,
+    },
+    startedMs: nowMs,
+    timeToTyphaMs: -1,
+    timeToFirstApplyMs: -1,
+    kvsProcessed: 0,
+    messagesToDataplane: 0,
+  };
+}

@@ -1,0 +1,60 @@
+// The main loop: one serial queue of jobs. Every datastore batch, config change and heartbeat runs
+// here in order. A job that throws is logged and the loop carries on (never kills the process).
+// A job that never finishes stalls the queue, so heartbeats stop and the liveness reporters time
+// out: that is how "the main loop is stuck" becomes visible to kubelet (felix-operations.md §1.4).
+import type { Logger } from '../log/index.js';
+
+type Job = { readonly name: string; readonly run: () => void | Promise<void>; readonly done: () => void };
+
+export class WorkQueue {
+  private readonly jobs: Job[] = [];
+  private running = false;
+  private closed = false;
+  /** Jobs finished (errors included). */
+  processed = 0;
+  errors = 0;
+
+  constructor(private readonly log: Logger) {}
+
+  /** Queues a job; the promise resolves when it has run (or was dropped after close()). */
+  push(name: string, run: () => void | Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve();
+      this.jobs.push({ name, run, done: resolve });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  get depth(): number {
+    return this.jobs.length;
+  }
+
+  /** Drops queued jobs; the running one finishes on its own. */
+  close(): void {
+    this.closed = true;
+    for (const j of this.jobs.splice(0)) j.done();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
+        try {
+          await job.run();
+        } catch (e) {
+          this.errors++;
+          this.log.error('Error in main loop job; continuing', {
+            job: job.name,
+            error: e instanceof Error ? e.message : String(e),
+            stack: e instanceof Error ? e.stack?.split('\n').slice(1, 4).join(' | ') : undefined,
+          });
+        } finally {
+          this.processed++;
+          job.done();
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
