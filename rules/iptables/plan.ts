@@ -22,6 +22,12 @@ function sameHashes(actual: readonly SnapshotRule[], expected: readonly (string 
   return true;
 }
 
+function sameRules(actual: readonly SnapshotRule[], want: readonly { readonly hash: string }[]): boolean {
+  if (actual.length !== want.length) return false;
+  for (let i = 0; i < actual.length; i++) if (actual[i]!.hash !== want[i]!.hash) return false;
+  return true;
+}
+
 function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -42,8 +48,8 @@ export function planTable(desired: TableState, current: TableSnapshot, backend: 
   for (const name of [...desired.chains.keys()].sort(byteOrder)) {
     const want = desired.chains.get(name)!.rules;
     const have = current.chains.get(name);
+    if (have && sameRules(have, want)) continue;
     const wantRules: SnapshotRule[] = want.map((r) => ({ hash: r.hash, spec: ruleSpec(r) }));
-    if (have && sameHashes(have, want.map((r) => r.hash))) continue;
     changed.add(name);
     after.set(name, wantRules);
     if (!have || backend === 'nft') {

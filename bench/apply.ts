@@ -1,0 +1,144 @@
+// Bench: full apply time of the dataplane writer versus raw iptables-restore of the same text,
+// per backend, in scratch network namespaces; plus the latency of one incremental policy change.
+// Run as root after building: node dist/bench/apply.js [--reps N]. See bench/apply.md.
+import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
+import { DataplaneDriver, StaticSource } from '../rules/index.js';
+import { DataplaneState, compile, defaultCompilerConfig } from '../rules/compiler/index.js';
+import { messages, policyMsg } from './apply-fixture.js';
+import type { DesiredState } from '../rules/model.js';
+
+const args = process.argv.slice(2);
+const REPS = Number(args[args.indexOf('--reps') + 1] ?? 3) || 3;
+
+async function netns(tag: string): Promise<string> {
+  const name = `fxe-bench-${process.pid}-${tag}`;
+  await execa('ip', ['netns', 'add', name]);
+  return name;
+}
+const delNetns = (name: string) => execa('ip', ['netns', 'del', name], { reject: false });
+
+async function run(ns: string, file: string, a: string[], input?: string): Promise<number> {
+  const t0 = performance.now();
+  const r = await execa('ip', ['netns', 'exec', ns, file, ...a], { input: input ?? '', reject: false });
+  if (r.exitCode !== 0) throw new Error(`${file} failed: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Row {
+  backend: string;
+  endpoints: number;
+  chains: number;
+  rules: number;
+  inputBytes: number;
+  compileMs: number;
+  writerMs: number;
+  rawMs: number;
+  ratio: number;
+  incrMs: number;
+  incrRawMs: number;
+  incrRefreshMs: number;
+}
+
+async function benchOne(backend: 'legacy' | 'nft', endpoints: number): Promise<Row> {
+  const cfg = defaultCompilerConfig({ ipv6Support: false });
+  const state = new DataplaneState();
+  for (const m of messages(endpoints)) state.apply(m);
+  const tc = performance.now();
+  const desired: DesiredState = compile(state, cfg);
+  const compileMs = performance.now() - tc;
+  const filter = desired.tables.find((t) => t.table === 'filter' && t.family === 4)!;
+  const rules = [...filter.chains.values()].reduce((n, c) => n + c.rules.length, 0);
+
+  const writerTimes: number[] = [];
+  const rawTimes: number[] = [];
+  const incr: number[] = [];
+  const incrRaw: number[] = [];
+  const incrRefresh: number[] = [];
+  let inputBytes = 0;
+  for (let rep = 0; rep < REPS; rep++) {
+    // Writer: a fresh namespace, one full apply (ipset restore + save + plan + restore per table).
+    const a = await netns(`${backend}-w${rep}`);
+    const b = await netns(`${backend}-r${rep}`);
+    try {
+      const driver = new DataplaneDriver({ source: new StaticSource(), backend, netns: a, refreshIntervalMs: 0 });
+      await driver.start();
+      const t0 = performance.now();
+      await driver.applyNow(desired);
+      writerTimes.push(performance.now() - t0);
+      const inputs = driver.lastRestoreInputs();
+      const iptText = [...inputs].filter(([k]) => k.startsWith('ipv4/')).map(([, v]) => v);
+      inputBytes = iptText.reduce((n, t) => n + t.length, 0);
+
+      // Baseline: raw `ipset restore` + `iptables-restore --noflush` of the very same texts.
+      const t1 = performance.now();
+      await run(b, 'ipset', ['restore'], inputs.get('ipset'));
+      for (const t of iptText) await run(b, `iptables-${backend}-restore`, ['--noflush', '--wait', '10'], t);
+      rawTimes.push(performance.now() - t1);
+
+      // One incremental policy change (port of one policy): cached belief, then with a re-read.
+      state.apply(policyMsg(7, 9000 + rep));
+      const changed = compile(state, cfg);
+      const t2 = performance.now();
+      await driver.applyNow(changed);
+      incr.push(performance.now() - t2);
+      const delta = driver.lastRestoreInputs().get('ipv4/filter')!;
+      const t3 = performance.now();
+      await run(b, `iptables-${backend}-restore`, ['--noflush', '--wait', '10'], delta);
+      incrRaw.push(performance.now() - t3);
+      state.apply(policyMsg(7, 9500 + rep));
+      const changed2 = compile(state, cfg);
+      driver.refresh();
+      const t4 = performance.now();
+      await driver.applyNow(changed2);
+      incrRefresh.push(performance.now() - t4);
+      await driver.stop();
+    } finally {
+      await delNetns(a);
+      await delNetns(b);
+    }
+  }
+  const writerMs = median(writerTimes);
+  const rawMs = median(rawTimes);
+  return {
+    backend,
+    endpoints,
+    chains: filter.chains.size,
+    rules,
+    inputBytes,
+    compileMs,
+    writerMs,
+    rawMs,
+    ratio: writerMs / rawMs,
+    incrMs: median(incr),
+    incrRawMs: median(incrRaw),
+    incrRefreshMs: median(incrRefresh),
+  };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench/apply needs root (network namespaces)');
+    process.exit(2);
+  }
+  const rows: Row[] = [];
+  for (const endpoints of [250, 2500]) {
+    for (const backend of ['legacy', 'nft'] as const) {
+      const r = await benchOne(backend, endpoints);
+      rows.push(r);
+      console.error(JSON.stringify(r));
+    }
+  }
+  const f = (x: number) => x.toFixed(0);
+  console.log('| backend | endpoints | filter chains | rules | restore input | compile ms | writer full apply ms | raw restore ms | ratio | incremental ms (cached) | raw restore of the delta ms | incremental ms (with re-read) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.backend} | ${r.endpoints} | ${r.chains} | ${r.rules} | ${(r.inputBytes / 1e6).toFixed(2)} MB | ${f(r.compileMs)} | ${f(r.writerMs)} | ${f(r.rawMs)} | ${r.ratio.toFixed(2)} | ${f(r.incrMs)} | ${f(r.incrRawMs)} | ${f(r.incrRefreshMs)} |`,
+    );
+  }
+}
+
+await main();
