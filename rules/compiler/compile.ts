@@ -6,7 +6,7 @@ import type { CompilerConfig } from './config.js';
 import { validateCompilerConfig } from './config.js';
 import { CompilerConfigError } from './errors.js';
 import { allocateMarks, type MarkBits } from './marks.js';
-import { ruleHashes } from './hash.js';
+import { ruleHashes, safeChainName } from './hash.js';
 import { CHAIN, PREFIX, WILDCARD_HEP_SUFFIX, ipSetName } from './names.js';
 import { act, renderBody, type Action, type IChain, type IRule } from './rule.js';
 import { isStaged, policyChains, profileChains, type RenderCtx } from './policy-render.js';
@@ -237,7 +237,7 @@ function compileHostEndpoints(
   }
   // With a wildcard HEP, unmatched interfaces go to its chains; otherwise they fall out (§4.6).
   const end = (prefix: string): IRule[] =>
-    wildcard ? [{ match: [], action: act.goto(prefix + WILDCARD_HEP_SUFFIX), comments: [] }] : [];
+    wildcard ? [{ match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] }] : [];
   dispatchChains(names, { root: CHAIN.fromHostEndpoint, endpointPrefix: PREFIX.hostFrom, direction: 'in', endRules: end(PREFIX.hostFrom) }).forEach(add);
   dispatchChains(names, { root: CHAIN.toHostEndpoint, endpointPrefix: PREFIX.hostTo, direction: 'out', endRules: end(PREFIX.hostTo) }).forEach(add);
   dispatchChains(names, { root: CHAIN.fromHepForward, endpointPrefix: PREFIX.hostFromForward, direction: 'in', endRules: end(PREFIX.hostFromForward) }).forEach(add);
