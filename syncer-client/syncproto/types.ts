@@ -8,6 +8,8 @@ export interface GoTime {
   readonly nsec: number;
   /** Zone offset in minutes; -1 means UTC as Go writes it. */
   readonly offsetMinutes: number;
+  /** Extra zone-offset seconds; present only when Go wrote a version-2 encoding (§8.7). */
+  readonly offsetSeconds?: number;
 }
 
 export const REGISTERED_NAME_PREFIX = 'github.com/projectcalico/typha/pkg/syncproto.';

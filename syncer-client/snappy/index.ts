@@ -1,0 +1,17 @@
+// Snappy framing format and block codec (typha-protocol.md §10).
+export { compressBlock, decompressBlock, maxEncodedLength } from './block.js';
+export { crc32c, maskedCrc32c } from './crc32c.js';
+export { SnappyError, SnappyErrorCode } from './errors.js';
+export type { SnappyErrorCodeValue } from './errors.js';
+export {
+  CHUNK_COMPRESSED,
+  CHUNK_PADDING,
+  CHUNK_STREAM_ID,
+  CHUNK_UNCOMPRESSED,
+  FrameReader,
+  FrameWriter,
+  MAX_BLOCK_SIZE,
+  STREAM_IDENTIFIER,
+  frame,
+  unframe,
+} from './framing.js';

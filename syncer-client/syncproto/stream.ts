@@ -1,0 +1,127 @@
+// Syncproto streams (typha-protocol.md §3): gob Envelopes, plain or inside snappy framing.
+
+import { ByteQueue, DEFAULT_MAX_MESSAGE_BYTES, GobDecoder, GobEncoder, ProtocolError, TypeIdAllocator } from '../gob/index.js';
+import { FrameReader, FrameWriter } from '../snappy/index.js';
+import { EnvelopeType, messageOf, syncprotoRegistryShared } from './schema.js';
+import type { Msg } from './types.js';
+
+export type Compression = '' | 'snappy';
+
+export interface StreamDecoderOptions {
+  /** Cap on one gob message (default 64 MiB), checked from its length prefix before buffering. */
+  readonly maxMessageBytes?: number;
+}
+
+/**
+ * Decodes what a peer sends: raw socket bytes in, syncproto messages out.
+ * One raw input buffer lives for the whole connection; restart() swaps the gob (and snappy)
+ * state and decodes any bytes already buffered in the new mode (§3 switch-over rule).
+ */
+export class StreamDecoder {
+  private readonly raw = new ByteQueue();
+  private readonly maxMessageBytes: number;
+  private gob: GobDecoder;
+  private frames: FrameReader | undefined;
+  private failed: unknown;
+
+  constructor(opts: StreamDecoderOptions = {}) {
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.gob = this.newGob(this.raw);
+  }
+
+  private newGob(queue: ByteQueue): GobDecoder {
+    return new GobDecoder({ maxMessageBytes: this.maxMessageBytes, registry: syncprotoRegistryShared }, queue);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.raw.push(chunk);
+  }
+
+  /** Raw bytes received but not yet consumed (in snappy mode: not yet unframed). */
+  get buffered(): number {
+    return this.raw.length + (this.frames !== undefined ? this.gob.buffered : 0);
+  }
+
+  /** The next complete message, or undefined if more bytes are needed. Throws ProtocolError on bad input. */
+  next(): Msg | undefined {
+    if (this.failed !== undefined) throw this.failed;
+    try {
+      for (;;) {
+        const v = this.gob.next(EnvelopeType);
+        if (v !== undefined) return messageOf(v.value);
+        if (this.frames === undefined) return undefined;
+        // Unframe one more chunk only when the gob layer needs it, so nothing past a
+        // DecoderRestart is consumed by the old stream.
+        const chunk = this.frames.nextChunk();
+        if (chunk === undefined) return undefined;
+        this.gob.push(chunk);
+      }
+    } catch (e) {
+      this.failed = e instanceof ProtocolError ? e : new ProtocolError('ERR_PROTO_INTERNAL', String(e));
+      throw this.failed;
+    }
+  }
+
+  /** After a DecoderRestart: a fresh gob type table, and a fresh snappy reader if compressed. */
+  restart(compression: Compression): void {
+    if (this.failed !== undefined) throw this.failed;
+    if (compression === 'snappy') {
+      this.frames = new FrameReader(this.raw);
+      this.gob = this.newGob(new ByteQueue());
+    } else if (compression === '') {
+      this.frames = undefined;
+      this.gob = this.newGob(this.raw);
+    } else {
+      throw new ProtocolError('ERR_PROTO_BAD_COMPRESSION', `unknown compression ${JSON.stringify(compression)}`);
+    }
+  }
+
+  /** At end of input: throws if the stream stopped inside a message or chunk. */
+  finish(): void {
+    if (this.failed !== undefined) throw this.failed;
+    this.frames?.finish();
+    this.gob.finish();
+  }
+}
+
+export interface StreamEncoderOptions {
+  /** Share one allocator between encoders to reproduce a Go process's type ids (tests). */
+  readonly typeIds?: TypeIdAllocator;
+}
+
+/** Encodes one direction of a connection: a fresh gob stream, optionally snappy-framed. */
+export class StreamEncoder {
+  private readonly gob: GobEncoder;
+  private readonly frames: FrameWriter | undefined;
+
+  constructor(compression: Compression = '', opts: StreamEncoderOptions = {}) {
+    this.gob = new GobEncoder({ registry: syncprotoRegistryShared, ...(opts.typeIds ? { typeIds: opts.typeIds } : {}) });
+    this.frames = compression === 'snappy' ? new FrameWriter() : undefined;
+  }
+
+  /** One message; in snappy mode flushed so it ends on a chunk boundary (the live stream, §3). */
+  encode(msg: Msg): Uint8Array {
+    const b = this.gob.encode({ message: msg }, EnvelopeType);
+    if (this.frames === undefined) return b;
+    this.frames.write(b);
+    this.frames.flush();
+    return this.frames.take();
+  }
+
+  /** Several messages, not flushed in between: the binary snapshot's ≤ 64 KiB chunking (§3). */
+  encodeMany(msgs: readonly Msg[]): Uint8Array {
+    if (this.frames === undefined) {
+      const parts = msgs.map((m) => this.gob.encode({ message: m }, EnvelopeType));
+      const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    }
+    for (const m of msgs) this.frames.write(this.gob.encode({ message: m }, EnvelopeType));
+    this.frames.flush();
+    return this.frames.take();
+  }
+}
