@@ -1,0 +1,245 @@
+// IP set activation and membership (felix-datamodel-and-calc.md §5.7, §5.8).
+//
+// A set is active while at least one active policy/profile references it (refcount). Members come
+// from every endpoint in the cluster (local and remote) and from network sets, via a label index
+// keyed by selector ID, so several sets sharing one selector (a selector set and its named-port
+// sets) share one match computation. Members are refcounted; changes are accumulated as deltas
+// against what the dataplane has been sent.
+import { IPSetType, type ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { Selector } from '../selector/index.js';
+import { LabelIndex, type MatchListener } from './label-index.js';
+
+export type NamedPortProto = 'tcp' | 'udp' | 'sctp' | 'any';
+
+export type IPSetSpec =
+  | { readonly kind: 'selector'; readonly id: string; readonly selector: Selector }
+  | { readonly kind: 'namedPort'; readonly id: string; readonly selector: Selector; readonly proto: NamedPortProto; readonly port: string }
+  /** Kubernetes Service sets (§5.7 step 4): no service index here, so they stay empty. */
+  | { readonly kind: 'service'; readonly id: string; readonly withPort: boolean };
+
+export interface ItemPort {
+  readonly name: string;
+  /** Lower-case protocol name (tcp/udp/sctp/…) or a number as text. */
+  readonly proto: string;
+  readonly port: number;
+}
+
+/** What an item contributes to sets once matched. */
+export interface ItemData {
+  /** Members of selector (NET) sets: host prefixes for endpoints, CIDRs for network sets. */
+  readonly nets: readonly string[];
+  /** Bare addresses used for named-port (ip,port) members. */
+  readonly addrs: readonly string[];
+  readonly ports: readonly ItemPort[];
+}
+
+interface SetState {
+  readonly spec: IPSetSpec;
+  readonly selectorId: string | undefined;
+  refs: number;
+  readonly members: Map<string, number>;
+  /** Not yet sent to the dataplane: the next drain sends a full IPSetUpdate. */
+  fresh: boolean;
+  readonly added: Set<string>;
+  readonly removed: Set<string>;
+}
+
+function setType(spec: IPSetSpec): IPSetType {
+  if (spec.kind === 'selector') return IPSetType.NET;
+  if (spec.kind === 'namedPort') return IPSetType.IP_AND_PORT;
+  return spec.withPort ? IPSetType.IP_AND_PORT : IPSetType.NET;
+}
+
+function protoMatches(setProto: NamedPortProto, epProto: string): boolean {
+  if (setProto === 'any') return true;
+  return epProto === setProto;
+}
+
+export class IPSetCalculator implements MatchListener {
+  readonly index = new LabelIndex(this);
+  private readonly data = new Map<string, ItemData>();
+  private readonly sets = new Map<string, SetState>();
+  private readonly setsBySelector = new Map<string, Set<string>>();
+  private readonly pendingRemoves = new Set<string>();
+  private readonly dirty = new Set<string>();
+  /** IDs the dataplane currently knows (sent and not yet removed). */
+  private readonly sent = new Set<string>();
+
+  get activeCount(): number {
+    return this.sets.size;
+  }
+
+  isActive(id: string): boolean {
+    return this.sets.has(id);
+  }
+
+  membersOf(id: string): string[] | undefined {
+    const s = this.sets.get(id);
+    return s ? [...s.members.keys()] : undefined;
+  }
+
+  private memberStrings(set: SetState, d: ItemData): string[] {
+    const spec = set.spec;
+    if (spec.kind === 'selector') return [...d.nets];
+    if (spec.kind === 'namedPort') {
+      const out: string[] = [];
+      for (const p of d.ports) {
+        if (p.name !== spec.port) continue;
+        // §5.8: a numeric 0 protocol on the endpoint matches only "any" sets.
+        if (!protoMatches(spec.proto, p.proto)) continue;
+        for (const a of d.addrs) out.push(`${a},${p.proto}:${p.port}`);
+      }
+      return out;
+    }
+    return [];
+  }
+
+  private addMember(set: SetState, m: string): void {
+    const n = set.members.get(m) ?? 0;
+    set.members.set(m, n + 1);
+    if (n > 0 || set.fresh) return;
+    if (set.removed.has(m)) set.removed.delete(m);
+    else set.added.add(m);
+    this.dirty.add(set.spec.id);
+  }
+
+  private removeMember(set: SetState, m: string): void {
+    const n = set.members.get(m);
+    if (n === undefined) return;
+    if (n > 1) {
+      set.members.set(m, n - 1);
+      return;
+    }
+    set.members.delete(m);
+    if (set.fresh) return;
+    if (set.added.has(m)) set.added.delete(m);
+    else set.removed.add(m);
+    this.dirty.add(set.spec.id);
+  }
+
+  onMatchStarted(selectorId: string, itemId: string): void {
+    const d = this.data.get(itemId);
+    const ids = this.setsBySelector.get(selectorId);
+    if (!d || !ids) return;
+    for (const id of ids) {
+      const set = this.sets.get(id) as SetState;
+      for (const m of this.memberStrings(set, d)) this.addMember(set, m);
+    }
+  }
+
+  onMatchStopped(selectorId: string, itemId: string): void {
+    const d = this.data.get(itemId);
+    const ids = this.setsBySelector.get(selectorId);
+    if (!d || !ids) return;
+    for (const id of ids) {
+      const set = this.sets.get(id) as SetState;
+      for (const m of this.memberStrings(set, d)) this.removeMember(set, m);
+    }
+  }
+
+  /** Adds a reference to a set, activating it (with its full membership) on the first one. */
+  ref(spec: IPSetSpec): void {
+    const existing = this.sets.get(spec.id);
+    if (existing) {
+      existing.refs++;
+      return;
+    }
+    const selectorId = spec.kind === 'service' ? undefined : spec.selector.uniqueId();
+    const set: SetState = { spec, selectorId, refs: 1, members: new Map(), fresh: true, added: new Set(), removed: new Set() };
+    this.sets.set(spec.id, set);
+    // Re-activated before its removal was flushed: the full update replaces it.
+    this.pendingRemoves.delete(spec.id);
+    this.dirty.add(spec.id);
+    if (selectorId === undefined || spec.kind === 'service') return;
+    let ids = this.setsBySelector.get(selectorId);
+    const known = ids !== undefined;
+    if (!ids) this.setsBySelector.set(selectorId, (ids = new Set()));
+    ids.add(spec.id);
+    if (!known) {
+      this.index.updateSelector(selectorId, spec.selector); // fires onMatchStarted per match
+    } else {
+      for (const iid of this.index.matchesOfSelector(selectorId)) {
+        const d = this.data.get(iid);
+        if (d) for (const m of this.memberStrings(set, d)) this.addMember(set, m);
+      }
+    }
+  }
+
+  unref(id: string): void {
+    const set = this.sets.get(id);
+    if (!set) return;
+    if (--set.refs > 0) return;
+    this.sets.delete(id);
+    this.dirty.delete(id);
+    if (this.sent.has(id)) this.pendingRemoves.add(id);
+    if (set.selectorId !== undefined) {
+      const ids = this.setsBySelector.get(set.selectorId);
+      ids?.delete(id);
+      if (ids && ids.size === 0) {
+        this.setsBySelector.delete(set.selectorId);
+        this.index.deleteSelector(set.selectorId);
+      }
+    }
+  }
+
+  /** Adds or updates an endpoint / network set. */
+  updateItem(id: string, labels: ReadonlyMap<string, string>, parents: readonly string[], d: ItemData): void {
+    const old = this.data.get(id);
+    if (old && !sameData(old, d)) {
+      // Contributions changed: withdraw the old ones, then re-add with the new data. Refcounted
+      // members make an unchanged address cancel out.
+      this.index.deleteItem(id);
+    }
+    this.data.set(id, d);
+    this.index.updateItem(id, labels, parents);
+  }
+
+  deleteItem(id: string): void {
+    this.index.deleteItem(id);
+    this.data.delete(id);
+  }
+
+  updateParent(name: string, labels: ReadonlyMap<string, string> | undefined): void {
+    this.index.updateParent(name, labels);
+  }
+
+  /** Pending messages, split by the flush phases of §5.9. */
+  drain(): { updates: ToDataplane[]; deltas: ToDataplane[]; removes: ToDataplane[] } {
+    const updates: ToDataplane[] = [];
+    const deltas: ToDataplane[] = [];
+    const removes: ToDataplane[] = [];
+    for (const id of this.dirty) {
+      const set = this.sets.get(id);
+      if (!set) continue;
+      if (set.fresh) {
+        updates.push({ kind: 'ipsetUpdate', id, members: [...set.members.keys()], type: setType(set.spec) });
+        set.fresh = false;
+        this.sent.add(id);
+      } else if (set.added.size > 0 || set.removed.size > 0) {
+        deltas.push({ kind: 'ipsetDeltaUpdate', id, addedMembers: [...set.added], removedMembers: [...set.removed] });
+      }
+      set.added.clear();
+      set.removed.clear();
+    }
+    this.dirty.clear();
+    for (const id of this.pendingRemoves) {
+      removes.push({ kind: 'ipsetRemove', id });
+      this.sent.delete(id);
+    }
+    this.pendingRemoves.clear();
+    return { updates, deltas, removes };
+  }
+}
+
+function sameData(a: ItemData, b: ItemData): boolean {
+  const eq = (x: readonly string[], y: readonly string[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  return (
+    eq(a.nets, b.nets) &&
+    eq(a.addrs, b.addrs) &&
+    a.ports.length === b.ports.length &&
+    a.ports.every((p, i) => {
+      const q = b.ports[i] as ItemPort;
+      return p.name === q.name && p.proto === q.proto && p.port === q.port;
+    })
+  );
+}

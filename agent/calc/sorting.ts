@@ -1,0 +1,34 @@
+// Tier and policy ordering (felix-datamodel-and-calc.md §5.4).
+import { compareBytes } from './bytes.js';
+
+export interface TierSortKey {
+  readonly name: string;
+  /** False for a tier only referenced by policies (no Tier KV). */
+  readonly valid: boolean;
+  readonly order: number | undefined;
+}
+
+export function compareTiers(a: TierSortKey, b: TierSortKey): number {
+  if (a.valid !== b.valid) return a.valid ? -1 : 1;
+  if (a.order !== b.order) {
+    if (a.order === undefined) return 1;
+    if (b.order === undefined) return -1;
+    return a.order - b.order;
+  }
+  return compareBytes(a.name, b.name);
+}
+
+export interface PolicySortKey {
+  readonly order: number | undefined;
+  /** `<name>/<namespace>/<kind>` (v3.32+ tie-break). */
+  readonly tieBreak: string;
+}
+
+export function comparePolicies(a: PolicySortKey, b: PolicySortKey): number {
+  if (a.order !== b.order) {
+    if (a.order === undefined) return 1;
+    if (b.order === undefined) return -1;
+    return a.order - b.order;
+  }
+  return compareBytes(a.tieBreak, b.tieBreak);
+}

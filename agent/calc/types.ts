@@ -1,0 +1,46 @@
+// Public types of the calculation graph.
+
+export interface CalcLogger {
+  debug(msg: string, fields?: object): void;
+  info(msg: string, fields?: object): void;
+  warn(msg: string, fields?: object): void;
+  error(msg: string, fields?: object): void;
+}
+
+export interface CalcGraphOptions {
+  /** Felix's hostname: selects the local WEPs (key hostname) and HEPs (spec.node). */
+  readonly hostname: string;
+  readonly logger?: CalcLogger;
+}
+
+export interface CalcStats {
+  readonly localWorkloadEndpoints: number;
+  readonly localHostEndpoints: number;
+  readonly activePolicies: number;
+  readonly activeProfiles: number;
+  readonly ipSets: number;
+  readonly clusterWorkloadEndpoints: number;
+}
+
+export interface TierDescription {
+  readonly tier: string;
+  readonly defaultAction: 'Deny' | 'Pass';
+  /** Policy IDs in evaluation order ("<kind>/<ns>/<name>"). */
+  readonly policies: readonly string[];
+}
+
+/** For `felix-ts inspect`: what applies to one local endpoint, in evaluation order (§5.5, §5.6). */
+export interface EndpointDescription {
+  readonly key: string;
+  readonly kind: 'workload' | 'host';
+  /** Interface name ("*" or "" possible for host endpoints). */
+  readonly iface: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly profiles: readonly string[];
+  readonly ingress: readonly TierDescription[];
+  readonly egress: readonly TierDescription[];
+  /** Host endpoints only. */
+  readonly untracked?: { readonly ingress: readonly TierDescription[]; readonly egress: readonly TierDescription[] };
+  readonly preDnat?: { readonly ingress: readonly TierDescription[] };
+  readonly forward?: { readonly ingress: readonly TierDescription[]; readonly egress: readonly TierDescription[] };
+}
