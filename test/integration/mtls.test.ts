@@ -232,3 +232,18 @@ test('a plain-TCP client cannot talk to a TLS Typha, and a half-configured TLS c
     (e: unknown) => (e as { code?: string }).code === 'ERR_TYPHA_CONFIG',
   );
 });
+
+test('the dial timeout covers the TLS handshake: a silent server is abandoned', async () => {
+  const { createServer } = await import('node:net');
+  const held: import('node:net').Socket[] = [];
+  const silent = createServer((s) => held.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (silent.address() as { port: number }).port;
+    const reasons = await expectRefused(clientOpts(`127.0.0.1:${port}`, { typhaDialTimeout: 0.2 }));
+    assert.ok(reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL') && r.includes('timed out')), reasons.join('\n'));
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+  }
+});
