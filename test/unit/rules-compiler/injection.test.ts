@@ -104,7 +104,7 @@ test('hostile names are hashed in chain names and escaped in comments', () => {
   );
   // Tier names only ever appear escaped inside comments.
   const tw = t.chains.get('cali-tw-cali12345')!.rules.map((r) => r.body);
-  assert.ok(tw.includes('-m comment --comment "Start of tier t _x__filter" --jump MARK --set-mark 0/0x20000'));
+  assert.ok(tw.includes('-m comment --comment "Start of tier t _x___filter" --jump MARK --set-mark 0/0x20000'));
   // The hostile set ID maps to one hashed kernel name, used by the set and by the rules, in both families.
   const setNames = [...d.ipsets.keys()].sort();
   assert.equal(setNames.length, 2);
