@@ -26,7 +26,9 @@ interface Typha {
 }
 
 async function startTypha(): Promise<Typha> {
-  const child = spawn(process.execPath, [CLI, '--listen', '127.0.0.1:0'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, '--listen', '127.0.0.1:0'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const oks = { n: 0 };
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -71,11 +73,24 @@ function waitFor(client: SyncerClient, pred: (ev: SyncerEvent) => boolean): Prom
 
 const inSync = (ev: SyncerEvent): boolean => ev.kind === 'batch' && ev.status === 'in-sync';
 
-async function rep(compression: boolean): Promise<{ coldMs: number; failoverMs: number }> {
+interface RepResult {
+  coldMs: number;
+  failoverMs: number;
+  /** kill → 'disconnected' event (detection). */
+  detectMs: number;
+  /** kill → 'connected' to the survivor (detection + dial + hello). */
+  connectMs: number;
+}
+
+async function rep(compression: boolean): Promise<RepResult> {
   const [a, b] = await Promise.all([startTypha(), startTypha()]);
   try {
     await Promise.all([load(a, KVS), load(b, KVS)]);
-    const client = new SyncerClient({ felixHostname: 'bench', typhaAddr: `127.0.0.1:${a.port},127.0.0.1:${b.port}`, compression });
+    const client = new SyncerClient({
+      felixHostname: 'bench',
+      typhaAddr: `127.0.0.1:${a.port},127.0.0.1:${b.port}`,
+      compression,
+    });
     const t0 = performance.now();
     const cold = waitFor(client, inSync);
     client.start();
@@ -83,14 +98,22 @@ async function rep(compression: boolean): Promise<{ coldMs: number; failoverMs: 
     const coldMs = performance.now() - t0;
     if (client.knownKeys !== KVS) throw new Error(`expected ${KVS} keys, have ${client.knownKeys}`);
     const resynced = waitFor(client, inSync);
+    let detectMs = NaN;
+    let connectMs = NaN;
     const t1 = performance.now();
+    const off = client.onEvent((ev) => {
+      if (ev.kind === 'disconnected' && Number.isNaN(detectMs)) detectMs = performance.now() - t1;
+      if (ev.kind === 'connected' && Number.isNaN(connectMs)) connectMs = performance.now() - t1;
+    });
     a.child.kill('SIGKILL');
     await resynced;
     const failoverMs = performance.now() - t1;
+    off();
     if (client.connectedEndpoint !== `127.0.0.1:${b.port}`) throw new Error('not on the surviving server');
-    if (client.knownKeys !== KVS) throw new Error(`expected ${KVS} keys after failover, have ${client.knownKeys}`);
+    if (client.knownKeys !== KVS)
+      throw new Error(`expected ${KVS} keys after failover, have ${client.knownKeys}`);
     await client.stop();
-    return { coldMs, failoverMs };
+    return { coldMs, failoverMs, detectMs, connectMs };
   } finally {
     a.child.kill('SIGKILL');
     b.child.kill('SIGKILL');
@@ -105,20 +128,20 @@ function stats(xs: number[]): { median: number; min: number; max: number } {
 async function main(): Promise<void> {
   console.log(`failover bench: ${KVS} KVs, ${REPS} reps per path, Felix's default failover settings`);
   for (const compression of [true, false]) {
-    const cold: number[] = [];
-    const fo: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      const r = await rep(compression);
-      cold.push(r.coldMs);
-      fo.push(r.failoverMs);
-    }
-    const c = stats(cold);
-    const f = stats(fo);
+    const runs: RepResult[] = [];
+    for (let i = 0; i < REPS; i++) runs.push(await rep(compression));
+    const c = stats(runs.map((r) => r.coldMs));
+    const f = stats(runs.map((r) => r.failoverMs));
+    const d = stats(runs.map((r) => r.detectMs));
+    const k = stats(runs.map((r) => r.connectMs));
     const path = compression ? 'compressed' : 'plain     ';
     console.log(
       `${path}  cold connect→InSync median ${c.median.toFixed(1)} ms (min ${c.min.toFixed(1)}, max ${c.max.toFixed(1)})` +
         `  |  kill→InSync on survivor median ${f.median.toFixed(1)} ms (min ${f.min.toFixed(1)}, max ${f.max.toFixed(1)})` +
         `  |  ratio failover/cold ${(f.median / c.median).toFixed(2)}`,
+    );
+    console.log(
+      `            phases (median): kill→disconnected ${d.median.toFixed(1)} ms, kill→connected ${k.median.toFixed(1)} ms, connected→InSync ${(f.median - k.median).toFixed(1)} ms`,
     );
   }
 }

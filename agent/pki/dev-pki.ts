@@ -48,7 +48,10 @@ export interface DevPki {
   readonly client: CertAndKey;
 }
 
-function newKeyPair(bits: number): { pem: string; forgeKeys: { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } } {
+function newKeyPair(bits: number): {
+  pem: string;
+  forgeKeys: { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey };
+} {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const priv = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
@@ -106,7 +109,9 @@ export function makeCA(cn = 'felix-ts dev CA', keyBits = 2048): CertificateAutho
       const exts: object[] = [
         { name: 'basicConstraints', cA: false },
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-        opts.usage === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
+        opts.usage === 'server'
+          ? { name: 'extKeyUsage', serverAuth: true }
+          : { name: 'extKeyUsage', clientAuth: true },
         { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
       ];
       // GeneralName types: 2 = dNSName, 6 = uniformResourceIdentifier, 7 = iPAddress.

@@ -10,7 +10,11 @@ export interface DialParams {
   readonly address: string;
   readonly timeoutMs: number;
   /** Present iff TLS is configured. */
-  readonly tls?: { readonly material: TlsMaterial; readonly cn: string | undefined; readonly uriSAN: string | undefined };
+  readonly tls?: {
+    readonly material: TlsMaterial;
+    readonly cn: string | undefined;
+    readonly uriSAN: string | undefined;
+  };
   readonly signal?: AbortSignal;
 }
 
@@ -30,13 +34,16 @@ export function dialTypha(p: DialParams): Promise<Socket | TLSSocket> {
       reject(err);
     };
     const timer = setTimeout(
-      () => fail(new SyncerClientError('ERR_TYPHA_DIAL', `dial ${p.address}: timed out after ${p.timeoutMs} ms`)),
+      () =>
+        fail(new SyncerClientError('ERR_TYPHA_DIAL', `dial ${p.address}: timed out after ${p.timeoutMs} ms`)),
       p.timeoutMs,
     );
-    const onAbort = (): void => fail(new SyncerClientError('ERR_TYPHA_STOPPED', 'client stopped while dialling'));
+    const onAbort = (): void =>
+      fail(new SyncerClientError('ERR_TYPHA_STOPPED', 'client stopped while dialling'));
     const onError = (err: Error): void =>
       fail(new SyncerClientError('ERR_TYPHA_DIAL', `dial ${p.address}: ${err.message}`, { cause: err }));
-    const onClose = (): void => fail(new SyncerClientError('ERR_TYPHA_DIAL', `dial ${p.address}: connection closed during handshake`));
+    const onClose = (): void =>
+      fail(new SyncerClientError('ERR_TYPHA_DIAL', `dial ${p.address}: connection closed during handshake`));
     const onReady = (): void => {
       if (settled) return;
       if (p.tls !== undefined) {

@@ -9,7 +9,12 @@ export function attemptBudget(addressCount: number): number {
 }
 
 /** Back-off before round `round` (1-based count of exhausted rounds so far), with ±10 % jitter. */
-export function roundBackoffMs(round: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+export function roundBackoffMs(
+  round: number,
+  initialMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const base = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(round - 1, 0), 30));
   const jitter = base * 0.1 * (2 * random() - 1);
   return Math.max(0, Math.min(maxMs, Math.round(base + jitter)));

@@ -2,14 +2,26 @@
 export { SyncerClient } from './syncer-client.js';
 export type { SyncerClientEnd, SyncerEventListener } from './syncer-client.js';
 export { resolveOptions } from './options.js';
-export type { SyncerClientOptions, KubernetesApiOptions, FailoverOptions, ResolvedOptions, TlsFiles, EndpointSource } from './options.js';
+export type {
+  SyncerClientOptions,
+  KubernetesApiOptions,
+  FailoverOptions,
+  ResolvedOptions,
+  TlsFiles,
+  EndpointSource,
+} from './options.js';
 export { SyncerClientError, describeError } from './errors.js';
 export type { SyncerErrorCode } from './errors.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export { parseTyphaAddr, parseEndpoint, joinHostPort } from './endpoints.js';
 export type { Endpoint } from './endpoints.js';
-export { discoverTyphaEndpoints, endpointsFromSliceList, apiBaseUrl, TYPHA_PORT_NAME } from './k8s-discovery.js';
+export {
+  discoverTyphaEndpoints,
+  endpointsFromSliceList,
+  apiBaseUrl,
+  TYPHA_PORT_NAME,
+} from './k8s-discovery.js';
 export type { DiscoveredEndpoints, DiscoveryParams } from './k8s-discovery.js';
 export { AttemptTracker, attemptBudget, roundBackoffMs } from './failover.js';
 export { ResyncView } from './resync.js';

@@ -38,7 +38,9 @@ export function apiBaseUrl(api: KubernetesApiOptions = {}): string {
   const host = env['KUBERNETES_SERVICE_HOST'];
   const port = env['KUBERNETES_SERVICE_PORT'];
   if (host === undefined || host === '' || port === undefined || port === '') {
-    throw discoveryError('not running in a cluster: KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set');
+    throw discoveryError(
+      'not running in a cluster: KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT are not set',
+    );
   }
   return `https://${joinHostPort(host, Number(port))}`;
 }
@@ -59,15 +61,21 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * Pure part: picks Typha addresses out of an EndpointSliceList. Slices without the calico-typha port are
  * skipped (Felix fails when the *last* slice lacks it; we do not copy that quirk).
  */
-export function endpointsFromSliceList(list: unknown, nodeName: string, random: () => number = Math.random): DiscoveredEndpoints {
-  if (!isObject(list) || !Array.isArray(list['items'])) throw discoveryError('EndpointSliceList has no items array');
+export function endpointsFromSliceList(
+  list: unknown,
+  nodeName: string,
+  random: () => number = Math.random,
+): DiscoveredEndpoints {
+  if (!isObject(list) || !Array.isArray(list['items']))
+    throw discoveryError('EndpointSliceList has no items array');
   const local: string[] = [];
   const remote: string[] = [];
   const seen = new Set<string>();
   for (const slice of list['items'] as unknown[]) {
     if (!isObject(slice)) continue;
     const ports = Array.isArray(slice['ports']) ? (slice['ports'] as unknown[]) : [];
-    const port = ports.find((p) => isObject(p) && p['name'] === TYPHA_PORT_NAME) as Record<string, unknown> | undefined;
+    const port = ports.find((p) => isObject(p) && p['name'] === TYPHA_PORT_NAME) as
+      Record<string, unknown> | undefined;
     const portNum = port?.['port'];
     if (typeof portNum !== 'number' || !Number.isInteger(portNum) || portNum < 1 || portNum > 65535) continue;
     const eps = Array.isArray(slice['endpoints']) ? (slice['endpoints'] as unknown[]) : [];
@@ -99,38 +107,61 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-function httpsGetJson(url: string, token: string | undefined, ca: string | undefined, timeoutMs: number): Promise<unknown> {
+function httpsGetJson(
+  url: string,
+  token: string | undefined,
+  ca: string | undefined,
+  timeoutMs: number,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (token !== undefined) headers['Authorization'] = `Bearer ${token.trim()}`;
-    const req = request(url, { method: 'GET', headers, ...(ca !== undefined ? { ca } : {}), timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          req.destroy(discoveryError(`response from ${url} exceeds ${MAX_RESPONSE_BYTES} bytes`));
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) {
-          reject(discoveryError(`Unable to get Typha service endpoints from Kubernetes: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
-          return;
-        }
-        try {
-          resolve(JSON.parse(body));
-        } catch (err) {
-          reject(discoveryError('Unable to get Typha service endpoints from Kubernetes: invalid JSON', err));
-        }
-      });
-      res.on('error', (err) => reject(discoveryError(`Unable to get Typha service endpoints from Kubernetes: ${err.message}`, err)));
-    });
+    const req = request(
+      url,
+      { method: 'GET', headers, ...(ca !== undefined ? { ca } : {}), timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            req.destroy(discoveryError(`response from ${url} exceeds ${MAX_RESPONSE_BYTES} bytes`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) {
+            reject(
+              discoveryError(
+                `Unable to get Typha service endpoints from Kubernetes: HTTP ${res.statusCode}: ${body.slice(0, 200)}`,
+              ),
+            );
+            return;
+          }
+          try {
+            resolve(JSON.parse(body));
+          } catch (err) {
+            reject(
+              discoveryError('Unable to get Typha service endpoints from Kubernetes: invalid JSON', err),
+            );
+          }
+        });
+        res.on('error', (err) =>
+          reject(
+            discoveryError(`Unable to get Typha service endpoints from Kubernetes: ${err.message}`, err),
+          ),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(discoveryError(`request to ${url} timed out after ${timeoutMs} ms`)));
     req.on('error', (err) =>
-      reject(err instanceof SyncerClientError ? err : discoveryError(`Unable to get Typha service endpoints from Kubernetes: ${err.message}`, err)),
+      reject(
+        err instanceof SyncerClientError
+          ? err
+          : discoveryError(`Unable to get Typha service endpoints from Kubernetes: ${err.message}`, err),
+      ),
     );
     req.end();
   });

@@ -104,7 +104,8 @@ function configError(msg: string): SyncerClientError {
 
 function seconds(name: string, v: number | undefined, dflt: number): number {
   const s = v ?? dflt;
-  if (!Number.isFinite(s) || s <= 0) throw configError(`${name} must be a positive number of seconds, got ${String(v)}`);
+  if (!Number.isFinite(s) || s <= 0)
+    throw configError(`${name} must be a positive number of seconds, got ${String(v)}`);
   return Math.round(s * 1000);
 }
 
@@ -115,7 +116,9 @@ function nonEmpty(v: string | undefined): string | undefined {
 /** Validates options; throws SyncerClientError ERR_TYPHA_CONFIG / ERR_TYPHA_ADDR with a clear message. */
 export function resolveOptions(o: SyncerClientOptions): ResolvedOptions {
   if (!HOSTNAME_RE.test(o.felixHostname ?? '')) {
-    throw configError(`felixHostname must match ${HOSTNAME_RE.source}, got ${JSON.stringify(o.felixHostname)}`);
+    throw configError(
+      `felixHostname must match ${HOSTNAME_RE.source}, got ${JSON.stringify(o.felixHostname)}`,
+    );
   }
   let source: EndpointSource;
   const addr = nonEmpty(o.typhaAddr);
@@ -124,7 +127,11 @@ export function resolveOptions(o: SyncerClientOptions): ResolvedOptions {
     // typha-protocol.md §7: TyphaAddr takes precedence over discovery.
     source = { kind: 'static', endpoints: parseTyphaAddr(addr) };
   } else if (svc !== undefined && svc !== 'none') {
-    source = { kind: 'kubernetes', serviceName: svc, namespace: nonEmpty(o.typhaK8sNamespace) ?? 'kube-system' };
+    source = {
+      kind: 'kubernetes',
+      serviceName: svc,
+      namespace: nonEmpty(o.typhaK8sNamespace) ?? 'kube-system',
+    };
   } else {
     throw configError('Typha is not configured: set typhaAddr (FELIX_TYPHAADDR) or typhaK8sServiceName');
   }
@@ -142,7 +149,8 @@ export function resolveOptions(o: SyncerClientOptions): ResolvedOptions {
     const missing: string[] = (['typhaKeyFile', 'typhaCertFile', 'typhaCAFile'] as const).filter(
       (k) => tlsSettings[k] === undefined,
     );
-    if (tlsSettings.typhaCN === undefined && tlsSettings.typhaURISAN === undefined) missing.push('typhaCN or typhaURISAN');
+    if (tlsSettings.typhaCN === undefined && tlsSettings.typhaURISAN === undefined)
+      missing.push('typhaCN or typhaURISAN');
     if (missing.length > 0) {
       throw configError(`Typha TLS is partly configured; missing: ${missing.join(', ')}`);
     }

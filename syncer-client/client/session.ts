@@ -54,15 +54,25 @@ export class TyphaSession {
     private readonly p: SessionParams,
     private readonly cb: SessionCallbacks,
   ) {
-    this.decoder = new StreamDecoder(p.maxMessageBytes !== undefined ? { maxMessageBytes: p.maxMessageBytes } : undefined);
+    this.decoder = new StreamDecoder(
+      p.maxMessageBytes !== undefined ? { maxMessageBytes: p.maxMessageBytes } : undefined,
+    );
     this.done = new Promise((r) => (this.resolveDone = r));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) =>
-      this.close(new SyncerClientError('ERR_TYPHA_CLOSED', `connection to ${p.endpoint} failed: ${err.message}`, { cause: err })),
+      this.close(
+        new SyncerClientError('ERR_TYPHA_CLOSED', `connection to ${p.endpoint} failed: ${err.message}`, {
+          cause: err,
+        }),
+      ),
     );
-    socket.on('close', () => this.close(new SyncerClientError('ERR_TYPHA_CLOSED', `Typha at ${p.endpoint} closed the connection`)));
-    socket.on('end', () => this.close(new SyncerClientError('ERR_TYPHA_CLOSED', `Typha at ${p.endpoint} closed the connection`)));
+    socket.on('close', () =>
+      this.close(new SyncerClientError('ERR_TYPHA_CLOSED', `Typha at ${p.endpoint} closed the connection`)),
+    );
+    socket.on('end', () =>
+      this.close(new SyncerClientError('ERR_TYPHA_CLOSED', `Typha at ${p.endpoint} closed the connection`)),
+    );
     this.armReadTimer();
     // §5.1 step 2: every feature flag we support.
     this.write({
@@ -99,7 +109,10 @@ export class TyphaSession {
     this.readTimer = setTimeout(
       () =>
         this.close(
-          new SyncerClientError('ERR_TYPHA_READ_TIMEOUT', `no message from Typha at ${this.p.endpoint} for ${this.p.readTimeoutMs} ms`),
+          new SyncerClientError(
+            'ERR_TYPHA_READ_TIMEOUT',
+            `no message from Typha at ${this.p.endpoint} for ${this.p.readTimeoutMs} ms`,
+          ),
         ),
       this.p.readTimeoutMs,
     );
@@ -111,13 +124,20 @@ export class TyphaSession {
     try {
       bytes = this.encoder.encode(msg);
     } catch (err) {
-      this.close(new SyncerClientError('ERR_TYPHA_PROTOCOL', `cannot encode ${msg.type}: ${(err as Error).message}`, { cause: err }));
+      this.close(
+        new SyncerClientError('ERR_TYPHA_PROTOCOL', `cannot encode ${msg.type}: ${(err as Error).message}`, {
+          cause: err,
+        }),
+      );
       return;
     }
     const timer = setTimeout(
       () =>
         this.close(
-          new SyncerClientError('ERR_TYPHA_WRITE_TIMEOUT', `write to Typha at ${this.p.endpoint} did not complete in ${this.p.writeTimeoutMs} ms`),
+          new SyncerClientError(
+            'ERR_TYPHA_WRITE_TIMEOUT',
+            `write to Typha at ${this.p.endpoint} did not complete in ${this.p.writeTimeoutMs} ms`,
+          ),
         ),
       this.p.writeTimeoutMs,
     );
@@ -161,22 +181,39 @@ export class TyphaSession {
     if (this.state === 'await-hello') {
       // §5.1 step 3: the first message must be a ServerHello we can work with.
       if (msg.type !== 'ServerHello') {
-        this.close(new SyncerClientError('ERR_TYPHA_HANDSHAKE', `expected ServerHello from ${this.p.endpoint}, got ${msg.type}`));
+        this.close(
+          new SyncerClientError(
+            'ERR_TYPHA_HANDSHAKE',
+            `expected ServerHello from ${this.p.endpoint}, got ${msg.type}`,
+          ),
+        );
         return;
       }
       if (!msg.supportsNodeResourceUpdates) {
-        this.close(new SyncerClientError('ERR_TYPHA_HANDSHAKE', `Typha at ${this.p.endpoint} does not support node resource updates`));
+        this.close(
+          new SyncerClientError(
+            'ERR_TYPHA_HANDSHAKE',
+            `Typha at ${this.p.endpoint} does not support node resource updates`,
+          ),
+        );
         return;
       }
       const st = msg.syncerType === '' ? 'felix' : msg.syncerType;
       if (st !== this.p.syncerType) {
         this.close(
-          new SyncerClientError('ERR_TYPHA_HANDSHAKE', `Typha at ${this.p.endpoint} answered syncer type ${JSON.stringify(st)}, want ${JSON.stringify(this.p.syncerType)}`),
+          new SyncerClientError(
+            'ERR_TYPHA_HANDSHAKE',
+            `Typha at ${this.p.endpoint} answered syncer type ${JSON.stringify(st)}, want ${JSON.stringify(this.p.syncerType)}`,
+          ),
         );
         return;
       }
       this.state = 'streaming';
-      this.p.logger.info('ServerHello message received', { address: this.p.endpoint, serverVersion: msg.version, serverConnID: String(msg.serverConnID) });
+      this.p.logger.info('ServerHello message received', {
+        address: this.p.endpoint,
+        serverVersion: msg.version,
+        serverConnID: String(msg.serverConnID),
+      });
       this.cb.onServerHello(msg.version, msg.serverConnID);
       return;
     }
@@ -195,7 +232,11 @@ export class TyphaSession {
           return;
         }
         this.restarts++;
-        this.p.logger.debug('Server asked us to restart our decoder', { message: msg.message, compression: alg, restart: this.restarts });
+        this.p.logger.debug('Server asked us to restart our decoder', {
+          message: msg.message,
+          compression: alg,
+          restart: this.restarts,
+        });
         this.decoder.restart(alg);
         this.write({ type: 'ACK' });
         return;

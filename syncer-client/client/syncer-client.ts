@@ -114,7 +114,12 @@ export class SyncerClient {
     if (this.running !== undefined) return;
     this.running = this.run().then(
       (end) => this.finish(end),
-      (err: unknown) => this.finish(new SyncerClientError('ERR_TYPHA_STOPPED', `syncer client failed: ${describeError(err)}`, { cause: err })),
+      (err: unknown) =>
+        this.finish(
+          new SyncerClientError('ERR_TYPHA_STOPPED', `syncer client failed: ${describeError(err)}`, {
+            cause: err,
+          }),
+        ),
     );
   }
 
@@ -175,7 +180,11 @@ export class SyncerClient {
       nodeName: this.o.hostname,
       api: this.o.kubernetes,
     });
-    this.o.logger.info('Found ready Typha addresses.', { addresses: found.addresses, local: found.local, remote: found.remote });
+    this.o.logger.info('Found ready Typha addresses.', {
+      addresses: found.addresses,
+      local: found.local,
+      remote: found.remote,
+    });
     return found.addresses;
   }
 
@@ -190,8 +199,11 @@ export class SyncerClient {
     let exhaustedRounds = 0;
     let lastDropped: string | undefined;
     while (!this.stopped) {
-      const tracker = new AttemptTracker(cached, () => this.discover(), (err) =>
-        log.warn('Unable to get Typha service endpoints from Kubernetes.', { error: describeError(err) }),
+      const tracker = new AttemptTracker(
+        cached,
+        () => this.discover(),
+        (err) =>
+          log.warn('Unable to get Typha service endpoints from Kubernetes.', { error: describeError(err) }),
       );
       if (lastDropped !== undefined) tracker.markTried(lastDropped);
       let succeeded = false;
@@ -200,7 +212,10 @@ export class SyncerClient {
         if (address === undefined || this.stopped) break;
         cached = tracker.addresses;
         this.emit({ kind: 'connecting', endpoint: address, attempt: tracker.attemptsMade });
-        log.info(`Connecting to typha endpoint ${address}.`, { attempt: tracker.attemptsMade, budget: tracker.budget });
+        log.info(`Connecting to typha endpoint ${address}.`, {
+          attempt: tracker.attemptsMade,
+          budget: tracker.budget,
+        });
         const res = await this.attempt(address);
         if (this.stopped) break;
         this.emit({ kind: 'disconnected', endpoint: address, reason: describeError(res.error) });
@@ -209,7 +224,10 @@ export class SyncerClient {
         lastDropped = address;
         if (res.reachedInSync) {
           // A working connection was lost: start a fresh round (new budget) at once, like Felix's restart-aware client.
-          log.warn('Typha connection failed; restarting connection', { address, error: describeError(res.error) });
+          log.warn('Typha connection failed; restarting connection', {
+            address,
+            error: describeError(res.error),
+          });
           succeeded = true;
           break;
         }
@@ -225,7 +243,10 @@ export class SyncerClient {
       }
       exhaustedRounds++;
       if (exhaustedRounds >= this.o.maxRounds) {
-        const err = new SyncerClientError('ERR_TYPHA_DIAL', `Failed to connect to Typha after ${exhaustedRounds} rounds; giving up`);
+        const err = new SyncerClientError(
+          'ERR_TYPHA_DIAL',
+          `Failed to connect to Typha after ${exhaustedRounds} rounds; giving up`,
+        );
         log.error(err.message);
         return err;
       }
@@ -245,18 +266,27 @@ export class SyncerClient {
         address,
         timeoutMs: this.o.dialTimeoutMs,
         signal: this.abort.signal,
-        ...(material !== undefined ? { tls: { material, cn: this.o.tls!.cn, uriSAN: this.o.tls!.uriSAN } } : {}),
+        ...(material !== undefined
+          ? { tls: { material, cn: this.o.tls!.cn, uriSAN: this.o.tls!.uriSAN } }
+          : {}),
       });
     } catch (err) {
       return {
         reachedInSync,
         wasConnected: false,
-        error: err instanceof SyncerClientError ? err : new SyncerClientError('ERR_TYPHA_DIAL', describeError(err), { cause: err }),
+        error:
+          err instanceof SyncerClientError
+            ? err
+            : new SyncerClientError('ERR_TYPHA_DIAL', describeError(err), { cause: err }),
       };
     }
     if (this.stopped) {
       socket.destroy();
-      return { reachedInSync, wasConnected: false, error: new SyncerClientError('ERR_TYPHA_STOPPED', 'client stopped') };
+      return {
+        reachedInSync,
+        wasConnected: false,
+        error: new SyncerClientError('ERR_TYPHA_STOPPED', 'client stopped'),
+      };
     }
     this.connCount++;
     const started = Date.now();

@@ -17,9 +17,13 @@ export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
     try {
       return await readFile(path, 'utf8');
     } catch (err) {
-      throw new SyncerClientError('ERR_TYPHA_CONFIG', `cannot read ${what} ${path}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new SyncerClientError(
+        'ERR_TYPHA_CONFIG',
+        `cannot read ${what} ${path}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   };
   const [ca, cert, key] = await Promise.all([
@@ -96,13 +100,17 @@ export function checkPeerIdentity(
   wantCN: string | undefined,
   wantURISAN: string | undefined,
 ): string | undefined {
-  if (cert === undefined || cert === null || Object.keys(cert).length === 0) return 'peer presented no certificate';
+  if (cert === undefined || cert === null || Object.keys(cert).length === 0)
+    return 'peer presented no certificate';
   if (wantCN === undefined && wantURISAN === undefined) return undefined;
   const cn = commonName(cert);
   const uris = uriSANs(cert.subjectaltname);
   if (wantCN !== undefined && cn === wantCN) return undefined;
   if (wantURISAN !== undefined && uris.includes(wantURISAN)) return undefined;
-  const wanted = [wantCN !== undefined ? `CN ${JSON.stringify(wantCN)}` : '', wantURISAN !== undefined ? `URI SAN ${JSON.stringify(wantURISAN)}` : '']
+  const wanted = [
+    wantCN !== undefined ? `CN ${JSON.stringify(wantCN)}` : '',
+    wantURISAN !== undefined ? `URI SAN ${JSON.stringify(wantURISAN)}` : '',
+  ]
     .filter((x) => x !== '')
     .join(' or ');
   return `certificate identity mismatch: want ${wanted}, got CN ${JSON.stringify(cn ?? '')} URI SANs ${JSON.stringify(uris)}`;

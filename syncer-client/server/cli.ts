@@ -36,7 +36,17 @@ function parseArgs(argv: readonly string[]): TyphaServerOptions {
     if (!a.startsWith('--') || i + 1 >= argv.length) throw new Error(`bad argument ${JSON.stringify(a)}`);
     args.set(a.slice(2), argv[++i]!);
   }
-  const known = new Set(['listen', 'ca', 'cert', 'key', 'client-cn', 'client-uri-san', 'ping-interval-ms', 'pong-timeout-ms', 'initial-status']);
+  const known = new Set([
+    'listen',
+    'ca',
+    'cert',
+    'key',
+    'client-cn',
+    'client-uri-san',
+    'ping-interval-ms',
+    'pong-timeout-ms',
+    'initial-status',
+  ]);
   for (const k of args.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}`);
   const listen = args.get('listen') ?? '127.0.0.1:0';
   const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(listen);
@@ -49,7 +59,8 @@ function parseArgs(argv: readonly string[]): TyphaServerOptions {
     return n;
   };
   const status = args.get('initial-status');
-  if (status !== undefined && !isStatus(status)) throw new Error(`--initial-status must be in-sync, resync or wait-for-ready`);
+  if (status !== undefined && !isStatus(status))
+    throw new Error(`--initial-status must be in-sync, resync or wait-for-ready`);
   const tlsArgs = ['ca', 'cert', 'key'].map((k) => args.get(k));
   let tls: TyphaServerOptions['tls'];
   if (tlsArgs.some((x) => x !== undefined)) {
@@ -113,7 +124,8 @@ async function main(): Promise<void> {
     let cmd: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(line);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('command must be a JSON object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('command must be a JSON object');
       cmd = parsed as Record<string, unknown>;
       switch (cmd['op']) {
         case 'put':

@@ -6,7 +6,11 @@ export const GO_UNIX_OFFSET_SECONDS = 62135596800n;
 
 export function goTimeFromMs(ms: number): GoTime {
   const secs = Math.floor(ms / 1000);
-  return { sec: BigInt(secs) + GO_UNIX_OFFSET_SECONDS, nsec: Math.round((ms - secs * 1000) * 1e6), offsetMinutes: -1 };
+  return {
+    sec: BigInt(secs) + GO_UNIX_OFFSET_SECONDS,
+    nsec: Math.round((ms - secs * 1000) * 1e6),
+    offsetMinutes: -1,
+  };
 }
 
 export function msFromGoTime(t: GoTime): number {

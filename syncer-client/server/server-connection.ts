@@ -23,7 +23,11 @@ export interface ConnectionHost {
   onClose(conn: ServerConnection, reason: string): void;
 }
 
-export const STATUS_WIRE: Readonly<Record<SyncStatus, number>> = { 'wait-for-ready': 0, resync: 1, 'in-sync': 2 };
+export const STATUS_WIRE: Readonly<Record<SyncStatus, number>> = {
+  'wait-for-ready': 0,
+  resync: 1,
+  'in-sync': 2,
+};
 
 type State = 'await-hello' | 'await-ack1' | 'await-ack2' | 'live' | 'closed';
 
@@ -153,7 +157,8 @@ export class ServerConnection {
     clearTimeout(this.timer);
     const syncerType = hello.syncerType === '' ? 'felix' : hello.syncerType;
     // This server only runs the felix pipeline; Typha closes without a reply for unknown types.
-    if (syncerType !== 'felix') return this.close(`unsupported syncer type ${JSON.stringify(hello.syncerType)}`);
+    if (syncerType !== 'felix')
+      return this.close(`unsupported syncer type ${JSON.stringify(hello.syncerType)}`);
     // Typha ≥ 3.32 refuses clients without modern policy keys (§4, §12), without a reply.
     if (!hello.supportsModernPolicyKeys) return this.close('client does not support modern policy keys');
     this.hello = hello;
@@ -206,7 +211,8 @@ export class ServerConnection {
     clearTimeout(this.timer);
     this.state = 'live';
     // §5.2 step 5: first the snapshot's status unless WaitForDatastore, then the queued deltas.
-    if (this.snapshotStatus !== 'wait-for-ready') this.send({ type: 'SyncStatus', syncStatus: STATUS_WIRE[this.snapshotStatus] });
+    if (this.snapshotStatus !== 'wait-for-ready')
+      this.send({ type: 'SyncStatus', syncStatus: STATUS_WIRE[this.snapshotStatus] });
     const queued = this.queue ?? [];
     this.queue = undefined;
     for (const m of queued) this.send(m);

@@ -2,12 +2,22 @@
 // serves each client the §5.2 sequence (compressed or plain path) and then streams deltas, status
 // changes and pings. It is not a datastore syncer: the test drives it with put/delete/setStatus.
 import { EventEmitter } from 'node:events';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { SyncStatus } from '../api.js';
 import type { SerializedUpdate } from '../syncproto/index.js';
 import { checkPeerIdentity } from '../client/index.js';
-import { ServerConnection, STATUS_WIRE, type ClientHelloMsg, type ConnectionHost } from './server-connection.js';
+import {
+  ServerConnection,
+  STATUS_WIRE,
+  type ClientHelloMsg,
+  type ConnectionHost,
+} from './server-connection.js';
 
 export interface TyphaServerTlsOptions {
   readonly ca: string;
@@ -87,7 +97,7 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
   constructor(private readonly opts: TyphaServerOptions = {}) {
     super();
     this.statusValue = opts.initialStatus ?? 'in-sync';
-    const self = this;
+    const isPingEnabled = (): boolean => this.pingEnabled;
     this.host = {
       version: opts.version ?? 'felix-ts-test-typha',
       pingIntervalMs: opts.pingIntervalMs ?? 10_000,
@@ -96,7 +106,7 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
       maxKVsPerMessage: opts.maxKVsPerMessage ?? 100,
       snapshotBatchSize: opts.snapshotBatchSize ?? 1000,
       get pingEnabled() {
-        return self.pingEnabled;
+        return isPingEnabled();
       },
       snapshot: () => ({ kvs: this.sortedSnapshot(), status: this.statusValue }),
       onHello: (conn, hello) => {
@@ -227,7 +237,14 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
     this.kvs.set(key, { value: bytes, revision: rev });
     // Typha drops no-op updates (same value) before they reach clients (§6).
     if (prev !== undefined && Buffer.compare(prev.value, bytes) === 0) return;
-    this.broadcastKV({ key, value: bytes, revision: rev, v3ResourceVersion: '', ttl: 0n, updateType: prev === undefined ? 1 : 2 });
+    this.broadcastKV({
+      key,
+      value: bytes,
+      revision: rev,
+      v3ResourceVersion: '',
+      ttl: 0n,
+      updateType: prev === undefined ? 1 : 2,
+    });
   }
 
   /** Many puts at once, sent to live clients in MsgKVs of ≤ maxKVsPerMessage. */
@@ -239,7 +256,14 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
       const rev = String(++this.revisionCounter);
       this.kvs.set(key, { value: bytes, revision: rev });
       if (prev !== undefined && Buffer.compare(prev.value, bytes) === 0) continue;
-      batch.push({ key, value: bytes, revision: rev, v3ResourceVersion: '', ttl: 0n, updateType: prev === undefined ? 1 : 2 });
+      batch.push({
+        key,
+        value: bytes,
+        revision: rev,
+        v3ResourceVersion: '',
+        ttl: 0n,
+        updateType: prev === undefined ? 1 : 2,
+      });
     }
     for (let i = 0; i < batch.length; i += this.host.maxKVsPerMessage) {
       const kvs = batch.slice(i, i + this.host.maxKVsPerMessage);
@@ -250,7 +274,14 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
   /** Deletes a KV (no Value, UpdateType 3). Unknown keys are ignored. */
   delete(key: string): void {
     if (!this.kvs.delete(key)) return;
-    this.broadcastKV({ key, value: null, revision: String(++this.revisionCounter), v3ResourceVersion: '', ttl: 0n, updateType: 3 });
+    this.broadcastKV({
+      key,
+      value: null,
+      revision: String(++this.revisionCounter),
+      v3ResourceVersion: '',
+      ttl: 0n,
+      updateType: 3,
+    });
   }
 
   /** Changes the sync status; live clients get MsgSyncStatus. WaitForDatastore is never sent (§4). */

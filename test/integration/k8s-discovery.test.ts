@@ -31,7 +31,9 @@ before(async () => {
   writeFileSync(tokenFile, `${TOKEN}\n`);
   api = createServer({ cert: cert.cert, key: cert.key }, (req: IncomingMessage, res) => {
     requests.push({ url: req.url ?? '', auth: req.headers.authorization });
-    const ok = req.url === '/apis/discovery.k8s.io/v1/namespaces/calico-system/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dcalico-typha';
+    const ok =
+      req.url ===
+      '/apis/discovery.k8s.io/v1/namespaces/calico-system/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dcalico-typha';
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       res.writeHead(401).end('{"kind":"Status","code":401}');
     } else if (!ok) {
@@ -49,7 +51,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const kubeApi = () => ({ env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(apiPort) }, tokenFile, caFile });
+const kubeApi = () => ({
+  env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(apiPort) },
+  tokenFile,
+  caFile,
+});
 
 test('lists EndpointSlices with the service label, service-account token and CA; local first', async () => {
   slices = {
@@ -66,7 +72,12 @@ test('lists EndpointSlices with the service label, service-account token and CA;
     ],
   };
   requests.length = 0;
-  const r = await discoverTyphaEndpoints({ namespace: 'calico-system', serviceName: 'calico-typha', nodeName: 'node-me', api: kubeApi() });
+  const r = await discoverTyphaEndpoints({
+    namespace: 'calico-system',
+    serviceName: 'calico-typha',
+    nodeName: 'node-me',
+    api: kubeApi(),
+  });
   assert.deepEqual(r.addresses, ['10.0.0.2:5473', '10.0.0.1:5473']);
   assert.equal(requests.length, 1);
   assert.equal(requests[0]!.auth, `Bearer ${TOKEN}`);
@@ -76,15 +87,36 @@ test('API errors and an untrusted API certificate give ERR_TYPHA_DISCOVERY', asy
   const isDisc = (e: unknown): boolean => (e as { code?: string }).code === 'ERR_TYPHA_DISCOVERY';
   status = 403;
   try {
-    await assert.rejects(discoverTyphaEndpoints({ namespace: 'calico-system', serviceName: 'calico-typha', nodeName: 'n', api: kubeApi() }), isDisc);
+    await assert.rejects(
+      discoverTyphaEndpoints({
+        namespace: 'calico-system',
+        serviceName: 'calico-typha',
+        nodeName: 'n',
+        api: kubeApi(),
+      }),
+      isDisc,
+    );
   } finally {
     status = 200;
   }
-  await assert.rejects(discoverTyphaEndpoints({ namespace: 'other', serviceName: 'calico-typha', nodeName: 'n', api: kubeApi() }), isDisc);
+  await assert.rejects(
+    discoverTyphaEndpoints({
+      namespace: 'other',
+      serviceName: 'calico-typha',
+      nodeName: 'n',
+      api: kubeApi(),
+    }),
+    isDisc,
+  );
   const otherCa = join(dir, 'other-ca.crt');
   writeFileSync(otherCa, makeCA('other').cert);
   await assert.rejects(
-    discoverTyphaEndpoints({ namespace: 'calico-system', serviceName: 'calico-typha', nodeName: 'n', api: { ...kubeApi(), caFile: otherCa } }),
+    discoverTyphaEndpoints({
+      namespace: 'calico-system',
+      serviceName: 'calico-typha',
+      nodeName: 'n',
+      api: { ...kubeApi(), caFile: otherCa },
+    }),
     isDisc,
   );
 });
@@ -97,7 +129,12 @@ test('the client discovers Typha through the API, rediscovers on failure and fol
   typhaA.put('/a', 'from-a');
   typhaB.put('/a', 'from-b');
   const sliceFor = (s: TyphaServer): unknown => ({
-    items: [{ ports: [{ name: 'calico-typha', port: s.address().port }], endpoints: [{ addresses: ['127.0.0.1'], nodeName: 'node-me' }] }],
+    items: [
+      {
+        ports: [{ name: 'calico-typha', port: s.address().port }],
+        endpoints: [{ addresses: ['127.0.0.1'], nodeName: 'node-me' }],
+      },
+    ],
   });
   slices = sliceFor(typhaA);
   const client = new SyncerClient({

@@ -71,7 +71,10 @@ test('mTLS happy path: CN check both ways, compressed snapshot, deltas', async (
     client.start();
     try {
       await rec.waitInSync();
-      assert.deepEqual(Object.fromEntries(rec.state), { '/calico/v1/config/LogSeverityScreen': 'Info', '/calico/v1/Ready': 'true' });
+      assert.deepEqual(Object.fromEntries(rec.state), {
+        '/calico/v1/config/LogSeverityScreen': 'Info',
+        '/calico/v1/Ready': 'true',
+      });
       assert.equal(server.stats.hellosReceived, 1);
       assert.equal(server.stats.acksReceived, 2, 'both decoder restarts acknowledged');
       server.put('/calico/v1/config/LogSeverityScreen', 'Debug');
@@ -88,7 +91,9 @@ test('mTLS happy path: CN check both ways, compressed snapshot, deltas', async (
 test('URI SAN identities: client checks only TyphaURISAN, server only ClientURISAN', async () => {
   await withServer(serverTls({ clientCN: undefined, clientURISAN: SPIFFE_CLIENT }), async (server) => {
     server.put('/k', 'v');
-    const client = new SyncerClient(clientOpts(server.endpoint, { typhaCN: undefined, typhaURISAN: SPIFFE_SERVER }));
+    const client = new SyncerClient(
+      clientOpts(server.endpoint, { typhaCN: undefined, typhaURISAN: SPIFFE_SERVER }),
+    );
     const rec = new Recorder(client);
     client.start();
     try {
@@ -102,7 +107,9 @@ test('URI SAN identities: client checks only TyphaURISAN, server only ClientURIS
 
 test('CN and URI SAN both set: either match passes', async () => {
   await withServer(serverTls(), async (server) => {
-    const client = new SyncerClient(clientOpts(server.endpoint, { typhaCN: 'not-typha', typhaURISAN: SPIFFE_SERVER }));
+    const client = new SyncerClient(
+      clientOpts(server.endpoint, { typhaCN: 'not-typha', typhaURISAN: SPIFFE_SERVER }),
+    );
     const rec = new Recorder(client);
     client.start();
     try {
@@ -116,15 +123,23 @@ test('CN and URI SAN both set: either match passes', async () => {
 test('refused: wrong server CN', async () => {
   await withServer(serverTls(), async (server) => {
     const reasons = await expectRefused(clientOpts(server.endpoint, { typhaCN: 'calico-typha' }));
-    assert.ok(reasons.every((r) => r.startsWith('ERR_TYPHA_TLS_IDENTITY') && r.includes('calico-typha')), reasons.join('\n'));
+    assert.ok(
+      reasons.every((r) => r.startsWith('ERR_TYPHA_TLS_IDENTITY') && r.includes('calico-typha')),
+      reasons.join('\n'),
+    );
     assert.equal(server.stats.hellosReceived, 0);
   });
 });
 
 test('refused: wrong URI SAN', async () => {
   await withServer(serverTls(), async (server) => {
-    const reasons = await expectRefused(clientOpts(server.endpoint, { typhaCN: undefined, typhaURISAN: 'spiffe://cluster.local/other' }));
-    assert.ok(reasons.every((r) => r.startsWith('ERR_TYPHA_TLS_IDENTITY')), reasons.join('\n'));
+    const reasons = await expectRefused(
+      clientOpts(server.endpoint, { typhaCN: undefined, typhaURISAN: 'spiffe://cluster.local/other' }),
+    );
+    assert.ok(
+      reasons.every((r) => r.startsWith('ERR_TYPHA_TLS_IDENTITY')),
+      reasons.join('\n'),
+    );
   });
 });
 
@@ -133,7 +148,10 @@ test('refused: server certificate from an untrusted CA', async () => {
   const rogueServer = rogue.issue({ cn: 'typha-server', usage: 'server' });
   await withServer(serverTls({ cert: rogueServer.cert, key: rogueServer.key }), async (server) => {
     const reasons = await expectRefused(clientOpts(server.endpoint));
-    assert.ok(reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL')), reasons.join('\n'));
+    assert.ok(
+      reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL')),
+      reasons.join('\n'),
+    );
     assert.equal(server.stats.hellosReceived, 0);
   });
 });
@@ -142,7 +160,10 @@ test('refused: a client-usage certificate presented as the server (serverAuth EK
   const wrongUsage = pki.ca.issue({ cn: 'typha-server', usage: 'client' });
   await withServer(serverTls({ cert: wrongUsage.cert, key: wrongUsage.key }), async (server) => {
     const reasons = await expectRefused(clientOpts(server.endpoint));
-    assert.ok(reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL')), reasons.join('\n'));
+    assert.ok(
+      reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL')),
+      reasons.join('\n'),
+    );
   });
 });
 
@@ -167,13 +188,21 @@ test('refused by the server: client without a certificate', async () => {
 test('refused by the server: client certificate with the wrong CN or from another CA', async () => {
   const other = pki.ca.issue({ cn: 'calico-node', usage: 'client' });
   const rogue = makeCA('rogue client CA').issue({ cn: 'typha-client', usage: 'client' });
-  for (const [name, cert] of [['wrong CN', other], ['untrusted CA', rogue]] as const) {
+  for (const [name, cert] of [
+    ['wrong CN', other],
+    ['untrusted CA', rogue],
+  ] as const) {
     writeFileSync(join(dir, 'other.crt'), cert.cert);
     writeFileSync(join(dir, 'other.key'), cert.key);
     await withServer(serverTls(), async (server) => {
       const tlsErrors: string[] = [];
       server.on('tls-error', (r) => tlsErrors.push(r));
-      await expectRefused(clientOpts(server.endpoint, { typhaCertFile: join(dir, 'other.crt'), typhaKeyFile: join(dir, 'other.key') }));
+      await expectRefused(
+        clientOpts(server.endpoint, {
+          typhaCertFile: join(dir, 'other.crt'),
+          typhaKeyFile: join(dir, 'other.key'),
+        }),
+      );
       assert.equal(server.stats.hellosReceived, 0, name);
       assert.ok(tlsErrors.length >= 1, `${name}: server logged the refusal`);
     });
@@ -205,13 +234,19 @@ test('refused: TLS 1.1 in either direction', async () => {
   });
   // A server that only offers TLS 1.1: our client (min TLS 1.2) refuses it.
   const { createServer } = await import('node:tls');
-  const old = createServer({ cert: pki.server.cert, key: pki.server.key, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }, (s) => s.end());
+  const old = createServer(
+    { cert: pki.server.cert, key: pki.server.key, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' },
+    (s) => s.end(),
+  );
   old.on('tlsClientError', () => undefined);
   await new Promise<void>((r) => old.listen(0, '127.0.0.1', () => r()));
   try {
     const port = (old.address() as { port: number }).port;
     const reasons = await expectRefused(clientOpts(`127.0.0.1:${port}`));
-    assert.ok(reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL')), reasons.join('\n'));
+    assert.ok(
+      reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL')),
+      reasons.join('\n'),
+    );
   } finally {
     await new Promise<void>((r) => old.close(() => r()));
   }
@@ -219,7 +254,12 @@ test('refused: TLS 1.1 in either direction', async () => {
 
 test('a plain-TCP client cannot talk to a TLS Typha, and a half-configured TLS client is a config error', async () => {
   await withServer(serverTls(), async (server) => {
-    const client = new SyncerClient({ felixHostname: 'node-1', typhaAddr: server.endpoint, typhaReadTimeout: 2, failover: { ...FAST_FAILOVER, maxRounds: 1 } });
+    const client = new SyncerClient({
+      felixHostname: 'node-1',
+      typhaAddr: server.endpoint,
+      typhaReadTimeout: 2,
+      failover: { ...FAST_FAILOVER, maxRounds: 1 },
+    });
     const rec = new Recorder(client);
     client.start();
     const end = await client.finished;
@@ -228,7 +268,13 @@ test('a plain-TCP client cannot talk to a TLS Typha, and a half-configured TLS c
     assert.equal(server.stats.hellosReceived, 0);
   });
   assert.throws(
-    () => new SyncerClient({ felixHostname: 'n', typhaAddr: '127.0.0.1:1', typhaCAFile: files.caFile, typhaCN: 'typha-server' }),
+    () =>
+      new SyncerClient({
+        felixHostname: 'n',
+        typhaAddr: '127.0.0.1:1',
+        typhaCAFile: files.caFile,
+        typhaCN: 'typha-server',
+      }),
     (e: unknown) => (e as { code?: string }).code === 'ERR_TYPHA_CONFIG',
   );
 });
@@ -241,7 +287,10 @@ test('the dial timeout covers the TLS handshake: a silent server is abandoned', 
   try {
     const port = (silent.address() as { port: number }).port;
     const reasons = await expectRefused(clientOpts(`127.0.0.1:${port}`, { typhaDialTimeout: 0.2 }));
-    assert.ok(reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL') && r.includes('timed out')), reasons.join('\n'));
+    assert.ok(
+      reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL') && r.includes('timed out')),
+      reasons.join('\n'),
+    );
   } finally {
     for (const s of held) s.destroy();
     await new Promise<void>((r) => silent.close(() => r()));

@@ -7,7 +7,8 @@ import { TyphaServer } from '../../syncer-client/server/index.js';
 import { deadPort, FAST_FAILOVER, Recorder } from './syncer-harness.js';
 
 function seed(s: TyphaServer, n: number): void {
-  for (let i = 0; i < n; i++) s.put(`/calico/v1/netset/set-${i}`, JSON.stringify({ nets: [`10.1.${i >> 8}.${i & 255}/32`] }));
+  for (let i = 0; i < n; i++)
+    s.put(`/calico/v1/netset/set-${i}`, JSON.stringify({ nets: [`10.1.${i >> 8}.${i & 255}/32`] }));
 }
 
 test('failover from a killed server to a live one (gap measured, not asserted)', async () => {
@@ -17,7 +18,11 @@ test('failover from a killed server to a live one (gap measured, not asserted)',
   await b.start();
   seed(a, 300);
   seed(b, 300);
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: `${a.endpoint},${b.endpoint}`, failover: FAST_FAILOVER });
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: `${a.endpoint},${b.endpoint}`,
+    failover: FAST_FAILOVER,
+  });
   const rec = new Recorder(client);
   client.start();
   try {
@@ -33,7 +38,10 @@ test('failover from a killed server to a live one (gap measured, not asserted)',
     assert.equal(client.connectedEndpoint, b.endpoint);
     const after = rec.events.slice(before);
     // Same data on both servers: nothing changes downstream, no deletes, never an empty view.
-    assert.ok(after.every((e) => e.kind !== 'batch' || e.updates.length === 0), 'no KV churn on failover');
+    assert.ok(
+      after.every((e) => e.kind !== 'batch' || e.updates.length === 0),
+      'no KV churn on failover',
+    );
     assert.deepEqual(
       after.flatMap((e) => (e.kind === 'batch' && e.status !== undefined ? [e.status] : [])),
       ['wait-for-ready', 'resync', 'in-sync'],
@@ -51,7 +59,11 @@ test('a dead first address is skipped after one failed attempt', async () => {
   await live.start();
   live.put('/a', '1');
   const dead = `127.0.0.1:${await deadPort()}`;
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: `${dead},${live.endpoint}`, failover: FAST_FAILOVER });
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: `${dead},${live.endpoint}`,
+    failover: FAST_FAILOVER,
+  });
   const rec = new Recorder(client);
   client.start();
   try {
@@ -68,7 +80,11 @@ test('a dead first address is skipped after one failed attempt', async () => {
 
 test('everything down: rounds of 2 × max(3, n) attempts, back-off, then give up when maxRounds is set', async () => {
   const dead = [`127.0.0.1:${await deadPort()}`, `127.0.0.1:${await deadPort()}`];
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: dead.join(','), failover: { ...FAST_FAILOVER, maxRounds: 2 } });
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: dead.join(','),
+    failover: { ...FAST_FAILOVER, maxRounds: 2 },
+  });
   const rec = new Recorder(client);
   client.start();
   const end = await client.finished;
@@ -83,7 +99,11 @@ test('everything down: rounds of 2 × max(3, n) attempts, back-off, then give up
 
 test('by default the client never gives up: it keeps retrying until a server appears', async () => {
   const port = await deadPort();
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: `127.0.0.1:${port}`, failover: FAST_FAILOVER });
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: `127.0.0.1:${port}`,
+    failover: FAST_FAILOVER,
+  });
   const rec = new Recorder(client);
   client.start();
   try {
@@ -107,7 +127,12 @@ test('a server that stops pinging is dropped after TyphaReadTimeout; pings keep 
   const server = new TyphaServer({ pingIntervalMs: 100 });
   await server.start();
   server.put('/a', '1');
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: server.endpoint, typhaReadTimeout: 1, failover: FAST_FAILOVER });
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: server.endpoint,
+    typhaReadTimeout: 1,
+    failover: FAST_FAILOVER,
+  });
   const rec = new Recorder(client);
   client.start();
   try {
@@ -118,7 +143,10 @@ test('a server that stops pinging is dropped after TyphaReadTimeout; pings keep 
     server.setPinging(false);
     await rec.waitForCount('disconnected', 1, 10_000);
     const d = rec.events.find((e) => e.kind === 'disconnected');
-    assert.ok(d?.kind === 'disconnected' && d.reason.startsWith('ERR_TYPHA_READ_TIMEOUT'), d?.kind === 'disconnected' ? d.reason : '');
+    assert.ok(
+      d?.kind === 'disconnected' && d.reason.startsWith('ERR_TYPHA_READ_TIMEOUT'),
+      d?.kind === 'disconnected' ? d.reason : '',
+    );
     // It reconnects to the same (only) server and resyncs.
     await rec.waitFor(() => rec.count('connected') === 2 && rec.status === 'in-sync', 'reconnect');
     assert.equal(rec.state.get('/a'), '1');
@@ -131,8 +159,13 @@ test('a server that stops pinging is dropped after TyphaReadTimeout; pings keep 
 test('resync after reconnect: deleted, added and changed keys during the outage → exactly the new state', async () => {
   const server = new TyphaServer();
   await server.start();
-  for (let i = 0; i < 500; i++) server.put(`/calico/v1/policy/NetworkPolicy/ns/p-${String(i).padStart(3, '0')}`, `{"order":${i}}`);
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: server.endpoint, failover: FAST_FAILOVER });
+  for (let i = 0; i < 500; i++)
+    server.put(`/calico/v1/policy/NetworkPolicy/ns/p-${String(i).padStart(3, '0')}`, `{"order":${i}}`);
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: server.endpoint,
+    failover: FAST_FAILOVER,
+  });
   const rec = new Recorder(client);
   client.start();
   try {
@@ -170,12 +203,22 @@ test('resync after reconnect: deleted, added and changed keys during the outage 
     const after = rec.events.slice(mark).flatMap((e) => (e.kind === 'batch' ? [e] : []));
     const inSyncIdx = after.findIndex((b) => b.status === 'in-sync');
     assert.ok(inSyncIdx >= 0);
-    for (const b of after.slice(0, inSyncIdx)) assert.ok(b.updates.every((u) => u.value !== null), 'no delete before InSync');
+    for (const b of after.slice(0, inSyncIdx))
+      assert.ok(
+        b.updates.every((u) => u.value !== null),
+        'no delete before InSync',
+      );
     const dels = after[inSyncIdx]!.updates;
     assert.deepEqual(dels.map((u) => u.key).sort(), deleted.sort());
     assert.ok(dels.every((u) => u.updateType === UpdateType.Deleted));
     const upd = after.slice(0, inSyncIdx).flatMap((b) => b.updates);
-    assert.deepEqual(upd.filter((u) => u.updateType === UpdateType.Updated).map((u) => u.key).sort(), changed.sort());
+    assert.deepEqual(
+      upd
+        .filter((u) => u.updateType === UpdateType.Updated)
+        .map((u) => u.key)
+        .sort(),
+      changed.sort(),
+    );
     assert.equal(upd.filter((u) => u.updateType === UpdateType.New).length, 40);
     assert.deepEqual(rec.violations, []);
   } finally {

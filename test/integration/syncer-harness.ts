@@ -20,11 +20,13 @@ export class Recorder {
     if (ev.kind === 'batch') {
       for (const u of ev.updates) {
         if (u.value === null) {
-          if (u.updateType !== UpdateType.Deleted) this.violations.push(`delete of ${u.key} not typed Deleted`);
+          if (u.updateType !== UpdateType.Deleted)
+            this.violations.push(`delete of ${u.key} not typed Deleted`);
           if (!this.state.delete(u.key)) this.violations.push(`delete of unknown key ${u.key}`);
         } else {
           const had = this.state.has(u.key);
-          if ((u.updateType === UpdateType.New) === had) this.violations.push(`wrong updateType for ${u.key}`);
+          if ((u.updateType === UpdateType.New) === had)
+            this.violations.push(`wrong updateType for ${u.key}`);
           this.state.set(u.key, u.value);
         }
       }
@@ -49,7 +51,13 @@ export class Recorder {
       };
       const timer = setTimeout(() => {
         done();
-        const tail = this.events.slice(-6).map((e) => (e.kind === 'batch' ? `batch(${e.updates.length},${e.status ?? ''})` : `${e.kind}:${'reason' in e ? e.reason : e.endpoint}`));
+        const tail = this.events
+          .slice(-6)
+          .map((e) =>
+            e.kind === 'batch'
+              ? `batch(${e.updates.length},${e.status ?? ''})`
+              : `${e.kind}:${'reason' in e ? e.reason : e.endpoint}`,
+          );
         reject(new Error(`timed out waiting for ${what}; last events: ${tail.join(' | ')}`));
       }, timeoutMs);
       const done = (): void => {

@@ -9,7 +9,11 @@ function fill(server: TyphaServer, n: number): Map<string, string> {
   const want = new Map<string, string>();
   for (let i = 0; i < n; i++) {
     const key = `/calico/v1/host/node-${i % 7}/workload/k8s/ns%2fpod-${i}/endpoint/eth0`;
-    const value = JSON.stringify({ state: 'active', name: `cali${i}`, ipv4_nets: [`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32`] });
+    const value = JSON.stringify({
+      state: 'active',
+      name: `cali${i}`,
+      ipv4_nets: [`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32`],
+    });
     server.put(key, value);
     want.set(key, value);
   }
@@ -24,16 +28,26 @@ for (const compression of [true, false]) {
     const want = fill(server, 2500);
     let hello: ClientHelloMsg | undefined;
     server.on('hello', (h) => (hello = h));
-    const client = new SyncerClient({ felixHostname: 'node-3', typhaAddr: server.endpoint, compression, failover: FAST_FAILOVER });
+    const client = new SyncerClient({
+      felixHostname: 'node-3',
+      typhaAddr: server.endpoint,
+      compression,
+      failover: FAST_FAILOVER,
+    });
     const rec = new Recorder(client);
     client.start();
     try {
       await rec.waitInSync();
       assert.deepEqual(rec.state, want);
       // Snapshot batches follow the server's message sizes: ≤1000 (binary snapshot) or ≤100 (plain).
-      const sizes = rec.events.flatMap((e) => (e.kind === 'batch' && e.updates.length > 0 ? [e.updates.length] : []));
+      const sizes = rec.events.flatMap((e) =>
+        e.kind === 'batch' && e.updates.length > 0 ? [e.updates.length] : [],
+      );
       assert.equal(Math.max(...sizes), compression ? 1000 : 100);
-      assert.equal(sizes.reduce((a, b) => a + b, 0), 2500);
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        2500,
+      );
       assert.equal(server.stats.acksReceived, compression ? 2 : 0);
 
       // Hello flags (§5.1 step 2).
@@ -46,7 +60,9 @@ for (const compression of [true, false]) {
       assert.notEqual(hello.clientConnID, 0n);
 
       // Status order seen downstream: resync (local, at connect) then in-sync.
-      const statuses = rec.events.flatMap((e) => (e.kind === 'batch' && e.status !== undefined ? [e.status] : []));
+      const statuses = rec.events.flatMap((e) =>
+        e.kind === 'batch' && e.status !== undefined ? [e.status] : [],
+      );
       assert.deepEqual(statuses, ['resync', 'in-sync']);
 
       const [k0, k1] = [...want.keys()];
@@ -74,7 +90,11 @@ test('server status changes pass through; in-sync is only reported when the serv
   const server = new TyphaServer({ initialStatus: 'wait-for-ready' });
   await server.start();
   server.put('/a', '1');
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: server.endpoint, failover: FAST_FAILOVER });
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: server.endpoint,
+    failover: FAST_FAILOVER,
+  });
   const rec = new Recorder(client);
   client.start();
   try {
@@ -96,7 +116,11 @@ test('the async iterator yields the same typed events and ends on stop()', async
   const server = new TyphaServer();
   await server.start();
   server.put('/a', '1');
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: server.endpoint, failover: FAST_FAILOVER });
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: server.endpoint,
+    failover: FAST_FAILOVER,
+  });
   const it = client.events();
   client.start();
   const kinds: string[] = [];
@@ -121,7 +145,11 @@ test('hostile server bytes: the client drops the connection with a protocol erro
   const server = new TyphaServer();
   await server.start();
   server.put('/a', '1');
-  const client = new SyncerClient({ felixHostname: 'n', typhaAddr: server.endpoint, failover: FAST_FAILOVER });
+  const client = new SyncerClient({
+    felixHostname: 'n',
+    typhaAddr: server.endpoint,
+    failover: FAST_FAILOVER,
+  });
   const rec = new Recorder(client);
   client.start();
   try {
@@ -130,7 +158,10 @@ test('hostile server bytes: the client drops the connection with a protocol erro
     server.sendRawAndClose(Buffer.from([0x02, 0x04, 0x00, 0x00, 1, 2, 3, 4]));
     await rec.waitForCount('disconnected', 1);
     const d = rec.events.find((e) => e.kind === 'disconnected');
-    assert.ok(d?.kind === 'disconnected' && d.reason.startsWith('ERR_TYPHA_PROTOCOL'), d?.kind === 'disconnected' ? d.reason : '');
+    assert.ok(
+      d?.kind === 'disconnected' && d.reason.startsWith('ERR_TYPHA_PROTOCOL'),
+      d?.kind === 'disconnected' ? d.reason : '',
+    );
     await rec.waitFor(() => rec.count('connected') === 2 && rec.status === 'in-sync', 'reconnected');
     assert.equal(rec.state.get('/a'), '1');
     assert.deepEqual(rec.violations, []);

@@ -11,21 +11,29 @@ import { FAST_FAILOVER, Recorder } from './syncer-harness.js';
 const CLI = fileURLToPath(new URL('../../syncer-client/server/cli.js', import.meta.url));
 
 test('CLI: listening, put/delete/status/drop/raw/exit commands and client events', async () => {
-  const child = spawn(process.execPath, [CLI, '--listen', '127.0.0.1:0', '--ping-interval-ms', '200', '--initial-status', 'resync'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, '--listen', '127.0.0.1:0', '--ping-interval-ms', '200', '--initial-status', 'resync'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   createInterface({ input: child.stdout! }).on('line', (l) => {
     lines.push(JSON.parse(l) as Record<string, unknown>);
     for (const w of waiters.splice(0)) w();
   });
-  const waitLine = async (pred: (o: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>> => {
+  const waitLine = async (
+    pred: (o: Record<string, unknown>) => boolean,
+    what: string,
+  ): Promise<Record<string, unknown>> => {
     const deadline = Date.now() + 15_000;
     for (;;) {
       const hit = lines.find(pred);
       if (hit !== undefined) return hit;
-      if (Date.now() > deadline) throw new Error(`CLI: timed out waiting for ${what}; got ${JSON.stringify(lines)}`);
+      if (Date.now() > deadline)
+        throw new Error(`CLI: timed out waiting for ${what}; got ${JSON.stringify(lines)}`);
       await new Promise<void>((r) => {
         waiters.push(r);
         setTimeout(r, 200);
@@ -35,7 +43,10 @@ test('CLI: listening, put/delete/status/drop/raw/exit commands and client events
   const send = async (cmd: object, op: string): Promise<void> => {
     const before = lines.filter((o) => o['event'] === 'ok' && o['op'] === op).length;
     child.stdin!.write(JSON.stringify(cmd) + '\n');
-    await waitLine(() => lines.filter((o) => o['event'] === 'ok' && o['op'] === op).length > before, `ok ${op}`);
+    await waitLine(
+      () => lines.filter((o) => o['event'] === 'ok' && o['op'] === op).length > before,
+      `ok ${op}`,
+    );
   };
   let client: SyncerClient | undefined;
   try {
@@ -44,7 +55,11 @@ test('CLI: listening, put/delete/status/drop/raw/exit commands and client events
     assert.ok(port > 0);
     await send({ op: 'put', key: '/calico/v1/config/A', value: 'x' }, 'put');
     await send({ op: 'put', key: '/calico/v1/config/B', value: 'y' }, 'put');
-    client = new SyncerClient({ felixHostname: 'cli-node', typhaAddr: `127.0.0.1:${port}`, failover: FAST_FAILOVER });
+    client = new SyncerClient({
+      felixHostname: 'cli-node',
+      typhaAddr: `127.0.0.1:${port}`,
+      failover: FAST_FAILOVER,
+    });
     const rec = new Recorder(client);
     client.start();
     await waitLine((o) => o['event'] === 'client' && o['hostname'] === 'cli-node', 'client event');
@@ -57,7 +72,10 @@ test('CLI: listening, put/delete/status/drop/raw/exit commands and client events
 
     // A bad command is reported and the server keeps running.
     child.stdin!.write('{"op":"frobnicate"}\nnot json\n');
-    await waitLine((o) => o['event'] === 'error' && String(o['message']).includes('frobnicate'), 'error event');
+    await waitLine(
+      (o) => o['event'] === 'error' && String(o['message']).includes('frobnicate'),
+      'error event',
+    );
 
     await send({ op: 'drop' }, 'drop');
     await waitLine((o) => o['event'] === 'disconnect', 'disconnect event');

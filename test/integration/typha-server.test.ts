@@ -96,7 +96,11 @@ test('compressed path: ServerHello, restart, ACK, ≤1000-KV sorted snapshot, en
     const [sh, r1] = await c.waitMsgs(2, 'hello + restart');
     assert.equal(sh?.type, 'ServerHello');
     assert.ok(sh?.type === 'ServerHello' && sh.supportsNodeResourceUpdates && sh.syncerType === 'felix');
-    assert.deepEqual(r1, { type: 'DecoderRestart', message: 'enable compression: snappy;send binary snapshot', compressionAlgorithm: 'snappy' });
+    assert.deepEqual(r1, {
+      type: 'DecoderRestart',
+      message: 'enable compression: snappy;send binary snapshot',
+      compressionAlgorithm: 'snappy',
+    });
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(c.msgs.length, 2, 'nothing more before the ACK');
     c.send({ type: 'ACK' });
@@ -107,15 +111,28 @@ test('compressed path: ServerHello, restart, ACK, ≤1000-KV sorted snapshot, en
       [1000, 1000, 345],
     );
     const got = kvMsgs.flatMap((m) => (m.type === 'KVs' ? m.kvs : []));
-    assert.deepEqual(got.map((u) => u.key), keys, 'sorted byte-wise');
+    assert.deepEqual(
+      got.map((u) => u.key),
+      keys,
+      'sorted byte-wise',
+    );
     assert.ok(got.every((u) => u.updateType === 1 && u.value !== null));
-    assert.deepEqual(snap[5], { type: 'DecoderRestart', message: 'End of compressed snapshot.', compressionAlgorithm: 'snappy' });
+    assert.deepEqual(snap[5], {
+      type: 'DecoderRestart',
+      message: 'End of compressed snapshot.',
+      compressionAlgorithm: 'snappy',
+    });
     c.send({ type: 'ACK' });
     const live = await c.waitMsgs(7, 'in-sync');
     assert.deepEqual(live[6], { type: 'SyncStatus', syncStatus: 2 });
     server.delete(keys[0]!);
     const [del] = (await c.waitMsgs(8, 'delete delta')).slice(7);
-    assert.ok(del?.type === 'KVs' && del.kvs.length === 1 && del.kvs[0]!.value === null && del.kvs[0]!.updateType === 3);
+    assert.ok(
+      del?.type === 'KVs' &&
+        del.kvs.length === 1 &&
+        del.kvs[0]!.value === null &&
+        del.kvs[0]!.updateType === 3,
+    );
     assert.equal(c.error, undefined);
   } finally {
     c.socket.destroy();
@@ -136,7 +153,10 @@ test('plain path: ≤100 KVs per message on the plain stream, sorted, then InSyn
       msgs.slice(1, 4).map((m) => (m.type === 'KVs' ? m.kvs.length : -1)),
       [100, 100, 50],
     );
-    assert.deepEqual(msgs.slice(1, 4).flatMap((m) => (m.type === 'KVs' ? m.kvs.map((u) => u.key) : [])), keys);
+    assert.deepEqual(
+      msgs.slice(1, 4).flatMap((m) => (m.type === 'KVs' ? m.kvs.map((u) => u.key) : [])),
+      keys,
+    );
     assert.deepEqual(msgs[4], { type: 'SyncStatus', syncStatus: 2 });
   } finally {
     c.socket.destroy();
@@ -208,7 +228,10 @@ test('timeouts: no ClientHello → handshake timeout; no pongs → pong timeout;
     const noPong = await RawClient.open(server);
     noPong.send({ ...HELLO, supportsDecoderRestart: false });
     await pollUntil(() => noPong.closed, 'pong timeout');
-    assert.ok(noPong.msgs.some((m) => m.type === 'Ping'), 'was pinged');
+    assert.ok(
+      noPong.msgs.some((m) => m.type === 'Ping'),
+      'was pinged',
+    );
     assert.equal(reasons[1], 'pong timeout');
 
     const rude = await RawClient.open(server);
@@ -232,7 +255,11 @@ test('pongs keep a connection alive past the pong timeout', async () => {
     const timer = setInterval(() => {
       for (const m of c.msgs.splice(0)) {
         if (m.type === 'Ping') {
-          c.send({ type: 'Pong', pingTimestamp: m.timestamp, pongTimestamp: { sec: 0n, nsec: 0, offsetMinutes: -1 } });
+          c.send({
+            type: 'Pong',
+            pingTimestamp: m.timestamp,
+            pongTimestamp: { sec: 0n, nsec: 0, offsetMinutes: -1 },
+          });
           answered++;
         }
       }

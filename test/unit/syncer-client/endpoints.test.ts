@@ -15,7 +15,20 @@ test('parseTyphaAddr: comma list with spaces, names and bracketed IPv6', () => {
 });
 
 test('parseEndpoint: rejects bad input with ERR_TYPHA_ADDR', () => {
-  for (const bad of ['', '10.0.0.1', ':5473', '10.0.0.1:0', '10.0.0.1:65536', 'fd00::1:5473', '[fd00::1]5473', '[nothex]:1', 'a b:1', 'h:12x', 'host:-1', ' , ']) {
+  for (const bad of [
+    '',
+    '10.0.0.1',
+    ':5473',
+    '10.0.0.1:0',
+    '10.0.0.1:65536',
+    'fd00::1:5473',
+    '[fd00::1]5473',
+    '[nothex]:1',
+    'a b:1',
+    'h:12x',
+    'host:-1',
+    ' , ',
+  ]) {
     assert.throws(
       () => (bad.includes(',') ? parseTyphaAddr(bad) : parseEndpoint(bad)),
       (e: unknown) => (e as { code?: string }).code === 'ERR_TYPHA_ADDR',

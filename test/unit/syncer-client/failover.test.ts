@@ -55,6 +55,13 @@ test('round back-off doubles up to the cap, with at most 10 % jitter', () => {
   assert.equal(roundBackoffMs(2, 1000, 30_000, mid), 2000);
   assert.equal(roundBackoffMs(5, 1000, 30_000, mid), 16_000);
   assert.equal(roundBackoffMs(6, 1000, 30_000, mid), 30_000);
-  assert.equal(roundBackoffMs(100, 1000, 30_000, () => 1), 30_000, 'never above the cap');
-  assert.equal(roundBackoffMs(1, 1000, 30_000, () => 0), 900);
+  assert.equal(
+    roundBackoffMs(100, 1000, 30_000, () => 1),
+    30_000,
+    'never above the cap',
+  );
+  assert.equal(
+    roundBackoffMs(1, 1000, 30_000, () => 0),
+    900,
+  );
 });

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { apiBaseUrl, endpointsFromSliceList } from '../../../syncer-client/client/index.js';
 
 const slice = (port: number | undefined, endpoints: unknown[], portName = 'calico-typha'): object => ({
-  ports: port === undefined ? [] : [{ name: 'other', port: 1 }, { name: portName, port }],
+  ports:
+    port === undefined
+      ? []
+      : [
+          { name: 'other', port: 1 },
+          { name: portName, port },
+        ],
   endpoints,
 });
 
@@ -37,21 +43,46 @@ test('each group is shuffled', () => {
 test('nothing ready / malformed input gives ERR_TYPHA_DISCOVERY', () => {
   const isDisc = (e: unknown): boolean => (e as { code?: string }).code === 'ERR_TYPHA_DISCOVERY';
   assert.throws(() => endpointsFromSliceList({ items: [] }, 'me'), isDisc);
-  assert.throws(() => endpointsFromSliceList({ items: [slice(5473, [{ addresses: ['1.1.1.1'], conditions: { ready: false } }])] }, 'me'), isDisc);
-  assert.throws(() => endpointsFromSliceList({ items: [slice(undefined, [{ addresses: ['1.1.1.1'] }])] }, 'me'), isDisc);
+  assert.throws(
+    () =>
+      endpointsFromSliceList(
+        { items: [slice(5473, [{ addresses: ['1.1.1.1'], conditions: { ready: false } }])] },
+        'me',
+      ),
+    isDisc,
+  );
+  assert.throws(
+    () => endpointsFromSliceList({ items: [slice(undefined, [{ addresses: ['1.1.1.1'] }])] }, 'me'),
+    isDisc,
+  );
   assert.throws(() => endpointsFromSliceList(null, 'me'), isDisc);
   assert.throws(() => endpointsFromSliceList({ items: 'x' }, 'me'), isDisc);
   // Junk entries are skipped, not fatal, and cannot smuggle separators into an address.
   const r = endpointsFromSliceList(
-    { items: [7, slice(5473, [null, { addresses: [3, '1.1.1.1,2.2.2.2', '', '9.9.9.9'] }]), slice(99999, [{ addresses: ['8.8.8.8'] }])] },
+    {
+      items: [
+        7,
+        slice(5473, [null, { addresses: [3, '1.1.1.1,2.2.2.2', '', '9.9.9.9'] }]),
+        slice(99999, [{ addresses: ['8.8.8.8'] }]),
+      ],
+    },
     'me',
   );
   assert.deepEqual(r.addresses, ['9.9.9.9:5473']);
 });
 
 test('API base URL from KUBERNETES_SERVICE_HOST/PORT', () => {
-  assert.equal(apiBaseUrl({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' } }), 'https://10.96.0.1:443');
-  assert.equal(apiBaseUrl({ env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' } }), 'https://[fd00::1]:443');
+  assert.equal(
+    apiBaseUrl({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' } }),
+    'https://10.96.0.1:443',
+  );
+  assert.equal(
+    apiBaseUrl({ env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' } }),
+    'https://[fd00::1]:443',
+  );
   assert.equal(apiBaseUrl({ apiBaseUrl: 'https://x:1/' }), 'https://x:1');
-  assert.throws(() => apiBaseUrl({ env: {} }), (e: unknown) => (e as { code?: string }).code === 'ERR_TYPHA_DISCOVERY');
+  assert.throws(
+    () => apiBaseUrl({ env: {} }),
+    (e: unknown) => (e as { code?: string }).code === 'ERR_TYPHA_DISCOVERY',
+  );
 });

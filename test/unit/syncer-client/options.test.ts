@@ -26,7 +26,11 @@ test('TyphaAddr takes precedence over the service name; discovery defaults to ku
     namespace: 'kube-system',
   });
   assert.deepEqual(
-    resolveOptions({ felixHostname: 'n', typhaK8sServiceName: 'calico-typha', typhaK8sNamespace: 'calico-system' }).source,
+    resolveOptions({
+      felixHostname: 'n',
+      typhaK8sServiceName: 'calico-typha',
+      typhaK8sNamespace: 'calico-system',
+    }).source,
     { kind: 'kubernetes', serviceName: 'calico-typha', namespace: 'calico-system' },
   );
 });
@@ -45,13 +49,23 @@ test('TLS is all or nothing: any one setting requires key, cert, CA and CN or UR
     cn: 'typha-server',
     uriSAN: undefined,
   });
-  assert.equal(resolveOptions({ ...base, ...full, typhaCN: undefined, typhaURISAN: 'spiffe://x' }).tls?.uriSAN, 'spiffe://x');
+  assert.equal(
+    resolveOptions({ ...base, ...full, typhaCN: undefined, typhaURISAN: 'spiffe://x' }).tls?.uriSAN,
+    'spiffe://x',
+  );
   for (const drop of ['typhaKeyFile', 'typhaCertFile', 'typhaCAFile', 'typhaCN'] as const) {
     const o = { ...base, ...full, [drop]: undefined };
-    assert.throws(() => resolveOptions(o), (e: unknown) => isConfigError(e) && (e as Error).message.includes('missing'), drop);
+    assert.throws(
+      () => resolveOptions(o),
+      (e: unknown) => isConfigError(e) && (e as Error).message.includes('missing'),
+      drop,
+    );
   }
   // Only a CN set still switches TLS on, and then fails for the missing files.
-  assert.throws(() => resolveOptions({ ...base, typhaCN: 'typha-server' }), /typhaKeyFile, typhaCertFile, typhaCAFile/);
+  assert.throws(
+    () => resolveOptions({ ...base, typhaCN: 'typha-server' }),
+    /typhaKeyFile, typhaCertFile, typhaCAFile/,
+  );
 });
 
 test('invalid hostname and timeouts are config errors', () => {

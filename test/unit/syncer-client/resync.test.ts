@@ -3,16 +3,24 @@ import assert from 'node:assert/strict';
 import { UpdateType, type KVUpdate } from '../../../syncer-client/api.js';
 import { ResyncView } from '../../../syncer-client/client/index.js';
 
-const kv = (key: string, value: string | null, updateType = UpdateType.New): KVUpdate => ({ key, value, revision: '1', updateType });
+const kv = (key: string, value: string | null, updateType = UpdateType.New): KVUpdate => ({
+  key,
+  value,
+  revision: '1',
+  updateType,
+});
 
 test('first snapshot: everything is new; InSync synthesizes nothing', () => {
   const v = new ResyncView();
   v.startResync();
   const out = v.apply([kv('/a', '1'), kv('/b', '2')]);
-  assert.deepEqual(out.map((u) => [u.key, u.updateType]), [
-    ['/a', UpdateType.New],
-    ['/b', UpdateType.New],
-  ]);
+  assert.deepEqual(
+    out.map((u) => [u.key, u.updateType]),
+    [
+      ['/a', UpdateType.New],
+      ['/b', UpdateType.New],
+    ],
+  );
   assert.deepEqual(v.inSync(), []);
   assert.equal(v.resyncing, false);
 });
@@ -23,7 +31,10 @@ test('deltas: same value is swallowed, changes are Updated, deletes of unknown k
   v.apply([kv('/a', '1')]);
   v.inSync();
   assert.deepEqual(v.apply([kv('/a', '1', UpdateType.Updated)]), []);
-  assert.deepEqual(v.apply([kv('/a', '2', UpdateType.Updated)]).map((u) => u.updateType), [UpdateType.Updated]);
+  assert.deepEqual(
+    v.apply([kv('/a', '2', UpdateType.Updated)]).map((u) => u.updateType),
+    [UpdateType.Updated],
+  );
   assert.deepEqual(v.apply([kv('/zz', null, UpdateType.Deleted)]), []);
   const del = v.apply([kv('/a', null, UpdateType.Deleted)]);
   assert.deepEqual(del, [{ key: '/a', value: null, revision: '1', updateType: UpdateType.Deleted }]);
@@ -47,11 +58,17 @@ test('resync after reconnect: only the difference reaches downstream, deletes on
   // New connection: snapshot with /change changed, /new added, /gone* missing.
   v.startResync();
   const during = v.apply([kv('/change', 'new'), kv('/keep', 'k'), kv('/new', 'n')]);
-  assert.deepEqual(during.map((u) => [u.key, u.updateType]), [
-    ['/change', UpdateType.Updated],
-    ['/new', UpdateType.New],
-  ]);
-  assert.ok(during.every((u) => u.value !== null), 'no deletes before InSync');
+  assert.deepEqual(
+    during.map((u) => [u.key, u.updateType]),
+    [
+      ['/change', UpdateType.Updated],
+      ['/new', UpdateType.New],
+    ],
+  );
+  assert.ok(
+    during.every((u) => u.value !== null),
+    'no deletes before InSync',
+  );
   assert.equal(v.size, 5, 'old keys are kept until InSync');
   const dels = v.inSync();
   assert.deepEqual(dels.map((u) => [u.key, u.value, u.updateType]).sort(), [
@@ -74,7 +91,10 @@ test('a drop in the middle of a resync: the next connection decides what to dele
   v.apply([kv('/a', '1')]); // partial snapshot, then the connection drops
   v.startResync();
   v.apply([kv('/b', '2')]);
-  assert.deepEqual(v.inSync().map((u) => u.key), ['/a']);
+  assert.deepEqual(
+    v.inSync().map((u) => u.key),
+    ['/a'],
+  );
 });
 
 test('InSync outside a resync synthesizes nothing (server-side status flaps)', () => {

@@ -23,13 +23,22 @@ test('CN only: exact match required', () => {
 
 test('URI SAN only: any URI SAN must equal it', () => {
   assert.equal(checkPeerIdentity(cert('x', 'DNS:a, URI:spiffe://t'), undefined, 'spiffe://t'), undefined);
-  assert.match(checkPeerIdentity(cert('x', 'URI:spiffe://t/extra'), undefined, 'spiffe://t') ?? '', /mismatch/);
+  assert.match(
+    checkPeerIdentity(cert('x', 'URI:spiffe://t/extra'), undefined, 'spiffe://t') ?? '',
+    /mismatch/,
+  );
 });
 
 test('both set: either one passes', () => {
-  assert.equal(checkPeerIdentity(cert('typha-server', 'URI:spiffe://other'), 'typha-server', 'spiffe://t'), undefined);
+  assert.equal(
+    checkPeerIdentity(cert('typha-server', 'URI:spiffe://other'), 'typha-server', 'spiffe://t'),
+    undefined,
+  );
   assert.equal(checkPeerIdentity(cert('other', 'URI:spiffe://t'), 'typha-server', 'spiffe://t'), undefined);
-  assert.notEqual(checkPeerIdentity(cert('other', 'URI:spiffe://u'), 'typha-server', 'spiffe://t'), undefined);
+  assert.notEqual(
+    checkPeerIdentity(cert('other', 'URI:spiffe://u'), 'typha-server', 'spiffe://t'),
+    undefined,
+  );
 });
 
 test('multiple CN attributes: the last one counts (as Go), and no certificate fails', () => {
