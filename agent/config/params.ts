@@ -53,7 +53,7 @@ export const PARAMS = {
     'Node identity towards Typha; defaults to the OS hostname.',
     local,
   ),
-  TyphaAddr: def(hostPort(), 'none', 'host:port of Typha; overrides discovery.', local),
+  TyphaAddr: def(hostPort(), 'none', 'host:port of Typha (or a comma-separated list); overrides discovery.', local),
   TyphaK8sServiceName: def(str(), 'none', 'Typha Service name: enables EndpointSlice discovery.', local),
   TyphaK8sNamespace: def(str(), 'kube-system', 'Namespace of the Typha Service.', local),
   TyphaReadTimeout: def(seconds({ min: 1 }), '30', 'Seconds without any data (pings included) before the connection counts as dead.', local),

@@ -204,13 +204,17 @@ export function markMask(minBits: number): ValueSchema<number> {
   });
 }
 
-/** "host:port" or "[v6]:port". */
+/** "host:port" or "[v6]:port", or a comma-separated list of them (tried in order). */
 export function hostPort(): ValueSchema<string> {
   return z.string().transform((raw, ctx) => {
     const s = raw.trim();
     if (isNone(s) || s === '') return '';
-    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(s);
-    if (!m || Number(m[2]) > 65535) return fail(ctx, `must be host:port, got ${JSON.stringify(raw)}`);
-    return s;
+    const parts = s.split(',').map((p) => p.trim());
+    const bad = parts.filter((p) => {
+      const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(p);
+      return !m || Number(m[2]) > 65535;
+    });
+    if (bad.length > 0) return fail(ctx, `must be host:port (or a comma-separated list), bad: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+    return parts.join(',');
   });
 }

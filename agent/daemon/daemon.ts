@@ -26,6 +26,7 @@ import type { Logger, RootLogger } from '../log/index.js';
 import type { CalcLike, DaemonDeps, DriverLike, SyncerLike } from './deps.js';
 import { newStatus, type DaemonStatus } from './status.js';
 import { WorkQueue } from './work-queue.js';
+import { VERSION } from './version.js';
 
 export interface DaemonOptions {
   readonly loaded: LoadedConfig;
@@ -41,8 +42,6 @@ export interface DaemonOptions {
   readonly debug?: Readonly<Record<string, DebugHandler>>;
 }
 
-/** Felix's version string as we report it. */
-export const VERSION = 'felix-ts-v0.1.0';
 
 export class Daemon {
   readonly health: HealthAggregator;
@@ -137,6 +136,11 @@ export class Daemon {
     return this.shutdown(reason, 0);
   }
 
+  /** SIGHUP or an internal reason: stop and exit with rc 129 so the supervisor restarts us. */
+  restart(reason: string): Promise<number> {
+    return this.shutdown(reason, RESTART_EXIT_CODE);
+  }
+
   private async startServers(cfg: FelixConfig): Promise<void> {
     if (cfg.HealthEnabled) {
       this.healthServer ??= new HealthServer({
@@ -162,6 +166,11 @@ export class Daemon {
     }
   }
 
+  /** The last restore input per table, as the driver recorded it (dry-run demo). */
+  restoreInputs(): ReadonlyMap<string, string> {
+    return this.driver?.lastRestoreInputs?.() ?? new Map();
+  }
+
   /** The health server's bound port (tests use port 0). */
   healthAddress(): { address: string; port: number } | null {
     return this.healthServer?.address() ?? null;
@@ -176,7 +185,7 @@ export class Daemon {
     switch (ev.kind) {
       case 'connecting':
         t.connectAttempts++;
-        this.log.info(`Connecting to typha endpoint ${ev.endpoint}.`, { attempt: ev.attempt });
+        this.log.debug(`Connecting to typha endpoint ${ev.endpoint}.`, { attempt: ev.attempt });
         return;
       case 'connected': {
         const first = this.status.timeToTyphaMs < 0;
@@ -185,7 +194,7 @@ export class Daemon {
         t.endpoint = ev.endpoint;
         t.serverVersion = ev.serverVersion;
         if (first) this.status.timeToTyphaMs = this.now() - this.status.startedMs;
-        this.log.info('Connected to Typha.', { address: ev.endpoint, serverVersion: ev.serverVersion });
+        this.log.debug('Connected to Typha.', { address: ev.endpoint, serverVersion: ev.serverVersion });
         if (first) {
           this.log.info(`Connected to Typha on attempt ${t.connectAttempts || 1}`, { msSinceStart: this.status.timeToTyphaMs });
         }
@@ -228,7 +237,7 @@ export class Daemon {
       calc.onUpdates(updates);
     }
     if (status !== undefined) {
-      this.log.info('Status update from Typha.', { newStatus: status });
+      this.log.debug('Status update from Typha.', { newStatus: status });
       if (status === 'resync') this.metrics.resyncsStarted.inc();
       this.status.syncStatus = status;
       this.setSyncStatus(status);

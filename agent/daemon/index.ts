@@ -1,5 +1,11 @@
-export { Daemon, VERSION, keyType } from './daemon.js';
+export { Daemon, keyType } from './daemon.js';
 export type { DaemonOptions } from './daemon.js';
+export { VERSION } from './version.js';
 export type { DaemonDeps, SyncerLike, CalcLike, DriverLike, ApplyInfo } from './deps.js';
 export type { DaemonStatus } from './status.js';
 export { WorkQueue } from './work-queue.js';
+export { realDeps } from './real-deps.js';
+export type { RealDepsOptions } from './real-deps.js';
+export { compilerConfigFrom } from './compiler-config.js';
+export { describeChains } from './inspect.js';
+export type { InspectedChain, InspectedRule, ChainOwner, SourceRule } from './inspect.js';

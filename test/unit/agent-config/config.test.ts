@@ -234,3 +234,12 @@ test('--set syntax errors are reported with the other problems', () => {
     (e: unknown) => e instanceof ConfigError && e.problems.length === 2 && /expected Name=Value/.test(e.message),
   );
 });
+
+test('TyphaAddr: host:port, [v6]:port or a list; anything else is an error', () => {
+  const ok = loadConfig({ env: { FELIX_TYPHAADDR: '10.0.0.1:5473, [fd00::1]:5473,typha.local:1' }, readFile: noFile });
+  assert.equal(ok.config.TyphaAddr, '10.0.0.1:5473,[fd00::1]:5473,typha.local:1');
+  assert.throws(
+    () => loadConfig({ env: { FELIX_TYPHAADDR: '10.0.0.1:5473,10.0.0.2' }, readFile: noFile }),
+    (e: unknown) => e instanceof ConfigError && /TyphaAddr=.*bad: "10.0.0.2"/.test(e.message),
+  );
+});

@@ -174,7 +174,7 @@ test('ready only after in-sync AND the first apply; log lines operators grep for
     const log = r.logText();
     for (const line of [
       'Connecting to Typha.',
-      'Connected to Typha. address=127.0.0.1:5473',
+      'Connected to Typha on attempt 1',
       "First time we've been in sync",
       'Datastore in sync, flushing the dataplane for the first time...',
       'Completed first update to dataplane.',

@@ -1,0 +1,169 @@
+// The non-daemon subcommands: status, inspect, certs. Each returns an exit code and writes to
+// the given output streams, so tests can run them in-process.
+import type { Writable } from 'node:stream';
+import { makeDevPki, writeDevPki } from '../pki/index.js';
+import { loadConfig, ConfigError } from '../config/index.js';
+import { baseUrl, httpGet, CliHttpError } from './http.js';
+
+export interface Io {
+  readonly out: Writable;
+  readonly err: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Target {
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly configFile?: string | undefined;
+}
+
+/** Where the health server is: flags, else HealthHost/HealthPort from env and file (like the probe, §1.6). */
+export function healthTarget(io: Io, t: Target): { host: string; port: number } {
+  let host = 'localhost';
+  let port = 9099;
+  try {
+    const c = loadConfig({ env: io.env, configFile: t.configFile }, { checkFiles: false }).config;
+    host = c.HealthHost;
+    port = c.HealthPort;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // A broken config elsewhere must not stop `status` from probing the defaults.
+  }
+  return { host: t.host ?? host, port: t.port ?? port };
+}
+
+export async function statusCommand(io: Io, t: Target & { json?: boolean; live?: boolean }): Promise<number> {
+  const { host, port } = healthTarget(io, t);
+  const path = t.live ? '/liveness' : '/readiness';
+  const what = t.live ? 'live' : 'ready';
+  try {
+    const r = await httpGet(`${baseUrl(host, port)}${path}${t.json ? '?format=json' : ''}`);
+    io.out.write(r.body.endsWith('\n') ? r.body : r.body + '\n');
+    if (r.status >= 200 && r.status < 400) {
+      if (!t.json) io.out.write(`felix-ts is ${what}\n`);
+      return 0;
+    }
+    io.err.write(`felix-ts is not ${what}: ${path.slice(1)} probe reporting ${r.status}\n`);
+    return 1;
+  } catch (e) {
+    if (!(e instanceof CliHttpError)) throw e;
+    io.err.write(`felix-ts is not ${what}: ${e.message}\n`);
+    return 1;
+  }
+}
+
+interface TierDesc {
+  readonly tier: string;
+  readonly defaultAction: string;
+  readonly policies: readonly string[];
+}
+interface EndpointDesc {
+  readonly key: string;
+  readonly kind: string;
+  readonly iface: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly profiles: readonly string[];
+  readonly ingress: readonly TierDesc[];
+  readonly egress: readonly TierDesc[];
+}
+interface ChainDesc {
+  readonly table: string;
+  readonly ipVersion: number;
+  readonly name: string;
+  readonly owner: { readonly kind: string; readonly id: string; readonly direction?: string };
+  readonly comment: string;
+  readonly rules: readonly { readonly index: number; readonly hash: string; readonly body: string }[];
+  readonly sourceRules?: readonly { readonly index: number; readonly action: string; readonly ruleId: string; readonly summary: string }[];
+}
+
+function printChain(out: Writable, c: ChainDesc): void {
+  const owner = c.owner.kind === 'static' ? 'felix-ts static chain' : `${c.owner.kind} ${c.owner.id}${c.owner.direction ? ` ${c.owner.direction}` : ''}`;
+  out.write(`  ipv${c.ipVersion} ${c.table} ${c.name}  <- ${owner}\n`);
+  for (const r of c.rules) out.write(`    [${r.index}] cali:${r.hash} ${r.body}\n`);
+  for (const s of c.sourceRules ?? []) out.write(`    source rule ${s.index}${s.ruleId ? ` (id ${s.ruleId})` : ''}: ${s.summary}\n`);
+}
+
+async function getJson(io: Io, t: Target, path: string): Promise<{ status: number; json: unknown } | null> {
+  const { host, port } = healthTarget(io, t);
+  try {
+    const r = await httpGet(`${baseUrl(host, port)}${path}`);
+    return { status: r.status, json: JSON.parse(r.body) as unknown };
+  } catch (e) {
+    if (e instanceof CliHttpError || e instanceof SyntaxError) {
+      io.err.write(`cannot query the running felix-ts (is it running with FELIX_HEALTHENABLED=true?): ${e.message}\n`);
+      return null;
+    }
+    throw e;
+  }
+}
+
+export async function inspectEndpoint(io: Io, t: Target & { json?: boolean }, name: string): Promise<number> {
+  const r = await getJson(io, t, `/debug/endpoint?name=${encodeURIComponent(name)}`);
+  if (!r) return 1;
+  if (t.json) {
+    io.out.write(JSON.stringify(r.json, null, 2) + '\n');
+    return r.status === 200 ? 0 : 1;
+  }
+  if (r.status !== 200) {
+    io.err.write(`${(r.json as { error?: string }).error ?? `HTTP ${r.status}`}\n`);
+    return 1;
+  }
+  const { endpoint: ep, chains } = r.json as { endpoint: EndpointDesc; chains: { chains: ChainDesc[] } | null };
+  const o = io.out;
+  o.write(`Endpoint ${ep.key}\n  kind: ${ep.kind}\n  interface: ${ep.iface}\n`);
+  o.write(`  labels: ${Object.entries(ep.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}\n`);
+  for (const dir of ['ingress', 'egress'] as const) {
+    o.write(`  ${dir} (evaluated in this order):\n`);
+    if (ep[dir].length === 0) o.write('    (no policies)\n');
+    for (const tier of ep[dir]) {
+      o.write(`    tier ${tier.tier} (end of tier: ${tier.defaultAction})\n`);
+      for (const p of tier.policies) o.write(`      policy ${p}\n`);
+    }
+    o.write(`    then profiles: ${ep.profiles.join(', ') || '(none)'}\n`);
+  }
+  // The chains that implement it: its own to/from chains, then its policies' and profiles'.
+  const all = chains?.chains ?? [];
+  const policyIds = new Set([...ep.ingress, ...ep.egress].flatMap((tr) => tr.policies));
+  const mine = all.filter(
+    (c) =>
+      (c.owner.kind === 'workload-endpoint' || c.owner.kind === 'host-endpoint' ? c.owner.id === ep.iface : false) ||
+      (c.owner.kind === 'policy' && policyIds.has(c.owner.id)) ||
+      (c.owner.kind === 'profile' && ep.profiles.includes(c.owner.id)),
+  );
+  o.write(`Chains (${mine.length}):\n`);
+  for (const c of mine) printChain(o, c);
+  return 0;
+}
+
+export async function inspectChains(io: Io, t: Target & { json?: boolean }): Promise<number> {
+  const r = await getJson(io, t, '/debug/chains');
+  if (!r) return 1;
+  if (t.json) {
+    io.out.write(JSON.stringify(r.json, null, 2) + '\n');
+    return 0;
+  }
+  const chains = (r.json as { chains: ChainDesc[] }).chains;
+  io.out.write(`${chains.length} chains programmed by felix-ts:\n`);
+  for (const c of chains) printChain(io.out, c);
+  return 0;
+}
+
+export function certsCommand(io: Io, dir: string): number {
+  const pki = makeDevPki();
+  const f = writeDevPki(pki, dir);
+  io.out.write(
+    [
+      `Wrote a development PKI to ${dir} (NOT for production):`,
+      `  CA:            ${f.caFile}`,
+      `  Typha server:  ${f.serverCertFile} ${f.serverKeyFile} (CN typha-server)`,
+      `  Felix client:  ${f.clientCertFile} ${f.clientKeyFile} (CN typha-client)`,
+      'Use with:',
+      `  FELIX_TYPHACAFILE=${f.caFile}`,
+      `  FELIX_TYPHACERTFILE=${f.clientCertFile}`,
+      `  FELIX_TYPHAKEYFILE=${f.clientKeyFile}`,
+      '  FELIX_TYPHACN=typha-server',
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// felix-ts command line: run | status | inspect endpoint <name> | inspect chains | certs --dir D | demo.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { certsCommand, inspectChains, inspectEndpoint, statusCommand, type Io } from './commands.js';
+import { runCommand } from './run.js';
+import { VERSION } from '../daemon/version.js';
+
+const USAGE = `Usage: felix-ts <command> [options]
+
+Commands:
+  run                         Run the agent (configuration: FELIX_* env, /etc/calico/felix.cfg, flags)
+  status [--live] [--json]    Query the local readiness (or liveness) endpoint; exit 1 when not ready
+  inspect endpoint <name>     Tiers, policies and profiles of a local endpoint (pod name, ns/pod,
+                              interface or key) and the chains that implement them
+  inspect chains              Every chain felix-ts programs, each rule with the policy it came from
+  certs --dir <dir>           Write a development PKI (CA, Typha server and client certs)
+  demo                        Bundled Typha server + sample cluster -> agent over mTLS -> dataplane
+  version                     Print the version
+
+Options:
+  -c, --config-file <path>    Config file (default /etc/calico/felix.cfg, or FELIX_CONFIGFILE)
+  --set Name=Value            Set a parameter (repeatable; overrides env and file)
+  --host <h> --port <p>       Health server to query (status/inspect; default HealthHost:HealthPort)
+  --json                      Machine-readable output (status/inspect)
+`;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'config-file': { type: 'string', short: 'c' },
+        set: { type: 'string', multiple: true },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        json: { type: 'boolean' },
+        live: { type: 'boolean' },
+        dir: { type: 'string' },
+        'serve-seconds': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    io.err.write(`felix-ts: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals: pos } = parsed;
+  const cmd = pos[0];
+  if (v.help || cmd === undefined || cmd === 'help') {
+    io.out.write(USAGE);
+    return cmd === undefined && !v.help ? 2 : 0;
+  }
+  const port = v.port !== undefined ? Number(v.port) : undefined;
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    io.err.write(`felix-ts: --port must be 1..65535, got ${JSON.stringify(v.port)}\n`);
+    return 2;
+  }
+  const target = { host: v.host, port, configFile: v['config-file'], json: v.json ?? false };
+  switch (cmd) {
+    case 'run':
+      return runCommand(io, { configFile: v['config-file'], sets: v.set ?? [], installProcessHandlers: true });
+    case 'status':
+      return statusCommand(io, { ...target, live: v.live ?? false });
+    case 'inspect':
+      if (pos[1] === 'endpoint' && pos[2]) return inspectEndpoint(io, target, pos[2]);
+      if (pos[1] === 'chains') return inspectChains(io, target);
+      io.err.write('felix-ts: usage: inspect endpoint <name|iface> | inspect chains\n');
+      return 2;
+    case 'certs':
+      if (!v.dir) {
+        io.err.write('felix-ts: certs needs --dir <directory>\n');
+        return 2;
+      }
+      return certsCommand(io, v.dir);
+    case 'demo': {
+      const { runDemo } = await import('../demo/index.js');
+      const serve = v['serve-seconds'] !== undefined ? Number(v['serve-seconds']) : undefined;
+      return runDemo(io, { ...(serve !== undefined && serve >= 0 ? { serveSeconds: serve } : {}) });
+    }
+    case 'version':
+      io.out.write(`${VERSION}\n`);
+      return 0;
+    default:
+      io.err.write(`felix-ts: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+// Run only when executed as the program (tests import main()).
+function invokedDirectly(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+if (invokedDirectly()) {
+  main(process.argv.slice(2), { out: process.stdout, err: process.stderr, env: process.env }).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`felix-ts: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
