@@ -10,7 +10,10 @@ export interface GoTimeValue {
   readonly nsec: number;
   /** Zone offset in minutes; -1 = UTC. */
   readonly offsetMinutes: number;
-  /** Extra zone-offset seconds: only for version-2 encodings. */
+  /**
+   * Extra zone-offset seconds: only for version-2 encodings. Kept as the signed byte Go writes;
+   * note Go 1.19's UnmarshalBinary reads that byte unsigned, so Go mangles negative values.
+   */
   readonly offsetSeconds?: number;
 }
 
