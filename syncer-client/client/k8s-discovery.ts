@@ -25,6 +25,8 @@ export interface DiscoveryParams {
   readonly api?: KubernetesApiOptions;
   /** Injectable for tests; default Math.random. */
   readonly random?: () => number;
+  /** Aborts the API request (the client's stop()). */
+  readonly signal?: AbortSignal;
 }
 
 function discoveryError(msg: string, cause?: unknown): SyncerClientError {
@@ -112,13 +114,20 @@ function httpsGetJson(
   token: string | undefined,
   ca: string | undefined,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (token !== undefined) headers['Authorization'] = `Bearer ${token.trim()}`;
     const req = request(
       url,
-      { method: 'GET', headers, ...(ca !== undefined ? { ca } : {}), timeout: timeoutMs },
+      {
+        method: 'GET',
+        headers,
+        ...(ca !== undefined ? { ca } : {}),
+        ...(signal !== undefined ? { signal } : {}),
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -175,6 +184,6 @@ export async function discoverTyphaEndpoints(p: DiscoveryParams): Promise<Discov
   const ca = await readOptional(api.caFile ?? `${SA_DIR}/ca.crt`);
   const selector = encodeURIComponent(`kubernetes.io/service-name=${p.serviceName}`);
   const url = `${base}/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(p.namespace)}/endpointslices?labelSelector=${selector}`;
-  const list = await httpsGetJson(url, token, ca, api.requestTimeoutMs ?? 10_000);
+  const list = await httpsGetJson(url, token, ca, api.requestTimeoutMs ?? 10_000, p.signal);
   return endpointsFromSliceList(list, p.nodeName, p.random);
 }

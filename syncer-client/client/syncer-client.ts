@@ -179,6 +179,7 @@ export class SyncerClient {
       serviceName: src.serviceName,
       nodeName: this.o.hostname,
       api: this.o.kubernetes,
+      signal: this.abort.signal,
     });
     this.o.logger.info('Found ready Typha addresses.', {
       addresses: found.addresses,

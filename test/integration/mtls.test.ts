@@ -296,3 +296,44 @@ test('the dial timeout covers the TLS handshake: a silent server is abandoned', 
     await new Promise<void>((r) => silent.close(() => r()));
   }
 });
+
+test('the key pair and CA are re-read on each connection attempt (rotated certs apply on reconnect)', async () => {
+  const rotDir = mkdtempSync(join(tmpdir(), `felix-ts-rot-${process.pid}-`));
+  try {
+    const first = pki.ca.issue({ cn: 'typha-client', usage: 'client' });
+    const second = pki.ca.issue({ cn: 'typha-client', usage: 'client' });
+    const certFile = join(rotDir, 'c.crt');
+    const keyFile = join(rotDir, 'c.key');
+    writeFileSync(certFile, first.cert);
+    writeFileSync(keyFile, first.key);
+    await withServer(serverTls(), async (server) => {
+      const serials: string[] = [];
+      server.on('connection', (conn) => {
+        const peer = (conn.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        serials.push(peer.serialNumber);
+      });
+      const client = new SyncerClient(
+        clientOpts(server.endpoint, {
+          typhaCertFile: certFile,
+          typhaKeyFile: keyFile,
+          failover: FAST_FAILOVER,
+        }),
+      );
+      const rec = new Recorder(client);
+      client.start();
+      try {
+        await rec.waitInSync();
+        writeFileSync(certFile, second.cert);
+        writeFileSync(keyFile, second.key);
+        server.dropConnections();
+        await rec.waitFor(() => rec.count('connected') === 2 && rec.status === 'in-sync', 'reconnect');
+        assert.equal(serials.length, 2);
+        assert.notEqual(serials[0], serials[1], 'second connection presented the rotated certificate');
+      } finally {
+        await client.stop();
+      }
+    });
+  } finally {
+    rmSync(rotDir, { recursive: true, force: true });
+  }
+});
