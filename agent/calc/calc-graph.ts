@@ -37,7 +37,13 @@ import { IPSetCalculator, type IPSetSpec, type ItemData, type ItemPort } from '.
 import { LabelIndex, toLabelMap, type MatchListener } from './label-index.js';
 import { cachedSelector, convertRules } from './rule-convert.js';
 import { comparePolicies, compareTiers } from './sorting.js';
-import type { CalcGraphOptions, CalcLogger, CalcStats, EndpointDescription, TierDescription } from './types.js';
+import type {
+  CalcGraphOptions,
+  CalcLogger,
+  CalcStats,
+  EndpointDescription,
+  TierDescription,
+} from './types.js';
 
 const NOOP_LOGGER: CalcLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -66,8 +72,20 @@ interface ActiveRules {
 }
 
 type LocalEndpoint =
-  | { readonly kind: 'workload'; readonly key: string; readonly id: WorkloadEndpointID; readonly model: ModelWorkloadEndpoint; readonly profileIds: readonly string[] }
-  | { readonly kind: 'host'; readonly key: string; readonly id: HostEndpointID; readonly model: ModelHostEndpoint; readonly profileIds: readonly string[] };
+  | {
+      readonly kind: 'workload';
+      readonly key: string;
+      readonly id: WorkloadEndpointID;
+      readonly model: ModelWorkloadEndpoint;
+      readonly profileIds: readonly string[];
+    }
+  | {
+      readonly kind: 'host';
+      readonly key: string;
+      readonly id: HostEndpointID;
+      readonly model: ModelHostEndpoint;
+      readonly profileIds: readonly string[];
+    };
 
 interface TierLists {
   readonly tiers: TierInfo[];
@@ -76,7 +94,10 @@ interface TierLists {
   readonly forwardTiers: TierInfo[];
 }
 
-const DENY_ALL: ModelProfileRules = { inbound_rules: [{ action: 'deny' }], outbound_rules: [{ action: 'deny' }] };
+const DENY_ALL: ModelProfileRules = {
+  inbound_rules: [{ action: 'deny' }],
+  outbound_rules: [{ action: 'deny' }],
+};
 
 function uniq(list: readonly string[]): string[] {
   return [...new Set(list)];
@@ -220,7 +241,11 @@ export class CalcGraph implements MatchListener {
     const r = decodeValue(key, u.key, u.value);
     if (!r.ok) {
       // §5.1: an invalid value is treated as a deletion of that key.
-      this.log.warn('calc: invalid value, treating as delete', { key: u.key, error: r.error.message, code: r.error.code });
+      this.log.warn('calc: invalid value, treating as delete', {
+        key: u.key,
+        error: r.error.message,
+        code: r.error.code,
+      });
       this.remove(key, u.key);
       return;
     }
@@ -262,12 +287,18 @@ export class CalcGraph implements MatchListener {
       case 'networkSet': {
         const ns = value as ModelNetworkSet;
         const nets = netsetMembers(ns.nets ?? []);
-        this.ipsets.updateItem(path, toLabelMap(ns.labels), uniq(ns.profile_ids ?? []), { nets, addrs: [], ports: [] });
+        this.ipsets.updateItem(path, toLabelMap(ns.labels), uniq(ns.profile_ids ?? []), {
+          nets,
+          addrs: [],
+          ports: [],
+        });
         return;
       }
       case 'resource':
         if (key.plural === 'profiles') {
-          const v = value as ValueOf<'resource'> & { spec?: { labelsToApply?: Record<string, string> | null } | null };
+          const v = value as ValueOf<'resource'> & {
+            spec?: { labelsToApply?: Record<string, string> | null } | null;
+          };
           const labels = toLabelMap(v.spec?.labelsToApply ?? null);
           this.ipsets.updateParent(key.name, labels);
           this.policyIndex.updateParent(key.name, labels);
@@ -389,15 +420,21 @@ export class CalcGraph implements MatchListener {
   // ---- endpoints ----
 
   private wsSpoofingAllowed(): boolean {
-    return (this.hostConfig.get('WorkloadSourceSpoofing') ?? this.globalConfig.get('WorkloadSourceSpoofing')) === 'Any';
+    return (
+      (this.hostConfig.get('WorkloadSourceSpoofing') ?? this.globalConfig.get('WorkloadSourceSpoofing')) ===
+      'Any'
+    );
   }
 
   private setWorkload(key: Key & { type: 'workloadEndpoint' }, path: string, v: ModelWorkloadEndpoint): void {
     if ((v.allow_spoofed_source_ips ?? []).length > 0 && !this.wsSpoofingAllowed()) {
       // §2.3: Felix rejects such a WEP (treated as delete) unless WorkloadSourceSpoofing=Any.
-      this.log.warn('calc: workload endpoint asks for spoofed source IPs but WorkloadSourceSpoofing is not Any; treating as delete', {
-        key: path,
-      });
+      this.log.warn(
+        'calc: workload endpoint asks for spoofed source IPs but WorkloadSourceSpoofing is not Any; treating as delete',
+        {
+          key: path,
+        },
+      );
       this.deleteEndpoint(path);
       return;
     }
@@ -412,18 +449,31 @@ export class CalcGraph implements MatchListener {
     this.clusterWeps.add(path);
     this.ipsets.updateItem(path, labels, profileIds, data);
     if (key.hostname !== this.hostname) return;
-    const id: WorkloadEndpointID = { orchestratorId: key.orchestratorId, workloadId: key.workloadId, endpointId: key.endpointId };
+    const id: WorkloadEndpointID = {
+      orchestratorId: key.orchestratorId,
+      workloadId: key.workloadId,
+      endpointId: key.endpointId,
+    };
     this.setLocal({ kind: 'workload', key: path, id, model: v, profileIds }, labels);
   }
 
   private setHost(key: Key & { type: 'hostEndpoint' }, path: string, v: ModelHostEndpoint): void {
     const profileIds = uniq(v.profile_ids ?? []);
     const labels = toLabelMap(v.labels);
-    const addrs = uniq([...(v.expected_ipv4_addrs ?? []), ...(v.expected_ipv6_addrs ?? [])].map((a) => addressOf(a) as string));
-    const data: ItemData = { nets: addrs.map((a) => hostCidrOf(a) as string), addrs, ports: itemPorts(v.ports) };
+    const addrs = uniq(
+      [...(v.expected_ipv4_addrs ?? []), ...(v.expected_ipv6_addrs ?? [])].map((a) => addressOf(a) as string),
+    );
+    const data: ItemData = {
+      nets: addrs.map((a) => hostCidrOf(a) as string),
+      addrs,
+      ports: itemPorts(v.ports),
+    };
     this.ipsets.updateItem(path, labels, profileIds, data);
     if (key.hostname !== this.hostname) return;
-    this.setLocal({ kind: 'host', key: path, id: { endpointId: key.endpointId }, model: v, profileIds }, labels);
+    this.setLocal(
+      { kind: 'host', key: path, id: { endpointId: key.endpointId }, model: v, profileIds },
+      labels,
+    );
   }
 
   private setLocal(ep: LocalEndpoint, labels: ReadonlyMap<string, string>): void {
@@ -447,7 +497,9 @@ export class CalcGraph implements MatchListener {
     if (this.sentEndpoints.has(path)) {
       this.pendingEndpointRemoves.set(
         path,
-        old.kind === 'workload' ? { kind: 'workloadEndpointRemove', id: old.id } : { kind: 'hostEndpointRemove', id: old.id },
+        old.kind === 'workload'
+          ? { kind: 'workloadEndpointRemove', id: old.id }
+          : { kind: 'hostEndpointRemove', id: old.id },
       );
     }
   }
@@ -495,7 +547,8 @@ export class CalcGraph implements MatchListener {
         this.swapSets(cur.sets, new Map());
         this.activePolicies.delete(pk);
         this.pendingPolicyUpdates.delete(pk);
-        if (this.sentPolicies.has(pk)) this.pendingPolicyRemoves.set(pk, { kind: 'activePolicyRemove', id: this.parsePolicyKey(pk) });
+        if (this.sentPolicies.has(pk))
+          this.pendingPolicyRemoves.set(pk, { kind: 'activePolicyRemove', id: this.parsePolicyKey(pk) });
       }
     }
     this.dirtyPolicies.clear();
@@ -516,7 +569,8 @@ export class CalcGraph implements MatchListener {
         const rules = this.profileRules.get(name);
         const source = rules?.raw ?? '<deny-all>';
         if (cur && cur.source === source) continue;
-        if (!rules && this.syncerInSync) this.log.warn('calc: active profile has no rules; using deny-all', { profile: name });
+        if (!rules && this.syncerInSync)
+          this.log.warn('calc: active profile has no rules; using deny-all', { profile: name });
         const model = rules?.model ?? DENY_ALL;
         const specs = new Map<string, IPSetSpec>();
         const profile: Profile = {
@@ -531,7 +585,8 @@ export class CalcGraph implements MatchListener {
         this.swapSets(cur.sets, new Map());
         this.activeProfiles.delete(name);
         this.pendingProfileUpdates.delete(name);
-        if (this.sentProfiles.has(name)) this.pendingProfileRemoves.set(name, { kind: 'activeProfileRemove', id: { name } });
+        if (this.sentProfiles.has(name))
+          this.pendingProfileRemoves.set(name, { kind: 'activeProfileRemove', id: { name } });
       }
     }
     this.dirtyProfiles.clear();
@@ -555,7 +610,11 @@ export class CalcGraph implements MatchListener {
       l.push(rec);
     }
     const tierNames = [...byTier.keys()]
-      .map((name) => ({ name, valid: this.tierDefs.has(name), order: this.tierDefs.get(name)?.order ?? undefined }))
+      .map((name) => ({
+        name,
+        valid: this.tierDefs.has(name),
+        order: this.tierDefs.get(name)?.order ?? undefined,
+      }))
       .sort(compareTiers);
     const out: TierLists = { tiers: [], untrackedTiers: [], preDnatTiers: [], forwardTiers: [] };
     const isHost = ep.kind === 'host';
@@ -725,7 +784,9 @@ export class CalcGraph implements MatchListener {
       for (const ep of this.localEndpoints.values()) {
         const hit =
           ep.kind === 'workload'
-            ? ep.model.name === nameOrIface || ep.id.workloadId === nameOrIface || `${ep.id.workloadId}/${ep.id.endpointId}` === nameOrIface
+            ? ep.model.name === nameOrIface ||
+              ep.id.workloadId === nameOrIface ||
+              `${ep.id.workloadId}/${ep.id.endpointId}` === nameOrIface
             : ep.id.endpointId === nameOrIface || (ep.model.name ?? '') === nameOrIface;
         if (hit) {
           found = ep;

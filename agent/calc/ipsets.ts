@@ -13,7 +13,13 @@ export type NamedPortProto = 'tcp' | 'udp' | 'sctp' | 'any';
 
 export type IPSetSpec =
   | { readonly kind: 'selector'; readonly id: string; readonly selector: Selector }
-  | { readonly kind: 'namedPort'; readonly id: string; readonly selector: Selector; readonly proto: NamedPortProto; readonly port: string }
+  | {
+      readonly kind: 'namedPort';
+      readonly id: string;
+      readonly selector: Selector;
+      readonly proto: NamedPortProto;
+      readonly port: string;
+    }
   /** Kubernetes Service sets (§5.7 step 4): no service index here, so they stay empty. */
   | { readonly kind: 'service'; readonly id: string; readonly withPort: boolean };
 
@@ -145,7 +151,15 @@ export class IPSetCalculator implements MatchListener {
       return;
     }
     const selectorId = spec.kind === 'service' ? undefined : spec.selector.uniqueId();
-    const set: SetState = { spec, selectorId, refs: 1, members: new Map(), fresh: true, added: new Set(), removed: new Set() };
+    const set: SetState = {
+      spec,
+      selectorId,
+      refs: 1,
+      members: new Map(),
+      fresh: true,
+      added: new Set(),
+      removed: new Set(),
+    };
     this.sets.set(spec.id, set);
     // Re-activated before its removal was flushed: the full update replaces it.
     this.pendingRemoves.delete(spec.id);
@@ -216,7 +230,12 @@ export class IPSetCalculator implements MatchListener {
         set.fresh = false;
         this.sent.add(id);
       } else if (set.added.size > 0 || set.removed.size > 0) {
-        deltas.push({ kind: 'ipsetDeltaUpdate', id, addedMembers: [...set.added], removedMembers: [...set.removed] });
+        deltas.push({
+          kind: 'ipsetDeltaUpdate',
+          id,
+          addedMembers: [...set.added],
+          removedMembers: [...set.removed],
+        });
       }
       set.added.clear();
       set.removed.clear();
@@ -232,7 +251,8 @@ export class IPSetCalculator implements MatchListener {
 }
 
 function sameData(a: ItemData, b: ItemData): boolean {
-  const eq = (x: readonly string[], y: readonly string[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  const eq = (x: readonly string[], y: readonly string[]): boolean =>
+    x.length === y.length && x.every((v, i) => v === y[i]);
   return (
     eq(a.nets, b.nets) &&
     eq(a.addrs, b.addrs) &&

@@ -30,8 +30,9 @@ interface ParentRec {
 
 interface SelRec {
   sel: Selector;
+  /** The restriction the selector is indexed under (undefined = evaluated against every item). */
   key: string | undefined;
-  value: string | undefined;
+  values: readonly string[] | undefined;
   matches: Set<string>;
 }
 
@@ -73,6 +74,8 @@ export class LabelIndex {
   private readonly sels = new Map<string, SelRec>();
   /** label key → value → item ids (over effective labels). */
   private readonly itemsByLabel = new Map<string, Map<string, Set<string>>>();
+  /** label key → number of items carrying it. */
+  private readonly keyCounts = new Map<string, number>();
   /** label key → value → selector ids requiring key == value. */
   private readonly selsByKV = new Map<string, Map<string, Set<string>>>();
   /** label key → selector ids requiring only the key. */
@@ -122,11 +125,34 @@ export class LabelIndex {
       if (add) {
         if (!byVal) this.itemsByLabel.set(k, (byVal = new Map()));
         addTo(byVal, v, id);
+        this.keyCounts.set(k, (this.keyCounts.get(k) ?? 0) + 1);
       } else if (byVal) {
         removeFrom(byVal, v, id);
         if (byVal.size === 0) this.itemsByLabel.delete(k);
+        const n = (this.keyCounts.get(k) ?? 1) - 1;
+        if (n === 0) this.keyCounts.delete(k);
+        else this.keyCounts.set(k, n);
       }
     }
+  }
+
+  /** Re-indexes only the labels that differ between two label sets. */
+  private reindexItemLabels(id: string, before: Labels, after: Labels): void {
+    let removed: Map<string, string> | undefined;
+    let added: Map<string, string> | undefined;
+    for (const [k, v] of before) if (after.get(k) !== v) (removed ??= new Map()).set(k, v);
+    for (const [k, v] of after) if (before.get(k) !== v) (added ??= new Map()).set(k, v);
+    if (removed) this.indexItemLabels(id, removed, false);
+    if (added) this.indexItemLabels(id, added, true);
+  }
+
+  /** Current number of candidate items under a restriction. */
+  private restrictionCost(key: string, values: readonly string[] | undefined): number {
+    if (values === undefined) return this.keyCounts.get(key) ?? 0;
+    const byVal = this.itemsByLabel.get(key);
+    let n = 0;
+    for (const v of values) n += byVal?.get(v)?.size ?? 0;
+    return n;
   }
 
   private evaluateItem(id: string, rec: ItemRec): void {
@@ -173,15 +199,13 @@ export class LabelIndex {
     }
     const rec: ItemRec = old ?? { own, parents, effective, matches: new Set() };
     const labelsChanged = !old || !sameLabels(old.effective, effective);
-    if (old && labelsChanged) this.indexItemLabels(id, old.effective, false);
+    if (old && labelsChanged) this.reindexItemLabels(id, old.effective, effective);
+    else if (!old) this.indexItemLabels(id, effective, true);
     rec.own = own;
     rec.parents = parents;
     rec.effective = effective;
     if (!old) this.items.set(id, rec);
-    if (labelsChanged) {
-      this.indexItemLabels(id, effective, true);
-      this.evaluateItem(id, rec);
-    }
+    if (labelsChanged) this.evaluateItem(id, rec);
     this.gcParents(old?.parents);
   }
 
@@ -212,9 +236,8 @@ export class LabelIndex {
       if (!rec) continue;
       const eff = this.computeEffective(rec.own, rec.parents);
       if (sameLabels(eff, rec.effective)) continue;
-      this.indexItemLabels(child, rec.effective, false);
+      this.reindexItemLabels(child, rec.effective, eff);
       rec.effective = eff;
-      this.indexItemLabels(child, eff, true);
       this.evaluateItem(child, rec);
     }
     this.gcParents([name]);
@@ -232,31 +255,47 @@ export class LabelIndex {
     const old = this.sels.get(id);
     if (old && old.sel.canonical() === sel.canonical()) return;
     if (old) this.unindexSelector(id, old);
-    const r = sel.labelRestriction();
-    const rec: SelRec = old ?? { sel, key: r?.key, value: r?.value, matches: new Set() };
-    rec.sel = sel;
-    rec.key = r?.key;
-    rec.value = r?.value;
-    if (!old) this.sels.set(id, rec);
-    if (rec.key === undefined) this.selsUnrestricted.add(id);
-    else if (rec.value === undefined) addTo(this.selsByKey, rec.key, id);
-    else {
-      let byVal = this.selsByKV.get(rec.key);
-      if (!byVal) this.selsByKV.set(rec.key, (byVal = new Map()));
-      addTo(byVal, rec.value, id);
+    // Index under the restriction with the fewest candidate items right now; any restriction
+    // is sound because every match must satisfy all of them.
+    let key: string | undefined;
+    let values: readonly string[] | undefined;
+    let best = Infinity;
+    for (const r of sel.labelRestrictions()) {
+      const cost = this.restrictionCost(r.key, r.values);
+      if (cost < best) {
+        best = cost;
+        key = r.key;
+        values = r.values;
+      }
     }
-    // Candidates: the items carrying the required label, else everything.
-    let candidates: Iterable<string>;
-    if (rec.key === undefined) candidates = this.items.keys();
-    else if (rec.value !== undefined) candidates = this.itemsByLabel.get(rec.key)?.get(rec.value) ?? [];
+    const rec: SelRec = old ?? { sel, key, values, matches: new Set() };
+    rec.sel = sel;
+    rec.key = key;
+    rec.values = values;
+    if (!old) this.sels.set(id, rec);
+    if (key === undefined) this.selsUnrestricted.add(id);
+    else if (values === undefined) addTo(this.selsByKey, key, id);
     else {
-      const byVal = this.itemsByLabel.get(rec.key);
-      candidates = byVal ? [...byVal.values()].flatMap((s) => [...s]) : [];
+      let byVal = this.selsByKV.get(key);
+      if (!byVal) this.selsByKV.set(key, (byVal = new Map()));
+      for (const v of values) addTo(byVal, v, id);
     }
     const result = new Set<string>();
-    for (const iid of candidates) {
+    const consider = (iid: string): void => {
       const irec = this.items.get(iid);
       if (irec && sel.evaluate(irec.effective)) result.add(iid);
+    };
+    if (key === undefined) {
+      for (const iid of this.items.keys()) consider(iid);
+    } else {
+      const byVal = this.itemsByLabel.get(key);
+      if (byVal) {
+        if (values === undefined) {
+          for (const set of byVal.values()) for (const iid of set) consider(iid);
+        } else {
+          for (const v of values) for (const iid of byVal.get(v) ?? []) consider(iid);
+        }
+      }
     }
     // Stop matches that no longer hold, then start the new ones.
     for (const iid of [...rec.matches]) {
@@ -267,11 +306,11 @@ export class LabelIndex {
 
   private unindexSelector(id: string, rec: SelRec): void {
     if (rec.key === undefined) this.selsUnrestricted.delete(id);
-    else if (rec.value === undefined) removeFrom(this.selsByKey, rec.key, id);
+    else if (rec.values === undefined) removeFrom(this.selsByKey, rec.key, id);
     else {
       const byVal = this.selsByKV.get(rec.key);
       if (byVal) {
-        removeFrom(byVal, rec.value, id);
+        for (const v of rec.values) removeFrom(byVal, v, id);
         if (byVal.size === 0) this.selsByKV.delete(rec.key);
       }
     }

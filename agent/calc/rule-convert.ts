@@ -97,7 +97,12 @@ function scanSide(
   return { ...out, ranges, notRanges };
 }
 
-function serviceSet(ns: string | null | undefined, name: string, withPort: boolean, specs: Map<string, IPSetSpec>): string {
+function serviceSet(
+  ns: string | null | undefined,
+  name: string,
+  withPort: boolean,
+  specs: Map<string, IPSetSpec>,
+): string {
   const id = makeUniqueId(withPort ? 'svc' : 'svcnoport', `${ns ?? ''}/${name}`);
   if (!specs.has(id)) specs.set(id, { kind: 'service', id, withPort });
   return id;
@@ -150,11 +155,13 @@ export function convertRule(r: ModelRule, specs: Map<string, IPSetSpec>): Rule {
   put('notDstNamedPortIpSetIds', dst.notNamedPort);
   put('dstIpPortSetIds', dstIpPort);
   if (r.icmp_type !== null && r.icmp_type !== undefined) {
-    if (r.icmp_code !== null && r.icmp_code !== undefined) out.icmpTypeCode = { type: r.icmp_type, code: r.icmp_code };
+    if (r.icmp_code !== null && r.icmp_code !== undefined)
+      out.icmpTypeCode = { type: r.icmp_type, code: r.icmp_code };
     else out.icmpType = r.icmp_type;
   }
   if (r['!icmp_type'] !== null && r['!icmp_type'] !== undefined) {
-    if (r['!icmp_code'] !== null && r['!icmp_code'] !== undefined) out.notIcmpTypeCode = { type: r['!icmp_type'], code: r['!icmp_code'] };
+    if (r['!icmp_code'] !== null && r['!icmp_code'] !== undefined)
+      out.notIcmpTypeCode = { type: r['!icmp_type'], code: r['!icmp_code'] };
     else out.notIcmpType = r['!icmp_type'];
   }
   if (r.orig_src_selector) out.originalSrcSelector = r.orig_src_selector;
@@ -174,7 +181,11 @@ export function convertRule(r: ModelRule, specs: Map<string, IPSetSpec>): Rule {
  * each rule's content, so an ID depends on the rule and everything before it (§5.9). We hash a
  * deterministic JSON form rather than Go's protobuf bytes, so IDs are stable but not Felix's.
  */
-export function convertRules(rules: readonly ModelRule[] | null | undefined, seed: string, specs: Map<string, IPSetSpec>): Rule[] {
+export function convertRules(
+  rules: readonly ModelRule[] | null | undefined,
+  seed: string,
+  specs: Map<string, IPSetSpec>,
+): Rule[] {
   const out: Rule[] = [];
   let prev = createHash('sha224').update(seed, 'utf8').digest();
   for (const r of rules ?? []) {

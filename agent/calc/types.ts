@@ -40,7 +40,13 @@ export interface EndpointDescription {
   readonly ingress: readonly TierDescription[];
   readonly egress: readonly TierDescription[];
   /** Host endpoints only. */
-  readonly untracked?: { readonly ingress: readonly TierDescription[]; readonly egress: readonly TierDescription[] };
+  readonly untracked?: {
+    readonly ingress: readonly TierDescription[];
+    readonly egress: readonly TierDescription[];
+  };
   readonly preDnat?: { readonly ingress: readonly TierDescription[] };
-  readonly forward?: { readonly ingress: readonly TierDescription[]; readonly egress: readonly TierDescription[] };
+  readonly forward?: {
+    readonly ingress: readonly TierDescription[];
+    readonly egress: readonly TierDescription[];
+  };
 }

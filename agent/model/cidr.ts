@@ -1,6 +1,6 @@
 // IP / CIDR parsing and canonical formatting (Go net.IPNet.String() style), used to validate
 // model values (§2.3: a bare IP means /32 or /128) and to build IP set members (§5.8).
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 
 export interface Cidr {
   readonly family: 4 | 6;
@@ -9,9 +9,21 @@ export interface Cidr {
   readonly prefix: number;
 }
 
+const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
 function parseV4(s: string): Uint8Array | null {
-  if (!isIPv4(s)) return null;
-  return Uint8Array.from(s.split('.').map(Number));
+  const m = V4.exec(s);
+  if (!m) return null;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const part = m[i + 1] as string;
+    // Like Go (and node:net), reject leading zeros ("010") and values over 255.
+    if (part.length > 1 && part[0] === '0') return null;
+    const n = Number(part);
+    if (n > 255) return null;
+    out[i] = n;
+  }
+  return out;
 }
 
 function parseV6(s: string): Uint8Array | null {
@@ -30,7 +42,8 @@ function parseV6(s: string): Uint8Array | null {
   const [head, rest] = text.includes('::') ? (text.split('::') as [string, string]) : [text, undefined];
   const hs = head === '' ? [] : head.split(':');
   const rs = rest === undefined || rest === '' ? [] : rest.split(':');
-  const groups = rest === undefined ? hs : [...hs, ...new Array<string>(8 - hs.length - rs.length).fill('0'), ...rs];
+  const groups =
+    rest === undefined ? hs : [...hs, ...new Array<string>(8 - hs.length - rs.length).fill('0'), ...rs];
   if (groups.length !== 8) return null;
   const vals = groups.map((g) => parseInt(g, 16));
   if (tail.length === 2) {
@@ -89,7 +102,7 @@ export function ipToString(family: 4 | 6, b: Uint8Array): string {
   // RFC 5952: compress the longest run (≥ 2) of zero groups, first one on ties.
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;
@@ -105,7 +118,10 @@ export function ipToString(family: 4 | 6, b: Uint8Array): string {
   const hex = (x: number): string => x.toString(16);
   if (bestLen < 2) return g.map(hex).join(':');
   const left = g.slice(0, bestStart).map(hex).join(':');
-  const right = g.slice(bestStart + bestLen).map(hex).join(':');
+  const right = g
+    .slice(bestStart + bestLen)
+    .map(hex)
+    .join(':');
   return `${left}::${right}`;
 }
 

@@ -51,10 +51,15 @@ export class ValueDecodeError extends Error {
   }
 }
 
-export type DecodeResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ValueDecodeError };
+export type DecodeResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ValueDecodeError };
 
 /** Decodes the raw value of a parsed key; never throws. */
-export function decodeValue<K extends Key>(key: K, path: string, raw: string): DecodeResult<ValueOf<K['type']>> {
+export function decodeValue<K extends Key>(
+  key: K,
+  path: string,
+  raw: string,
+): DecodeResult<ValueOf<K['type']>> {
   let input: unknown = raw;
   if (!RAW.has(key.type)) {
     try {
@@ -64,7 +69,8 @@ export function decodeValue<K extends Key>(key: K, path: string, raw: string): D
     }
   }
   // v3 Profiles carry the labels endpoints inherit; other resources only need an envelope.
-  const schema: z.ZodType = key.type === 'resource' && key.plural === 'profiles' ? v3ProfileSchema : SCHEMAS[key.type];
+  const schema: z.ZodType =
+    key.type === 'resource' && key.plural === 'profiles' ? v3ProfileSchema : SCHEMAS[key.type];
   const r = schema.safeParse(input);
   if (!r.success) {
     const first = r.error.issues[0];

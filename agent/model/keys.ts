@@ -70,15 +70,39 @@ export function upgradeLegacyPolicyName(tier: string, fullName: string): Key & {
     }
     if (name.startsWith('knp.default.')) {
       name = name.slice('knp.default.'.length);
-      return { type: 'policy', kind: staged ? 'StagedKubernetesNetworkPolicy' : 'KubernetesNetworkPolicy', namespace, name, legacyTier: tier };
+      return {
+        type: 'policy',
+        kind: staged ? 'StagedKubernetesNetworkPolicy' : 'KubernetesNetworkPolicy',
+        namespace,
+        name,
+        legacyTier: tier,
+      };
     }
-    return { type: 'policy', kind: staged ? 'StagedNetworkPolicy' : 'NetworkPolicy', namespace, name, legacyTier: tier };
+    return {
+      type: 'policy',
+      kind: staged ? 'StagedNetworkPolicy' : 'NetworkPolicy',
+      namespace,
+      name,
+      legacyTier: tier,
+    };
   }
   if (fullName.startsWith('staged:')) {
-    return { type: 'policy', kind: 'StagedGlobalNetworkPolicy', namespace: '', name: fullName.slice(7), legacyTier: tier };
+    return {
+      type: 'policy',
+      kind: 'StagedGlobalNetworkPolicy',
+      namespace: '',
+      name: fullName.slice(7),
+      legacyTier: tier,
+    };
   }
   if (fullName.startsWith('kcnp.')) {
-    return { type: 'policy', kind: 'KubernetesClusterNetworkPolicy', namespace: '', name: fullName.slice(5), legacyTier: tier };
+    return {
+      type: 'policy',
+      kind: 'KubernetesClusterNetworkPolicy',
+      namespace: '',
+      name: fullName.slice(5),
+      legacyTier: tier,
+    };
   }
   return { type: 'policy', kind: 'GlobalNetworkPolicy', namespace: '', name: fullName, legacyTier: tier };
 }
@@ -89,8 +113,15 @@ export function parseKey(path: string): Key | null {
   if (path.startsWith('/calico/resources/v3/projectcalico.org/')) {
     const parts = path.slice('/calico/resources/v3/projectcalico.org/'.length).split('/');
     if (parts.some((p) => p === '')) return null;
-    if (parts.length === 2) return { type: 'resource', plural: parts[0] as string, namespace: '', name: parts[1] as string };
-    if (parts.length === 3) return { type: 'resource', plural: parts[0] as string, namespace: parts[1] as string, name: parts[2] as string };
+    if (parts.length === 2)
+      return { type: 'resource', plural: parts[0] as string, namespace: '', name: parts[1] as string };
+    if (parts.length === 3)
+      return {
+        type: 'resource',
+        plural: parts[0] as string,
+        namespace: parts[1] as string,
+        name: parts[2] as string,
+      };
     return null;
   }
   if (path.startsWith('/calico/ipam/v2/assignment/')) {
@@ -148,7 +179,12 @@ export function parseKey(path: string): Key | null {
       }
       // Modern key (v3.32+): /calico/v1/policy/<Kind>/<Namespace>/<Name>, namespace may be empty.
       if (s.length === 4 && isPolicyKind(seg(1)) && seg(3) !== '') {
-        return { type: 'policy', kind: seg(1) as PolicyKind, namespace: unescapeName(seg(2)), name: unescapeName(seg(3)) };
+        return {
+          type: 'policy',
+          kind: seg(1) as PolicyKind,
+          namespace: unescapeName(seg(2)),
+          name: unescapeName(seg(3)),
+        };
       }
       return null;
     }

@@ -19,7 +19,9 @@ export const cidrSchema = z.string().transform((s, ctx) => {
 });
 
 /** A CIDR kept as written (endpoint addresses keep their host bits), but validated. */
-export const endpointNetSchema = z.string().refine((s) => normalizeCidr(s) !== null, { message: 'malformed CIDR' });
+export const endpointNetSchema = z
+  .string()
+  .refine((s) => normalizeCidr(s) !== null, { message: 'malformed CIDR' });
 
 export const ipSchema = z.string().refine((s) => parseIp(s) !== null, { message: 'malformed IP address' });
 
@@ -37,7 +39,9 @@ export const selectorSchema = z.string().refine(
 );
 
 /** numorstring.Port: 80, "80", "8000:9000" or a named port "http" (§2.3). */
-export type Port = { readonly kind: 'range'; readonly first: number; readonly last: number } | { readonly kind: 'named'; readonly name: string };
+export type Port =
+  | { readonly kind: 'range'; readonly first: number; readonly last: number }
+  | { readonly kind: 'named'; readonly name: string };
 
 const NAMED_PORT = /^[a-zA-Z0-9_.-]{1,128}$/;
 
@@ -248,4 +252,6 @@ export const rawConfigSchema = z.string();
 export const readyFlagSchema = z.enum(['true', 'false']).transform((s) => s === 'true');
 
 /** Any other v3 resource: only the envelope is checked. */
-export const v3ResourceSchema = z.object({ kind: z.string().optional(), metadata: z.object({}).passthrough().optional() }).passthrough();
+export const v3ResourceSchema = z
+  .object({ kind: z.string().optional(), metadata: z.object({}).passthrough().optional() })
+  .passthrough();

@@ -9,7 +9,11 @@ export type Node =
   | { readonly op: 'all' }
   | { readonly op: 'global' }
   | { readonly op: 'has'; readonly key: string }
-  | { readonly op: '==' | '!=' | 'contains' | 'starts with' | 'ends with'; readonly key: string; readonly value: string }
+  | {
+      readonly op: '==' | '!=' | 'contains' | 'starts with' | 'ends with';
+      readonly key: string;
+      readonly value: string;
+    }
   | { readonly op: 'in' | 'not in'; readonly key: string; readonly values: ReadonlySet<string> }
   | { readonly op: 'not'; readonly operand: Node }
   | { readonly op: 'and' | 'or'; readonly operands: readonly Node[] };
@@ -97,37 +101,29 @@ export function canonicalNode(node: Node): string {
 
 /**
  * A label that every match must carry, used by the calculation's label index to find
- * candidates without evaluating every selector (§5.8). `value` set ⇒ the label must equal it.
- * null ⇒ no restriction can be derived (the selector may match an endpoint with no labels).
+ * candidates without evaluating every selector (§5.8). `values` set ⇒ the label must take one
+ * of those values (an empty list means nothing can match).
  */
 export interface LabelRestriction {
   readonly key: string;
-  readonly value?: string;
+  readonly values?: readonly string[];
 }
 
-export function restrictionOf(node: Node): LabelRestriction | null {
+/** Every restriction a match must satisfy (any one of them is a sound index key). */
+export function restrictionsOf(node: Node): LabelRestriction[] {
   switch (node.op) {
     case '==':
-      return { key: node.key, value: node.value };
+      return [{ key: node.key, values: [node.value] }];
     case 'in':
-      if (node.values.size === 1) return { key: node.key, value: [...node.values][0] as string };
-      return { key: node.key };
+      return [{ key: node.key, values: [...node.values] }];
     case 'has':
     case 'contains':
     case 'starts with':
     case 'ends with':
-      return { key: node.key };
-    case 'and': {
-      let best: LabelRestriction | null = null;
-      for (const o of node.operands) {
-        const r = restrictionOf(o);
-        if (r === null) continue;
-        if (r.value !== undefined) return r;
-        if (best === null) best = r;
-      }
-      return best;
-    }
+      return [{ key: node.key }];
+    case 'and':
+      return node.operands.flatMap(restrictionsOf);
     default:
-      return null;
+      return [];
   }
 }

@@ -1,5 +1,12 @@
 // Recursive-descent parser for the grammar of felix-datamodel-and-calc.md §4.2.
-import { canonicalNode, evaluateNode, restrictionOf, type LabelRestriction, type LabelSource, type Node } from './ast.js';
+import {
+  canonicalNode,
+  evaluateNode,
+  restrictionsOf,
+  type LabelRestriction,
+  type LabelSource,
+  type Node,
+} from './ast.js';
 import { SelectorParseError } from './errors.js';
 import { tokenize, type Token } from './tokenizer.js';
 import { makeUniqueId } from './unique-id.js';
@@ -8,6 +15,7 @@ export class Selector {
   readonly root: Node;
   private canon: string | undefined;
   private uid: string | undefined;
+  private restr: LabelRestriction[] | undefined;
 
   constructor(root: Node) {
     this.root = root;
@@ -18,7 +26,12 @@ export class Selector {
     const src: LabelSource =
       typeof (labels as LabelSource).get === 'function'
         ? (labels as LabelSource)
-        : { get: (k) => (Object.prototype.hasOwnProperty.call(labels, k) ? (labels as Record<string, string>)[k] : undefined) };
+        : {
+            get: (k) =>
+              Object.prototype.hasOwnProperty.call(labels, k)
+                ? (labels as Record<string, string>)[k]
+                : undefined,
+          };
     return evaluateNode(this.root, src);
   }
 
@@ -32,8 +45,9 @@ export class Selector {
     return (this.uid ??= makeUniqueId('s', this.canonical()));
   }
 
-  labelRestriction(): LabelRestriction | null {
-    return restrictionOf(this.root);
+  /** Labels every match must carry (for indexing); empty when none can be derived. */
+  labelRestrictions(): readonly LabelRestriction[] {
+    return (this.restr ??= restrictionsOf(this.root));
   }
 
   toString(): string {
@@ -56,7 +70,12 @@ class Parser {
   }
   private fail(tok: Token, what: string): never {
     const found = tok.t === 'eof' ? 'end of input' : `'${tok.t}'`;
-    throw new SelectorParseError('ERR_SELECTOR_UNEXPECTED_TOKEN', tok.pos, this.text, `expected ${what}, found ${found}`);
+    throw new SelectorParseError(
+      'ERR_SELECTOR_UNEXPECTED_TOKEN',
+      tok.pos,
+      this.text,
+      `expected ${what}, found ${found}`,
+    );
   }
 
   parseSelector(): Node {

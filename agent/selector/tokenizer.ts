@@ -62,7 +62,12 @@ export function tokenize(text: string): Token[] {
       throw new SelectorParseError('ERR_SELECTOR_UNEXPECTED_CHAR', i, text, 'expected a label');
     }
     if (i - start > MAX_LABEL) {
-      throw new SelectorParseError('ERR_SELECTOR_LABEL_TOO_LONG', start, text, `label longer than ${MAX_LABEL} characters`);
+      throw new SelectorParseError(
+        'ERR_SELECTOR_LABEL_TOO_LONG',
+        start,
+        text,
+        `label longer than ${MAX_LABEL} characters`,
+      );
     }
     return text.slice(start, i);
   };
@@ -191,7 +196,12 @@ export function tokenize(text: string): Token[] {
       i += isAll ? 4 : 7;
       skipSpace();
       if (text[i] !== ')') {
-        throw new SelectorParseError('ERR_SELECTOR_BAD_FUNCTION', i, text, `expected ')' after ${isAll ? 'all(' : 'global('}`);
+        throw new SelectorParseError(
+          'ERR_SELECTOR_BAD_FUNCTION',
+          i,
+          text,
+          `expected ')' after ${isAll ? 'all(' : 'global('}`,
+        );
       }
       i++;
       out.push({ t: isAll ? 'all' : 'global', pos });
@@ -203,7 +213,12 @@ export function tokenize(text: string): Token[] {
       readOperatorAfterLabel();
       continue;
     }
-    throw new SelectorParseError('ERR_SELECTOR_UNEXPECTED_CHAR', pos, text, `unexpected character ${JSON.stringify(c)}`);
+    throw new SelectorParseError(
+      'ERR_SELECTOR_UNEXPECTED_CHAR',
+      pos,
+      text,
+      `unexpected character ${JSON.stringify(c)}`,
+    );
   }
   out.push({ t: 'eof', pos: n });
   return out;

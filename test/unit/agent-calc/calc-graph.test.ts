@@ -25,7 +25,12 @@ class RecordingLogger implements CalcLogger {
   }
 }
 
-function setup(snapshot: KVUpdate[]): { g: CalcGraph; dp: FakeDataplane; log: RecordingLogger; first: ToDataplane[] } {
+function setup(snapshot: KVUpdate[]): {
+  g: CalcGraph;
+  dp: FakeDataplane;
+  log: RecordingLogger;
+  first: ToDataplane[];
+} {
   const log = new RecordingLogger();
   const g = new CalcGraph({ hostname: HOST, logger: log });
   const dp = new FakeDataplane();
@@ -58,7 +63,12 @@ test('before InSync: IP sets and policies may be sent, endpoints and config are 
     ...DEFAULT_TIERS,
     ...nsProfile('prod'),
     wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'web' } }),
-    np('prod', 'allow-db', { tier: 'default', order: 100, selector: "app == 'web'", inbound_rules: [{ action: 'allow', src_selector: "app == 'db'" }] }),
+    np('prod', 'allow-db', {
+      tier: 'default',
+      order: 100,
+      selector: "app == 'web'",
+      inbound_rules: [{ action: 'allow', src_selector: "app == 'db'" }],
+    }),
   ]);
   const pre = g.flush();
   const kinds = pre.map((m) => m.kind);
@@ -72,7 +82,11 @@ test('before InSync: IP sets and policies may be sent, endpoints and config are 
     ['configUpdate', 'workloadEndpointUpdate', 'inSync'],
   );
   const cfg = post[0] as Extract<ToDataplane, { kind: 'configUpdate' }>;
-  assert.deepEqual(cfg.config, { LogSeverityScreen: 'Debug' }, 'host config overrides global; other hosts ignored');
+  assert.deepEqual(
+    cfg.config,
+    { LogSeverityScreen: 'Debug' },
+    'host config overrides global; other hosts ignored',
+  );
   assert.equal(g.isDatastoreReady(), true);
   g.onStatus('in-sync');
   assert.deepEqual(g.flush(), [], 'nothing more, and no second InSync');
@@ -89,12 +103,18 @@ test('profile-only namespace: no policies, the kns profile allows; a profile wit
   assert.deepEqual(ep.tiers, []);
   assert.deepEqual(ep.profileIds, ['kns.prod', 'ksa.prod.default']);
   // The SA profile has no rules KV in this snapshot: Felix substitutes deny-all (§5.3).
-  assert.deepEqual(dp.profiles.get('ksa.prod.default')?.inboundRules.map((r) => r.action), ['deny']);
+  assert.deepEqual(
+    dp.profiles.get('ksa.prod.default')?.inboundRules.map((r) => r.action),
+    ['deny'],
+  );
   assert.equal(dp.verdict(WEB, 'ingress', { src: '10.1.1.1' }), 'allow');
   assert.equal(dp.verdict(WEB, 'egress', { src: '10.65.0.2', dst: '8.8.8.8' }), 'allow');
   // The SA profile's rules arrive ({} like a real SA profile): it is re-sent.
   const out = step(g, dp, [kv('/calico/v1/policy/profile/ksa.prod.default/rules', {})]);
-  assert.deepEqual(out.map((m) => m.kind), ['activeProfileUpdate']);
+  assert.deepEqual(
+    out.map((m) => m.kind),
+    ['activeProfileUpdate'],
+  );
   assert.deepEqual(dp.profiles.get('ksa.prod.default')?.inboundRules, []);
   assert.deepEqual(g.stats(), {
     localWorkloadEndpoints: 1,
@@ -117,7 +137,13 @@ test('tiers: pass goes to the next tier, end of a Deny tier drops, a Pass tier f
     wep({ ns: 'ops', pod: 'admin-1', ip: '10.65.1.1', labels: { role: 'admin' }, host: 'node-2' }),
     wep({ ns: 'ops', pod: 'trusted-1', ip: '10.65.1.2', labels: { role: 'trusted' }, host: 'node-2' }),
     wep({ ns: 'ops', pod: 'other-1', ip: '10.65.1.3', labels: { role: 'other' }, host: 'node-2' }),
-    gnp('audit-log', { tier: 'audit', order: 1, selector: 'all()', inbound_rules: [{ action: 'log' }], types: ['ingress'] }),
+    gnp('audit-log', {
+      tier: 'audit',
+      order: 1,
+      selector: 'all()',
+      inbound_rules: [{ action: 'log' }],
+      types: ['ingress'],
+    }),
     gnp('sec-gate', {
       tier: 'security',
       order: 10,
@@ -139,18 +165,43 @@ test('tiers: pass goes to the next tier, end of a Deny tier drops, a Pass tier f
   const ep = dp.endpoints.get(WEB);
   assert.ok(ep);
   assert.deepEqual(
-    ep.tiers.map((t) => [t.name, t.defaultAction, t.ingressPolicies.map((p) => p.name), t.egressPolicies.length]),
+    ep.tiers.map((t) => [
+      t.name,
+      t.defaultAction,
+      t.ingressPolicies.map((p) => p.name),
+      t.egressPolicies.length,
+    ]),
     [
       ['audit', 'Pass', ['audit-log'], 0],
       ['security', 'Deny', ['sec-gate'], 0],
       ['default', 'Deny', ['web-80'], 0],
     ],
   );
-  assert.equal(dp.verdict(WEB, 'ingress', { src: '10.65.1.1', dstPort: 22 }), 'allow', 'admin allowed in the security tier');
-  assert.equal(dp.verdict(WEB, 'ingress', { src: '10.65.1.2', dstPort: 80 }), 'allow', 'trusted passes, then port 80 allowed');
-  assert.equal(dp.verdict(WEB, 'ingress', { src: '10.65.1.2', dstPort: 22 }), 'deny', 'trusted passes, end of default tier drops');
-  assert.equal(dp.verdict(WEB, 'ingress', { src: '10.65.1.3', dstPort: 80 }), 'deny', 'end of security tier drops');
-  assert.equal(dp.verdict(WEB, 'egress', { src: '10.65.0.2', dst: '1.1.1.1' }), 'allow', 'no egress policies: profile allows');
+  assert.equal(
+    dp.verdict(WEB, 'ingress', { src: '10.65.1.1', dstPort: 22 }),
+    'allow',
+    'admin allowed in the security tier',
+  );
+  assert.equal(
+    dp.verdict(WEB, 'ingress', { src: '10.65.1.2', dstPort: 80 }),
+    'allow',
+    'trusted passes, then port 80 allowed',
+  );
+  assert.equal(
+    dp.verdict(WEB, 'ingress', { src: '10.65.1.2', dstPort: 22 }),
+    'deny',
+    'trusted passes, end of default tier drops',
+  );
+  assert.equal(
+    dp.verdict(WEB, 'ingress', { src: '10.65.1.3', dstPort: 80 }),
+    'deny',
+    'end of security tier drops',
+  );
+  assert.equal(
+    dp.verdict(WEB, 'egress', { src: '10.65.0.2', dst: '1.1.1.1' }),
+    'allow',
+    'no egress policies: profile allows',
+  );
   // The v3 "Pass" action is accepted and becomes next-tier.
   step(g, dp, [
     gnp('sec-gate', {
@@ -170,7 +221,10 @@ test('tiers: pass goes to the next tier, end of a Deny tier drops, a Pass tier f
   assert.equal(dp.verdict(WEB, 'ingress', { src: '10.65.1.1', dstPort: 80 }), 'allow');
   // Moving the tier after default (order 2,000,000) reorders the endpoint's tiers.
   step(g, dp, [tier('security', 2_000_000, 'Pass')]);
-  assert.deepEqual(dp.endpoints.get(WEB)?.tiers.map((t) => t.name), ['audit', 'default', 'security']);
+  assert.deepEqual(
+    dp.endpoints.get(WEB)?.tiers.map((t) => t.name),
+    ['audit', 'default', 'security'],
+  );
 });
 
 test('ordering: policy order then name; a tier without a Tier KV sorts last and behaves as Deny', () => {
@@ -194,10 +248,17 @@ test('ordering: policy order then name; a tier without a Tier KV sorts last and 
       ['ghost', 'Deny', ['orphan']],
     ],
   );
-  assert.deepEqual(tiers[1]?.egressPolicies.map((p) => p.name), ['z-first', 'a', 'b', 'no-order'], 'empty types = both directions');
+  assert.deepEqual(
+    tiers[1]?.egressPolicies.map((p) => p.name),
+    ['z-first', 'a', 'b', 'no-order'],
+    'empty types = both directions',
+  );
   const d = g.describeEndpoint('prod/web-1');
   assert.ok(d);
-  assert.deepEqual(d.ingress.map((t) => t.policies), [['gnp/early'], ['gnp/z-first', 'gnp/a', 'gnp/b', 'gnp/no-order'], ['gnp/orphan']]);
+  assert.deepEqual(
+    d.ingress.map((t) => t.policies),
+    [['gnp/early'], ['gnp/z-first', 'gnp/a', 'gnp/b', 'gnp/no-order'], ['gnp/orphan']],
+  );
   assert.equal(g.describeEndpoint(d.iface)?.key, wepKey('prod', 'web-1'));
   assert.equal(g.describeEndpoint('nope'), undefined);
 });
@@ -219,13 +280,21 @@ test('namespaced policies apply only to their namespace; types are honoured', ()
   ]);
   const prod = dp.endpoints.get(WEB);
   const dev = dp.endpoints.get('dev/web-1/eth0');
-  assert.deepEqual(prod?.tiers.map((t) => [t.ingressPolicies.length, t.egressPolicies.map((p) => `${p.kind}/${p.namespace}/${p.name}`)]), [
-    [0, ['np/prod/egress-only']],
-  ]);
+  assert.deepEqual(
+    prod?.tiers.map((t) => [
+      t.ingressPolicies.length,
+      t.egressPolicies.map((p) => `${p.kind}/${p.namespace}/${p.name}`),
+    ]),
+    [[0, ['np/prod/egress-only']]],
+  );
   assert.deepEqual(dev?.tiers, []);
   assert.equal(dp.verdict(WEB, 'egress', { src: '10.65.0.2', dst: '10.9.9.9' }), 'allow');
   assert.equal(dp.verdict(WEB, 'egress', { src: '10.65.0.2', dst: '8.8.8.8' }), 'deny');
-  assert.equal(dp.verdict(WEB, 'ingress', { src: '8.8.8.8' }), 'allow', 'ingress not governed: profile allows');
+  assert.equal(
+    dp.verdict(WEB, 'ingress', { src: '8.8.8.8' }),
+    'allow',
+    'ingress not governed: profile allows',
+  );
 });
 
 test('rule selectors see labels inherited from namespace profiles (pcns.*)', () => {
@@ -250,7 +319,9 @@ test('rule selectors see labels inherited from namespace profiles (pcns.*)', () 
   assert.equal(dp.verdict(WEB, 'ingress', { src: '10.65.3.1' }), 'deny');
   // The dev namespace is relabelled team=sre: its pods join the set as a delta.
   const out = step(g, dp, nsProfile('dev', { team: 'sre' }));
-  assert.deepEqual(out, [{ kind: 'ipsetDeltaUpdate', id: setId, addedMembers: ['10.65.3.1/32'], removedMembers: [] }]);
+  assert.deepEqual(out, [
+    { kind: 'ipsetDeltaUpdate', id: setId, addedMembers: ['10.65.3.1/32'], removedMembers: [] },
+  ]);
 });
 
 test('network sets feed selector IP sets; /0 is split; changes are deltas', () => {
@@ -258,7 +329,10 @@ test('network sets feed selector IP sets; /0 is split; changes are deltas', () =
     ...DEFAULT_TIERS,
     ...nsProfile('prod'),
     wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'web' } }),
-    kv('/calico/v1/netset/blocked', { nets: ['192.0.2.0/24', '198.51.100.7/32'], labels: { role: 'blocked' } }),
+    kv('/calico/v1/netset/blocked', {
+      nets: ['192.0.2.0/24', '198.51.100.7/32'],
+      labels: { role: 'blocked' },
+    }),
     kv('/calico/v1/netset/prod%2finternal', {
       nets: ['10.200.0.0/16'],
       labels: { kind: 'internal', 'projectcalico.org/namespace': 'prod' },
@@ -281,15 +355,38 @@ test('network sets feed selector IP sets; /0 is split; changes are deltas', () =
   const internal = parseSelector("kind == 'internal' && pcns.projectcalico.org/name == 'prod'").uniqueId();
   const world = parseSelector("role == 'world'").uniqueId();
   assert.deepEqual([...(dp.ipsets.get(blocked)?.members ?? [])].sort(), ['192.0.2.0/24', '198.51.100.7/32']);
-  assert.deepEqual([...(dp.ipsets.get(internal)?.members ?? [])], ['10.200.0.0/16'], 'namespaced set inherits kns labels');
+  assert.deepEqual(
+    [...(dp.ipsets.get(internal)?.members ?? [])],
+    ['10.200.0.0/16'],
+    'namespaced set inherits kns labels',
+  );
   assert.deepEqual([...(dp.ipsets.get(world)?.members ?? [])].sort(), ['0.0.0.0/1', '128.0.0.0/1']);
   assert.equal(dp.ipsets.get(blocked)?.type, 2, 'selector sets are NET');
   assert.equal(dp.verdict(WEB, 'ingress', { src: '192.0.2.9' }), 'deny');
   assert.equal(dp.verdict(WEB, 'ingress', { src: '10.200.3.4' }), 'allow');
-  const out = step(g, dp, [kv('/calico/v1/netset/blocked', { nets: ['192.0.2.0/24', '203.0.113.0/24'], labels: { role: 'blocked' } })]);
-  assert.deepEqual(out, [{ kind: 'ipsetDeltaUpdate', id: blocked, addedMembers: ['203.0.113.0/24'], removedMembers: ['198.51.100.7/32'] }]);
+  const out = step(g, dp, [
+    kv('/calico/v1/netset/blocked', {
+      nets: ['192.0.2.0/24', '203.0.113.0/24'],
+      labels: { role: 'blocked' },
+    }),
+  ]);
+  assert.deepEqual(out, [
+    {
+      kind: 'ipsetDeltaUpdate',
+      id: blocked,
+      addedMembers: ['203.0.113.0/24'],
+      removedMembers: ['198.51.100.7/32'],
+    },
+  ]);
   const out2 = step(g, dp, [kv('/calico/v1/netset/blocked', null)]);
-  assert.deepEqual(out2, [{ kind: 'ipsetDeltaUpdate', id: blocked, addedMembers: [], removedMembers: ['192.0.2.0/24', '203.0.113.0/24'] }]);
+  assert.deepEqual(out2, [
+    {
+      kind: 'ipsetDeltaUpdate',
+      id: blocked,
+      addedMembers: [],
+      removedMembers: ['192.0.2.0/24', '203.0.113.0/24'],
+    },
+  ]);
 });
 
 test('named ports become (ip,port) sets from every matching endpoint, local and remote', () => {
@@ -301,7 +398,14 @@ test('named ports become (ip,port) sets from every matching endpoint, local and 
     ...DEFAULT_TIERS,
     ...nsProfile('prod'),
     wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'web' }, ports }),
-    wep({ ns: 'prod', pod: 'web-2', ip: '10.65.5.2', labels: { app: 'web' }, ports: [{ name: 'http', protocol: 'tcp', port: 9090 }], host: 'node-2' }),
+    wep({
+      ns: 'prod',
+      pod: 'web-2',
+      ip: '10.65.5.2',
+      labels: { app: 'web' },
+      ports: [{ name: 'http', protocol: 'tcp', port: 9090 }],
+      host: 'node-2',
+    }),
     wep({ ns: 'prod', pod: 'db-1', ip: '10.65.0.9', labels: { app: 'db' } }),
     np('prod', 'web-http', {
       tier: 'default',
@@ -313,17 +417,29 @@ test('named ports become (ip,port) sets from every matching endpoint, local and 
       tier: 'default',
       selector: "app == 'db'",
       types: ['egress'],
-      outbound_rules: [{ action: 'allow', protocol: 'tcp', dst_selector: "app == 'web'", dst_ports: ['http'] }],
+      outbound_rules: [
+        { action: 'allow', protocol: 'tcp', dst_selector: "app == 'web'", dst_ports: ['http'] },
+      ],
     }),
   ]);
   const allId = parseSelector('all()').uniqueId();
   const webId = parseSelector("app == 'web'").uniqueId();
   const npAll = namedPortSetId(allId, 'tcp', 'http');
   const npWeb = namedPortSetId(webId, 'tcp', 'http');
-  assert.deepEqual([...(dp.ipsets.get(npAll)?.members ?? [])].sort(), ['10.65.0.2,tcp:8080', '10.65.5.2,tcp:9090']);
+  assert.deepEqual([...(dp.ipsets.get(npAll)?.members ?? [])].sort(), [
+    '10.65.0.2,tcp:8080',
+    '10.65.5.2,tcp:9090',
+  ]);
   assert.equal(dp.ipsets.get(npAll)?.type, 1);
-  assert.deepEqual([...(dp.ipsets.get(npWeb)?.members ?? [])].sort(), ['10.65.0.2,tcp:8080', '10.65.5.2,tcp:9090']);
-  assert.equal(dp.ipsets.has(webId), false, 'named ports without numeric ports: no separate selector set (§5.7)');
+  assert.deepEqual([...(dp.ipsets.get(npWeb)?.members ?? [])].sort(), [
+    '10.65.0.2,tcp:8080',
+    '10.65.5.2,tcp:9090',
+  ]);
+  assert.equal(
+    dp.ipsets.has(webId),
+    false,
+    'named ports without numeric ports: no separate selector set (§5.7)',
+  );
   const rule = dp.policies.get('np/prod/web-http')?.inboundRules[0];
   assert.deepEqual(rule?.dstNamedPortIpSetIds, [npAll]);
   assert.equal(rule?.dstPorts, undefined, 'named ports are removed from the port list');
@@ -333,7 +449,14 @@ test('named ports become (ip,port) sets from every matching endpoint, local and 
   assert.equal(dp.verdict(DB, 'egress', { src: '10.65.0.9', dst: '10.65.5.2', dstPort: 8080 }), 'deny');
   // The remote pod changes its port number: delta on both sets.
   const out = step(g, dp, [
-    wep({ ns: 'prod', pod: 'web-2', ip: '10.65.5.2', labels: { app: 'web' }, ports: [{ name: 'http', protocol: 'tcp', port: 9091 }], host: 'node-2' }),
+    wep({
+      ns: 'prod',
+      pod: 'web-2',
+      ip: '10.65.5.2',
+      labels: { app: 'web' },
+      ports: [{ name: 'http', protocol: 'tcp', port: 9091 }],
+      host: 'node-2',
+    }),
   ]);
   assert.deepEqual(
     out.map((m) => m.kind),
@@ -348,21 +471,40 @@ test('an endpoint starts and stops matching as its labels change', () => {
     ...nsProfile('prod'),
     wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'db' } }),
     wep({ ns: 'prod', pod: 'peer', ip: '10.65.9.9', labels: { app: 'peer' }, host: 'node-2' }),
-    np('prod', 'web', { tier: 'default', selector: "app == 'web'", inbound_rules: [{ action: 'allow', src_selector: "app == 'peer'" }] }),
+    np('prod', 'web', {
+      tier: 'default',
+      selector: "app == 'web'",
+      inbound_rules: [{ action: 'allow', src_selector: "app == 'peer'" }],
+    }),
   ]);
   assert.equal(dp.policies.size, 0, 'not active: matches no local endpoint');
   assert.equal(dp.ipsets.size, 0, 'its sets are not active either');
   assert.deepEqual(dp.endpoints.get(WEB)?.tiers, []);
   const on = step(g, dp, [wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'web' } })]);
-  assert.deepEqual(on.map((m) => m.kind), ['ipsetUpdate', 'activePolicyUpdate', 'workloadEndpointUpdate']);
-  assert.deepEqual(dp.endpoints.get(WEB)?.tiers.map((t) => t.ingressPolicies.map((p) => p.name)), [['web']]);
+  assert.deepEqual(
+    on.map((m) => m.kind),
+    ['ipsetUpdate', 'activePolicyUpdate', 'workloadEndpointUpdate'],
+  );
+  assert.deepEqual(
+    dp.endpoints.get(WEB)?.tiers.map((t) => t.ingressPolicies.map((p) => p.name)),
+    [['web']],
+  );
   assert.equal(dp.verdict(WEB, 'ingress', { src: '10.65.9.9' }), 'allow');
   assert.equal(dp.verdict(WEB, 'ingress', { src: '10.65.9.8' }), 'deny');
   // A remote endpoint relabelled into the rule's selector joins the set.
-  const joined = step(g, dp, [wep({ ns: 'prod', pod: 'other', ip: '10.65.9.8', labels: { app: 'peer' }, host: 'node-2' })]);
-  assert.deepEqual(joined.map((m) => m.kind), ['ipsetDeltaUpdate']);
+  const joined = step(g, dp, [
+    wep({ ns: 'prod', pod: 'other', ip: '10.65.9.8', labels: { app: 'peer' }, host: 'node-2' }),
+  ]);
+  assert.deepEqual(
+    joined.map((m) => m.kind),
+    ['ipsetDeltaUpdate'],
+  );
   const off = step(g, dp, [wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'other' } })]);
-  assert.deepEqual(off.map((m) => m.kind), ['workloadEndpointUpdate', 'activePolicyRemove', 'ipsetRemove'], 'removals after the endpoint update');
+  assert.deepEqual(
+    off.map((m) => m.kind),
+    ['workloadEndpointUpdate', 'activePolicyRemove', 'ipsetRemove'],
+    'removals after the endpoint update',
+  );
   assert.equal(dp.policies.size, 0);
 });
 
@@ -376,34 +518,100 @@ test('a policy whose selector changes moves between endpoints', () => {
   ]);
   assert.equal(dp.endpoints.get(WEB)?.tiers.length, 1);
   assert.equal(dp.endpoints.get(DB)?.tiers.length, 0);
-  const out = step(g, dp, [np('prod', 'p', { tier: 'default', selector: "app == 'db'", inbound_rules: [{ action: 'deny' }] })]);
-  assert.deepEqual(out.map((m) => m.kind).sort(), ['activePolicyUpdate', 'workloadEndpointUpdate', 'workloadEndpointUpdate']);
+  const out = step(g, dp, [
+    np('prod', 'p', { tier: 'default', selector: "app == 'db'", inbound_rules: [{ action: 'deny' }] }),
+  ]);
+  assert.deepEqual(out.map((m) => m.kind).sort(), [
+    'activePolicyUpdate',
+    'workloadEndpointUpdate',
+    'workloadEndpointUpdate',
+  ]);
   assert.equal(dp.endpoints.get(WEB)?.tiers.length, 0);
   assert.equal(dp.endpoints.get(DB)?.tiers.length, 1);
   assert.equal(dp.policies.get('np/prod/p')?.originalSelector, "app == 'db'");
   // Same value again: a no-op.
-  assert.deepEqual(step(g, dp, [np('prod', 'p', { tier: 'default', selector: "app == 'db'", inbound_rules: [{ action: 'deny' }] })]), []);
+  assert.deepEqual(
+    step(g, dp, [
+      np('prod', 'p', { tier: 'default', selector: "app == 'db'", inbound_rules: [{ action: 'deny' }] }),
+    ]),
+    [],
+  );
   // A selector matching nothing: the policy is removed after the endpoint update.
-  const gone = step(g, dp, [np('prod', 'p', { tier: 'default', selector: "app == 'none'", inbound_rules: [{ action: 'deny' }] })]);
-  assert.deepEqual(gone.map((m) => m.kind), ['workloadEndpointUpdate', 'activePolicyRemove']);
+  const gone = step(g, dp, [
+    np('prod', 'p', { tier: 'default', selector: "app == 'none'", inbound_rules: [{ action: 'deny' }] }),
+  ]);
+  assert.deepEqual(
+    gone.map((m) => m.kind),
+    ['workloadEndpointUpdate', 'activePolicyRemove'],
+  );
 });
 
 test('host endpoints: untracked, pre-DNAT and forward tiers; AssumeNeededOnEveryNode', () => {
   const hepKey = `/calico/v1/host/${HOST}/endpoint/eth0`;
   const { g, dp } = setup([
     ...DEFAULT_TIERS,
-    kv(hepKey, { name: 'eth0', expected_ipv4_addrs: ['192.168.1.10'], labels: { role: 'node' }, profile_ids: [] }),
-    kv('/calico/v1/host/node-2/endpoint/eth0', { name: 'eth0', expected_ipv4_addrs: ['192.168.1.11'], labels: { role: 'node' } }),
-    gnp('normal', { tier: 'default', order: 1, selector: "role == 'node'", inbound_rules: [{ action: 'allow', src_selector: "role == 'node'" }] }),
-    gnp('untracked', { tier: 'default', order: 2, selector: "role == 'node'", untracked: true, inbound_rules: [{ action: 'allow' }] }),
-    gnp('prednat', { tier: 'default', order: 3, selector: "role == 'node'", pre_dnat: true, types: ['ingress'], inbound_rules: [{ action: 'deny' }] }),
-    gnp('fwd', { tier: 'default', order: 4, selector: "role == 'node'", apply_on_forward: true, inbound_rules: [{ action: 'allow' }] }),
-    gnp('everywhere', { tier: 'default', order: 5, selector: "role == 'nothing'", performance_hints: ['AssumeNeededOnEveryNode'] }),
+    kv(hepKey, {
+      name: 'eth0',
+      expected_ipv4_addrs: ['192.168.1.10'],
+      labels: { role: 'node' },
+      profile_ids: [],
+    }),
+    kv('/calico/v1/host/node-2/endpoint/eth0', {
+      name: 'eth0',
+      expected_ipv4_addrs: ['192.168.1.11'],
+      labels: { role: 'node' },
+    }),
+    gnp('normal', {
+      tier: 'default',
+      order: 1,
+      selector: "role == 'node'",
+      inbound_rules: [{ action: 'allow', src_selector: "role == 'node'" }],
+    }),
+    gnp('untracked', {
+      tier: 'default',
+      order: 2,
+      selector: "role == 'node'",
+      untracked: true,
+      inbound_rules: [{ action: 'allow' }],
+    }),
+    gnp('prednat', {
+      tier: 'default',
+      order: 3,
+      selector: "role == 'node'",
+      pre_dnat: true,
+      types: ['ingress'],
+      inbound_rules: [{ action: 'deny' }],
+    }),
+    gnp('fwd', {
+      tier: 'default',
+      order: 4,
+      selector: "role == 'node'",
+      apply_on_forward: true,
+      inbound_rules: [{ action: 'allow' }],
+    }),
+    gnp('everywhere', {
+      tier: 'default',
+      order: 5,
+      selector: "role == 'nothing'",
+      performance_hints: ['AssumeNeededOnEveryNode'],
+    }),
   ]);
   const hep = dp.log.find((m) => m.kind === 'hostEndpointUpdate');
   assert.ok(hep && hep.kind === 'hostEndpointUpdate');
-  const names = (ts: readonly { name: string; ingressPolicies: readonly { name: string }[]; egressPolicies: readonly { name: string }[]; defaultAction?: string }[]) =>
-    ts.map((t) => [t.name, t.defaultAction, t.ingressPolicies.map((p) => p.name), t.egressPolicies.map((p) => p.name)]);
+  const names = (
+    ts: readonly {
+      name: string;
+      ingressPolicies: readonly { name: string }[];
+      egressPolicies: readonly { name: string }[];
+      defaultAction?: string;
+    }[],
+  ) =>
+    ts.map((t) => [
+      t.name,
+      t.defaultAction,
+      t.ingressPolicies.map((p) => p.name),
+      t.egressPolicies.map((p) => p.name),
+    ]);
   assert.deepEqual(names(hep.endpoint.tiers), [['default', 'Deny', ['normal', 'fwd'], ['normal', 'fwd']]]);
   assert.deepEqual(names(hep.endpoint.untrackedTiers), [['default', 'Pass', ['untracked'], ['untracked']]]);
   assert.deepEqual(names(hep.endpoint.preDnatTiers), [['default', 'Pass', ['prednat'], []]]);
@@ -413,10 +621,15 @@ test('host endpoints: untracked, pre-DNAT and forward tiers; AssumeNeededOnEvery
   assert.ok(dp.policies.get('gnp/untracked')?.untracked);
   assert.ok(dp.policies.get('gnp/prednat')?.preDnat);
   const nodeSet = parseSelector("role == 'node'").uniqueId();
-  assert.deepEqual([...(dp.ipsets.get(nodeSet)?.members ?? [])].sort(), ['192.168.1.10/32', '192.168.1.11/32']);
+  assert.deepEqual([...(dp.ipsets.get(nodeSet)?.members ?? [])].sort(), [
+    '192.168.1.10/32',
+    '192.168.1.11/32',
+  ]);
   assert.equal(g.stats().localHostEndpoints, 1);
   const d = g.describeEndpoint('eth0');
-  assert.deepEqual(d?.preDnat, { ingress: [{ tier: 'default', defaultAction: 'Pass', policies: ['gnp/prednat'] }] });
+  assert.deepEqual(d?.preDnat, {
+    ingress: [{ tier: 'default', defaultAction: 'Pass', policies: ['gnp/prednat'] }],
+  });
 });
 
 test('staged policies are ignored; legacy policy keys work', () => {
@@ -424,12 +637,29 @@ test('staged policies are ignored; legacy policy keys work', () => {
     ...DEFAULT_TIERS,
     ...nsProfile('prod'),
     wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'web' } }),
-    kv('/calico/v1/policy/StagedGlobalNetworkPolicy//s1', { tier: 'default', selector: 'all()', inbound_rules: [{ action: 'deny' }], staged_action: 'Set' }),
-    kv('/calico/v1/policy/StagedNetworkPolicy/prod/s2', { namespace: 'prod', tier: 'default', selector: 'all()' }),
-    kv('/calico/v1/policy/tier/default/policy/prod%2flegacy', { namespace: 'prod', order: 5, selector: "app == 'web'", inbound_rules: [{ action: 'allow' }] }),
+    kv('/calico/v1/policy/StagedGlobalNetworkPolicy//s1', {
+      tier: 'default',
+      selector: 'all()',
+      inbound_rules: [{ action: 'deny' }],
+      staged_action: 'Set',
+    }),
+    kv('/calico/v1/policy/StagedNetworkPolicy/prod/s2', {
+      namespace: 'prod',
+      tier: 'default',
+      selector: 'all()',
+    }),
+    kv('/calico/v1/policy/tier/default/policy/prod%2flegacy', {
+      namespace: 'prod',
+      order: 5,
+      selector: "app == 'web'",
+      inbound_rules: [{ action: 'allow' }],
+    }),
   ]);
   assert.deepEqual([...dp.policies.keys()], ['np/prod/legacy']);
-  assert.deepEqual(dp.endpoints.get(WEB)?.tiers.map((t) => t.ingressPolicies.map((p) => p.name)), [['legacy']]);
+  assert.deepEqual(
+    dp.endpoints.get(WEB)?.tiers.map((t) => t.ingressPolicies.map((p) => p.name)),
+    [['legacy']],
+  );
 });
 
 test('malformed KVs, selectors and CIDRs are logged and skipped without disturbing other endpoints', () => {
@@ -441,7 +671,11 @@ test('malformed KVs, selectors and CIDRs are logged and skipped without disturbi
     kv(wepKey('prod', 'broken'), '{"name": "calibroken", "ipv4_nets": ["10.65.0.300/32"]}'),
     kv(wepKey('prod', 'notjson'), '{{{'),
     gnp('bad-selector', { tier: 'default', selector: "app == 'web' &&", inbound_rules: [] }),
-    gnp('bad-rule', { tier: 'default', selector: 'all()', inbound_rules: [{ action: 'deny', src_nets: ['10.0.0.0/99'] }] }),
+    gnp('bad-rule', {
+      tier: 'default',
+      selector: 'all()',
+      inbound_rules: [{ action: 'deny', src_nets: ['10.0.0.0/99'] }],
+    }),
     kv('/calico/v1/some/unknown/key', '{}'),
     np('prod', 'ok', { tier: 'default', selector: "app == 'db'", inbound_rules: [{ action: 'allow' }] }),
   ]);
@@ -450,23 +684,50 @@ test('malformed KVs, selectors and CIDRs are logged and skipped without disturbi
   const warns = log.lines.filter((l) => l.level === 'warn').map((l) => (l.fields as { key: string }).key);
   assert.deepEqual(
     warns.sort(),
-    ['/calico/v1/policy/GlobalNetworkPolicy//bad-rule', '/calico/v1/policy/GlobalNetworkPolicy//bad-selector', wepKey('prod', 'broken'), wepKey('prod', 'notjson')].sort(),
+    [
+      '/calico/v1/policy/GlobalNetworkPolicy//bad-rule',
+      '/calico/v1/policy/GlobalNetworkPolicy//bad-selector',
+      wepKey('prod', 'broken'),
+      wepKey('prod', 'notjson'),
+    ].sort(),
   );
-  assert.ok(log.lines.some((l) => l.level === 'debug' && (l.fields as { key?: string } | undefined)?.key === '/calico/v1/some/unknown/key'));
+  assert.ok(
+    log.lines.some(
+      (l) =>
+        l.level === 'debug' &&
+        (l.fields as { key?: string } | undefined)?.key === '/calico/v1/some/unknown/key',
+    ),
+  );
   // A bad update to an existing endpoint is a delete of that endpoint only.
   const out = step(g, dp, [kv(wepKey('prod', 'web-1'), '{"name":"caliweb1","ipv4_nets":["nope"]}')]);
-  assert.deepEqual(out.map((m) => m.kind), ['workloadEndpointRemove']);
+  assert.deepEqual(
+    out.map((m) => m.kind),
+    ['workloadEndpointRemove'],
+  );
   assert.deepEqual([...dp.endpoints.keys()], [DB]);
   assert.equal(dp.verdict(DB, 'ingress', { src: '1.2.3.4' }), 'allow');
   // A bad update to an active policy removes it.
-  const out2 = step(g, dp, [np('prod', 'ok', { tier: 'default', selector: "app == 'db'", inbound_rules: [{ dst_ports: ['99999'] }] })]);
-  assert.deepEqual(out2.map((m) => m.kind), ['workloadEndpointUpdate', 'activePolicyRemove']);
+  const out2 = step(g, dp, [
+    np('prod', 'ok', { tier: 'default', selector: "app == 'db'", inbound_rules: [{ dst_ports: ['99999'] }] }),
+  ]);
+  assert.deepEqual(
+    out2.map((m) => m.kind),
+    ['workloadEndpointUpdate', 'activePolicyRemove'],
+  );
   // onUpdates never throws, even for garbage.
-  assert.doesNotThrow(() => g.onUpdates([{ key: 'x', value: 'y', revision: '', updateType: 1 }, kv('/calico/v1/Ready', 'maybe')]));
+  assert.doesNotThrow(() =>
+    g.onUpdates([{ key: 'x', value: 'y', revision: '', updateType: 1 }, kv('/calico/v1/Ready', 'maybe')]),
+  );
 });
 
 test('WEPs asking for spoofed source IPs are rejected unless WorkloadSourceSpoofing=Any', () => {
-  const spoofy = kv(wepKey('prod', 'spoof'), { state: 'active', name: 'calispoof', ipv4_nets: ['10.65.0.7/32'], allow_spoofed_source_ips: ['10.99.0.0/16'], labels: {} });
+  const spoofy = kv(wepKey('prod', 'spoof'), {
+    state: 'active',
+    name: 'calispoof',
+    ipv4_nets: ['10.65.0.7/32'],
+    allow_spoofed_source_ips: ['10.99.0.0/16'],
+    labels: {},
+  });
   const a = setup([...nsProfile('prod'), spoofy]);
   assert.equal(a.dp.endpoints.size, 0);
   const b = setup([kv('/calico/v1/config/WorkloadSourceSpoofing', 'Any'), ...nsProfile('prod'), spoofy]);
@@ -479,28 +740,61 @@ test('deleting everything leaves nothing behind', () => {
     tier('security', 100, 'Deny'),
     ...nsProfile('prod'),
     ...nsProfile('dev', { team: 'x' }),
-    wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'web' }, sa: 'sa1', ports: [{ name: 'http', protocol: 'tcp', port: 80 }] }),
+    wep({
+      ns: 'prod',
+      pod: 'web-1',
+      ip: '10.65.0.2',
+      labels: { app: 'web' },
+      sa: 'sa1',
+      ports: [{ name: 'http', protocol: 'tcp', port: 80 }],
+    }),
     wep({ ns: 'dev', pod: 'web-1', ip: '10.65.0.3', labels: { app: 'web' } }),
     wep({ ns: 'dev', pod: 'remote', ip: '10.66.0.3', labels: { app: 'web' }, host: 'node-9' }),
-    kv(`/calico/v1/host/${HOST}/endpoint/eth0`, { name: 'eth0', expected_ipv4_addrs: ['192.168.1.10'], labels: { role: 'node' } }),
+    kv(`/calico/v1/host/${HOST}/endpoint/eth0`, {
+      name: 'eth0',
+      expected_ipv4_addrs: ['192.168.1.10'],
+      labels: { role: 'node' },
+    }),
     kv('/calico/v1/netset/blocked', { nets: ['192.0.2.0/24'], labels: { role: 'blocked' } }),
-    gnp('sec', { tier: 'security', selector: 'all()', inbound_rules: [{ action: 'deny', src_selector: "role == 'blocked'" }, { action: 'next-tier' }] }),
+    gnp('sec', {
+      tier: 'security',
+      selector: 'all()',
+      inbound_rules: [{ action: 'deny', src_selector: "role == 'blocked'" }, { action: 'next-tier' }],
+    }),
     np('prod', 'web', {
       tier: 'default',
       selector: "app == 'web'",
-      inbound_rules: [{ action: 'allow', protocol: 'tcp', dst_ports: ['http', 443], src_selector: "pcns.team == 'x'", '!src_selector': "app == 'evil'" }],
+      inbound_rules: [
+        {
+          action: 'allow',
+          protocol: 'tcp',
+          dst_ports: ['http', 443],
+          src_selector: "pcns.team == 'x'",
+          '!src_selector': "app == 'evil'",
+        },
+      ],
     }),
-    gnp('node', { tier: 'default', selector: "role == 'node'", untracked: true, inbound_rules: [{ action: 'allow', src_nets: ['10.0.0.0/8'] }] }),
+    gnp('node', {
+      tier: 'default',
+      selector: "role == 'node'",
+      untracked: true,
+      inbound_rules: [{ action: 'allow', src_nets: ['10.0.0.0/8'] }],
+    }),
   ];
   const { g, dp } = setup(snapshot);
-  assert.ok(dp.ipsets.size >= 3 && dp.policies.size === 3 && dp.profiles.size === 3 && dp.endpoints.size === 3);
+  assert.ok(
+    dp.ipsets.size >= 3 && dp.policies.size === 3 && dp.profiles.size === 3 && dp.endpoints.size === 3,
+  );
   const out = step(
     g,
     dp,
     snapshot.map((u) => kv(u.key, null)),
   );
   assert.ok(out.length > 0);
-  assert.ok(dp.isEmpty(), `left: ${JSON.stringify({ sets: [...dp.ipsets.keys()], pols: [...dp.policies.keys()], profs: [...dp.profiles.keys()], eps: [...dp.endpoints.keys()] })}`);
+  assert.ok(
+    dp.isEmpty(),
+    `left: ${JSON.stringify({ sets: [...dp.ipsets.keys()], pols: [...dp.policies.keys()], profs: [...dp.profiles.keys()], eps: [...dp.endpoints.keys()] })}`,
+  );
   assert.deepEqual(g.stats(), {
     localWorkloadEndpoints: 0,
     localHostEndpoints: 0,
@@ -560,21 +854,60 @@ test('rule conversion: ports, nets, negations, icmp, protocol, ip_version infere
       ruleId: undefined,
     },
   );
-  assert.deepEqual({ ...r1, ruleId: undefined }, { action: 'deny', ipVersion: 4, protocol: { name: 'icmp' }, icmpTypeCode: { type: 8, code: 0 }, ruleId: undefined });
-  assert.deepEqual({ ...r2, ruleId: undefined }, { action: 'deny', ipVersion: 6, protocol: { name: 'icmpv6' }, icmpType: 128, notIcmpType: 129, ruleId: undefined });
-  assert.deepEqual({ ...r3, ruleId: undefined }, { action: 'log', ipVersion: 6, protocol: { number: 17 }, notProtocol: { name: 'tcp' }, ruleId: undefined });
+  assert.deepEqual(
+    { ...r1, ruleId: undefined },
+    {
+      action: 'deny',
+      ipVersion: 4,
+      protocol: { name: 'icmp' },
+      icmpTypeCode: { type: 8, code: 0 },
+      ruleId: undefined,
+    },
+  );
+  assert.deepEqual(
+    { ...r2, ruleId: undefined },
+    {
+      action: 'deny',
+      ipVersion: 6,
+      protocol: { name: 'icmpv6' },
+      icmpType: 128,
+      notIcmpType: 129,
+      ruleId: undefined,
+    },
+  );
+  assert.deepEqual(
+    { ...r3, ruleId: undefined },
+    {
+      action: 'log',
+      ipVersion: 6,
+      protocol: { number: 17 },
+      notProtocol: { name: 'tcp' },
+      ruleId: undefined,
+    },
+  );
   const ids = p.inboundRules.map((r) => r.ruleId);
   assert.ok(ids.every((id) => typeof id === 'string' && /^[A-Za-z0-9_-]{16}$/.test(id)));
   assert.equal(new Set(ids).size, 4);
   const outIds = p.outboundRules.map((r) => r.ruleId);
   assert.notDeepEqual(outIds, ids, 'direction is part of the seed');
   // IDs are stable across graph instances and depend on position.
-  const again = setup([...nsProfile('prod'), wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2' }), gnp('conv', { tier: 'default', selector: 'all()', inbound_rules: rules })]);
-  assert.deepEqual(again.dp.policies.get('gnp/conv')?.inboundRules.map((r) => r.ruleId), ids);
+  const again = setup([
+    ...nsProfile('prod'),
+    wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2' }),
+    gnp('conv', { tier: 'default', selector: 'all()', inbound_rules: rules }),
+  ]);
+  assert.deepEqual(
+    again.dp.policies.get('gnp/conv')?.inboundRules.map((r) => r.ruleId),
+    ids,
+  );
   const swapped = setup([
     ...nsProfile('prod'),
     wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2' }),
-    gnp('conv', { tier: 'default', selector: 'all()', inbound_rules: [rules[1], rules[0], rules[2], rules[3]] }),
+    gnp('conv', {
+      tier: 'default',
+      selector: 'all()',
+      inbound_rules: [rules[1], rules[0], rules[2], rules[3]],
+    }),
   ]);
   assert.notEqual(swapped.dp.policies.get('gnp/conv')?.inboundRules[1]?.ruleId, ids[0]);
   assert.equal(p.tier, 'default');

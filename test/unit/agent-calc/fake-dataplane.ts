@@ -3,7 +3,14 @@
 // use them, policies before the endpoints that use them, nothing removed while referenced), and
 // evaluates a packet against an endpoint with the semantics of §5.6.
 import assert from 'node:assert/strict';
-import { policyIdString, type Policy, type Profile, type Rule, type TierInfo, type ToDataplane } from '../../../rules/dataplane-api/types.js';
+import {
+  policyIdString,
+  type Policy,
+  type Profile,
+  type Rule,
+  type TierInfo,
+  type ToDataplane,
+} from '../../../rules/dataplane-api/types.js';
 import type { KVUpdate } from '../../../syncer-client/api.js';
 
 export function kv(key: string, value: unknown): KVUpdate {
@@ -72,7 +79,8 @@ export class FakeDataplane {
 
   private setInUse(id: string): boolean {
     for (const p of [...this.policies.values(), ...this.profiles.values()]) {
-      if (this.rulesRefs(p.inboundRules).includes(id) || this.rulesRefs(p.outboundRules).includes(id)) return true;
+      if (this.rulesRefs(p.inboundRules).includes(id) || this.rulesRefs(p.outboundRules).includes(id))
+        return true;
     }
     return false;
   }
@@ -104,7 +112,8 @@ export class FakeDataplane {
         case 'ipsetDeltaUpdate': {
           const s = this.ipsets.get(m.id);
           assert.ok(s, `delta for unknown set ${m.id}`);
-          for (const x of m.removedMembers) assert.ok(s.members.delete(x), `removing absent member ${x} from ${m.id}`);
+          for (const x of m.removedMembers)
+            assert.ok(s.members.delete(x), `removing absent member ${x} from ${m.id}`);
           for (const x of m.addedMembers) {
             assert.ok(!s.members.has(x), `adding present member ${x} to ${m.id}`);
             s.members.add(x);
@@ -117,7 +126,10 @@ export class FakeDataplane {
           this.ipsets.delete(m.id);
           break;
         case 'activePolicyUpdate':
-          for (const id of [...this.rulesRefs(m.policy.inboundRules), ...this.rulesRefs(m.policy.outboundRules)]) {
+          for (const id of [
+            ...this.rulesRefs(m.policy.inboundRules),
+            ...this.rulesRefs(m.policy.outboundRules),
+          ]) {
             assert.ok(this.ipsets.has(id), `policy ${policyIdString(m.id)} references unknown set ${id}`);
           }
           this.policies.set(policyIdString(m.id), m.policy);
@@ -130,14 +142,18 @@ export class FakeDataplane {
           break;
         }
         case 'activeProfileUpdate':
-          for (const id of [...this.rulesRefs(m.profile.inboundRules), ...this.rulesRefs(m.profile.outboundRules)]) {
+          for (const id of [
+            ...this.rulesRefs(m.profile.inboundRules),
+            ...this.rulesRefs(m.profile.outboundRules),
+          ]) {
             assert.ok(this.ipsets.has(id), `profile references unknown set ${id}`);
           }
           this.profiles.set(m.id.name, m.profile);
           break;
         case 'activeProfileRemove':
           assert.ok(this.profiles.has(m.id.name), `remove of unknown profile ${m.id.name}`);
-          for (const ep of this.endpoints.values()) assert.ok(!ep.profileIds.includes(m.id.name), 'profile removed while in use');
+          for (const ep of this.endpoints.values())
+            assert.ok(!ep.profileIds.includes(m.id.name), 'profile removed while in use');
           this.profiles.delete(m.id.name);
           break;
         case 'workloadEndpointUpdate':
@@ -146,14 +162,23 @@ export class FakeDataplane {
           const tiers = m.endpoint.tiers;
           for (const t of [
             ...tiers,
-            ...(m.kind === 'hostEndpointUpdate' ? [...m.endpoint.untrackedTiers, ...m.endpoint.preDnatTiers, ...m.endpoint.forwardTiers] : []),
+            ...(m.kind === 'hostEndpointUpdate'
+              ? [...m.endpoint.untrackedTiers, ...m.endpoint.preDnatTiers, ...m.endpoint.forwardTiers]
+              : []),
           ]) {
             for (const p of [...t.ingressPolicies, ...t.egressPolicies]) {
-              assert.ok(this.policies.has(policyIdString(p)), `endpoint references unknown policy ${policyIdString(p)}`);
+              assert.ok(
+                this.policies.has(policyIdString(p)),
+                `endpoint references unknown policy ${policyIdString(p)}`,
+              );
             }
           }
-          for (const p of m.endpoint.profileIds) assert.ok(this.profiles.has(p), `endpoint references unknown profile ${p}`);
-          const key = m.kind === 'workloadEndpointUpdate' ? `${m.id.workloadId}/${m.id.endpointId}` : `host:${m.id.endpointId}`;
+          for (const p of m.endpoint.profileIds)
+            assert.ok(this.profiles.has(p), `endpoint references unknown profile ${p}`);
+          const key =
+            m.kind === 'workloadEndpointUpdate'
+              ? `${m.id.workloadId}/${m.id.endpointId}`
+              : `host:${m.id.endpointId}`;
           this.endpoints.set(key, {
             kind: m.kind === 'workloadEndpointUpdate' ? 'workload' : 'host',
             name: m.endpoint.name,
@@ -186,7 +211,13 @@ export class FakeDataplane {
   }
 
   private ruleMatches(r: Rule, pkt: Packet, dstIp: string): boolean {
-    if (r.protocol && 'name' in r.protocol && r.protocol.name !== undefined && r.protocol.name !== (pkt.proto ?? 'tcp')) return false;
+    if (
+      r.protocol &&
+      'name' in r.protocol &&
+      r.protocol.name !== undefined &&
+      r.protocol.name !== (pkt.proto ?? 'tcp')
+    )
+      return false;
     if (r.srcNet && r.srcNet.length > 0 && !r.srcNet.some((n) => ipInCidr(pkt.src, n))) return false;
     if (r.notSrcNet && r.notSrcNet.some((n) => ipInCidr(pkt.src, n))) return false;
     if (r.dstNet && r.dstNet.length > 0 && !r.dstNet.some((n) => ipInCidr(dstIp, n))) return false;
@@ -199,7 +230,9 @@ export class FakeDataplane {
     const named = r.dstNamedPortIpSetIds ?? [];
     if (ranges.length > 0 || named.length > 0) {
       const p = pkt.dstPort ?? -1;
-      const ok = ranges.some((x) => p >= x.first && p <= x.last) || named.some((id) => this.inSet(id, dstIp, p, pkt.proto));
+      const ok =
+        ranges.some((x) => p >= x.first && p <= x.last) ||
+        named.some((id) => this.inSet(id, dstIp, p, pkt.proto));
       if (!ok) return false;
     }
     return true;
@@ -246,6 +279,11 @@ export class FakeDataplane {
 
   /** Everything the dataplane holds, for "deleting everything" checks. */
   isEmpty(): boolean {
-    return this.ipsets.size === 0 && this.policies.size === 0 && this.profiles.size === 0 && this.endpoints.size === 0;
+    return (
+      this.ipsets.size === 0 &&
+      this.policies.size === 0 &&
+      this.profiles.size === 0 &&
+      this.endpoints.size === 0
+    );
   }
 }

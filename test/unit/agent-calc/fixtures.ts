@@ -31,7 +31,10 @@ export function wep(o: WepOpts): KVUpdate {
   }
   return kv(wepKey(o.ns, o.pod, o.host), {
     state: 'active',
-    name: `cali${o.pod.replace(/[^a-z0-9]/g, '').padEnd(11, '0').slice(0, 11)}`,
+    name: `cali${o.pod
+      .replace(/[^a-z0-9]/g, '')
+      .padEnd(11, '0')
+      .slice(0, 11)}`,
     active_instance_id: '',
     mac: 'ee:ee:ee:ee:ee:ee',
     profile_ids,
@@ -47,7 +50,10 @@ export function nsProfile(ns: string, nsLabels: Record<string, string> = {}): KV
   const labelsToApply: Record<string, string> = { 'pcns.projectcalico.org/name': ns };
   for (const [k, v] of Object.entries(nsLabels)) labelsToApply[`pcns.${k}`] = v;
   return [
-    kv(`/calico/v1/policy/profile/kns.${ns}/rules`, { inbound_rules: [{ action: 'allow' }], outbound_rules: [{ action: 'allow' }] }),
+    kv(`/calico/v1/policy/profile/kns.${ns}/rules`, {
+      inbound_rules: [{ action: 'allow' }],
+      outbound_rules: [{ action: 'allow' }],
+    }),
     kv(`/calico/resources/v3/projectcalico.org/profiles/kns.${ns}`, {
       kind: 'Profile',
       apiVersion: 'projectcalico.org/v3',
@@ -66,7 +72,14 @@ export function np(ns: string, name: string, body: Record<string, unknown>): KVU
 }
 
 export function tier(name: string, order: number | undefined, defaultAction: 'Deny' | 'Pass'): KVUpdate {
-  return kv(`/calico/v1/policy/tier/${name}/metadata`, { ...(order !== undefined ? { order } : {}), defaultAction });
+  return kv(`/calico/v1/policy/tier/${name}/metadata`, {
+    ...(order !== undefined ? { order } : {}),
+    defaultAction,
+  });
 }
 
-export const DEFAULT_TIERS: KVUpdate[] = [tier('default', 1_000_000, 'Deny'), tier('kube-admin', 1_000, 'Pass'), tier('kube-baseline', 10_000_000, 'Pass')];
+export const DEFAULT_TIERS: KVUpdate[] = [
+  tier('default', 1_000_000, 'Deny'),
+  tier('kube-admin', 1_000, 'Pass'),
+  tier('kube-baseline', 10_000_000, 'Pass'),
+];

@@ -28,10 +28,26 @@ const bad: ReadonlyArray<[string, string, string]> = [
   ['WEP malformed CIDR', WEP, '{"name":"cali1","ipv4_nets":["10.0.0.300/32"]}'],
   ['WEP labels not strings', WEP, '{"name":"cali1","labels":{"a":1}}'],
   ['policy bad selector', '/calico/v1/policy/GlobalNetworkPolicy//p', '{"selector":"a == "}'],
-  ['policy bad rule CIDR', '/calico/v1/policy/GlobalNetworkPolicy//p', '{"selector":"","inbound_rules":[{"src_nets":["1.2.3.4/33"]}]}'],
-  ['policy bad rule action', '/calico/v1/policy/GlobalNetworkPolicy//p', '{"inbound_rules":[{"action":"explode"}]}'],
-  ['policy bad port', '/calico/v1/policy/GlobalNetworkPolicy//p', '{"inbound_rules":[{"dst_ports":["90:80"]}]}'],
-  ['policy bad rule selector', '/calico/v1/policy/GlobalNetworkPolicy//p', '{"inbound_rules":[{"src_selector":"has("}]}'],
+  [
+    'policy bad rule CIDR',
+    '/calico/v1/policy/GlobalNetworkPolicy//p',
+    '{"selector":"","inbound_rules":[{"src_nets":["1.2.3.4/33"]}]}',
+  ],
+  [
+    'policy bad rule action',
+    '/calico/v1/policy/GlobalNetworkPolicy//p',
+    '{"inbound_rules":[{"action":"explode"}]}',
+  ],
+  [
+    'policy bad port',
+    '/calico/v1/policy/GlobalNetworkPolicy//p',
+    '{"inbound_rules":[{"dst_ports":["90:80"]}]}',
+  ],
+  [
+    'policy bad rule selector',
+    '/calico/v1/policy/GlobalNetworkPolicy//p',
+    '{"inbound_rules":[{"src_selector":"has("}]}',
+  ],
   ['netset bad CIDR', '/calico/v1/netset/x', '{"nets":["nope"]}'],
   ['ready flag not a bool', '/calico/v1/Ready', 'yes'],
   ['HEP bad expected IP', '/calico/v1/host/h/endpoint/e', '{"expected_ipv4_addrs":["10.0.0.1/24"]}'],
@@ -78,7 +94,9 @@ test('v3 Profile resource exposes labelsToApply', () => {
     '{"kind":"Profile","apiVersion":"projectcalico.org/v3","metadata":{"name":"kns.prod"},"spec":{"labelsToApply":{"pcns.team":"a"},"ingress":[]}}',
   );
   assert.ok(r.ok);
-  assert.deepEqual((r.value as { spec: { labelsToApply: Record<string, string> } }).spec.labelsToApply, { 'pcns.team': 'a' });
+  assert.deepEqual((r.value as { spec: { labelsToApply: Record<string, string> } }).spec.labelsToApply, {
+    'pcns.team': 'a',
+  });
 });
 
 const cidrs: ReadonlyArray<[string, string | null, string | null]> = [
@@ -89,6 +107,8 @@ const cidrs: ReadonlyArray<[string, string | null, string | null]> = [
   ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1/128', '2001:db8::1:0:0:1/128'],
   ['::/0', '::/0', '::/128'],
   ['10.0.0.1/33', null, null],
+  ['010.0.0.1', null, null],
+  ['10.0.0.256/32', null, null],
   ['10.0.0/8', null, null],
   ['10.0.0.1/', null, null],
   ['abc', null, null],

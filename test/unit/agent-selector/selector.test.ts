@@ -7,8 +7,16 @@ import { parseSelector, SelectorParseError, namedPortSetId } from '../../../agen
 type Labels = Record<string, string>;
 const matchCases: ReadonlyArray<[string, Labels[], Labels[]]> = [
   [`a == "b"`, [{ a: 'b' }, { a: 'b', c: 'd' }], [{}, { a: 'c' }, { c: 'd' }]],
-  [`a == "b" && c == "d"`, [{ a: 'b', c: 'd' }], [{}, { a: 'b', c: 'e' }, { a: 'c', c: 'd' }, { c: 'd' }, { a: 'b' }]],
-  [`a == "b" || c == "d"`, [{ a: 'b', c: 'd' }, { a: 'b' }, { c: 'd' }], [{}, { a: 'e', c: 'e' }, { c: 'e' }, { a: 'e' }]],
+  [
+    `a == "b" && c == "d"`,
+    [{ a: 'b', c: 'd' }],
+    [{}, { a: 'b', c: 'e' }, { a: 'c', c: 'd' }, { c: 'd' }, { a: 'b' }],
+  ],
+  [
+    `a == "b" || c == "d"`,
+    [{ a: 'b', c: 'd' }, { a: 'b' }, { c: 'd' }],
+    [{}, { a: 'e', c: 'e' }, { c: 'e' }, { a: 'e' }],
+  ],
   [`a in {"'", '"', "c"}`, [{ a: 'c' }, { a: '"' }, { a: "'" }], [{}, { a: 'e' }]],
   [`a not in {"'", '"', "c"}`, [{}, { a: 'e' }], [{ a: 'c' }, { a: '"' }, { a: "'" }]],
   [`a != "a"`, [{}], [{ a: 'a' }]],
@@ -36,7 +44,11 @@ const matchCases: ReadonlyArray<[string, Labels[], Labels[]]> = [
   [`a == 'a1' || b != 'b1'`, [{ a: 'a1', b: 'b1' }], []],
   [`a != 'a1' || b != 'b1'`, [], [{ a: 'a1', b: 'b1' }]],
   [`! a == 'a1' || ! b == 'b1'`, [], [{ a: 'a1', b: 'b1' }]],
-  [`projectcalico.org/namespace == "prod"`, [{ 'projectcalico.org/namespace': 'prod' }], [{ 'projectcalico.org/namespace': 'dev' }]],
+  [
+    `projectcalico.org/namespace == "prod"`,
+    [{ 'projectcalico.org/namespace': 'prod' }],
+    [{ 'projectcalico.org/namespace': 'dev' }],
+  ],
   [`a in {}`, [], [{ a: '' }, {}]],
   [`a in {"x",}`, [{ a: 'x' }], [{ a: 'y' }]],
 ];
@@ -85,7 +97,11 @@ const canonCases: ReadonlyArray<[string, string, string]> = [
   [`(a == 'b' && c == 'd') && e == 'f'`, `((a == "b" && c == "d") && e == "f")`, ''],
   [`a == 'b' || c == 'd' && e == 'f'`, `(a == "b" || (c == "d" && e == "f"))`, ''],
   [`!(k == 'v')`, `!k == "v"`, ''],
-  [`!(!(k == 'v' && has(t) || all()) && (a in {'b', 'c'}))`, `!(!((k == "v" && has(t)) || all()) && a in {"b", "c"})`, ''],
+  [
+    `!(!(k == 'v' && has(t) || all()) && (a in {'b', 'c'}))`,
+    `!(!((k == "v" && has(t)) || all()) && a in {"b", "c"})`,
+    '',
+  ],
   [`global()`, `global()`, ''],
 ];
 
@@ -160,9 +176,17 @@ test('a 512-character label is accepted', () => {
   assert.equal(parseSelector(`${k} == "v"`).evaluate({ [k]: 'v' }), true);
 });
 
-test('label restriction picks an equality from an AND for indexing', () => {
-  assert.deepEqual(parseSelector(`has(x) && a == "b"`).labelRestriction(), { key: 'a', value: 'b' });
-  assert.deepEqual(parseSelector(`has(x) && a != "b"`).labelRestriction(), { key: 'x' });
-  assert.equal(parseSelector(`a == "b" || c == "d"`).labelRestriction(), null);
-  assert.equal(parseSelector(`!has(a)`).labelRestriction(), null);
+test('label restrictions list every label a match must carry', () => {
+  assert.deepEqual(parseSelector(`has(x) && a == "b"`).labelRestrictions(), [
+    { key: 'x' },
+    { key: 'a', values: ['b'] },
+  ]);
+  assert.deepEqual(parseSelector(`(has(x) && a != "b") && c in {"1", "2"}`).labelRestrictions(), [
+    { key: 'x' },
+    { key: 'c', values: ['1', '2'] },
+  ]);
+  assert.deepEqual(parseSelector(`a in {}`).labelRestrictions(), [{ key: 'a', values: [] }]);
+  assert.deepEqual(parseSelector(`a == "b" || c == "d"`).labelRestrictions(), []);
+  assert.deepEqual(parseSelector(`!has(a)`).labelRestrictions(), []);
+  assert.deepEqual(parseSelector(`all()`).labelRestrictions(), []);
 });
