@@ -283,3 +283,11 @@ test('the server closing the socket ends the session with ERR_TYPHA_CLOSED', asy
   sock.push(null);
   await endsWith(session, 'ERR_TYPHA_CLOSED');
 });
+
+test('a length prefix over maxMessageBytes is refused before buffering', async () => {
+  const { sock, session } = open({ maxMessageBytes: 1024 });
+  // gob uint 0x100000 (1 MiB): FD = three big-endian bytes follow.
+  sock.push(Buffer.from([0xfd, 0x10, 0x00, 0x00]));
+  const err = await endsWith(session, 'ERR_TYPHA_PROTOCOL');
+  assert.match(err.message, /ERR_/);
+});
