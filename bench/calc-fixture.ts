@@ -8,6 +8,8 @@ export interface ClusterShape {
   readonly policies: number;
   readonly netsets: number;
   readonly namespaces: number;
+  /** Extra broad global policies (`version == 'vN'`), so each local pod matches many. */
+  readonly broadPolicies?: number;
 }
 
 export const LOCAL_HOST = 'bench-local';
@@ -116,6 +118,18 @@ export function policyKV(i: number, shape: ClusterShape, variant = 0): KVUpdate 
   }
 }
 
+export function broadPolicyKV(j: number, variant = 0): KVUpdate {
+  return kv(`/calico/v1/policy/GlobalNetworkPolicy//broad-${j}`, {
+    tier: 'default',
+    order: j,
+    selector: `version == 'v${(j + variant) % 4}'`,
+    inbound_rules: [
+      { action: 'allow', protocol: 'tcp', src_selector: `app == 'app-${j % 50}'`, dst_ports: [80 + j] },
+    ],
+    outbound_rules: [{ action: 'allow', dst_selector: `tier == 'db' && app == 'app-${j % 50}'` }],
+  });
+}
+
 export function generateSnapshot(shape: ClusterShape): KVUpdate[] {
   const out: KVUpdate[] = [
     kv('/calico/v1/Ready', 'true'),
@@ -148,6 +162,7 @@ export function generateSnapshot(shape: ClusterShape): KVUpdate[] {
   }
   for (let i = 0; i < shape.weps; i++) out.push(wepKV(i, shape));
   for (let i = 0; i < shape.policies; i++) out.push(policyKV(i, shape));
+  for (let j = 0; j < (shape.broadPolicies ?? 0); j++) out.push(broadPolicyKV(j));
   for (let i = 0; i < shape.netsets; i++) {
     const nets = Array.from({ length: 5 }, (_, j) => `172.${16 + (i % 16)}.${(i >> 4) & 255}.${j * 16}/28`);
     out.push(kv(`/calico/v1/netset/netset-${i}`, { nets, labels: { role: `blocked-${i % 200}` } }));

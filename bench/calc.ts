@@ -19,6 +19,7 @@ interface Result {
   localLabelChangeUs: number;
   remoteLabelChangeUs: number;
   policyChangeUs: number;
+  policiesPerLocalEndpoint: number;
   stats: ReturnType<CalcGraph['stats']>;
 }
 
@@ -29,19 +30,30 @@ const FULL: ClusterShape = {
   netsets: 2_000,
   namespaces: 1_000,
 };
+/** The node-density case: 2,500 local pods of 10k, each selected by 20+ policies. */
+const DENSE: ClusterShape = {
+  weps: 10_000,
+  localWeps: 2_500,
+  policies: 1_000,
+  netsets: 200,
+  namespaces: 100,
+  broadPolicies: 100,
+};
 
 function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 }
 
-function runChild(scale: number): Result {
-  const shape: ClusterShape = {
-    weps: Math.round(FULL.weps * scale),
-    localWeps: FULL.localWeps,
-    policies: Math.round(FULL.policies * scale),
-    netsets: Math.round(FULL.netsets * scale),
-    namespaces: Math.round(FULL.namespaces * scale),
-  };
+function runChild(scale: number, dense: boolean): Result {
+  const shape: ClusterShape = dense
+    ? DENSE
+    : {
+        weps: Math.round(FULL.weps * scale),
+        localWeps: FULL.localWeps,
+        policies: Math.round(FULL.policies * scale),
+        netsets: Math.round(FULL.netsets * scale),
+        namespaces: Math.round(FULL.namespaces * scale),
+      };
   const snapshot = generateSnapshot(shape);
   const g = new CalcGraph({ hostname: LOCAL_HOST });
   let messages = 0;
@@ -59,7 +71,11 @@ function runChild(scale: number): Result {
   const stride = Math.max(1, Math.floor(shape.weps / shape.localWeps));
   const localTimes: number[] = [];
   for (let k = 0; k < 200; k++) {
-    const u = wepKV(stride * 7, shape, { app: k % 2 ? 'app-1' : 'app-2', tier: 'db' });
+    const u = wepKV(stride * 7, shape, {
+      app: k % 2 ? 'app-1' : 'app-2',
+      tier: 'db',
+      version: k % 2 ? 'v1' : 'v2',
+    });
     const t = performance.now();
     g.onUpdates([u]);
     g.flush();
@@ -83,6 +99,11 @@ function runChild(scale: number): Result {
     g.flush();
     policyTimes.push((performance.now() - t) * 1000);
   }
+  let matched = 0;
+  for (let k = 0; k < shape.localWeps; k++) {
+    const d = g.describeEndpoint(wepKV(stride * k, shape).key);
+    matched += d ? d.ingress.reduce((n, t) => n + t.policies.length, 0) : 0;
+  }
   const mem = process.memoryUsage();
   return {
     scale,
@@ -94,6 +115,7 @@ function runChild(scale: number): Result {
     localLabelChangeUs: Math.round(median(localTimes)),
     remoteLabelChangeUs: Math.round(median(remoteTimes)),
     policyChangeUs: Math.round(median(policyTimes)),
+    policiesPerLocalEndpoint: Math.round((matched / shape.localWeps) * 10) / 10,
     stats: g.stats(),
   };
 }
@@ -101,7 +123,7 @@ function runChild(scale: number): Result {
 const args = process.argv.slice(2);
 const childIdx = args.indexOf('--child');
 if (childIdx >= 0) {
-  process.stdout.write(JSON.stringify(runChild(Number(args[childIdx + 1]))) + '\n');
+  process.stdout.write(JSON.stringify(runChild(Number(args[childIdx + 1]), args.includes('--dense'))) + '\n');
 } else {
   const self = fileURLToPath(import.meta.url);
   const results: Result[] = [];
@@ -115,7 +137,7 @@ if (childIdx >= 0) {
     }
     results.push(JSON.parse(r.stdout) as Result);
   }
-  const [base, full] = results as [Result, Result];
+  const [base, full, dense] = results as [Result, Result, Result];
   const rows: Array<[string, keyof Result]> = [
     ['KVs in snapshot', 'kvs'],
     ['snapshot → InSync (ms)', 'snapshotToInSyncMs'],
@@ -125,13 +147,17 @@ if (childIdx >= 0) {
     ['local label change (µs, median)', 'localLabelChangeUs'],
     ['remote label change (µs, median)', 'remoteLabelChangeUs'],
     ['policy selector change (µs, median)', 'policyChangeUs'],
+    ['policies per local endpoint (ingress)', 'policiesPerLocalEndpoint'],
   ];
-  console.log('| measure | 10% baseline | full (100k WEPs, 250 local, 10k policies, 2k netsets) | ratio |');
-  console.log('|---|---|---|---|');
+  console.log(
+    '| measure | 10% baseline | full (100k WEPs, 250 local, 10k policies, 2k netsets) | ratio full/10% | dense (10k WEPs, 2.5k local) |',
+  );
+  console.log('|---|---|---|---|---|');
   for (const [label, k] of rows) {
     const a = base[k] as number;
     const b = full[k] as number;
-    console.log(`| ${label} | ${a} | ${b} | ${(b / Math.max(a, 1)).toFixed(2)} |`);
+    console.log(`| ${label} | ${a} | ${b} | ${(b / Math.max(a, 1)).toFixed(2)} | ${dense[k] as number} |`);
   }
   console.log('\nfull-scale stats:', JSON.stringify(full.stats));
+  console.log('dense stats:', JSON.stringify(dense.stats));
 }
