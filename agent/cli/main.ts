@@ -10,7 +10,8 @@ import { VERSION } from '../daemon/version.js';
 const USAGE = `Usage: felix-ts <command> [options]
 
 Commands:
-  run                         Run the agent (configuration: FELIX_* env, /etc/calico/felix.cfg, flags)
+  run [--dry-run]             Run the agent (configuration: FELIX_* env, /etc/calico/felix.cfg, flags);
+                              --dry-run computes everything but never runs iptables-restore/ipset
   status [--live] [--json]    Query the local readiness (or liveness) endpoint; exit 1 when not ready
   inspect endpoint <name>     Tiers, policies and profiles of a local endpoint (pod name, ns/pod,
                               interface or key) and the chains that implement them
@@ -39,6 +40,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         host: { type: 'string' },
         port: { type: 'string' },
         json: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
         live: { type: 'boolean' },
         dir: { type: 'string' },
         'serve-seconds': { type: 'string' },
@@ -63,7 +65,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const target = { host: v.host, port, configFile: v['config-file'], json: v.json ?? false };
   switch (cmd) {
     case 'run':
-      return runCommand(io, { configFile: v['config-file'], sets: v.set ?? [], installProcessHandlers: true });
+      return runCommand(io, { configFile: v['config-file'], sets: v.set ?? [], dryRun: v['dry-run'] ?? false, installProcessHandlers: true });
     case 'status':
       return statusCommand(io, { ...target, live: v.live ?? false });
     case 'inspect':

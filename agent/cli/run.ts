@@ -12,6 +12,8 @@ export interface RunOptions {
   readonly sets?: readonly string[];
   /** Replaces the real syncer/calc/driver (tests). */
   readonly deps?: DaemonDeps;
+  /** Compute and log the restore input but never run iptables-restore/ipset (trying felix-ts next to Felix). */
+  readonly dryRun?: boolean;
   /** Install process signal and crash handlers (the real CLI does; in-process tests do not). */
   readonly installProcessHandlers?: boolean;
 }
@@ -72,7 +74,8 @@ export async function runCommand(io: Io, opts: RunOptions): Promise<number> {
     fileSeverity: c.LogSeverityFile as Severity,
   });
   for (const w of warn) logger.warn(w);
-  const daemon = new Daemon({ loaded, logger, deps: opts.deps ?? realDeps() });
+  const daemon = new Daemon({ loaded, logger, deps: opts.deps ?? realDeps(opts.dryRun ? { dryRun: true } : {}) });
+  if (opts.dryRun) logger.warn('Dry run: the dataplane is computed but never programmed (--dry-run).');
 
   const cleanup: (() => void)[] = [];
   if (opts.installProcessHandlers) {

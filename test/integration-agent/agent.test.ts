@@ -1,0 +1,197 @@
+// The daemon end to end with the real syncer client, calculation graph, compiler and driver
+// (dry run: nothing is programmed, so this is safe on any host), against the bundled Typha
+// server over mTLS; then the compiled CLI as a child process (run --dry-run, status, signals).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
+import { TyphaServer } from '../../syncer-client/server/index.js';
+import { makeDevPki, writeDevPki, type DevPki, type PkiFiles } from '../../agent/pki/index.js';
+import { loadConfig } from '../../agent/config/index.js';
+import { createLogger } from '../../agent/log/index.js';
+import { Daemon, realDeps } from '../../agent/daemon/index.js';
+import { DEMO_HOST, demoCluster } from '../../agent/demo/index.js';
+
+const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'agent', 'cli', 'main.js');
+
+async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+let pki: DevPki | undefined;
+function devPki(): DevPki {
+  pki ??= makeDevPki();
+  return pki;
+}
+
+function typhaServer(port = 0): TyphaServer {
+  const p = devPki();
+  const s = new TyphaServer({ host: '127.0.0.1', port, tls: { ca: p.ca.cert, cert: p.server.cert, key: p.server.key, clientCN: 'typha-client' } });
+  for (const [k, v] of demoCluster()) s.put(k, v);
+  return s;
+}
+
+function felixEnv(files: PkiFiles, typhaPort: number): Record<string, string> {
+  return {
+    FELIX_TYPHAADDR: `127.0.0.1:${typhaPort}`,
+    FELIX_TYPHACAFILE: files.caFile,
+    FELIX_TYPHACERTFILE: files.clientCertFile,
+    FELIX_TYPHAKEYFILE: files.clientKeyFile,
+    FELIX_TYPHACN: 'typha-server',
+    FELIX_FELIXHOSTNAME: DEMO_HOST,
+    FELIX_HEALTHENABLED: 'true',
+    FELIX_HEALTHHOST: '127.0.0.1',
+    FELIX_LOGFILEPATH: 'none',
+    FELIX_IPV6SUPPORT: 'false',
+    FELIX_CONFIGFILE: '/nonexistent/felix.cfg',
+  };
+}
+
+function metricValue(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+test('daemon over mTLS: ready after the first apply, details + metrics, Typha outage, rc 129 on config change', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'felix-int-'));
+  let typha = typhaServer();
+  const typhaPort = await typha.start();
+  const files = writeDevPki(devPki(), dir);
+  const out = new PassThrough();
+  let log = '';
+  out.on('data', (d: Buffer) => (log += d.toString()));
+  const loaded = loadConfig({
+    env: { ...felixEnv(files, typhaPort), FELIX_HEALTHPORT: '0', FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1', FELIX_PROMETHEUSMETRICSPORT: '0' },
+  });
+  const daemon = new Daemon({
+    loaded,
+    logger: createLogger({ severity: 'INFO', stream: out }),
+    deps: realDeps({ dryRun: true, failover: { retryDelayMs: 20, roundBackoffInitialMs: 50, roundBackoffMaxMs: 200 } }),
+  });
+  try {
+    await daemon.start();
+    const base = `http://127.0.0.1:${daemon.healthAddress()?.port}`;
+    const readiness = async (): Promise<{ status: number; json: { ready: boolean; details: Record<string, never> } }> => {
+      const r = await fetch(`${base}/readiness?format=json`);
+      return { status: r.status, json: (await r.json()) as { ready: boolean; details: Record<string, never> } };
+    };
+    const ready = await until('ready', async () => {
+      const r = await readiness();
+      return r.status === 200 ? r : undefined;
+    });
+    // Ready implies the first apply is done (§1.4 step 7).
+    assert.equal(daemon.status.dataplane.firstApplyDone, true);
+    const d = ready.json.details as unknown as {
+      typha: { endpoint: string; connected: boolean; snapshotSize: number };
+      syncStatus: string;
+      dataplane: { lastApplyTime: string | null; applies: number };
+    };
+    assert.equal(d.typha.endpoint, `127.0.0.1:${typhaPort}`);
+    assert.equal(d.typha.connected, true);
+    assert.equal(d.syncStatus, 'in-sync');
+    assert.ok(d.dataplane.lastApplyTime && !Number.isNaN(Date.parse(d.dataplane.lastApplyTime)));
+    assert.ok(daemon.restoreInputs().get('ipv4/filter')?.includes('*filter'), 'dry run recorded the filter restore input');
+
+    const metrics = await fetch(`http://127.0.0.1:${daemon.metricsAddress()?.port}/metrics`).then((r) => r.text());
+    assert.equal(metricValue(metrics, 'felix_cluster_num_workload_endpoints'), 3);
+    assert.equal(metricValue(metrics, 'felix_active_local_endpoints'), 3);
+    assert.equal(metricValue(metrics, 'felix_resync_state'), 3);
+    assert.equal(metricValue(metrics, 'felix_typha_connected'), 1);
+    assert.equal(metricValue(metrics, 'felix_typha_snapshot_size'), typha.size);
+    assert.ok((metricValue(metrics, 'felix_int_dataplane_initial_resync_time_seconds') ?? 0) > 0);
+
+    // Typha goes away: not ready (but live); it comes back on the same port: ready again.
+    await typha.stop();
+    await until('not ready during the outage', async () => ((await readiness()).status === 503 ? true : undefined));
+    assert.equal((await fetch(`${base}/liveness`)).status, 200);
+    typha = typhaServer(typhaPort);
+    await typha.start();
+    await until('ready after reconnecting', async () => ((await readiness()).status === 200 ? true : undefined));
+    assert.equal(daemon.status.typha.reconnects, 1);
+
+    // A restart-requiring FelixConfiguration change arrives through Typha: rc 129.
+    typha.put('/calico/v1/config/ChainInsertMode', 'append');
+    assert.equal(await daemon.exited, 129);
+    assert.match(log, /Configuration value changed; change DOES require Felix to restart\. key=ChainInsertMode newValue=append oldValue=insert/);
+  } finally {
+    await daemon.stop();
+    await typha.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+interface Child {
+  readonly exit: Promise<number | null>;
+  output(): string;
+  kill(sig: NodeJS.Signals): void;
+}
+
+function spawnCli(args: string[], env: Record<string, string>): Child {
+  const c = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  c.stdout.on('data', (d: Buffer) => (text += d.toString()));
+  c.stderr.on('data', (d: Buffer) => (text += d.toString()));
+  return {
+    exit: new Promise((r) => c.once('exit', (code, sig) => r(code ?? (sig ? -1 : null)))),
+    output: () => text,
+    kill: (s) => void c.kill(s),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+test('compiled CLI: `run --dry-run` becomes ready, `status` agrees, SIGHUP exits 129 and SIGTERM exits 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'felix-int-'));
+  const typha = typhaServer();
+  const typhaPort = await typha.start();
+  const files = writeDevPki(devPki(), dir);
+  const children: Child[] = [];
+  try {
+    for (const [signal, code] of [
+      ['SIGTERM', 0],
+      ['SIGHUP', 129],
+    ] as const) {
+      const healthPort = await freePort();
+      const env = { ...felixEnv(files, typhaPort), FELIX_HEALTHPORT: String(healthPort) };
+      const agent = spawnCli(['run', '--dry-run'], env);
+      children.push(agent);
+      await until('`felix-ts status` to succeed', async () => {
+        const st = spawnCli(['status'], env);
+        return (await st.exit) === 0 ? true : undefined;
+      });
+      const st = spawnCli(['status', '--json'], env);
+      assert.equal(await st.exit, 0);
+      const j = JSON.parse(st.output()) as { ready: boolean; details: { typha: { endpoint: string } } };
+      assert.equal(j.ready, true);
+      assert.equal(j.details.typha.endpoint, `127.0.0.1:${typhaPort}`);
+      agent.kill(signal);
+      assert.equal(await agent.exit, code, agent.output());
+      const log = agent.output();
+      assert.match(log, /\[INFO\]\[\d+\] felix: Felix starting up/);
+      assert.match(log, /Completed first update to dataplane\./);
+      assert.match(log, /Felix is shutting down/);
+    }
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await typha.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
