@@ -1,7 +1,15 @@
 // compile(): DataplaneState + CompilerConfig -> DesiredState for the filter table of each IP family,
 // plus the desired IP sets (felix-iptables-dataplane.md §1, §3, §4, §14 items 1-2).
 import type { HostEndpoint } from '../dataplane-api/types.js';
-import type { Chain, DesiredState, IpFamily, IpSetState, IpSetType, RenderedRule, TableState } from '../model.js';
+import type {
+  Chain,
+  DesiredState,
+  IpFamily,
+  IpSetState,
+  IpSetType,
+  RenderedRule,
+  TableState,
+} from '../model.js';
 import type { CompilerConfig } from './config.js';
 import { validateCompilerConfig } from './config.js';
 import { CompilerConfigError } from './errors.js';
@@ -58,7 +66,9 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   }
 
   const tables: TableState[] = [];
+  state.hashCache.begin();
   for (const fam of families) tables.push(compileFilter(state, cfg, marks, fam, ipsets, warnings));
+  state.hashCache.sweep();
   return { desired: { tables, ipsets }, warnings };
 }
 
@@ -88,56 +98,105 @@ function compileFilter(
     disableConntrackInvalid: cfg.disableConntrackInvalidCheck,
   };
 
-  const candidates = new Map<string, IChain>();
-  const add = (c: IChain): void => {
-    candidates.set(c.name, c);
+  const cfgKey = JSON.stringify(cfg);
+  const candidates = new Map<string, Prepared>();
+  const scope = `filter${family}`;
+  const prepare = (c: IChain): Prepared => {
+    const bodies = c.rules.map(renderBody);
+    return prepareChain(c, bodies, state.hashCache.hashes(scope, c.name, bodies));
   };
-  [filterForwardChain(sctx), filterInputChain(sctx), filterOutputChain(sctx), wlToHostChain(sctx), cidrBlockChain()].forEach(add);
+  const add = (c: IChain): void => {
+    candidates.set(c.name, prepare(c));
+  };
+  // Chains that depend only on one state entry (and the config) are memoised on that entry.
+  const addMemo = (source: object, produce: () => IChain[]): void => {
+    const prepared = state.chainMemo.get(source, cfgKey, scope, () =>
+      produce().map((c) => {
+        const bodies = c.rules.map(renderBody);
+        return prepareChain(c, bodies, ruleHashes(c.name, bodies));
+      }),
+    ) as Prepared[];
+    for (const p of prepared) candidates.set(p.chain.name, p);
+  };
+  [
+    filterForwardChain(sctx),
+    filterInputChain(sctx),
+    filterOutputChain(sctx),
+    wlToHostChain(sctx),
+    cidrBlockChain(),
+  ].forEach(add);
   failsafeChains(sctx).forEach(add);
 
   // Workload endpoints, in key order so a duplicate interface resolves the same way every time.
   const wlIfaces: string[] = [];
   const seenIface = new Set<string>();
-  for (const [key, { endpoint: ep }] of [...state.workloads.entries()].sort(([a], [b]) => cmp(a, b))) {
+  for (const [key, entry] of [...state.workloads.entries()].sort(([a], [b]) => cmp(a, b))) {
+    const ep = entry.endpoint;
     if (seenIface.has(ep.name)) {
-      if (family === 4) warnings.push(`workload ${key}: interface ${ep.name} is used by another endpoint; ignored`);
+      if (family === 4)
+        warnings.push(`workload ${key}: interface ${ep.name} is used by another endpoint; ignored`);
       continue;
     }
     seenIface.add(ep.name);
     wlIfaces.push(ep.name);
-    const common = { ifaceSuffix: ep.name, tiers: ep.tiers, profileIds: ep.profileIds, adminUp: ep.state === 'active' };
-    add(
-      endpointChain(
-        { ...common, chainPrefix: PREFIX.wlTo, direction: 'ingress', chainType: 'normal', dropVXLAN: false, dropIPIP: false },
-        ectx,
-      ),
-    );
-    add(
-      endpointChain(
-        {
-          ...common,
-          chainPrefix: PREFIX.wlFrom,
-          direction: 'egress',
-          chainType: 'normal',
-          dropVXLAN: !cfg.allowVXLANPacketsFromWorkloads,
-          dropIPIP: !cfg.allowIPIPPacketsFromWorkloads,
-        },
-        ectx,
-      ),
-    );
+    addMemo(entry, () => {
+      const common = {
+        ifaceSuffix: ep.name,
+        tiers: ep.tiers,
+        profileIds: ep.profileIds,
+        adminUp: ep.state === 'active',
+      };
+      return [
+        endpointChain(
+          {
+            ...common,
+            chainPrefix: PREFIX.wlTo,
+            direction: 'ingress',
+            chainType: 'normal',
+            dropVXLAN: false,
+            dropIPIP: false,
+          },
+          ectx,
+        ),
+        endpointChain(
+          {
+            ...common,
+            chainPrefix: PREFIX.wlFrom,
+            direction: 'egress',
+            chainType: 'normal',
+            dropVXLAN: !cfg.allowVXLANPacketsFromWorkloads,
+            dropIPIP: !cfg.allowIPIPPacketsFromWorkloads,
+          },
+          ectx,
+        ),
+      ];
+    });
   }
   const unknownIface = [{ match: [], action: denyAction, comments: ['Unknown interface'] }];
-  dispatchChains(wlIfaces, { root: CHAIN.fromWlDispatch, endpointPrefix: PREFIX.wlFrom, direction: 'in', endRules: unknownIface }).forEach(add);
-  dispatchChains(wlIfaces, { root: CHAIN.toWlDispatch, endpointPrefix: PREFIX.wlTo, direction: 'out', endRules: unknownIface }).forEach(add);
+  dispatchChains(wlIfaces, {
+    root: CHAIN.fromWlDispatch,
+    endpointPrefix: PREFIX.wlFrom,
+    direction: 'in',
+    endRules: unknownIface,
+  }).forEach(add);
+  dispatchChains(wlIfaces, {
+    root: CHAIN.toWlDispatch,
+    endpointPrefix: PREFIX.wlTo,
+    direction: 'out',
+    endRules: unknownIface,
+  }).forEach(add);
 
   compileHostEndpoints(state, ectx, add, warnings, family);
 
-  for (const { id, policy } of state.policies.values()) {
+  for (const entry of state.policies.values()) {
+    const { id, policy } = entry;
     if (isStaged(id)) continue;
-    policyChains(id, policy.inboundRules, policy.outboundRules, policy.tier ?? '', rctx).forEach(add);
+    addMemo(entry, () =>
+      policyChains(id, policy.inboundRules, policy.outboundRules, policy.tier ?? '', rctx),
+    );
   }
   for (const [name, profile] of state.profiles) {
-    profileChains(name, profile.inboundRules, profile.outboundRules, rctx).forEach(add);
+    addMemo(profile, () => profileChains(name, profile.inboundRules, profile.outboundRules, rctx));
   }
 
   // Hooks into the kernel chains (§4.1).
@@ -154,32 +213,33 @@ function compileFilter(
   appends.set('FORWARD', [...(appends.get('FORWARD') ?? []), ...fwdAppends]);
 
   // Only chains reachable from the hooks are programmed (§1).
-  const roots = [...hooks.hooks.flatMap(([, r]) => r), ...hooks.forwardAppends];
   const chains = new Map<string, Chain>();
   const queue: string[] = [];
   const enqueued = new Set<string>();
-  const visit = (rules: readonly IRule[]): void => {
-    for (const r of rules) {
-      const t = r.action?.target;
-      if (t !== undefined && !enqueued.has(t)) {
+  const visit = (p: Prepared): void => {
+    for (const t of p.targets) {
+      if (!enqueued.has(t)) {
         enqueued.add(t);
         queue.push(t);
       }
-      for (const frag of r.match) noteSetRef(frag, family, ipsets, warnings);
     }
+    for (const frag of p.setFrags) noteSetRef(frag, family, ipsets, warnings);
   };
-  visit(roots);
+  for (const [kernel, rules] of [...hooks.hooks, ['FORWARD*appends*', hooks.forwardAppends] as const]) {
+    visit(prepareChain({ name: kernel, rules }, [], []));
+  }
   for (let qi = 0; qi < queue.length; qi++) {
     const name = queue[qi] as string;
-    let c = candidates.get(name);
-    if (!c) {
+    let p = candidates.get(name);
+    if (!p) {
       // A policy or profile that has not arrived (yet): an empty chain gives no verdict, so the endpoint
       // falls through to its end-of-tier / no-profile drop, and restore does not fail on a missing chain.
-      if (family === 4) warnings.push(`chain ${name} is referenced but its policy/profile is not known; programmed empty`);
-      c = { name, rules: [] };
+      if (family === 4)
+        warnings.push(`chain ${name} is referenced but its policy/profile is not known; programmed empty`);
+      p = prepare({ name, rules: [] });
     }
-    chains.set(name, { name, rules: renderRules(name, c.rules) });
-    visit(c.rules);
+    chains.set(name, p.chain);
+    visit(p);
   }
   const sorted = new Map([...chains.entries()].sort(([a], [b]) => cmp(a, b)));
   return { table: 'filter', family, chains: sorted, inserts, appends };
@@ -188,13 +248,39 @@ function compileFilter(
 const MATCH_SET = /--match-set (\S+) (src|dst)(,src|,dst)?$/;
 
 /** A rule refers to an IP set that the calc graph has not sent: program it empty so restore succeeds. */
-function noteSetRef(frag: string, family: IpFamily, ipsets: Map<string, IpSetState>, warnings: string[]): void {
+function noteSetRef(
+  frag: string,
+  family: IpFamily,
+  ipsets: Map<string, IpSetState>,
+  warnings: string[],
+): void {
+  if (!frag.includes('--match-set')) return;
   const mm = MATCH_SET.exec(frag);
   if (!mm) return;
   const name = mm[1] as string;
   if (ipsets.has(name)) return;
   warnings.push(`IP set ${name} is referenced but not known; programmed empty`);
   ipsets.set(name, { name, type: mm[3] ? 'hash:ip,port' : 'hash:net', family, members: new Set() });
+}
+
+/** A compiled chain plus what reachability needs from it. */
+interface Prepared {
+  readonly chain: Chain;
+  /** Chains it jumps or goes to. */
+  readonly targets: readonly string[];
+  /** Match fragments that name an IP set. */
+  readonly setFrags: readonly string[];
+}
+
+function prepareChain(c: IChain, bodies: readonly string[], hashes: readonly string[]): Prepared {
+  const targets: string[] = [];
+  const setFrags: string[] = [];
+  for (const r of c.rules) {
+    if (r.action?.target !== undefined) targets.push(r.action.target);
+    for (const f of r.match) if (f.includes('--match-set')) setFrags.push(f);
+  }
+  const rules = bodies.map((body, i) => ({ hash: hashes[i] as string, body }));
+  return { chain: { name: c.name, rules }, targets, setFrags };
 }
 
 export function renderRules(chainName: string, rules: readonly IRule[]): RenderedRule[] {
@@ -218,7 +304,8 @@ function compileHostEndpoints(
       continue;
     }
     if (byIface.has(endpoint.name)) {
-      if (family === 4) warnings.push(`host endpoint ${id}: interface ${endpoint.name} already has a host endpoint; ignored`);
+      if (family === 4)
+        warnings.push(`host endpoint ${id}: interface ${endpoint.name} already has a host endpoint; ignored`);
       continue;
     }
     byIface.set(endpoint.name, endpoint);
@@ -229,17 +316,91 @@ function compileHostEndpoints(
     const suffix = iface === '*' ? WILDCARD_HEP_SUFFIX : iface;
     if (iface === '*') wildcard = true;
     else names.push(iface);
-    const base = { ifaceSuffix: suffix, profileIds: hep.profileIds, adminUp: true, dropVXLAN: false, dropIPIP: false };
-    add(endpointChain({ ...base, chainPrefix: PREFIX.hostTo, tiers: hep.tiers, direction: 'egress', chainType: 'normal', failsafeChain: CHAIN.failsafeOut }, ectx));
-    add(endpointChain({ ...base, chainPrefix: PREFIX.hostFrom, tiers: hep.tiers, direction: 'ingress', chainType: 'normal', failsafeChain: CHAIN.failsafeIn }, ectx));
-    add(endpointChain({ ...base, chainPrefix: PREFIX.hostToForward, tiers: hep.forwardTiers, direction: 'egress', chainType: 'forward' }, ectx));
-    add(endpointChain({ ...base, chainPrefix: PREFIX.hostFromForward, tiers: hep.forwardTiers, direction: 'ingress', chainType: 'forward' }, ectx));
+    const base = {
+      ifaceSuffix: suffix,
+      profileIds: hep.profileIds,
+      adminUp: true,
+      dropVXLAN: false,
+      dropIPIP: false,
+    };
+    add(
+      endpointChain(
+        {
+          ...base,
+          chainPrefix: PREFIX.hostTo,
+          tiers: hep.tiers,
+          direction: 'egress',
+          chainType: 'normal',
+          failsafeChain: CHAIN.failsafeOut,
+        },
+        ectx,
+      ),
+    );
+    add(
+      endpointChain(
+        {
+          ...base,
+          chainPrefix: PREFIX.hostFrom,
+          tiers: hep.tiers,
+          direction: 'ingress',
+          chainType: 'normal',
+          failsafeChain: CHAIN.failsafeIn,
+        },
+        ectx,
+      ),
+    );
+    add(
+      endpointChain(
+        {
+          ...base,
+          chainPrefix: PREFIX.hostToForward,
+          tiers: hep.forwardTiers,
+          direction: 'egress',
+          chainType: 'forward',
+        },
+        ectx,
+      ),
+    );
+    add(
+      endpointChain(
+        {
+          ...base,
+          chainPrefix: PREFIX.hostFromForward,
+          tiers: hep.forwardTiers,
+          direction: 'ingress',
+          chainType: 'forward',
+        },
+        ectx,
+      ),
+    );
   }
   // With a wildcard HEP, unmatched interfaces go to its chains; otherwise they fall out (§4.6).
   const end = (prefix: string): IRule[] =>
-    wildcard ? [{ match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] }] : [];
-  dispatchChains(names, { root: CHAIN.fromHostEndpoint, endpointPrefix: PREFIX.hostFrom, direction: 'in', endRules: end(PREFIX.hostFrom) }).forEach(add);
-  dispatchChains(names, { root: CHAIN.toHostEndpoint, endpointPrefix: PREFIX.hostTo, direction: 'out', endRules: end(PREFIX.hostTo) }).forEach(add);
-  dispatchChains(names, { root: CHAIN.fromHepForward, endpointPrefix: PREFIX.hostFromForward, direction: 'in', endRules: end(PREFIX.hostFromForward) }).forEach(add);
-  dispatchChains(names, { root: CHAIN.toHepForward, endpointPrefix: PREFIX.hostToForward, direction: 'out', endRules: end(PREFIX.hostToForward) }).forEach(add);
+    wildcard
+      ? [{ match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] }]
+      : [];
+  dispatchChains(names, {
+    root: CHAIN.fromHostEndpoint,
+    endpointPrefix: PREFIX.hostFrom,
+    direction: 'in',
+    endRules: end(PREFIX.hostFrom),
+  }).forEach(add);
+  dispatchChains(names, {
+    root: CHAIN.toHostEndpoint,
+    endpointPrefix: PREFIX.hostTo,
+    direction: 'out',
+    endRules: end(PREFIX.hostTo),
+  }).forEach(add);
+  dispatchChains(names, {
+    root: CHAIN.fromHepForward,
+    endpointPrefix: PREFIX.hostFromForward,
+    direction: 'in',
+    endRules: end(PREFIX.hostFromForward),
+  }).forEach(add);
+  dispatchChains(names, {
+    root: CHAIN.toHepForward,
+    endpointPrefix: PREFIX.hostToForward,
+    direction: 'out',
+    endRules: end(PREFIX.hostToForward),
+  }).forEach(add);
 }

@@ -44,11 +44,27 @@ const udp = (port: number): FailsafePort => ({ protocol: 'udp', port });
 
 /** Felix's FailsafeInboundHostPorts default (§4.10). */
 export const DEFAULT_FAILSAFE_INBOUND: readonly FailsafePort[] = [
-  tcp(22), udp(68), tcp(179), tcp(2379), tcp(2380), tcp(5473), tcp(6443), tcp(6666), tcp(6667),
+  tcp(22),
+  udp(68),
+  tcp(179),
+  tcp(2379),
+  tcp(2380),
+  tcp(5473),
+  tcp(6443),
+  tcp(6666),
+  tcp(6667),
 ];
 /** Felix's FailsafeOutboundHostPorts default (§4.10). */
 export const DEFAULT_FAILSAFE_OUTBOUND: readonly FailsafePort[] = [
-  udp(53), udp(67), tcp(179), tcp(2379), tcp(2380), tcp(5473), tcp(6443), tcp(6666), tcp(6667),
+  udp(53),
+  udp(67),
+  tcp(179),
+  tcp(2379),
+  tcp(2380),
+  tcp(5473),
+  tcp(6443),
+  tcp(6666),
+  tcp(6667),
 ];
 
 const DEFAULTS: CompilerConfig = {
@@ -108,7 +124,8 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   }
   if (cfg.interfacePrefixes.length === 0) problems.push('interfacePrefixes must not be empty');
   for (const p of cfg.interfacePrefixes) {
-    if (!PREFIX_RE.test(p)) problems.push(`interface prefix ${JSON.stringify(p)} is not a valid interface name prefix`);
+    if (!PREFIX_RE.test(p))
+      problems.push(`interface prefix ${JSON.stringify(p)} is not a valid interface name prefix`);
   }
   for (const [name, list] of [
     ['failsafeInboundHostPorts', cfg.failsafeInboundHostPorts],
@@ -126,7 +143,8 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
       }
     });
   }
-  if (!Number.isInteger(cfg.maxIpsetSize) || cfg.maxIpsetSize < 1) problems.push('maxIpsetSize must be a positive integer');
+  if (!Number.isInteger(cfg.maxIpsetSize) || cfg.maxIpsetSize < 1)
+    problems.push('maxIpsetSize must be a positive integer');
   if (!LOG_PREFIX_RE.test(cfg.logPrefix)) {
     problems.push(`logPrefix must be at most 27 characters from [A-Za-z0-9_ @%+=:,./-]`);
   }

@@ -54,7 +54,11 @@ export function dispatchChains(names: readonly string[], spec: DispatchSpec): IC
     if (ifaces.length > 1) {
       const child = `${spec.root}-${prefix.slice(common.length)}`;
       root.push({ match: [match(prefix + '+')], action: act.goto(child), comments: [] });
-      const rules: IRule[] = ifaces.map((i) => ({ match: [match(i)], action: act.goto(target(i)), comments: [] }));
+      const rules: IRule[] = ifaces.map((i) => ({
+        match: [match(i)],
+        action: act.goto(target(i)),
+        comments: [],
+      }));
       children.push({ name: child, rules: [...rules, ...spec.endRules] });
     } else {
       const i = ifaces[0] as string;

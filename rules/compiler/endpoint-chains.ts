@@ -48,7 +48,8 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
   }
   const rules: IRule[] = [];
   // Conntrack (row 2/3). With a RETURN allow action the accept bit is set first so callers can see it.
-  if (ctx.allowAction.isReturn) rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], act.setMark(marks.accept)));
+  if (ctx.allowAction.isReturn)
+    rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], act.setMark(marks.accept)));
   rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], ctx.allowAction));
   if (!ctx.disableConntrackInvalid) rules.push(rule([m.conntrackState('INVALID')], ctx.denyAction));
   if (spec.failsafeChain) rules.push(rule([], act.jump(spec.failsafeChain)));
@@ -63,7 +64,13 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
     );
   }
   if (spec.dropIPIP) {
-    rules.push(rule([m.protocol('4')], ctx.denyAction, `${ctx.denyName} IPinIP encapped packets originating in workloads`));
+    rules.push(
+      rule(
+        [m.protocol('4')],
+        ctx.denyAction,
+        `${ctx.denyName} IPinIP encapped packets originating in workloads`,
+      ),
+    );
   }
   const polDir = spec.direction === 'ingress' ? 'in' : 'out';
   for (const tier of spec.tiers) {

@@ -48,7 +48,9 @@ const SAFE_IPSET_ID = /^[A-Za-z0-9_:.-]+$/;
  * every rule that refers to it, so they always agree.
  */
 export function ipSetName(id: string, family: IpFamily): string {
-  const safeId = SAFE_IPSET_ID.test(id) ? id : 'h:' + createHash('sha224').update(id, 'utf8').digest('base64url');
+  const safeId = SAFE_IPSET_ID.test(id)
+    ? id
+    : 'h:' + createHash('sha224').update(id, 'utf8').digest('base64url');
   return `cali${family}0${safeId}`.slice(0, MAX_IPSET_NAME_LENGTH);
 }
 

@@ -5,7 +5,17 @@ import type { IpFamily } from '../model.js';
 import type { MarkBits } from './marks.js';
 import { ipSetName, PREFIX } from './names.js';
 import { safeChainName } from './hash.js';
-import { act, m, portList, rule, splitPortList, type Action, type IChain, type IRule, type PortRange } from './rule.js';
+import {
+  act,
+  m,
+  portList,
+  rule,
+  splitPortList,
+  type Action,
+  type IChain,
+  type IRule,
+  type PortRange,
+} from './rule.js';
 
 export interface RenderCtx {
   readonly family: IpFamily;
@@ -64,7 +74,11 @@ export function profileChainName(dir: 'in' | 'out', name: string): string {
 
 // ---- IP-version filtering (§6.1, FilterRuleToIPVersion) ----
 
-function filterNets(nets: readonly string[] | undefined, family: IpFamily, negated: boolean): string[] | 'skip' {
+function filterNets(
+  nets: readonly string[] | undefined,
+  family: IpFamily,
+  negated: boolean,
+): string[] | 'skip' {
   if (!nets || nets.length === 0) return [];
   const out: string[] = [];
   for (const n of nets) {
@@ -102,7 +116,12 @@ class MatchBlockBuilder {
     }
     this.rules.push(rule([m.markClear(this.thisBlock)], act.clearMark(this.allBlocks)));
   }
-  portBlock(protoFrag: string | undefined, splits: PortRange[][], namedSets: string[], dir: 'src' | 'dst'): void {
+  portBlock(
+    protoFrag: string | undefined,
+    splits: PortRange[][],
+    namedSets: string[],
+    dir: 'src' | 'dst',
+  ): void {
     this.initial(0);
     const mark = this.markToSet();
     for (const split of splits) {
@@ -118,7 +137,8 @@ class MatchBlockBuilder {
   cidrBlock(cidrs: readonly string[], dir: 'src' | 'dst'): void {
     this.initial(0);
     const mark = this.markToSet();
-    for (const c of cidrs) this.rules.push(rule([dir === 'src' ? m.sourceNet(c) : m.destNet(c)], act.setMark(mark)));
+    for (const c of cidrs)
+      this.rules.push(rule([dir === 'src' ? m.sourceNet(c) : m.destNet(c)], act.setMark(mark)));
     this.finishPositive();
   }
   negatedCidrBlock(cidrs: readonly string[], dir: 'src' | 'dst'): void {
@@ -239,13 +259,23 @@ export function renderCalicoRule(r: Rule, ctx: RenderCtx, owner: RuleOwner): IRu
   const pf = protoFrag(r.protocol);
   const srcSplits = splitPortList(w.srcPorts);
   if (srcSplits.length + w.srcNamedPortIpSetIds.length > 1) {
-    b.portBlock(pf, srcSplits, w.srcNamedPortIpSetIds.map((id) => ipSetName(id, fam)), 'src');
+    b.portBlock(
+      pf,
+      srcSplits,
+      w.srcNamedPortIpSetIds.map((id) => ipSetName(id, fam)),
+      'src',
+    );
     w.srcPorts = [];
     w.srcNamedPortIpSetIds = [];
   }
   const dstSplits = splitPortList(w.dstPorts);
   if (dstSplits.length + w.dstNamedPortIpSetIds.length > 1) {
-    b.portBlock(pf, dstSplits, w.dstNamedPortIpSetIds.map((id) => ipSetName(id, fam)), 'dst');
+    b.portBlock(
+      pf,
+      dstSplits,
+      w.dstNamedPortIpSetIds.map((id) => ipSetName(id, fam)),
+      'dst',
+    );
     w.dstPorts = [];
     w.dstNamedPortIpSetIds = [];
   }
@@ -294,7 +324,8 @@ export function renderCalicoRule(r: Rule, ctx: RenderCtx, owner: RuleOwner): IRu
     out.push(rule(match, act.setMark(mark)));
     match = [m.markSingleBitSet(mark)];
   }
-  for (const a of after) out.push({ match: [...a.match, ...match], action: a.action as Action, comments: [] });
+  for (const a of after)
+    out.push({ match: [...a.match, ...match], action: a.action as Action, comments: [] });
 
   const ann = r.metadata?.annotations;
   if (ann) {
@@ -310,7 +341,12 @@ export function renderCalicoRule(r: Rule, ctx: RenderCtx, owner: RuleOwner): IRu
  * ProtoRulesToIptablesRules: renders a rule list, trims trailing RETURNs (§4.9) and puts the chain
  * comment on the first rule (an empty list still yields one comment-only rule).
  */
-export function renderRuleList(rules: readonly Rule[], ctx: RenderCtx, owner: RuleOwner, chainComment: string): IRule[] {
+export function renderRuleList(
+  rules: readonly Rule[],
+  ctx: RenderCtx,
+  owner: RuleOwner,
+  chainComment: string,
+): IRule[] {
   const out: IRule[] = [];
   for (const r of rules) out.push(...renderCalicoRule(r, ctx, owner));
   while (out.length > 0 && (out[out.length - 1] as IRule).action?.isReturn) out.pop();
@@ -320,7 +356,13 @@ export function renderRuleList(rules: readonly Rule[], ctx: RenderCtx, owner: Ru
   return out;
 }
 
-export function policyChains(id: PolicyID, inbound: readonly Rule[], outbound: readonly Rule[], tier: string, ctx: RenderCtx): IChain[] {
+export function policyChains(
+  id: PolicyID,
+  inbound: readonly Rule[],
+  outbound: readonly Rule[],
+  tier: string,
+  ctx: RenderCtx,
+): IChain[] {
   const k = kindLong(id.kind);
   const who = id.namespace ? `${id.namespace}/${id.name}` : id.name;
   const owner: RuleOwner = { kindShort: kindShort(id.kind), name: id.name, namespace: id.namespace, tier };
@@ -330,10 +372,21 @@ export function policyChains(id: PolicyID, inbound: readonly Rule[], outbound: r
   ];
 }
 
-export function profileChains(name: string, inbound: readonly Rule[], outbound: readonly Rule[], ctx: RenderCtx): IChain[] {
+export function profileChains(
+  name: string,
+  inbound: readonly Rule[],
+  outbound: readonly Rule[],
+  ctx: RenderCtx,
+): IChain[] {
   const owner: RuleOwner = { kindShort: 'pro', name, namespace: '', tier: '' };
   return [
-    { name: profileChainName('in', name), rules: renderRuleList(inbound, ctx, owner, `Profile ${name} ingress`) },
-    { name: profileChainName('out', name), rules: renderRuleList(outbound, ctx, owner, `Profile ${name} egress`) },
+    {
+      name: profileChainName('in', name),
+      rules: renderRuleList(inbound, ctx, owner, `Profile ${name} ingress`),
+    },
+    {
+      name: profileChainName('out', name),
+      rules: renderRuleList(outbound, ctx, owner, `Profile ${name} egress`),
+    },
   ];
 }

@@ -52,7 +52,9 @@ export const act = {
   /** ClearMark writes a literal "0/" (§6.2). */
   clearMark: (m: number): Action => ({ frag: `--jump MARK --set-mark 0/${hex(m)}` }),
   /** SetMaskedMark formats the value with %#x, so zero is "0x0" (§6.2). */
-  setMaskedMark: (m: number, mask: number): Action => ({ frag: `--jump MARK --set-mark ${hex(m)}/${hex(mask)}` }),
+  setMaskedMark: (m: number, mask: number): Action => ({
+    frag: `--jump MARK --set-mark ${hex(m)}/${hex(mask)}`,
+  }),
   log: (prefix: string): Action => ({ frag: `--jump LOG --log-prefix "${prefix}: " --log-level 5` }),
 };
 

@@ -12,6 +12,7 @@ import type {
   WorkloadEndpointID,
 } from '../dataplane-api/types.js';
 import { CompilerInputError } from './errors.js';
+import { ChainMemo, HashCache } from './hash-cache.js';
 import { isValidInterfaceName } from './names.js';
 import { canonicalMember, checkRules } from './validate.js';
 
@@ -54,6 +55,10 @@ export class DataplaneState {
   private readonly _hostEndpoints = new Map<string, HostEndpointEntry>();
   private _config: Readonly<Record<string, string>> = {};
   private _inSync = false;
+  /** Rule-hash memo used by compile(); it never changes results, only skips re-hashing. */
+  readonly hashCache = new HashCache();
+  /** Compiled chains per source entry, reused while the entry and the config are unchanged. */
+  readonly chainMemo = new ChainMemo<unknown>();
 
   get ipsets(): ReadonlyMap<string, IpSetEntry> {
     return this._ipsets;
@@ -96,7 +101,11 @@ export class DataplaneState {
         return;
       case 'ipsetUpdate': {
         if (msg.type !== 0 && msg.type !== 1 && msg.type !== 2) {
-          throw new CompilerInputError('ERR_BAD_MESSAGE', `ipsetUpdate ${msg.id}`, `unknown IP set type ${String(msg.type)}`);
+          throw new CompilerInputError(
+            'ERR_BAD_MESSAGE',
+            `ipsetUpdate ${msg.id}`,
+            `unknown IP set type ${String(msg.type)}`,
+          );
         }
         const entry: IpSetEntry = { type: msg.type, v4: new Set(), v6: new Set() };
         addMembers(entry, msg.members, `ipsetUpdate ${msg.id}`);
@@ -106,7 +115,8 @@ export class DataplaneState {
       case 'ipsetDeltaUpdate': {
         const subject = `ipsetDeltaUpdate ${msg.id}`;
         const old = this._ipsets.get(msg.id);
-        if (!old) throw new CompilerInputError('ERR_BAD_MESSAGE', subject, 'delta update for an unknown IP set');
+        if (!old)
+          throw new CompilerInputError('ERR_BAD_MESSAGE', subject, 'delta update for an unknown IP set');
         // Validate everything before touching the live entry, so a bad delta changes nothing.
         const next: IpSetEntry = { type: old.type, v4: new Set(old.v4), v6: new Set(old.v6) };
         for (const m of msg.removedMembers) {

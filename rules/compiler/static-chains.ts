@@ -35,11 +35,14 @@ export function filterForwardChain(c: StaticCtx): IChain {
 export function filterInputChain(c: StaticCtx): IChain {
   const { marks } = c;
   const rules: IRule[] = [];
-  for (const p of c.cfg.interfacePrefixes) rules.push(rule([m.inInterface(p + '+')], act.goto(CHAIN.wlToHost)));
+  for (const p of c.cfg.interfacePrefixes)
+    rules.push(rule([m.inInterface(p + '+')], act.goto(CHAIN.wlToHost)));
   rules.push(rule([m.markSingleBitSet(marks.accept)], c.allowAction));
   rules.push(rule([], act.clearMark(marks.allCalico)));
   rules.push(rule([], act.jump(CHAIN.fromHostEndpoint)));
-  rules.push(rule([m.markSingleBitSet(marks.accept)], c.allowAction, 'Host endpoint policy accepted packet.'));
+  rules.push(
+    rule([m.markSingleBitSet(marks.accept)], c.allowAction, 'Host endpoint policy accepted packet.'),
+  );
   return { name: CHAIN.filterInput, rules };
 }
 
@@ -51,7 +54,9 @@ export function filterOutputChain(c: StaticCtx): IChain {
   for (const p of c.cfg.interfacePrefixes) rules.push(rule([m.outInterface(p + '+')], act.ret()));
   rules.push(rule([], act.clearMark(marks.allCalico)));
   rules.push(rule([m.notConntrackState('DNAT')], act.jump(CHAIN.toHostEndpoint)));
-  rules.push(rule([m.markSingleBitSet(marks.accept)], c.allowAction, 'Host endpoint policy accepted packet.'));
+  rules.push(
+    rule([m.markSingleBitSet(marks.accept)], c.allowAction, 'Host endpoint policy accepted packet.'),
+  );
   return { name: CHAIN.filterOutput, rules };
 }
 
@@ -60,7 +65,8 @@ export function wlToHostChain(c: StaticCtx): IChain {
   const rules: IRule[] = [];
   if (c.family === 6) {
     // Router/neighbour discovery must work before egress policy.
-    for (const t of [130, 131, 132, 133, 135, 136]) rules.push(rule([m.protocol('58'), m.icmp6Type(t)], c.allowAction));
+    for (const t of [130, 131, 132, 133, 135, 136])
+      rules.push(rule([m.protocol('58'), m.icmp6Type(t)], c.allowAction));
   }
   rules.push(rule([], act.jump(CHAIN.fromWlDispatch)));
   const comment = 'Configured DefaultEndpointToHostAction';

@@ -12,7 +12,8 @@ const PROTO_NAME = /^[A-Za-z][A-Za-z0-9-]{0,15}$/;
 function checkProtocol(p: Protocol | null | undefined, field: string, problems: string[]): void {
   if (p === null || p === undefined) return;
   if (p.name !== undefined) {
-    if (!PROTO_NAME.test(p.name)) problems.push(`${field} name ${JSON.stringify(p.name)} is not a protocol name`);
+    if (!PROTO_NAME.test(p.name))
+      problems.push(`${field} name ${JSON.stringify(p.name)} is not a protocol name`);
   } else if (!Number.isInteger(p.number) || (p.number as number) < 0 || (p.number as number) > 255) {
     problems.push(`${field} number ${String(p.number)} is not 0..255`);
   }
@@ -21,7 +22,11 @@ function checkProtocol(p: Protocol | null | undefined, field: string, problems: 
 function checkPorts(ports: readonly PortRange[] | undefined, field: string, problems: string[]): void {
   for (const r of ports ?? []) {
     const ok =
-      Number.isInteger(r.first) && Number.isInteger(r.last) && r.first >= 0 && r.last <= 65535 && r.first <= r.last;
+      Number.isInteger(r.first) &&
+      Number.isInteger(r.last) &&
+      r.first >= 0 &&
+      r.last <= 65535 &&
+      r.first <= r.last;
     if (!ok) problems.push(`${field} has a bad port range ${JSON.stringify(r)}`);
   }
 }
@@ -104,7 +109,8 @@ export function canonicalMember(type: IPSetType, member: string): CanonicalMembe
     if (!ip || colon < 0) return undefined;
     const proto = pp.slice(0, colon).toLowerCase();
     const portText = pp.slice(colon + 1);
-    if (!IP_PORT_PROTOS.has(proto) || !/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) return undefined;
+    if (!IP_PORT_PROTOS.has(proto) || !/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535)
+      return undefined;
     return { family: ip.family, text: `${formatIp(ip.family, ip.bytes)},${proto}:${Number(portText)}` };
   }
   return undefined;

@@ -71,18 +71,24 @@ test('1 interface: one direct rule and the end rule, in both directions', () => 
 
 test('2 interfaces: distinct next characters give two direct rules, no child chain', () => {
   const t = compileIfaces(['cali9f8e7d6c5b4', 'cali1a2b3c4d5e6']);
-  assert.deepEqual(t.chains.get('cali-from-wl-dispatch')!.rules.map((r) => r.body), [
-    '--in-interface cali1a2b3c4d5e6 --goto cali-fw-cali1a2b3c4d5e6',
-    '--in-interface cali9f8e7d6c5b4 --goto cali-fw-cali9f8e7d6c5b4',
-    DROP,
-  ]);
+  assert.deepEqual(
+    t.chains.get('cali-from-wl-dispatch')!.rules.map((r) => r.body),
+    [
+      '--in-interface cali1a2b3c4d5e6 --goto cali-fw-cali1a2b3c4d5e6',
+      '--in-interface cali9f8e7d6c5b4 --goto cali-fw-cali9f8e7d6c5b4',
+      DROP,
+    ],
+  );
   // A long common prefix is still only one level: bins by the character after it.
   const t2 = compileIfaces(['caliab1', 'caliab2']);
-  assert.deepEqual(t2.chains.get('cali-to-wl-dispatch')!.rules.map((r) => r.body), [
-    '--out-interface caliab1 --goto cali-tw-caliab1',
-    '--out-interface caliab2 --goto cali-tw-caliab2',
-    DROP,
-  ]);
+  assert.deepEqual(
+    t2.chains.get('cali-to-wl-dispatch')!.rules.map((r) => r.body),
+    [
+      '--out-interface caliab1 --goto cali-tw-caliab1',
+      '--out-interface caliab2 --goto cali-tw-caliab2',
+      DROP,
+    ],
+  );
 });
 
 test('17 interfaces: 16 bins, the shared one becomes child chain -0 with its own end rule', () => {
@@ -98,12 +104,18 @@ test('17 interfaces: 16 bins, the shared one becomes child chain -0 with its own
     assert.equal(root[i], `--in-interface cali${h}000000000a --goto cali-fw-cali${h}000000000a`);
   }
   assert.equal(root[16], DROP);
-  assert.deepEqual(t.chains.get('cali-from-wl-dispatch-0')!.rules.map((r) => r.body), [
-    '--in-interface cali0000000000a --goto cali-fw-cali0000000000a',
-    '--in-interface cali0000000000b --goto cali-fw-cali0000000000b',
-    DROP,
+  assert.deepEqual(
+    t.chains.get('cali-from-wl-dispatch-0')!.rules.map((r) => r.body),
+    [
+      '--in-interface cali0000000000a --goto cali-fw-cali0000000000a',
+      '--in-interface cali0000000000b --goto cali-fw-cali0000000000b',
+      DROP,
+    ],
+  );
+  assert.deepEqual(dispatchChainsOf(t, 'cali-to-wl-dispatch'), [
+    'cali-to-wl-dispatch',
+    'cali-to-wl-dispatch-0',
   ]);
-  assert.deepEqual(dispatchChainsOf(t, 'cali-to-wl-dispatch'), ['cali-to-wl-dispatch', 'cali-to-wl-dispatch-0']);
   for (const n of names) assert.equal(dispatch(t, 'cali-from-wl-dispatch', 'in', n), `cali-fw-${n}`);
 });
 

@@ -2,7 +2,13 @@
 // (felix-iptables-dataplane.md §4.1-§4.10).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostEndpoint, PolicyID, TierInfo, ToDataplane, WorkloadEndpoint } from '../../../rules/dataplane-api/types.js';
+import type {
+  HostEndpoint,
+  PolicyID,
+  TierInfo,
+  ToDataplane,
+  WorkloadEndpoint,
+} from '../../../rules/dataplane-api/types.js';
 import type { TableState } from '../../../rules/model.js';
 import {
   DataplaneState,
@@ -23,7 +29,12 @@ const profile = (name: string): ToDataplane => ({
   id: { name },
   profile: { inboundRules: [{ action: 'allow' }], outboundRules: [{ action: 'allow' }] },
 });
-const tier = (name: string, ingress: PolicyID[], egress: PolicyID[] = [], defaultAction?: string): TierInfo =>
+const tier = (
+  name: string,
+  ingress: PolicyID[],
+  egress: PolicyID[] = [],
+  defaultAction?: string,
+): TierInfo =>
   defaultAction === undefined
     ? { name, ingressPolicies: ingress, egressPolicies: egress }
     : { name, ingressPolicies: ingress, egressPolicies: egress, defaultAction };
@@ -86,7 +97,11 @@ test('tiers: order, pass default action (no end-of-tier drop), staged policies n
         tiers: [
           tier('security', [gnp('a')], [], 'Pass'),
           tier('staged-only', [{ kind: 'sgnp', namespace: '', name: 'staged' }]),
-          tier('default', [{ kind: 'sgnp', namespace: '', name: 'staged' }, gnp('b'), { kind: 'knp', namespace: 'default', name: 'allow-http' }]),
+          tier('default', [
+            { kind: 'sgnp', namespace: '', name: 'staged' },
+            gnp('b'),
+            { kind: 'knp', namespace: 'default', name: 'allow-http' },
+          ]),
         ],
       }),
     ],
@@ -118,7 +133,9 @@ test('tiers: order, pass default action (no end-of-tier drop), staged policies n
 });
 
 test('admin-down endpoint: only "Endpoint admin disabled" DROP, its profiles are not programmed', () => {
-  const [t] = build([profile('kns.x'), wep('cali2', { state: 'inactive', profileIds: ['kns.x'] })], { ipv6Support: false });
+  const [t] = build([profile('kns.x'), wep('cali2', { state: 'inactive', profileIds: ['kns.x'] })], {
+    ipv6Support: false,
+  });
   for (const c of ['cali-tw-cali2', 'cali-fw-cali2']) {
     assert.deepEqual(bodies(t!, c), ['-m comment --comment "Endpoint admin disabled" --jump DROP']);
   }
@@ -142,7 +159,10 @@ test('REJECT deny action, RETURN allow action, no conntrack INVALID check, encap
     '-m comment --comment "Return if profile accepted" -m mark --mark 0x10000/0x10000 --jump RETURN',
     '-m comment --comment "Reject if no profiles matched" --jump REJECT',
   ]);
-  assert.deepEqual(bodies(t!, 'cali-from-wl-dispatch').at(-1), '-m comment --comment "Unknown interface" --jump REJECT');
+  assert.deepEqual(
+    bodies(t!, 'cali-from-wl-dispatch').at(-1),
+    '-m comment --comment "Unknown interface" --jump REJECT',
+  );
   assert.equal(bodies(t!, 'cali-INPUT')[1], '-m mark --mark 0x10000/0x10000 --jump RETURN');
 });
 
@@ -163,18 +183,29 @@ test('insert mode: hooks are inserts; append mode: hooks lead the appends with t
   const [ins] = build([], { ipv6Support: false });
   assert.deepEqual([...ins!.inserts.keys()], ['INPUT', 'FORWARD', 'OUTPUT']);
   assert.deepEqual(ins!.inserts.get('FORWARD'), [{ hash: 'wUHhoiAYhphO9Mso', body: '--jump cali-FORWARD' }]);
-  assert.deepEqual(ins!.appends.get('FORWARD')!.map((r) => r.hash), ['S93hcgKJrXEqnTfs', 'mp77cMpurHhyjLrM']);
+  assert.deepEqual(
+    ins!.appends.get('FORWARD')!.map((r) => r.hash),
+    ['S93hcgKJrXEqnTfs', 'mp77cMpurHhyjLrM'],
+  );
   assert.equal(ins!.appends.size, 1);
   const [app] = build([], { ipv6Support: false, chainInsertMode: 'append' });
   assert.equal(app!.inserts.size, 0);
   assert.deepEqual(app!.appends.get('INPUT'), [{ hash: 'Cz_u1IQiXIMmKD4c', body: '--jump cali-INPUT' }]);
   assert.deepEqual(app!.appends.get('OUTPUT'), [{ hash: 'tVnHkvAo15HuiPy0', body: '--jump cali-OUTPUT' }]);
-  assert.deepEqual(app!.appends.get('FORWARD')!.map((r) => r.hash), ['wUHhoiAYhphO9Mso', 'S93hcgKJrXEqnTfs', 'mp77cMpurHhyjLrM']);
+  assert.deepEqual(
+    app!.appends.get('FORWARD')!.map((r) => r.hash),
+    ['wUHhoiAYhphO9Mso', 'S93hcgKJrXEqnTfs', 'mp77cMpurHhyjLrM'],
+  );
 });
 
 test('no host endpoints: HEP dispatch chains exist and are empty, failsafe chains are not programmed', () => {
   const [t] = build([], { ipv6Support: false });
-  for (const c of ['cali-from-host-endpoint', 'cali-to-host-endpoint', 'cali-from-hep-forward', 'cali-to-hep-forward']) {
+  for (const c of [
+    'cali-from-host-endpoint',
+    'cali-to-host-endpoint',
+    'cali-from-hep-forward',
+    'cali-to-hep-forward',
+  ]) {
     assert.deepEqual(bodies(t!, c), []);
   }
   assert.ok(!t!.chains.has('cali-failsafe-in'));
@@ -182,9 +213,16 @@ test('no host endpoints: HEP dispatch chains exist and are empty, failsafe chain
 });
 
 test('host endpoint: th/fh with failsafes and profiles, forward chains allow by default, dispatch', () => {
-  const [t] = build([profile('hp'), policy(gnp('hpol')), hep('h1', { name: 'eth0', profileIds: ['hp'], tiers: [tier('default', [gnp('hpol')], [gnp('hpol')])] })], {
-    ipv6Support: false,
-  });
+  const [t] = build(
+    [
+      profile('hp'),
+      policy(gnp('hpol')),
+      hep('h1', { name: 'eth0', profileIds: ['hp'], tiers: [tier('default', [gnp('hpol')], [gnp('hpol')])] }),
+    ],
+    {
+      ipv6Support: false,
+    },
+  );
   assert.deepEqual(bodies(t!, 'cali-fh-eth0'), [
     ...HEAD_TW.slice(0, 2),
     '--jump cali-failsafe-in',
@@ -228,9 +266,12 @@ test('host endpoint: th/fh with failsafes and profiles, forward chains allow by 
 });
 
 test('forward tiers on a host endpoint: applyOnForward policies, end-of-tier drop, no default allow', () => {
-  const [t] = build([policy(gnp('fwd')), hep('h1', { name: 'eth1', forwardTiers: [tier('default', [gnp('fwd')])] })], {
-    ipv6Support: false,
-  });
+  const [t] = build(
+    [policy(gnp('fwd')), hep('h1', { name: 'eth1', forwardTiers: [tier('default', [gnp('fwd')])] })],
+    {
+      ipv6Support: false,
+    },
+  );
   assert.deepEqual(bodies(t!, 'cali-fhfw-eth1'), [
     ...HEAD_TW,
     '-m comment --comment "Start of tier default" --jump MARK --set-mark 0/0x20000',
@@ -256,8 +297,15 @@ test('wildcard host endpoint: unmatched interfaces go to the any-interface-at-al
     '--in-interface eth0 --goto cali-fhfw-eth0',
     '--goto cali-fhfw-_Nqh4HyA73udmyanQI',
   ]);
-  assert.deepEqual(bodies(t!, 'cali-to-hep-forward').at(-1), '--goto cali-thfw-_' + bodies(t!, 'cali-to-hep-forward').at(-1)!.split('_')[1]);
-  for (const c of ['cali-fh-any-interface-at-all', 'cali-th-any-interface-at-all', 'cali-fhfw-_Nqh4HyA73udmyanQI']) {
+  assert.deepEqual(
+    bodies(t!, 'cali-to-hep-forward').at(-1),
+    '--goto cali-thfw-_' + bodies(t!, 'cali-to-hep-forward').at(-1)!.split('_')[1],
+  );
+  for (const c of [
+    'cali-fh-any-interface-at-all',
+    'cali-th-any-interface-at-all',
+    'cali-fhfw-_Nqh4HyA73udmyanQI',
+  ]) {
     assert.ok(t!.chains.has(c), c);
   }
   assert.ok([...t!.chains.keys()].every((n) => n.length <= 28));
@@ -265,14 +313,19 @@ test('wildcard host endpoint: unmatched interfaces go to the any-interface-at-al
 
 test('failsafe ports with a CIDR go only into the table of that family', () => {
   const [v4, v6] = build([hep('h1', { name: 'eth0' })], {
-    failsafeInboundHostPorts: [{ protocol: 'tcp', port: 22, net: '10.0.0.0/8' }, { protocol: 'udp', port: 68 }],
+    failsafeInboundHostPorts: [
+      { protocol: 'tcp', port: 22, net: '10.0.0.0/8' },
+      { protocol: 'udp', port: 68 },
+    ],
     failsafeOutboundHostPorts: [{ protocol: 'udp', port: 53, net: 'fd00::/8' }],
   });
   assert.deepEqual(bodies(v4!, 'cali-failsafe-in'), [
     '-p tcp -m multiport --destination-ports 22 --source 10.0.0.0/8 --jump ACCEPT',
     '-p udp -m multiport --destination-ports 68 --jump ACCEPT',
   ]);
-  assert.deepEqual(bodies(v6!, 'cali-failsafe-in'), ['-p udp -m multiport --destination-ports 68 --jump ACCEPT']);
+  assert.deepEqual(bodies(v6!, 'cali-failsafe-in'), [
+    '-p udp -m multiport --destination-ports 68 --jump ACCEPT',
+  ]);
   assert.deepEqual(bodies(v4!, 'cali-failsafe-out'), []);
   assert.deepEqual(bodies(v6!, 'cali-failsafe-out'), [
     '-p udp -m multiport --destination-ports 53 --destination fd00::/8 --jump ACCEPT',
@@ -309,8 +362,13 @@ test('a referenced policy or profile that has not arrived is programmed empty, w
 test('two endpoints with the same interface: one wins deterministically, with a warning', () => {
   const st = new DataplaneState();
   st.apply(wep('cali5', { profileIds: ['a'] }));
-  st.apply({ ...(wep('cali5', { profileIds: ['b'] }) as Extract<ToDataplane, { kind: 'workloadEndpointUpdate' }>), id: { orchestratorId: 'k8s', workloadId: 'ns/other', endpointId: 'eth0' } });
+  st.apply({
+    ...(wep('cali5', { profileIds: ['b'] }) as Extract<ToDataplane, { kind: 'workloadEndpointUpdate' }>),
+    id: { orchestratorId: 'k8s', workloadId: 'ns/other', endpointId: 'eth0' },
+  });
   const { desired, warnings } = compileWithReport(st, defaultCompilerConfig({ ipv6Support: false }));
   assert.equal(warnings.length >= 1, true);
-  assert.ok(desired.tables[0]!.chains.get('cali-tw-cali5')!.rules.some((r) => r.body === '--jump cali-pri-a'));
+  assert.ok(
+    desired.tables[0]!.chains.get('cali-tw-cali5')!.rules.some((r) => r.body === '--jump cali-pri-a'),
+  );
 });

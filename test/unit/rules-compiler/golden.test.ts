@@ -2,7 +2,12 @@
 // hashes included (felix-iptables-dataplane.md §12).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataplaneState, compile, defaultCompilerConfig, renderRestoreText } from '../../../rules/compiler/index.js';
+import {
+  DataplaneState,
+  compile,
+  defaultCompilerConfig,
+  renderRestoreText,
+} from '../../../rules/compiler/index.js';
 import { fixture, workedExampleMessages } from './worked-example.js';
 
 test('worked example §12.3: filter v4 restore text equals the documented output byte for byte', () => {
@@ -45,5 +50,8 @@ test('worked example: unreferenced cali-po-gnp/allow-http is not programmed, IPv
   // cali-wl-to-host gets the six ICMPv6 accepts first in v6 only.
   assert.equal(v6!.chains.get('cali-wl-to-host')!.rules.length, 8);
   assert.equal(v4!.chains.get('cali-wl-to-host')!.rules.length, 2);
-  assert.equal(v6!.chains.get('cali-wl-to-host')!.rules[0]!.body, '-p 58 -m icmp6 --icmpv6-type 130 --jump ACCEPT');
+  assert.equal(
+    v6!.chains.get('cali-wl-to-host')!.rules[0]!.body,
+    '-p 58 -m icmp6 --icmpv6-type 130 --jump ACCEPT',
+  );
 });

@@ -3,12 +3,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DesiredState } from '../../../rules/model.js';
-import { DataplaneState, compile, defaultCompilerConfig, renderRestoreText } from '../../../rules/compiler/index.js';
+import {
+  DataplaneState,
+  compile,
+  defaultCompilerConfig,
+  renderRestoreText,
+} from '../../../rules/compiler/index.js';
 import { BENIGN, HOSTILE, messages, type Names } from './hostile.js';
 
 function compileNames(n: Names, logPrefix = 'calico-packet'): DesiredState {
   const st = new DataplaneState();
-  assert.deepEqual(st.applyAll(messages(n)), [], 'all messages accepted (unsafe names are escaped/hashed, not rejected)');
+  assert.deepEqual(
+    st.applyAll(messages(n)),
+    [],
+    'all messages accepted (unsafe names are escaped/hashed, not rejected)',
+  );
   return compile(st, defaultCompilerConfig({ logPrefix }));
 }
 
@@ -16,9 +25,27 @@ function compileNames(n: Names, logPrefix = 'calico-packet'): DesiredState {
 const DECL = /^:(cali-[A-Za-z0-9_.:/@=-]+) - -$/;
 const QUOTED = '"[A-Za-z0-9_ @%+=:,./-]*"';
 const BARE = '[^\\s"]+';
-const RULE = new RegExp(`^(-A|-I) (\\S+) -m comment --comment "cali:([A-Za-z0-9_-]{16})"((?: (?:${QUOTED}|${BARE}))*)$`);
+const RULE = new RegExp(
+  `^(-A|-I) (\\S+) -m comment --comment "cali:([A-Za-z0-9_-]{16})"((?: (?:${QUOTED}|${BARE}))*)$`,
+);
 const TOKENS = new RegExp(`${QUOTED}|${BARE}`, 'g');
-const COMMANDS = new Set(['-A', '-I', '-D', '-R', '-N', '-X', '-F', '-P', '-E', '-Z', 'COMMIT', '*filter', '*nat', '*raw', '*mangle']);
+const COMMANDS = new Set([
+  '-A',
+  '-I',
+  '-D',
+  '-R',
+  '-N',
+  '-X',
+  '-F',
+  '-P',
+  '-E',
+  '-Z',
+  'COMMIT',
+  '*filter',
+  '*nat',
+  '*raw',
+  '*mangle',
+]);
 
 interface Parsed {
   readonly decls: string[];
@@ -64,7 +91,11 @@ test('hostile input: every restore line matches the strict grammar, and the outp
     // Parsed back: the declared chains and each chain's hashes are exactly the desired state's.
     assert.deepEqual(parsed.decls, [...et.chains.keys()].sort());
     for (const [name, chain] of et.chains) {
-      assert.deepEqual(parsed.rules.get(name) ?? [], chain.rules.map((r) => r.hash), name);
+      assert.deepEqual(
+        parsed.rules.get(name) ?? [],
+        chain.rules.map((r) => r.hash),
+        name,
+      );
     }
     const kernelRules = [...et.inserts.values(), ...et.appends.values()].reduce((a, l) => a + l.length, 0);
     const total = [...parsed.rules.values()].reduce((a, l) => a + l.length, 0);
@@ -88,7 +119,9 @@ test('hostile names are hashed in chain names and escaped in comments', () => {
   assert.equal(pri.length, 1);
   assert.match(pri[0]!, /^cali-pri-_[A-Za-z0-9_-]{18}$/);
   // Find the gnp ingress chain by its comment.
-  const gnpChain = pis.map((n) => t.chains.get(n)!).find((c) => c.rules[0]!.body.includes('GlobalNetworkPolicy'))!;
+  const gnpChain = pis
+    .map((n) => t.chains.get(n)!)
+    .find((c) => c.rules[0]!.body.includes('GlobalNetworkPolicy'))!;
   assert.deepEqual(
     gnpChain.rules.map((r) => r.body),
     [
@@ -104,7 +137,9 @@ test('hostile names are hashed in chain names and escaped in comments', () => {
   );
   // Tier names only ever appear escaped inside comments.
   const tw = t.chains.get('cali-tw-cali12345')!.rules.map((r) => r.body);
-  assert.ok(tw.includes('-m comment --comment "Start of tier t _x___filter" --jump MARK --set-mark 0/0x20000'));
+  assert.ok(
+    tw.includes('-m comment --comment "Start of tier t _x___filter" --jump MARK --set-mark 0/0x20000'),
+  );
   // The hostile set ID maps to one hashed kernel name, used by the set and by the rules, in both families.
   const setNames = [...d.ipsets.keys()].sort();
   assert.equal(setNames.length, 2);

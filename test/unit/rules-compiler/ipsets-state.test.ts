@@ -13,12 +13,23 @@ import {
 } from '../../../rules/compiler/index.js';
 
 const cfg = defaultCompilerConfig();
-const members = (st: DataplaneState, name: string): string[] => [...(compile(st, cfg).ipsets.get(name)?.members ?? [])].sort();
+const members = (st: DataplaneState, name: string): string[] =>
+  [...(compile(st, cfg).ipsets.get(name)?.members ?? [])].sort();
 
 test('ipsetUpdate: types, families and canonical members', () => {
   const st = new DataplaneState();
-  st.apply({ kind: 'ipsetUpdate', id: 's:net', type: 2, members: ['10.0.0.1', '10.0.0.0/8', '10.1.2.3/16', 'FD00:0:0::1', 'fd00::/64'] });
-  st.apply({ kind: 'ipsetUpdate', id: 'this-host', type: 0, members: ['192.168.1.1', '192.168.1.2/32', 'fe80::1'] });
+  st.apply({
+    kind: 'ipsetUpdate',
+    id: 's:net',
+    type: 2,
+    members: ['10.0.0.1', '10.0.0.0/8', '10.1.2.3/16', 'FD00:0:0::1', 'fd00::/64'],
+  });
+  st.apply({
+    kind: 'ipsetUpdate',
+    id: 'this-host',
+    type: 0,
+    members: ['192.168.1.1', '192.168.1.2/32', 'fe80::1'],
+  });
   st.apply({ kind: 'ipsetUpdate', id: 'n:np', type: 1, members: ['10.65.0.7,TCP:8080', 'fd00::7,udp:53'] });
   const d = compile(st, cfg);
   const get = (n: string) => d.ipsets.get(n)!;
@@ -40,7 +51,12 @@ test('ipsetUpdate: types, families and canonical members', () => {
 test('ipsetDeltaUpdate and ipsetRemove', () => {
   const st = new DataplaneState();
   st.apply({ kind: 'ipsetUpdate', id: 's:x', type: 2, members: ['10.0.0.1/32', '10.0.0.2/32'] });
-  st.apply({ kind: 'ipsetDeltaUpdate', id: 's:x', addedMembers: ['10.0.0.3', '2001:db8::1'], removedMembers: ['10.0.0.1'] });
+  st.apply({
+    kind: 'ipsetDeltaUpdate',
+    id: 's:x',
+    addedMembers: ['10.0.0.3', '2001:db8::1'],
+    removedMembers: ['10.0.0.1'],
+  });
   assert.deepEqual(members(st, 'cali40s:x'), ['10.0.0.2/32', '10.0.0.3/32']);
   assert.deepEqual(members(st, 'cali60s:x'), ['2001:db8::1/128']);
   st.apply({ kind: 'ipsetRemove', id: 's:x' });
@@ -51,10 +67,19 @@ test('bad messages are rejected with stable codes and leave the state unchanged'
   const st = new DataplaneState();
   st.apply({ kind: 'ipsetUpdate', id: 's:x', type: 2, members: ['10.0.0.1/32'] });
   const cases: Array<[ToDataplane, string]> = [
-    [{ kind: 'ipsetUpdate', id: 's:x', type: 2, members: ['10.0.0.1/32', '10.0.0.1 -j ACCEPT'] }, 'ERR_BAD_IPSET_MEMBER'],
+    [
+      { kind: 'ipsetUpdate', id: 's:x', type: 2, members: ['10.0.0.1/32', '10.0.0.1 -j ACCEPT'] },
+      'ERR_BAD_IPSET_MEMBER',
+    ],
     [{ kind: 'ipsetUpdate', id: 's:y', type: 9 as 0, members: [] }, 'ERR_BAD_MESSAGE'],
-    [{ kind: 'ipsetDeltaUpdate', id: 's:x', addedMembers: ['10.0.0.9/32', '300.0.0.1'], removedMembers: [] }, 'ERR_BAD_IPSET_MEMBER'],
-    [{ kind: 'ipsetDeltaUpdate', id: 's:x', addedMembers: [], removedMembers: ['nope'] }, 'ERR_BAD_IPSET_MEMBER'],
+    [
+      { kind: 'ipsetDeltaUpdate', id: 's:x', addedMembers: ['10.0.0.9/32', '300.0.0.1'], removedMembers: [] },
+      'ERR_BAD_IPSET_MEMBER',
+    ],
+    [
+      { kind: 'ipsetDeltaUpdate', id: 's:x', addedMembers: [], removedMembers: ['nope'] },
+      'ERR_BAD_IPSET_MEMBER',
+    ],
     [{ kind: 'ipsetDeltaUpdate', id: 's:unknown', addedMembers: [], removedMembers: [] }, 'ERR_BAD_MESSAGE'],
     [{ kind: 'ipsetUpdate', id: 'n:p', type: 1, members: ['10.0.0.1,icmp:8'] }, 'ERR_BAD_IPSET_MEMBER'],
     [{ kind: 'ipsetUpdate', id: 'n:p', type: 1, members: ['10.0.0.1,tcp:70000'] }, 'ERR_BAD_IPSET_MEMBER'],
@@ -63,7 +88,14 @@ test('bad messages are rejected with stable codes and leave the state unchanged'
       {
         kind: 'workloadEndpointUpdate',
         id: { orchestratorId: 'k8s', workloadId: 'a/b', endpointId: 'eth0' },
-        endpoint: { state: 'active', name: 'cali1 -j ACCEPT', profileIds: [], ipv4Nets: [], ipv6Nets: [], tiers: [] },
+        endpoint: {
+          state: 'active',
+          name: 'cali1 -j ACCEPT',
+          profileIds: [],
+          ipv4Nets: [],
+          ipv6Nets: [],
+          tiers: [],
+        },
       },
       'ERR_BAD_INTERFACE_NAME',
     ],
@@ -79,7 +111,16 @@ test('bad messages are rejected with stable codes and leave the state unchanged'
       {
         kind: 'hostEndpointUpdate',
         id: { endpointId: 'h' },
-        endpoint: { name: 'eth0\n-A INPUT', profileIds: [], tiers: [], untrackedTiers: [], preDnatTiers: [], forwardTiers: [], expectedIpv4Addrs: [], expectedIpv6Addrs: [] },
+        endpoint: {
+          name: 'eth0\n-A INPUT',
+          profileIds: [],
+          tiers: [],
+          untrackedTiers: [],
+          preDnatTiers: [],
+          forwardTiers: [],
+          expectedIpv4Addrs: [],
+          expectedIpv6Addrs: [],
+        },
       },
       'ERR_BAD_INTERFACE_NAME',
     ],
@@ -95,7 +136,10 @@ test('bad messages are rejected with stable codes and leave the state unchanged'
       {
         kind: 'activePolicyUpdate',
         id: { kind: 'gnp', namespace: '', name: 'p' },
-        policy: { inboundRules: [], outboundRules: [{ action: 'allow', protocol: { name: 'tcp -j ACCEPT' } }] },
+        policy: {
+          inboundRules: [],
+          outboundRules: [{ action: 'allow', protocol: { name: 'tcp -j ACCEPT' } }],
+        },
       },
       'ERR_BAD_RULE',
     ],
@@ -111,12 +155,17 @@ test('bad messages are rejected with stable codes and leave the state unchanged'
       {
         kind: 'activeProfileUpdate',
         id: { name: 'p' },
-        profile: { inboundRules: [{ action: 'allow', dstPorts: [{ first: 90, last: 80 }], icmpType: 256 }], outboundRules: [] },
+        profile: {
+          inboundRules: [{ action: 'allow', dstPorts: [{ first: 90, last: 80 }], icmpType: 256 }],
+          outboundRules: [],
+        },
       },
       'ERR_BAD_RULE',
     ],
   ];
-  const before = JSON.stringify(compile(st, cfg), (_k, v: unknown) => (v instanceof Map || v instanceof Set ? [...v] : v));
+  const before = JSON.stringify(compile(st, cfg), (_k, v: unknown) =>
+    v instanceof Map || v instanceof Set ? [...v] : v,
+  );
   for (const [msg, code] of cases) {
     assert.throws(
       () => st.apply(msg),
@@ -124,11 +173,16 @@ test('bad messages are rejected with stable codes and leave the state unchanged'
       `${msg.kind} should fail with ${code}`,
     );
   }
-  const after = JSON.stringify(compile(st, cfg), (_k, v: unknown) => (v instanceof Map || v instanceof Set ? [...v] : v));
+  const after = JSON.stringify(compile(st, cfg), (_k, v: unknown) =>
+    v instanceof Map || v instanceof Set ? [...v] : v,
+  );
   assert.equal(after, before);
   // applyAll never throws: it applies the good ones and returns the errors.
   const errs = st.applyAll([cases[0]![0], { kind: 'ipsetRemove', id: 's:x' }, cases[8]![0]]);
-  assert.deepEqual(errs.map((e) => e.code), ['ERR_BAD_IPSET_MEMBER', 'ERR_BAD_INTERFACE_NAME']);
+  assert.deepEqual(
+    errs.map((e) => e.code),
+    ['ERR_BAD_IPSET_MEMBER', 'ERR_BAD_INTERFACE_NAME'],
+  );
   assert.equal(compile(st, cfg).ipsets.size, 0);
 });
 
@@ -138,7 +192,10 @@ test('a rule that refers to an IP set the calc graph has not sent: set programme
     {
       kind: 'activeProfileUpdate',
       id: { name: 'p' },
-      profile: { inboundRules: [{ action: 'allow', srcIpSetIds: ['s:late'], dstNamedPortIpSetIds: ['n:late'] }], outboundRules: [] },
+      profile: {
+        inboundRules: [{ action: 'allow', srcIpSetIds: ['s:late'], dstNamedPortIpSetIds: ['n:late'] }],
+        outboundRules: [],
+      },
     },
     {
       kind: 'workloadEndpointUpdate',
@@ -147,7 +204,12 @@ test('a rule that refers to an IP set the calc graph has not sent: set programme
     },
   ]);
   const { desired, warnings } = compileWithReport(st, defaultCompilerConfig({ ipv6Support: false }));
-  assert.deepEqual(desired.ipsets.get('cali40s:late'), { name: 'cali40s:late', type: 'hash:net', family: 4, members: new Set() });
+  assert.deepEqual(desired.ipsets.get('cali40s:late'), {
+    name: 'cali40s:late',
+    type: 'hash:net',
+    family: 4,
+    members: new Set(),
+  });
   assert.equal(desired.ipsets.get('cali40n:late')!.type, 'hash:ip,port');
   assert.equal(warnings.filter((w) => w.includes('IP set')).length, 2);
 });

@@ -6,7 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { DesiredState, TableState } from '../../../rules/model.js';
-import { DataplaneState, compile, defaultCompilerConfig, renderRestoreText } from '../../../rules/compiler/index.js';
+import {
+  DataplaneState,
+  compile,
+  defaultCompilerConfig,
+  renderRestoreText,
+} from '../../../rules/compiler/index.js';
 import { workedExampleMessages } from './worked-example.js';
 import { HOSTILE, messages } from './hostile.js';
 
@@ -55,9 +60,16 @@ function savedHashes(save: string): Map<string, string[]> {
 function expectedHashes(t: TableState): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const k of ['INPUT', 'FORWARD', 'OUTPUT']) {
-    out.set(k, [...(t.inserts.get(k) ?? []), ...(t.appends.get(k) ?? [])].map((r) => r.hash));
+    out.set(
+      k,
+      [...(t.inserts.get(k) ?? []), ...(t.appends.get(k) ?? [])].map((r) => r.hash),
+    );
   }
-  for (const [n, c] of t.chains) out.set(n, c.rules.map((r) => r.hash));
+  for (const [n, c] of t.chains)
+    out.set(
+      n,
+      c.rules.map((r) => r.hash),
+    );
   return out;
 }
 
@@ -75,41 +87,110 @@ function checkBackends(d: DesiredState): void {
   });
 }
 
-test('worked example: accepted by iptables-legacy-restore and iptables-nft-restore, read back exactly', { skip: !isRoot }, () => {
-  const st = new DataplaneState();
-  st.applyAll(workedExampleMessages());
-  checkBackends(compile(st, defaultCompilerConfig()));
-});
+test(
+  'worked example: accepted by iptables-legacy-restore and iptables-nft-restore, read back exactly',
+  { skip: !isRoot },
+  () => {
+    const st = new DataplaneState();
+    st.applyAll(workedExampleMessages());
+    checkBackends(compile(st, defaultCompilerConfig()));
+  },
+);
 
-test('hostile input: the kernel sees exactly the intended chains and rules, nothing injected', { skip: !isRoot }, () => {
-  const st = new DataplaneState();
-  assert.deepEqual(st.applyAll(messages(HOSTILE)), []);
-  checkBackends(compile(st, defaultCompilerConfig({ logPrefix: '%n' })));
-});
+test(
+  'hostile input: the kernel sees exactly the intended chains and rules, nothing injected',
+  { skip: !isRoot },
+  () => {
+    const st = new DataplaneState();
+    assert.deepEqual(st.applyAll(messages(HOSTILE)), []);
+    checkBackends(compile(st, defaultCompilerConfig({ logPrefix: '%n' })));
+  },
+);
 
-test('every rule field form is accepted by the kernel (blocks, ports, sets, icmp, negations, log, REJECT)', { skip: !isRoot }, () => {
-  const p = (...n: number[]) => n.map((x) => ({ first: x, last: x }));
-  const st = new DataplaneState();
-  const rules = [
-    { action: 'allow', protocol: { name: 'tcp' }, srcNet: ['10.0.0.0/8', '192.168.0.0/16'], dstPorts: p(...Array.from({ length: 20 }, (_, i) => i + 1)) },
-    { action: 'deny', protocol: { number: 17 }, dstPorts: [{ first: 1000, last: 2000 }], dstNamedPortIpSetIds: ['n:a', 'n:b'] },
-    { action: 'pass', srcNet: ['10.0.0.0/8'], notSrcNet: ['10.1.0.0/16', '10.2.0.0/16'], notDstNet: ['10.3.0.0/16'] },
-    { action: 'next-tier', notProtocol: { name: 'udp' }, srcIpSetIds: ['s:x'], notDstIpSetIds: ['s:y'], dstIpPortSetIds: ['svc:z'] },
-    { action: 'log', protocol: { name: 'tcp' }, notSrcPorts: p(...Array.from({ length: 17 }, (_, i) => i + 100)), srcNamedPortIpSetIds: ['n:c'] },
-    { action: 'allow', ipVersion: 4, protocol: { name: 'icmp' }, icmpTypeCode: { type: 8, code: 0 }, notIcmpType: 3 },
-    { action: 'allow', ipVersion: 6, protocol: { name: 'ipv6-icmp' }, icmpType: 128, notIcmpTypeCode: { type: 1, code: 4 } },
-    { action: 'deny', dstNet: ['fd00::/8', 'fd01::1'], notSrcNamedPortIpSetIds: ['n:d'], notDstNamedPortIpSetIds: ['n:e'] },
-    { action: 'allow', protocol: { name: 'sctp' }, srcPorts: [{ first: 5, last: 6 }], notDstPorts: p(7) },
-  ] as const;
-  st.applyAll([
-    { kind: 'activeProfileUpdate', id: { name: 'all-fields' }, profile: { inboundRules: rules, outboundRules: rules } },
-    {
-      kind: 'workloadEndpointUpdate',
-      id: { orchestratorId: 'k8s', workloadId: 'a/b', endpointId: 'eth0' },
-      endpoint: { state: 'active', name: 'cali0', profileIds: ['all-fields'], ipv4Nets: [], ipv6Nets: [], tiers: [] },
-    },
-  ]);
-  const d = compile(st, defaultCompilerConfig({ iptablesFilterDenyAction: 'REJECT', chainInsertMode: 'append' }));
-  assert.ok(d.tables[0]!.chains.get('cali-pri-all-fields')!.rules.length > 20);
-  checkBackends(d);
-});
+test(
+  'every rule field form is accepted by the kernel (blocks, ports, sets, icmp, negations, log, REJECT)',
+  { skip: !isRoot },
+  () => {
+    const p = (...n: number[]) => n.map((x) => ({ first: x, last: x }));
+    const st = new DataplaneState();
+    const rules = [
+      {
+        action: 'allow',
+        protocol: { name: 'tcp' },
+        srcNet: ['10.0.0.0/8', '192.168.0.0/16'],
+        dstPorts: p(...Array.from({ length: 20 }, (_, i) => i + 1)),
+      },
+      {
+        action: 'deny',
+        protocol: { number: 17 },
+        dstPorts: [{ first: 1000, last: 2000 }],
+        dstNamedPortIpSetIds: ['n:a', 'n:b'],
+      },
+      {
+        action: 'pass',
+        srcNet: ['10.0.0.0/8'],
+        notSrcNet: ['10.1.0.0/16', '10.2.0.0/16'],
+        notDstNet: ['10.3.0.0/16'],
+      },
+      {
+        action: 'next-tier',
+        notProtocol: { name: 'udp' },
+        srcIpSetIds: ['s:x'],
+        notDstIpSetIds: ['s:y'],
+        dstIpPortSetIds: ['svc:z'],
+      },
+      {
+        action: 'log',
+        protocol: { name: 'tcp' },
+        notSrcPorts: p(...Array.from({ length: 17 }, (_, i) => i + 100)),
+        srcNamedPortIpSetIds: ['n:c'],
+      },
+      {
+        action: 'allow',
+        ipVersion: 4,
+        protocol: { name: 'icmp' },
+        icmpTypeCode: { type: 8, code: 0 },
+        notIcmpType: 3,
+      },
+      {
+        action: 'allow',
+        ipVersion: 6,
+        protocol: { name: 'ipv6-icmp' },
+        icmpType: 128,
+        notIcmpTypeCode: { type: 1, code: 4 },
+      },
+      {
+        action: 'deny',
+        dstNet: ['fd00::/8', 'fd01::1'],
+        notSrcNamedPortIpSetIds: ['n:d'],
+        notDstNamedPortIpSetIds: ['n:e'],
+      },
+      { action: 'allow', protocol: { name: 'sctp' }, srcPorts: [{ first: 5, last: 6 }], notDstPorts: p(7) },
+    ] as const;
+    st.applyAll([
+      {
+        kind: 'activeProfileUpdate',
+        id: { name: 'all-fields' },
+        profile: { inboundRules: rules, outboundRules: rules },
+      },
+      {
+        kind: 'workloadEndpointUpdate',
+        id: { orchestratorId: 'k8s', workloadId: 'a/b', endpointId: 'eth0' },
+        endpoint: {
+          state: 'active',
+          name: 'cali0',
+          profileIds: ['all-fields'],
+          ipv4Nets: [],
+          ipv6Nets: [],
+          tiers: [],
+        },
+      },
+    ]);
+    const d = compile(
+      st,
+      defaultCompilerConfig({ iptablesFilterDenyAction: 'REJECT', chainInsertMode: 'append' }),
+    );
+    assert.ok(d.tables[0]!.chains.get('cali-pri-all-fields')!.rules.length > 20);
+    checkBackends(d);
+  },
+);

@@ -14,7 +14,10 @@ import {
 import { workedExampleMessages } from './worked-example.js';
 
 test('chainNameFor: repo test vectors and the 28-character rules (§3.1)', () => {
-  assert.equal(chainNameFor('cali-pi-', 'gnp/long-policy-name-that-gets-hashed'), 'cali-pi-_PymyFHQQg3808jiz1OJ');
+  assert.equal(
+    chainNameFor('cali-pi-', 'gnp/long-policy-name-that-gets-hashed'),
+    'cali-pi-_PymyFHQQg3808jiz1OJ',
+  );
   assert.equal(chainNameFor('cali-pi-', 'knp/default/allow-http'), 'cali-pi-_Z-cbTnGxrHawBepOQtv');
   assert.equal(chainNameFor('cali-pi-', 'gnp/allow-http'), 'cali-pi-gnp/allow-http');
   // Exactly 28 characters is fine...
@@ -25,7 +28,8 @@ test('chainNameFor: repo test vectors and the 28-character rules (§3.1)', () =>
   assert.notEqual(n, 'cali-pi-_' + 'x'.repeat(19));
   assert.equal(chainNameFor('cali-fhfw-', 'any-interface-at-all'), 'cali-fhfw-_Nqh4HyA73udmyanQI');
   assert.equal(chainNameFor('cali-pri-', ''), 'cali-pri-_');
-  for (const s of ['a'.repeat(40), 'gnp/' + 'y'.repeat(100)]) assert.equal(chainNameFor('cali-po-', s).length, 28);
+  for (const s of ['a'.repeat(40), 'gnp/' + 'y'.repeat(100)])
+    assert.equal(chainNameFor('cali-po-', s).length, 28);
 });
 
 test('ruleHashes: hook and append hashes seen on real clusters (§3.2, §4.1)', () => {
@@ -94,14 +98,23 @@ test('§12.5 incremental updates: the documented new hashes', () => {
 
   // (c) no pods: the dispatch chains hold only the "Unknown interface" drop, and the endpoint, policy
   // and profile chains are no longer referenced.
-  st.apply({ kind: 'workloadEndpointRemove', id: { orchestratorId: 'k8s', workloadId: 'default/web-0', endpointId: 'eth0' } });
-  st.apply({ kind: 'workloadEndpointRemove', id: { orchestratorId: 'k8s', workloadId: 'default/web-1', endpointId: 'eth0' } });
+  st.apply({
+    kind: 'workloadEndpointRemove',
+    id: { orchestratorId: 'k8s', workloadId: 'default/web-0', endpointId: 'eth0' },
+  });
+  st.apply({
+    kind: 'workloadEndpointRemove',
+    id: { orchestratorId: 'k8s', workloadId: 'default/web-1', endpointId: 'eth0' },
+  });
   t = compile(st, cfg).tables[0]!;
   assert.deepEqual(
     t.chains.get('cali-from-wl-dispatch')!.rules.map((r) => r.hash),
     ['zTj6P0TIgYvgz-md'],
   );
-  assert.deepEqual(t.chains.get('cali-to-wl-dispatch')!.rules.map((r) => r.hash), ['7KNphB1nNHw80nIO']);
+  assert.deepEqual(
+    t.chains.get('cali-to-wl-dispatch')!.rules.map((r) => r.hash),
+    ['7KNphB1nNHw80nIO'],
+  );
   for (const gone of ['cali-pi-gnp/allow-http', 'cali-pri-kns.default', 'cali-tw-cali1a2b3c4d5e6']) {
     assert.ok(!t.chains.has(gone), gone);
   }
@@ -118,7 +131,10 @@ test('ipSetName: cali40/cali60 + id, cut to 31; unsafe ids are hashed (§3.3)', 
 });
 
 test('escapeComment: unsafe characters become "_", cut to 256 (§3.2)', () => {
-  assert.equal(escapeComment('GlobalNetworkPolicy allow-http ingress'), 'GlobalNetworkPolicy allow-http ingress');
+  assert.equal(
+    escapeComment('GlobalNetworkPolicy allow-http ingress'),
+    'GlobalNetworkPolicy allow-http ingress',
+  );
   assert.equal(escapeComment('a"b\nc\'d;e$f`g\\h'), 'a_b_c_d_e_f_g_h');
   assert.equal(escapeComment('ünï'), '_n_');
   assert.equal(escapeComment('x'.repeat(300)).length, 256);
@@ -131,11 +147,17 @@ test('allocateMarks: Felix order from the lowest mask bit (§2.1)', () => {
     [0x10000, 0x20000, 0x40000, 0x80000, 0x100000, 0xffe00000, 0x1b0000],
   );
   const small = allocateMarks(0x1f00)!;
-  assert.deepEqual([small.accept, small.pass, small.drop, small.scratch0, small.scratch1], [0x100, 0x200, 0x400, 0x800, 0x1000]);
+  assert.deepEqual(
+    [small.accept, small.pass, small.drop, small.scratch0, small.scratch1],
+    [0x100, 0x200, 0x400, 0x800, 0x1000],
+  );
   assert.equal(small.endpoint, 0);
   // Non-contiguous masks take bits as they come.
   const odd = allocateMarks(0x80000000 | 0x5500)!;
-  assert.deepEqual([odd.accept, odd.pass, odd.drop, odd.scratch0, odd.scratch1], [0x100, 0x400, 0x1000, 0x4000, 0x80000000]);
+  assert.deepEqual(
+    [odd.accept, odd.pass, odd.drop, odd.scratch0, odd.scratch1],
+    [0x100, 0x400, 0x1000, 0x4000, 0x80000000],
+  );
   assert.equal(allocateMarks(0xf), undefined);
 });
 

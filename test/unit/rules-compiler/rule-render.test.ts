@@ -55,7 +55,9 @@ const cases: Case[] = [
   {
     name: 'log: one LOG rule with the match, no verdict',
     rule: r({ action: 'log', protocol: { name: 'udp' }, dstPorts: ports(53) }),
-    want: ['-p udp -m multiport --destination-ports 53 --jump LOG --log-prefix "calico-packet: " --log-level 5'],
+    want: [
+      '-p udp -m multiport --destination-ports 53 --jump LOG --log-prefix "calico-packet: " --log-level 5',
+    ],
   },
   { name: 'protocol by number', rule: r({ protocol: { number: 132 } }), want: allow('-p 132') },
   { name: 'not protocol', rule: r({ notProtocol: { name: 'tcp' } }), want: allow('! -p tcp') },
@@ -63,10 +65,19 @@ const cases: Case[] = [
   { name: 'one src net', rule: r({ srcNet: ['10.0.0.1'] }), want: allow('--source 10.0.0.1') },
   { name: 'one dst net', rule: r({ dstNet: ['10.1.0.0/16'] }), want: allow('--destination 10.1.0.0/16') },
   { name: 'one !src net', rule: r({ notSrcNet: ['10.0.0.0/8'] }), want: allow('! --source 10.0.0.0/8') },
-  { name: 'one !dst net', rule: r({ notDstNet: ['192.168.0.0/16'] }), want: allow('! --destination 192.168.0.0/16') },
+  {
+    name: 'one !dst net',
+    rule: r({ notDstNet: ['192.168.0.0/16'] }),
+    want: allow('! --destination 192.168.0.0/16'),
+  },
   {
     name: 'selectors as match-set, ANDed, src and dst and negated',
-    rule: r({ srcIpSetIds: ['s:a', 's:b'], dstIpSetIds: ['s:c'], notSrcIpSetIds: ['s:d'], notDstIpSetIds: ['s:e'] }),
+    rule: r({
+      srcIpSetIds: ['s:a', 's:b'],
+      dstIpSetIds: ['s:c'],
+      notSrcIpSetIds: ['s:d'],
+      notDstIpSetIds: ['s:e'],
+    }),
     want: allow(
       '-m set --match-set cali40s:a src -m set --match-set cali40s:b src -m set --match-set cali40s:c dst ' +
         '-m set ! --match-set cali40s:d src -m set ! --match-set cali40s:e dst',
@@ -79,12 +90,21 @@ const cases: Case[] = [
   },
   {
     name: 'ports, ranges, src and dst',
-    rule: r({ protocol: { name: 'tcp' }, srcPorts: ports([1000, 2000]), dstPorts: ports(80, [8000, 8080], 443) }),
-    want: allow('-p tcp -m multiport --source-ports 1000:2000 -m multiport --destination-ports 80,8000:8080,443'),
+    rule: r({
+      protocol: { name: 'tcp' },
+      srcPorts: ports([1000, 2000]),
+      dstPorts: ports(80, [8000, 8080], 443),
+    }),
+    want: allow(
+      '-p tcp -m multiport --source-ports 1000:2000 -m multiport --destination-ports 80,8000:8080,443',
+    ),
   },
   {
     name: 'negated ports split into several ANDed multiports',
-    rule: r({ protocol: { name: 'udp' }, notDstPorts: ports(...Array.from({ length: 16 }, (_, i) => i + 1)) }),
+    rule: r({
+      protocol: { name: 'udp' },
+      notDstPorts: ports(...Array.from({ length: 16 }, (_, i) => i + 1)),
+    }),
     want: allow(
       '-p udp -m multiport ! --destination-ports 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15 -m multiport ! --destination-ports 16',
     ),
@@ -101,8 +121,14 @@ const cases: Case[] = [
   },
   {
     name: 'one src named port and negated named ports',
-    rule: r({ srcNamedPortIpSetIds: ['n:a'], notSrcNamedPortIpSetIds: ['n:b'], notDstNamedPortIpSetIds: ['n:c'] }),
-    want: allow('-m set --match-set cali40n:a src,src -m set ! --match-set cali40n:b src,src -m set ! --match-set cali40n:c dst,dst'),
+    rule: r({
+      srcNamedPortIpSetIds: ['n:a'],
+      notSrcNamedPortIpSetIds: ['n:b'],
+      notDstNamedPortIpSetIds: ['n:c'],
+    }),
+    want: allow(
+      '-m set --match-set cali40n:a src,src -m set ! --match-set cali40n:b src,src -m set ! --match-set cali40n:c dst,dst',
+    ),
   },
   {
     name: 'numeric + named port: a port block ORs them (§6.3)',
@@ -133,7 +159,14 @@ const cases: Case[] = [
   },
   {
     name: 'a range takes two slots: 7 ranges + 1 port fill one split, the next range starts another',
-    rule: r({ protocol: { name: 'tcp' }, srcPorts: [...ports(...Array.from({ length: 7 }, (_, i): [number, number] => [i * 10, i * 10 + 1])), ...ports(99), ...ports([200, 201])] }),
+    rule: r({
+      protocol: { name: 'tcp' },
+      srcPorts: [
+        ...ports(...Array.from({ length: 7 }, (_, i): [number, number] => [i * 10, i * 10 + 1])),
+        ...ports(99),
+        ...ports([200, 201]),
+      ],
+    }),
     want: [
       '--jump MARK --set-mark 0x0/0x180000',
       `-p tcp -m multiport --source-ports 0:1,10:11,20:21,30:31,40:41,50:51,60:61,99 --jump MARK --set-mark ${S0}/${S0}`,
@@ -169,7 +202,11 @@ const cases: Case[] = [
   },
   {
     name: 'icmp type/code and negated type/code',
-    rule: r({ protocol: { name: 'icmp' }, icmpTypeCode: { type: 8, code: 0 }, notIcmpTypeCode: { type: 3, code: 1 } }),
+    rule: r({
+      protocol: { name: 'icmp' },
+      icmpTypeCode: { type: 8, code: 0 },
+      notIcmpTypeCode: { type: 3, code: 1 },
+    }),
     want: allow('-p icmp -m icmp --icmp-type 8/0 -m icmp ! --icmp-type 3/1'),
   },
   {
@@ -240,7 +277,12 @@ const cases: Case[] = [
     want: allow('--source fd00::1/128'),
   },
   { name: 'only v6 src nets: rule skipped in v4', rule: r({ srcNet: ['fd00::/64'] }), want: [] },
-  { name: 'only v4 !dst nets: rule skipped in v6', rule: r({ notDstNet: ['10.0.0.0/8'] }), ctx: v6, want: [] },
+  {
+    name: 'only v4 !dst nets: rule skipped in v6',
+    rule: r({ notDstNet: ['10.0.0.0/8'] }),
+    ctx: v6,
+    want: [],
+  },
   { name: 'negated catch-all drops the rule (v4)', rule: r({ notSrcNet: ['0.0.0.0/0'] }), want: [] },
   { name: 'negated catch-all drops the rule (v6)', rule: r({ notDstNet: ['::/0'] }), ctx: v6, want: [] },
 ];
@@ -254,24 +296,42 @@ for (const c of cases) {
 
 test('log prefix: %k %n %p %t expanded, unsafe characters replaced, cut to fit 29 bytes', () => {
   const ctx = { ...v4, logPrefix: '%k-%p-%t' };
-  const got = renderCalicoRule(r({ action: 'log' }), ctx, { kindShort: 'np', name: 'a"b', namespace: 'ns', tier: 't' });
+  const got = renderCalicoRule(r({ action: 'log' }), ctx, {
+    kindShort: 'np',
+    name: 'a"b',
+    namespace: 'ns',
+    tier: 't',
+  });
   assert.deepEqual(got.map(renderBody), ['--jump LOG --log-prefix "np-ns/a_b-t: " --log-level 5']);
-  const long = renderCalicoRule(r({ action: 'log' }), { ...v4, logPrefix: '%n' }, { ...owner, name: 'x'.repeat(60) });
+  const long = renderCalicoRule(
+    r({ action: 'log' }),
+    { ...v4, logPrefix: '%n' },
+    { ...owner, name: 'x'.repeat(60) },
+  );
   assert.equal(renderBody(long[0]!), `--jump LOG --log-prefix "${'x'.repeat(27)}: " --log-level 5`);
 });
 
 test('rule list: trailing RETURN trimmed, chain comment after annotations on the first rule, empty list', () => {
-  const list = renderRuleList([r({ protocol: { name: 'tcp' }, metadata: { annotations: { k: 'v' } } })], v4, owner, 'C');
+  const list = renderRuleList(
+    [r({ protocol: { name: 'tcp' }, metadata: { annotations: { k: 'v' } } })],
+    v4,
+    owner,
+    'C',
+  );
   assert.deepEqual(list.map(renderBody), [
     '-m comment --comment "k=v" -m comment --comment "C" -p tcp --jump MARK --set-mark 0x10000/0x10000',
   ]);
   // A deny at the end keeps its DROP; a log rule is not a RETURN.
-  const deny = renderRuleList([r({ action: 'allow' }), r({ action: 'deny' })], v4, owner, 'C').map(renderBody);
+  const deny = renderRuleList([r({ action: 'allow' }), r({ action: 'deny' })], v4, owner, 'C').map(
+    renderBody,
+  );
   assert.equal(deny.length, 4);
   assert.equal(deny[3], '-m mark --mark 0x40000/0x40000 --jump DROP');
   assert.deepEqual(renderRuleList([], v4, owner, 'GlobalNetworkPolicy x egress').map(renderBody), [
     '-m comment --comment "GlobalNetworkPolicy x egress"',
   ]);
   // All rules filtered out by IP version: still the comment-only rule.
-  assert.deepEqual(renderRuleList([r({ ipVersion: 6 })], v4, owner, 'C').map(renderBody), ['-m comment --comment "C"']);
+  assert.deepEqual(renderRuleList([r({ ipVersion: 6 })], v4, owner, 'C').map(renderBody), [
+    '-m comment --comment "C"',
+  ]);
 });

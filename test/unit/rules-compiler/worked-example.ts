@@ -15,7 +15,11 @@ export function workedExampleMessages(): ToDataplane[] {
       id: { name: 'kns.default' },
       profile: { inboundRules: [{ action: 'allow' }], outboundRules: [{ action: 'allow' }] },
     },
-    { kind: 'activeProfileUpdate', id: { name: 'ksa.default.default' }, profile: { inboundRules: [], outboundRules: [] } },
+    {
+      kind: 'activeProfileUpdate',
+      id: { name: 'ksa.default.default' },
+      profile: { inboundRules: [], outboundRules: [] },
+    },
     {
       kind: 'activePolicyUpdate',
       id: { kind: 'gnp', namespace: '', name: 'allow-http' },

@@ -1,0 +1,66 @@
+// Memo of rule hashes per (family, chain): a recompile after a small change re-hashes only the chains
+// whose bodies changed. SHA-224 per rule is most of compile()'s cost (bench/compile.md).
+import { ruleHashes } from './hash.js';
+
+interface Entry {
+  key: string;
+  hashes: string[];
+  gen: number;
+}
+
+export class HashCache {
+  private readonly entries = new Map<string, Entry>();
+  private gen = 0;
+
+  /** Starts a compile: entries not used until the next sweep() are dropped then. */
+  begin(): void {
+    this.gen++;
+  }
+
+  hashes(scope: string, chainName: string, bodies: readonly string[]): string[] {
+    // Bodies never contain "\n" (names are validated or hashed, comments escaped), so the join is an
+    // unambiguous key.
+    const key = bodies.join('\n');
+    const id = `${scope}|${chainName}`;
+    const e = this.entries.get(id);
+    if (e && e.key === key && e.hashes.length === bodies.length) {
+      e.gen = this.gen;
+      return e.hashes;
+    }
+    const hashes = ruleHashes(chainName, bodies);
+    this.entries.set(id, { key, hashes, gen: this.gen });
+    return hashes;
+  }
+
+  /** Drops entries for chains that the last compile no longer produced. */
+  sweep(): void {
+    for (const [id, e] of this.entries) if (e.gen !== this.gen) this.entries.delete(id);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * Memo of compiled chains per source object (a workload, host endpoint, policy or profile entry in
+ * DataplaneState). State updates replace those objects, so identity is a safe "unchanged" test; the
+ * config fingerprint guards against a config change. Entries die with their source (WeakMap).
+ */
+export class ChainMemo<T> {
+  private readonly memo = new WeakMap<object, { cfgKey: string; byScope: Map<string, T> }>();
+
+  get(source: object, cfgKey: string, scope: string, produce: () => T): T {
+    let e = this.memo.get(source);
+    if (!e || e.cfgKey !== cfgKey) {
+      e = { cfgKey, byScope: new Map() };
+      this.memo.set(source, e);
+    }
+    let v = e.byScope.get(scope);
+    if (v === undefined) {
+      v = produce();
+      e.byScope.set(scope, v);
+    }
+    return v;
+  }
+}
