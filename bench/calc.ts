@@ -127,10 +127,20 @@ if (childIdx >= 0) {
 } else {
   const self = fileURLToPath(import.meta.url);
   const results: Result[] = [];
-  for (const scale of [0.1, 1]) {
-    const r = spawnSync(process.execPath, ['--max-old-space-size=4096', self, '--child', String(scale)], {
-      encoding: 'utf8',
-    });
+  const runs: ReadonlyArray<readonly [number, boolean]> = [
+    [0.1, false],
+    [1, false],
+    [1, true],
+  ];
+  for (const [scale, dense] of runs) {
+    const extra = dense ? ['--dense'] : [];
+    const r = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=4096', self, '--child', String(scale), ...extra],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (r.status !== 0) {
       process.stderr.write(r.stderr);
       process.exit(1);
