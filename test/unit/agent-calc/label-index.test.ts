@@ -189,3 +189,60 @@ test('IP set calculator membership matches brute force, deltas replay to the sam
     }
   }
 });
+
+test('index work is proportional to candidates, not to all items × all selectors', () => {
+  let evaluations = 0;
+  const counted = (text: string): Selector => {
+    const s = parseSelector(text);
+    const inner = s.evaluate.bind(s);
+    s.evaluate = (labels) => {
+      evaluations++;
+      return inner(labels);
+    };
+    return s;
+  };
+  let started = 0;
+  const idx = new LabelIndex({
+    onMatchStarted: () => started++,
+    onMatchStopped: () => {},
+  });
+  // 2,000 items in 100 namespaces, 20 apps.
+  for (let i = 0; i < 2000; i++) {
+    idx.updateItem(
+      `i${i}`,
+      new Map([
+        ['ns', `ns-${i % 100}`],
+        ['app', `app-${i % 20}`],
+        ['k8s', 'yes'],
+      ]),
+      [],
+    );
+  }
+  // 1,000 selectors, each restricted by namespace.
+  evaluations = 0;
+  for (let s = 0; s < 1000; s++)
+    idx.updateSelector(`s${s}`, counted(`k8s == 'yes' && ns == 'ns-${s % 100}' && app == 'app-${s % 20}'`));
+  // Each selector is evaluated only against the 20 items of its namespace (not 2,000, and not
+  // the 1,000 items carrying k8s == 'yes'), so 1,000 × 20.
+  assert.equal(evaluations, 1000 * 20);
+  assert.ok(started > 0);
+  // One item changing its labels re-evaluates only the selectors keyed on its namespace(s).
+  evaluations = 0;
+  idx.updateItem(
+    'i5',
+    new Map([
+      ['ns', 'ns-6'],
+      ['app', 'app-5'],
+      ['k8s', 'yes'],
+    ]),
+    [],
+  );
+  assert.ok(evaluations <= 20, `evaluated ${evaluations} selectors for one item change`);
+  // A selector with no usable restriction is the only kind evaluated against everything.
+  evaluations = 0;
+  idx.updateSelector('any', counted(`ns != 'ns-1'`));
+  assert.equal(evaluations, 2000);
+  evaluations = 0;
+  idx.updateItem('i7', new Map([['ns', 'ns-7']]), []);
+  assert.ok(evaluations <= 1 + 10 + 10, `evaluated ${evaluations}`);
+});
