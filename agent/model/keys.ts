@@ -107,8 +107,27 @@ export function upgradeLegacyPolicyName(tier: string, fullName: string): Key & {
   return { type: 'policy', kind: 'GlobalNetworkPolicy', namespace: '', name: fullName, legacyTier: tier };
 }
 
-/** Parses a key path; returns null for keys Felix does not understand (caller logs at debug). */
+// Names from keys become parts of dataplane identifiers: refuse whitespace and control characters.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\s\x00-\x1f\x7f]/;
+
+/**
+ * Parses a key path; returns null for keys Felix does not understand (caller logs at debug).
+ * A path with whitespace or control characters (before or after unescaping) is refused.
+ */
 export function parseKey(path: string): Key | null {
+  if (typeof path !== 'string' || UNSAFE.test(path)) return null;
+  const k = parsePath(path);
+  if (k && hasUnsafeName(k)) return null;
+  return k;
+}
+
+function hasUnsafeName(k: Key): boolean {
+  for (const v of Object.values(k)) if (typeof v === 'string' && UNSAFE.test(v)) return true;
+  return false;
+}
+
+function parsePath(path: string): Key | null {
   if (path === '/calico/v1/Ready') return { type: 'ready' };
   if (path.startsWith('/calico/resources/v3/projectcalico.org/')) {
     const parts = path.slice('/calico/resources/v3/projectcalico.org/'.length).split('/');

@@ -8,6 +8,27 @@ import { normalizeCidr, parseIp } from './cidr.js';
 const labels = z.record(z.string(), z.string());
 const stringList = z.array(z.string());
 
+/**
+ * Names that end up in dataplane identifiers (profile and tier names become parts of chain
+ * names): no whitespace or control characters, so datastore content can never add lines or
+ * fields to restore input.
+ */
+// eslint-disable-next-line no-control-regex
+const SAFE_NAME = /^[^\s\x00-\x1f\x7f]{1,512}$/;
+export const safeNameSchema = z
+  .string()
+  .regex(SAFE_NAME, { message: 'name contains whitespace or control characters' });
+const safeNameList = z.array(safeNameSchema);
+
+/** Linux interface names (IFNAMSIZ 16 incl. NUL); the set Felix's validator accepts. */
+export const interfaceNameSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9_.-]{1,15}$/, { message: 'invalid interface name' });
+
+export const macSchema = z
+  .string()
+  .regex(/^$|^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/, { message: 'invalid MAC address' });
+
 /** A CIDR (or bare IP = host prefix), normalised to masked network form. */
 export const cidrSchema = z.string().transform((s, ctx) => {
   const n = normalizeCidr(s);
@@ -136,7 +157,7 @@ export type ModelRule = z.infer<typeof ruleSchema>;
 
 export const policySchema = z.object({
   namespace: z.string().nullish(),
-  tier: z.string().nullish(),
+  tier: safeNameSchema.or(z.literal('')).nullish(),
   order: z.number().nullish(),
   inbound_rules: z.array(ruleSchema).nullish(),
   outbound_rules: z.array(ruleSchema).nullish(),
@@ -187,10 +208,10 @@ const natSchema = z.object({ int_ip: ipSchema, ext_ip: ipSchema });
 export const workloadEndpointSchema = z.object({
   state: z.string().nullish(),
   // Felix rejects a WEP with an empty interface name (§2.3).
-  name: z.string().min(1),
+  name: interfaceNameSchema,
   active_instance_id: z.string().nullish(),
-  mac: z.string().nullish(),
-  profile_ids: stringList.nullish(),
+  mac: macSchema.nullish(),
+  profile_ids: safeNameList.nullish(),
   ipv4_nets: z.array(endpointNetSchema).nullish(),
   ipv6_nets: z.array(endpointNetSchema).nullish(),
   ipv4_nat: z.array(natSchema).nullish(),
@@ -207,11 +228,12 @@ export const workloadEndpointSchema = z.object({
 export type ModelWorkloadEndpoint = z.infer<typeof workloadEndpointSchema>;
 
 export const hostEndpointSchema = z.object({
-  name: z.string().nullish(),
+  // "" (match by expected IPs) or "*" (all interfaces) are allowed for host endpoints.
+  name: z.union([interfaceNameSchema, z.literal('*'), z.literal('')]).nullish(),
   expected_ipv4_addrs: z.array(ipSchema).nullish(),
   expected_ipv6_addrs: z.array(ipSchema).nullish(),
   labels: labels.nullish(),
-  profile_ids: stringList.nullish(),
+  profile_ids: safeNameList.nullish(),
   ports: z.array(endpointPortSchema).nullish(),
   qosControls: z.unknown().optional(),
 });
@@ -220,7 +242,7 @@ export type ModelHostEndpoint = z.infer<typeof hostEndpointSchema>;
 export const networkSetSchema = z.object({
   nets: z.array(cidrSchema).nullish(),
   labels: labels.nullish(),
-  profile_ids: stringList.nullish(),
+  profile_ids: safeNameList.nullish(),
 });
 export type ModelNetworkSet = z.infer<typeof networkSetSchema>;
 

@@ -110,6 +110,11 @@ const cases: ReadonlyArray<[string, Key | null]> = [
   ],
   ['/calico/resources/v3/projectcalico.org/profiles/', null],
   ['/calico/v2/something', null],
+  // Names become parts of dataplane identifiers: whitespace/control characters are refused,
+  // also when they only appear after unescaping.
+  ['/calico/v1/policy/GlobalNetworkPolicy//a\nb', null],
+  ['/calico/v1/policy/profile/a b/rules', null],
+  ['/calico/v1/netset/x\ty', null],
   ['', null],
 ];
 

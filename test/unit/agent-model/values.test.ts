@@ -51,6 +51,12 @@ const bad: ReadonlyArray<[string, string, string]> = [
   ['netset bad CIDR', '/calico/v1/netset/x', '{"nets":["nope"]}'],
   ['ready flag not a bool', '/calico/v1/Ready', 'yes'],
   ['HEP bad expected IP', '/calico/v1/host/h/endpoint/e', '{"expected_ipv4_addrs":["10.0.0.1/24"]}'],
+  ['WEP interface name too long', WEP, '{"name":"cali0123456789abc","ipv4_nets":["10.0.0.1/32"]}'],
+  ['WEP interface name with a space', WEP, '{"name":"cali 1","ipv4_nets":["10.0.0.1/32"]}'],
+  ['WEP profile id with a newline', WEP, '{"name":"cali1","profile_ids":["kns.a\\n-A INPUT"]}'],
+  ['WEP bad MAC', WEP, '{"name":"cali1","mac":"zz:ee:ee:ee:ee:ee"}'],
+  ['HEP bad interface name', '/calico/v1/host/h/endpoint/e', '{"name":"eth0;rm"}'],
+  ['policy tier with a space', '/calico/v1/policy/GlobalNetworkPolicy//p', '{"tier":"a b"}'],
   ['IPPool without CIDR', '/calico/v1/ipam/v4/pool/10.0.0.0-8', '{"masquerade":true}'],
 ];
 for (const [name, path, raw] of bad) {
@@ -79,6 +85,12 @@ test('policy rule ports, protocols and nets are normalised', () => {
   ]);
   assert.deepEqual(r0.src_nets, ['10.0.0.0/8', 'fd00::1/128']);
   assert.equal(p.inbound_rules[1]?.protocol, 6);
+});
+
+test('host endpoint names may be "*" or empty', () => {
+  assert.equal(dec('/calico/v1/host/h/endpoint/e', '{"name":"*"}').ok, true);
+  assert.equal(dec('/calico/v1/host/h/endpoint/e', '{"name":""}').ok, true);
+  assert.equal(dec('/calico/v1/host/h/endpoint/e', '{"name":"eth0.100"}').ok, true);
 });
 
 test('raw config and ready values are not JSON', () => {
