@@ -7,8 +7,12 @@ import { isOwnedChain } from './owned.js';
 const HASH_RE = /^[A-Za-z0-9_-]{1,64}$/;
 // iptables chain names: at most 28 characters (§3.1); no whitespace, quotes or control
 // characters, and must not look like an option.
-const CHAIN_RE = /^[^\s"'\\\x00-\x1f\x7f!-][^\s"'\\\x00-\x1f\x7f]{0,27}$/;
-const LINE_BREAK_RE = /[\r\n\x00]/;
+const CHAIN_RE = /^(?![-!])[!-~]{1,28}$/;
+const CHAIN_FORBIDDEN_RE = /["'\\]/;
+
+function hasLineBreak(s: string): boolean {
+  return s.includes('\n') || s.includes('\r') || s.includes('\u0000');
+}
 
 /** `-m comment --comment "cali:<hash>"` + (body ? ' ' + body : ''): the rule spec we write. */
 export function ruleSpec(rule: RenderedRule): string {
@@ -16,16 +20,22 @@ export function ruleSpec(rule: RenderedRule): string {
 }
 
 export function checkChainName(name: string): void {
-  if (!CHAIN_RE.test(name)) {
-    throw new DataplaneError('ERR_UNSAFE_RESTORE_TEXT', `unsafe or invalid chain name ${JSON.stringify(name)}`);
+  if (!CHAIN_RE.test(name) || CHAIN_FORBIDDEN_RE.test(name)) {
+    throw new DataplaneError(
+      'ERR_UNSAFE_RESTORE_TEXT',
+      `unsafe or invalid chain name ${JSON.stringify(name)}`,
+    );
   }
 }
 
 export function checkRule(chain: string, rule: RenderedRule): void {
   if (!HASH_RE.test(rule.hash)) {
-    throw new DataplaneError('ERR_UNSAFE_RESTORE_TEXT', `invalid rule hash ${JSON.stringify(rule.hash)} in ${chain}`);
+    throw new DataplaneError(
+      'ERR_UNSAFE_RESTORE_TEXT',
+      `invalid rule hash ${JSON.stringify(rule.hash)} in ${chain}`,
+    );
   }
-  if (LINE_BREAK_RE.test(rule.body)) {
+  if (hasLineBreak(rule.body)) {
     throw new DataplaneError('ERR_UNSAFE_RESTORE_TEXT', `rule body in ${chain} contains a line break or NUL`);
   }
 }
@@ -46,7 +56,10 @@ export function checkTableState(t: TableState): void {
     for (const [name, rules] of m) {
       checkChainName(name);
       if (isOwnedChain(name)) {
-        throw new DataplaneError('ERR_BAD_DESIRED_STATE', `insert/append target ${name} must be a kernel chain`);
+        throw new DataplaneError(
+          'ERR_BAD_DESIRED_STATE',
+          `insert/append target ${name} must be a kernel chain`,
+        );
       }
       for (const r of rules) checkRule(name, r);
     }

@@ -20,7 +20,8 @@ describe('backend detection and dry run', { skip }, () => {
 
   test('kube marker chain in nft mangle selects nft even when legacy has more rules', async () => {
     const { ns, runner } = await fresh('dn');
-    for (let i = 0; i < 3; i++) await ns.exec('iptables-legacy', ['-w', '-A', 'INPUT', '-s', `192.0.2.${i}`, '-j', 'ACCEPT']);
+    for (let i = 0; i < 3; i++)
+      await ns.exec('iptables-legacy', ['-w', '-A', 'INPUT', '-s', `192.0.2.${i}`, '-j', 'ACCEPT']);
     assert.equal((await detectBackend(runner, 'auto')).backend, 'legacy', 'rule counts: legacy has more');
     await ns.exec('iptables-nft', ['-t', 'mangle', '-N', 'KUBE-IPTABLES-HINT']);
     const r = await detectBackend(runner, 'auto');
@@ -30,7 +31,8 @@ describe('backend detection and dry run', { skip }, () => {
 
   test('kube marker chain in legacy mangle selects legacy; counts decide otherwise; override wins', async () => {
     const { ns, runner } = await fresh('dl');
-    for (let i = 0; i < 3; i++) await ns.exec('iptables-nft', ['-A', 'INPUT', '-s', `192.0.2.${i}`, '-j', 'ACCEPT']);
+    for (let i = 0; i < 3; i++)
+      await ns.exec('iptables-nft', ['-A', 'INPUT', '-s', `192.0.2.${i}`, '-j', 'ACCEPT']);
     assert.equal((await detectBackend(runner, 'auto')).backend, 'nft', 'rule counts: nft has more');
     await ns.exec('iptables-legacy', ['-w', '-t', 'mangle', '-N', 'KUBE-KUBELET-CANARY']);
     assert.equal((await detectBackend(runner, 'auto')).backend, 'legacy');
@@ -39,7 +41,13 @@ describe('backend detection and dry run', { skip }, () => {
 
   test('dry run records the restore input without touching the kernel', async () => {
     const { ns } = await fresh('dr');
-    const d = new DataplaneDriver({ source: new StaticSource(), backend: 'nft', netns: ns.name, dryRun: true, refreshIntervalMs: 0 });
+    const d = new DataplaneDriver({
+      source: new StaticSource(),
+      backend: 'nft',
+      netns: ns.name,
+      dryRun: true,
+      refreshIntervalMs: 0,
+    });
     await d.start();
     await d.applyNow(scenario());
     const inputs = d.lastRestoreInputs();

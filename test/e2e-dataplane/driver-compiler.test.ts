@@ -18,7 +18,12 @@ function policy(ports: number[]): ToDataplane {
     policy: {
       tier: 'default',
       inboundRules: [
-        { action: 'allow', protocol: { name: 'tcp' }, srcIpSetIds: [SET_ID], dstPorts: ports.map((p) => ({ first: p, last: p })) },
+        {
+          action: 'allow',
+          protocol: { name: 'tcp' },
+          srcIpSetIds: [SET_ID],
+          dstPorts: ports.map((p) => ({ first: p, last: p })),
+        },
       ],
       outboundRules: [],
     },
@@ -27,7 +32,11 @@ function policy(ports: number[]): ToDataplane {
 
 const initial: ToDataplane[] = [
   { kind: 'ipsetUpdate', id: SET_ID, members: ['10.65.0.7', '10.65.1.9/32'], type: 2 },
-  { kind: 'activeProfileUpdate', id: { name: 'kns.default' }, profile: { inboundRules: [{ action: 'allow' }], outboundRules: [{ action: 'allow' }] } },
+  {
+    kind: 'activeProfileUpdate',
+    id: { name: 'kns.default' },
+    profile: { inboundRules: [{ action: 'allow' }], outboundRules: [{ action: 'allow' }] },
+  },
   policy([80]),
   {
     kind: 'workloadEndpointUpdate',
@@ -38,7 +47,13 @@ const initial: ToDataplane[] = [
       profileIds: ['kns.default'],
       ipv4Nets: ['10.65.0.2/32'],
       ipv6Nets: [],
-      tiers: [{ name: 'default', ingressPolicies: [{ kind: 'gnp', namespace: '', name: 'allow-http' }], egressPolicies: [] }],
+      tiers: [
+        {
+          name: 'default',
+          ingressPolicies: [{ kind: 'gnp', namespace: '', name: 'allow-http' }],
+          egressPolicies: [],
+        },
+      ],
     },
   },
 ];
@@ -61,7 +76,14 @@ for (const backend of ['legacy', 'nft'] as const) {
 
     before(async () => {
       ns = await Netns.create(`d${backend[0]}`);
-      driver = new DataplaneDriver({ compilerConfig: cfg, backend, ipv6: false, netns: ns.name, minApplyIntervalMs: 50, refreshIntervalMs: 0 });
+      driver = new DataplaneDriver({
+        compilerConfig: cfg,
+        backend,
+        ipv6: false,
+        netns: ns.name,
+        minApplyIntervalMs: 50,
+        refreshIntervalMs: 0,
+      });
       await driver.start();
     });
     after(async () => {
@@ -81,14 +103,19 @@ for (const backend of ['legacy', 'nft'] as const) {
       const filter = await hashesByChain(ns, backend, 'filter');
       assert.deepEqual(ours(filter), expectFilter());
       assert.ok(filter.has('cali-tw-cali1a2b3c4d5e6') && filter.has('cali-pi-gnp/allow-http'));
-      assert.match((await ns.exec('ipset', ['save'])).stdout, /^add cali40s:lJVGDaqTNzSq4oOWKtH8pYj 10\.65\.1\.9$/m);
+      assert.match(
+        (await ns.exec('ipset', ['save'])).stdout,
+        /^add cali40s:lJVGDaqTNzSq4oOWKtH8pYj 10\.65\.1\.9$/m,
+      );
     });
 
     test('a policy change rewrites only the policy chain', async () => {
       feed([policy([80, 443])]);
       await driver.settled();
       const text = driver.lastRestoreInputs().get('ipv4/filter')!;
-      const touched = new Set(text.split('\n').flatMap((l) => /^(?:-[ARDI]|:)\s?(\S+)/.exec(l)?.slice(1) ?? []));
+      const touched = new Set(
+        text.split('\n').flatMap((l) => /^(?:-[ARDI]|:)\s?(\S+)/.exec(l)?.slice(1) ?? []),
+      );
       assert.deepEqual([...touched], ['cali-pi-gnp/allow-http']);
       assert.match(text, /--destination-ports 80,443/);
       assert.deepEqual(ours(await hashesByChain(ns, backend, 'filter')), expectFilter());
@@ -100,7 +127,10 @@ for (const backend of ['legacy', 'nft'] as const) {
       const filter = await hashesByChain(ns, backend, 'filter');
       assert.deepEqual(ours(filter), expectFilter());
       assert.ok(!filter.has('cali-tw-cali1a2b3c4d5e6') && !filter.has('cali-pi-gnp/allow-http'));
-      assert.match(driver.lastRestoreInputs().get('ipv4/filter')!, /^--delete-chain cali-tw-cali1a2b3c4d5e6$/m);
+      assert.match(
+        driver.lastRestoreInputs().get('ipv4/filter')!,
+        /^--delete-chain cali-tw-cali1a2b3c4d5e6$/m,
+      );
     });
   });
 }

@@ -46,15 +46,34 @@ for (const backend of ['legacy', 'nft'] as const) {
       server = await Netns.create(`s${backend[0]}`);
       client = await Netns.create(`c${backend[0]}`);
       const veth = `fxv${process.pid % 100000}${backend[0]}`;
-      await server.exec('ip', ['link', 'add', `${veth}a`, 'type', 'veth', 'peer', 'name', `${veth}b`, 'netns', client.name]);
+      await server.exec('ip', [
+        'link',
+        'add',
+        `${veth}a`,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        `${veth}b`,
+        'netns',
+        client.name,
+      ]);
       await server.exec('ip', ['addr', 'add', `${SERVER_IP}/24`, 'dev', `${veth}a`]);
       await server.exec('ip', ['link', 'set', `${veth}a`, 'up']);
       await client.exec('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', `${veth}b`]);
       await client.exec('ip', ['link', 'set', `${veth}b`, 'up']);
       for (const port of [8080, 9090]) {
-        listeners.push(spawn('ip', ['netns', 'exec', server.name, 'nc', '-l', '-k', SERVER_IP, String(port)], { stdio: 'ignore' }));
+        listeners.push(
+          spawn('ip', ['netns', 'exec', server.name, 'nc', '-l', '-k', SERVER_IP, String(port)], {
+            stdio: 'ignore',
+          }),
+        );
       }
-      for (let i = 0; i < 50 && !(await connects(client, 8080)); i++) await new Promise((r) => setTimeout(r, 50));
+      for (const port of [8080, 9090]) {
+        for (let i = 0; i < 50 && !(await connects(client, port)); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
     });
     after(async () => {
       for (const l of listeners) l.kill('SIGKILL');
@@ -64,7 +83,12 @@ for (const backend of ['legacy', 'nft'] as const) {
 
     test('allowed flow passes, denied flow is dropped, and the deny follows set membership', async () => {
       assert.equal(await connects(client, 9090), true, 'without rules 9090 is reachable');
-      const driver = new DataplaneDriver({ source: new StaticSource(), backend, netns: server.name, refreshIntervalMs: 0 });
+      const driver = new DataplaneDriver({
+        source: new StaticSource(),
+        backend,
+        netns: server.name,
+        refreshIntervalMs: 0,
+      });
       await driver.start();
       await driver.applyNow(policy([`${CLIENT_IP}/32`]));
       assert.equal(await connects(client, 8080), true, 'allowed flow passes');

@@ -15,7 +15,11 @@ const skip = isRoot ? false : 'needs root (network namespaces)';
 function expectedHashes(d: DesiredState, table: string): Map<string, string[]> {
   const t = d.tables.find((x) => x.table === table)!;
   const m = new Map<string, string[]>();
-  for (const [name, c] of t.chains) m.set(name, c.rules.map((r) => r.hash));
+  for (const [name, c] of t.chains)
+    m.set(
+      name,
+      c.rules.map((r) => r.hash),
+    );
   return m;
 }
 
@@ -52,7 +56,11 @@ async function assertMatches(ns: Netns, b: Backend, d: DesiredState): Promise<vo
   assert.deepEqual(ourChains(filter), expectedHashes(d, 'filter'));
   const f = d.tables.find((t) => t.table === 'filter')!;
   assert.deepEqual(filter.get('INPUT'), [f.inserts.get('INPUT')![0]!.hash, '-']);
-  assert.deepEqual(filter.get('FORWARD'), [f.inserts.get('FORWARD')![0]!.hash, '-', f.appends.get('FORWARD')![0]!.hash]);
+  assert.deepEqual(filter.get('FORWARD'), [
+    f.inserts.get('FORWARD')![0]!.hash,
+    '-',
+    f.appends.get('FORWARD')![0]!.hash,
+  ]);
   const mangle = await hashesByChain(ns, b, 'mangle');
   assert.deepEqual(ourChains(mangle), expectedHashes(d, 'mangle'));
 }
@@ -95,7 +103,9 @@ for (const backend of ['legacy', 'nft'] as const) {
       // Rule text as iptables prints it (§12.4): our comment first, the body after it.
       assert.ok(
         (await save(ns, backend, 'filter')).some((l) =>
-          /^-A cali-pi-gnp\/allow -p tcp -m comment --comment "cali:[\w-]{16}" -m set --match-set cali40s:blocked src -m multiport --dports 9090 -j DROP$/.test(l),
+          /^-A cali-pi-gnp\/allow -p tcp -m comment --comment "cali:[\w-]{16}" -m set --match-set cali40s:blocked src -m multiport --dports 9090 -j DROP$/.test(
+            l,
+          ),
         ),
       );
     });
@@ -115,7 +125,15 @@ for (const backend of ['legacy', 'nft'] as const) {
       await assertMatches(ns, backend, d);
       await assertForeignIntact(ns, backend);
       // Membership delta only.
-      const d2: DesiredState = { ...d, ipsets: new Map([['cali40s:blocked', { ...d.ipsets.get('cali40s:blocked')!, members: new Set(['10.99.0.2/32', '10.97.0.0/16']) }]]) };
+      const d2: DesiredState = {
+        ...d,
+        ipsets: new Map([
+          [
+            'cali40s:blocked',
+            { ...d.ipsets.get('cali40s:blocked')!, members: new Set(['10.99.0.2/32', '10.97.0.0/16']) },
+          ],
+        ]),
+      };
       await driver.applyNow(d2);
       assert.deepEqual(driver.lastRestoreInputs().get('ipset')!.trim().split('\n'), [
         'del cali40s:blocked 10.98.0.0/16 -exist',
@@ -158,15 +176,24 @@ for (const backend of ['legacy', 'nft'] as const) {
       const d = mk({ maxAttempts: 3 });
       await d.start();
       const errors0 = d.counters.iptablesRestoreErrors;
-      await assert.rejects(d.applyNow(bad), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_IPTABLES_RESTORE');
+      await assert.rejects(
+        d.applyNow(bad),
+        (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_IPTABLES_RESTORE',
+      );
       assert.equal(d.counters.iptablesRestoreErrors - errors0, 3, 'three attempts');
       assert.ok(d.counters.iptablesSaveCalls >= 3, 'each retry re-reads the table');
-      assert.deepEqual(await save(ns, backend, 'filter'), beforeFilter, 'nothing of the failed transaction landed');
+      assert.deepEqual(
+        await save(ns, backend, 'filter'),
+        beforeFilter,
+        'nothing of the failed transaction landed',
+      );
       // Reported through the event for health when driven by messages.
       const src = new StaticSource(bad);
       const d2 = mk({ maxAttempts: 2, source: src, errorRetryMs: 60_000 });
       await d2.start();
-      const reported = new Promise<DataplaneError>((resolve) => d2.once('apply-error', (e) => resolve(e.error)));
+      const reported = new Promise<DataplaneError>((resolve) =>
+        d2.once('apply-error', (e) => resolve(e.error)),
+      );
       d2.onMessages([{ kind: 'inSync' }]);
       const err = await reported;
       assert.equal(err.code, 'ERR_IPTABLES_RESTORE');
@@ -232,14 +259,17 @@ for (const backend of ['legacy', 'nft'] as const) {
           await d.applyNow(scenario({ port: 9093 }));
           const waited = Date.now() - t0;
           assert.ok(waited >= 1000, `apply waited for the lock (${waited} ms)`);
-          assert.ok(child.exitCode !== null || (await new Promise((r) => child.once('exit', r)), true));
+          if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
           await assertMatches(ns, backend, scenario({ port: 9093 }));
 
           const short = mk({ env: { XTABLES_LOCKFILE: lock }, lockWaitSecs: 1, maxAttempts: 1 });
           await short.start();
           await short.applyNow(scenario({ port: 9093 }));
           const child2 = await holdLock(3);
-          await assert.rejects(short.applyNow(scenario({ port: 9091 })), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_IPTABLES_LOCK_TIMEOUT');
+          await assert.rejects(
+            short.applyNow(scenario({ port: 9091 })),
+            (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_IPTABLES_LOCK_TIMEOUT',
+          );
           await new Promise((r) => child2.once('exit', r));
           await short.applyNow(scenario({ port: 9091 }));
           await assertMatches(ns, backend, scenario({ port: 9091 }));
@@ -256,7 +286,11 @@ for (const backend of ['legacy', 'nft'] as const) {
       for (const table of ['filter', 'mangle']) {
         const h = await hashesByChain(ns, backend, table);
         assert.deepEqual([...ourChains(h).keys()], [], table);
-        for (const rules of h.values()) assert.ok(rules.every((x) => x === '-'), `no cali rule left in ${table}`);
+        for (const rules of h.values())
+          assert.ok(
+            rules.every((x) => x === '-'),
+            `no cali rule left in ${table}`,
+          );
       }
       assert.doesNotMatch((await ns.exec('ipset', ['save'])).stdout, /cali40/);
       await assertForeignIntact(ns, backend);
