@@ -913,3 +913,98 @@ test('rule conversion: ports, nets, negations, icmp, protocol, ip_version infere
   assert.equal(p.tier, 'default');
   assert.equal(p.originalSelector, 'all()');
 });
+
+test('the final state does not depend on KV order or on how updates are batched and flushed', () => {
+  const snapshot = [
+    ...DEFAULT_TIERS,
+    tier('security', 100, 'Deny'),
+    ...nsProfile('prod', { team: 'a' }),
+    ...nsProfile('dev', { team: 'b' }),
+    kv('/calico/v1/policy/profile/ksa.prod.sa1/rules', {}),
+    wep({
+      ns: 'prod',
+      pod: 'web-1',
+      ip: '10.65.0.2',
+      labels: { app: 'web' },
+      sa: 'sa1',
+      ports: [{ name: 'http', protocol: 'tcp', port: 80 }],
+    }),
+    wep({ ns: 'prod', pod: 'db-1', ip: '10.65.0.4', labels: { app: 'db' } }),
+    wep({ ns: 'dev', pod: 'web-1', ip: '10.65.0.3', labels: { app: 'web' } }),
+    wep({
+      ns: 'dev',
+      pod: 'remote',
+      ip: '10.66.0.3',
+      labels: { app: 'web' },
+      host: 'node-9',
+      ports: [{ name: 'http', protocol: 'tcp', port: 8080 }],
+    }),
+    kv(`/calico/v1/host/${HOST}/endpoint/eth0`, {
+      name: 'eth0',
+      expected_ipv4_addrs: ['192.168.1.10'],
+      labels: { role: 'node' },
+    }),
+    kv('/calico/v1/netset/blocked', { nets: ['192.0.2.0/24'], labels: { role: 'blocked' } }),
+    kv('/calico/v1/netset/dev%2finternal', {
+      nets: ['10.200.0.0/16'],
+      labels: { 'projectcalico.org/namespace': 'dev' },
+      profile_ids: ['kns.dev'],
+    }),
+    gnp('sec', {
+      tier: 'security',
+      selector: 'all()',
+      inbound_rules: [{ action: 'deny', src_selector: "role == 'blocked'" }, { action: 'next-tier' }],
+    }),
+    np('prod', 'web', {
+      tier: 'default',
+      selector: "app == 'web'",
+      inbound_rules: [
+        { action: 'allow', protocol: 'tcp', dst_ports: ['http', 443], src_selector: "pcns.team == 'b'" },
+      ],
+    }),
+    np('prod', 'db', {
+      tier: 'default',
+      order: 1,
+      selector: "app == 'db'",
+      outbound_rules: [{ action: 'allow', dst_selector: "app == 'web'", dst_ports: ['http'] }],
+    }),
+    gnp('node', {
+      tier: 'default',
+      selector: "role == 'node'",
+      untracked: true,
+      inbound_rules: [{ action: 'allow', src_nets: ['10.0.0.0/8'] }],
+    }),
+  ];
+  const snapshotState = (dp: FakeDataplane): string =>
+    JSON.stringify({
+      sets: [...dp.ipsets].map(([id, s]) => [id, s.type, [...s.members].sort()]).sort(),
+      policies: [...dp.policies].sort(),
+      profiles: [...dp.profiles].sort(),
+      endpoints: [...dp.endpoints].sort(),
+    });
+  const run = (kvs: KVUpdate[], batch: number, flushEvery: number): string => {
+    const g = new CalcGraph({ hostname: HOST });
+    const dp = new FakeDataplane();
+    for (let i = 0, n = 0; i < kvs.length; i += batch, n++) {
+      g.onUpdates(kvs.slice(i, i + batch));
+      if (n % flushEvery === 0) dp.apply(g.flush());
+    }
+    dp.apply(g.flush());
+    g.onStatus('in-sync');
+    dp.apply(g.flush());
+    return snapshotState(dp);
+  };
+  const sorted = [...snapshot].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const reference = run(snapshot, snapshot.length, 1);
+  assert.ok(reference.includes('np/prod/web'));
+  assert.equal(run(sorted, 100, 1), reference, 'Typha order (profiles after endpoints)');
+  assert.equal(run([...sorted].reverse(), 1, 1), reference, 'reverse order, flush after each KV');
+  let seed = 42;
+  const shuffled = [...snapshot];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    const j = seed % (i + 1);
+    [shuffled[i], shuffled[j]] = [shuffled[j] as KVUpdate, shuffled[i] as KVUpdate];
+  }
+  assert.equal(run(shuffled, 3, 2), reference, 'shuffled, small batches');
+});
