@@ -1,6 +1,6 @@
 // compile(): DataplaneState + CompilerConfig -> DesiredState for the filter table of each IP family,
 // plus the desired IP sets (felix-iptables-dataplane.md §1, §3, §4, §14 items 1-2).
-import type { HostEndpoint } from '../dataplane-api/types.js';
+import type { HostEndpoint, PolicyID, TierInfo } from '../dataplane-api/types.js';
 import type {
   Chain,
   DesiredState,
@@ -30,7 +30,15 @@ import {
   wlToHostChain,
   type StaticCtx,
 } from './static-chains.js';
-import type { DataplaneState } from './state.js';
+import { policyKey, type DataplaneState } from './state.js';
+import {
+  groupChain,
+  groupChainName,
+  planTiers,
+  shouldInline,
+  type PolicyGroup,
+  type TierPlan,
+} from './policy-groups.js';
 
 export interface CompileReport {
   readonly desired: DesiredState;
@@ -99,6 +107,15 @@ function compileFilter(
   };
 
   const cfgKey = JSON.stringify(cfg);
+  // Policy groups need each policy's selector; a policy that has not arrived groups under "" like Felix.
+  const selectorOf = (id: PolicyID): string =>
+    state.policies.get(policyKey(id))?.policy.originalSelector ?? '';
+  const groups = new Map<string, PolicyGroup>();
+  const noteGroups = (plans: readonly TierPlan[]): void => {
+    for (const t of plans) {
+      for (const g of [...t.ingress, ...t.egress]) if (!shouldInline(g)) groups.set(groupChainName(g), g);
+    }
+  };
   const candidates = new Map<string, Prepared>();
   const scope = `filter${family}`;
   const prepare = (c: IChain): Prepared => {
@@ -109,8 +126,8 @@ function compileFilter(
     candidates.set(c.name, prepare(c));
   };
   // Chains that depend only on one state entry (and the config) are memoised on that entry.
-  const addMemo = (source: object, produce: () => IChain[]): void => {
-    const prepared = state.chainMemo.get(source, cfgKey, scope, () =>
+  const addMemo = (source: object, produce: () => IChain[], extraKey = ''): void => {
+    const prepared = state.chainMemo.get(source, scope, cfgKey + extraKey, () =>
       produce().map((c) => {
         const bodies = c.rules.map(renderBody);
         return prepareChain(c, bodies, ruleHashes(c.name, bodies));
@@ -139,38 +156,44 @@ function compileFilter(
     }
     seenIface.add(ep.name);
     wlIfaces.push(ep.name);
-    addMemo(entry, () => {
-      const common = {
-        ifaceSuffix: ep.name,
-        tiers: ep.tiers,
-        profileIds: ep.profileIds,
-        adminUp: ep.state === 'active',
-      };
-      return [
-        endpointChain(
-          {
-            ...common,
-            chainPrefix: PREFIX.wlTo,
-            direction: 'ingress',
-            chainType: 'normal',
-            dropVXLAN: false,
-            dropIPIP: false,
-          },
-          ectx,
-        ),
-        endpointChain(
-          {
-            ...common,
-            chainPrefix: PREFIX.wlFrom,
-            direction: 'egress',
-            chainType: 'normal',
-            dropVXLAN: !cfg.allowVXLANPacketsFromWorkloads,
-            dropIPIP: !cfg.allowIPIPPacketsFromWorkloads,
-          },
-          ectx,
-        ),
-      ];
-    });
+    const tiers = planTiers(ep.tiers, selectorOf);
+    noteGroups(tiers);
+    addMemo(
+      entry,
+      () => {
+        const common = {
+          ifaceSuffix: ep.name,
+          tiers,
+          profileIds: ep.profileIds,
+          adminUp: ep.state === 'active',
+        };
+        return [
+          endpointChain(
+            {
+              ...common,
+              chainPrefix: PREFIX.wlTo,
+              direction: 'ingress',
+              chainType: 'normal',
+              dropVXLAN: false,
+              dropIPIP: false,
+            },
+            ectx,
+          ),
+          endpointChain(
+            {
+              ...common,
+              chainPrefix: PREFIX.wlFrom,
+              direction: 'egress',
+              chainType: 'normal',
+              dropVXLAN: !cfg.allowVXLANPacketsFromWorkloads,
+              dropIPIP: !cfg.allowIPIPPacketsFromWorkloads,
+            },
+            ectx,
+          ),
+        ];
+      },
+      JSON.stringify(tiers),
+    );
   }
   const unknownIface = [{ match: [], action: denyAction, comments: ['Unknown interface'] }];
   dispatchChains(wlIfaces, {
@@ -186,7 +209,12 @@ function compileFilter(
     endRules: unknownIface,
   }).forEach(add);
 
-  compileHostEndpoints(state, ectx, add, warnings, family);
+  compileHostEndpoints(state, ectx, add, warnings, family, (t) => {
+    const plans = planTiers(t, selectorOf);
+    noteGroups(plans);
+    return plans;
+  });
+  for (const g of groups.values()) add(groupChain(g, marks));
 
   for (const entry of state.policies.values()) {
     const { id, policy } = entry;
@@ -295,6 +323,7 @@ function compileHostEndpoints(
   add: (c: IChain) => void,
   warnings: string[],
   family: IpFamily,
+  plan: (tiers: readonly TierInfo[]) => TierPlan[],
 ): void {
   const byIface = new Map<string, HostEndpoint>();
   for (const [id, { endpoint }] of [...state.hostEndpoints.entries()].sort(([a], [b]) => cmp(a, b))) {
@@ -323,12 +352,14 @@ function compileHostEndpoints(
       dropVXLAN: false,
       dropIPIP: false,
     };
+    const tiers = plan(hep.tiers);
+    const forwardTiers = plan(hep.forwardTiers);
     add(
       endpointChain(
         {
           ...base,
           chainPrefix: PREFIX.hostTo,
-          tiers: hep.tiers,
+          tiers,
           direction: 'egress',
           chainType: 'normal',
           failsafeChain: CHAIN.failsafeOut,
@@ -341,7 +372,7 @@ function compileHostEndpoints(
         {
           ...base,
           chainPrefix: PREFIX.hostFrom,
-          tiers: hep.tiers,
+          tiers,
           direction: 'ingress',
           chainType: 'normal',
           failsafeChain: CHAIN.failsafeIn,
@@ -354,7 +385,7 @@ function compileHostEndpoints(
         {
           ...base,
           chainPrefix: PREFIX.hostToForward,
-          tiers: hep.forwardTiers,
+          tiers: forwardTiers,
           direction: 'egress',
           chainType: 'forward',
         },
@@ -366,7 +397,7 @@ function compileHostEndpoints(
         {
           ...base,
           chainPrefix: PREFIX.hostFromForward,
-          tiers: hep.forwardTiers,
+          tiers: forwardTiers,
           direction: 'ingress',
           chainType: 'forward',
         },

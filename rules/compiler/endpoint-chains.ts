@@ -1,10 +1,10 @@
 // Per-endpoint chains: cali-tw-/cali-fw- for workloads, cali-th-/cali-fh-/cali-thfw-/cali-fhfw- for
 // host endpoints (felix-iptables-dataplane.md §4.7, §4.10; felix/rules/endpoints.go).
-import type { PolicyID, TierInfo } from '../dataplane-api/types.js';
 import type { MarkBits } from './marks.js';
 import { safeChainName } from './hash.js';
 import { act, m, rule, type Action, type IChain, type IRule } from './rule.js';
 import { isStaged, policyChainName, profileChainName } from './policy-render.js';
+import { groupChainName, hasNonStaged, shouldInline, type TierPlan } from './policy-groups.js';
 
 export type EndpointChainType = 'normal' | 'forward';
 
@@ -22,7 +22,8 @@ export interface EndpointCtx {
 export interface EndpointChainSpec {
   readonly chainPrefix: string;
   readonly ifaceSuffix: string;
-  readonly tiers: readonly TierInfo[];
+  /** Tiers with their policies already grouped (§4.8). */
+  readonly tiers: readonly TierPlan[];
   readonly profileIds: readonly string[];
   readonly direction: 'ingress' | 'egress';
   readonly chainType: EndpointChainType;
@@ -31,12 +32,6 @@ export interface EndpointChainSpec {
   readonly failsafeChain?: string;
   readonly dropVXLAN: boolean;
   readonly dropIPIP: boolean;
-}
-
-/** The policies a tier applies in one direction, without staged ones (never rendered, §4.7 row 8). */
-export function tierPolicies(tier: TierInfo, direction: 'ingress' | 'egress'): PolicyID[] {
-  const list = direction === 'ingress' ? tier.ingressPolicies : tier.egressPolicies;
-  return list.filter((p) => !isStaged(p));
 }
 
 /** endpointIptablesChain (§4.7 table). */
@@ -74,15 +69,25 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
   }
   const polDir = spec.direction === 'ingress' ? 'in' : 'out';
   for (const tier of spec.tiers) {
-    const pols = tierPolicies(tier, spec.direction);
-    if (pols.length === 0) continue;
+    const groups = spec.direction === 'ingress' ? tier.ingress : tier.egress;
+    if (groups.length === 0) continue;
     rules.push(rule([], act.clearMark(marks.pass), `Start of tier ${tier.name}`));
-    for (const p of pols) {
-      rules.push(rule([m.markClear(marks.pass)], act.jump(policyChainName(polDir, p))));
-      rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if policy accepted'));
+    // A tier made only of staged policies gets no end-of-tier drop (staged policies never give a verdict).
+    let endOfTierDrop = false;
+    for (const g of groups) {
+      const nonStaged = hasNonStaged(g);
+      if (nonStaged) endOfTierDrop = true;
+      const targets = shouldInline(g)
+        ? g.policies.filter((p) => !isStaged(p)).map((p) => policyChainName(polDir, p))
+        : [groupChainName(g)];
+      for (const t of targets) {
+        rules.push(rule([m.markClear(marks.pass)], act.jump(t)));
+        if (nonStaged)
+          rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if policy accepted'));
+      }
     }
     // No end-of-tier drop when the tier's default action is Pass (§4.7 row 8c).
-    if ((tier.defaultAction ?? 'Deny') !== 'Pass') {
+    if (endOfTierDrop && tier.defaultAction !== 'Pass') {
       rules.push(
         rule(
           [m.markClear(marks.pass)],

@@ -44,23 +44,21 @@ export class HashCache {
 
 /**
  * Memo of compiled chains per source object (a workload, host endpoint, policy or profile entry in
- * DataplaneState). State updates replace those objects, so identity is a safe "unchanged" test; the
- * config fingerprint guards against a config change. Entries die with their source (WeakMap).
+ * DataplaneState). State updates replace those objects, so identity is a safe "unchanged" test; the key
+ * (config fingerprint, plus anything else the chains depend on) guards the rest. Entries die with
+ * their source (WeakMap).
  */
 export class ChainMemo<T> {
-  private readonly memo = new WeakMap<object, { cfgKey: string; byScope: Map<string, T> }>();
+  private readonly memo = new WeakMap<object, Map<string, { key: string; value: T }>>();
 
-  get(source: object, cfgKey: string, scope: string, produce: () => T): T {
-    let e = this.memo.get(source);
-    if (!e || e.cfgKey !== cfgKey) {
-      e = { cfgKey, byScope: new Map() };
-      this.memo.set(source, e);
-    }
-    let v = e.byScope.get(scope);
-    if (v === undefined) {
-      v = produce();
-      e.byScope.set(scope, v);
-    }
-    return v;
+  /** The value for (source, scope) if it was produced with the same key, else a fresh one. */
+  get(source: object, scope: string, key: string, produce: () => T): T {
+    let byScope = this.memo.get(source);
+    if (!byScope) this.memo.set(source, (byScope = new Map()));
+    const e = byScope.get(scope);
+    if (e && e.key === key) return e.value;
+    const value = produce();
+    byScope.set(scope, { key, value });
+    return value;
   }
 }

@@ -19,10 +19,16 @@ import {
 } from '../../../rules/compiler/index.js';
 
 const gnp = (name: string): PolicyID => ({ kind: 'gnp', namespace: '', name });
-const policy = (id: PolicyID, tier = 'default'): ToDataplane => ({
+// Each policy gets its own selector unless told otherwise, so policies are not grouped (§4.8).
+const policy = (id: PolicyID, tier = 'default', selector = `name == '${id.name}'`): ToDataplane => ({
   kind: 'activePolicyUpdate',
   id,
-  policy: { tier, inboundRules: [{ action: 'allow' }], outboundRules: [{ action: 'deny' }] },
+  policy: {
+    tier,
+    inboundRules: [{ action: 'allow' }],
+    outboundRules: [{ action: 'deny' }],
+    originalSelector: selector,
+  },
 });
 const profile = (name: string): ToDataplane => ({
   kind: 'activeProfileUpdate',
@@ -111,6 +117,8 @@ test('tiers: order, pass default action (no end-of-tier drop), staged policies n
     ...HEAD_TW,
     '-m comment --comment "Start of tier security" --jump MARK --set-mark 0/0x20000',
     ...polJump('cali-pi-gnp/a'),
+    // A tier with only staged policies: start of tier, no jumps, no end-of-tier drop.
+    '-m comment --comment "Start of tier staged-only" --jump MARK --set-mark 0/0x20000',
     '-m comment --comment "Start of tier default" --jump MARK --set-mark 0/0x20000',
     ...polJump('cali-pi-gnp/b'),
     ...polJump('cali-pi-_Z-cbTnGxrHawBepOQtv'),
@@ -370,5 +378,67 @@ test('two endpoints with the same interface: one wins deterministically, with a 
   assert.equal(warnings.length >= 1, true);
   assert.ok(
     desired.tables[0]!.chains.get('cali-tw-cali5')!.rules.some((r) => r.body === '--jump cali-pri-a'),
+  );
+});
+
+test('policy groups: consecutive policies with one selector share a cali-gi-/cali-go- chain (§4.8)', () => {
+  const sel = "app == 'web'";
+  const ids = Array.from({ length: 7 }, (_, i) => gnp(`g${i}`));
+  const staged: PolicyID = { kind: 'sgnp', namespace: '', name: 'st' };
+  const msgs: ToDataplane[] = [
+    ...ids.map((id) => policy(id, 'default', sel)),
+    policy(staged, 'default', sel),
+    policy(gnp('other'), 'default', 'x == "y"'),
+    wep('cali7', { tiers: [tier('default', [...ids, gnp('other')], ids.slice(0, 2))] }),
+    wep('cali8', { tiers: [tier('default', [...ids, gnp('other')])] }),
+    // A group of one non-staged + one staged policy is inlined, without the staged one.
+    wep('cali9', { tiers: [tier('default', [staged, gnp('g0')])] }),
+  ];
+  const [t] = build(msgs, { ipv6Support: false });
+  const gi = [...t!.chains.keys()].filter((n) => n.startsWith('cali-gi-'));
+  const go = [...t!.chains.keys()].filter((n) => n.startsWith('cali-go-'));
+  assert.equal(gi.length, 1, 'cali7 and cali8 share one ingress group chain');
+  assert.equal(go.length, 1);
+  assert.match(gi[0]!, /^cali-gi-[A-Za-z0-9_-]{20}$/);
+  const guard = '-m mark --mark 0/0x30000';
+  assert.deepEqual(bodies(t!, gi[0]!), [
+    '--jump cali-pi-gnp/g0',
+    `${guard} --jump cali-pi-gnp/g1`,
+    `${guard} --jump cali-pi-gnp/g2`,
+    `${guard} --jump cali-pi-gnp/g3`,
+    `${guard} --jump cali-pi-gnp/g4`,
+    '-m comment --comment "Return on verdict" -m mark ! --mark 0/0x30000 --jump RETURN',
+    '--jump cali-pi-gnp/g5',
+    `${guard} --jump cali-pi-gnp/g6`,
+  ]);
+  assert.deepEqual(bodies(t!, go[0]!), ['--jump cali-po-gnp/g0', `${guard} --jump cali-po-gnp/g1`]);
+  assert.deepEqual(bodies(t!, 'cali-tw-cali7').slice(3), [
+    '-m comment --comment "Start of tier default" --jump MARK --set-mark 0/0x20000',
+    ...polJump(gi[0]!),
+    ...polJump('cali-pi-gnp/other'),
+    endOfTier('default'),
+    NO_PROFILE,
+  ]);
+  assert.deepEqual(bodies(t!, 'cali-tw-cali9').slice(3), [
+    '-m comment --comment "Start of tier default" --jump MARK --set-mark 0/0x20000',
+    ...polJump('cali-pi-gnp/g0'),
+    endOfTier('default'),
+    NO_PROFILE,
+  ]);
+});
+
+test('policy group UID: deterministic, depends on selector, direction and members', async () => {
+  const { groupUid, groupChainName } = await import('../../../rules/compiler/policy-groups.js');
+  const g = { direction: 'inbound' as const, selector: 's', policies: [gnp('a'), gnp('b')] };
+  assert.equal(groupUid(g), groupUid({ ...g, policies: [gnp('a'), gnp('b')] }));
+  assert.equal(groupUid(g).length, 20);
+  assert.notEqual(groupUid(g), groupUid({ ...g, selector: 't' }));
+  assert.notEqual(groupUid(g), groupUid({ ...g, direction: 'outbound' }));
+  assert.notEqual(groupUid(g), groupUid({ ...g, policies: [gnp('b'), gnp('a')] }));
+  assert.equal(groupChainName({ ...g, direction: 'outbound' }).slice(0, 8), 'cali-go-');
+  // Short and long kind spellings are the same policy.
+  assert.equal(
+    groupUid(g),
+    groupUid({ ...g, policies: [{ ...gnp('a'), kind: 'GlobalNetworkPolicy' }, gnp('b')] }),
   );
 });

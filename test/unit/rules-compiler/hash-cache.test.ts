@@ -63,7 +63,12 @@ test('memo: an unchanged entry reuses its compiled chain, a changed one is recom
   st.apply({
     kind: 'activePolicyUpdate',
     id: { kind: 'gnp', namespace: '', name: 'allow-http' },
-    policy: { tier: 'default', inboundRules: [{ action: 'deny' }], outboundRules: [] },
+    policy: {
+      tier: 'default',
+      inboundRules: [{ action: 'deny' }],
+      outboundRules: [],
+      originalSelector: 'app == "web"',
+    },
   });
   const c = compile(st, cfg).tables[0]!;
   assert.notEqual(c.chains.get('cali-pi-gnp/allow-http'), a.chains.get('cali-pi-gnp/allow-http'));

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { DesiredState, TableState } from '../../../rules/model.js';
+import type { ToDataplane } from '../../../rules/dataplane-api/types.js';
 import {
   DataplaneState,
   compile,
@@ -113,6 +114,7 @@ test(
   () => {
     const p = (...n: number[]) => n.map((x) => ({ first: x, last: x }));
     const st = new DataplaneState();
+    const groupIds = Array.from({ length: 6 }, (_, i) => ({ kind: 'gnp', namespace: '', name: `grp${i}` }));
     const rules = [
       {
         action: 'allow',
@@ -182,15 +184,27 @@ test(
           profileIds: ['all-fields'],
           ipv4Nets: [],
           ipv6Nets: [],
-          tiers: [],
+          // Six policies with one selector: a cali-gi-/cali-go- group chain with a "Return on verdict".
+          tiers: [{ name: 'default', ingressPolicies: groupIds, egressPolicies: groupIds }],
         },
       },
+      ...groupIds.map((id): ToDataplane => ({
+        kind: 'activePolicyUpdate',
+        id,
+        policy: {
+          tier: 'default',
+          inboundRules: rules,
+          outboundRules: rules,
+          originalSelector: 'app == "x"',
+        },
+      })),
     ]);
     const d = compile(
       st,
       defaultCompilerConfig({ iptablesFilterDenyAction: 'REJECT', chainInsertMode: 'append' }),
     );
     assert.ok(d.tables[0]!.chains.get('cali-pri-all-fields')!.rules.length > 20);
+    assert.ok([...d.tables[0]!.chains.keys()].some((n) => n.startsWith('cali-gi-')));
     checkBackends(d);
   },
 );

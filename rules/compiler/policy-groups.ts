@@ -1,0 +1,96 @@
+// Policy groups (felix-iptables-dataplane.md §4.8, Felix ≥ v3.28): consecutive policies in a tier with
+// the same policy selector share one cali-gi-/cali-go- chain when the group has two or more non-staged
+// policies, so endpoints that share the policies share the chain.
+import { createHash } from 'node:crypto';
+import type { PolicyID, TierInfo } from '../dataplane-api/types.js';
+import type { MarkBits } from './marks.js';
+import { act, m, rule, type IChain, type IRule } from './rule.js';
+import { isStaged, kindLong, policyChainName } from './policy-render.js';
+
+export type PolicyDirection = 'inbound' | 'outbound';
+
+export interface PolicyGroup {
+  readonly direction: PolicyDirection;
+  readonly selector: string;
+  readonly policies: readonly PolicyID[];
+}
+
+export interface TierPlan {
+  readonly name: string;
+  readonly defaultAction: string;
+  readonly ingress: readonly PolicyGroup[];
+  readonly egress: readonly PolicyGroup[];
+}
+
+/** groupPolicies: split a tier's policy list into runs that share a selector. */
+export function groupPolicies(
+  ids: readonly PolicyID[],
+  direction: PolicyDirection,
+  selectorOf: (id: PolicyID) => string,
+): PolicyGroup[] {
+  const groups: { direction: PolicyDirection; selector: string; policies: PolicyID[] }[] = [];
+  for (const id of ids) {
+    const sel = selectorOf(id);
+    const last = groups[groups.length - 1];
+    if (last && last.selector === sel) last.policies.push(id);
+    else groups.push({ direction, selector: sel, policies: [id] });
+  }
+  return groups;
+}
+
+export function planTiers(tiers: readonly TierInfo[], selectorOf: (id: PolicyID) => string): TierPlan[] {
+  return tiers.map((t) => ({
+    name: t.name,
+    defaultAction: t.defaultAction ?? 'Deny',
+    ingress: groupPolicies(t.ingressPolicies, 'inbound', selectorOf),
+    egress: groupPolicies(t.egressPolicies, 'outbound', selectorOf),
+  }));
+}
+
+export function hasNonStaged(g: PolicyGroup): boolean {
+  return g.policies.some((p) => !isStaged(p));
+}
+
+/** Groups with fewer than two non-staged policies are inlined into the endpoint chain. */
+export function shouldInline(g: PolicyGroup): boolean {
+  return g.policies.filter((p) => !isStaged(p)).length <= 1;
+}
+
+/** Felix's types.PolicyID.String(), which Felix (with long kind names) feeds into the group UID. */
+function policyIdGoString(id: PolicyID): string {
+  return `{Name: ${id.name}, Namespace: ${id.namespace}, Kind: ${kindLong(id.kind)}}`;
+}
+
+/** PolicyGroup.UniqueID: 20 characters of base64url(SHA3-224(selector, direction, count, each ID)). */
+export function groupUid(g: PolicyGroup): string {
+  const h = createHash('sha3-224');
+  const write = (s: string): void => {
+    h.update(s, 'utf8');
+    h.update('\n');
+  };
+  write(g.selector);
+  write(g.direction);
+  write(String(g.policies.length));
+  for (const p of g.policies) write(policyIdGoString(p));
+  return h.digest('base64url').slice(0, 20);
+}
+
+export function groupChainName(g: PolicyGroup): string {
+  return (g.direction === 'inbound' ? 'cali-gi-' : 'cali-go-') + groupUid(g);
+}
+
+/** PolicyGroupToIptablesChains: jumps in blocks of 5, each later jump guarded, "Return on verdict" between. */
+export function groupChain(g: PolicyGroup, marks: MarkBits): IChain {
+  const verdict = marks.pass | marks.accept;
+  const dir = g.direction === 'inbound' ? 'in' : 'out';
+  const rules: IRule[] = [];
+  let count = -1;
+  for (const p of g.policies) {
+    if (isStaged(p)) continue;
+    count++;
+    if (count !== 0 && count % 5 === 0)
+      rules.push(rule([m.markNotClear(verdict)], act.ret(), 'Return on verdict'));
+    rules.push(rule(count % 5 === 0 ? [] : [m.markClear(verdict)], act.jump(policyChainName(dir, p))));
+  }
+  return { name: groupChainName(g), rules };
+}
