@@ -87,9 +87,15 @@ export function decompressBlock(src: Uint8Array, maxLength: number): Uint8Array 
 function copy(dst: Uint8Array, d: number, off: number, len: number, dLen: number): number {
   if (off === 0 || off > d) corrupt('copy offset out of range');
   if (len > dLen - d) corrupt('copy runs past the output');
-  if (off >= len && len > 16) dst.copyWithin(d, d - off, d - off + len);
-  else for (let k = 0; k < len; k++) dst[d + k] = dst[d + k - off]!; // may overlap: byte by byte
-  return d + len;
+  if (off >= len && len > 16) {
+    dst.copyWithin(d, d - off, d - off + len);
+    return d + len;
+  }
+  // Short or overlapping (a run): byte by byte, which repeats the pattern as snappy intends.
+  let p = d - off;
+  const e = d + len;
+  while (d < e) dst[d++] = dst[p++]!;
+  return e;
 }
 
 // ---- compression ----
