@@ -69,7 +69,14 @@ export function generateMessages(o: GenOptions): ToDataplane[] {
     msgs.push({
       kind: 'activePolicyUpdate',
       id,
-      policy: { tier: 'default', namespace: ns, inboundRules: inbound, outboundRules: outbound },
+      policy: {
+        tier: 'default',
+        namespace: ns,
+        inboundRules: inbound,
+        outboundRules: outbound,
+        // Distinct selectors: no policy groups, so every policy is its own jump (worst case for size).
+        originalSelector: `app == "app-${i}"`,
+      },
     });
   }
   for (let n = 0; n < nsCount; n++) {
