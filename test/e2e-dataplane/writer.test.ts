@@ -143,6 +143,44 @@ for (const backend of ['legacy', 'nft'] as const) {
       await driver.applyNow(d);
     });
 
+    test('ipset type and maxelem changes: recreate or temp+swap, then the extra set is destroyed', async () => {
+      const base = scenario({ port: 9091 });
+      const withSet = (type: 'hash:ip' | 'hash:net', members: string[]): DesiredState => ({
+        ...base,
+        ipsets: new Map([
+          ...base.ipsets,
+          ['cali40typed', { name: 'cali40typed', type, family: 4, members: new Set(members) }],
+        ]),
+      });
+      await driver.applyNow(withSet('hash:ip', ['10.1.1.1']));
+      assert.match((await ns.exec('ipset', ['save'])).stdout, /^create cali40typed hash:ip /m);
+      await driver.applyNow(withSet('hash:net', ['10.1.0.0/16']));
+      const after = (await ns.exec('ipset', ['save'])).stdout;
+      assert.match(after, /^create cali40typed hash:net /m);
+      assert.match(after, /^add cali40typed 10\.1\.0\.0\/16$/m);
+      const small = new DataplaneDriver({
+        source: new StaticSource(),
+        backend,
+        netns: ns.name,
+        refreshIntervalMs: 0,
+        maxIpsetSize: 4096,
+      });
+      await small.start();
+      await small.applyNow(withSet('hash:net', ['10.1.0.0/16']));
+      assert.match(small.lastRestoreInputs().get('ipset')!, /^swap cali40typed cali4t\d+$/m);
+      const swapped = (await ns.exec('ipset', ['save'])).stdout;
+      assert.match(swapped, /^create cali40typed hash:net .*maxelem 4096/m);
+      assert.match(swapped, /^add cali40typed 10\.1\.0\.0\/16$/m);
+      assert.doesNotMatch(swapped, /cali4t/, 'temp set destroyed');
+      await small.stop();
+      driver.refresh();
+      await driver.applyNow(base);
+      const final = (await ns.exec('ipset', ['save'])).stdout;
+      assert.doesNotMatch(final, /cali40typed/);
+      assert.match(final, /^create cali40s:blocked hash:net .*maxelem 1048576/m);
+      await assertForeignIntact(ns, backend);
+    });
+
     test('tampering (deleted, edited and moved rules) is repaired by the refresh', async () => {
       const d = scenario({ port: 9091 });
       const ipt = iptCmd(backend);
@@ -238,7 +276,10 @@ for (const backend of ['legacy', 'nft'] as const) {
 
     if (backend === 'legacy') {
       test('xtables lock held by another process: apply waits, then succeeds; timeout is reported', async () => {
-        // A private lock file (XTABLES_LOCKFILE) so the test does not stall other iptables users.
+        // The xtables lock is a plain file (/run/xtables.lock). `ip netns exec` gives a new mount
+        // namespace but shares /run, so that lock is global across network namespaces: holding it
+        // would stall every other legacy iptables user on the machine. iptables honours
+        // XTABLES_LOCKFILE, so the test locks a private file and points the writer at it.
         const lock = `/tmp/fxe-xtables-${process.pid}.lock`;
         writeFileSync(lock, '');
         const holdLock = async (secs: number) => {

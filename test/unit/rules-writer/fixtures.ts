@@ -1,7 +1,15 @@
 // Hand-built DesiredState values for the writer tests, with Felix's chained rule hashes
 // (felix-iptables-dataplane.md §3.2) computed here so the tests do not depend on the compiler.
 import { createHash } from 'node:crypto';
-import type { Chain, IpFamily, IpSetState, IpSetType, RenderedRule, TableName, TableState } from '../../../rules/model.js';
+import type {
+  Chain,
+  IpFamily,
+  IpSetState,
+  IpSetType,
+  RenderedRule,
+  TableName,
+  TableState,
+} from '../../../rules/model.js';
 
 export function ruleHashes(chain: string, bodies: readonly string[]): string[] {
   let prev = createHash('sha224').update(chain).digest();
@@ -25,15 +33,22 @@ export interface TableSpec {
 
 export function mkTable(table: TableName, family: IpFamily, spec: TableSpec): TableState {
   const chains = new Map<string, Chain>();
-  for (const [name, bodies] of Object.entries(spec.chains ?? {})) chains.set(name, { name, rules: rules(name, bodies) });
+  for (const [name, bodies] of Object.entries(spec.chains ?? {}))
+    chains.set(name, { name, rules: rules(name, bodies) });
   const inserts = new Map<string, RenderedRule[]>();
   for (const [name, bodies] of Object.entries(spec.inserts ?? {})) inserts.set(name, rules(name, bodies));
   const appends = new Map<string, RenderedRule[]>();
-  for (const [name, bodies] of Object.entries(spec.appends ?? {})) appends.set(name, rules(`${name}*appends*`, bodies));
+  for (const [name, bodies] of Object.entries(spec.appends ?? {}))
+    appends.set(name, rules(`${name}*appends*`, bodies));
   return { table, family, chains, inserts, appends };
 }
 
-export function mkSet(name: string, type: IpSetType, members: readonly string[], family: IpFamily = 4): IpSetState {
+export function mkSet(
+  name: string,
+  type: IpSetType,
+  members: readonly string[],
+  family: IpFamily = 4,
+): IpSetState {
   return { name, type, family, members: new Set(members) };
 }
 

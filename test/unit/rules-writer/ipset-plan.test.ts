@@ -33,7 +33,10 @@ test('parse keeps only owned sets of the managed families', () => {
 
 test('delta: del/add only the differences; stale owned sets destroyed; foreign untouched', () => {
   const cur = parseIpsetSave(SAVE, [4]);
-  const want = mkSets(mkSet('cali40s:abc', 'hash:net', ['10.65.0.7/32', '10.2.0.0/16']), mkSet('cali40new', 'hash:ip', ['10.0.0.1']));
+  const want = mkSets(
+    mkSet('cali40s:abc', 'hash:net', ['10.65.0.7/32', '10.2.0.0/16']),
+    mkSet('cali40new', 'hash:ip', ['10.0.0.1']),
+  );
   const p = planIpsets(want, cur, { maxElem: 1048576, nextTemp: 0 });
   assert.equal(
     p.text,
@@ -72,16 +75,49 @@ test('maxelem change rewrites through a temp set and swap', () => {
   assert.equal(p.tempsUsed, 2);
 });
 
+test('type change destroys and recreates the set (swap needs equal types)', () => {
+  const cur = parseIpsetSave(SAVE, [4]);
+  const want = mkSets(
+    mkSet('cali40s:abc', 'hash:net', ['10.65.0.7/32']),
+    mkSet('cali40old', 'hash:net', ['10.0.0.0/8']),
+  );
+  const p = planIpsets(want, cur, { maxElem: 1048576, nextTemp: 0 });
+  assert.equal(
+    p.text,
+    [
+      'destroy cali40old',
+      'create cali40old hash:net family inet maxelem 1048576',
+      'add cali40old 10.0.0.0/8',
+      'del cali40s:abc 10.1.0.0/16 -exist',
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(p.changedSets, ['cali40old', 'cali40s:abc']);
+});
+
 test('unsafe member or name is rejected', () => {
   const bad = mkSets(mkSet('cali40x', 'hash:ip', ['10.0.0.1\ndestroy theirs']));
-  assert.throws(() => planIpsets(bad, new Map(), { maxElem: 1, nextTemp: 0 }), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_UNSAFE_RESTORE_TEXT');
+  assert.throws(
+    () => planIpsets(bad, new Map(), { maxElem: 1, nextTemp: 0 }),
+    (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_UNSAFE_RESTORE_TEXT',
+  );
   const notOurs = mkSets(mkSet('theirs', 'hash:ip', []));
-  assert.throws(() => planIpsets(notOurs, new Map(), { maxElem: 1, nextTemp: 0 }), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_BAD_DESIRED_STATE');
+  assert.throws(
+    () => planIpsets(notOurs, new Map(), { maxElem: 1, nextTemp: 0 }),
+    (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_BAD_DESIRED_STATE',
+  );
 });
 
 test('backend setting and binaries', () => {
   assert.equal(parseBackendSetting('NFT'), 'nft');
   assert.equal(parseBackendSetting(undefined), 'auto');
-  assert.throws(() => parseBackendSetting('bpf'), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_BACKEND_DETECT');
-  assert.deepEqual(binariesFor('legacy', 6), { save: 'ip6tables-legacy-save', restore: 'ip6tables-legacy-restore' });
+  assert.throws(
+    () => parseBackendSetting('bpf'),
+    (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_BACKEND_DETECT',
+  );
+  assert.deepEqual(binariesFor('legacy', 6), {
+    save: 'ip6tables-legacy-save',
+    restore: 'ip6tables-legacy-restore',
+  });
 });

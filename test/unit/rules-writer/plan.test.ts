@@ -29,7 +29,10 @@ test('hashes match Felix test vectors (§3.2)', () => {
 });
 
 test('fresh table: declares chains, appends rules, inserts hooks in reverse order, appends last', () => {
-  const d = mkTable('filter', 4, { inserts: { INPUT: ['--jump cali-a', '--jump cali-b'] }, chains: { 'cali-a': [], 'cali-b': [] } });
+  const d = mkTable('filter', 4, {
+    inserts: { INPUT: ['--jump cali-a', '--jump cali-b'] },
+    chains: { 'cali-a': [], 'cali-b': [] },
+  });
   const p = planTable(d, EMPTY_SNAPSHOT, 'legacy');
   const [h1, h2] = d.inserts.get('INPUT')!;
   assert.equal(
@@ -80,7 +83,10 @@ test('incremental change (legacy): only -R of the changed rule; -A / -D for leng
   assert.deepEqual(p.changedChains, ['cali-pi-gnp/allow-http']);
 
   const shorter = mkTable('filter', 4, {
-    chains: { 'cali-INPUT': ['--jump cali-pi-gnp/allow-http'], 'cali-pi-gnp/allow-http': ['-p tcp -m multiport --destination-ports 80 --jump ACCEPT'] },
+    chains: {
+      'cali-INPUT': ['--jump cali-pi-gnp/allow-http'],
+      'cali-pi-gnp/allow-http': ['-p tcp -m multiport --destination-ports 80 --jump ACCEPT'],
+    },
     inserts: { INPUT: ['--jump cali-INPUT'] },
     appends: { FORWARD: ['--jump MARK --set-mark 0x10000/0x10000'] },
   });
@@ -90,7 +96,10 @@ test('incremental change (legacy): only -R of the changed rule; -A / -D for leng
 test('incremental change (nft): the changed chain is flushed and rewritten whole, others untouched', () => {
   const base = planTable(desired1, EMPTY_SNAPSHOT, 'nft').after;
   const changed = mkTable('filter', 4, {
-    chains: { 'cali-INPUT': ['--jump cali-pi-gnp/allow-http', '--jump REJECT'], 'cali-pi-gnp/allow-http': ['-p tcp -m multiport --destination-ports 80 --jump ACCEPT'] },
+    chains: {
+      'cali-INPUT': ['--jump cali-pi-gnp/allow-http', '--jump REJECT'],
+      'cali-pi-gnp/allow-http': ['-p tcp -m multiport --destination-ports 80 --jump ACCEPT'],
+    },
     inserts: { INPUT: ['--jump cali-INPUT'] },
     appends: { FORWARD: ['--jump MARK --set-mark 0x10000/0x10000'] },
   });
@@ -133,7 +142,10 @@ test('stale owned chains are flushed then deleted last; our hook rules deleted b
       '',
     ].join('\n'),
   );
-  assert.ok(!p.text.includes('KUBE-FOO') && !p.text.includes('192.0.2.1'), 'foreign rules and chains untouched');
+  assert.ok(
+    !p.text.includes('KUBE-FOO') && !p.text.includes('192.0.2.1'),
+    'foreign rules and chains untouched',
+  );
   assert.deepEqual(p.deletedChains, ['cali-gone', 'cali-old']);
 });
 
@@ -141,7 +153,10 @@ test('hook chain with a foreign rule above our insert is re-ordered, foreign rul
   const p0 = planTable(desired1, EMPTY_SNAPSHOT, 'legacy').after;
   const input = p0.chains.get('INPUT')!;
   const tampered: TableSnapshot = {
-    chains: new Map([...p0.chains, ['INPUT', [{ hash: undefined, spec: '-s 192.0.2.1/32 -j ACCEPT' }, ...input]]]),
+    chains: new Map([
+      ...p0.chains,
+      ['INPUT', [{ hash: undefined, spec: '-s 192.0.2.1/32 -j ACCEPT' }, ...input]],
+    ]),
   };
   const p = planTable(desired1, tampered, 'legacy');
   const h = desired1.inserts.get('INPUT')![0]!.hash;
@@ -171,7 +186,10 @@ test('parseSave: hash regex (quoted and not), first match wins, other tables ign
     'filter',
   );
   assert.deepEqual([...snap.chains.keys()], ['INPUT']);
-  assert.deepEqual(snap.chains.get('INPUT')!.map((r) => r.hash), ['unquoted_hash-1', undefined]);
+  assert.deepEqual(
+    snap.chains.get('INPUT')!.map((r) => r.hash),
+    ['unquoted_hash-1', undefined],
+  );
 });
 
 test('parseSave: nft-incompatible table is an error', () => {
@@ -183,11 +201,26 @@ test('parseSave: nft-incompatible table is an error', () => {
 
 test('datastore text cannot inject restore lines', () => {
   const evil = mkTable('filter', 4, { chains: { 'cali-x': ['--jump ACCEPT\n-F INPUT'] } });
-  assert.throws(() => planTable(evil, EMPTY_SNAPSHOT, 'legacy'), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_UNSAFE_RESTORE_TEXT');
+  assert.throws(
+    () => planTable(evil, EMPTY_SNAPSHOT, 'legacy'),
+    (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_UNSAFE_RESTORE_TEXT',
+  );
   const badName = mkTable('filter', 4, { chains: { 'cali-x y': [] } });
-  assert.throws(() => planTable(badName, EMPTY_SNAPSHOT, 'legacy'), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_UNSAFE_RESTORE_TEXT');
+  assert.throws(
+    () => planTable(badName, EMPTY_SNAPSHOT, 'legacy'),
+    (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_UNSAFE_RESTORE_TEXT',
+  );
   const notOwned = mkTable('filter', 4, { chains: { 'KUBE-X': [] } });
-  assert.throws(() => planTable(notOwned, EMPTY_SNAPSHOT, 'legacy'), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_BAD_DESIRED_STATE');
-  const badHash = { ...evil, chains: new Map([['cali-x', { name: 'cali-x', rules: [{ hash: 'a"b', body: '' }] }]]) };
-  assert.throws(() => planTable(badHash, EMPTY_SNAPSHOT, 'legacy'), (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_UNSAFE_RESTORE_TEXT');
+  assert.throws(
+    () => planTable(notOwned, EMPTY_SNAPSHOT, 'legacy'),
+    (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_BAD_DESIRED_STATE',
+  );
+  const badHash = {
+    ...evil,
+    chains: new Map([['cali-x', { name: 'cali-x', rules: [{ hash: 'a"b', body: '' }] }]]),
+  };
+  assert.throws(
+    () => planTable(badHash, EMPTY_SNAPSHOT, 'legacy'),
+    (e: unknown) => e instanceof DataplaneError && e.code === 'ERR_UNSAFE_RESTORE_TEXT',
+  );
 });
