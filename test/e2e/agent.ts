@@ -45,7 +45,9 @@ export class AgentProcess {
       FELIX_HEALTHENABLED: 'true',
       FELIX_HEALTHHOST: '127.0.0.1',
       FELIX_HEALTHPORT: String(HEALTH_PORT),
-      FELIX_LOGSEVERITYSCREEN: 'info',
+      // E2E_AGENT_LOG_LEVEL=debug helps when a scenario fails (default info keeps CI output small).
+      FELIX_LOGSEVERITYSCREEN: process.env.E2E_AGENT_LOG_LEVEL ?? 'info',
+      FELIX_LOGFILEPATH: 'none',
       ...(o.extraEnv ?? {}),
     };
   }
@@ -63,7 +65,9 @@ export class AgentProcess {
     this.log.push(`[e2e] agent run ${run} started pid=${child.pid}`);
     readline.createInterface({ input: child.stdout! }).on('line', (l) => this.log.push(l));
     readline.createInterface({ input: child.stderr! }).on('line', (l) => this.log.push(l));
-    child.on('exit', (code, sig) => this.log.push(`[e2e] agent run ${run} exited code=${code} signal=${sig}`));
+    child.on('exit', (code, sig) =>
+      this.log.push(`[e2e] agent run ${run} exited code=${code} signal=${sig}`),
+    );
     this.child = child;
   }
 
@@ -125,7 +129,11 @@ export class AgentProcess {
         async () => {
           if (!this.running) throw new Error('agent is not running');
           const r = await this.readiness();
-          return { ok: 'status' in r && r.status === 200, value: r, describe: JSON.stringify(r).slice(0, 300) };
+          return {
+            ok: 'status' in r && r.status === 200,
+            value: r,
+            describe: JSON.stringify(r).slice(0, 300),
+          };
         },
         { timeoutMs, intervalMs: 100 },
       );

@@ -44,7 +44,13 @@ export class Cluster {
     try {
       topo = await Topology.create({ pods: opts.pods, typhaCount: opts.typhaCount ?? 1 });
       for (const site of topo.typhas) {
-        typhas.push(await TyphaProcess.start(site, pki, opts.pingIntervalMs !== undefined ? { pingIntervalMs: opts.pingIntervalMs } : {}));
+        typhas.push(
+          await TyphaProcess.start(
+            site,
+            pki,
+            opts.pingIntervalMs !== undefined ? { pingIntervalMs: opts.pingIntervalMs } : {},
+          ),
+        );
       }
       const hostname = `${topo.id}-host`;
       const agent = new AgentProcess({
@@ -69,7 +75,12 @@ export class Cluster {
       const t0 = performance.now();
       agent.start();
       await agent.waitReady(30_000);
-      figure(opts.figureName ?? 'agent_start_to_ready', performance.now() - t0, 'ms', `${opts.pods.length} pods`);
+      figure(
+        opts.figureName ?? 'agent_start_to_ready',
+        performance.now() - t0,
+        'ms',
+        `${opts.pods.length} pods`,
+      );
       return c;
     } catch (err) {
       for (const t of typhas) await t.kill().catch(() => undefined);
@@ -120,6 +131,9 @@ export class Cluster {
   }
 
   async destroy(): Promise<void> {
+    // E2E_DUMP_LOGS=1 prints the agent's whole log (debugging aid; off in CI).
+    if (process.env.E2E_DUMP_LOGS === '1')
+      console.log(`--- agent log (${this.topo.id}) ---\n${this.agent.log.join('\n')}`);
     await this.agent.stop().catch(() => undefined);
     for (const t of this.typhas) await t.stop().catch(() => undefined);
     await this.topo.destroy();

@@ -20,7 +20,10 @@ export class CommandError extends Error {
 }
 
 /** Runs argv and resolves with its result; never rejects on a non-zero exit code. */
-export function run(argv: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(
+  argv: readonly string[],
+  opts: { timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const [file, ...args] = argv;
     const child = execFile(
@@ -31,7 +34,7 @@ export function run(argv: readonly string[], opts: { timeoutMs?: number; input?:
         let code = 0;
         if (err) {
           const e = err as NodeJS.ErrnoException & { code?: number | string };
-          code = typeof e.code === 'number' ? e.code : child.exitCode ?? 1;
+          code = typeof e.code === 'number' ? e.code : (child.exitCode ?? 1);
           if (code === 0) code = 1;
         }
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
@@ -42,7 +45,10 @@ export function run(argv: readonly string[], opts: { timeoutMs?: number; input?:
 }
 
 /** Runs argv and rejects with CommandError on a non-zero exit code. */
-export async function must(argv: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<string> {
+export async function must(
+  argv: readonly string[],
+  opts: { timeoutMs?: number; input?: string } = {},
+): Promise<string> {
   const res = await run(argv, opts);
   if (res.code !== 0) throw new CommandError(argv, res);
   return res.stdout;

@@ -20,7 +20,7 @@ function reply(obj: Record<string, unknown>): void {
 
 const listenPorts = (() => {
   const i = process.argv.indexOf('--listen');
-  const spec = i >= 0 ? process.argv[i + 1] ?? '' : '';
+  const spec = i >= 0 ? (process.argv[i + 1] ?? '') : '';
   return spec
     .split(',')
     .filter((s) => s !== '')

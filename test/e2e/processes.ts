@@ -123,7 +123,11 @@ export class JsonLineProcess {
         const k = this.waiters.indexOf(waiter);
         if (k >= 0) this.waiters.splice(k, 1);
         this.child.off('exit', onExit);
-        reject(new Error(`${this.name}: ${why} while waiting for ${what}; log tail:\n${this.log.slice(-20).join('\n')}`));
+        reject(
+          new Error(
+            `${this.name}: ${why} while waiting for ${what}; log tail:\n${this.log.slice(-20).join('\n')}`,
+          ),
+        );
       };
       const timer = setTimeout(() => fail(`timeout ${timeoutMs} ms`), timeoutMs);
       const onExit = (): void => {

@@ -91,7 +91,21 @@ export class Topology {
         const tns = `${id}-typha${i}`;
         await addNs(tns);
         const up = `uplink${i}`;
-        await must(['ip', '-n', nodeNs, 'link', 'add', up, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', tns]);
+        await must([
+          'ip',
+          '-n',
+          nodeNs,
+          'link',
+          'add',
+          up,
+          'type',
+          'veth',
+          'peer',
+          'name',
+          'eth0',
+          'netns',
+          tns,
+        ]);
         await must(['ip', '-n', nodeNs, 'addr', 'add', `172.31.${i}.1/24`, 'dev', up]);
         await must(['ip', '-n', tns, 'addr', 'add', `172.31.${i}.2/24`, 'dev', 'eth0']);
         await must(['ip', '-n', nodeNs, 'link', 'set', up, 'up']);
@@ -120,7 +134,21 @@ export class Topology {
     const netns = `${this.id}-p-${spec.name}`.slice(0, 60);
     const iface = caliName(spec.namespace, spec.name);
     await addNs(netns);
-    await must(['ip', '-n', this.nodeNs, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+    await must([
+      'ip',
+      '-n',
+      this.nodeNs,
+      'link',
+      'add',
+      iface,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      netns,
+    ]);
     // Pod side.
     await must(['ip', '-n', netns, 'addr', 'add', `${spec.ip}/32`, 'dev', 'eth0']);
     await must(['ip', '-n', netns, 'link', 'set', 'eth0', 'up']);
@@ -166,7 +194,9 @@ export class Topology {
    */
   async iptablesSave(): Promise<string> {
     const outs = await Promise.all(
-      ['iptables-legacy-save', 'iptables-nft-save'].map((bin) => run(inNs(this.nodeNs, [bin, '-t', 'filter']))),
+      ['iptables-legacy-save', 'iptables-nft-save'].map((bin) =>
+        run(inNs(this.nodeNs, [bin, '-t', 'filter'])),
+      ),
     );
     return outs.map((o) => o.stdout).join('\n');
   }

@@ -20,7 +20,13 @@ export function flowName(f: Flow): string {
 }
 
 /** Probes one flow once. A TCP attempt that does not complete in timeoutMs counts as denied. */
-export async function probe(topo: Topology, from: string, to: string, port: number | 'icmp', timeoutMs = 1000): Promise<boolean> {
+export async function probe(
+  topo: Topology,
+  from: string,
+  to: string,
+  port: number | 'icmp',
+  timeoutMs = 1000,
+): Promise<boolean> {
   const dst = topo.pod(to).ip;
   if (port === 'icmp') return topo.ping(from, dst);
   const r = await topo.pod(from).worker.connect(dst, port, timeoutMs);
@@ -30,7 +36,10 @@ export async function probe(topo: Topology, from: string, to: string, port: numb
 /** Probes every flow once (concurrently) and returns what each got. */
 export async function probeAll(topo: Topology, flows: readonly Flow[]): Promise<FlowResult[]> {
   return Promise.all(
-    flows.map(async (f) => ({ ...f, got: (await probe(topo, f.from, f.to, f.port)) ? ('allow' as const) : ('deny' as const) })),
+    flows.map(async (f) => ({
+      ...f,
+      got: (await probe(topo, f.from, f.to, f.port)) ? ('allow' as const) : ('deny' as const),
+    })),
   );
 }
 
@@ -63,5 +72,65 @@ export async function expectMatrix(
 }
 
 /** Shorthand to build flows: allow('a', 'b', 80). */
-export const allow = (from: string, to: string, port: number | 'icmp'): Flow => ({ from, to, port, expect: 'allow' });
-export const deny = (from: string, to: string, port: number | 'icmp'): Flow => ({ from, to, port, expect: 'deny' });
+export const allow = (from: string, to: string, port: number | 'icmp'): Flow => ({
+  from,
+  to,
+  port,
+  expect: 'allow',
+});
+export const deny = (from: string, to: string, port: number | 'icmp'): Flow => ({
+  from,
+  to,
+  port,
+  expect: 'deny',
+});
+
+/**
+ * Measures when a flow flips to `expect` after time `t0` (performance.now() when the change was
+ * sent). A new probe starts every `everyMs` (each with its own timeout), so a dropped SYN waiting
+ * for retransmission does not hide the moment the rules changed. The flip time is the start of
+ * the first probe of the final unbroken run of `stableRun` probes that all got `expect`; returns
+ * undefined if that did not happen for probes started within `withinMs`.
+ */
+export async function measureFlip(
+  topo: Topology,
+  flow: { from: string; to: string; port: number },
+  expect: 'allow' | 'deny',
+  t0: number,
+  opts: { withinMs?: number; everyMs?: number; probeTimeoutMs?: number; stableRun?: number } = {},
+): Promise<number | undefined> {
+  const withinMs = opts.withinMs ?? 5000;
+  const everyMs = opts.everyMs ?? 25;
+  const stableRun = opts.stableRun ?? 8;
+  const results: { start: number; got: 'allow' | 'deny' | undefined }[] = [];
+  const inflight: Promise<void>[] = [];
+  const flipAt = (): number | undefined => {
+    // Walk back from the newest completed probe while the results match.
+    let run = 0;
+    let first: number | undefined;
+    for (let i = results.length - 1; i >= 0; i--) {
+      const r = results[i]!;
+      if (r.got === undefined) {
+        if (run === 0) continue; // still in flight at the tail
+        break;
+      }
+      if (r.got !== expect) break;
+      run++;
+      first = r.start;
+    }
+    return run >= stableRun ? first : undefined;
+  };
+  while (performance.now() - t0 <= withinMs) {
+    const slot = { start: performance.now() - t0, got: undefined as 'allow' | 'deny' | undefined };
+    results.push(slot);
+    inflight.push(
+      probe(topo, flow.from, flow.to, flow.port, opts.probeTimeoutMs ?? 1000).then((ok) => {
+        slot.got = ok ? 'allow' : 'deny';
+      }),
+    );
+    if (flipAt() !== undefined) break;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  await Promise.all(inflight);
+  return flipAt();
+}

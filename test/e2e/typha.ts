@@ -48,7 +48,11 @@ export class TyphaProcess {
     return this.proc.log;
   }
 
-  static async start(site: TyphaSite, pki: E2ePki, opts: { pingIntervalMs?: number } = {}): Promise<TyphaProcess> {
+  static async start(
+    site: TyphaSite,
+    pki: E2ePki,
+    opts: { pingIntervalMs?: number } = {},
+  ): Promise<TyphaProcess> {
     const t = new TyphaProcess(site, pki, opts);
     await t.proc.next((o) => o.event === 'listening', 30_000, 'listening');
     return t;
@@ -56,8 +60,13 @@ export class TyphaProcess {
 
   private async command(cmd: JsonObject): Promise<void> {
     this.proc.send(cmd);
-    const r = await this.proc.next((o) => o.event === 'ok' || o.event === 'error', 15_000, `ack of ${String(cmd.op)}`);
-    if (r.event === 'error') throw new Error(`typha server refused ${JSON.stringify(cmd)}: ${JSON.stringify(r)}`);
+    const r = await this.proc.next(
+      (o) => o.event === 'ok' || o.event === 'error',
+      15_000,
+      `ack of ${String(cmd.op)}`,
+    );
+    if (r.event === 'error')
+      throw new Error(`typha server refused ${JSON.stringify(cmd)}: ${JSON.stringify(r)}`);
   }
 
   async apply(kvs: readonly KV[]): Promise<void> {

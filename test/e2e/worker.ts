@@ -14,7 +14,10 @@ export class NetnsWorker {
   private readonly proc: JsonLineProcess;
   private nextId = 1;
 
-  private constructor(readonly ns: string, listenPorts: readonly number[]) {
+  private constructor(
+    readonly ns: string,
+    listenPorts: readonly number[],
+  ) {
     const argv = inNs(ns, [process.execPath, workerScript, '--listen', listenPorts.join(',') || '']);
     this.proc = new JsonLineProcess(argv, `worker[${ns}]`);
   }
@@ -57,7 +60,10 @@ export class NetnsWorker {
   }
 
   /** HTTP GET from inside the namespace (used for the agent's health endpoint). */
-  async httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string } | { error: string }> {
+  async httpGet(
+    url: string,
+    timeoutMs = 2000,
+  ): Promise<{ status: number; body: string } | { error: string }> {
     const r = await this.call({ op: 'http', url, timeoutMs }, timeoutMs);
     if (r.ok !== true) return { error: String(r.error) };
     return { status: Number(r.status), body: String(r.body) };
