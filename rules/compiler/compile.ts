@@ -224,7 +224,12 @@ function compileFilter(
     );
   }
   for (const [name, profile] of state.profiles) {
-    addMemo(profile, () => profileChains(name, profile.inboundRules, profile.outboundRules, rctx));
+    // The same Profile object may be sent under two names, so the name is part of the key.
+    addMemo(
+      profile,
+      () => profileChains(name, profile.inboundRules, profile.outboundRules, rctx),
+      `|${name}`,
+    );
   }
 
   // Hooks into the kernel chains (§4.1).

@@ -81,3 +81,31 @@ test('memo: an unchanged entry reuses its compiled chain, a changed one is recom
     c.chains.get('cali-tw-cali1a2b3c4d5e6'),
   );
 });
+
+test('memo: one Profile object sent under two names compiles to two correctly named chain pairs', () => {
+  const shared = { inboundRules: [{ action: 'allow' }], outboundRules: [] };
+  const st = new DataplaneState();
+  st.applyAll([
+    { kind: 'activeProfileUpdate', id: { name: 'a' }, profile: shared },
+    { kind: 'activeProfileUpdate', id: { name: 'b' }, profile: shared },
+    {
+      kind: 'workloadEndpointUpdate',
+      id: { orchestratorId: 'k8s', workloadId: 'x/y', endpointId: 'eth0' },
+      endpoint: {
+        state: 'active',
+        name: 'cali1',
+        profileIds: ['a', 'b'],
+        ipv4Nets: [],
+        ipv6Nets: [],
+        tiers: [],
+      },
+    },
+  ]);
+  const t = compile(st, cfg).tables[0]!;
+  for (const n of ['a', 'b']) {
+    assert.deepEqual(
+      t.chains.get(`cali-pri-${n}`)!.rules.map((r) => r.body),
+      [`-m comment --comment "Profile ${n} ingress" --jump MARK --set-mark 0x10000/0x10000`],
+    );
+  }
+});
