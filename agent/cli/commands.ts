@@ -73,14 +73,23 @@ interface ChainDesc {
   readonly owner: { readonly kind: string; readonly id: string; readonly direction?: string };
   readonly comment: string;
   readonly rules: readonly { readonly index: number; readonly hash: string; readonly body: string }[];
-  readonly sourceRules?: readonly { readonly index: number; readonly action: string; readonly ruleId: string; readonly summary: string }[];
+  readonly sourceRules?: readonly {
+    readonly index: number;
+    readonly action: string;
+    readonly ruleId: string;
+    readonly summary: string;
+  }[];
 }
 
 function printChain(out: Writable, c: ChainDesc): void {
-  const owner = c.owner.kind === 'static' ? 'felix-ts static chain' : `${c.owner.kind} ${c.owner.id}${c.owner.direction ? ` ${c.owner.direction}` : ''}`;
+  const owner =
+    c.owner.kind === 'static'
+      ? 'felix-ts static chain'
+      : `${c.owner.kind} ${c.owner.id}${c.owner.direction ? ` ${c.owner.direction}` : ''}`;
   out.write(`  ipv${c.ipVersion} ${c.table} ${c.name}  <- ${owner}\n`);
   for (const r of c.rules) out.write(`    [${r.index}] cali:${r.hash} ${r.body}\n`);
-  for (const s of c.sourceRules ?? []) out.write(`    source rule ${s.index}${s.ruleId ? ` (id ${s.ruleId})` : ''}: ${s.summary}\n`);
+  for (const s of c.sourceRules ?? [])
+    out.write(`    source rule ${s.index}${s.ruleId ? ` (id ${s.ruleId})` : ''}: ${s.summary}\n`);
 }
 
 async function getJson(io: Io, t: Target, path: string): Promise<{ status: number; json: unknown } | null> {
@@ -90,7 +99,9 @@ async function getJson(io: Io, t: Target, path: string): Promise<{ status: numbe
     return { status: r.status, json: JSON.parse(r.body) as unknown };
   } catch (e) {
     if (e instanceof CliHttpError || e instanceof SyntaxError) {
-      io.err.write(`cannot query the running felix-ts (is it running with FELIX_HEALTHENABLED=true?): ${e.message}\n`);
+      io.err.write(
+        `cannot query the running felix-ts (is it running with FELIX_HEALTHENABLED=true?): ${e.message}\n`,
+      );
       return null;
     }
     throw e;
@@ -108,10 +119,19 @@ export async function inspectEndpoint(io: Io, t: Target & { json?: boolean }, na
     io.err.write(`${(r.json as { error?: string }).error ?? `HTTP ${r.status}`}\n`);
     return 1;
   }
-  const { endpoint: ep, chains } = r.json as { endpoint: EndpointDesc; chains: { chains: ChainDesc[] } | null };
+  const { endpoint: ep, chains } = r.json as {
+    endpoint: EndpointDesc;
+    chains: { chains: ChainDesc[] } | null;
+  };
   const o = io.out;
   o.write(`Endpoint ${ep.key}\n  kind: ${ep.kind}\n  interface: ${ep.iface}\n`);
-  o.write(`  labels: ${Object.entries(ep.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}\n`);
+  o.write(
+    `  labels: ${
+      Object.entries(ep.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ') || '(none)'
+    }\n`,
+  );
   for (const dir of ['ingress', 'egress'] as const) {
     o.write(`  ${dir} (evaluated in this order):\n`);
     if (ep[dir].length === 0) o.write('    (no policies)\n');
@@ -126,7 +146,9 @@ export async function inspectEndpoint(io: Io, t: Target & { json?: boolean }, na
   const policyIds = new Set([...ep.ingress, ...ep.egress].flatMap((tr) => tr.policies));
   const mine = all.filter(
     (c) =>
-      (c.owner.kind === 'workload-endpoint' || c.owner.kind === 'host-endpoint' ? c.owner.id === ep.iface : false) ||
+      (c.owner.kind === 'workload-endpoint' || c.owner.kind === 'host-endpoint'
+        ? c.owner.id === ep.iface
+        : false) ||
       (c.owner.kind === 'policy' && policyIds.has(c.owner.id)) ||
       (c.owner.kind === 'profile' && ep.profiles.includes(c.owner.id)),
   );

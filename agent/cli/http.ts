@@ -16,7 +16,10 @@ export function baseUrl(host: string, port: number): string {
 
 export async function httpGet(url: string, timeoutMs = 5000, accept?: string): Promise<HttpResult> {
   try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(accept ? { headers: { accept } } : {}) });
+    const r = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(accept ? { headers: { accept } } : {}),
+    });
     return { status: r.status, body: await r.text() };
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message;

@@ -65,7 +65,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const target = { host: v.host, port, configFile: v['config-file'], json: v.json ?? false };
   switch (cmd) {
     case 'run':
-      return runCommand(io, { configFile: v['config-file'], sets: v.set ?? [], dryRun: v['dry-run'] ?? false, installProcessHandlers: true });
+      return runCommand(io, {
+        configFile: v['config-file'],
+        sets: v.set ?? [],
+        dryRun: v['dry-run'] ?? false,
+        installProcessHandlers: true,
+      });
     case 'status':
       return statusCommand(io, { ...target, live: v.live ?? false });
     case 'inspect':
@@ -96,7 +101,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 // Run only when executed as the program (tests import main()).
 function invokedDirectly(): boolean {
   try {
-    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    return (
+      !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    );
   } catch {
     return false;
   }

@@ -42,7 +42,9 @@ function usableLogFile(path: string, warn: string[]): string | undefined {
     accessSync(path, constants.W_OK);
     return path;
   } catch (e) {
-    warn.push(`Cannot write LogFilePath ${path} (${(e as Error).message}); logging to the screen only. Set FELIX_LOGFILEPATH=none to silence this.`);
+    warn.push(
+      `Cannot write LogFilePath ${path} (${(e as Error).message}); logging to the screen only. Set FELIX_LOGFILEPATH=none to silence this.`,
+    );
     return undefined;
   }
 }
@@ -60,7 +62,9 @@ export async function runCommand(io: Io, opts: RunOptions): Promise<number> {
   }
   const problems = runPreflight(loaded);
   if (problems.length > 0) {
-    io.err.write(`felix-ts: Invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    io.err.write(
+      `felix-ts: Invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+    );
     return 1;
   }
   const c = loaded.config;
@@ -74,7 +78,11 @@ export async function runCommand(io: Io, opts: RunOptions): Promise<number> {
     fileSeverity: c.LogSeverityFile as Severity,
   });
   for (const w of warn) logger.warn(w);
-  const daemon = new Daemon({ loaded, logger, deps: opts.deps ?? realDeps(opts.dryRun ? { dryRun: true } : {}) });
+  const daemon = new Daemon({
+    loaded,
+    logger,
+    deps: opts.deps ?? realDeps(opts.dryRun ? { dryRun: true } : {}),
+  });
   if (opts.dryRun) logger.warn('Dry run: the dataplane is computed but never programmed (--dry-run).');
 
   const cleanup: (() => void)[] = [];
@@ -91,11 +99,16 @@ export async function runCommand(io: Io, opts: RunOptions): Promise<number> {
     });
     // Crash-proof: an unexpected error is logged; the daemon carries on (its loop is intact).
     const onErr = (e: unknown): void => {
-      logger.error('Unexpected error (continuing)', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      logger.error('Unexpected error (continuing)', {
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
     };
     process.on('uncaughtException', onErr);
     process.on('unhandledRejection', onErr);
-    cleanup.push(() => process.off('uncaughtException', onErr), () => process.off('unhandledRejection', onErr));
+    cleanup.push(
+      () => process.off('uncaughtException', onErr),
+      () => process.off('unhandledRejection', onErr),
+    );
   }
   try {
     await daemon.start();

@@ -1,7 +1,21 @@
-export { PARAMS, PARAM_NAMES, canonicalParamName, paramDefault, FAILSAFE_IN_DEFAULT, FAILSAFE_OUT_DEFAULT } from './params.js';
+export {
+  PARAMS,
+  PARAM_NAMES,
+  canonicalParamName,
+  paramDefault,
+  FAILSAFE_IN_DEFAULT,
+  FAILSAFE_OUT_DEFAULT,
+} from './params.js';
 export type { FelixConfig, ParamName, ParamDef } from './params.js';
 export { parseIni, readLocalSources, DEFAULT_CONFIG_FILE } from './sources.js';
-export type { SourceKind, RawLayer, RawValue, LocalSources, LocalSourceInput, LocalSourcesResult } from './sources.js';
+export type {
+  SourceKind,
+  RawLayer,
+  RawValue,
+  LocalSources,
+  LocalSourceInput,
+  LocalSourcesResult,
+} from './sources.js';
 export {
   ConfigError,
   resolveConfig,

@@ -13,6 +13,10 @@ export function loadConfig(input: LocalSourceInput, opts: ResolveOptions = {}): 
 }
 
 /** Re-resolves with the datastore's config (the calc graph's ConfigUpdate) under the local sources. */
-export function withDatastore(loaded: LoadedConfig, datastore: Readonly<Record<string, string>>, opts: ResolveOptions = {}): LoadedConfig {
+export function withDatastore(
+  loaded: LoadedConfig,
+  datastore: Readonly<Record<string, string>>,
+  opts: ResolveOptions = {},
+): LoadedConfig {
   return { ...resolveConfig(loaded.local, datastore, opts), local: loaded.local };
 }

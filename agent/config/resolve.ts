@@ -5,7 +5,14 @@
 // warning (it must not take a running node down); a bad local value is a hard error, and ALL
 // bad fields are reported together in one ConfigError.
 import { existsSync } from 'node:fs';
-import { PARAMS, PARAM_NAMES, canonicalParamName, paramDefault, type FelixConfig, type ParamName } from './params.js';
+import {
+  PARAMS,
+  PARAM_NAMES,
+  canonicalParamName,
+  paramDefault,
+  type FelixConfig,
+  type ParamName,
+} from './params.js';
 import type { LocalSources, SourceKind } from './sources.js';
 
 export interface ConfigProblem {
@@ -41,7 +48,6 @@ export interface ResolvedConfig {
   readonly warnings: readonly string[];
 }
 
-
 export interface ResolveOptions {
   /** Check that the Typha TLS files exist (default true). */
   readonly checkFiles?: boolean;
@@ -71,7 +77,9 @@ export function resolveConfig(
     }
     const r = PARAMS[name].schema.safeParse(v);
     if (!r.success) {
-      warnings.push(`Replacing invalid value with default. name=${name} value=${JSON.stringify(v)} error=${r.error.issues[0]?.message ?? ''}`);
+      warnings.push(
+        `Replacing invalid value with default. name=${name} value=${JSON.stringify(v)} error=${r.error.issues[0]?.message ?? ''}`,
+      );
       continue;
     }
     ds.set(name, v);
@@ -86,7 +94,8 @@ export function resolveConfig(
         break;
       }
     }
-    if (!chosen && ds.has(name)) chosen = { raw: ds.get(name) as string, origin: 'datastore', kind: 'datastore' };
+    if (!chosen && ds.has(name))
+      chosen = { raw: ds.get(name) as string, origin: 'datastore', kind: 'datastore' };
     if (chosen) {
       rawIn[name] = chosen.raw;
       origin[name] = chosen.origin;
@@ -105,7 +114,12 @@ export function resolveConfig(
     if (r.success) values[name] = r.data;
     else
       for (const issue of r.error.issues)
-        problems.push({ param: name, value: rawIn[name], origin: origin[name] ?? 'default', message: issue.message });
+        problems.push({
+          param: name,
+          value: rawIn[name],
+          origin: origin[name] ?? 'default',
+          message: issue.message,
+        });
   }
   problems.push(...crossFieldProblems(values as Partial<FelixConfig>, origin, opts));
   if (problems.length > 0) throw new ConfigError(problems);
@@ -113,16 +127,31 @@ export function resolveConfig(
 }
 
 /** Checks that span several parameters (§2.2: Typha TLS is all-or-nothing). */
-function crossFieldProblems(c: Partial<FelixConfig>, origin: Partial<Record<ParamName, string>>, opts: ResolveOptions): ConfigProblem[] {
+function crossFieldProblems(
+  c: Partial<FelixConfig>,
+  origin: Partial<Record<ParamName, string>>,
+  opts: ResolveOptions,
+): ConfigProblem[] {
   const out: ConfigProblem[] = [];
-  const tls = { TyphaKeyFile: c.TyphaKeyFile ?? '', TyphaCertFile: c.TyphaCertFile ?? '', TyphaCAFile: c.TyphaCAFile ?? '' };
+  const tls = {
+    TyphaKeyFile: c.TyphaKeyFile ?? '',
+    TyphaCertFile: c.TyphaCertFile ?? '',
+    TyphaCAFile: c.TyphaCAFile ?? '',
+  };
   const anyTls = Object.values(tls).some((v) => v !== '') || !!c.TyphaCN || !!c.TyphaURISAN;
   if (anyTls) {
     for (const [k, v] of Object.entries(tls)) {
-      if (v === '') out.push({ param: k, message: 'required when any Typha TLS option is set (key, cert and CA files, plus TyphaCN or TyphaURISAN)' });
-      else if (opts.checkFiles !== false && !existsSync(v)) out.push({ param: k, value: v, origin: origin[k as ParamName], message: 'file does not exist' });
+      if (v === '')
+        out.push({
+          param: k,
+          message:
+            'required when any Typha TLS option is set (key, cert and CA files, plus TyphaCN or TyphaURISAN)',
+        });
+      else if (opts.checkFiles !== false && !existsSync(v))
+        out.push({ param: k, value: v, origin: origin[k as ParamName], message: 'file does not exist' });
     }
-    if (!c.TyphaCN && !c.TyphaURISAN) out.push({ param: 'TyphaCN', message: 'TyphaCN or TyphaURISAN is required with Typha TLS' });
+    if (!c.TyphaCN && !c.TyphaURISAN)
+      out.push({ param: 'TyphaCN', message: 'TyphaCN or TyphaURISAN is required with Typha TLS' });
   }
   if (c.FelixHostname === '') out.push({ param: 'FelixHostname', message: 'must not be empty' });
   return out;
@@ -155,6 +184,7 @@ export function dataplaneWatchdogMs(c: FelixConfig): number {
 /** Raw string form of a value for logs (maps and lists in Felix's syntax). */
 export function describeValue(v: unknown): string {
   if (v instanceof Map) return [...v.entries()].map(([k, d]) => `${String(k)}=${String(d)}ms`).join(',');
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',');
+  if (Array.isArray(v))
+    return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',');
   return String(v);
 }

@@ -46,7 +46,8 @@ export function parseIni(text: string): IniEntry[] {
     const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(s);
     if (!m) return;
     let v = (m[2] as string).trim();
-    if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))) v = v.slice(1, -1);
+    if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))))
+      v = v.slice(1, -1);
     out.push({ key: (m[1] as string).trim(), value: v, line: i + 1 });
   });
   return out;
@@ -135,7 +136,10 @@ export function readLocalSources(input: LocalSourceInput): LocalSourcesResult {
     if (code === 'ENOENT') warnings.push(`Ignoring absent config file. path=${configFile}`);
     else flagProblems.push(`config file ${configFile}: ${(e as Error).message}`);
   }
-  const layers: RawLayer[] = [flagLayer(input.sets ?? [], warnings, flagProblems), envLayer(input.env, warnings)];
+  const layers: RawLayer[] = [
+    flagLayer(input.sets ?? [], warnings, flagProblems),
+    envLayer(input.env, warnings),
+  ];
   if (text !== null) layers.push(fileLayer(text, configFile, warnings));
   return { layers, configFile, configFileFound: text !== null, warnings, flagProblems };
 }

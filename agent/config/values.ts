@@ -17,7 +17,8 @@ export function str(opts: { pattern?: RegExp; patternDesc?: string } = {}): Valu
   return z.string().transform((raw, ctx) => {
     const s = raw.trim();
     if (isNone(s)) return '';
-    if (opts.pattern && !opts.pattern.test(s)) return fail(ctx, `must match ${opts.patternDesc ?? String(opts.pattern)}`);
+    if (opts.pattern && !opts.pattern.test(s))
+      return fail(ctx, `must match ${opts.patternDesc ?? String(opts.pattern)}`);
     return s;
   });
 }
@@ -36,9 +37,11 @@ export function int(min: number, max: number): ValueSchema<number> {
   return z.string().transform((raw, ctx) => {
     const s = raw.trim();
     if (isNone(s)) return 0;
-    if (!/^[+-]?(0x[0-9a-f]+|\d+)$/i.test(s)) return fail(ctx, `must be an integer, got ${JSON.stringify(raw)}`);
+    if (!/^[+-]?(0x[0-9a-f]+|\d+)$/i.test(s))
+      return fail(ctx, `must be an integer, got ${JSON.stringify(raw)}`);
     const n = Number(s);
-    if (!Number.isSafeInteger(n) || n < min || n > max) return fail(ctx, `must be between ${min} and ${max}, got ${s}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      return fail(ctx, `must be between ${min} and ${max}, got ${s}`);
     return n;
   });
 }
@@ -54,7 +57,8 @@ export function seconds(opts: { min?: number } = {}): ValueSchema<number> {
     if (isNone(s)) return 0;
     if (!/^\d+(\.\d+)?$/.test(s)) return fail(ctx, `must be a number of seconds, got ${JSON.stringify(raw)}`);
     const ms = Math.round(Number(s) * 1000);
-    if (opts.min !== undefined && ms < opts.min * 1000) return fail(ctx, `must be at least ${opts.min}s, got ${s}`);
+    if (opts.min !== undefined && ms < opts.min * 1000)
+      return fail(ctx, `must be at least ${opts.min}s, got ${s}`);
     return ms;
   });
 }
@@ -68,7 +72,8 @@ export function oneOf<const T extends string>(choices: readonly T[]): ValueSchem
   return z.string().transform((raw, ctx) => {
     const s = raw.trim().toLowerCase();
     const hit = choices.find((c) => c.toLowerCase() === s);
-    if (hit === undefined) return fail(ctx, `must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+    if (hit === undefined)
+      return fail(ctx, `must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
     return hit;
   });
 }
@@ -162,9 +167,14 @@ export function protoPortList(): ValueSchema<readonly ProtoPort[]> {
         bad.push(p);
         continue;
       }
-      out.push(net === undefined ? { protocol: proto, port: n } : { protocol: proto, port: n, net: net.replace(/^\[|\]$/g, '') });
+      out.push(
+        net === undefined
+          ? { protocol: proto, port: n }
+          : { protocol: proto, port: n, net: net.replace(/^\[|\]$/g, '') },
+      );
     }
-    if (bad.length) return fail(ctx, `entries must be <tcp|udp|sctp>:[<cidr>:]<port>, bad: ${bad.join(', ')}`);
+    if (bad.length)
+      return fail(ctx, `entries must be <tcp|udp|sctp>:[<cidr>:]<port>, bad: ${bad.join(', ')}`);
     return out;
   });
 }
@@ -183,7 +193,8 @@ export function portRangeList(): ValueSchema<readonly PortRange[]> {
       const m = /^\s*(\d+)(?::(\d+))?\s*$/.exec(part);
       const a = m ? Number(m[1]) : NaN;
       const b = m ? Number(m[2] ?? m[1]) : NaN;
-      if (!(a >= 0 && b <= 65535 && a <= b)) return fail(ctx, `must be port ranges like 30000:32767, bad: ${part.trim()}`);
+      if (!(a >= 0 && b <= 65535 && a <= b))
+        return fail(ctx, `must be port ranges like 30000:32767, bad: ${part.trim()}`);
       out.push({ first: a, last: b });
     }
     return out;
@@ -194,7 +205,8 @@ export function portRangeList(): ValueSchema<readonly PortRange[]> {
 export function markMask(minBits: number): ValueSchema<number> {
   return z.string().transform((raw, ctx) => {
     const s = raw.trim();
-    if (!/^(0x[0-9a-f]{1,8}|\d+)$/i.test(s)) return fail(ctx, `must be a 32-bit mask like 0xffff0000, got ${JSON.stringify(raw)}`);
+    if (!/^(0x[0-9a-f]{1,8}|\d+)$/i.test(s))
+      return fail(ctx, `must be a 32-bit mask like 0xffff0000, got ${JSON.stringify(raw)}`);
     const n = Number(s);
     if (n > 0xffffffff) return fail(ctx, `must fit in 32 bits, got ${s}`);
     let bits = 0;
@@ -214,7 +226,11 @@ export function hostPort(): ValueSchema<string> {
       const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(p);
       return !m || Number(m[2]) > 65535;
     });
-    if (bad.length > 0) return fail(ctx, `must be host:port (or a comma-separated list), bad: ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+    if (bad.length > 0)
+      return fail(
+        ctx,
+        `must be host:port (or a comma-separated list), bad: ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
+      );
     return parts.join(',');
   });
 }

@@ -20,7 +20,13 @@ import {
   type FelixConfig,
   type LoadedConfig,
 } from '../config/index.js';
-import { CALC_GRAPH_TIMEOUT_MS, HealthAggregator, HealthServer, REPORTER, type DebugHandler } from '../health/index.js';
+import {
+  CALC_GRAPH_TIMEOUT_MS,
+  HealthAggregator,
+  HealthServer,
+  REPORTER,
+  type DebugHandler,
+} from '../health/index.js';
 import { AgentMetrics, MetricsServer, RESYNC_STATE } from '../metrics/index.js';
 import type { Logger, RootLogger } from '../log/index.js';
 import type { CalcLike, DaemonDeps, DriverLike, SyncerLike } from './deps.js';
@@ -41,7 +47,6 @@ export interface DaemonOptions {
   /** Extra /debug handlers (the demo adds none; inspect uses the built-in ones). */
   readonly debug?: Readonly<Record<string, DebugHandler>>;
 }
-
 
 export class Daemon {
   readonly health: HealthAggregator;
@@ -160,7 +165,9 @@ export class Daemon {
         await this.metricsServer.listen(cfg.PrometheusMetricsHost, cfg.PrometheusMetricsPort);
       } catch (e) {
         // A port clash must not stop the node agent (§1.7); say so loudly instead.
-        this.log.error('Failed to start Prometheus metrics server', { error: e instanceof Error ? e.message : String(e) });
+        this.log.error('Failed to start Prometheus metrics server', {
+          error: e instanceof Error ? e.message : String(e),
+        });
         this.metricsServer = undefined;
       }
     }
@@ -196,7 +203,9 @@ export class Daemon {
         if (first) this.status.timeToTyphaMs = this.now() - this.status.startedMs;
         this.log.debug('Connected to Typha.', { address: ev.endpoint, serverVersion: ev.serverVersion });
         if (first) {
-          this.log.info(`Connected to Typha on attempt ${t.connectAttempts || 1}`, { msSinceStart: this.status.timeToTyphaMs });
+          this.log.info(`Connected to Typha on attempt ${t.connectAttempts || 1}`, {
+            msSinceStart: this.status.timeToTyphaMs,
+          });
         }
         this.health.report(REPORTER.startup, { live: true, ready: true });
         return;
@@ -211,7 +220,10 @@ export class Daemon {
             reason: ev.reason,
           });
         } else {
-          this.log.warn(`Failed to connect to typha endpoint ${ev.endpoint}.  Will try another if available...`, { reason: ev.reason });
+          this.log.warn(
+            `Failed to connect to typha endpoint ${ev.endpoint}.  Will try another if available...`,
+            { reason: ev.reason },
+          );
         }
         this.setSyncStatus('wait-for-ready');
         this.status.syncStatus = 'not-connected';
@@ -228,7 +240,10 @@ export class Daemon {
     this.metrics.resyncState.set(RESYNC_STATE[s]);
   }
 
-  private async onBatch(updates: Parameters<CalcLike['onUpdates']>[0], status: SyncStatus | undefined): Promise<void> {
+  private async onBatch(
+    updates: Parameters<CalcLike['onUpdates']>[0],
+    status: SyncStatus | undefined,
+  ): Promise<void> {
     const calc = this.calc;
     if (!calc || this.stopping) return;
     if (updates.length > 0) {
@@ -281,7 +296,9 @@ export class Daemon {
     try {
       next = withDatastore(this.loaded, raw);
     } catch (e) {
-      this.log.error('Datastore configuration rejected; keeping the current configuration', { error: e instanceof Error ? e.message : String(e) });
+      this.log.error('Datastore configuration rejected; keeping the current configuration', {
+        error: e instanceof Error ? e.message : String(e),
+      });
       return false;
     }
     this.logWarnings(next.warnings);
@@ -392,7 +409,11 @@ export class Daemon {
         lastApplyTime: s.dataplane.lastApplyMs > 0 ? new Date(s.dataplane.lastApplyMs).toISOString() : null,
         counts: this.driver?.counts?.() ?? null,
       },
-      counts: { ...(this.calc?.stats?.() ?? {}), kvsProcessed: s.kvsProcessed, messagesToDataplane: s.messagesToDataplane },
+      counts: {
+        ...(this.calc?.stats?.() ?? {}),
+        kvsProcessed: s.kvsProcessed,
+        messagesToDataplane: s.messagesToDataplane,
+      },
       mainLoop: { queued: this.queue.depth, jobs: this.queue.processed, errors: this.queue.errors },
       timeToTyphaMs: s.timeToTyphaMs,
       timeToFirstApplyMs: s.timeToFirstApplyMs,
@@ -406,7 +427,8 @@ export class Daemon {
         const name = q.get('name') ?? '';
         if (name === '') return { status: 400, body: { error: 'name is required' } };
         const ep = this.calc?.describeEndpoint?.(name) ?? null;
-        if (ep === null || ep === undefined) return { status: 404, body: { error: `no local endpoint ${JSON.stringify(name)}` } };
+        if (ep === null || ep === undefined)
+          return { status: 404, body: { error: `no local endpoint ${JSON.stringify(name)}` } };
         return { status: 200, body: { endpoint: ep, chains: this.driver?.describeChains?.() ?? null } };
       },
       chains: () => ({ status: 200, body: this.driver?.describeChains?.() ?? { chains: [] } }),

@@ -62,12 +62,18 @@ function summarize(r: Rule): string {
   if (r.originalDstSelector) parts.push(`dst=${JSON.stringify(r.originalDstSelector)}`);
   if (r.srcNet?.length) parts.push(`srcNet=${r.srcNet.join(',')}`);
   if (r.dstNet?.length) parts.push(`dstNet=${r.dstNet.join(',')}`);
-  if (r.dstPorts?.length) parts.push(`dstPorts=${r.dstPorts.map((p) => (p.first === p.last ? p.first : `${p.first}:${p.last}`)).join(',')}`);
+  if (r.dstPorts?.length)
+    parts.push(
+      `dstPorts=${r.dstPorts.map((p) => (p.first === p.last ? p.first : `${p.first}:${p.last}`)).join(',')}`,
+    );
   return parts.join(' ');
 }
 
 /** Describes the filter-table chains of a desired state; `state` supplies policy/profile sources. */
-export function describeChains(desired: DesiredState | undefined, state: DataplaneState | undefined): { chains: InspectedChain[] } {
+export function describeChains(
+  desired: DesiredState | undefined,
+  state: DataplaneState | undefined,
+): { chains: InspectedChain[] } {
   const chains: InspectedChain[] = [];
   if (!desired) return { chains };
   // Policy/profile comments name the owner; map them back to source rules.
@@ -85,20 +91,32 @@ export function describeChains(desired: DesiredState | undefined, state: Datapla
       let sourceRules: SourceRule[] | undefined;
       if (p) {
         const [pre, kind, direction] = p;
-        owner = direction ? { kind, id: name.slice(pre.length), direction } : { kind, id: name.slice(pre.length) };
+        owner = direction
+          ? { kind, id: name.slice(pre.length), direction }
+          : { kind, id: name.slice(pre.length) };
         if (kind === 'policy') {
           // "GlobalNetworkPolicy default.x ingress" -> "default.x ingress"
           const key = comment.split(' ').slice(1).join(' ');
           const src = policiesByComment.get(key);
           if (src) {
             owner = { ...owner, id: src.id };
-            sourceRules = src.rules.map((r, i) => ({ index: i, action: r.action, ruleId: r.ruleId ?? '', summary: summarize(r) }));
+            sourceRules = src.rules.map((r, i) => ({
+              index: i,
+              action: r.action,
+              ruleId: r.ruleId ?? '',
+              summary: summarize(r),
+            }));
           }
         } else if (kind === 'profile') {
           const prof = state?.profiles.get(owner.id);
           if (prof) {
             const rules = direction === 'ingress' ? prof.inboundRules : prof.outboundRules;
-            sourceRules = rules.map((r, i) => ({ index: i, action: r.action, ruleId: r.ruleId ?? '', summary: summarize(r) }));
+            sourceRules = rules.map((r, i) => ({
+              index: i,
+              action: r.action,
+              ruleId: r.ruleId ?? '',
+              summary: summarize(r),
+            }));
           }
         }
       }

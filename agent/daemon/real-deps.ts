@@ -20,7 +20,11 @@ export interface RealDepsOptions {
   /** Compute restore input without running restore (non-root demo). */
   readonly dryRun?: boolean;
   /** Syncer client failover tuning (demo: quicker retries). */
-  readonly failover?: { readonly retryDelayMs?: number; readonly roundBackoffInitialMs?: number; readonly roundBackoffMaxMs?: number };
+  readonly failover?: {
+    readonly retryDelayMs?: number;
+    readonly roundBackoffInitialMs?: number;
+    readonly roundBackoffMaxMs?: number;
+  };
 }
 
 /** Keeps the last compiled state so `inspect chains` can show exactly what was applied. */
@@ -36,7 +40,9 @@ class RecordingSource implements DesiredStateSource {
   }
 }
 
-function countChains(d: DesiredState | undefined): Pick<DataplaneCounts, 'iptablesChains' | 'iptablesRules' | 'ipsetsCalico'> {
+function countChains(
+  d: DesiredState | undefined,
+): Pick<DataplaneCounts, 'iptablesChains' | 'iptablesRules' | 'ipsetsCalico'> {
   const chains: Record<string, number> = {};
   const rules: Record<string, number> = {};
   const sets: Record<string, number> = {};
@@ -119,7 +125,8 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
         start: () => d.start(),
         stop: () => d.stop(),
         onMessages: (m) => d.onMessages(m),
-        on: ((ev: 'apply' | 'first-apply' | 'apply-error', l: (e: unknown) => void) => d.on(ev as 'apply', l as (e: unknown) => void)) as DriverLike['on'],
+        on: ((ev: 'apply' | 'first-apply' | 'apply-error', l: (e: unknown) => void) =>
+          d.on(ev as 'apply', l as (e: unknown) => void)) as DriverLike['on'],
         counts: () => {
           const c = d.counters;
           return {

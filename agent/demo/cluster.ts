@@ -20,7 +20,13 @@ function caliName(ns: string, pod: string): string {
   return 'cali' + createHash('sha1').update(`${ns}.${pod}`).digest('hex').slice(0, 11);
 }
 
-function pod(namespace: string, name: string, ip: string, labels: Record<string, string>, ports: number[]): DemoPod {
+function pod(
+  namespace: string,
+  name: string,
+  ip: string,
+  labels: Record<string, string>,
+  ports: number[],
+): DemoPod {
   return { namespace, name, ip, labels, ports, iface: caliName(namespace, name) };
 }
 
@@ -40,15 +46,39 @@ export interface Flow {
 
 /** Flows checked after the first apply. */
 export const INITIAL_FLOWS: readonly Flow[] = [
-  { from: 'web-1', to: 'api-1', port: 8080, expect: 'allowed', why: 'GNP default.api-allow-web allows web -> api:8080' },
-  { from: 'api-1', to: 'db-1', port: 5432, expect: 'allowed', why: 'NP backend/db-allow-api allows api -> db:5432' },
-  { from: 'web-1', to: 'db-1', port: 5432, expect: 'denied', why: 'db has an ingress policy that does not match web: end of tier drops' },
+  {
+    from: 'web-1',
+    to: 'api-1',
+    port: 8080,
+    expect: 'allowed',
+    why: 'GNP default.api-allow-web allows web -> api:8080',
+  },
+  {
+    from: 'api-1',
+    to: 'db-1',
+    port: 5432,
+    expect: 'allowed',
+    why: 'NP backend/db-allow-api allows api -> db:5432',
+  },
+  {
+    from: 'web-1',
+    to: 'db-1',
+    port: 5432,
+    expect: 'denied',
+    why: 'db has an ingress policy that does not match web: end of tier drops',
+  },
   { from: 'db-1', to: 'api-1', port: 8080, expect: 'denied', why: 'api only admits app=web' },
 ];
 
 /** After the live update (a new policy arrives through Typha). */
 export const UPDATED_FLOWS: readonly Flow[] = [
-  { from: 'web-1', to: 'db-1', port: 5432, expect: 'allowed', why: 'new NP backend/db-allow-web, pushed live through Typha' },
+  {
+    from: 'web-1',
+    to: 'db-1',
+    port: 5432,
+    expect: 'allowed',
+    why: 'new NP backend/db-allow-web, pushed live through Typha',
+  },
 ];
 
 export type KV = readonly [key: string, value: string];
@@ -56,7 +86,11 @@ export type KV = readonly [key: string, value: string];
 const j = (v: unknown): string => JSON.stringify(v);
 
 function wep(p: DemoPod): KV {
-  const labels = { ...p.labels, 'projectcalico.org/namespace': p.namespace, 'projectcalico.org/orchestrator': 'k8s' };
+  const labels = {
+    ...p.labels,
+    'projectcalico.org/namespace': p.namespace,
+    'projectcalico.org/orchestrator': 'k8s',
+  };
   return [
     `/calico/v1/host/${DEMO_HOST}/workload/k8s/${p.namespace}%2f${p.name}/endpoint/eth0`,
     j({
@@ -74,14 +108,21 @@ function wep(p: DemoPod): KV {
 
 function nsProfile(ns: string): KV[] {
   return [
-    [`/calico/v1/policy/profile/kns.${ns}/rules`, j({ inbound_rules: [{ action: 'allow' }], outbound_rules: [{ action: 'allow' }] })],
+    [
+      `/calico/v1/policy/profile/kns.${ns}/rules`,
+      j({ inbound_rules: [{ action: 'allow' }], outbound_rules: [{ action: 'allow' }] }),
+    ],
     [
       `/calico/resources/v3/projectcalico.org/profiles/kns.${ns}`,
       j({
         kind: 'Profile',
         apiVersion: 'projectcalico.org/v3',
         metadata: { name: `kns.${ns}` },
-        spec: { labelsToApply: { 'pcns.projectcalico.org/name': ns }, ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] },
+        spec: {
+          labelsToApply: { 'pcns.projectcalico.org/name': ns },
+          ingress: [{ action: 'Allow' }],
+          egress: [{ action: 'Allow' }],
+        },
       }),
     ],
   ];
@@ -94,7 +135,10 @@ export function demoCluster(): KV[] {
     ...nsProfile('frontend'),
     ...nsProfile('backend'),
     ...DEMO_PODS.map(wep),
-    ['/calico/v1/netset/blocked-nets', j({ nets: ['192.0.2.0/24', '198.51.100.0/24'], labels: { role: 'blocked' } })],
+    [
+      '/calico/v1/netset/blocked-nets',
+      j({ nets: ['192.0.2.0/24', '198.51.100.0/24'], labels: { role: 'blocked' } }),
+    ],
     [
       '/calico/v1/policy/GlobalNetworkPolicy//security.deny-blocked',
       j({
@@ -113,7 +157,9 @@ export function demoCluster(): KV[] {
         order: 100,
         selector: "app == 'api'",
         types: ['ingress'],
-        inbound_rules: [{ action: 'allow', protocol: 'tcp', src_selector: "app == 'web'", dst_ports: [8080] }],
+        inbound_rules: [
+          { action: 'allow', protocol: 'tcp', src_selector: "app == 'web'", dst_ports: [8080] },
+        ],
       }),
     ],
     [
@@ -125,7 +171,12 @@ export function demoCluster(): KV[] {
         selector: "(app == 'db') && projectcalico.org/namespace == 'backend'",
         types: ['ingress'],
         inbound_rules: [
-          { action: 'allow', protocol: 'tcp', src_selector: "(app == 'api') && projectcalico.org/namespace == 'backend'", dst_ports: [5432] },
+          {
+            action: 'allow',
+            protocol: 'tcp',
+            src_selector: "(app == 'api') && projectcalico.org/namespace == 'backend'",
+            dst_ports: [5432],
+          },
         ],
       }),
     ],
@@ -143,7 +194,12 @@ export function demoUpdate(): KV {
       selector: "(app == 'db') && projectcalico.org/namespace == 'backend'",
       types: ['ingress'],
       inbound_rules: [
-        { action: 'allow', protocol: 'tcp', src_selector: "(app == 'web') && pcns.projectcalico.org/name == 'frontend'", dst_ports: [5432] },
+        {
+          action: 'allow',
+          protocol: 'tcp',
+          src_selector: "(app == 'web') && pcns.projectcalico.org/name == 'frontend'",
+          dst_ports: [5432],
+        },
       ],
     }),
   ];

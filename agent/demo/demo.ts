@@ -14,7 +14,15 @@ import { loadConfig } from '../config/index.js';
 import { createLogger, type Severity } from '../log/index.js';
 import { Daemon, realDeps } from '../daemon/index.js';
 import type { Io } from '../cli/commands.js';
-import { DEMO_HOST, DEMO_PODS, INITIAL_FLOWS, UPDATED_FLOWS, demoCluster, demoUpdate, type Flow } from './cluster.js';
+import {
+  DEMO_HOST,
+  DEMO_PODS,
+  INITIAL_FLOWS,
+  UPDATED_FLOWS,
+  demoCluster,
+  demoUpdate,
+  type Flow,
+} from './cluster.js';
 import { DemoNetwork } from './netns.js';
 
 export interface DemoOptions {
@@ -44,7 +52,9 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
   const onSignal = (): void => void daemon?.stop('Received SIGINT');
   process.once('SIGINT', onSignal);
   try {
-    out(`==> felix-ts demo (${dryRun ? 'not root: dry run, nothing is programmed' : 'root: programming a throw-away network namespace'})`);
+    out(
+      `==> felix-ts demo (${dryRun ? 'not root: dry run, nothing is programmed' : 'root: programming a throw-away network namespace'})`,
+    );
     out(`==> Generating a development PKI in ${dir}`);
     const pki = makeDevPki();
     const files = writeDevPki(pki, join(dir, 'pki'));
@@ -56,16 +66,23 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
     });
     for (const [k, v] of demoCluster()) typha.put(k, v);
     const port = await typha.start();
-    out(`==> Typha-protocol server on 127.0.0.1:${port} (mTLS, ${typha.size} KVs: 3 pods, 2 namespaces, 2 tiers, 3 policies, 1 network set)`);
+    out(
+      `==> Typha-protocol server on 127.0.0.1:${port} (mTLS, ${typha.size} KVs: 3 pods, 2 namespaces, 2 tiers, 3 policies, 1 network set)`,
+    );
 
     if (net) {
-      out(`==> Creating namespaces ${net.nodeNs} + ${DEMO_PODS.length} pods (${DEMO_PODS.map((p) => `${p.namespace}/${p.name}=${p.ip} on ${p.iface}`).join(', ')})`);
+      out(
+        `==> Creating namespaces ${net.nodeNs} + ${DEMO_PODS.length} pods (${DEMO_PODS.map((p) => `${p.namespace}/${p.name}=${p.ip} on ${p.iface}`).join(', ')})`,
+      );
       await net.create(DEMO_PODS);
     }
 
     // The agent's configuration: an INI file plus FELIX_* variables, as on a node.
     const cfgFile = join(dir, 'felix.cfg');
-    writeFileSync(cfgFile, '[global]\nIpv6Support = false\nIptablesRefreshInterval = 60\nLogFilePath = none\n');
+    writeFileSync(
+      cfgFile,
+      '[global]\nIpv6Support = false\nIptablesRefreshInterval = 60\nLogFilePath = none\n',
+    );
     const env: Record<string, string> = {
       FELIX_TYPHAADDR: `127.0.0.1:${port}`,
       FELIX_TYPHACAFILE: files.caFile,
@@ -86,24 +103,37 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
     daemon = new Daemon({
       loaded,
       logger,
-      deps: realDeps({ ...(net ? { netns: net.nodeNs } : { dryRun: true }), failover: { roundBackoffInitialMs: 200 } }),
+      deps: realDeps({
+        ...(net ? { netns: net.nodeNs } : { dryRun: true }),
+        failover: { roundBackoffInitialMs: 200 },
+      }),
     });
     const d = daemon;
     await d.start();
-    await waitFor('the first apply', () => d.status.dataplane.firstApplyDone || d.status.dataplane.lastApplyFailed);
-    if (!d.status.dataplane.firstApplyDone) throw new Error(`first apply failed: ${d.status.dataplane.lastApplyError}`);
+    await waitFor(
+      'the first apply',
+      () => d.status.dataplane.firstApplyDone || d.status.dataplane.lastApplyFailed,
+    );
+    if (!d.status.dataplane.firstApplyDone)
+      throw new Error(`first apply failed: ${d.status.dataplane.lastApplyError}`);
     const health = d.healthAddress();
     const metrics = d.metricsAddress();
     const base = `http://127.0.0.1:${health?.port}`;
-    out(`==> Connected to Typha in ${d.status.timeToTyphaMs} ms; first apply done ${d.status.timeToFirstApplyMs} ms after start`);
+    out(
+      `==> Connected to Typha in ${d.status.timeToTyphaMs} ms; first apply done ${d.status.timeToFirstApplyMs} ms after start`,
+    );
 
     const ready = await fetch(`${base}/readiness`);
     out(`==> ${base}/readiness -> ${ready.status}`);
     io.out.write(await ready.text());
     if (ready.status !== 200) failures++;
 
-    const ep = await fetch(`${base}/debug/endpoint?name=backend/db-1`).then((r) => r.json() as Promise<{ endpoint: { ingress: { tier: string; policies: string[] }[] } }>);
-    out(`==> inspect endpoint backend/db-1: ingress ${ep.endpoint.ingress.map((t) => `${t.tier}[${t.policies.join(', ')}]`).join(' -> ')} -> profiles`);
+    const ep = await fetch(`${base}/debug/endpoint?name=backend/db-1`).then(
+      (r) => r.json() as Promise<{ endpoint: { ingress: { tier: string; policies: string[] }[] } }>,
+    );
+    out(
+      `==> inspect endpoint backend/db-1: ingress ${ep.endpoint.ingress.map((t) => `${t.tier}[${t.policies.join(', ')}]`).join(' -> ')} -> profiles`,
+    );
 
     if (net) {
       failures += await checkFlows(net, INITIAL_FLOWS, out);
@@ -117,7 +147,9 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
       const inputs = d.restoreInputs();
       for (const [table, text] of inputs) {
         if (text.trim() === '') continue;
-        out(`==> Restore transaction for ${table} (dry run: ${table === 'ipset' ? 'ipset restore' : 'iptables-restore'} input, not executed):`);
+        out(
+          `==> Restore transaction for ${table} (dry run: ${table === 'ipset' ? 'ipset restore' : 'iptables-restore'} input, not executed):`,
+        );
         io.out.write(text.endsWith('\n') ? text : text + '\n');
       }
       if (inputs.size === 0) {
@@ -130,16 +162,26 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
       const text = await fetch(`http://127.0.0.1:${metrics.port}/metrics`).then((r) => r.text());
       const pick = text
         .split('\n')
-        .filter((l) => /^(felix_(int_dataplane_apply_time_seconds_count|iptables_restore_calls|ipset_calls|active_local_endpoints|active_local_policies|cluster_num_workload_endpoints|resync_state|typha_connected|typha_snapshot_size))\b/.test(l));
+        .filter((l) =>
+          /^(felix_(int_dataplane_apply_time_seconds_count|iptables_restore_calls|ipset_calls|active_local_endpoints|active_local_policies|cluster_num_workload_endpoints|resync_state|typha_connected|typha_snapshot_size))\b/.test(
+            l,
+          ),
+        );
       out(`==> A few metrics from http://127.0.0.1:${metrics.port}/metrics:`);
       for (const l of pick) out(`    ${l}`);
     }
     const serve = opts.serveSeconds ?? (dryRun ? 5 : 0);
     if (serve > 0) {
-      out(`==> Serving readiness on ${base}/readiness for ${serve}s (try: felix-ts status --host 127.0.0.1 --port ${health?.port})`);
+      out(
+        `==> Serving readiness on ${base}/readiness for ${serve}s (try: felix-ts status --host 127.0.0.1 --port ${health?.port})`,
+      );
       await new Promise((r) => setTimeout(r, serve * 1000));
     }
-    out(failures === 0 ? '==> Demo finished: every check behaved as expected.' : `!!  Demo finished with ${failures} unexpected result(s).`);
+    out(
+      failures === 0
+        ? '==> Demo finished: every check behaved as expected.'
+        : `!!  Demo finished with ${failures} unexpected result(s).`,
+    );
   } catch (e) {
     failures++;
     out(`!!  Demo failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -156,7 +198,11 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-async function checkFlows(net: DemoNetwork, flows: readonly Flow[], out: (s: string) => void): Promise<number> {
+async function checkFlows(
+  net: DemoNetwork,
+  flows: readonly Flow[],
+  out: (s: string) => void,
+): Promise<number> {
   let bad = 0;
   for (const f of flows) {
     const to = DEMO_PODS.find((p) => p.name === f.to);
@@ -164,7 +210,9 @@ async function checkFlows(net: DemoNetwork, flows: readonly Flow[], out: (s: str
     const got = await net.connect(f.from, to.ip, f.port);
     const ok = got === f.expect;
     if (!ok) bad++;
-    out(`    ${ok ? 'ok ' : 'BAD'} ${f.from} -> ${f.to}:${f.port}  ${got.toUpperCase()}${ok ? '' : ` (expected ${f.expect})`}  -- ${f.why}`);
+    out(
+      `    ${ok ? 'ok ' : 'BAD'} ${f.from} -> ${f.to}:${f.port}  ${got.toUpperCase()}${ok ? '' : ` (expected ${f.expect})`}  -- ${f.why}`,
+    );
   }
   return bad;
 }

@@ -67,23 +67,50 @@ export class DemoNetwork {
       const ns = `${this.id}-${p.name}`;
       await this.addNs(ns);
       this.podNs.set(p.name, ns);
-      await must(['ip', '-n', node, 'link', 'add', p.iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      await must([
+        'ip',
+        '-n',
+        node,
+        'link',
+        'add',
+        p.iface,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth0',
+        'netns',
+        ns,
+      ]);
       await must(['ip', '-n', ns, 'addr', 'add', `${p.ip}/32`, 'dev', 'eth0']);
       await must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
       await must(['ip', '-n', ns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
       await must(['ip', '-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
       await must(['ip', '-n', node, 'link', 'set', p.iface, 'up']);
       await must(['ip', 'netns', 'exec', node, 'sysctl', '-q', '-w', `net.ipv4.conf.${p.iface}.proxy_arp=1`]);
-      await must(['ip', 'netns', 'exec', node, 'sysctl', '-q', '-w', `net.ipv4.neigh.${p.iface}.proxy_delay=0`]);
+      await must([
+        'ip',
+        'netns',
+        'exec',
+        node,
+        'sysctl',
+        '-q',
+        '-w',
+        `net.ipv4.neigh.${p.iface}.proxy_delay=0`,
+      ]);
       await must(['ip', '-n', node, 'route', 'add', `${p.ip}/32`, 'dev', p.iface]);
       await this.startServer(ns, p.ports);
     }
   }
 
   private startServer(ns: string, ports: readonly number[]): Promise<void> {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER_JS, ...ports.map(String)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '-e', SERVER_JS, ...ports.map(String)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     this.servers.push(child);
     return new Promise((resolve, reject) => {
       child.stdout?.once('data', () => resolve());
@@ -95,9 +122,13 @@ export class DemoNetwork {
   async connect(from: string, ip: string, port: number, timeoutMs = 1500): Promise<FlowResult> {
     const ns = this.podNs.get(from);
     if (!ns) throw new DemoNetError(`no pod ${from}`);
-    const r = await execa('ip', ['netns', 'exec', ns, process.execPath, '-e', CLIENT_JS, ip, String(port), String(timeoutMs)], {
-      reject: false,
-    });
+    const r = await execa(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '-e', CLIENT_JS, ip, String(port), String(timeoutMs)],
+      {
+        reject: false,
+      },
+    );
     return r.exitCode === 0 ? 'allowed' : r.exitCode === 2 ? 'denied' : 'refused';
   }
 

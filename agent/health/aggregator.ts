@@ -102,7 +102,9 @@ export class HealthAggregator {
     const reporters: ReporterStatus[] = [];
     let live = true;
     let ready = true;
-    for (const rep of [...this.reporters.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const rep of [...this.reporters.values()].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )) {
       const ov = this.overrides.get(rep.name);
       const timeoutMs = ov ?? rep.timeoutMs;
       const timedOut = timeoutMs > 0 && now - rep.stamp > timeoutMs;
@@ -137,9 +139,15 @@ export class HealthAggregator {
       if (r.reportsReady && !r.ready) {
         const why = r.timedOut ? 'timed out' : r.detail || 'reporting non-ready';
         // WARN once we have ever been ready, INFO before (§1.1).
-        (this.everReady ? this.log.warn : this.log.info).call(this.log, `Reporter is not ready: ${why}.`, { name: r.name });
+        (this.everReady ? this.log.warn : this.log.info).call(this.log, `Reporter is not ready: ${why}.`, {
+          name: r.name,
+        });
       }
-      if (r.reportsLive && !r.live) this.log.warn(`Reporter is not live: ${r.timedOut ? 'timed out' : r.detail || 'reporting non-live'}.`, { name: r.name });
+      if (r.reportsLive && !r.live)
+        this.log.warn(
+          `Reporter is not live: ${r.timedOut ? 'timed out' : r.detail || 'reporting non-live'}.`,
+          { name: r.name },
+        );
     }
     if (s.ready) this.everReady = true;
   }

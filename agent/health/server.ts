@@ -53,7 +53,12 @@ export class HealthServer {
   async listen(host: string, port: number): Promise<void> {
     if (this.server && this.host === host && this.port === port) return;
     if (this.server) {
-      this.log.info('Health server address changed; rebinding.', { host, port, oldHost: this.host, oldPort: this.port });
+      this.log.info('Health server address changed; rebinding.', {
+        host,
+        port,
+        oldHost: this.host,
+        oldPort: this.port,
+      });
       await this.close();
     }
     this.stopped = false;
@@ -74,7 +79,11 @@ export class HealthServer {
       });
       srv.keepAliveTimeout = 1000;
       srv.once('error', (err) => {
-        this.log.error('Health endpoint failed, trying to restart it...', { error: err.message, host: this.host, port: this.port });
+        this.log.error('Health endpoint failed, trying to restart it...', {
+          error: err.message,
+          host: this.host,
+          port: this.port,
+        });
         this.server = null;
         if (!this.stopped) this.retry = setTimeout(() => void this.tryListen(), this.opts.retryMs ?? 1000);
         resolve();
@@ -112,7 +121,12 @@ export class HealthServer {
       const good = path === '/readiness' ? s.ready : s.live;
       const code = good ? 200 : 503;
       if (wantsJson(req, url)) {
-        const body: HealthJson = { live: s.live, ready: s.ready, reporters: s.reporters, details: this.details() };
+        const body: HealthJson = {
+          live: s.live,
+          ready: s.ready,
+          reporters: s.reporters,
+          details: this.details(),
+        };
         res.writeHead(code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body, null, 2) + '\n');
       } else {

@@ -7,8 +7,20 @@ const HEADERS = ['COMPONENT', 'TIMEOUT', 'LIVENESS', 'READINESS', 'DETAIL'] as c
 
 function cells(r: ReporterStatus): string[] {
   const timeout = r.timeoutMs > 0 ? formatGoDuration(r.timeoutMs) + (r.overridden ? ' (override)' : '') : '-';
-  const liveness = !r.reportsLive ? '-' : r.timedOut ? 'timed out' : r.live ? 'reporting live' : 'reporting non-live';
-  const readiness = !r.reportsReady ? '-' : r.timedOut ? 'timed out' : r.ready ? 'reporting ready' : 'reporting non-ready';
+  const liveness = !r.reportsLive
+    ? '-'
+    : r.timedOut
+      ? 'timed out'
+      : r.live
+        ? 'reporting live'
+        : 'reporting non-live';
+  const readiness = !r.reportsReady
+    ? '-'
+    : r.timedOut
+      ? 'timed out'
+      : r.ready
+        ? 'reporting ready'
+        : 'reporting non-ready';
   // One line per row whatever the detail says.
   return [r.name, timeout, liveness, readiness, r.detail.replace(/[\r\n]+/g, ' ')];
 }

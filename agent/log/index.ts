@@ -7,4 +7,12 @@ export {
   memoryLogger,
   SEVERITIES,
 } from './logger.js';
-export type { Logger, RootLogger, LogFields, Severity, LogFormat, LoggerOptions, RecordedLine } from './logger.js';
+export type {
+  Logger,
+  RootLogger,
+  LogFields,
+  Severity,
+  LogFormat,
+  LoggerOptions,
+  RecordedLine,
+} from './logger.js';

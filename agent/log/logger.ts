@@ -172,7 +172,12 @@ export function createLogger(opts: LoggerOptions): RootLogger {
   const make = (component: string): Logger => {
     const emit = (level: WinstonLevel, msg: string, fields?: LogFields): void => {
       try {
-        w.log({ level, message: msg, [FIELDS]: fields ?? {}, [COMPONENT]: component } as unknown as winston.LogEntry);
+        w.log({
+          level,
+          message: msg,
+          [FIELDS]: fields ?? {},
+          [COMPONENT]: component,
+        } as unknown as winston.LogEntry);
       } catch {
         // Logging must not throw into callers.
       }

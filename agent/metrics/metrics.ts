@@ -72,16 +72,22 @@ export class AgentMetrics {
   constructor(private readonly src: MetricsSources) {
     const r = [this.registry];
     const now = src.now ?? Date.now;
-    new client.Gauge({ name: 'felix_host', help: 'Configured Felix hostname (as a label), value always 1.', labelNames: ['host'], registers: r }).set(
-      { host: src.hostname },
-      1,
-    );
+    new client.Gauge({
+      name: 'felix_host',
+      help: 'Configured Felix hostname (as a label), value always 1.',
+      labelNames: ['host'],
+      registers: r,
+    }).set({ host: src.hostname }, 1);
     this.resyncState = new client.Gauge({
       name: 'felix_resync_state',
       help: 'Current datastore state: 1 = wait-for-datastore, 2 = resync-in-progress, 3 = in-sync.',
       registers: r,
     });
-    this.resyncsStarted = new client.Counter({ name: 'felix_resyncs_started', help: 'Number of resyncs started with Typha.', registers: r });
+    this.resyncsStarted = new client.Counter({
+      name: 'felix_resyncs_started',
+      help: 'Number of resyncs started with Typha.',
+      registers: r,
+    });
     this.applyTime = new client.Summary({
       name: 'felix_int_dataplane_apply_time_seconds',
       help: 'Time in seconds for each incremental dataplane apply (the first apply is excluded).',
@@ -130,14 +136,42 @@ export class AgentMetrics {
       });
     };
     calcGauge('felix_cluster_num_hosts', 'Total number of hosts in the cluster.', (c) => c.clusterHosts);
-    calcGauge('felix_cluster_num_workload_endpoints', 'Total number of workload endpoints in the cluster.', (c) => c.clusterWorkloadEndpoints);
-    calcGauge('felix_cluster_num_host_endpoints', 'Total number of host endpoints in the cluster.', (c) => c.clusterHostEndpoints);
-    calcGauge('felix_cluster_num_policies', 'Total number of policies in the cluster.', (c) => c.clusterPolicies);
-    calcGauge('felix_cluster_num_profiles', 'Total number of profiles in the cluster.', (c) => c.clusterProfiles);
+    calcGauge(
+      'felix_cluster_num_workload_endpoints',
+      'Total number of workload endpoints in the cluster.',
+      (c) => c.clusterWorkloadEndpoints,
+    );
+    calcGauge(
+      'felix_cluster_num_host_endpoints',
+      'Total number of host endpoints in the cluster.',
+      (c) => c.clusterHostEndpoints,
+    );
+    calcGauge(
+      'felix_cluster_num_policies',
+      'Total number of policies in the cluster.',
+      (c) => c.clusterPolicies,
+    );
+    calcGauge(
+      'felix_cluster_num_profiles',
+      'Total number of profiles in the cluster.',
+      (c) => c.clusterProfiles,
+    );
     calcGauge('felix_cluster_num_tiers', 'Total number of tiers in the cluster.', (c) => c.clusterTiers);
-    calcGauge('felix_active_local_endpoints', 'Number of active endpoints on this host.', (c) => c.activeLocalEndpoints);
-    calcGauge('felix_active_local_policies', 'Number of active policies on this host.', (c) => c.activeLocalPolicies);
-    calcGauge('felix_active_local_selectors', 'Number of active selectors on this host.', (c) => c.activeLocalSelectors);
+    calcGauge(
+      'felix_active_local_endpoints',
+      'Number of active endpoints on this host.',
+      (c) => c.activeLocalEndpoints,
+    );
+    calcGauge(
+      'felix_active_local_policies',
+      'Number of active policies on this host.',
+      (c) => c.activeLocalPolicies,
+    );
+    calcGauge(
+      'felix_active_local_selectors',
+      'Number of active selectors on this host.',
+      (c) => c.activeLocalSelectors,
+    );
 
     // Counters mirrored from the driver's cumulative counts (delta on each scrape).
     const mirrored = (name: string, help: string, pick: (d: DataplaneCounts) => number | undefined): void => {
@@ -157,14 +191,30 @@ export class AgentMetrics {
         },
       });
     };
-    mirrored('felix_iptables_restore_calls', 'Number of iptables-restore calls.', (d) => d.iptablesRestoreCalls);
-    mirrored('felix_iptables_restore_errors', 'Number of iptables-restore errors.', (d) => d.iptablesRestoreErrors);
+    mirrored(
+      'felix_iptables_restore_calls',
+      'Number of iptables-restore calls.',
+      (d) => d.iptablesRestoreCalls,
+    );
+    mirrored(
+      'felix_iptables_restore_errors',
+      'Number of iptables-restore errors.',
+      (d) => d.iptablesRestoreErrors,
+    );
     mirrored('felix_iptables_save_calls', 'Number of iptables-save calls.', (d) => d.iptablesSaveCalls);
     mirrored('felix_iptables_save_errors', 'Number of iptables-save errors.', (d) => d.iptablesSaveErrors);
-    mirrored('felix_iptables_lines_executed', 'Number of iptables rule lines written.', (d) => d.iptablesLinesExecuted);
+    mirrored(
+      'felix_iptables_lines_executed',
+      'Number of iptables rule lines written.',
+      (d) => d.iptablesLinesExecuted,
+    );
     mirrored('felix_ipset_calls', 'Number of ipset restore calls.', (d) => d.ipsetCalls);
     mirrored('felix_ipset_errors', 'Number of ipset restore errors.', (d) => d.ipsetErrors);
-    mirrored('felix_ipset_lines_executed', 'Number of ipset operations executed.', (d) => d.ipsetLinesExecuted);
+    mirrored(
+      'felix_ipset_lines_executed',
+      'Number of ipset operations executed.',
+      (d) => d.ipsetLinesExecuted,
+    );
 
     new client.Gauge({
       name: 'felix_ipsets_total',
@@ -175,7 +225,12 @@ export class AgentMetrics {
         if (v !== undefined) this.set(v);
       },
     });
-    const labelled = (name: string, help: string, labelNames: string[], pick: (d: DataplaneCounts) => Readonly<Record<string, number>> | undefined): void => {
+    const labelled = (
+      name: string,
+      help: string,
+      labelNames: string[],
+      pick: (d: DataplaneCounts) => Readonly<Record<string, number>> | undefined,
+    ): void => {
       new client.Gauge({
         name,
         help,
@@ -195,9 +250,24 @@ export class AgentMetrics {
         },
       });
     };
-    labelled('felix_ipsets_calico', 'Number of Calico IP sets, by IP version.', ['ip_version'], (d) => d.ipsetsCalico);
-    labelled('felix_iptables_chains', 'Number of programmed iptables chains.', ['ip_version', 'table'], (d) => d.iptablesChains);
-    labelled('felix_iptables_rules', 'Number of programmed iptables rules.', ['ip_version', 'table'], (d) => d.iptablesRules);
+    labelled(
+      'felix_ipsets_calico',
+      'Number of Calico IP sets, by IP version.',
+      ['ip_version'],
+      (d) => d.ipsetsCalico,
+    );
+    labelled(
+      'felix_iptables_chains',
+      'Number of programmed iptables chains.',
+      ['ip_version', 'table'],
+      (d) => d.iptablesChains,
+    );
+    labelled(
+      'felix_iptables_rules',
+      'Number of programmed iptables rules.',
+      ['ip_version', 'table'],
+      (d) => d.iptablesRules,
+    );
     new client.Gauge({
       name: 'felix_iptables_backend',
       help: 'The iptables backend in use (label), value always 1 (felix-ts extension).',

@@ -30,7 +30,9 @@ export class MetricsServer {
             res.end(body);
           })
           .catch((e: unknown) => {
-            this.logger.error('Failed to render metrics', { error: e instanceof Error ? e.message : String(e) });
+            this.logger.error('Failed to render metrics', {
+              error: e instanceof Error ? e.message : String(e),
+            });
             res.writeHead(500);
             res.end();
           });

@@ -18,12 +18,17 @@ import { DEMO_HOST, demoCluster } from '../../agent/demo/index.js';
 
 const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'agent', 'cli', 'main.js');
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  diag: () => string = () => '',
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${diag()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -36,7 +41,11 @@ function devPki(): DevPki {
 
 function typhaServer(port = 0): TyphaServer {
   const p = devPki();
-  const s = new TyphaServer({ host: '127.0.0.1', port, tls: { ca: p.ca.cert, cert: p.server.cert, key: p.server.key, clientCN: 'typha-client' } });
+  const s = new TyphaServer({
+    host: '127.0.0.1',
+    port,
+    tls: { ca: p.ca.cert, cert: p.server.cert, key: p.server.key, clientCN: 'typha-client' },
+  });
   for (const [k, v] of demoCluster()) s.put(k, v);
   return s;
 }
@@ -71,24 +80,44 @@ test('daemon over mTLS: ready after the first apply, details + metrics, Typha ou
   let log = '';
   out.on('data', (d: Buffer) => (log += d.toString()));
   const loaded = loadConfig({
-    env: { ...felixEnv(files, typhaPort), FELIX_HEALTHPORT: '0', FELIX_PROMETHEUSMETRICSENABLED: 'true', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1', FELIX_PROMETHEUSMETRICSPORT: '0' },
+    env: {
+      ...felixEnv(files, typhaPort),
+      FELIX_HEALTHPORT: '0',
+      FELIX_PROMETHEUSMETRICSENABLED: 'true',
+      FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1',
+      FELIX_PROMETHEUSMETRICSPORT: '0',
+    },
   });
   const daemon = new Daemon({
     loaded,
     logger: createLogger({ severity: 'INFO', stream: out }),
-    deps: realDeps({ dryRun: true, failover: { retryDelayMs: 20, roundBackoffInitialMs: 50, roundBackoffMaxMs: 200 } }),
+    deps: realDeps({
+      dryRun: true,
+      failover: { retryDelayMs: 20, roundBackoffInitialMs: 50, roundBackoffMaxMs: 200 },
+    }),
   });
   try {
     await daemon.start();
     const base = `http://127.0.0.1:${daemon.healthAddress()?.port}`;
-    const readiness = async (): Promise<{ status: number; json: { ready: boolean; details: Record<string, never> } }> => {
+    const readiness = async (): Promise<{
+      status: number;
+      json: { ready: boolean; details: Record<string, never> };
+    }> => {
       const r = await fetch(`${base}/readiness?format=json`);
-      return { status: r.status, json: (await r.json()) as { ready: boolean; details: Record<string, never> } };
+      return {
+        status: r.status,
+        json: (await r.json()) as { ready: boolean; details: Record<string, never> },
+      };
     };
-    const ready = await until('ready', async () => {
-      const r = await readiness();
-      return r.status === 200 ? r : undefined;
-    });
+    const diag = (): string => `status=${JSON.stringify(daemon.status)}\nlog:\n${log.slice(-4000)}`;
+    const ready = await until(
+      'ready',
+      async () => {
+        const r = await readiness();
+        return r.status === 200 ? r : undefined;
+      },
+      diag,
+    );
     // Ready implies the first apply is done (§1.4 step 7).
     assert.equal(daemon.status.dataplane.firstApplyDone, true);
     const d = ready.json.details as unknown as {
@@ -100,9 +129,14 @@ test('daemon over mTLS: ready after the first apply, details + metrics, Typha ou
     assert.equal(d.typha.connected, true);
     assert.equal(d.syncStatus, 'in-sync');
     assert.ok(d.dataplane.lastApplyTime && !Number.isNaN(Date.parse(d.dataplane.lastApplyTime)));
-    assert.ok(daemon.restoreInputs().get('ipv4/filter')?.includes('*filter'), 'dry run recorded the filter restore input');
+    assert.ok(
+      daemon.restoreInputs().get('ipv4/filter')?.includes('*filter'),
+      'dry run recorded the filter restore input',
+    );
 
-    const metrics = await fetch(`http://127.0.0.1:${daemon.metricsAddress()?.port}/metrics`).then((r) => r.text());
+    const metrics = await fetch(`http://127.0.0.1:${daemon.metricsAddress()?.port}/metrics`).then((r) =>
+      r.text(),
+    );
     assert.equal(metricValue(metrics, 'felix_cluster_num_workload_endpoints'), 3);
     assert.equal(metricValue(metrics, 'felix_active_local_endpoints'), 3);
     assert.equal(metricValue(metrics, 'felix_resync_state'), 3);
@@ -112,17 +146,24 @@ test('daemon over mTLS: ready after the first apply, details + metrics, Typha ou
 
     // Typha goes away: not ready (but live); it comes back on the same port: ready again.
     await typha.stop();
-    await until('not ready during the outage', async () => ((await readiness()).status === 503 ? true : undefined));
+    await until('not ready during the outage', async () =>
+      (await readiness()).status === 503 ? true : undefined,
+    );
     assert.equal((await fetch(`${base}/liveness`)).status, 200);
     typha = typhaServer(typhaPort);
     await typha.start();
-    await until('ready after reconnecting', async () => ((await readiness()).status === 200 ? true : undefined));
+    await until('ready after reconnecting', async () =>
+      (await readiness()).status === 200 ? true : undefined,
+    );
     assert.equal(daemon.status.typha.reconnects, 1);
 
     // A restart-requiring FelixConfiguration change arrives through Typha: rc 129.
     typha.put('/calico/v1/config/ChainInsertMode', 'append');
     assert.equal(await daemon.exited, 129);
-    assert.match(log, /Configuration value changed; change DOES require Felix to restart\. key=ChainInsertMode newValue=append oldValue=insert/);
+    assert.match(
+      log,
+      /Configuration value changed; change DOES require Felix to restart\. key=ChainInsertMode newValue=append oldValue=insert/,
+    );
   } finally {
     await daemon.stop();
     await typha.stop();
@@ -137,7 +178,10 @@ interface Child {
 }
 
 function spawnCli(args: string[], env: Record<string, string>): Child {
-  const c = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   c.stdout.on('data', (d: Buffer) => (text += d.toString()));
   c.stderr.on('data', (d: Buffer) => (text += d.toString()));
@@ -173,10 +217,14 @@ test('compiled CLI: `run --dry-run` becomes ready, `status` agrees, SIGHUP exits
       const env = { ...felixEnv(files, typhaPort), FELIX_HEALTHPORT: String(healthPort) };
       const agent = spawnCli(['run', '--dry-run'], env);
       children.push(agent);
-      await until('`felix-ts status` to succeed', async () => {
-        const st = spawnCli(['status'], env);
-        return (await st.exit) === 0 ? true : undefined;
-      });
+      await until(
+        '`felix-ts status` to succeed',
+        async () => {
+          const st = spawnCli(['status'], env);
+          return (await st.exit) === 0 ? true : undefined;
+        },
+        () => agent.output().slice(-4000),
+      );
       const st = spawnCli(['status', '--json'], env);
       assert.equal(await st.exit, 0);
       const j = JSON.parse(st.output()) as { ready: boolean; details: { typha: { endpoint: string } } };

@@ -14,7 +14,10 @@ test('demo, dry-run path: connects over mTLS, becomes ready, prints the restore 
   const out = new PassThrough();
   let text = '';
   out.on('data', (d: Buffer) => (text += d.toString()));
-  const code = await runDemo({ out, err: out, env: { FELIX_LOGSEVERITYSCREEN: 'WARNING' } }, { dryRun: true, serveSeconds: 0 });
+  const code = await runDemo(
+    { out, err: out, env: { FELIX_LOGSEVERITYSCREEN: 'WARNING' } },
+    { dryRun: true, serveSeconds: 0 },
+  );
   assert.equal(code, 0, text);
   assert.match(text, /readiness -> 200/);
   assert.match(text, /Restore transaction for ipv4\/filter \(dry run/);
@@ -24,26 +27,30 @@ test('demo, dry-run path: connects over mTLS, becomes ready, prints the restore 
   assert.match(text, /Demo finished: every check behaved as expected/);
 });
 
-test('demo as root: programs a throw-away namespace, allowed and denied flows, live update, cleanup', { skip: process.getuid?.() !== 0 ? 'needs root (network namespaces)' : false }, async () => {
-  const child = spawn(process.execPath, [MAIN, 'demo', '--serve-seconds', '0'], {
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', FELIX_LOGSEVERITYSCREEN: 'WARNING' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  assert.equal(code, 0, text);
-  assert.match(text, /ok {2}web-1 -> api-1:8080 {2}ALLOWED/);
-  assert.match(text, /ok {2}web-1 -> db-1:5432 {2}DENIED/);
-  assert.match(text, /ok {2}web-1 -> db-1:5432 {2}ALLOWED .*pushed live/);
-  assert.match(text, /Removed the demo namespaces \(ftsdemo-(\d+)-\*\)/);
-  const id = /ftsdemo-(\d+)-/.exec(text)?.[1];
-  const ns = await new Promise<string>((r) => {
-    const ip = spawn('ip', ['netns', 'list'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let s = '';
-    ip.stdout.on('data', (d: Buffer) => (s += d.toString()));
-    ip.once('exit', () => r(s));
-  });
-  assert.doesNotMatch(ns, new RegExp(`ftsdemo-${id}-`), 'namespaces were removed');
-});
+test(
+  'demo as root: programs a throw-away namespace, allowed and denied flows, live update, cleanup',
+  { skip: process.getuid?.() !== 0 ? 'needs root (network namespaces)' : false },
+  async () => {
+    const child = spawn(process.execPath, [MAIN, 'demo', '--serve-seconds', '0'], {
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', FELIX_LOGSEVERITYSCREEN: 'WARNING' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    assert.equal(code, 0, text);
+    assert.match(text, /ok {2}web-1 -> api-1:8080 {2}ALLOWED/);
+    assert.match(text, /ok {2}web-1 -> db-1:5432 {2}DENIED/);
+    assert.match(text, /ok {2}web-1 -> db-1:5432 {2}ALLOWED .*pushed live/);
+    assert.match(text, /Removed the demo namespaces \(ftsdemo-(\d+)-\*\)/);
+    const id = /ftsdemo-(\d+)-/.exec(text)?.[1];
+    const ns = await new Promise<string>((r) => {
+      const ip = spawn('ip', ['netns', 'list'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let s = '';
+      ip.stdout.on('data', (d: Buffer) => (s += d.toString()));
+      ip.once('exit', () => r(s));
+    });
+    assert.doesNotMatch(ns, new RegExp(`ftsdemo-${id}-`), 'namespaces were removed');
+  },
+);

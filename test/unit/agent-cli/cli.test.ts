@@ -17,7 +17,13 @@ function io(env: Record<string, string> = {}): Io & { stdout: () => string; stde
   out.on('data', (d: Buffer) => (o += d.toString()));
   err.on('data', (d: Buffer) => (e += d.toString()));
   // An explicit, absent config file keeps the host's /etc/calico/felix.cfg out of the tests.
-  return { out, err, env: { FELIX_CONFIGFILE: '/nonexistent/felix.cfg', ...env }, stdout: () => o, stderr: () => e };
+  return {
+    out,
+    err,
+    env: { FELIX_CONFIGFILE: '/nonexistent/felix.cfg', ...env },
+    stdout: () => o,
+    stderr: () => e,
+  };
 }
 
 async function withHealth<T>(
@@ -65,7 +71,10 @@ test('status: a daemon that is not running is "not ready" with the reason, exit 
   const port = await withHealth(async (p) => p);
   const t = io();
   assert.equal(await main(['status', '--host', '127.0.0.1', '--port', String(port)], t), 1);
-  assert.match(t.stderr(), /felix-ts is not ready: http:\/\/127\.0\.0\.1:\d+\/readiness: .*(ECONNREFUSED|refused)/);
+  assert.match(
+    t.stderr(),
+    /felix-ts is not ready: http:\/\/127\.0\.0\.1:\d+\/readiness: .*(ECONNREFUSED|refused)/,
+  );
 });
 
 test('inspect endpoint / chains render what the daemon returns', async () => {
@@ -89,10 +98,21 @@ test('inspect endpoint / chains render what the daemon returns', async () => {
         name: 'cali-pi-_x7k',
         owner: { kind: 'policy', id: 'np/backend/db-allow-api', direction: 'ingress' },
         comment: 'NetworkPolicy backend/db-allow-api ingress',
-        rules: [{ index: 0, hash: 'YOb7CKULXc1gsq_J', body: '-p tcp --jump MARK --set-mark 0x10000/0x10000' }],
-        sourceRules: [{ index: 0, action: 'allow', ruleId: 'rcfF', summary: 'allow proto=tcp dstPorts=5432' }],
+        rules: [
+          { index: 0, hash: 'YOb7CKULXc1gsq_J', body: '-p tcp --jump MARK --set-mark 0x10000/0x10000' },
+        ],
+        sourceRules: [
+          { index: 0, action: 'allow', ruleId: 'rcfF', summary: 'allow proto=tcp dstPorts=5432' },
+        ],
       },
-      { table: 'filter', ipVersion: 4, name: 'cali-other', owner: { kind: 'static', id: 'cali-other' }, comment: '', rules: [] },
+      {
+        table: 'filter',
+        ipVersion: 4,
+        name: 'cali-other',
+        owner: { kind: 'static', id: 'cali-other' },
+        comment: '',
+        rules: [],
+      },
     ],
   };
   await withHealth(
@@ -101,9 +121,15 @@ test('inspect endpoint / chains render what the daemon returns', async () => {
       let t = io();
       assert.equal(await main(['inspect', 'endpoint', 'backend/db-1', ...args], t), 0);
       const text = t.stdout();
-      assert.match(text, /tier security \(end of tier: Pass\)\n\s+policy gnp\/security.deny-blocked\n\s+tier default \(end of tier: Deny\)\n\s+policy np\/backend\/db-allow-api/);
+      assert.match(
+        text,
+        /tier security \(end of tier: Pass\)\n\s+policy gnp\/security.deny-blocked\n\s+tier default \(end of tier: Deny\)\n\s+policy np\/backend\/db-allow-api/,
+      );
       assert.match(text, /then profiles: kns.backend/);
-      assert.match(text, /Chains \(1\):\n  ipv4 filter cali-pi-_x7k  <- policy np\/backend\/db-allow-api ingress/);
+      assert.match(
+        text,
+        /Chains \(1\):\n {2}ipv4 filter cali-pi-_x7k {2}<- policy np\/backend\/db-allow-api ingress/,
+      );
       assert.match(text, /source rule 0 \(id rcfF\): allow proto=tcp dstPorts=5432/);
       t = io();
       assert.equal(await main(['inspect', 'endpoint', 'nope', ...args], t), 1);
@@ -112,7 +138,7 @@ test('inspect endpoint / chains render what the daemon returns', async () => {
       assert.equal(await main(['inspect', 'chains', ...args], t), 0);
       assert.match(t.stdout(), /^2 chains programmed by felix-ts:/);
       assert.match(t.stdout(), /\[0\] cali:YOb7CKULXc1gsq_J -p tcp/);
-      assert.match(t.stdout(), /cali-other  <- felix-ts static chain/);
+      assert.match(t.stdout(), /cali-other {2}<- felix-ts static chain/);
     },
     {
       endpoint: (q) =>
@@ -155,7 +181,14 @@ test('run: a bad configuration is one error listing every bad field, exit 1; Typ
 });
 
 test('usage errors exit 2', async () => {
-  for (const args of [['bogus'], ['inspect'], ['certs'], ['status', '--port', 'x'], ['status', '--nope'], []]) {
+  for (const args of [
+    ['bogus'],
+    ['inspect'],
+    ['certs'],
+    ['status', '--port', 'x'],
+    ['status', '--nope'],
+    [],
+  ]) {
     const t = io();
     assert.equal(await main(args, t), 2, args.join(' '));
   }

@@ -11,12 +11,19 @@ function capture(): { stream: PassThrough; lines: () => string[] } {
 }
 
 test('Felix-style text line: local time with ms, [LEVEL][PID], component, sorted key=value, quoting', () => {
-  const line = formatTextLine(new Date(2025, 8, 10, 0, 10, 6, 668), 'info', 63, 'felix/health', 'Health enabled.  Server is already running.', {
-    port: 9099,
-    host: '::1',
-    detail: 'two words',
-    error: new Error('boom'),
-  });
+  const line = formatTextLine(
+    new Date(2025, 8, 10, 0, 10, 6, 668),
+    'info',
+    63,
+    'felix/health',
+    'Health enabled.  Server is already running.',
+    {
+      port: 9099,
+      host: '::1',
+      detail: 'two words',
+      error: new Error('boom'),
+    },
+  );
   assert.equal(
     line,
     '2025-09-10 00:10:06.668 [INFO][63] felix/health: Health enabled.  Server is already running. detail="two words" error="boom" host=::1 port=9099',
@@ -34,14 +41,20 @@ test('LogSeverityScreen filters; WARNING level name; JSON format; NONE silences'
   l.child('dataplane').error('Failed to program iptables, will retry');
   const lines = c.lines();
   assert.equal(lines.length, 2);
-  assert.match(lines[0] ?? '', /\[WARNING\]\[\d+\] felix: Failed to connect to typha endpoint 1\.2\.3\.4:5473\. reason=EOF$/);
+  assert.match(
+    lines[0] ?? '',
+    /\[WARNING\]\[\d+\] felix: Failed to connect to typha endpoint 1\.2\.3\.4:5473\. reason=EOF$/,
+  );
   assert.match(lines[1] ?? '', /\[ERROR\]\[\d+\] felix\/dataplane: Failed to program iptables, will retry$/);
   l.setLevel('DEBUG');
   l.debug('now visible');
   assert.equal(c.lines().length, 3);
 
   const j = capture();
-  createLogger({ severity: 'INFO', format: 'json', stream: j.stream }).info('Connected to Typha.', { address: '127.0.0.1:5473', n: 1n });
+  createLogger({ severity: 'INFO', format: 'json', stream: j.stream }).info('Connected to Typha.', {
+    address: '127.0.0.1:5473',
+    n: 1n,
+  });
   const obj = JSON.parse(j.lines()[0] ?? '{}') as Record<string, unknown>;
   assert.equal(obj.msg, 'Connected to Typha.');
   assert.equal(obj.level, 'info');

@@ -45,14 +45,21 @@ function validate(o: Obj): void {
 
 test('daemonset.yaml: every document validates against the Kubernetes schema', () => {
   const all = docs();
-  assert.deepEqual(all.map((d) => d.kind), ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet']);
+  assert.deepEqual(
+    all.map((d) => d.kind),
+    ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet'],
+  );
   for (const d of all) validate(d);
 });
 
 test('the schema validator really rejects bad manifests', () => {
   const ds = docs().find((d) => d.kind === 'DaemonSet') as Obj;
   const bad = structuredClone(ds) as {
-    spec: { template: { spec: { containers: { livenessProbe: { httpGet: { port: unknown } }; resources: unknown }[] } } };
+    spec: {
+      template: {
+        spec: { containers: { livenessProbe: { httpGet: { port: unknown } }; resources: unknown }[] };
+      };
+    };
   };
   const c = bad.spec.template.spec.containers[0];
   assert.ok(c);
@@ -76,22 +83,35 @@ interface PodSpec {
   serviceAccountName: string;
   tolerations: { key?: string; operator: string; effect?: string }[];
   containers: Container[];
-  volumes: { name: string; hostPath?: { path: string; type?: string }; secret?: { secretName: string }; configMap?: { name: string } }[];
+  volumes: {
+    name: string;
+    hostPath?: { path: string; type?: string };
+    secret?: { secretName: string };
+    configMap?: { name: string };
+  }[];
 }
 
 test('daemonset.yaml: hostNetwork, NET_ADMIN, xtables lock, Typha TLS mounts, probes on 9099, tolerations, RBAC', () => {
   const all = docs();
-  const ds = all.find((d) => d.kind === 'DaemonSet') as { spec: { selector: { matchLabels: Obj }; template: { metadata: { labels: Obj }; spec: PodSpec } } };
+  const ds = all.find((d) => d.kind === 'DaemonSet') as {
+    spec: { selector: { matchLabels: Obj }; template: { metadata: { labels: Obj }; spec: PodSpec } };
+  };
   const pod = ds.spec.template.spec;
   assert.deepEqual(ds.spec.selector.matchLabels, ds.spec.template.metadata.labels);
   assert.equal(pod.hostNetwork, true);
   const c = pod.containers[0] as Container;
-  assert.ok(c.securityContext.privileged === true || c.securityContext.capabilities?.add?.includes('NET_ADMIN'));
+  assert.ok(
+    c.securityContext.privileged === true || c.securityContext.capabilities?.add?.includes('NET_ADMIN'),
+  );
   const mount = (p: string): string | undefined => c.volumeMounts.find((m) => m.mountPath === p)?.name;
   const lock = pod.volumes.find((v) => v.name === mount('/run/xtables.lock'));
   assert.deepEqual(lock?.hostPath, { path: '/run/xtables.lock', type: 'FileOrCreate' });
   // Every mount refers to a volume.
-  for (const m of c.volumeMounts) assert.ok(pod.volumes.some((v) => v.name === m.name), `volume ${m.name}`);
+  for (const m of c.volumeMounts)
+    assert.ok(
+      pod.volumes.some((v) => v.name === m.name),
+      `volume ${m.name}`,
+    );
   // TLS env points into mounted secret/configmap volumes.
   const env = new Map(c.env.map((e) => [e.name, e]));
   for (const k of ['FELIX_TYPHACAFILE', 'FELIX_TYPHACERTFILE', 'FELIX_TYPHAKEYFILE']) {
@@ -105,16 +125,22 @@ test('daemonset.yaml: hostNetwork, NET_ADMIN, xtables lock, Typha TLS mounts, pr
   assert.equal(env.get('FELIX_FELIXHOSTNAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
   assert.equal(env.get('FELIX_HEALTHENABLED')?.value, 'true');
   // Every FELIX_* variable is a parameter felix-ts knows (catches typos).
-  for (const e of c.env) assert.ok(canonicalParamName(e.name.replace(/^FELIX_/i, '')), `${e.name} is a known parameter`);
+  for (const e of c.env)
+    assert.ok(canonicalParamName(e.name.replace(/^FELIX_/i, '')), `${e.name} is a known parameter`);
   assert.deepEqual([c.livenessProbe.httpGet.path, c.livenessProbe.httpGet.port], ['/liveness', 9099]);
   assert.deepEqual([c.readinessProbe.httpGet.path, c.readinessProbe.httpGet.port], ['/readiness', 9099]);
   assert.ok(pod.tolerations.some((t) => t.operator === 'Exists' && t.effect === 'NoSchedule'));
   assert.ok(pod.tolerations.some((t) => t.operator === 'Exists' && t.effect === 'NoExecute'));
   assert.ok(pod.tolerations.some((t) => t.key === 'CriticalAddonsOnly'));
 
-  const sa = all.find((d) => d.kind === 'ServiceAccount') as { metadata: { name: string; namespace: string } };
+  const sa = all.find((d) => d.kind === 'ServiceAccount') as {
+    metadata: { name: string; namespace: string };
+  };
   assert.equal(pod.serviceAccountName, sa.metadata.name);
-  const role = all.find((d) => d.kind === 'ClusterRole') as { metadata: { name: string }; rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+  const role = all.find((d) => d.kind === 'ClusterRole') as {
+    metadata: { name: string };
+    rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  };
   const eps = role.rules.find((r) => r.resources.includes('endpointslices'));
   assert.deepEqual(eps?.apiGroups, ['discovery.k8s.io']);
   assert.deepEqual([...(eps?.verbs ?? [])].sort(), ['get', 'list', 'watch']);
@@ -123,7 +149,11 @@ test('daemonset.yaml: hostNetwork, NET_ADMIN, xtables lock, Typha TLS mounts, pr
     subjects: { kind: string; name: string; namespace: string }[];
   };
   assert.equal(binding.roleRef.name, role.metadata.name);
-  assert.deepEqual(binding.subjects[0], { kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace });
+  assert.deepEqual(binding.subjects[0], {
+    kind: 'ServiceAccount',
+    name: sa.metadata.name,
+    namespace: sa.metadata.namespace,
+  });
 });
 
 function unitDirectives(text: string): Map<string, string[]> {
@@ -153,15 +183,35 @@ test('systemd unit: restart, ordering, env file, capabilities and hardening that
   assert.equal(one('Service.Restart'), 'always');
   assert.equal(one('Service.EnvironmentFile'), '/etc/felix-ts/felix-ts.env');
   assert.match(one('Service.ExecStart') ?? '', /node \S+\/dist\/agent\/cli\/main\.js run$/);
-  assert.deepEqual((one('Service.CapabilityBoundingSet') ?? '').split(' ').sort(), ['CAP_NET_ADMIN', 'CAP_NET_RAW']);
-  for (const k of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'ProtectKernelModules', 'ProtectKernelTunables', 'RestrictSUIDSGID']) {
+  assert.deepEqual((one('Service.CapabilityBoundingSet') ?? '').split(' ').sort(), [
+    'CAP_NET_ADMIN',
+    'CAP_NET_RAW',
+  ]);
+  for (const k of [
+    'NoNewPrivileges',
+    'ProtectHome',
+    'PrivateTmp',
+    'ProtectKernelModules',
+    'ProtectKernelTunables',
+    'RestrictSUIDSGID',
+  ]) {
     assert.equal(one(`Service.${k}`), 'yes', k);
   }
   assert.equal(one('Service.ProtectSystem'), 'strict');
-  assert.match(one('Service.ReadWritePaths') ?? '', /(^| )\/run( |$)/, '/run/xtables.lock must stay writable');
-  assert.deepEqual((one('Service.RestrictAddressFamilies') ?? '').split(' ').sort(), ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
+  assert.match(
+    one('Service.ReadWritePaths') ?? '',
+    /(^| )\/run( |$)/,
+    '/run/xtables.lock must stay writable',
+  );
+  assert.deepEqual((one('Service.RestrictAddressFamilies') ?? '').split(' ').sort(), [
+    'AF_INET',
+    'AF_INET6',
+    'AF_NETLINK',
+    'AF_UNIX',
+  ]);
   // Directives that would break Node or iptables must not be set.
-  for (const k of ['MemoryDenyWriteExecute', 'PrivateNetwork', 'ProcSubset']) assert.equal(d.has(`Service.${k}`), false, k);
+  for (const k of ['MemoryDenyWriteExecute', 'PrivateNetwork', 'ProcSubset'])
+    assert.equal(d.has(`Service.${k}`), false, k);
   assert.equal(one('Install.WantedBy'), 'multi-user.target');
 });
 
@@ -178,7 +228,10 @@ test('Dockerfile: multi-stage, production dependencies only, Debian with iptable
   const text = read('Dockerfile');
   const froms = text.split('\n').filter((l) => l.startsWith('FROM '));
   assert.ok(froms.length >= 2, 'multi-stage');
-  assert.ok(froms.every((f) => /bookworm|bullseye|debian/.test(f)), 'Debian base');
+  assert.ok(
+    froms.every((f) => /bookworm|bullseye|debian/.test(f)),
+    'Debian base',
+  );
   assert.match(text, /npm ci --omit=dev/);
   assert.match(text, /apt-get install[^\n]*\biptables\b[^\n]*\bipset\b/);
   assert.match(text, /COPY proto /);

@@ -75,7 +75,10 @@ test('one ConfigError lists every bad field, from every source', () => {
   assert.match(err.message, /^Invalid configuration \(6 problems\)/);
   // Each problem names its source.
   assert.match(err.message, /TyphaReadTimeout="soon" \(env FELIX_TYPHAREADTIMEOUT\)/);
-  assert.match(err.message, /IptablesMarkMask="0xf" \(\/etc\/calico\/felix.cfg:2\): must have at least 8 bits set/);
+  assert.match(
+    err.message,
+    /IptablesMarkMask="0xf" \(\/etc\/calico\/felix.cfg:2\): must have at least 8 bits set/,
+  );
   assert.match(err.message, /bad: icmp:1, udp:99999/);
 });
 
@@ -93,7 +96,11 @@ test('precedence: flag > env > file > datastore > default', () => {
   assert.equal(base.config.MaxIpsetSize, 1000);
   assert.equal(base.sources.MaxIpsetSize, 'file');
 
-  const ds = withDatastore(base, { MaxIpsetSize: '5', IpsetsRefreshInterval: '7', IptablesRefreshInterval: '1' });
+  const ds = withDatastore(base, {
+    MaxIpsetSize: '5',
+    IpsetsRefreshInterval: '7',
+    IptablesRefreshInterval: '1',
+  });
   assert.equal(ds.config.MaxIpsetSize, 1000, 'file beats datastore');
   assert.equal(ds.config.IptablesRefreshInterval, 30_000, 'env beats datastore');
   assert.equal(ds.config.IpsetsRefreshInterval, 7_000, 'datastore beats default');
@@ -108,7 +115,10 @@ test('env names are case-insensitive after a case-insensitive FELIX_ prefix; fil
   const { config } = loadConfig({ env: {}, readFile: file('[global]\ntyphak8snamespace = calico-system\n') });
   assert.equal(config.TyphaK8sNamespace, 'calico-system');
   // Enum values are case-insensitive and canonicalised.
-  const e = loadConfig({ env: { FELIX_IPTABLESBACKEND: 'NFT', FELIX_DEFAULTENDPOINTTOHOSTACTION: 'accept' }, readFile: noFile });
+  const e = loadConfig({
+    env: { FELIX_IPTABLESBACKEND: 'NFT', FELIX_DEFAULTENDPOINTTOHOSTACTION: 'accept' },
+    readFile: noFile,
+  });
   assert.equal(e.config.IptablesBackend, 'nft');
   assert.equal(e.config.DefaultEndpointToHostAction, 'ACCEPT');
 });
@@ -151,16 +161,27 @@ test('Typha TLS is all-or-nothing and files must exist', () => {
     writeFileSync(ca, 'x');
     let err: unknown;
     try {
-      loadConfig({ env: { FELIX_TYPHACAFILE: ca, FELIX_TYPHACERTFILE: join(dir, 'missing.crt') }, readFile: noFile });
+      loadConfig({
+        env: { FELIX_TYPHACAFILE: ca, FELIX_TYPHACERTFILE: join(dir, 'missing.crt') },
+        readFile: noFile,
+      });
     } catch (e) {
       err = e;
     }
     assert.ok(err instanceof ConfigError);
     const params = err.problems.map((p) => p.param).sort();
     assert.deepEqual(params, ['TyphaCN', 'TyphaCertFile', 'TyphaKeyFile']);
-    assert.match(err.message, /TyphaCertFile="[^"]*missing.crt" \(env FELIX_TYPHACERTFILE\): file does not exist/);
+    assert.match(
+      err.message,
+      /TyphaCertFile="[^"]*missing.crt" \(env FELIX_TYPHACERTFILE\): file does not exist/,
+    );
     const ok = loadConfig({
-      env: { FELIX_TYPHACAFILE: ca, FELIX_TYPHACERTFILE: ca, FELIX_TYPHAKEYFILE: ca, FELIX_TYPHAURISAN: 'spiffe://x' },
+      env: {
+        FELIX_TYPHACAFILE: ca,
+        FELIX_TYPHACERTFILE: ca,
+        FELIX_TYPHAKEYFILE: ca,
+        FELIX_TYPHAURISAN: 'spiffe://x',
+      },
       readFile: noFile,
     });
     assert.equal(ok.config.TyphaURISAN, 'spiffe://x');
@@ -173,7 +194,10 @@ test('config file: path from --config-file or FELIX_CONFIGFILE; absent file is i
   const dir = mkdtempSync(join(tmpdir(), 'felix-cfg-'));
   try {
     const p = join(dir, 'felix.cfg');
-    writeFileSync(p, '[global]\n# comment\n; other comment\nLogSeverityScreen = "debug"\n[other]\nInterfacePrefix: tap,cali\n');
+    writeFileSync(
+      p,
+      '[global]\n# comment\n; other comment\nLogSeverityScreen = "debug"\n[other]\nInterfacePrefix: tap,cali\n',
+    );
     const viaEnv = loadConfig({ env: { FELIX_CONFIGFILE: p } });
     assert.equal(viaEnv.config.LogSeverityScreen, 'DEBUG');
     assert.deepEqual(viaEnv.config.InterfacePrefix, ['tap', 'cali'], 'keys are read from every section');
@@ -190,14 +214,22 @@ test('config file: path from --config-file or FELIX_CONFIGFILE; absent file is i
 
 test('"none" gives the zero value; empty values are ignored; unknown params warn', () => {
   const { config, warnings } = loadConfig({
-    env: { FELIX_FAILSAFEINBOUNDHOSTPORTS: 'none', FELIX_LOGFILEPATH: 'None', FELIX_HEALTHHOST: '', FELIX_NOSUCHPARAM: '1' },
+    env: {
+      FELIX_FAILSAFEINBOUNDHOSTPORTS: 'none',
+      FELIX_LOGFILEPATH: 'None',
+      FELIX_HEALTHHOST: '',
+      FELIX_NOSUCHPARAM: '1',
+    },
     readFile: noFile,
   });
   assert.deepEqual(config.FailsafeInboundHostPorts, []);
   assert.equal(config.LogFilePath, '');
   assert.equal(config.HealthHost, 'localhost');
   assert.ok(warnings.some((w) => w.includes('FELIX_NOSUCHPARAM')));
-  const { config: c2 } = loadConfig({ env: { FELIX_FAILSAFEOUTBOUNDHOSTPORTS: 'tcp:10.0.0.0/8:443,udp:53' }, readFile: noFile });
+  const { config: c2 } = loadConfig({
+    env: { FELIX_FAILSAFEOUTBOUNDHOSTPORTS: 'tcp:10.0.0.0/8:443,udp:53' },
+    readFile: noFile,
+  });
   assert.deepEqual(c2.FailsafeOutboundHostPorts, [
     { protocol: 'tcp', port: 443, net: '10.0.0.0/8' },
     { protocol: 'udp', port: 53 },
@@ -210,11 +242,17 @@ test('HealthTimeoutOverrides and Go durations', () => {
   assert.equal(parseGoDuration('1h'), 3_600_000);
   assert.equal(parseGoDuration('90'), null);
   assert.equal(parseGoDuration('3x'), null);
-  const { config } = loadConfig({ env: { FELIX_HEALTHTIMEOUTOVERRIDES: 'InternalDataplaneMainLoop=3m,CalculationGraph=1m' }, readFile: noFile });
-  assert.deepEqual([...config.HealthTimeoutOverrides], [
-    ['InternalDataplaneMainLoop', 180_000],
-    ['CalculationGraph', 60_000],
-  ]);
+  const { config } = loadConfig({
+    env: { FELIX_HEALTHTIMEOUTOVERRIDES: 'InternalDataplaneMainLoop=3m,CalculationGraph=1m' },
+    readFile: noFile,
+  });
+  assert.deepEqual(
+    [...config.HealthTimeoutOverrides],
+    [
+      ['InternalDataplaneMainLoop', 180_000],
+      ['CalculationGraph', 60_000],
+    ],
+  );
   assert.throws(
     () => loadConfig({ env: { FELIX_HEALTHTIMEOUTOVERRIDES: 'CalculationGraph=forever' }, readFile: noFile }),
     (e: unknown) => e instanceof ConfigError && /HealthTimeoutOverrides/.test(e.message),
@@ -231,12 +269,16 @@ test('parseIni keeps line numbers and strips quotes', () => {
 test('--set syntax errors are reported with the other problems', () => {
   assert.throws(
     () => loadConfig({ env: { FELIX_HEALTHPORT: 'x' }, readFile: noFile, sets: ['LogPrefix'] }),
-    (e: unknown) => e instanceof ConfigError && e.problems.length === 2 && /expected Name=Value/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError && e.problems.length === 2 && /expected Name=Value/.test(e.message),
   );
 });
 
 test('TyphaAddr: host:port, [v6]:port or a list; anything else is an error', () => {
-  const ok = loadConfig({ env: { FELIX_TYPHAADDR: '10.0.0.1:5473, [fd00::1]:5473,typha.local:1' }, readFile: noFile });
+  const ok = loadConfig({
+    env: { FELIX_TYPHAADDR: '10.0.0.1:5473, [fd00::1]:5473,typha.local:1' },
+    readFile: noFile,
+  });
   assert.equal(ok.config.TyphaAddr, '10.0.0.1:5473,[fd00::1]:5473,typha.local:1');
   assert.throws(
     () => loadConfig({ env: { FELIX_TYPHAADDR: '10.0.0.1:5473,10.0.0.2' }, readFile: noFile }),

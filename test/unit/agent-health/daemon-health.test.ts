@@ -9,7 +9,13 @@ import type { KVUpdate, SyncerEvent, SyncStatus } from '../../../syncer-client/a
 import type { ToDataplane } from '../../../rules/dataplane-api/types.js';
 import { loadConfig, type FelixConfig } from '../../../agent/config/index.js';
 import { createLogger } from '../../../agent/log/index.js';
-import { Daemon, type CalcLike, type DaemonDeps, type DriverLike, type SyncerLike } from '../../../agent/daemon/index.js';
+import {
+  Daemon,
+  type CalcLike,
+  type DaemonDeps,
+  type DriverLike,
+  type SyncerLike,
+} from '../../../agent/daemon/index.js';
 
 class FakeSyncer implements SyncerLike {
   private listeners: ((ev: SyncerEvent) => void)[] = [];
@@ -80,7 +86,9 @@ interface Rig {
   drivers: FakeDriver[];
   advance(ms: number): void;
   logText(): string;
-  get(path: string): Promise<{ status: number; json: { ready: boolean; live: boolean; details: Record<string, unknown> } }>;
+  get(
+    path: string,
+  ): Promise<{ status: number; json: { ready: boolean; live: boolean; details: Record<string, unknown> } }>;
 }
 
 async function rig(env: Record<string, string> = {}, startGate?: Promise<void>): Promise<Rig> {
@@ -101,7 +109,15 @@ async function rig(env: Record<string, string> = {}, startGate?: Promise<void>):
     },
   };
   const loaded = loadConfig(
-    { env: { FELIX_TYPHAADDR: '127.0.0.1:5473', FELIX_HEALTHENABLED: 'true', FELIX_HEALTHHOST: '127.0.0.1', FELIX_HEALTHPORT: '0', ...env } },
+    {
+      env: {
+        FELIX_TYPHAADDR: '127.0.0.1:5473',
+        FELIX_HEALTHENABLED: 'true',
+        FELIX_HEALTHHOST: '127.0.0.1',
+        FELIX_HEALTHPORT: '0',
+        ...env,
+      },
+    },
     {},
   );
   const daemon = new Daemon({
@@ -123,7 +139,10 @@ async function rig(env: Record<string, string> = {}, startGate?: Promise<void>):
     logText: () => text,
     get: async (path) => {
       const r = await fetch(`http://127.0.0.1:${port}${path}?format=json`);
-      return { status: r.status, json: (await r.json()) as { ready: boolean; live: boolean; details: Record<string, unknown> } };
+      return {
+        status: r.status,
+        json: (await r.json()) as { ready: boolean; live: boolean; details: Record<string, unknown> },
+      };
     },
   };
 }
@@ -142,7 +161,11 @@ test('ready only after in-sync AND the first apply; log lines operators grep for
     assert.equal((await r.get('/readiness')).status, 503);
     r.syncer.emit({ kind: 'connecting', endpoint: '127.0.0.1:5473', attempt: 1 });
     r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v3.31.0' });
-    r.syncer.emit({ kind: 'batch', updates: [kv('/calico/v1/policy/tier/default/policy/p1')], status: 'resync' });
+    r.syncer.emit({
+      kind: 'batch',
+      updates: [kv('/calico/v1/policy/tier/default/policy/p1')],
+      status: 'resync',
+    });
     await settle(r);
     let h = await r.get('/readiness');
     assert.equal(h.status, 503, 'resync: not ready');
@@ -181,7 +204,10 @@ test('ready only after in-sync AND the first apply; log lines operators grep for
     ]) {
       assert.ok(log.includes(line), `log has ${JSON.stringify(line)}`);
     }
-    assert.match(log, /\[INFO\]\[\d+\] felix: Completed first update to dataplane\. applyMs=12 secsSinceStart=/);
+    assert.match(
+      log,
+      /\[INFO\]\[\d+\] felix: Completed first update to dataplane\. applyMs=12 secsSinceStart=/,
+    );
   } finally {
     await r.daemon.stop();
   }
@@ -256,15 +282,23 @@ test('a restart-requiring datastore config change exits with rc 129; a hot one d
   r.calc.next.push({ kind: 'configUpdate', config: { HealthTimeoutOverrides: 'CalculationGraph=2m' } });
   r.syncer.emit({ kind: 'batch', updates: [kv('/calico/v1/config/HealthTimeoutOverrides')] });
   await settle(r);
-  const table = await fetch(`http://127.0.0.1:${r.daemon.healthAddress()?.port}/liveness`).then((x) => x.text());
+  const table = await fetch(`http://127.0.0.1:${r.daemon.healthAddress()?.port}/liveness`).then((x) =>
+    x.text(),
+  );
   assert.match(table, /CalculationGraph +\| 2m0s \(override\)/);
 
-  r.calc.next.push({ kind: 'configUpdate', config: { HealthTimeoutOverrides: 'CalculationGraph=2m', IptablesRefreshInterval: '10' } });
+  r.calc.next.push({
+    kind: 'configUpdate',
+    config: { HealthTimeoutOverrides: 'CalculationGraph=2m', IptablesRefreshInterval: '10' },
+  });
   r.syncer.emit({ kind: 'batch', updates: [kv('/calico/v1/config/IptablesRefreshInterval')] });
   assert.equal(await r.daemon.exited, 129);
   assert.equal(d.stopped, true);
   assert.equal(r.syncer.stopped, true);
-  assert.match(r.logText(), /Configuration value changed; change DOES require Felix to restart\. key=IptablesRefreshInterval newValue=10000 oldValue=180000/);
+  assert.match(
+    r.logText(),
+    /Configuration value changed; change DOES require Felix to restart\. key=IptablesRefreshInterval newValue=10000 oldValue=180000/,
+  );
   assert.match(r.logText(), /Exiting for config change rc=129/);
 });
 

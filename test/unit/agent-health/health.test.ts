@@ -78,7 +78,10 @@ test('table body has Felix columns sorted by component', () => {
   assert.match(lines[1] ?? '', /^\| +COMPONENT +\| TIMEOUT \| +LIVENESS +\| +READINESS +\| DETAIL \|$/);
   const names = lines.slice(3, -1).map((l) => (l.split('|')[1] ?? '').trim());
   assert.deepEqual(names, ['CalculationGraph', 'FelixStartup', 'InternalDataplaneMainLoop', 'LiveOnly']);
-  assert.match(lines[3] ?? '', /\| CalculationGraph +\| 30s +\| reporting live \| reporting non-ready \| resync \|/);
+  assert.match(
+    lines[3] ?? '',
+    /\| CalculationGraph +\| 30s +\| reporting live \| reporting non-ready \| resync \|/,
+  );
   assert.match(lines[5] ?? '', /\| InternalDataplaneMainLoop \| 1m30s +\|/);
   assert.match(lines[6] ?? '', /\| LiveOnly +\| - +\| reporting live \| - +\|/);
   for (const l of lines) assert.equal(l.length, (lines[0] ?? '').length);
@@ -112,7 +115,11 @@ test('HTTP: 503 + table until ready, then 200; JSON form with details; 404 elsew
 
     r = await fetch(`${base}/readiness?format=json`);
     assert.equal(r.headers.get('content-type'), 'application/json');
-    const j = (await r.json()) as { ready: boolean; reporters: { name: string }[]; details: { typha: { endpoint: string } } };
+    const j = (await r.json()) as {
+      ready: boolean;
+      reporters: { name: string }[];
+      details: { typha: { endpoint: string } };
+    };
     assert.equal(j.ready, true);
     assert.equal(j.reporters[0]?.name, 'FelixStartup');
     assert.equal(j.details.typha.endpoint, '127.0.0.1:5473');

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentMetrics, MetricsServer, RESYNC_STATE, type DataplaneCounts } from '../../../agent/metrics/index.js';
+import {
+  AgentMetrics,
+  MetricsServer,
+  RESYNC_STATE,
+  type DataplaneCounts,
+} from '../../../agent/metrics/index.js';
 
 /** Parses Prometheus text exposition into "name{labels}" -> value. */
 function parse(text: string): Map<string, number> {
@@ -28,9 +33,20 @@ test('scrape /metrics over HTTP: Felix names, mirrored counters, Typha metrics',
   const m = new AgentMetrics({
     hostname: 'node-a',
     now: () => now,
-    calc: () => ({ clusterWorkloadEndpoints: 7, clusterHostEndpoints: 1, activeLocalPolicies: 2, activeLocalEndpoints: 3 }),
+    calc: () => ({
+      clusterWorkloadEndpoints: 7,
+      clusterHostEndpoints: 1,
+      activeLocalPolicies: 2,
+      activeLocalEndpoints: 3,
+    }),
     dataplane: () => dp,
-    typha: () => ({ connected: true, endpoint: '127.0.0.1:5473', reconnects: 2, snapshotSize: 42, lastMessageMs: 48_500 }),
+    typha: () => ({
+      connected: true,
+      endpoint: '127.0.0.1:5473',
+      reconnects: 2,
+      snapshotSize: 42,
+      lastMessageMs: 48_500,
+    }),
   });
   m.resyncState.set(RESYNC_STATE['in-sync']);
   m.resyncsStarted.inc();
