@@ -49,6 +49,21 @@ export class ByteQueue {
       this.advance(n);
       return v;
     }
+    // Chunks that are adjacent views of one buffer (the snappy reader's arena) join for free.
+    let h = this.head;
+    let end = c.byteOffset + c.length;
+    let have = c.length - this.off;
+    while (have < n) {
+      const next = this.chunks[++h]!;
+      if (next.buffer !== c.buffer || next.byteOffset !== end) break;
+      end += next.length;
+      have += next.length;
+    }
+    if (have >= n) {
+      const v = new Uint8Array(c.buffer, c.byteOffset + this.off, n);
+      this.skip(n);
+      return v;
+    }
     const out = new Uint8Array(n);
     let w = 0;
     while (w < n) {

@@ -4,7 +4,7 @@
 
 import { ByteQueue } from '../gob/bytequeue.js';
 import { ByteWriter } from '../gob/writer.js';
-import { compressBlock, decompressBlock, maxEncodedLength } from './block.js';
+import { compressBlock, decodedLength, decompressBlockInto, maxEncodedLength } from './block.js';
 import { maskedCrc32c } from './crc32c.js';
 import { SnappyError, SnappyErrorCode } from './errors.js';
 
@@ -18,9 +18,18 @@ const CHECKSUM_SIZE = 4;
 const STREAM_ID_BODY = [0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]; // "sNaPpY"
 export const STREAM_IDENTIFIER = new Uint8Array([CHUNK_STREAM_ID, 6, 0, 0, ...STREAM_ID_BODY]);
 
+/**
+ * Decompressed chunks are written one after another into arenas of this size, so a gob message
+ * that spans chunks is usually one contiguous view (ByteQueue.take joins adjacent views without
+ * copying). Handed-out regions are never written again, so views stay valid.
+ */
+const ARENA_BYTES = 4 * 1024 * 1024;
+
 export class FrameReader {
   private readonly src: ByteQueue;
   private sawStreamId = false;
+  private arena = new Uint8Array(0);
+  private arenaPos = 0;
   /** Bytes of a skippable chunk still to drop (skipped as they arrive, never buffered). */
   private skipLeft = 0;
 
@@ -70,7 +79,16 @@ export class FrameReader {
         q.commit();
         const want = (body[0]! | (body[1]! << 8) | (body[2]! << 16) | (body[3]! << 24)) >>> 0;
         const payload = body.subarray(CHECKSUM_SIZE);
-        const data = type === CHUNK_COMPRESSED ? decompressBlock(payload, MAX_BLOCK_SIZE) : payload;
+        let data: Uint8Array;
+        if (type === CHUNK_COMPRESSED) {
+          const [n] = decodedLength(payload);
+          if (n > MAX_BLOCK_SIZE) throw new SnappyError(SnappyErrorCode.Corrupt, `block of ${n} bytes exceeds ${MAX_BLOCK_SIZE}`);
+          data = this.alloc(n);
+          decompressBlockInto(payload, data, 0);
+        } else {
+          data = this.alloc(payload.length);
+          data.set(payload);
+        }
         const got = maskedCrc32c(data);
         if (got !== want) {
           throw new SnappyError(SnappyErrorCode.CrcMismatch, `chunk CRC 0x${got.toString(16)}, expected 0x${want.toString(16)}`);
@@ -85,6 +103,16 @@ export class FrameReader {
       q.commit();
       this.skipLeft = len;
     }
+  }
+
+  private alloc(n: number): Uint8Array {
+    if (this.arenaPos + n > this.arena.length) {
+      this.arena = new Uint8Array(Math.max(ARENA_BYTES, n));
+      this.arenaPos = 0;
+    }
+    const v = this.arena.subarray(this.arenaPos, this.arenaPos + n);
+    this.arenaPos += n;
+    return v;
   }
 
   /** Call at end of input: a partial chunk means the stream was cut. */
