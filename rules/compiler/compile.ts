@@ -95,7 +95,7 @@ function compileFilter(
   const allowAction: Action = cfg.iptablesFilterAllowAction === 'RETURN' ? act.ret() : act.accept();
   const denyAction: Action = cfg.iptablesFilterDenyAction === 'REJECT' ? act.reject() : act.drop();
   const denyName = cfg.iptablesFilterDenyAction === 'REJECT' ? 'Reject' : 'Drop';
-  const sctx: StaticCtx = { cfg, family, marks, allowAction };
+  const sctx: StaticCtx = { cfg, family, marks, allowAction, denyAction, denyName };
   const rctx: RenderCtx = { family, marks, denyAction, logPrefix: cfg.logPrefix };
   const ectx: EndpointCtx = {
     marks,

@@ -37,6 +37,16 @@ export interface CompilerConfig {
   readonly allowIPIPPacketsFromWorkloads: boolean;
   /** DisableConntrackInvalidCheck (§4.7 row 3). */
   readonly disableConntrackInvalidCheck: boolean;
+  /** IpInIpEnabled: cali-INPUT/cali-OUTPUT allow IPIP from/to the all-hosts-net set (§4.3, §4.5). */
+  readonly ipipEnabled: boolean;
+  /** VXLANEnabled / VXLANEnabledV6: the same for VXLAN and the all-vxlan-net set. */
+  readonly vxlanEnabled: boolean;
+  readonly vxlanEnabledV6: boolean;
+  /** WireguardEnabled / WireguardEnabledV6 and their listening ports (defaults 51820 / 51821). */
+  readonly wireguardEnabled: boolean;
+  readonly wireguardEnabledV6: boolean;
+  readonly wireguardListeningPort: number;
+  readonly wireguardListeningPortV6: number;
 }
 
 const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
@@ -83,6 +93,13 @@ const DEFAULTS: CompilerConfig = {
   allowVXLANPacketsFromWorkloads: false,
   allowIPIPPacketsFromWorkloads: false,
   disableConntrackInvalidCheck: false,
+  ipipEnabled: false,
+  vxlanEnabled: false,
+  vxlanEnabledV6: false,
+  wireguardEnabled: false,
+  wireguardEnabledV6: false,
+  wireguardListeningPort: 51820,
+  wireguardListeningPortV6: 51821,
 };
 
 /** Felix's defaults with the given overrides, validated. Throws CompilerConfigError. */
@@ -148,8 +165,9 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   if (!LOG_PREFIX_RE.test(cfg.logPrefix)) {
     problems.push(`logPrefix must be at most 27 characters from [A-Za-z0-9_ @%+=:,./-]`);
   }
-  if (!Number.isInteger(cfg.vxlanPort) || cfg.vxlanPort < 1 || cfg.vxlanPort > 65535) {
-    problems.push('vxlanPort must be 1..65535');
+  for (const k of ['vxlanPort', 'wireguardListeningPort', 'wireguardListeningPortV6'] as const) {
+    const v = cfg[k];
+    if (!Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${k} must be 1..65535`);
   }
   if (problems.length > 0) throw new CompilerConfigError(`invalid compiler config: ${problems.join('; ')}`);
 }

@@ -1,9 +1,9 @@
 // The static filter-table chains and the kernel-chain hooks (felix-iptables-dataplane.md §4.1-§4.5,
-// §4.10; felix/rules/static.go). IPIP, VXLAN, WireGuard, IPVS and OpenStack extras are not supported.
+// §4.10; felix/rules/static.go). IPVS and OpenStack extras are not supported.
 import type { IpFamily } from '../model.js';
 import type { CompilerConfig, FailsafePort } from './config.js';
 import type { MarkBits } from './marks.js';
-import { CHAIN } from './names.js';
+import { CHAIN, ipSetName } from './names.js';
 import { parseCidr } from './ipaddr.js';
 import { act, m, rule, type Action, type IChain, type IRule } from './rule.js';
 
@@ -12,6 +12,140 @@ export interface StaticCtx {
   readonly family: IpFamily;
   readonly marks: MarkBits;
   readonly allowAction: Action;
+  readonly denyAction: Action;
+  /** "Drop" or "Reject", as Felix prints the deny action into comments. */
+  readonly denyName: string;
+}
+
+const LOCAL_DST = '-m addrtype --dst-type LOCAL';
+const LOCAL_SRC = '-m addrtype --src-type LOCAL';
+
+/** cali-INPUT's auto-allow rules for overlay traffic from other nodes (§4.3 items 1-3). */
+function encapInputRules(c: StaticCtx): IRule[] {
+  const { cfg, family } = c;
+  const out: IRule[] = [];
+  const vxlanPort = m.destPorts(String(cfg.vxlanPort));
+  if (family === 4 && cfg.ipipEnabled) {
+    const hosts = ipSetName('all-hosts-net', 4);
+    out.push(
+      rule(
+        [m.protocol('4'), m.sourceIPSet(hosts), LOCAL_DST],
+        c.allowAction,
+        'Allow IPIP packets from Calico hosts',
+      ),
+    );
+    out.push(rule([m.protocol('4')], c.denyAction, `${c.denyName} IPIP packets from non-Calico hosts`));
+  }
+  if (family === 4 && cfg.vxlanEnabled) {
+    const nets = ipSetName('all-vxlan-net', 4);
+    out.push(
+      rule(
+        [m.protocol('17'), vxlanPort, m.sourceIPSet(nets), LOCAL_DST],
+        c.allowAction,
+        'Allow IPv4 VXLAN packets from allowed hosts',
+      ),
+    );
+    // static.go uses a plain DROP here, not the configured deny action.
+    out.push(
+      rule(
+        [m.protocol('17'), vxlanPort, LOCAL_DST],
+        act.drop(),
+        'Drop IPv4 VXLAN packets from non-allowed hosts',
+      ),
+    );
+  }
+  if (family === 6 && cfg.vxlanEnabledV6) {
+    const nets = ipSetName('all-vxlan-net', 6);
+    out.push(
+      rule(
+        [m.protocol('17'), vxlanPort, m.sourceIPSet(nets), LOCAL_DST],
+        c.allowAction,
+        'Allow IPv6 VXLAN packets from allowed hosts',
+      ),
+    );
+    out.push(
+      rule(
+        [m.protocol('17'), vxlanPort, LOCAL_DST],
+        c.denyAction,
+        `${c.denyName} IPv6 VXLAN packets from non-allowed hosts`,
+      ),
+    );
+  }
+  if (family === 4 && cfg.wireguardEnabled) {
+    out.push(
+      rule(
+        [m.protocol('17'), m.destPorts(String(cfg.wireguardListeningPort)), LOCAL_DST],
+        c.allowAction,
+        'Allow incoming IPv4 Wireguard packets',
+      ),
+    );
+  }
+  if (family === 6 && cfg.wireguardEnabledV6) {
+    out.push(
+      rule(
+        [m.protocol('17'), m.destPorts(String(cfg.wireguardListeningPortV6)), LOCAL_DST],
+        c.allowAction,
+        'Allow incoming IPv6 Wireguard packets',
+      ),
+    );
+  }
+  return out;
+}
+
+/** cali-OUTPUT's auto-allow rules for overlay traffic to other nodes (§4.5 item 4). */
+function encapOutputRules(c: StaticCtx): IRule[] {
+  const { cfg, family } = c;
+  const out: IRule[] = [];
+  const vxlanPort = m.destPorts(String(cfg.vxlanPort));
+  if (family === 4 && cfg.ipipEnabled) {
+    const hosts = ipSetName('all-hosts-net', 4);
+    out.push(
+      rule(
+        [m.protocol('4'), m.destIPSet(hosts), LOCAL_SRC],
+        c.allowAction,
+        'Allow IPIP packets to other Calico hosts',
+      ),
+    );
+  }
+  if (family === 4 && cfg.vxlanEnabled) {
+    const nets = ipSetName('all-vxlan-net', 4);
+    out.push(
+      rule(
+        [m.protocol('17'), vxlanPort, LOCAL_SRC, m.destIPSet(nets)],
+        c.allowAction,
+        'Allow IPv4 VXLAN packets to other allowed hosts',
+      ),
+    );
+  }
+  if (family === 6 && cfg.vxlanEnabledV6) {
+    const nets = ipSetName('all-vxlan-net', 6);
+    out.push(
+      rule(
+        [m.protocol('17'), vxlanPort, LOCAL_SRC, m.destIPSet(nets)],
+        c.allowAction,
+        'Allow IPv6 VXLAN packets to other allowed hosts',
+      ),
+    );
+  }
+  if (family === 4 && cfg.wireguardEnabled) {
+    out.push(
+      rule(
+        [m.protocol('17'), m.destPorts(String(cfg.wireguardListeningPort)), LOCAL_SRC],
+        c.allowAction,
+        'Allow outgoing IPv4 Wireguard packets',
+      ),
+    );
+  }
+  if (family === 6 && cfg.wireguardEnabledV6) {
+    out.push(
+      rule(
+        [m.protocol('17'), m.destPorts(String(cfg.wireguardListeningPortV6)), LOCAL_SRC],
+        c.allowAction,
+        'Allow outgoing IPv6 Wireguard packets',
+      ),
+    );
+  }
+  return out;
 }
 
 /** cali-FORWARD (§4.2). */
@@ -34,7 +168,7 @@ export function filterForwardChain(c: StaticCtx): IChain {
 /** cali-INPUT (§4.3). */
 export function filterInputChain(c: StaticCtx): IChain {
   const { marks } = c;
-  const rules: IRule[] = [];
+  const rules: IRule[] = encapInputRules(c);
   for (const p of c.cfg.interfacePrefixes)
     rules.push(rule([m.inInterface(p + '+')], act.goto(CHAIN.wlToHost)));
   rules.push(rule([m.markSingleBitSet(marks.accept)], c.allowAction));
@@ -52,6 +186,7 @@ export function filterOutputChain(c: StaticCtx): IChain {
   const rules: IRule[] = [rule([m.markSingleBitSet(marks.accept)], c.allowAction)];
   // Host-to-workload traffic is not checked against workload ingress policy.
   for (const p of c.cfg.interfacePrefixes) rules.push(rule([m.outInterface(p + '+')], act.ret()));
+  rules.push(...encapOutputRules(c));
   rules.push(rule([], act.clearMark(marks.allCalico)));
   rules.push(rule([m.notConntrackState('DNAT')], act.jump(CHAIN.toHostEndpoint)));
   rules.push(

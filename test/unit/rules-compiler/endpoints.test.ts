@@ -442,3 +442,36 @@ test('policy group UID: deterministic, depends on selector, direction and member
     groupUid({ ...g, policies: [{ ...gnp('a'), kind: 'GlobalNetworkPolicy' }, gnp('b')] }),
   );
 });
+
+test('IPIP, VXLAN and WireGuard on: overlay auto-allow rules in cali-INPUT and cali-OUTPUT (§4.3, §4.5)', () => {
+  const [v4, v6] = build([], {
+    ipipEnabled: true,
+    vxlanEnabled: true,
+    vxlanEnabledV6: true,
+    wireguardEnabled: true,
+  });
+  assert.deepEqual(bodies(v4!, 'cali-INPUT').slice(0, 6), [
+    '-m comment --comment "Allow IPIP packets from Calico hosts" -p 4 -m set --match-set cali40all-hosts-net src -m addrtype --dst-type LOCAL --jump ACCEPT',
+    '-m comment --comment "Drop IPIP packets from non-Calico hosts" -p 4 --jump DROP',
+    '-m comment --comment "Allow IPv4 VXLAN packets from allowed hosts" -p 17 -m multiport --destination-ports 4789 -m set --match-set cali40all-vxlan-net src -m addrtype --dst-type LOCAL --jump ACCEPT',
+    '-m comment --comment "Drop IPv4 VXLAN packets from non-allowed hosts" -p 17 -m multiport --destination-ports 4789 -m addrtype --dst-type LOCAL --jump DROP',
+    '-m comment --comment "Allow incoming IPv4 Wireguard packets" -p 17 -m multiport --destination-ports 51820 -m addrtype --dst-type LOCAL --jump ACCEPT',
+    '--in-interface cali+ --goto cali-wl-to-host',
+  ]);
+  assert.deepEqual(bodies(v4!, 'cali-OUTPUT').slice(2, 5), [
+    '-m comment --comment "Allow IPIP packets to other Calico hosts" -p 4 -m set --match-set cali40all-hosts-net dst -m addrtype --src-type LOCAL --jump ACCEPT',
+    '-m comment --comment "Allow IPv4 VXLAN packets to other allowed hosts" -p 17 -m multiport --destination-ports 4789 -m addrtype --src-type LOCAL -m set --match-set cali40all-vxlan-net dst --jump ACCEPT',
+    '-m comment --comment "Allow outgoing IPv4 Wireguard packets" -p 17 -m multiport --destination-ports 51820 -m addrtype --src-type LOCAL --jump ACCEPT',
+  ]);
+  // IPv6: only the v6 VXLAN pair (IPIP and v4 WireGuard are IPv4-only).
+  assert.deepEqual(bodies(v6!, 'cali-INPUT').slice(0, 3), [
+    '-m comment --comment "Allow IPv6 VXLAN packets from allowed hosts" -p 17 -m multiport --destination-ports 4789 -m set --match-set cali60all-vxlan-net src -m addrtype --dst-type LOCAL --jump ACCEPT',
+    '-m comment --comment "Drop IPv6 VXLAN packets from non-allowed hosts" -p 17 -m multiport --destination-ports 4789 -m addrtype --dst-type LOCAL --jump DROP',
+    '--in-interface cali+ --goto cali-wl-to-host',
+  ]);
+  // Default (all off): cali-INPUT starts with the workload goto, as in the worked example.
+  assert.equal(
+    bodies(build([], { ipv6Support: false })[0]!, 'cali-INPUT')[0],
+    '--in-interface cali+ --goto cali-wl-to-host',
+  );
+});

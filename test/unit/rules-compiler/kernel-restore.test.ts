@@ -201,7 +201,15 @@ test(
     ]);
     const d = compile(
       st,
-      defaultCompilerConfig({ iptablesFilterDenyAction: 'REJECT', chainInsertMode: 'append' }),
+      defaultCompilerConfig({
+        iptablesFilterDenyAction: 'REJECT',
+        chainInsertMode: 'append',
+        ipipEnabled: true,
+        vxlanEnabled: true,
+        vxlanEnabledV6: true,
+        wireguardEnabled: true,
+        wireguardEnabledV6: true,
+      }),
     );
     assert.ok(d.tables[0]!.chains.get('cali-pri-all-fields')!.rules.length > 20);
     assert.ok([...d.tables[0]!.chains.keys()].some((n) => n.startsWith('cali-gi-')));
