@@ -50,9 +50,16 @@ function workloadEndpoint(i: number): SerializedUpdate {
 function snapshot(n: number, compression: '' | 'snappy'): Uint8Array {
   const msgs: Msg[] = [];
   for (let i = 0; i < n; i += 1000) {
-    msgs.push({ type: 'KVs', kvs: Array.from({ length: Math.min(1000, n - i) }, (_, j) => workloadEndpoint(i + j)) });
+    msgs.push({
+      type: 'KVs',
+      kvs: Array.from({ length: Math.min(1000, n - i) }, (_, j) => workloadEndpoint(i + j)),
+    });
   }
-  msgs.push({ type: 'DecoderRestart', message: 'End of compressed snapshot.', compressionAlgorithm: 'snappy' });
+  msgs.push({
+    type: 'DecoderRestart',
+    message: 'End of compressed snapshot.',
+    compressionAlgorithm: 'snappy',
+  });
   return new StreamEncoder(compression).encodeMany(msgs);
 }
 
@@ -76,7 +83,11 @@ function decodeTs(bytes: Uint8Array, compression: '' | 'snappy'): number {
   return kvs;
 }
 
-function timeTs(bytes: Uint8Array, compression: '' | 'snappy', iterations: number): { minNs: number; medianNs: number; kvs: number } {
+function timeTs(
+  bytes: Uint8Array,
+  compression: '' | 'snappy',
+  iterations: number,
+): { minNs: number; medianNs: number; kvs: number } {
   let kvs = 0;
   const times: number[] = [];
   for (let i = 0; i < iterations + 2; i++) {
@@ -109,8 +120,12 @@ function main(): void {
   const rounds = roundArg >= 0 ? Number(args[roundArg + 1]) : 5;
   const dir = mkdtempSync(join(tmpdir(), `felix-ts-bench-${process.pid}-`));
   try {
-    console.log(`node ${process.version}; ${rounds} interleaved rounds per case; "med" = median of the per-round minima`);
-    console.log('size      mode    bytes        TS ms (min/med)   Go ms (min/med)   TS KVs/s    TS MB/s   Go KVs/s    Go MB/s   TS/Go (min)');
+    console.log(
+      `node ${process.version}; ${rounds} interleaved rounds per case; "med" = median of the per-round minima`,
+    );
+    console.log(
+      'size      mode    bytes        TS ms (min/med)   Go ms (min/med)   TS KVs/s    TS MB/s   Go KVs/s    Go MB/s   TS/Go (min)',
+    );
     for (const n of [10_000, 100_000]) {
       for (const mode of modes) {
         const bytes = snapshot(n, mode);
@@ -124,7 +139,9 @@ function main(): void {
         let go: GoResult | undefined;
         let ts: { minNs: number; medianNs: number; kvs: number } | undefined;
         for (let round = 0; round < rounds; round++) {
-          go = JSON.parse(runGoTool(['bench', mode === 'snappy' ? 'snappy' : 'plain', file, String(iters)])) as GoResult;
+          go = JSON.parse(
+            runGoTool(['bench', mode === 'snappy' ? 'snappy' : 'plain', file, String(iters)]),
+          ) as GoResult;
           ts = timeTs(bytes, mode, iters);
           goMins.push(go.minNs);
           tsMins.push(ts.minNs);
@@ -135,7 +152,8 @@ function main(): void {
         tsMins.sort(sortNum);
         go = { ...go, minNs: goMins[0]!, medianNs: goMins[Math.floor(rounds / 2)]! };
         ts = { ...ts, minNs: tsMins[0]!, medianNs: tsMins[Math.floor(rounds / 2)]! };
-        if (go.kvs !== n || ts.kvs !== n) throw new Error(`decoded ${ts.kvs} (TS) / ${go.kvs} (Go) KVs, expected ${n}`);
+        if (go.kvs !== n || ts.kvs !== n)
+          throw new Error(`decoded ${ts.kvs} (TS) / ${go.kvs} (Go) KVs, expected ${n}`);
         const mb = bytes.length / 1e6;
         console.log(
           [

@@ -49,7 +49,10 @@ type LocalKey = GoType | typeof GENERIC;
 
 function mismatch(wireId: number, w: WireType | undefined, local: GoType): never {
   const l = 'name' in local ? `${local.kind} ${local.name}` : local.kind;
-  throw new GobError(GobErrorCode.TypeMismatch, `cannot decode wire ${describeWire(wireId, w)} into local ${l}`);
+  throw new GobError(
+    GobErrorCode.TypeMismatch,
+    `cannot decode wire ${describeWire(wireId, w)} into local ${l}`,
+  );
 }
 
 function badField(f: number, n: number): never {
@@ -128,7 +131,10 @@ export class GobDecoder {
       this.failed =
         e instanceof ProtocolError
           ? e
-          : new GobError(GobErrorCode.BadValue, `undecodable input (${e instanceof Error ? e.message : String(e)})`);
+          : new GobError(
+              GobErrorCode.BadValue,
+              `undecodable input (${e instanceof Error ? e.message : String(e)})`,
+            );
       throw this.failed;
     }
   }
@@ -137,7 +143,10 @@ export class GobDecoder {
   finish(): void {
     if (this.failed !== undefined) throw this.failed;
     if (this.queue.length > 0) {
-      this.failed = new GobError(GobErrorCode.Truncated, `stream ended inside a message (${this.queue.length} bytes left)`);
+      this.failed = new GobError(
+        GobErrorCode.Truncated,
+        `stream ended inside a message (${this.queue.length} bytes left)`,
+      );
       throw this.failed;
     }
   }
@@ -150,7 +159,10 @@ export class GobDecoder {
     const [len, prefix] = p;
     // §8.6 limits: reject an oversized message from its prefix alone, before buffering it.
     if (len > this.maxMessageBytes) {
-      throw new GobError(GobErrorCode.MessageTooLarge, `message of ${len} bytes exceeds the cap of ${this.maxMessageBytes}`);
+      throw new GobError(
+        GobErrorCode.MessageTooLarge,
+        `message of ${len} bytes exceeds the cap of ${this.maxMessageBytes}`,
+      );
     }
     if (len === 0) throw new GobError(GobErrorCode.Truncated, 'empty message');
     if (this.queue.length < prefix + len) throw NEED_MORE;
@@ -167,16 +179,19 @@ export class GobDecoder {
       if (id >= 0) return id;
       this.define(-id, readWireType(r));
       if (r.pos < r.end) {
-        if (!isInterface) throw new GobError(GobErrorCode.ExtraData, 'extra data after a top-level type definition');
+        if (!isInterface)
+          throw new GobError(GobErrorCode.ExtraData, 'extra data after a top-level type definition');
         r.uint(); // a delimited value's count (Go skips it too)
       }
     }
   }
 
   private define(id: number, w: WireType): void {
-    if (id < FIRST_USER_ID || id > 0x7fffffff) throw new GobError(GobErrorCode.BadTypedef, `cannot define type id ${id}`);
+    if (id < FIRST_USER_ID || id > 0x7fffffff)
+      throw new GobError(GobErrorCode.BadTypedef, `cannot define type id ${id}`);
     if (this.wire.has(id)) throw new GobError(GobErrorCode.DuplicateType, `type ${id} defined twice`);
-    if (this.wire.size >= this.maxTypes) throw new GobError(GobErrorCode.TooManyTypes, `more than ${this.maxTypes} types`);
+    if (this.wire.size >= this.maxTypes)
+      throw new GobError(GobErrorCode.TooManyTypes, `more than ${this.maxTypes} types`);
     this.wire.set(id, w);
     this.journal.push(id);
   }
@@ -217,7 +232,9 @@ export class GobDecoder {
       switch (w.kind) {
         case 'struct':
           if (g !== undefined && g.kind !== 'struct') mismatch(id, w, g);
-          return g === undefined ? this.compileGenericStruct(w, depth, busy) : this.compileStruct(id, w, g, depth, busy);
+          return g === undefined
+            ? this.compileGenericStruct(w, depth, busy)
+            : this.compileStruct(id, w, g, depth, busy);
         case 'slice': {
           if (g !== undefined && g.kind !== 'slice') mismatch(id, w, g);
           const elem = this.decoderFor(w.elem, g === undefined ? GENERIC : g.elem, depth + 1, busy);
@@ -236,7 +253,8 @@ export class GobDecoder {
           const len = w.len;
           return (r) => {
             const n = r.length(1);
-            if (n !== len) throw new GobError(GobErrorCode.BadValue, `array of ${n} elements, type says ${len}`);
+            if (n !== len)
+              throw new GobError(GobErrorCode.BadValue, `array of ${n} elements, type says ${len}`);
             const out: unknown[] = [];
             for (let i = 0; i < n; i++) out.push(elem(r));
             return out;
@@ -340,7 +358,13 @@ export class GobDecoder {
     }
   }
 
-  private compileStruct(id: number, w: Extract<WireType, { kind: 'struct' }>, local: StructType, depth: number, busy: Set<number>): DecodeFn {
+  private compileStruct(
+    id: number,
+    w: Extract<WireType, { kind: 'struct' }>,
+    local: StructType,
+    depth: number,
+    busy: Set<number>,
+  ): DecodeFn {
     const byName = new Map(local.fields.map((f) => [f.name, f]));
     const fns: (DecodeFn | SkipFn)[] = [];
     const cases: string[] = [];
@@ -365,13 +389,15 @@ export class GobDecoder {
       cases.push(`case ${i}: o[${prop}] = ${expr}; break;`);
     });
     if (matched === 0 && w.fields.length > 0 && local.fields.length > 0) {
-      throw new GobError(GobErrorCode.TypeMismatch, `no fields of wire struct ${describeWire(id, w)} match local ${local.name}`);
+      throw new GobError(
+        GobErrorCode.TypeMismatch,
+        `no fields of wire struct ${describeWire(id, w)} match local ${local.name}`,
+      );
     }
     const n = w.fields.length;
     const src =
       `return function decode_struct(r) { const o = create(); let f = -1; for (;;) { const d = r.uint(); ` +
       `if (d === 0) return o; f += d; switch (f) { ${cases.join(' ')} default: badField(f, ${n}); } } };`;
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const factory = new Function('create', 'badField', 'fns', src) as (
       create: () => Record<string, unknown>,
       bf: typeof badField,
@@ -380,8 +406,15 @@ export class GobDecoder {
     return factory(local.create, badField, fns);
   }
 
-  private compileGenericStruct(w: Extract<WireType, { kind: 'struct' }>, depth: number, busy: Set<number>): DecodeFn {
-    const ops = w.fields.map((wf) => ({ name: wf.name, fn: this.decoderFor(wf.id, GENERIC, depth + 1, busy) }));
+  private compileGenericStruct(
+    w: Extract<WireType, { kind: 'struct' }>,
+    depth: number,
+    busy: Set<number>,
+  ): DecodeFn {
+    const ops = w.fields.map((wf) => ({
+      name: wf.name,
+      fn: this.decoderFor(wf.id, GENERIC, depth + 1, busy),
+    }));
     const n = ops.length;
     return (r) => {
       // A null-prototype object: wire field names (even "__proto__") stay plain keys.
@@ -412,9 +445,13 @@ export class GobDecoder {
       const name = r.stringOf(n);
       const t = this.registry.lookup(name);
       if (t === undefined) {
-        throw new GobError(GobErrorCode.UnregisteredName, `name not registered for interface: ${JSON.stringify(name)}`);
+        throw new GobError(
+          GobErrorCode.UnregisteredName,
+          `name not registered for interface: ${JSON.stringify(name)}`,
+        );
       }
-      if (++this.valueDepth > MAX_VALUE_DEPTH) throw new GobError(GobErrorCode.BadValue, 'interface values nested too deeply');
+      if (++this.valueDepth > MAX_VALUE_DEPTH)
+        throw new GobError(GobErrorCode.BadValue, 'interface values nested too deeply');
       const cid = this.typeSequence(true);
       r.uint(); // byteCount: only needed for skipping
       if (memoGen !== this.gen || memoId !== cid || memoType !== t) {
@@ -424,7 +461,8 @@ export class GobDecoder {
         memoId = cid;
         memoType = t;
       }
-      if (!memoStruct && r.uint() !== 0) throw new GobError(GobErrorCode.BadValue, 'non-zero delta before a singleton value');
+      if (!memoStruct && r.uint() !== 0)
+        throw new GobError(GobErrorCode.BadValue, 'non-zero delta before a singleton value');
       const v = memoFn(r);
       this.valueDepth--;
       return fromGo !== undefined ? fromGo(name, v) : { name, value: v };
@@ -486,7 +524,8 @@ export class GobDecoder {
           const len = w.kind === 'array' ? w.len : -1;
           return (r) => {
             const n = r.length(1);
-            if (len >= 0 && n !== len) throw new GobError(GobErrorCode.BadValue, `array of ${n} elements, type says ${len}`);
+            if (len >= 0 && n !== len)
+              throw new GobError(GobErrorCode.BadValue, `array of ${n} elements, type says ${len}`);
             for (let i = 0; i < n; i++) elem(r);
           };
         }

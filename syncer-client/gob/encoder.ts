@@ -53,7 +53,11 @@ export class TypeIdAllocator {
   wireTypeOf(t: GoType): WireType {
     switch (t.kind) {
       case 'struct':
-        return { kind: 'struct', name: t.name, fields: t.fields.map((f) => ({ name: f.name, id: this.idOf(f.type) })) };
+        return {
+          kind: 'struct',
+          name: t.name,
+          fields: t.fields.map((f) => ({ name: f.name, id: this.idOf(f.type) })),
+        };
       case 'slice':
         return { kind: 'slice', name: t.name, elem: this.idOf(t.elem) };
       case 'array':
@@ -272,7 +276,10 @@ export class GobEncoder {
     }
     const ct = this.registry.lookup(iv.name);
     if (ct === undefined) {
-      throw new GobError(GobErrorCode.UnregisteredName, `name not registered for interface: ${JSON.stringify(iv.name)}`);
+      throw new GobError(
+        GobErrorCode.UnregisteredName,
+        `name not registered for interface: ${JSON.stringify(iv.name)}`,
+      );
     }
     this.cur.string(iv.name);
     if (this.needsDefinition(ct)) {
@@ -308,7 +315,8 @@ export class GobEncoder {
 function toInterface(t: InterfaceType, v: unknown): GoInterfaceValue | null {
   if (t.toGo !== undefined) return t.toGo(v);
   if (v === null || v === undefined) return null;
-  if (typeof v !== 'object' || typeof (v as { name?: unknown }).name !== 'string') bad('expected { name, value } for an interface');
+  if (typeof v !== 'object' || typeof (v as { name?: unknown }).name !== 'string')
+    bad('expected { name, value } for an interface');
   return v as GoInterfaceValue;
 }
 

@@ -155,7 +155,6 @@ export function struct(
   const body = keys
     .map((k, i) => `${JSON.stringify(k)}: ${typeof vals[i] === 'function' ? `v[${i}]()` : `v[${i}]`}`)
     .join(', ');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const create = new Function('v', `return function create() { return { ${body} }; };`)(vals) as () => Record<
     string,
     unknown

@@ -128,7 +128,10 @@ export class Reader {
   length(minBytes: number): number {
     const n = this.uint();
     if (n * minBytes > this.end - this.pos) {
-      throw new GobError(GobErrorCode.BadLength, `length ${n} exceeds the ${this.end - this.pos} bytes left in the message`);
+      throw new GobError(
+        GobErrorCode.BadLength,
+        `length ${n} exceeds the ${this.end - this.pos} bytes left in the message`,
+      );
     }
     return n;
   }
@@ -161,7 +164,8 @@ export class Reader {
     let acc = 0;
     for (let i = s; i < e; i++) acc |= buf[i]!;
     if (acc < 0x80) return this.nb.latin1Slice(s, e);
-    if (!isUtf8(buf.subarray(s, e))) throw new GobError(GobErrorCode.InvalidUtf8, 'string is not valid UTF-8');
+    if (!isUtf8(buf.subarray(s, e)))
+      throw new GobError(GobErrorCode.InvalidUtf8, 'string is not valid UTF-8');
     return this.nb.utf8Slice(s, e);
   }
 }

@@ -11,7 +11,8 @@ export class TypeRegistry {
   /** Go's gob.RegisterName. Re-registering a name with a different type is a programming error. */
   register(name: string, type: GoType): this {
     const prev = this.byName.get(name);
-    if (prev !== undefined && prev !== type) throw new Error(`gob: name ${JSON.stringify(name)} registered twice`);
+    if (prev !== undefined && prev !== type)
+      throw new Error(`gob: name ${JSON.stringify(name)} registered twice`);
     this.byName.set(name, type);
     return this;
   }

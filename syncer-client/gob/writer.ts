@@ -125,7 +125,8 @@ export class ByteWriter {
       this.pos += s.length;
       return;
     }
-    if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw new GobError(GobErrorCode.InvalidUtf8, 'string holds a lone surrogate');
+    if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed())
+      throw new GobError(GobErrorCode.InvalidUtf8, 'string holds a lone surrogate');
     this.bytesField(utf8.encode(s));
   }
 }

@@ -55,13 +55,18 @@ export class FrameReader {
       const type = q.peek(0);
       const len = q.peek(1) | (q.peek(2) << 8) | (q.peek(3) << 16);
       if (!this.sawStreamId && type !== CHUNK_STREAM_ID) {
-        throw new SnappyError(SnappyErrorCode.MissingStreamId, `stream starts with chunk type 0x${type.toString(16)}`);
+        throw new SnappyError(
+          SnappyErrorCode.MissingStreamId,
+          `stream starts with chunk type 0x${type.toString(16)}`,
+        );
       }
       if (type === CHUNK_STREAM_ID) {
-        if (len !== STREAM_ID_BODY.length) throw new SnappyError(SnappyErrorCode.BadStreamId, `stream identifier of ${len} bytes`);
+        if (len !== STREAM_ID_BODY.length)
+          throw new SnappyError(SnappyErrorCode.BadStreamId, `stream identifier of ${len} bytes`);
         if (q.length < 4 + len) return undefined;
         for (let i = 0; i < len; i++) {
-          if (q.peek(4 + i) !== STREAM_ID_BODY[i]) throw new SnappyError(SnappyErrorCode.BadStreamId, 'stream identifier is not sNaPpY');
+          if (q.peek(4 + i) !== STREAM_ID_BODY[i])
+            throw new SnappyError(SnappyErrorCode.BadStreamId, 'stream identifier is not sNaPpY');
         }
         q.skip(4 + len);
         q.commit();
@@ -70,9 +75,11 @@ export class FrameReader {
       }
       if (type === CHUNK_COMPRESSED || type === CHUNK_UNCOMPRESSED) {
         // Bound the chunk by what it may legally hold, before waiting for (buffering) its body.
-        const max = CHECKSUM_SIZE + (type === CHUNK_COMPRESSED ? maxEncodedLength(MAX_BLOCK_SIZE) : MAX_BLOCK_SIZE);
+        const max =
+          CHECKSUM_SIZE + (type === CHUNK_COMPRESSED ? maxEncodedLength(MAX_BLOCK_SIZE) : MAX_BLOCK_SIZE);
         if (len > max) throw new SnappyError(SnappyErrorCode.ChunkTooLarge, `data chunk of ${len} bytes`);
-        if (len < CHECKSUM_SIZE) throw new SnappyError(SnappyErrorCode.Corrupt, `data chunk of ${len} bytes has no checksum`);
+        if (len < CHECKSUM_SIZE)
+          throw new SnappyError(SnappyErrorCode.Corrupt, `data chunk of ${len} bytes has no checksum`);
         if (q.length < 4 + len) return undefined;
         q.skip(4);
         const body = q.take(len);
@@ -82,7 +89,8 @@ export class FrameReader {
         let data: Uint8Array;
         if (type === CHUNK_COMPRESSED) {
           const [n] = decodedLength(payload);
-          if (n > MAX_BLOCK_SIZE) throw new SnappyError(SnappyErrorCode.Corrupt, `block of ${n} bytes exceeds ${MAX_BLOCK_SIZE}`);
+          if (n > MAX_BLOCK_SIZE)
+            throw new SnappyError(SnappyErrorCode.Corrupt, `block of ${n} bytes exceeds ${MAX_BLOCK_SIZE}`);
           data = this.alloc(n);
           decompressBlockInto(payload, data, 0);
         } else {
@@ -91,12 +99,18 @@ export class FrameReader {
         }
         const got = maskedCrc32c(data);
         if (got !== want) {
-          throw new SnappyError(SnappyErrorCode.CrcMismatch, `chunk CRC 0x${got.toString(16)}, expected 0x${want.toString(16)}`);
+          throw new SnappyError(
+            SnappyErrorCode.CrcMismatch,
+            `chunk CRC 0x${got.toString(16)}, expected 0x${want.toString(16)}`,
+          );
         }
         return data;
       }
       if (type < 0x80) {
-        throw new SnappyError(SnappyErrorCode.UnskippableChunk, `reserved unskippable chunk type 0x${type.toString(16)}`);
+        throw new SnappyError(
+          SnappyErrorCode.UnskippableChunk,
+          `reserved unskippable chunk type 0x${type.toString(16)}`,
+        );
       }
       // 0x80-0xfd skippable, 0xfe padding: drop the body.
       q.skip(4);

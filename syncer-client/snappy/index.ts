@@ -1,5 +1,11 @@
 // Snappy framing format and block codec (typha-protocol.md §10).
-export { compressBlock, decodedLength, decompressBlock, decompressBlockInto, maxEncodedLength } from './block.js';
+export {
+  compressBlock,
+  decodedLength,
+  decompressBlock,
+  decompressBlockInto,
+  maxEncodedLength,
+} from './block.js';
 export { crc32c, maskedCrc32c } from './crc32c.js';
 export { SnappyError, SnappyErrorCode } from './errors.js';
 export type { SnappyErrorCodeValue } from './errors.js';

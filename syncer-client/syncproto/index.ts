@@ -2,7 +2,13 @@
 export * from './types.js';
 export { StreamDecoder, StreamEncoder } from './stream.js';
 export type { Compression, StreamDecoderOptions, StreamEncoderOptions } from './stream.js';
-export { EnvelopeType, MessageTypes, REGISTERED_NAMES, SerializedUpdateType, syncprotoRegistry } from './schema.js';
+export {
+  EnvelopeType,
+  MessageTypes,
+  REGISTERED_NAMES,
+  SerializedUpdateType,
+  syncprotoRegistry,
+} from './schema.js';
 export { ProtocolError, TypeIdAllocator } from '../gob/index.js';
 export { GobError, GobErrorCode } from '../gob/index.js';
 export { SnappyError, SnappyErrorCode } from '../snappy/index.js';

@@ -75,9 +75,13 @@ export const MessageTypes: { readonly [K in MsgType]: StructType } = {
     [field('PingTimestamp', goTime, 'pingTimestamp'), field('PongTimestamp', goTime, 'pongTimestamp')],
     { type: 'Pong' },
   ),
-  KVs: struct('MsgKVs', [field('KVs', sliceOf(SerializedUpdateType, '[]syncproto.SerializedUpdate'), 'kvs')], {
-    type: 'KVs',
-  }),
+  KVs: struct(
+    'MsgKVs',
+    [field('KVs', sliceOf(SerializedUpdateType, '[]syncproto.SerializedUpdate'), 'kvs')],
+    {
+      type: 'KVs',
+    },
+  ),
 };
 
 /** The exact gob.RegisterName strings (§4). */
@@ -103,7 +107,8 @@ const envelopeMessage: InterfaceType = {
   toGo(v: unknown): GoInterfaceValue {
     const m = v as Msg;
     const name = REGISTERED_NAMES[m?.type as MsgType];
-    if (name === undefined) throw new ProtocolError('ERR_PROTO_BAD_MESSAGE', `not a syncproto message: ${String(m?.type)}`);
+    if (name === undefined)
+      throw new ProtocolError('ERR_PROTO_BAD_MESSAGE', `not a syncproto message: ${String(m?.type)}`);
     return { name, value: m };
   },
 };
@@ -123,7 +128,10 @@ export function messageOf(envelope: unknown): Msg {
   if (m === null) throw new ProtocolError('ERR_PROTO_BAD_ENVELOPE', 'Envelope without a message');
   const t = syncprotoRegistryShared.lookup(m.name);
   if (t === undefined || !MSG_TYPES.has(t)) {
-    throw new ProtocolError('ERR_PROTO_UNEXPECTED_TYPE', `Envelope holds ${JSON.stringify(m.name)}, not a syncproto message`);
+    throw new ProtocolError(
+      'ERR_PROTO_UNEXPECTED_TYPE',
+      `Envelope holds ${JSON.stringify(m.name)}, not a syncproto message`,
+    );
   }
   return m.value as Msg;
 }

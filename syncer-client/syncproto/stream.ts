@@ -1,6 +1,13 @@
 // Syncproto streams (typha-protocol.md §3): gob Envelopes, plain or inside snappy framing.
 
-import { ByteQueue, DEFAULT_MAX_MESSAGE_BYTES, GobDecoder, GobEncoder, ProtocolError, TypeIdAllocator } from '../gob/index.js';
+import {
+  ByteQueue,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  GobDecoder,
+  GobEncoder,
+  ProtocolError,
+  TypeIdAllocator,
+} from '../gob/index.js';
 import { FrameReader, FrameWriter } from '../snappy/index.js';
 import { EnvelopeType, messageOf, syncprotoRegistryShared } from './schema.js';
 import type { Msg } from './types.js';
@@ -30,7 +37,10 @@ export class StreamDecoder {
   }
 
   private newGob(queue: ByteQueue): GobDecoder {
-    return new GobDecoder({ maxMessageBytes: this.maxMessageBytes, registry: syncprotoRegistryShared }, queue);
+    return new GobDecoder(
+      { maxMessageBytes: this.maxMessageBytes, registry: syncprotoRegistryShared },
+      queue,
+    );
   }
 
   push(chunk: Uint8Array): void {
@@ -72,7 +82,10 @@ export class StreamDecoder {
       this.frames = undefined;
       this.gob = this.newGob(this.raw);
     } else {
-      throw new ProtocolError('ERR_PROTO_BAD_COMPRESSION', `unknown compression ${JSON.stringify(compression)}`);
+      throw new ProtocolError(
+        'ERR_PROTO_BAD_COMPRESSION',
+        `unknown compression ${JSON.stringify(compression)}`,
+      );
     }
   }
 
@@ -95,7 +108,10 @@ export class StreamEncoder {
   private readonly frames: FrameWriter | undefined;
 
   constructor(compression: Compression = '', opts: StreamEncoderOptions = {}) {
-    this.gob = new GobEncoder({ registry: syncprotoRegistryShared, ...(opts.typeIds ? { typeIds: opts.typeIds } : {}) });
+    this.gob = new GobEncoder({
+      registry: syncprotoRegistryShared,
+      ...(opts.typeIds ? { typeIds: opts.typeIds } : {}),
+    });
     this.frames = compression === 'snappy' ? new FrameWriter() : undefined;
   }
 

@@ -40,7 +40,11 @@ function plainSeeds(): Uint8Array[] {
     e.encode({ type: 'SyncStatus', syncStatus: 2 }),
     e.encode({ type: 'KVs', kvs: Array.from({ length: 12 }, (_, i) => snapshotKV(i * 7)) }),
     e.encode(PING),
-    e.encode({ type: 'Pong', pingTimestamp: PING_TIME, pongTimestamp: { sec: 5n, nsec: 6, offsetMinutes: 60, offsetSeconds: 3 } }),
+    e.encode({
+      type: 'Pong',
+      pingTimestamp: PING_TIME,
+      pongTimestamp: { sec: 5n, nsec: 6, offsetMinutes: 60, offsetSeconds: 3 },
+    }),
   ]);
   return [
     hex(CLIENT_STREAM.join('')),
@@ -58,7 +62,11 @@ function snappySeeds(plain: Uint8Array[]): Uint8Array[] {
     { type: 'DecoderRestart', message: 'End of compressed snapshot.', compressionAlgorithm: 'snappy' },
   ]);
   return [
-    Buffer.concat([live.encode({ type: 'SyncStatus', syncStatus: 2 }), live.encode(PING), live.encode({ type: 'KVs', kvs: [snapshotKV(3)] })]),
+    Buffer.concat([
+      live.encode({ type: 'SyncStatus', syncStatus: 2 }),
+      live.encode(PING),
+      live.encode({ type: 'KVs', kvs: [snapshotKV(3)] }),
+    ]),
     snap,
     ...plain.slice(0, 3).map((p) => frame(p)),
   ];
@@ -77,10 +85,18 @@ function mutate(src: Uint8Array, others: readonly Uint8Array[]): Uint8Array {
         if (b.length > 0) b[at] = pick([0x00, 0x01, 0x7f, 0x80, 0xf8, 0xf9, 0xfa, 0xfe, 0xff]);
         break;
       case 2: // a huge uint where a length or count may be
-        b = Buffer.concat([b.subarray(0, at), Uint8Array.from([0xf8, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), b.subarray(at + 1)]);
+        b = Buffer.concat([
+          b.subarray(0, at),
+          Uint8Array.from([0xf8, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+          b.subarray(at + 1),
+        ]);
         break;
       case 3: // insert random bytes
-        b = Buffer.concat([b.subarray(0, at), Uint8Array.from({ length: 1 + int(16) }, () => int(256)), b.subarray(at)]);
+        b = Buffer.concat([
+          b.subarray(0, at),
+          Uint8Array.from({ length: 1 + int(16) }, () => int(256)),
+          b.subarray(at),
+        ]);
         break;
       case 4: // delete a range
         b = Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + int(32))]);
@@ -130,7 +146,10 @@ function run(input: Uint8Array, mode: '' | 'snappy'): Outcome {
     return { messages };
   } catch (e) {
     if (!(e instanceof ProtocolError) || !CODE.test(e.code)) {
-      throw new Error(`uncoded failure for input ${Buffer.from(input).toString('hex').slice(0, 400)}: ${String(e)}`, { cause: e });
+      throw new Error(
+        `uncoded failure for input ${Buffer.from(input).toString('hex').slice(0, 400)}: ${String(e)}`,
+        { cause: e },
+      );
     }
     return { messages, code: e.code };
   }
@@ -150,9 +169,15 @@ test(`fuzz: ${2 * ITERATIONS_PER_MODE} random and mutated inputs only yield mess
     for (let i = 0; i < ITERATIONS_PER_MODE; i++) {
       let input: Uint8Array;
       const kind = int(10);
-      if (kind === 0) input = Uint8Array.from({ length: int(512) }, () => int(256)); // pure noise
-      else if (kind === 1 && mode === 'snappy') input = Buffer.concat([snappy[0]!.subarray(0, 10), Uint8Array.from({ length: int(300) }, () => int(256))]);
-      else if (kind === 2 && mode === 'snappy') input = frame(mutate(pick(plain), all)); // valid framing around bad gob
+      if (kind === 0)
+        input = Uint8Array.from({ length: int(512) }, () => int(256)); // pure noise
+      else if (kind === 1 && mode === 'snappy')
+        input = Buffer.concat([
+          snappy[0]!.subarray(0, 10),
+          Uint8Array.from({ length: int(300) }, () => int(256)),
+        ]);
+      else if (kind === 2 && mode === 'snappy')
+        input = frame(mutate(pick(plain), all)); // valid framing around bad gob
       else input = mutate(pick(seeds), all);
       const out = run(input, mode);
       if (out.messages > 0) decodedSomething++;
@@ -168,7 +193,12 @@ test(`fuzz: ${2 * ITERATIONS_PER_MODE} random and mutated inputs only yield mess
   assert.ok(codes.size >= 12, `only ${codes.size} distinct codes: ${[...codes.keys()].join(', ')}`);
   assert.ok(decodedSomething > 1000, `only ${decodedSomething} inputs decoded a message`);
   assert.ok(clean > 100, `only ${clean} inputs decoded cleanly`);
-  for (const c of ['ERR_GOB_TRUNCATED', 'ERR_GOB_MESSAGE_TOO_LARGE', 'ERR_SNAPPY_CRC_MISMATCH', 'ERR_GOB_UNKNOWN_TYPE']) {
+  for (const c of [
+    'ERR_GOB_TRUNCATED',
+    'ERR_GOB_MESSAGE_TOO_LARGE',
+    'ERR_SNAPPY_CRC_MISMATCH',
+    'ERR_GOB_UNKNOWN_TYPE',
+  ]) {
     assert.ok(codes.has(c), `never saw ${c}: ${[...codes].join(' ')}`);
   }
 });

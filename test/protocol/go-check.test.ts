@@ -26,13 +26,21 @@ function timeHex(t: GoTime): string {
 function describe(m: Msg): Record<string, unknown> {
   switch (m.type) {
     case 'ClientHello':
-      return { ...m, supportedCompressionAlgorithms: [...m.supportedCompressionAlgorithms], clientConnID: String(m.clientConnID) };
+      return {
+        ...m,
+        supportedCompressionAlgorithms: [...m.supportedCompressionAlgorithms],
+        clientConnID: String(m.clientConnID),
+      };
     case 'ServerHello':
       return { ...m, serverConnID: String(m.serverConnID) };
     case 'Ping':
       return { type: 'Ping', timestamp: timeHex(m.timestamp) };
     case 'Pong':
-      return { type: 'Pong', pingTimestamp: timeHex(m.pingTimestamp), pongTimestamp: timeHex(m.pongTimestamp) };
+      return {
+        type: 'Pong',
+        pingTimestamp: timeHex(m.pingTimestamp),
+        pongTimestamp: timeHex(m.pongTimestamp),
+      };
     case 'KVs':
       return {
         type: 'KVs',
@@ -51,7 +59,8 @@ function describe(m: Msg): Record<string, unknown> {
   }
 }
 
-const kvRange = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => snapshotKV(from + i));
+const kvRange = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => snapshotKV(from + i));
 
 const CLIENT: Msg[] = [
   {
@@ -71,8 +80,18 @@ const CLIENT: Msg[] = [
   { type: 'Pong', pingTimestamp: PING_V2, pongTimestamp: PING_UTC },
 ];
 const S1: Msg[] = [
-  { type: 'ServerHello', version: 'v3.32.1', syncerType: 'felix', supportsNodeResourceUpdates: true, serverConnID: 7n },
-  { type: 'DecoderRestart', message: 'enable compression: snappy;send binary snapshot', compressionAlgorithm: 'snappy' },
+  {
+    type: 'ServerHello',
+    version: 'v3.32.1',
+    syncerType: 'felix',
+    supportsNodeResourceUpdates: true,
+    serverConnID: 7n,
+  },
+  {
+    type: 'DecoderRestart',
+    message: 'enable compression: snappy;send binary snapshot',
+    compressionAlgorithm: 'snappy',
+  },
 ];
 const S2: Msg[] = [
   { type: 'KVs', kvs: kvRange(0, 1000) },
@@ -85,8 +104,22 @@ const S3: Msg[] = [
   {
     type: 'KVs',
     kvs: [
-      { key: '/calico/v1/config/LogSeverityScreen', value: Buffer.from('Info'), revision: '', v3ResourceVersion: '', ttl: -5_000_000_000n, updateType: 2 },
-      { key: '/calico/v1/host/node-1/config/IpInIpTunnelAddr', value: null, revision: '9', v3ResourceVersion: 'rv', ttl: 0n, updateType: 3 },
+      {
+        key: '/calico/v1/config/LogSeverityScreen',
+        value: Buffer.from('Info'),
+        revision: '',
+        v3ResourceVersion: '',
+        ttl: -5_000_000_000n,
+        updateType: 2,
+      },
+      {
+        key: '/calico/v1/host/node-1/config/IpInIpTunnelAddr',
+        value: null,
+        revision: '9',
+        v3ResourceVersion: 'rv',
+        ttl: 0n,
+        updateType: 3,
+      },
     ],
   },
   { type: 'Ping', timestamp: PING_UTC },
@@ -109,7 +142,13 @@ test('Go encoding/gob decodes our client stream and server streams S1, S2 (snaps
       s3: Buffer.concat(S3.map((m) => s3.encode(m))),
     };
     for (const [k, v] of Object.entries(files)) writeFileSync(join(dir, k), v);
-    const out = runGoTool(['check', `plain:${join(dir, 'client')}`, `plain:${join(dir, 's1')}`, `snappy:${join(dir, 's2')}`, `snappy:${join(dir, 's3')}`]);
+    const out = runGoTool([
+      'check',
+      `plain:${join(dir, 'client')}`,
+      `plain:${join(dir, 's1')}`,
+      `snappy:${join(dir, 's2')}`,
+      `snappy:${join(dir, 's3')}`,
+    ]);
     const lines = out
       .trim()
       .split('\n')

@@ -33,7 +33,11 @@ function decodeStream(bytes: Uint8Array, mode: '' | 'snappy', piece = bytes.leng
 function assertKV(got: SerializedUpdate, want: SerializedUpdate, where: string): void {
   assert.equal(got.key, want.key, where);
   if (want.value === null) assert.equal(got.value, null, where);
-  else assert.ok(got.value !== null && Buffer.from(got.value).equals(Buffer.from(want.value)), `${where}: value`);
+  else
+    assert.ok(
+      got.value !== null && Buffer.from(got.value).equals(Buffer.from(want.value)),
+      `${where}: value`,
+    );
   assert.equal(got.revision, want.revision, where);
   assert.equal(got.v3ResourceVersion, want.v3ResourceVersion, where);
   assert.equal(got.ttl, want.ttl, where);
@@ -43,8 +47,18 @@ function assertKV(got: SerializedUpdate, want: SerializedUpdate, where: string):
 test('Go S1 (plain): ServerHello and DecoderRestart', () => {
   const msgs = decodeStream(fixture('s1-plain.gob'), '');
   assert.deepEqual(msgs, [
-    { type: 'ServerHello', version: 'v3.32.1', syncerType: 'felix', supportsNodeResourceUpdates: true, serverConnID: 0xabcdef0000000001n },
-    { type: 'DecoderRestart', message: 'enable compression: snappy;send binary snapshot', compressionAlgorithm: 'snappy' },
+    {
+      type: 'ServerHello',
+      version: 'v3.32.1',
+      syncerType: 'felix',
+      supportsNodeResourceUpdates: true,
+      serverConnID: 0xabcdef0000000001n,
+    },
+    {
+      type: 'DecoderRestart',
+      message: 'enable compression: snappy;send binary snapshot',
+      compressionAlgorithm: 'snappy',
+    },
   ]);
 });
 
@@ -63,7 +77,11 @@ for (const piece of [Infinity, 65536, 1000, 333]) {
         i++;
       }
     }
-    assert.deepEqual(msgs[10], { type: 'DecoderRestart', message: 'End of compressed snapshot.', compressionAlgorithm: 'snappy' });
+    assert.deepEqual(msgs[10], {
+      type: 'DecoderRestart',
+      message: 'End of compressed snapshot.',
+      compressionAlgorithm: 'snappy',
+    });
   });
 }
 
@@ -74,8 +92,30 @@ test('Go S3: a live snappy stream (statuses, deltas with a delete, pings in thre
   const deltas = msgs[1]!;
   assert.equal(deltas.type, 'KVs');
   if (deltas.type === 'KVs') {
-    assertKV(deltas.kvs[0]!, { key: '/calico/v1/config/LogSeverityScreen', value: Buffer.from('Info'), revision: '1234', v3ResourceVersion: '', ttl: 0n, updateType: 2 }, 'delta 0');
-    assertKV(deltas.kvs[1]!, { key: '/calico/v1/host/node-1/config/IpInIpTunnelAddr', value: null, revision: '1235', v3ResourceVersion: '', ttl: 0n, updateType: 3 }, 'delta 1');
+    assertKV(
+      deltas.kvs[0]!,
+      {
+        key: '/calico/v1/config/LogSeverityScreen',
+        value: Buffer.from('Info'),
+        revision: '1234',
+        v3ResourceVersion: '',
+        ttl: 0n,
+        updateType: 2,
+      },
+      'delta 0',
+    );
+    assertKV(
+      deltas.kvs[1]!,
+      {
+        key: '/calico/v1/host/node-1/config/IpInIpTunnelAddr',
+        value: null,
+        revision: '1235',
+        v3ResourceVersion: '',
+        ttl: 0n,
+        updateType: 3,
+      },
+      'delta 1',
+    );
   }
   assert.deepEqual(msgs[2], { type: 'Ping', timestamp: PING_UTC });
   // 2024-06-01T12:00:00.000000001+05:30
@@ -83,7 +123,10 @@ test('Go S3: a live snappy stream (statuses, deltas with a delete, pings in thre
   assert.deepEqual(msgs[3], { type: 'Ping', timestamp: { sec: ist, nsec: 1, offsetMinutes: 330 } });
   // 1900-01-01T00:00:00-04:56:02: an offset with seconds makes Go write version 2.
   const lmt = BigInt(Date.UTC(1900, 0, 1, 4, 56, 2) / 1000) + 62135596800n;
-  assert.deepEqual(msgs[4], { type: 'Ping', timestamp: { sec: lmt, nsec: 0, offsetMinutes: -296, offsetSeconds: -2 } });
+  assert.deepEqual(msgs[4], {
+    type: 'Ping',
+    timestamp: { sec: lmt, nsec: 0, offsetMinutes: -296, offsetSeconds: -2 },
+  });
   const big = msgs[5]!;
   assert.equal(big.type, 'KVs');
   if (big.type === 'KVs') {
@@ -95,18 +138,50 @@ test('Go S3: a live snappy stream (statuses, deltas with a delete, pings in thre
 
 test('Go sender with fields in another order and unknown extra fields (maps, nested structs, interfaces, time, arrays)', () => {
   const msgs = decodeStream(fixture('reordered.gob'), '', 5);
-  assert.deepEqual(msgs[0], { type: 'ServerHello', version: 'v9.9.9', syncerType: 'felix', supportsNodeResourceUpdates: true, serverConnID: 42n });
+  assert.deepEqual(msgs[0], {
+    type: 'ServerHello',
+    version: 'v9.9.9',
+    syncerType: 'felix',
+    supportsNodeResourceUpdates: true,
+    serverConnID: 42n,
+  });
   const kvs = msgs[1]!;
   assert.equal(kvs.type, 'KVs');
   if (kvs.type === 'KVs') {
-    assertKV(kvs.kvs[0]!, { key: '/calico/v1/Ready', value: Buffer.from('true'), revision: '77', v3ResourceVersion: '', ttl: 9n, updateType: 1 }, 'kv 0');
-    assertKV(kvs.kvs[1]!, { key: '/calico/v1/config/Foo', value: null, revision: '78', v3ResourceVersion: '', ttl: 0n, updateType: 3 }, 'kv 1');
+    assertKV(
+      kvs.kvs[0]!,
+      {
+        key: '/calico/v1/Ready',
+        value: Buffer.from('true'),
+        revision: '77',
+        v3ResourceVersion: '',
+        ttl: 9n,
+        updateType: 1,
+      },
+      'kv 0',
+    );
+    assertKV(
+      kvs.kvs[1]!,
+      {
+        key: '/calico/v1/config/Foo',
+        value: null,
+        revision: '78',
+        v3ResourceVersion: '',
+        ttl: 0n,
+        updateType: 3,
+      },
+      'kv 1',
+    );
   }
   assert.equal(msgs.length, 2);
 });
 
 // The local mirror of gen.go's Sample.
-const Inner = T.struct('Inner', [T.field('A', T.int), T.field('B', T.string), T.field('C', T.sliceOf(T.float64, '[]float64'))]);
+const Inner = T.struct('Inner', [
+  T.field('A', T.int),
+  T.field('B', T.string),
+  T.field('C', T.sliceOf(T.float64, '[]float64')),
+]);
 const Sample = T.struct('Sample', [
   T.field('Neg', T.int64),
   T.field('NegSmall', T.int8),
@@ -173,7 +248,12 @@ const EXPECTED_SAMPLE = {
   ],
   Any: { name: 'int64', value: -99n },
   AnyInner: { name: 'main.Inner', value: { A: 3, B: 'i', C: [] } },
-  AnySlice: [{ name: 'string', value: 's' }, { name: 'int', value: 42 }, null, { name: 'main.Inner', value: { A: 4, B: '', C: [] } }],
+  AnySlice: [
+    { name: 'string', value: 's' },
+    { name: 'int', value: 42 },
+    null,
+    { name: 'main.Inner', value: { A: 4, B: '', C: [] } },
+  ],
   Zero: 0,
   Empty: '',
 };
@@ -197,7 +277,8 @@ function plain(v: unknown): unknown {
   if (v instanceof Uint8Array) return [...v];
   if (v instanceof Map) return new Map([...v].map(([k, x]) => [plain(k), plain(x)]));
   if (Array.isArray(v)) return v.map(plain);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
   return v;
 }
 
@@ -216,7 +297,13 @@ test('Go general values without local types (generic decoding) keep every sent f
   const v = plain(decodeGeneric(undefined)[0]) as Record<string, unknown>;
   assert.equal(v.Neg, -1234567890123);
   assert.equal(v.Big, 18446744073709551615n);
-  assert.deepEqual(v.MS, new Map([[-1, ['x', 'y']], [7, []]]));
+  assert.deepEqual(
+    v.MS,
+    new Map([
+      [-1, ['x', 'y']],
+      [7, []],
+    ]),
+  );
   assert.deepEqual(v.T, [1, 0, 0, 0, 14, 221, 37, 116, 37, 35, 195, 70, 0, 255, 255]);
   assert.deepEqual(v.InPtr, { A: 1 });
   assert.equal('Zero' in v, false, 'zero fields are not on the wire');

@@ -28,7 +28,11 @@ export function goTool(): string {
   const dir = mkdtempSync(join(tmpdir(), `felix-ts-gobtool-${process.pid}-`));
   const bin = join(dir, 'gobtool');
   try {
-    execFileSync('go', ['build', '-o', bin, '.'], { cwd: GO_TOOL_SRC, env: goEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('go', ['build', '-o', bin, '.'], {
+      cwd: GO_TOOL_SRC,
+      env: goEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (e) {
     const err = e as { stderr?: Buffer };
     throw new Error(`building test/protocol/go failed: ${err.stderr?.toString() ?? String(e)}`);

@@ -45,8 +45,18 @@ const CLIENT_MSGS: Msg[] = [
 ];
 
 const SERVER_MSGS: Msg[] = [
-  { type: 'ServerHello', version: 'v3.32.1', syncerType: 'felix', supportsNodeResourceUpdates: true, serverConnID: 0xabcdef0000000001n },
-  { type: 'DecoderRestart', message: 'enable compression: snappy;send binary snapshot', compressionAlgorithm: 'snappy' },
+  {
+    type: 'ServerHello',
+    version: 'v3.32.1',
+    syncerType: 'felix',
+    supportsNodeResourceUpdates: true,
+    serverConnID: 0xabcdef0000000001n,
+  },
+  {
+    type: 'DecoderRestart',
+    message: 'enable compression: snappy;send binary snapshot',
+    compressionAlgorithm: 'snappy',
+  },
 ];
 
 const KVS_MSG: Msg = {
@@ -60,7 +70,14 @@ const KVS_MSG: Msg = {
       ttl: 0n,
       updateType: 1,
     },
-    { key: '/calico/v1/host/node-1/config/IpInIpTunnelAddr', value: null, revision: '1235', v3ResourceVersion: '', ttl: 0n, updateType: 3 },
+    {
+      key: '/calico/v1/host/node-1/config/IpInIpTunnelAddr',
+      value: null,
+      revision: '1235',
+      v3ResourceVersion: '',
+      ttl: 0n,
+      updateType: 3,
+    },
   ],
 };
 
@@ -81,7 +98,11 @@ function normalize(msgs: Msg[]): unknown {
   // Uint8Array views (possibly Buffers) compare by content.
   return JSON.parse(
     JSON.stringify(msgs, (_k, v: unknown) =>
-      typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? { bytes: Buffer.from(v).toString('hex') } : v,
+      typeof v === 'bigint'
+        ? `${v}n`
+        : v instanceof Uint8Array
+          ? { bytes: Buffer.from(v).toString('hex') }
+          : v,
     ),
   );
 }

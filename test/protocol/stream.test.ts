@@ -6,9 +6,23 @@ import { StreamDecoder, StreamEncoder } from '../../syncer-client/syncproto/inde
 import type { Msg } from '../../syncer-client/syncproto/index.js';
 import { snapshotKV } from './fixture-data.js';
 
-const HELLO: Msg = { type: 'ServerHello', version: 'v1', syncerType: 'felix', supportsNodeResourceUpdates: true, serverConnID: 1n };
-const RESTART: Msg = { type: 'DecoderRestart', message: 'enable compression: snappy;send binary snapshot', compressionAlgorithm: 'snappy' };
-const END: Msg = { type: 'DecoderRestart', message: 'End of compressed snapshot.', compressionAlgorithm: 'snappy' };
+const HELLO: Msg = {
+  type: 'ServerHello',
+  version: 'v1',
+  syncerType: 'felix',
+  supportsNodeResourceUpdates: true,
+  serverConnID: 1n,
+};
+const RESTART: Msg = {
+  type: 'DecoderRestart',
+  message: 'enable compression: snappy;send binary snapshot',
+  compressionAlgorithm: 'snappy',
+};
+const END: Msg = {
+  type: 'DecoderRestart',
+  message: 'End of compressed snapshot.',
+  compressionAlgorithm: 'snappy',
+};
 const PING: Msg = { type: 'Ping', timestamp: { sec: 63839761445n, nsec: 1, offsetMinutes: -1 } };
 
 /** A whole server session as Typha writes it: S1 plain, S2 snappy snapshot, S3 snappy live. */
@@ -18,7 +32,10 @@ function session(nKVs: number): { bytes: Uint8Array; expected: Msg[] } {
   const s3 = new StreamEncoder('snappy');
   const kvs: Msg[] = [];
   for (let i = 0; i < nKVs; i += 1000) {
-    kvs.push({ type: 'KVs', kvs: Array.from({ length: Math.min(1000, nKVs - i) }, (_, j) => snapshotKV(i + j)) });
+    kvs.push({
+      type: 'KVs',
+      kvs: Array.from({ length: Math.min(1000, nKVs - i) }, (_, j) => snapshotKV(i + j)),
+    });
   }
   const live: Msg[] = [{ type: 'SyncStatus', syncStatus: 2 }, PING, { type: 'KVs', kvs: [snapshotKV(7)] }];
   const bytes = Buffer.concat([
@@ -50,7 +67,11 @@ function norm(msgs: Msg[]): string[] {
   return msgs.map((m) =>
     JSON.stringify(m, function (this: Record<string, unknown>, k: string, v: unknown) {
       const raw = this[k];
-      return typeof raw === 'bigint' ? `${raw}n` : raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : v;
+      return typeof raw === 'bigint'
+        ? `${raw}n`
+        : raw instanceof Uint8Array
+          ? Buffer.from(raw).toString('base64')
+          : v;
     }),
   );
 }
@@ -74,10 +95,14 @@ test('a whole session in small and odd-sized pushes', () => {
   for (const piece of [1, 13, 4096]) assertSame(clientDecode(bytes, piece), expected, `piece ${piece}`);
 });
 
-test('restart(\'\') goes back to plain gob with a fresh type table', () => {
+test("restart('') goes back to plain gob with a fresh type table", () => {
   const a = new StreamEncoder('');
   const b = new StreamEncoder('');
-  const bytes = Buffer.concat([a.encode(HELLO), a.encode({ type: 'DecoderRestart', message: 'x', compressionAlgorithm: '' }), b.encode(PING)]);
+  const bytes = Buffer.concat([
+    a.encode(HELLO),
+    a.encode({ type: 'DecoderRestart', message: 'x', compressionAlgorithm: '' }),
+    b.encode(PING),
+  ]);
   const d = new StreamDecoder();
   d.push(bytes);
   assert.equal(d.next()!.type, 'ServerHello');
@@ -105,7 +130,10 @@ test('live snappy messages each end on a chunk boundary; a snapshot is cut into 
   d.push(second);
   assert.deepEqual(d.next(), PING);
 
-  const snap = new StreamEncoder('snappy').encodeMany([{ type: 'KVs', kvs: Array.from({ length: 3000 }, (_, i) => snapshotKV(i)) }, END]);
+  const snap = new StreamEncoder('snappy').encodeMany([
+    { type: 'KVs', kvs: Array.from({ length: 3000 }, (_, i) => snapshotKV(i)) },
+    END,
+  ]);
   let chunks = 0;
   for (let p = 10; p < snap.length; chunks++) {
     const len = snap[p + 1]! | (snap[p + 2]! << 8) | (snap[p + 3]! << 16);
@@ -118,7 +146,11 @@ test('live snappy messages each end on a chunk boundary; a snapshot is cut into 
 
 test('the client encoder keeps one gob stream: types once, later messages are single gob messages', () => {
   const e = new StreamEncoder('');
-  const pong: Msg = { type: 'Pong', pingTimestamp: PING.type === 'Ping' ? PING.timestamp : PING, pongTimestamp: { sec: 0n, nsec: 0, offsetMinutes: -1 } };
+  const pong: Msg = {
+    type: 'Pong',
+    pingTimestamp: PING.type === 'Ping' ? PING.timestamp : PING,
+    pongTimestamp: { sec: 0n, nsec: 0, offsetMinutes: -1 },
+  };
   const first = e.encode(pong);
   const later = e.encode(pong);
   assert.ok(later.length < first.length);
@@ -131,5 +163,7 @@ test('the client encoder keeps one gob stream: types once, later messages are si
 });
 
 test('encoding a non-message is a coded error', () => {
-  assert.throws(() => new StreamEncoder('').encode({ type: 'Goodbye' } as unknown as Msg), { code: 'ERR_PROTO_BAD_MESSAGE' });
+  assert.throws(() => new StreamEncoder('').encode({ type: 'Goodbye' } as unknown as Msg), {
+    code: 'ERR_PROTO_BAD_MESSAGE',
+  });
 });

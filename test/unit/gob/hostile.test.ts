@@ -7,7 +7,14 @@ import { StreamDecoder, StreamEncoder } from '../../../syncer-client/syncproto/i
 import { concat, def, msg } from './build.js';
 
 const Point = T.struct('Point', [T.field('X', T.int), T.field('Y', T.int)]);
-const POINT_DEF = def(64, { kind: 'struct', name: 'Point', fields: [{ name: 'X', id: TypeId.Int }, { name: 'Y', id: TypeId.Int }] });
+const POINT_DEF = def(64, {
+  kind: 'struct',
+  name: 'Point',
+  fields: [
+    { name: 'X', id: TypeId.Int },
+    { name: 'Y', id: TypeId.Int },
+  ],
+});
 
 function decode(bytes: Uint8Array, local?: Parameters<GobDecoder['next']>[0], opts = {}): () => unknown {
   return () => {
@@ -31,7 +38,10 @@ test('truncated: a value that runs past the end of its message', () => {
 });
 
 test('truncated: the stream stops inside a message', () => {
-  const good = concat(POINT_DEF, msg((w) => (w.int(64), w.uint(1), w.int(5), w.uint(0))));
+  const good = concat(
+    POINT_DEF,
+    msg((w) => (w.int(64), w.uint(1), w.int(5), w.uint(0))),
+  );
   assert.throws(decode(good.subarray(0, good.length - 2), Point), { code: 'ERR_GOB_TRUNCATED' });
   const d = new StreamDecoder();
   d.push(new StreamEncoder('').encode({ type: 'ACK' }).subarray(0, 40));
@@ -63,23 +73,76 @@ test('a length prefix over the cap is rejected from the prefix alone, before buf
 test('unknown type ids: in a value, and in a definition resolved at decode time', () => {
   assert.throws(decode(msg((w) => (w.int(99), w.uint(0)))), { code: 'ERR_GOB_UNKNOWN_TYPE' });
   const sliceOfUndefined = def(64, { kind: 'slice', name: '[]X', elem: 70 });
-  assert.throws(decode(concat(sliceOfUndefined, msg((w) => (w.int(64), w.uint(0), w.uint(0))))), { code: 'ERR_GOB_UNKNOWN_TYPE' });
+  assert.throws(
+    decode(
+      concat(
+        sliceOfUndefined,
+        msg((w) => (w.int(64), w.uint(0), w.uint(0))),
+      ),
+    ),
+    { code: 'ERR_GOB_UNKNOWN_TYPE' },
+  );
   // ids 9-15 are reserved, 16-23 are gob's own: not values we decode.
   assert.throws(decode(msg((w) => (w.int(12), w.uint(0), w.uint(0)))), { code: 'ERR_GOB_UNKNOWN_TYPE' });
 });
 
 test('self-referential and mutually recursive type definitions', () => {
   const self = def(64, { kind: 'slice', name: 'S', elem: 64 });
-  assert.throws(decode(concat(self, msg((w) => (w.int(64), w.uint(0), w.uint(0))))), { code: 'ERR_GOB_BAD_TYPEDEF' });
+  assert.throws(
+    decode(
+      concat(
+        self,
+        msg((w) => (w.int(64), w.uint(0), w.uint(0))),
+      ),
+    ),
+    { code: 'ERR_GOB_BAD_TYPEDEF' },
+  );
   const a = def(64, { kind: 'struct', name: 'A', fields: [{ name: 'B', id: 65 }] });
   const b = def(65, { kind: 'map', name: 'B', key: TypeId.String, elem: 64 });
-  assert.throws(decode(concat(a, b, msg((w) => (w.int(64), w.uint(0))))), { code: 'ERR_GOB_BAD_TYPEDEF' });
+  assert.throws(
+    decode(
+      concat(
+        a,
+        b,
+        msg((w) => (w.int(64), w.uint(0))),
+      ),
+    ),
+    { code: 'ERR_GOB_BAD_TYPEDEF' },
+  );
   // Also when the recursive field is one we would only skip.
-  const c = def(66, { kind: 'struct', name: 'Point', fields: [{ name: 'X', id: TypeId.Int }, { name: 'Junk', id: 64 }] });
-  assert.throws(decode(concat(a, b, c, msg((w) => (w.int(66), w.uint(0)))), Point), { code: 'ERR_GOB_BAD_TYPEDEF' });
+  const c = def(66, {
+    kind: 'struct',
+    name: 'Point',
+    fields: [
+      { name: 'X', id: TypeId.Int },
+      { name: 'Junk', id: 64 },
+    ],
+  });
+  assert.throws(
+    decode(
+      concat(
+        a,
+        b,
+        c,
+        msg((w) => (w.int(66), w.uint(0))),
+      ),
+      Point,
+    ),
+    { code: 'ERR_GOB_BAD_TYPEDEF' },
+  );
   // A chain of 200 nested slice types is too deep (no stack overflow).
-  const chain = Array.from({ length: 200 }, (_, i) => def(64 + i, { kind: 'slice', name: '', elem: i === 199 ? TypeId.Int : 65 + i }));
-  assert.throws(decode(concat(...chain, msg((w) => (w.int(64), w.uint(0), w.uint(0))))), { code: 'ERR_GOB_BAD_TYPEDEF' });
+  const chain = Array.from({ length: 200 }, (_, i) =>
+    def(64 + i, { kind: 'slice', name: '', elem: i === 199 ? TypeId.Int : 65 + i }),
+  );
+  assert.throws(
+    decode(
+      concat(
+        ...chain,
+        msg((w) => (w.int(64), w.uint(0), w.uint(0))),
+      ),
+    ),
+    { code: 'ERR_GOB_BAD_TYPEDEF' },
+  );
 });
 
 test('bad definitions: reserved id, duplicate id, two kinds at once, extra bytes after a definition', () => {
@@ -102,12 +165,18 @@ test('bad definitions: reserved id, duplicate id, two kinds at once, extra bytes
   assert.throws(decode(twoKinds), { code: 'ERR_GOB_BAD_TYPEDEF' });
   const extra = concat(msg((w) => (w.raw(POINT_DEF.subarray(1)), w.byte(7))));
   assert.throws(decode(extra), { code: 'ERR_GOB_EXTRA_DATA' });
-  const tooMany = concat(...Array.from({ length: 20 }, (_, i) => def(64 + i, { kind: 'slice', name: '', elem: 2 })));
+  const tooMany = concat(
+    ...Array.from({ length: 20 }, (_, i) => def(64 + i, { kind: 'slice', name: '', elem: 2 })),
+  );
   assert.throws(decode(tooMany, undefined, { maxTypes: 10 }), { code: 'ERR_GOB_TOO_MANY_TYPES' });
 });
 
 test('unregistered interface names, and names over 1024 bytes', () => {
-  const env = def(64, { kind: 'struct', name: 'Envelope', fields: [{ name: 'Message', id: TypeId.Interface }] });
+  const env = def(64, {
+    kind: 'struct',
+    name: 'Envelope',
+    fields: [{ name: 'Message', id: TypeId.Interface }],
+  });
   const holding = (name: string) =>
     msg((w) => {
       w.int(64);
@@ -119,25 +188,41 @@ test('unregistered interface names, and names over 1024 bytes', () => {
       w.int(5);
       w.uint(0);
     });
-  assert.throws(decode(concat(env, holding('github.com/evil/pkg.MsgGoodbye'))), { code: 'ERR_GOB_UNREGISTERED_NAME' });
+  assert.throws(decode(concat(env, holding('github.com/evil/pkg.MsgGoodbye'))), {
+    code: 'ERR_GOB_UNREGISTERED_NAME',
+  });
   assert.throws(decode(concat(env, holding('x'.repeat(1025)))), { code: 'ERR_GOB_NAME_TOO_LONG' });
   // Registered names decode.
   const d = new GobDecoder({ registry: TypeRegistry.withBasics() });
   d.push(concat(env, holding('int')));
-  assert.deepEqual(d.next()!.value, Object.assign(Object.create(null) as object, { Message: { name: 'int', value: 5 } }));
+  assert.deepEqual(
+    d.next()!.value,
+    Object.assign(Object.create(null) as object, { Message: { name: 'int', value: 5 } }),
+  );
   // And syncproto rejects a registered non-message type in the Envelope.
   const sd = new StreamDecoder();
   sd.push(concat(env, holding('int')));
   assert.throws(() => sd.next(), { code: 'ERR_PROTO_UNEXPECTED_TYPE' });
   const nil = new StreamDecoder();
-  nil.push(concat(env, msg((w) => (w.int(64), w.uint(0)))));
+  nil.push(
+    concat(
+      env,
+      msg((w) => (w.int(64), w.uint(0))),
+    ),
+  );
   assert.throws(() => nil.next(), { code: 'ERR_PROTO_BAD_ENVELOPE' });
 });
 
 test('invalid UTF-8 strings', () => {
   const S = T.struct('S', [T.field('A', T.string)]);
   const sdef = def(64, { kind: 'struct', name: 'S', fields: [{ name: 'A', id: TypeId.String }] });
-  for (const bad of [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0x61, 0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]]) {
+  for (const bad of [
+    [0xff],
+    [0xc0, 0xaf],
+    [0xed, 0xa0, 0x80],
+    [0x61, 0xe2, 0x82],
+    [0xf8, 0x88, 0x80, 0x80, 0x80],
+  ]) {
     const v = msg((w) => {
       w.int(64);
       w.uint(1);
@@ -155,7 +240,15 @@ test('counts larger than the message are rejected before any allocation', () => 
   const huge = msg((w) => (w.int(64), w.uint(0), w.uint(2 ** 40)));
   assert.throws(decode(concat(sl, huge)), { code: 'ERR_GOB_BAD_LENGTH' });
   const mp = def(64, { kind: 'map', name: 'm', key: TypeId.Int, elem: TypeId.Int });
-  assert.throws(decode(concat(mp, msg((w) => (w.int(64), w.uint(0), w.uint(3), w.int(1), w.int(1))))), { code: 'ERR_GOB_BAD_LENGTH' });
+  assert.throws(
+    decode(
+      concat(
+        mp,
+        msg((w) => (w.int(64), w.uint(0), w.uint(3), w.int(1), w.int(1))),
+      ),
+    ),
+    { code: 'ERR_GOB_BAD_LENGTH' },
+  );
   const str = msg((w) => (w.int(TypeId.String), w.uint(0), w.uint(1000), w.raw(new Uint8Array(10))));
   assert.throws(decode(str), { code: 'ERR_GOB_BAD_LENGTH' });
 });
@@ -166,12 +259,30 @@ test('malformed numbers and fields', () => {
   assert.throws(decode(concat(POINT_DEF, fieldPastEnd), Point), { code: 'ERR_GOB_BAD_FIELD' });
   const U8 = T.struct('Point', [T.field('X', T.uint8)]);
   const udef = def(64, { kind: 'struct', name: 'Point', fields: [{ name: 'X', id: TypeId.Uint }] });
-  assert.throws(decode(concat(udef, msg((w) => (w.int(64), w.uint(1), w.uint(300), w.uint(0)))), U8), { code: 'ERR_GOB_RANGE' });
+  assert.throws(
+    decode(
+      concat(
+        udef,
+        msg((w) => (w.int(64), w.uint(1), w.uint(300), w.uint(0))),
+      ),
+      U8,
+    ),
+    { code: 'ERR_GOB_RANGE' },
+  );
   const singleton = msg((w) => (w.int(TypeId.Int), w.uint(3), w.int(1)));
   assert.throws(decode(singleton), { code: 'ERR_GOB_BAD_VALUE' });
-  assert.throws(decode(concat(POINT_DEF, msg((w) => (w.int(64), w.uint(1), w.string('x'), w.uint(0)))), T.struct('Point', [T.field('X', T.string)])), {
-    code: 'ERR_GOB_TYPE_MISMATCH',
-  });
+  assert.throws(
+    decode(
+      concat(
+        POINT_DEF,
+        msg((w) => (w.int(64), w.uint(1), w.string('x'), w.uint(0))),
+      ),
+      T.struct('Point', [T.field('X', T.string)]),
+    ),
+    {
+      code: 'ERR_GOB_TYPE_MISMATCH',
+    },
+  );
   assert.throws(decode(new Uint8Array([0])), { code: 'ERR_GOB_TRUNCATED' }, 'an empty message');
 });
 
@@ -185,5 +296,8 @@ test('errors are sticky: a failed stream keeps failing with the same error', () 
     first = e;
   }
   assert.ok(first instanceof Error);
-  assert.throws(() => d.next(), (e) => e === first);
+  assert.throws(
+    () => d.next(),
+    (e) => e === first,
+  );
 });

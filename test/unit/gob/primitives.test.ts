@@ -24,7 +24,11 @@ test('§8.1 uint examples', () => {
     [0xffffffffffffffffn, 'f8ffffffffffffffff'],
   ];
   for (const [v, hex] of cases) {
-    assert.equal(enc((w) => w.uint(v)), hex, `encode ${v}`);
+    assert.equal(
+      enc((w) => w.uint(v)),
+      hex,
+      `encode ${v}`,
+    );
     assert.equal(reader(hex).uintBig(), BigInt(v), `decode ${hex}`);
     if (typeof v === 'number') assert.equal(reader(hex).uint(), v);
   }
@@ -43,16 +47,37 @@ test('§8.1 int examples (zig-zag, sign in bit 0)', () => {
     [2n ** 63n - 1n, 'f8fffffffffffffffe'],
   ];
   for (const [v, hex] of cases) {
-    assert.equal(enc((w) => w.int(v)), hex, `encode ${v}`);
+    assert.equal(
+      enc((w) => w.int(v)),
+      hex,
+      `encode ${v}`,
+    );
     assert.equal(reader(hex).intBig(), BigInt(v), `decode ${hex}`);
     if (typeof v === 'number') assert.equal(reader(hex).int(), v);
   }
 });
 
 test('floats: byte-reversed IEEE bits as a uint, round trip including edge values', () => {
-  assert.equal(enc((w) => w.float(1)), 'fef03f'); // Go: 1.0 -> fe f0 3f
-  assert.equal(enc((w) => w.float(0)), '00');
-  for (const v of [0, -0, 1, -1.5, 3.141592653589793, 1e-310, -2.5e-300, 1.7976931348623157e308, Infinity, -Infinity]) {
+  assert.equal(
+    enc((w) => w.float(1)),
+    'fef03f',
+  ); // Go: 1.0 -> fe f0 3f
+  assert.equal(
+    enc((w) => w.float(0)),
+    '00',
+  );
+  for (const v of [
+    0,
+    -0,
+    1,
+    -1.5,
+    3.141592653589793,
+    1e-310,
+    -2.5e-300,
+    1.7976931348623157e308,
+    Infinity,
+    -Infinity,
+  ]) {
     assert.ok(Object.is(reader(enc((w) => w.float(v))).float(), v), String(v));
   }
   assert.ok(Number.isNaN(reader(enc((w) => w.float(NaN))).float()));

@@ -48,7 +48,12 @@ test('general shapes round trip: maps, nested slices, arrays of structs, time, i
     ],
     At: { sec: 63839761445n, nsec: 5, offsetMinutes: 60 },
     Any: { name: 'test.Point', value: { X: 3, Y: 4 } },
-    Anys: [{ name: 'string', value: 'x' }, null, { name: 'int', value: -7 }, { name: 'test.Point', value: { X: 0, Y: 9 } }],
+    Anys: [
+      { name: 'string', value: 'x' },
+      null,
+      { name: 'int', value: -7 },
+      { name: 'test.Point', value: { X: 0, Y: 9 } },
+    ],
     Big: 2n ** 64n - 1n,
     Small: -128,
     Blob: Uint8Array.from([9, 8]),
@@ -83,7 +88,19 @@ test('zero values: scalar/slice/nil fields omitted, structs, arrays and empty ma
   ]);
   const e = new GobEncoder({ registry });
   e.encode(S.create(), S); // send the types
-  const zero = e.encode({ I: 0, Str: '', Sl: [], M: null, P: { X: 0, Y: 0 }, A: [0, 0], Tm: { sec: 0n, nsec: 0, offsetMinutes: -1 }, If: null }, S);
+  const zero = e.encode(
+    {
+      I: 0,
+      Str: '',
+      Sl: [],
+      M: null,
+      P: { X: 0, Y: 0 },
+      A: [0, 0],
+      Tm: { sec: 0n, nsec: 0, offsetMinutes: -1 },
+      If: null,
+    },
+    S,
+  );
   // id, then field 4 (delta 5): empty Point "00", field 5 (delta 1): [2]int "02 00 00", end.
   assert.equal(hexOf(zero).slice(2), 'ff8205000102000000');
   const emptyMap = e.encode({ ...S.create(), M: new Map() }, S);
@@ -98,7 +115,13 @@ test('fields are matched by name: a sender with another order and extra fields',
     T.field('X', T.int),
     T.field('When', goTime),
   ]);
-  const v = { Extra: new Map([['k', [{ X: 1, Y: 2 }]]]), Y: 20, Skip: { name: 'test.Point', value: { X: 5, Y: 5 } }, X: 10, When: { sec: 1n, nsec: 0, offsetMinutes: 0 } };
+  const v = {
+    Extra: new Map([['k', [{ X: 1, Y: 2 }]]]),
+    Y: 20,
+    Skip: { name: 'test.Point', value: { X: 5, Y: 5 } },
+    X: 10,
+    When: { sec: 1n, nsec: 0, offsetMinutes: 0 },
+  };
   for (const got of roundTrip(v, Sender, Point)) assert.deepEqual(got, { X: 10, Y: 20 });
 });
 
@@ -106,14 +129,20 @@ test('a fresh encoder per stream starts its type table again', () => {
   const e1 = new GobEncoder({ registry });
   const e2 = new GobEncoder({ registry });
   const a = e1.encode({ X: 1, Y: 2 }, Point);
-  assert.notEqual(hexOf(e1.encode({ X: 1, Y: 2 }, Point)), hexOf(a), 'second value on a stream has no definition');
+  assert.notEqual(
+    hexOf(e1.encode({ X: 1, Y: 2 }, Point)),
+    hexOf(a),
+    'second value on a stream has no definition',
+  );
   assert.equal(hexOf(e2.encode({ X: 1, Y: 2 }, Point)), hexOf(a));
 });
 
 test('the encoder rejects values that do not match the declared type', () => {
   const e = new GobEncoder({ registry });
   assert.throws(() => e.encode({ X: 'no', Y: 1 }, Point), { code: 'ERR_GOB_BAD_INPUT' });
-  assert.throws(() => e.encode({ Small: 300 }, T.struct('Q', [T.field('Small', T.int8)])), { code: 'ERR_GOB_BAD_INPUT' });
+  assert.throws(() => e.encode({ Small: 300 }, T.struct('Q', [T.field('Small', T.int8)])), {
+    code: 'ERR_GOB_BAD_INPUT',
+  });
   assert.throws(() => e.encode({ If: { name: 'nope', value: 1 } }, T.struct('R', [T.field('If', T.iface)])), {
     code: 'ERR_GOB_UNREGISTERED_NAME',
   });

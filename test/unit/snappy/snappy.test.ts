@@ -43,7 +43,10 @@ test('CRC-32C check value and snappy masking', () => {
   assert.equal(crc32c(new Uint8Array(0)), 0);
   assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
   const c = crc32c(new TextEncoder().encode('123456789'));
-  assert.equal(maskedCrc32c(new TextEncoder().encode('123456789')), ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0);
+  assert.equal(
+    maskedCrc32c(new TextEncoder().encode('123456789')),
+    ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0,
+  );
 });
 
 test('CRC-32C word path agrees with the bytewise definition at every alignment and length', () => {
@@ -70,7 +73,9 @@ test('block codec round trips random, repetitive and mixed data', () => {
   const inputs: Uint8Array[] = [new Uint8Array(0), Uint8Array.from([7]), new Uint8Array(100_000)];
   inputs.push(Uint8Array.from({ length: 70_000 }, () => Math.floor(r() * 256)));
   inputs.push(new TextEncoder().encode('{"state":"active","name":"cali12345"}'.repeat(3000)));
-  inputs.push(Uint8Array.from({ length: 50_000 }, (_, i) => (i % 1000 < 500 ? i % 7 : Math.floor(r() * 256))));
+  inputs.push(
+    Uint8Array.from({ length: 50_000 }, (_, i) => (i % 1000 < 500 ? i % 7 : Math.floor(r() * 256))),
+  );
   for (const input of inputs) {
     const c = compressBlock(input);
     const d = decompressBlock(c, input.length);
@@ -92,7 +97,9 @@ test('block decoder rejects corrupt blocks', () => {
     assert.throws(() => decompressBlock(Uint8Array.from(bytes), 65536), { code: 'ERR_SNAPPY_CORRUPT' }, what);
   }
   // The declared length is checked against the limit before allocating.
-  assert.throws(() => decompressBlock(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x0f]), 65536), { code: 'ERR_SNAPPY_CORRUPT' });
+  assert.throws(() => decompressBlock(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x0f]), 65536), {
+    code: 'ERR_SNAPPY_CORRUPT',
+  });
 });
 
 test('framing: Go writer rules (stream identifier once, ≤ 64 KiB per chunk, compressed only when it saves 12.5 %)', () => {
@@ -105,7 +112,7 @@ test('framing: Go writer rules (stream identifier once, ≤ 64 KiB per chunk, co
   const out = w.take();
   assert.deepEqual([...out.subarray(0, 10)], [...STREAM_IDENTIFIER]);
   const types: number[] = [];
-  for (let p = 10; p < out.length; ) {
+  for (let p = 10; p < out.length;) {
     const len = out[p + 1]! | (out[p + 2]! << 8) | (out[p + 3]! << 16);
     types.push(out[p]!);
     p += 4 + len;
@@ -141,15 +148,47 @@ test('framing reader: hostile streams are rejected with codes', () => {
   const good = dataChunk(Uint8Array.from([1, 2, 3]));
   const cases: [string, Uint8Array, string][] = [
     ['no stream identifier', good, 'ERR_SNAPPY_MISSING_STREAM_ID'],
-    ['bad identifier body', Uint8Array.from([0xff, 6, 0, 0, ...new TextEncoder().encode('sNaPpZ')]), 'ERR_SNAPPY_BAD_STREAM_ID'],
+    [
+      'bad identifier body',
+      Uint8Array.from([0xff, 6, 0, 0, ...new TextEncoder().encode('sNaPpZ')]),
+      'ERR_SNAPPY_BAD_STREAM_ID',
+    ],
     ['bad identifier length', Uint8Array.from([0xff, 5, 0, 0, 1, 2, 3, 4, 5]), 'ERR_SNAPPY_BAD_STREAM_ID'],
-    ['reserved unskippable chunk', Buffer.concat([STREAM_IDENTIFIER, chunk(0x02, Uint8Array.from([1]))]), 'ERR_SNAPPY_UNSKIPPABLE_CHUNK'],
-    ['reserved 0x7f', Buffer.concat([STREAM_IDENTIFIER, chunk(0x7f, new Uint8Array(0))]), 'ERR_SNAPPY_UNSKIPPABLE_CHUNK'],
-    ['CRC mismatch', Buffer.concat([STREAM_IDENTIFIER, dataChunk(Uint8Array.from([1, 2, 3]), 12345)]), 'ERR_SNAPPY_CRC_MISMATCH'],
-    ['data chunk without checksum', Buffer.concat([STREAM_IDENTIFIER, chunk(0x01, Uint8Array.from([1, 2]))]), 'ERR_SNAPPY_CORRUPT'],
-    ['stored chunk over 64 KiB', Buffer.concat([STREAM_IDENTIFIER, Uint8Array.from([0x01, 0x05, 0x00, 0x01])]), 'ERR_SNAPPY_CHUNK_TOO_LARGE'],
-    ['compressed chunk over the max', Buffer.concat([STREAM_IDENTIFIER, Uint8Array.from([0x00, 0xff, 0xff, 0xff])]), 'ERR_SNAPPY_CHUNK_TOO_LARGE'],
-    ['compressed block declaring > 64 KiB', Buffer.concat([STREAM_IDENTIFIER, chunk(0x00, Uint8Array.from([0, 0, 0, 0, 0x81, 0x80, 0x04, 0]))]), 'ERR_SNAPPY_CORRUPT'],
+    [
+      'reserved unskippable chunk',
+      Buffer.concat([STREAM_IDENTIFIER, chunk(0x02, Uint8Array.from([1]))]),
+      'ERR_SNAPPY_UNSKIPPABLE_CHUNK',
+    ],
+    [
+      'reserved 0x7f',
+      Buffer.concat([STREAM_IDENTIFIER, chunk(0x7f, new Uint8Array(0))]),
+      'ERR_SNAPPY_UNSKIPPABLE_CHUNK',
+    ],
+    [
+      'CRC mismatch',
+      Buffer.concat([STREAM_IDENTIFIER, dataChunk(Uint8Array.from([1, 2, 3]), 12345)]),
+      'ERR_SNAPPY_CRC_MISMATCH',
+    ],
+    [
+      'data chunk without checksum',
+      Buffer.concat([STREAM_IDENTIFIER, chunk(0x01, Uint8Array.from([1, 2]))]),
+      'ERR_SNAPPY_CORRUPT',
+    ],
+    [
+      'stored chunk over 64 KiB',
+      Buffer.concat([STREAM_IDENTIFIER, Uint8Array.from([0x01, 0x05, 0x00, 0x01])]),
+      'ERR_SNAPPY_CHUNK_TOO_LARGE',
+    ],
+    [
+      'compressed chunk over the max',
+      Buffer.concat([STREAM_IDENTIFIER, Uint8Array.from([0x00, 0xff, 0xff, 0xff])]),
+      'ERR_SNAPPY_CHUNK_TOO_LARGE',
+    ],
+    [
+      'compressed block declaring > 64 KiB',
+      Buffer.concat([STREAM_IDENTIFIER, chunk(0x00, Uint8Array.from([0, 0, 0, 0, 0x81, 0x80, 0x04, 0]))]),
+      'ERR_SNAPPY_CORRUPT',
+    ],
     ['truncated chunk', Buffer.concat([STREAM_IDENTIFIER, good.subarray(0, 6)]), 'ERR_SNAPPY_TRUNCATED'],
   ];
   for (const [what, bytes, code] of cases) assert.throws(() => readAll(bytes), { code }, what);
