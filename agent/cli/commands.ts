@@ -1,7 +1,6 @@
 // The non-daemon subcommands: status, inspect, certs. Each returns an exit code and writes to
 // the given output streams, so tests can run them in-process.
 import type { Writable } from 'node:stream';
-import { makeDevPki, writeDevPki } from '../pki/index.js';
 import { loadConfig, ConfigError } from '../config/index.js';
 import { baseUrl, httpGet, CliHttpError } from './http.js';
 
@@ -170,7 +169,8 @@ export async function inspectChains(io: Io, t: Target & { json?: boolean }): Pro
   return 0;
 }
 
-export function certsCommand(io: Io, dir: string): number {
+export async function certsCommand(io: Io, dir: string): Promise<number> {
+  const { makeDevPki, writeDevPki } = await import('../pki/index.js');
   const pki = makeDevPki();
   const f = writeDevPki(pki, dir);
   io.out.write(

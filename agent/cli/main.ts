@@ -3,9 +3,10 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { certsCommand, inspectChains, inspectEndpoint, statusCommand, type Io } from './commands.js';
-import { runCommand } from './run.js';
+import type { Io } from './commands.js';
 import { VERSION } from '../daemon/version.js';
+// Subcommands are loaded on demand: `status` (a probe) must not pay for the daemon's modules.
+const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
 
 const USAGE = `Usage: felix-ts <command> [options]
 
@@ -64,18 +65,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   const target = { host: v.host, port, configFile: v['config-file'], json: v.json ?? false };
   switch (cmd) {
-    case 'run':
+    case 'run': {
+      const { runCommand } = await import('./run.js');
       return runCommand(io, {
         configFile: v['config-file'],
         sets: v.set ?? [],
         dryRun: v['dry-run'] ?? false,
         installProcessHandlers: true,
       });
+    }
     case 'status':
-      return statusCommand(io, { ...target, live: v.live ?? false });
+      return (await commands()).statusCommand(io, { ...target, live: v.live ?? false });
     case 'inspect':
-      if (pos[1] === 'endpoint' && pos[2]) return inspectEndpoint(io, target, pos[2]);
-      if (pos[1] === 'chains') return inspectChains(io, target);
+      if (pos[1] === 'endpoint' && pos[2]) return (await commands()).inspectEndpoint(io, target, pos[2]);
+      if (pos[1] === 'chains') return (await commands()).inspectChains(io, target);
       io.err.write('felix-ts: usage: inspect endpoint <name|iface> | inspect chains\n');
       return 2;
     case 'certs':
@@ -83,7 +86,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         io.err.write('felix-ts: certs needs --dir <directory>\n');
         return 2;
       }
-      return certsCommand(io, v.dir);
+      return (await commands()).certsCommand(io, v.dir);
     case 'demo': {
       const { runDemo } = await import('../demo/index.js');
       const serve = v['serve-seconds'] !== undefined ? Number(v['serve-seconds']) : undefined;
