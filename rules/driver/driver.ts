@@ -49,8 +49,11 @@ export interface DataplaneDriverOptions {
 
 export interface ApplyEvent {
   readonly durationMs: number;
+  /** `<ipv4|ipv6>/<table>:<chain>` for every chain written (created, changed, deleted, hooked). */
   readonly changedChains: readonly string[];
+  /** iptables-restore processes run (0 when the kernel already matched). */
   readonly restoreCalls: number;
+  /** Sets created, changed or destroyed. */
   readonly changedSets: readonly string[];
 }
 
@@ -102,7 +105,10 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.maxIpsetSize = opts.maxIpsetSize ?? cfg.maxIpsetSize;
     this.runner =
       opts.runner ??
-      new ExecaRunner({ prefix: opts.netns ? netnsPrefix(opts.netns) : [], ...(opts.env ? { env: opts.env } : {}) });
+      new ExecaRunner({
+        prefix: opts.netns ? netnsPrefix(opts.netns) : [],
+        ...(opts.env ? { env: opts.env } : {}),
+      });
   }
 
   /** Counters for health and metrics (a copy). */
@@ -128,9 +134,10 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   async start(): Promise<void> {
     if (this.started) return;
     const setting = this.opts.backend ?? 'auto';
-    const det = this.opts.dryRun && setting === 'auto'
-      ? { backend: 'legacy' as const, detected: undefined, reason: 'dry run' }
-      : await detectBackend(this.runner, setting);
+    const det =
+      this.opts.dryRun && setting === 'auto'
+        ? { backend: 'legacy' as const, detected: undefined, reason: 'dry run' }
+        : await detectBackend(this.runner, setting);
     this.chosenBackend = det.backend;
     this.log.info('iptables backend chosen', { backend: det.backend, reason: det.reason });
     const common = {
@@ -151,7 +158,13 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
             table,
             family,
             onRetry: (err, attempt) =>
-              this.log.warn('iptables restore failed; re-reading and retrying', { table, family, attempt, code: err.code, error: err.message }),
+              this.log.warn('iptables restore failed; re-reading and retrying', {
+                table,
+                family,
+                attempt,
+                code: err.code,
+                error: err.message,
+              }),
           }),
         );
       }
@@ -237,10 +250,17 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       this.emit('apply', ev);
       if (this.applied === 1) this.emit('first-apply', ev);
     } catch (err) {
-      const error = err instanceof DataplaneError ? err : new DataplaneError('ERR_COMMAND_FAILED', String(err), { cause: err });
+      const error =
+        err instanceof DataplaneError
+          ? err
+          : new DataplaneError('ERR_COMMAND_FAILED', String(err), { cause: err });
       this.ctrs.lastError = `${error.code}: ${error.message}`;
       this.consecutiveErrors++;
-      this.log.error('dataplane apply failed', { code: error.code, error: error.message, input: error.input });
+      this.log.error('dataplane apply failed', {
+        code: error.code,
+        error: error.message,
+        input: error.input,
+      });
       this.emit('apply-error', { error });
       // Try again later from a fresh read (the writers already dropped their belief).
       const base = this.opts.errorRetryMs ?? 1000;
@@ -289,7 +309,8 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
    * Requires start().
    */
   async applyNow(desired: DesiredState): Promise<ApplyEvent> {
-    if (!this.ipsets) throw new DataplaneError('ERR_BAD_DESIRED_STATE', 'DataplaneDriver.applyNow called before start()');
+    if (!this.ipsets)
+      throw new DataplaneError('ERR_BAD_DESIRED_STATE', 'DataplaneDriver.applyNow called before start()');
     await this.applying;
     return this.applyDesired(desired);
   }
