@@ -21,6 +21,9 @@ export interface StreamDecoderOptions {
 
 /**
  * Decodes what a peer sends: raw socket bytes in, syncproto messages out.
+ * SerializedUpdate.value is a view into the decoder's input (or snappy output) buffers, not a
+ * copy: those buffers are never written again, but a kept view pins its buffer (up to 4 MiB in
+ * snappy mode), so copy or convert values that are kept long-term.
  * One raw input buffer lives for the whole connection; restart() swaps the gob (and snappy)
  * state and decodes any bytes already buffered in the new mode (§3 switch-over rule).
  */
