@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,6 +13,7 @@ import {
   restartRequired,
   withDatastore,
   RESTART_EXIT_CODE,
+  PARAM_NAMES,
 } from '../../../agent/config/index.js';
 
 const noFile = (): string => {
@@ -284,4 +286,11 @@ test('TyphaAddr: host:port, [v6]:port or a list; anything else is an error', () 
     () => loadConfig({ env: { FELIX_TYPHAADDR: '10.0.0.1:5473,10.0.0.2' }, readFile: noFile }),
     (e: unknown) => e instanceof ConfigError && /TyphaAddr=.*bad: "10.0.0.2"/.test(e.message),
   );
+});
+
+test('docs/configuration.md documents every parameter', () => {
+  const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
+  const doc = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+  for (const name of PARAM_NAMES)
+    assert.ok(doc.includes(`| \`${name}\` |`), `${name} is in docs/configuration.md`);
 });
