@@ -62,13 +62,14 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
 
   const ipsets = new Map<string, IpSetState>();
   for (const fam of families) {
-    for (const [id, entry] of [...state.ipsets.entries()].sort(([a], [b]) => cmp(a, b))) {
+    for (const [id, entry] of [...state.exposeIpSets().entries()].sort(([a], [b]) => cmp(a, b))) {
       const name = ipSetName(id, fam);
       ipsets.set(name, {
         name,
         type: SET_TYPE[entry.type] as IpSetType,
         family: fam,
-        members: new Set(fam === 4 ? entry.v4 : entry.v6),
+        // Shared, not copied: DataplaneState copies an exposed set before a delta changes it.
+        members: fam === 4 ? entry.v4 : entry.v6,
       });
     }
   }

@@ -19,6 +19,12 @@ import { canonicalMember, checkRules } from './validate.js';
 export interface IpSetEntry {
   readonly type: IPSetType;
   /** Canonical members by family (§3.3). */
+  readonly v4: ReadonlySet<string>;
+  readonly v6: ReadonlySet<string>;
+}
+
+interface MutableIpSetEntry {
+  readonly type: IPSetType;
   readonly v4: Set<string>;
   readonly v6: Set<string>;
 }
@@ -48,7 +54,9 @@ export function policyKey(id: PolicyID): string {
 }
 
 export class DataplaneState {
-  private readonly _ipsets = new Map<string, IpSetEntry>();
+  private readonly _ipsets = new Map<string, MutableIpSetEntry>();
+  /** IDs whose member sets compile() has handed out since they were last copied. */
+  private readonly _exposedIpSets = new Set<string>();
   private readonly _profiles = new Map<string, Profile>();
   private readonly _policies = new Map<string, PolicyEntry>();
   private readonly _workloads = new Map<string, WorkloadEntry>();
@@ -61,6 +69,14 @@ export class DataplaneState {
   readonly chainMemo = new ChainMemo<unknown>();
 
   get ipsets(): ReadonlyMap<string, IpSetEntry> {
+    return this._ipsets;
+  }
+  /**
+   * The IP sets for a DesiredState: the member sets are shared with the caller, so later deltas copy
+   * before they change them.
+   */
+  exposeIpSets(): ReadonlyMap<string, IpSetEntry> {
+    for (const id of this._ipsets.keys()) this._exposedIpSets.add(id);
     return this._ipsets;
   }
   get profiles(): ReadonlyMap<string, Profile> {
@@ -107,9 +123,10 @@ export class DataplaneState {
             `unknown IP set type ${String(msg.type)}`,
           );
         }
-        const entry: IpSetEntry = { type: msg.type, v4: new Set(), v6: new Set() };
+        const entry: MutableIpSetEntry = { type: msg.type, v4: new Set(), v6: new Set() };
         addMembers(entry, msg.members, `ipsetUpdate ${msg.id}`);
         this._ipsets.set(msg.id, entry);
+        this._exposedIpSets.delete(msg.id);
         return;
       }
       case 'ipsetDeltaUpdate': {
@@ -117,19 +134,26 @@ export class DataplaneState {
         const old = this._ipsets.get(msg.id);
         if (!old)
           throw new CompilerInputError('ERR_BAD_MESSAGE', subject, 'delta update for an unknown IP set');
-        // Validate everything before touching the live entry, so a bad delta changes nothing.
-        const next: IpSetEntry = { type: old.type, v4: new Set(old.v4), v6: new Set(old.v6) };
-        for (const m of msg.removedMembers) {
-          const c = canonicalMember(old.type, m);
-          if (!c) throw badMember(subject, m);
-          (c.family === 4 ? next.v4 : next.v6).delete(c.text);
+        // Validate everything first, so a bad delta changes nothing.
+        const removed = msg.removedMembers.map(
+          (m) => canonicalMember(old.type, m) ?? badMemberThrow(subject, m),
+        );
+        const added = msg.addedMembers.map((m) => canonicalMember(old.type, m) ?? badMemberThrow(subject, m));
+        // Copy on write: a set that compile() has handed out is never changed under its reader; one that
+        // has not been handed out since its last copy is changed in place (cheap bursts of deltas).
+        let next = this._ipsets.get(msg.id) as MutableIpSetEntry;
+        if (this._exposedIpSets.has(msg.id)) {
+          next = { type: old.type, v4: new Set(old.v4), v6: new Set(old.v6) };
+          this._exposedIpSets.delete(msg.id);
+          this._ipsets.set(msg.id, next);
         }
-        addMembers(next, msg.addedMembers, subject);
-        this._ipsets.set(msg.id, next);
+        for (const c of removed) (c.family === 4 ? next.v4 : next.v6).delete(c.text);
+        for (const c of added) (c.family === 4 ? next.v4 : next.v6).add(c.text);
         return;
       }
       case 'ipsetRemove':
         this._ipsets.delete(msg.id);
+        this._exposedIpSets.delete(msg.id);
         return;
       case 'activeProfileUpdate':
         checkRules(`activeProfileUpdate ${msg.id.name}`, msg.profile.inboundRules, msg.profile.outboundRules);
@@ -204,11 +228,15 @@ export class DataplaneState {
   }
 }
 
+function badMemberThrow(subject: string, m: string): never {
+  throw badMember(subject, m);
+}
+
 function badMember(subject: string, m: string): CompilerInputError {
   return new CompilerInputError('ERR_BAD_IPSET_MEMBER', subject, `malformed member ${JSON.stringify(m)}`);
 }
 
-function addMembers(entry: IpSetEntry, members: readonly string[], subject: string): void {
+function addMembers(entry: MutableIpSetEntry, members: readonly string[], subject: string): void {
   for (const m of members) {
     const c = canonicalMember(entry.type, m);
     if (!c) throw badMember(subject, m);

@@ -240,3 +240,20 @@ test('config: defaults as Felix, overrides validated with one error listing ever
       /logPrefix/.test(e.message),
   );
 });
+
+test('deltas never change the members of a DesiredState already handed out (copy on write)', () => {
+  const st = new DataplaneState();
+  st.apply({ kind: 'ipsetUpdate', id: 's:w', type: 2, members: ['10.0.0.1'] });
+  const d1 = compile(st, cfg);
+  st.apply({ kind: 'ipsetDeltaUpdate', id: 's:w', addedMembers: ['10.0.0.2'], removedMembers: ['10.0.0.1'] });
+  st.apply({ kind: 'ipsetDeltaUpdate', id: 's:w', addedMembers: ['10.0.0.3'], removedMembers: [] });
+  assert.deepEqual([...d1.ipsets.get('cali40s:w')!.members], ['10.0.0.1/32']);
+  const d2 = compile(st, cfg);
+  assert.deepEqual([...d2.ipsets.get('cali40s:w')!.members].sort(), ['10.0.0.2/32', '10.0.0.3/32']);
+  assert.throws(() =>
+    st.apply({ kind: 'ipsetDeltaUpdate', id: 's:w', addedMembers: ['10.0.0.4', 'bad'], removedMembers: [] }),
+  );
+  st.apply({ kind: 'ipsetDeltaUpdate', id: 's:w', addedMembers: [], removedMembers: ['10.0.0.2'] });
+  assert.deepEqual([...d2.ipsets.get('cali40s:w')!.members].sort(), ['10.0.0.2/32', '10.0.0.3/32']);
+  assert.deepEqual([...compile(st, cfg).ipsets.get('cali40s:w')!.members], ['10.0.0.3/32']);
+});
