@@ -12,8 +12,18 @@ export function policyMsg(i: number, port: number): ToDataplane {
     policy: {
       tier: 'default',
       inboundRules: [
-        { action: 'allow', protocol: { name: 'tcp' }, srcIpSetIds: [`s:bench-set-${i % SETS}`], dstPorts: [{ first: port, last: port }] },
-        { action: 'allow', protocol: { name: 'udp' }, srcNet: [`10.${100 + i}.0.0/16`], dstPorts: [{ first: 53, last: 53 }] },
+        {
+          action: 'allow',
+          protocol: { name: 'tcp' },
+          srcIpSetIds: [`s:bench-set-${i % SETS}`],
+          dstPorts: [{ first: port, last: port }],
+        },
+        {
+          action: 'allow',
+          protocol: { name: 'udp' },
+          srcNet: [`10.${100 + i}.0.0/16`],
+          dstPorts: [{ first: 53, last: 53 }],
+        },
         { action: 'deny', protocol: { name: 'tcp' }, srcIpSetIds: [`s:bench-set-${(i + 1) % SETS}`] },
       ],
       outboundRules: [{ action: 'allow', dstIpSetIds: [`s:bench-set-${(i + 2) % SETS}`] }],
@@ -27,9 +37,17 @@ export function messages(endpoints: number): ToDataplane[] {
     const members = Array.from({ length: 50 }, (_, m) => `10.${s}.${m >> 8}.${m & 255}`);
     msgs.push({ kind: 'ipsetUpdate', id: `s:bench-set-${s}`, members, type: 2 });
   }
-  msgs.push({ kind: 'activeProfileUpdate', id: { name: 'kns.default' }, profile: { inboundRules: [{ action: 'allow' }], outboundRules: [{ action: 'allow' }] } });
+  msgs.push({
+    kind: 'activeProfileUpdate',
+    id: { name: 'kns.default' },
+    profile: { inboundRules: [{ action: 'allow' }], outboundRules: [{ action: 'allow' }] },
+  });
   for (let p = 0; p < POLICIES; p++) msgs.push(policyMsg(p, 8000 + p));
-  const ids = Array.from({ length: POLICIES }, (_, p) => ({ kind: 'gnp', namespace: '', name: `bench-policy-${p}` }));
+  const ids = Array.from({ length: POLICIES }, (_, p) => ({
+    kind: 'gnp',
+    namespace: '',
+    name: `bench-policy-${p}`,
+  }));
   for (let e = 0; e < endpoints; e++) {
     msgs.push({
       kind: 'workloadEndpointUpdate',
@@ -47,4 +65,3 @@ export function messages(endpoints: number): ToDataplane[] {
   msgs.push({ kind: 'inSync' });
   return msgs;
 }
-

@@ -20,7 +20,10 @@ export function parseBackendSetting(value: string | undefined): IptablesBackendS
   const v = (value ?? 'auto').trim().toLowerCase();
   if (v === '' || v === 'auto') return 'auto';
   if (v === 'legacy' || v === 'nft') return v;
-  throw new DataplaneError('ERR_BACKEND_DETECT', `IptablesBackend must be Legacy, NFT or Auto, got ${JSON.stringify(value)}`);
+  throw new DataplaneError(
+    'ERR_BACKEND_DETECT',
+    `IptablesBackend must be Legacy, NFT or Auto, got ${JSON.stringify(value)}`,
+  );
 }
 
 export function binariesFor(backend: IptablesBackend, family: IpFamily): BackendBinaries {
@@ -65,7 +68,10 @@ export interface DetectResult {
 }
 
 /** Detects the backend; `setting` other than auto wins (with the detected value reported). */
-export async function detectBackend(runner: CommandRunner, setting: IptablesBackendSetting): Promise<DetectResult> {
+export async function detectBackend(
+  runner: CommandRunner,
+  setting: IptablesBackendSetting,
+): Promise<DetectResult> {
   if (setting !== 'auto') {
     return { backend: setting, detected: undefined, reason: `IptablesBackend=${setting}` };
   }

@@ -28,13 +28,19 @@ const MEMBER_RE = /^[0-9A-Fa-f.:/]+(,[a-z0-9]+:[0-9]{1,5})?$/;
 
 export function checkSetName(name: string): void {
   if (!SET_NAME_RE.test(name)) {
-    throw new DataplaneError('ERR_UNSAFE_RESTORE_TEXT', `unsafe or invalid ipset name ${JSON.stringify(name)}`);
+    throw new DataplaneError(
+      'ERR_UNSAFE_RESTORE_TEXT',
+      `unsafe or invalid ipset name ${JSON.stringify(name)}`,
+    );
   }
 }
 
 export function checkMember(set: string, member: string): void {
   if (!MEMBER_RE.test(member)) {
-    throw new DataplaneError('ERR_UNSAFE_RESTORE_TEXT', `unsafe or invalid member ${JSON.stringify(member)} for ${set}`);
+    throw new DataplaneError(
+      'ERR_UNSAFE_RESTORE_TEXT',
+      `unsafe or invalid member ${JSON.stringify(member)} for ${set}`,
+    );
   }
 }
 

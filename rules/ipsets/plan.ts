@@ -32,9 +32,13 @@ export function planIpsets(
   for (const name of [...desired.keys()].sort()) {
     const want = desired.get(name)!;
     checkSetName(name);
-    if (want.name !== name) throw new DataplaneError('ERR_BAD_DESIRED_STATE', `ipset key ${name} != name ${want.name}`);
+    if (want.name !== name)
+      throw new DataplaneError('ERR_BAD_DESIRED_STATE', `ipset key ${name} != name ${want.name}`);
     if (ownedFamily(name) !== want.family) {
-      throw new DataplaneError('ERR_BAD_DESIRED_STATE', `ipset ${name} is not under the owned prefix for IPv${want.family}`);
+      throw new DataplaneError(
+        'ERR_BAD_DESIRED_STATE',
+        `ipset ${name} is not under the owned prefix for IPv${want.family}`,
+      );
     }
     const wantCanon = new Map<string, string>();
     for (const m of want.members) {

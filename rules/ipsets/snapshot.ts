@@ -15,7 +15,10 @@ export type IpsetSnapshot = ReadonlyMap<string, SetSnapshot>;
 
 /** Keeps only sets we own for the given families. */
 export function parseIpsetSave(text: string, families: readonly IpFamily[]): Map<string, SetSnapshot> {
-  const sets = new Map<string, { name: string; type: string; family: IpFamily; maxelem: number | undefined; members: Set<string> }>();
+  const sets = new Map<
+    string,
+    { name: string; type: string; family: IpFamily; maxelem: number | undefined; members: Set<string> }
+  >();
   for (const line of text.split('\n')) {
     const parts = line.trim().split(/\s+/);
     if (parts[0] === 'create' && parts.length >= 3) {

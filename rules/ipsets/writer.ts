@@ -53,7 +53,9 @@ export class IpsetWriter {
     if (r.exitCode !== 0) {
       this.opts.counters.ipsetErrors++;
       if (this.opts.dryRun) return new Map();
-      throw new DataplaneError('ERR_IPSET_READ', `ipset save exited ${r.exitCode}: ${r.stderr.trim()}`, { exitCode: r.exitCode });
+      throw new DataplaneError('ERR_IPSET_READ', `ipset save exited ${r.exitCode}: ${r.stderr.trim()}`, {
+        exitCode: r.exitCode,
+      });
     }
     return parseIpsetSave(r.stdout, this.opts.families);
   }
@@ -69,11 +71,17 @@ export class IpsetWriter {
       try {
         current = this.belief ?? (await this.read());
       } catch (err) {
-        last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPSET_READ', String(err), { cause: err });
+        last =
+          err instanceof DataplaneError
+            ? err
+            : new DataplaneError('ERR_IPSET_READ', String(err), { cause: err });
         if (this.opts.dryRun) current = new Map();
         else continue;
       }
-      const plan = planIpsets(wanted, current, { maxElem: this.opts.maxElem ?? 1048576, nextTemp: this.tempCounter });
+      const plan = planIpsets(wanted, current, {
+        maxElem: this.opts.maxElem ?? 1048576,
+        nextTemp: this.tempCounter,
+      });
       this.tempCounter += plan.tempsUsed;
       this.pendingDestroy = plan.toDestroy;
       if (plan.text === '' || this.opts.dryRun) {
@@ -86,10 +94,14 @@ export class IpsetWriter {
       try {
         const r = await this.opts.runner.run('ipset', ['restore'], plan.text);
         if (r.exitCode !== 0) {
-          throw new DataplaneError('ERR_IPSET_RESTORE', `ipset restore exited ${r.exitCode}: ${r.stderr.trim()}`, {
-            input: plan.text,
-            exitCode: r.exitCode,
-          });
+          throw new DataplaneError(
+            'ERR_IPSET_RESTORE',
+            `ipset restore exited ${r.exitCode}: ${r.stderr.trim()}`,
+            {
+              input: plan.text,
+              exitCode: r.exitCode,
+            },
+          );
         }
         this.belief = plan.after;
         return { restoreInput: plan.text, changedSets: plan.changedSets };
@@ -97,7 +109,10 @@ export class IpsetWriter {
         // ipset restore is not atomic: earlier lines may have landed, so re-read before retrying.
         this.opts.counters.ipsetErrors++;
         this.belief = undefined;
-        last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPSET_RESTORE', String(err), { cause: err });
+        last =
+          err instanceof DataplaneError
+            ? err
+            : new DataplaneError('ERR_IPSET_RESTORE', String(err), { cause: err });
       }
     }
     throw last!;

@@ -8,7 +8,8 @@ export const OWNED_CHAIN_RE = /^(cali-|califw-|calitw-|califh-|calith-|calipi-|c
 export const HASH_COMMENT_RE = /--comment "?cali:([a-zA-Z0-9_-]+)"?/;
 
 /** Old-style inserts without a hash: jumps into our chains from foreign chains (§7.2). */
-export const OLD_INSERT_RE = /(?:-j|--jump|-g|--goto) (cali-|califw-|calitw-|califh-|calith-|calipi-|calipo-|felix-)/;
+export const OLD_INSERT_RE =
+  /(?:-j|--jump|-g|--goto) (cali-|califw-|calitw-|califh-|calith-|calipi-|calipo-|felix-)/;
 
 /** Pseudo-hash for an unhashed rule of ours in a foreign chain (always removed). */
 export const OLD_INSERT_HASH = 'OLD INSERT RULE';

@@ -89,7 +89,11 @@ export function planTable(desired: TableState, current: TableSnapshot, backend: 
     const appends = desired.appends.get(name) ?? [];
     const have = current.chains.get(name) ?? [];
     const foreign = have.filter((r) => r.hash === undefined);
-    const expected = [...inserts.map((r) => r.hash), ...foreign.map(() => undefined), ...appends.map((r) => r.hash)];
+    const expected = [
+      ...inserts.map((r) => r.hash),
+      ...foreign.map(() => undefined),
+      ...appends.map((r) => r.hash),
+    ];
     if (current.chains.has(name) && sameHashes(have, expected)) continue;
     if (expected.length === 0 && !current.chains.has(name)) continue;
     changed.add(name);
@@ -110,5 +114,10 @@ export function planTable(desired: TableState, current: TableSnapshot, backend: 
   // One transaction even on nft: iptables-nft 1.8.9 accepts deleting chains whose references are
   // removed in the same transaction (§7.3 step 5, §12.5c), and one COMMIT keeps the table atomic.
   const text = body.length === 0 ? '' : [`*${table}`, ...body, 'COMMIT', ''].join('\n');
-  return { text, changedChains: [...changed].sort(byteOrder), deletedChains: deleted, after: { chains: after } };
+  return {
+    text,
+    changedChains: [...changed].sort(byteOrder),
+    deletedChains: deleted,
+    after: { chains: after },
+  };
 }

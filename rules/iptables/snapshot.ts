@@ -3,7 +3,13 @@
 // (everything after `-A <chain> `), which is what a delete-by-value needs (§7.1, §7.2).
 import type { TableName } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
-import { HASH_COMMENT_RE, NFT_INCOMPATIBLE_RE, OLD_INSERT_HASH, OLD_INSERT_RE, isOwnedChain } from './owned.js';
+import {
+  HASH_COMMENT_RE,
+  NFT_INCOMPATIBLE_RE,
+  OLD_INSERT_HASH,
+  OLD_INSERT_RE,
+  isOwnedChain,
+} from './owned.js';
 
 export interface SnapshotRule {
   /** Our hash, OLD_INSERT_HASH for an unhashed jump into our chains, undefined for foreign rules. */
@@ -21,7 +27,10 @@ export const EMPTY_SNAPSHOT: TableSnapshot = { chains: new Map() };
 /** Parses `iptables-save -t <table>` output. Lines of other tables are ignored. */
 export function parseSave(text: string, table: TableName): TableSnapshot {
   if (NFT_INCOMPATIBLE_RE.test(text)) {
-    throw new DataplaneError('ERR_NFT_INCOMPATIBLE', `table ${table} holds nft-native rules that iptables-nft cannot show`);
+    throw new DataplaneError(
+      'ERR_NFT_INCOMPATIBLE',
+      `table ${table} holds nft-native rules that iptables-nft cannot show`,
+    );
   }
   const chains = new Map<string, SnapshotRule[]>();
   let inTable = false;

@@ -69,14 +69,21 @@ export class TableWriter {
       try {
         const r = await this.opts.runner.run(save, ['-t', this.table]);
         if (r.exitCode !== 0) {
-          throw new DataplaneError('ERR_IPTABLES_SAVE', `${save} -t ${this.table} exited ${r.exitCode}: ${r.stderr.trim()}`, {
-            exitCode: r.exitCode,
-          });
+          throw new DataplaneError(
+            'ERR_IPTABLES_SAVE',
+            `${save} -t ${this.table} exited ${r.exitCode}: ${r.stderr.trim()}`,
+            {
+              exitCode: r.exitCode,
+            },
+          );
         }
         return parseSave(r.stdout, this.table);
       } catch (err) {
         this.opts.counters.iptablesSaveErrors++;
-        last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPTABLES_SAVE', String(err), { cause: err });
+        last =
+          err instanceof DataplaneError
+            ? err
+            : new DataplaneError('ERR_IPTABLES_SAVE', String(err), { cause: err });
         if (this.opts.dryRun) return EMPTY_SNAPSHOT; // non-root: plan against an empty table
       }
     }
@@ -110,7 +117,10 @@ export class TableWriter {
    */
   async apply(desired: TableState): Promise<TableApplyResult> {
     if (desired.table !== this.table || desired.family !== this.family) {
-      throw new DataplaneError('ERR_BAD_DESIRED_STATE', `state for ${desired.table}/v${desired.family} given to ${this.table}/v${this.family}`);
+      throw new DataplaneError(
+        'ERR_BAD_DESIRED_STATE',
+        `state for ${desired.table}/v${desired.family} given to ${this.table}/v${this.family}`,
+      );
     }
     const maxAttempts = this.opts.maxAttempts ?? 10;
     const base = this.opts.retryBaseMs ?? 1;
@@ -136,7 +146,10 @@ export class TableWriter {
         return { restoreInput: plan.text, changedChains: plan.changedChains, restoreCalls };
       } catch (err) {
         this.belief = undefined;
-        last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPTABLES_RESTORE', String(err), { cause: err });
+        last =
+          err instanceof DataplaneError
+            ? err
+            : new DataplaneError('ERR_IPTABLES_RESTORE', String(err), { cause: err });
         this.opts.onRetry?.(last, attempt + 1);
       }
     }
