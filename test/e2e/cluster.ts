@@ -132,8 +132,11 @@ export class Cluster {
 
   async destroy(): Promise<void> {
     // E2E_DUMP_LOGS=1 prints the agent's whole log (debugging aid; off in CI).
-    if (process.env.E2E_DUMP_LOGS === '1')
+    if (process.env.E2E_DUMP_LOGS === '1') {
       console.log(`--- agent log (${this.topo.id}) ---\n${this.agent.log.join('\n')}`);
+    } else if (this.agent.unexpectedExits() > 0) {
+      console.log(`--- agent exited unexpectedly; log tail (${this.topo.id}) ---\n${this.agent.tail(60)}`);
+    }
     await this.agent.stop().catch(() => undefined);
     for (const t of this.typhas) await t.stop().catch(() => undefined);
     await this.topo.destroy();

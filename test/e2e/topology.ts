@@ -43,6 +43,10 @@ function trackNs(ns: string): void {
     process.on('exit', () => {
       for (const n of liveNamespaces) runSyncQuiet(['ip', 'netns', 'del', n]);
     });
+    // A test runner timeout or ^C must not leave namespaces behind: turn the signal into an
+    // ordinary exit so the 'exit' hooks (here and in processes.ts) run.
+    process.once('SIGINT', () => process.exit(130));
+    process.once('SIGTERM', () => process.exit(143));
   }
   liveNamespaces.add(ns);
 }
