@@ -42,6 +42,12 @@ describe('e2e restart: kill -9 and start again without a flush', { skip }, () =>
 
     const before = await c.topo.iptablesSave();
     const must = ['-j cali-FORWARD', `cali-tw-${b.iface}`, `cali-fw-${a.iface}`, 'cali-pi-'];
+    // The IP sets the rules match on (the allow-a-to-b source set) must stay too.
+    const setsBefore = await c.topo.ipsetNames();
+    assert.ok(
+      setsBefore.some((n) => n.startsWith('cali40s:')),
+      `selector IP sets present: ${setsBefore.join(' ')}`,
+    );
     for (const m of must) assert.ok(before.includes(m), `before restart: ${m} present`);
 
     // Sample the rules continuously while the agent is killed and restarted.
@@ -53,8 +59,10 @@ describe('e2e restart: kill -9 and start again without a flush', { skip }, () =>
     const sampler = (async () => {
       while (sampling) {
         const save = await c.topo.iptablesSave();
+        const sets = new Set(await c.topo.ipsetNames());
         samples++;
         for (const m of must) if (!save.includes(m)) missing.push(`sample ${samples}: ${m}`);
+        for (const n of setsBefore) if (!sets.has(n)) missing.push(`sample ${samples}: ipset ${n}`);
         const e = await a.worker.echo(conn, 2000);
         echoes++;
         if (!e.ok) echoFailures.push(`echo ${echoes}: ${e.error}`);

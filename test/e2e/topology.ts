@@ -205,6 +205,12 @@ export class Topology {
     return outs.map((o) => o.stdout).join('\n');
   }
 
+  /** Names of the IP sets in the node namespace. */
+  async ipsetNames(): Promise<string[]> {
+    const out = await must(inNs(this.nodeNs, ['ipset', 'list', '-n']));
+    return out.split('\n').filter((l) => l !== '');
+  }
+
   /** Idempotent teardown: workers, then every namespace of this topology. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
