@@ -111,6 +111,7 @@ async function rig(env: Record<string, string> = {}, startGate?: Promise<void>):
   const loaded = loadConfig(
     {
       env: {
+        FELIX_CONFIGFILE: '/nonexistent/felix.cfg',
         FELIX_TYPHAADDR: '127.0.0.1:5473',
         FELIX_HEALTHENABLED: 'true',
         FELIX_HEALTHHOST: '127.0.0.1',
