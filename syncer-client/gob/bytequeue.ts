@@ -3,6 +3,7 @@
 // of that message). Views stay valid because pushed chunks are never written to again.
 // mark()/rewind() let a decoder back out of a message sequence that has not fully arrived.
 
+import { Buffer } from 'node:buffer';
 import { GobError, GobErrorCode } from './errors.js';
 
 const EMPTY = new Uint8Array(0);
@@ -64,7 +65,7 @@ export class ByteQueue {
       this.skip(n);
       return v;
     }
-    const out = new Uint8Array(n);
+    const out = Buffer.allocUnsafeSlow(n); // fully overwritten below
     let w = 0;
     while (w < n) {
       const cur = this.chunks[this.head]!;

@@ -2,6 +2,7 @@
 // The reader is incremental over a ByteQueue of raw socket bytes: it consumes one chunk at a
 // time, only when asked, so after a gob DecoderRestart the bytes that follow stay unread (§3).
 
+import { Buffer } from 'node:buffer';
 import { ByteQueue } from '../gob/bytequeue.js';
 import { ByteWriter } from '../gob/writer.js';
 import { compressBlock, decodedLength, decompressBlockInto, maxEncodedLength } from './block.js';
@@ -121,7 +122,8 @@ export class FrameReader {
 
   private alloc(n: number): Uint8Array {
     if (this.arenaPos + n > this.arena.length) {
-      this.arena = new Uint8Array(Math.max(ARENA_BYTES, n));
+      // Not zero-filled: only regions that were just written are ever handed out.
+      this.arena = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, n));
       this.arenaPos = 0;
     }
     const v = this.arena.subarray(this.arenaPos, this.arenaPos + n);
