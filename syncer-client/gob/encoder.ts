@@ -125,14 +125,26 @@ export class GobEncoder {
     this.out.reset();
     this.cur.reset();
     this.ifaceDepth = 0;
-    this.sendType(t);
-    this.cur.int(this.ids.idOf(t));
-    if (t.kind === 'struct') this.encodeStruct(t, value);
-    else {
-      this.cur.uint(0); // singleton field delta
-      this.encodeValue(t, value);
+    const sentBefore = this.sent.size;
+    try {
+      this.sendType(t);
+      this.cur.int(this.ids.idOf(t));
+      if (t.kind === 'struct') this.encodeStruct(t, value);
+      else {
+        this.cur.uint(0); // singleton field delta
+        this.encodeValue(t, value);
+      }
+      this.flushMessage();
+    } catch (e) {
+      // Nothing of this call is written, so definitions it produced were never sent: forget
+      // them, or the next message would refer to types the peer has not seen.
+      if (this.sent.size > sentBefore) {
+        const keep = [...this.sent].slice(0, sentBefore);
+        this.sent.clear();
+        for (const k of keep) this.sent.add(k);
+      }
+      throw e;
     }
-    this.flushMessage();
     return this.out.bytes();
   }
 

@@ -46,6 +46,7 @@ export class StreamDecoder {
     );
   }
 
+  /** Raw bytes from the socket. The decoder keeps views of them: do not modify a chunk after pushing it. */
   push(chunk: Uint8Array): void {
     this.raw.push(chunk);
   }

@@ -162,6 +162,17 @@ test('the client encoder keeps one gob stream: types once, later messages are si
   assert.deepEqual(d.next(), { type: 'ACK' });
 });
 
+test('a message that fails to encode sends nothing, and the stream stays consistent', () => {
+  const e = new StreamEncoder('');
+  const bad = { type: 'KVs', kvs: [{ ...snapshotKV(1), updateType: 300 }] } as unknown as Msg;
+  assert.throws(() => e.encode(bad), { code: 'ERR_GOB_BAD_INPUT' });
+  // The failed call's type definitions never went out, so the next message carries them.
+  const good: Msg = { type: 'KVs', kvs: [snapshotKV(2)] };
+  const d = new StreamDecoder();
+  d.push(e.encode(good));
+  assertSame([d.next()!], [good]);
+});
+
 test('encoding a non-message is a coded error', () => {
   assert.throws(() => new StreamEncoder('').encode({ type: 'Goodbye' } as unknown as Msg), {
     code: 'ERR_PROTO_BAD_MESSAGE',
