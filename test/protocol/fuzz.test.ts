@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProtocolError, StreamDecoder, StreamEncoder } from '../../syncer-client/syncproto/index.js';
+import { GobDecoder, T, TypeRegistry } from '../../syncer-client/gob/index.js';
 import type { Msg } from '../../syncer-client/syncproto/index.js';
 import { frame } from '../../syncer-client/snappy/index.js';
 import { snapshotKV } from './fixture-data.js';
@@ -214,4 +215,36 @@ test('a valid stream cut at any offset: whole messages decode, the cut is ERR_GO
     assert.equal(out.code, boundary ? undefined : 'ERR_GOB_TRUNCATED', `cut ${cut}`);
     assert.equal(out.messages, cut >= a.length ? 1 : 0, `cut ${cut}`);
   }
+});
+
+test('fuzz: 3,000 mutated general gob streams through the generic decoder (no local types)', () => {
+  const generic = readFileSync(join(FIXTURES, 'generic.gob'));
+  const reordered = readFileSync(join(FIXTURES, 'reordered.gob'));
+  const registry = TypeRegistry.withBasics().register('main.Inner', T.struct('Inner', [T.field('A', T.int)]));
+  const codes = new Set<string>();
+  let values = 0;
+  for (let i = 0; i < 3000; i++) {
+    const input = mutate(i % 4 === 0 ? reordered : generic, [generic, reordered]);
+    const d = new GobDecoder({ registry });
+    try {
+      let at = 0;
+      while (at < input.length) {
+        const n = 1 + int(400);
+        d.push(input.subarray(at, at + n));
+        at += n;
+        for (let v = d.next(); v !== undefined; v = d.next()) values++;
+      }
+      d.finish();
+    } catch (e) {
+      if (!(e instanceof ProtocolError) || !CODE.test(e.code)) {
+        throw new Error(
+          `uncoded failure for input ${Buffer.from(input).toString('hex').slice(0, 400)}: ${String(e)}`,
+          { cause: e },
+        );
+      }
+      codes.add(e.code);
+    }
+  }
+  assert.ok(values > 1000, `only ${values} values decoded`);
+  assert.ok(codes.size >= 8, `only ${[...codes].join(', ')}`);
 });
