@@ -3,7 +3,7 @@
 // as they stand and Msg values encode without conversion.
 
 import { T, TypeRegistry, goTime } from '../gob/index.js';
-import type { GoInterfaceValue, GoType, InterfaceType, StructType } from '../gob/index.js';
+import type { GoInterfaceValue, InterfaceType, StructType } from '../gob/index.js';
 import { ProtocolError } from '../gob/index.js';
 import { REGISTERED_NAME_PREFIX } from './types.js';
 import type { Msg, MsgType } from './types.js';
@@ -122,6 +122,9 @@ export function syncprotoRegistry(): TypeRegistry {
   return r;
 }
 
+/** One registry for every stream: it is never modified after this. */
+export const syncprotoRegistryShared: TypeRegistry = syncprotoRegistry();
+
 /** Checks a decoded Envelope and returns its message. */
 export function messageOf(envelope: unknown): Msg {
   const m = (envelope as { message: { name: string; value: unknown } | null }).message;
@@ -135,6 +138,3 @@ export function messageOf(envelope: unknown): Msg {
   }
   return m.value as Msg;
 }
-
-export const syncprotoRegistryShared: TypeRegistry = syncprotoRegistry();
-export type { GoType };
