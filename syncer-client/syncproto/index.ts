@@ -1,6 +1,7 @@
 // Syncproto message layer (typha-protocol.md §3, §4): Msg values <-> wire bytes.
 export * from './types.js';
 export { StreamDecoder, StreamEncoder } from './stream.js';
+export { SyncprotoErrorCode } from './errors.js';
 export type { Compression, StreamDecoderOptions, StreamEncoderOptions } from './stream.js';
 export {
   EnvelopeType,

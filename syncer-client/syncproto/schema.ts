@@ -5,6 +5,7 @@
 import { T, TypeRegistry, goTime } from '../gob/index.js';
 import type { GoInterfaceValue, InterfaceType, StructType } from '../gob/index.js';
 import { ProtocolError } from '../gob/index.js';
+import { SyncprotoErrorCode } from './errors.js';
 import { REGISTERED_NAME_PREFIX } from './types.js';
 import type { Msg, MsgType } from './types.js';
 
@@ -18,7 +19,7 @@ const revision: InterfaceType = {
     if (name === null) return '';
     if (typeof v === 'string') return v;
     if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
-    throw new ProtocolError('ERR_PROTO_BAD_REVISION', `Revision holds a ${name}, not a string`);
+    throw new ProtocolError(SyncprotoErrorCode.BadRevision, `Revision holds a ${name}, not a string`);
   },
   // Typha always sets Revision, so even "" goes out as a non-nil interface (§9.4).
   toGo(v: unknown): GoInterfaceValue {
@@ -108,7 +109,7 @@ const envelopeMessage: InterfaceType = {
     const m = v as Msg;
     const name = REGISTERED_NAMES[m?.type as MsgType];
     if (name === undefined)
-      throw new ProtocolError('ERR_PROTO_BAD_MESSAGE', `not a syncproto message: ${String(m?.type)}`);
+      throw new ProtocolError(SyncprotoErrorCode.BadMessage, `not a syncproto message: ${String(m?.type)}`);
     return { name, value: m };
   },
 };
@@ -128,11 +129,11 @@ export const syncprotoRegistryShared: TypeRegistry = syncprotoRegistry();
 /** Checks a decoded Envelope and returns its message. */
 export function messageOf(envelope: unknown): Msg {
   const m = (envelope as { message: { name: string; value: unknown } | null }).message;
-  if (m === null) throw new ProtocolError('ERR_PROTO_BAD_ENVELOPE', 'Envelope without a message');
+  if (m === null) throw new ProtocolError(SyncprotoErrorCode.BadEnvelope, 'Envelope without a message');
   const t = syncprotoRegistryShared.lookup(m.name);
   if (t === undefined || !MSG_TYPES.has(t)) {
     throw new ProtocolError(
-      'ERR_PROTO_UNEXPECTED_TYPE',
+      SyncprotoErrorCode.UnexpectedType,
       `Envelope holds ${JSON.stringify(m.name)}, not a syncproto message`,
     );
   }

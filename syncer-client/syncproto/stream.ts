@@ -9,6 +9,7 @@ import {
   TypeIdAllocator,
 } from '../gob/index.js';
 import { FrameReader, FrameWriter } from '../snappy/index.js';
+import { SyncprotoErrorCode } from './errors.js';
 import { EnvelopeType, messageOf, syncprotoRegistryShared } from './schema.js';
 import type { Msg } from './types.js';
 
@@ -71,7 +72,8 @@ export class StreamDecoder {
         this.gob.push(chunk);
       }
     } catch (e) {
-      this.failed = e instanceof ProtocolError ? e : new ProtocolError('ERR_PROTO_INTERNAL', String(e));
+      this.failed =
+        e instanceof ProtocolError ? e : new ProtocolError(SyncprotoErrorCode.Internal, String(e));
       throw this.failed;
     }
   }
@@ -87,7 +89,7 @@ export class StreamDecoder {
       this.gob = this.newGob(this.raw);
     } else {
       throw new ProtocolError(
-        'ERR_PROTO_BAD_COMPRESSION',
+        SyncprotoErrorCode.BadCompression,
         `unknown compression ${JSON.stringify(compression)}`,
       );
     }
