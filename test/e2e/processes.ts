@@ -57,7 +57,11 @@ export class JsonLineProcess {
   /** Every JSON line ever received, consumed or not. */
   readonly history: JsonObject[] = [];
   private readonly lines: JsonObject[] = [];
-  private readonly waiters: { pred: (o: JsonObject) => boolean; resolve: (o: JsonObject) => void }[] = [];
+  private readonly waiters: {
+    pred: (o: JsonObject) => boolean;
+    resolve: (o: JsonObject) => void;
+    fail: (why: string) => void;
+  }[] = [];
   private exited = false;
 
   constructor(
@@ -72,6 +76,8 @@ export class JsonLineProcess {
     this.child.on('exit', (code, sig) => {
       this.exited = true;
       this.log.push(`[${name} exited code=${code} signal=${sig}]`);
+      // One exit listener for all pending waiters (not one per call: many calls are in flight).
+      for (const w of [...this.waiters]) w.fail('process exited');
     });
   }
 
@@ -111,32 +117,27 @@ export class JsonLineProcess {
     const i = this.lines.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.lines.splice(i, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const waiter = {
-        pred,
-        resolve: (o: JsonObject) => {
-          clearTimeout(timer);
-          this.child.off('exit', onExit);
-          resolve(o);
-        },
-      };
       const fail = (why: string): void => {
         const k = this.waiters.indexOf(waiter);
         if (k >= 0) this.waiters.splice(k, 1);
-        this.child.off('exit', onExit);
+        clearTimeout(timer);
         reject(
           new Error(
             `${this.name}: ${why} while waiting for ${what}; log tail:\n${this.log.slice(-20).join('\n')}`,
           ),
         );
       };
-      const timer = setTimeout(() => fail(`timeout ${timeoutMs} ms`), timeoutMs);
-      const onExit = (): void => {
-        clearTimeout(timer);
-        fail('process exited');
+      const waiter = {
+        pred,
+        resolve: (o: JsonObject) => {
+          clearTimeout(timer);
+          resolve(o);
+        },
+        fail,
       };
-      this.child.on('exit', onExit);
-      if (this.exited) onExit();
-      this.waiters.push(waiter);
+      const timer = setTimeout(() => fail(`timeout ${timeoutMs} ms`), timeoutMs);
+      if (this.exited) fail('process exited');
+      else this.waiters.push(waiter);
     });
   }
 
