@@ -71,7 +71,12 @@ interface ChainDesc {
   readonly name: string;
   readonly owner: { readonly kind: string; readonly id: string; readonly direction?: string };
   readonly comment: string;
-  readonly rules: readonly { readonly index: number; readonly hash: string; readonly body: string }[];
+  readonly rules: readonly {
+    readonly index: number;
+    readonly hash: string;
+    readonly body: string;
+    readonly source?: number;
+  }[];
   readonly sourceRules?: readonly {
     readonly index: number;
     readonly action: string;
@@ -86,7 +91,10 @@ function printChain(out: Writable, c: ChainDesc): void {
       ? 'felix-ts static chain'
       : `${c.owner.kind} ${c.owner.id}${c.owner.direction ? ` ${c.owner.direction}` : ''}`;
   out.write(`  ipv${c.ipVersion} ${c.table} ${c.name}  <- ${owner}\n`);
-  for (const r of c.rules) out.write(`    [${r.index}] cali:${r.hash} ${r.body}\n`);
+  for (const r of c.rules) {
+    const from = r.source !== undefined ? `  <- source rule ${r.source}` : '';
+    out.write(`    [${r.index}] cali:${r.hash} ${r.body}${from}\n`);
+  }
   for (const s of c.sourceRules ?? [])
     out.write(`    source rule ${s.index}${s.ruleId ? ` (id ${s.ruleId})` : ''}: ${s.summary}\n`);
 }

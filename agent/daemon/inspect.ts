@@ -2,12 +2,13 @@
 // the policy/profile/endpoint its chain implements (from the chain name and its comment), and, for
 // policy and profile chains, the source rules of that policy so each rule can be traced back.
 import type { DesiredState, TableState } from '../../rules/model.js';
-import type { DataplaneState } from '../../rules/compiler/index.js';
+import type { CompilerConfig, DataplaneState, PolicyEntry } from '../../rules/compiler/index.js';
+import { policyRuleOrigins, profileRuleOrigins } from './provenance.js';
 import type { Rule } from '../../rules/dataplane-api/types.js';
 import { policyIdString } from '../../rules/dataplane-api/types.js';
 
 export interface ChainOwner {
-  readonly kind: 'policy' | 'profile' | 'workload-endpoint' | 'host-endpoint' | 'static';
+  readonly kind: 'policy' | 'profile' | 'policy-group' | 'workload-endpoint' | 'host-endpoint' | 'static';
   /** Policy ID ("gnp/default.allow-dns"), profile name, or interface name. */
   readonly id: string;
   readonly direction?: 'ingress' | 'egress';
@@ -17,6 +18,8 @@ export interface InspectedRule {
   readonly index: number;
   readonly hash: string;
   readonly body: string;
+  /** Index into the chain's sourceRules this rule was generated from (policy/profile chains). */
+  readonly source?: number;
 }
 
 export interface InspectedChain {
@@ -43,6 +46,8 @@ const PREFIXES: readonly [string, ChainOwner['kind'], ChainOwner['direction'] | 
   ['cali-po-', 'policy', 'egress'],
   ['cali-pri-', 'profile', 'ingress'],
   ['cali-pro-', 'profile', 'egress'],
+  ['cali-gi-', 'policy-group', 'ingress'],
+  ['cali-go-', 'policy-group', 'egress'],
   ['cali-tw-', 'workload-endpoint', 'ingress'],
   ['cali-fw-', 'workload-endpoint', 'egress'],
   ['cali-th-', 'host-endpoint', 'ingress'],
@@ -73,22 +78,41 @@ function summarize(r: Rule): string {
 export function describeChains(
   desired: DesiredState | undefined,
   state: DataplaneState | undefined,
+  cfg?: CompilerConfig,
 ): { chains: InspectedChain[] } {
   const chains: InspectedChain[] = [];
   if (!desired) return { chains };
   // Policy/profile comments name the owner; map them back to source rules.
-  const policiesByComment = new Map<string, { id: string; rules: readonly Rule[] }>();
+  const policiesByComment = new Map<string, { id: string; rules: readonly Rule[]; entry: PolicyEntry }>();
   for (const e of state?.policies.values() ?? []) {
     const who = e.id.namespace ? `${e.id.namespace}/${e.id.name}` : e.id.name;
-    policiesByComment.set(`${who} ingress`, { id: policyIdString(e.id), rules: e.policy.inboundRules });
-    policiesByComment.set(`${who} egress`, { id: policyIdString(e.id), rules: e.policy.outboundRules });
+    policiesByComment.set(`${who} ingress`, {
+      id: policyIdString(e.id),
+      rules: e.policy.inboundRules,
+      entry: e,
+    });
+    policiesByComment.set(`${who} egress`, {
+      id: policyIdString(e.id),
+      rules: e.policy.outboundRules,
+      entry: e,
+    });
   }
+  // Provenance is best effort: a failure here must not break `inspect`.
+  const origins = (f: () => (number | null)[]): (number | null)[] => {
+    try {
+      return f();
+    } catch {
+      return [];
+    }
+  };
   for (const t of desired.tables) {
     for (const [name, chain] of [...t.chains].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const comment = chainComment(t, name);
       const p = PREFIXES.find(([pre]) => name.startsWith(pre));
       let owner: ChainOwner = { kind: 'static', id: name };
       let sourceRules: SourceRule[] | undefined;
+      let from: (number | null)[] = [];
+      const hashes = chain.rules.map((r) => r.hash);
       if (p) {
         const [pre, kind, direction] = p;
         owner = direction
@@ -106,6 +130,10 @@ export function describeChains(
               ruleId: r.ruleId ?? '',
               summary: summarize(r),
             }));
+            if (state && cfg && direction) {
+              const e = src.entry;
+              from = origins(() => policyRuleOrigins(state, cfg, e, direction, t.family, comment, hashes));
+            }
           }
         } else if (kind === 'profile') {
           const prof = state?.profiles.get(owner.id);
@@ -117,6 +145,12 @@ export function describeChains(
               ruleId: r.ruleId ?? '',
               summary: summarize(r),
             }));
+            if (state && cfg && direction) {
+              const id = owner.id;
+              from = origins(() =>
+                profileRuleOrigins(state, cfg, id, prof, direction, t.family, comment, hashes),
+              );
+            }
           }
         }
       }
@@ -126,7 +160,12 @@ export function describeChains(
         name,
         owner,
         comment,
-        rules: chain.rules.map((r, i) => ({ index: i, hash: r.hash, body: r.body })),
+        rules: chain.rules.map((r, i) => {
+          const src = from[i];
+          return src === null || src === undefined
+            ? { index: i, hash: r.hash, body: r.body }
+            : { index: i, hash: r.hash, body: r.body, source: src };
+        }),
         ...(sourceRules ? { sourceRules } : {}),
       });
     }

@@ -141,7 +141,7 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
             ...(d.backend ? { backend: d.backend } : {}),
           };
         },
-        describeChains: () => describeChains(source.last, source.inner.state),
+        describeChains: () => describeChains(source.last, source.inner.state, compilerConfig),
         lastRestoreInputs: () => d.lastRestoreInputs(),
       };
       return driver;
