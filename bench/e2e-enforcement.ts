@@ -4,10 +4,19 @@
 // same flow flipped by one `iptables -I/-D FORWARD` in the node namespace. Needs root.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/e2e-enforcement.js [--reps 10]
-import { Cluster } from '../test/e2e/cluster.js';
-import { inNs, isRoot, must } from '../test/e2e/exec.js';
-import { expectMatrix, allow, deny, measureFlip } from '../test/e2e/traffic.js';
-import { policy } from '../test/e2e/fixtures/kv.js';
+import {
+  allow,
+  Cluster,
+  deny,
+  expectMatrix,
+  inNs,
+  isRoot,
+  kv,
+  measureFlip,
+  must,
+} from '../test/e2e/index.js';
+
+const { policy } = kv;
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
