@@ -63,6 +63,8 @@ export class Daemon {
   private driver: DriverLike | undefined;
   private datastoreConfig: Readonly<Record<string, string>> = {};
   private pending: ToDataplane[] = [];
+  /** Set at the first in-sync; a driver that failed to start is retried on each heartbeat. */
+  private driverWanted = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
   private resolveExit!: (code: number) => void;
@@ -133,7 +135,10 @@ export class Daemon {
 
   /** Queues a heartbeat through the main loop; resolves when it ran (never, if the loop is stuck). */
   tick(): Promise<void> {
-    return this.queue.push('heartbeat', () => this.reportHealth());
+    return this.queue.push('heartbeat', async () => {
+      await this.ensureDriver();
+      this.reportHealth();
+    });
   }
 
   /** SIGTERM/SIGINT: stop, leave the rules in place, exit 0. */
@@ -287,7 +292,11 @@ export class Daemon {
       return;
     }
     this.pending.push(...forDriver);
-    if (forDriver.some((m) => m.kind === 'inSync')) await this.startDriver();
+    if (forDriver.some((m) => m.kind === 'inSync')) {
+      this.driverWanted = true;
+      this.log.info('Datastore in sync, flushing the dataplane for the first time...');
+      await this.ensureDriver();
+    }
   }
 
   /** Merges the datastore config; returns true when the daemon is exiting for a restart. */
@@ -329,39 +338,50 @@ export class Daemon {
     return false;
   }
 
-  private async startDriver(): Promise<void> {
+  private async ensureDriver(): Promise<void> {
+    if (this.driver || !this.driverWanted || this.stopping) return;
     const cfg = this.config;
-    this.log.info('Datastore in sync, flushing the dataplane for the first time...');
-    const driver = this.opts.deps.makeDriver(cfg, this.opts.logger.child('dataplane'));
     const dp = this.status.dataplane;
-    driver.on('apply', (e) => {
-      dp.applies++;
-      dp.lastApplyMs = this.now();
-      dp.lastApplyDurationMs = e.durationMs;
-      dp.lastApplyFailed = false;
-      if (dp.firstApplyDone) this.metrics.applyTime.observe(e.durationMs / 1000);
-      this.reportDataplane();
-    });
-    driver.on('first-apply', (e) => {
-      dp.firstApplyDone = true;
-      this.status.timeToFirstApplyMs = this.now() - this.status.startedMs;
-      this.metrics.initialResyncTime.set(e.durationMs / 1000);
-      this.log.info('Completed first update to dataplane.', {
-        secsSinceStart: this.status.timeToFirstApplyMs / 1000,
-        applyMs: Math.round(e.durationMs),
+    let driver: DriverLike;
+    try {
+      driver = this.opts.deps.makeDriver(cfg, this.opts.logger.child('dataplane'));
+      driver.on('apply', (e) => {
+        dp.applies++;
+        dp.lastApplyMs = this.now();
+        dp.lastApplyDurationMs = e.durationMs;
+        dp.lastApplyFailed = false;
+        if (dp.firstApplyDone) this.metrics.applyTime.observe(e.durationMs / 1000);
+        this.reportDataplane();
       });
-      this.reportDataplane();
-    });
-    driver.on('apply-error', ({ error }) => {
+      driver.on('first-apply', (e) => {
+        dp.firstApplyDone = true;
+        this.status.timeToFirstApplyMs = this.now() - this.status.startedMs;
+        this.metrics.initialResyncTime.set(e.durationMs / 1000);
+        this.log.info('Completed first update to dataplane.', {
+          secsSinceStart: this.status.timeToFirstApplyMs / 1000,
+          applyMs: Math.round(e.durationMs),
+        });
+        this.reportDataplane();
+      });
+      driver.on('apply-error', ({ error }) => {
+        dp.lastApplyFailed = true;
+        dp.lastApplyError = `${error.code ?? 'ERR'}: ${error.message}`;
+        this.metrics.dataplaneFailures.inc();
+        this.log.warn('Failed to program iptables, will retry', { code: error.code, error: error.message });
+        this.reportDataplane();
+      });
+      await driver.start();
+    } catch (e) {
+      // E.g. no iptables binary, or a lock held for too long: not ready, retried on the next heartbeat.
       dp.lastApplyFailed = true;
-      dp.lastApplyError = `${error.code ?? 'ERR'}: ${error.message}`;
-      this.metrics.dataplaneFailures.inc();
-      this.log.warn('Failed to program iptables, will retry', { code: error.code, error: error.message });
+      dp.lastApplyError = `dataplane start failed: ${e instanceof Error ? e.message : String(e)}`;
+      this.log.error('Failed to start the dataplane driver; will retry', { error: dp.lastApplyError });
       this.reportDataplane();
-    });
-    await driver.start();
+      return;
+    }
     this.driver = driver;
     dp.started = true;
+    dp.lastApplyFailed = false;
     const msgs = this.pending;
     this.pending = [];
     driver.onMessages(msgs);
@@ -371,7 +391,9 @@ export class Daemon {
     const dp = this.status.dataplane;
     const ready = dp.firstApplyDone && !dp.lastApplyFailed;
     const detail = !dp.started
-      ? 'Waiting for the datastore to be in sync'
+      ? dp.lastApplyFailed
+        ? dp.lastApplyError
+        : 'Waiting for the datastore to be in sync'
       : !dp.firstApplyDone
         ? dp.lastApplyFailed
           ? `First apply failed: ${dp.lastApplyError}`

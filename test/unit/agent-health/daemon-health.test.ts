@@ -62,6 +62,9 @@ class FakeCalc implements CalcLike {
 class FakeDriver extends EventEmitter implements DriverLike {
   readonly msgs: ToDataplane[] = [];
   stopped = false;
+  /** Make the next `failStarts` start() calls fail with this message. */
+  static failNextStart = '';
+  static failStarts = 0;
   constructor(
     readonly cfg: FelixConfig,
     private readonly startGate: Promise<void> = Promise.resolve(),
@@ -69,6 +72,10 @@ class FakeDriver extends EventEmitter implements DriverLike {
     super();
   }
   start(): Promise<void> {
+    if (FakeDriver.failStarts > 0) {
+      FakeDriver.failStarts--;
+      return Promise.reject(new Error(FakeDriver.failNextStart));
+    }
     return this.startGate;
   }
   async stop(): Promise<void> {
@@ -323,4 +330,37 @@ test('stop() leaves the rules (driver.stop, no flush) and exits 0; a throwing ca
   assert.equal(code, 0);
   assert.equal(await r.daemon.exited, 0);
   assert.equal((r.drivers[0] as FakeDriver).stopped, true);
+});
+
+test('a dataplane driver that fails to start is reported and retried on the next heartbeat', async () => {
+  FakeDriver.failNextStart = 'iptables-legacy-save: not found';
+  // Fails in the in-sync job and in the heartbeat that settle() queues behind it.
+  FakeDriver.failStarts = 2;
+  const r = await rig();
+  try {
+    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
+    await settle(r);
+    const h = await fetch(`http://127.0.0.1:${r.daemon.healthAddress()?.port}/readiness`);
+    assert.equal(h.status, 503);
+    assert.match(
+      await h.text(),
+      /InternalDataplaneMainLoop .*dataplane start failed: iptables-legacy-save: not found/,
+    );
+    assert.match(r.logText(), /Failed to start the dataplane driver; will retry/);
+    // The next heartbeat retries; this time the driver starts and gets the buffered messages.
+    await r.daemon.tick();
+    const d = r.drivers.at(-1) as FakeDriver;
+    assert.equal(r.drivers.length, 3);
+    assert.deepEqual(
+      d.msgs.map((m) => m.kind),
+      ['inSync'],
+    );
+    d.emit('apply', { durationMs: 3 });
+    d.emit('first-apply', { durationMs: 3 });
+    assert.equal((await r.get('/readiness')).status, 200);
+  } finally {
+    FakeDriver.failStarts = 0;
+    await r.daemon.stop();
+  }
 });
