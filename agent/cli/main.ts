@@ -18,7 +18,8 @@ Commands:
                               interface or key) and the chains that implement them
   inspect chains              Every chain felix-ts programs, each rule with the policy it came from
   certs --dir <dir>           Write a development PKI (CA, Typha server and client certs)
-  demo                        Bundled Typha server + sample cluster -> agent over mTLS -> dataplane
+  demo [--dry-run]            Bundled Typha server + sample cluster -> agent over mTLS -> dataplane
+                              (as root: a throw-away netns and a traffic check; else a dry run)
   version                     Print the version
 
 Options:
@@ -90,7 +91,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     case 'demo': {
       const { runDemo } = await import('../demo/index.js');
       const serve = v['serve-seconds'] !== undefined ? Number(v['serve-seconds']) : undefined;
-      return runDemo(io, { ...(serve !== undefined && serve >= 0 ? { serveSeconds: serve } : {}) });
+      return runDemo(io, {
+        ...(serve !== undefined && serve >= 0 ? { serveSeconds: serve } : {}),
+        ...(v['dry-run'] ? { dryRun: true } : {}),
+      });
     }
     case 'version':
       io.out.write(`${VERSION}\n`);

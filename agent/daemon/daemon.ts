@@ -105,6 +105,7 @@ export class Daemon {
     const cfg = this.config;
     this.log.info('Felix starting up', { version: VERSION, node: process.version, pid: process.pid });
     this.logWarnings(this.loaded.warnings);
+    this.logConfigSources();
     // §1.4 step 1: FelixStartup is live but not ready until Typha is connected.
     this.health.register(REPORTER.startup, { live: true, ready: true }, 0);
     this.health.report(REPORTER.startup, { live: true, ready: false, detail: 'Starting up' });
@@ -455,6 +456,22 @@ export class Daemon {
       },
       chains: () => ({ status: 200, body: this.driver?.describeChains?.() ?? { chains: [] } }),
     };
+  }
+
+  /** Felix logs where each value came from (§5 "Parsed value for ..."); one summary line here. */
+  private logConfigSources(): void {
+    const by: Record<string, string[]> = {};
+    for (const [name, src] of Object.entries(this.loaded.sources)) {
+      if (src === 'default') continue;
+      (by[src] ??= []).push(name);
+      this.log.debug(`Parsed value for ${name}: ${describeValue(this.config[name as keyof FelixConfig])}`, {
+        source: src,
+      });
+    }
+    this.log.info('Successfully loaded configuration.', {
+      configFile: this.loaded.local.configFileFound ? this.loaded.local.configFile : 'none',
+      ...Object.fromEntries(Object.entries(by).map(([k, v]) => [k, v.sort().join(',')])),
+    });
   }
 
   private logWarnings(ws: readonly string[]): void {
