@@ -53,7 +53,7 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
   process.once('SIGINT', onSignal);
   try {
     out(
-      `==> felix-ts demo (${dryRun ? 'not root: dry run, nothing is programmed' : 'root: programming a throw-away network namespace'})`,
+      `==> felix-ts demo (${dryRun ? (isRoot ? 'dry run, nothing is programmed' : 'not root: dry run, nothing is programmed') : 'root: programming a throw-away network namespace'})`,
     );
     out(`==> Generating a development PKI in ${dir}`);
     const pki = makeDevPki();
