@@ -6,7 +6,7 @@ export {
   decompressBlockInto,
   maxEncodedLength,
 } from './block.js';
-export { crc32c, maskedCrc32c } from './crc32c.js';
+export { crc32c, crc32cPortable, crc32cImplementation, maskedCrc32c } from './crc32c.js';
 export { SnappyError, SnappyErrorCode } from './errors.js';
 export type { SnappyErrorCodeValue } from './errors.js';
 export {

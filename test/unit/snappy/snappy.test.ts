@@ -8,6 +8,8 @@ import {
   STREAM_IDENTIFIER,
   compressBlock,
   crc32c,
+  crc32cPortable,
+  crc32cImplementation,
   decompressBlock,
   frame,
   maskedCrc32c,
@@ -64,6 +66,7 @@ test('CRC-32C word path agrees with the bytewise definition at every alignment a
     for (const len of [0, 1, 15, 63, 64, 65, 79, 80, 81, 200, 391]) {
       const v = buf.subarray(off, off + len);
       assert.equal(crc32c(v), ref(v), `offset ${off} length ${len}`);
+      assert.equal(crc32cPortable(v), ref(v), `portable: offset ${off} length ${len}`);
     }
   }
 });
@@ -200,4 +203,11 @@ test('frame() output is what unframe() reads, for sizes around the chunk limit',
     const data = Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? Math.floor(r() * 256) : i % 251));
     assert.ok(Buffer.from(readAll(frame(data))).equals(Buffer.from(data)), String(n));
   }
+});
+
+test('the native CRC-32C codec is in use on this platform (linux x64 ships it)', () => {
+  // @node-rs/crc32 is a pinned dependency with a prebuilt linux-x64-gnu binary; falling back to the
+  // portable code here would silently cost a third of the snapshot decode time.
+  if (process.platform === 'linux' && process.arch === 'x64') assert.equal(crc32cImplementation, 'native');
+  else assert.ok(crc32cImplementation === 'native' || crc32cImplementation === 'portable');
 });
