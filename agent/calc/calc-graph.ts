@@ -20,6 +20,7 @@ import {
   hostCidrOf,
   isStagedKind,
   parseKey,
+  keyRefusalReason,
   shortPolicyKind,
   type EndpointPort,
   type Key,
@@ -231,7 +232,9 @@ export class CalcGraph implements MatchListener {
   private apply(u: KVUpdate): void {
     const key = parseKey(u.key);
     if (!key) {
-      this.log.debug('calc: ignoring unknown key', { key: u.key });
+      const refusal = keyRefusalReason(u.key);
+      if (refusal) this.log.warn('calc: refusing key with an unsafe name', { key: u.key, reason: refusal });
+      else this.log.debug('calc: ignoring unknown key', { key: u.key });
       return;
     }
     if (u.value === null) {

@@ -2,6 +2,7 @@
 export { escapeName, unescapeName } from './escape.js';
 export {
   parseKey,
+  keyRefusalReason,
   upgradeLegacyPolicyName,
   isPolicyKind,
   isStagedKind,

@@ -122,6 +122,21 @@ export function parseKey(path: string): Key | null {
   return k;
 }
 
+/**
+ * Why a key path that names a known resource is refused, or undefined if it is not refused.
+ * Names with whitespace or control characters (raw or %-escaped) can never be rendered safely
+ * into chain names or restore input, so such keys are dropped; the caller logs this at warn,
+ * unlike a merely unknown key (felix-datamodel-and-calc.md §1: unparseable keys are dropped with a
+ * warning).
+ */
+export function keyRefusalReason(path: string): string | undefined {
+  if (typeof path !== 'string') return 'key is not a string';
+  if (UNSAFE.test(path)) return 'key contains whitespace or control characters';
+  const k = parsePath(path);
+  if (k && hasUnsafeName(k)) return 'a name in the key contains whitespace or control characters';
+  return undefined;
+}
+
 function hasUnsafeName(k: Key): boolean {
   for (const v of Object.values(k)) if (typeof v === 'string' && UNSAFE.test(v)) return true;
   return false;

@@ -677,6 +677,7 @@ test('malformed KVs, selectors and CIDRs are logged and skipped without disturbi
       inbound_rules: [{ action: 'deny', src_nets: ['10.0.0.0/99'] }],
     }),
     kv('/calico/v1/some/unknown/key', '{}'),
+    gnp('evil\n-A FORWARD -j ACCEPT\nCOMMIT', { tier: 'default', selector: 'all()', inbound_rules: [] }),
     np('prod', 'ok', { tier: 'default', selector: "app == 'db'", inbound_rules: [{ action: 'allow' }] }),
   ]);
   assert.deepEqual([...dp.endpoints.keys()].sort(), [DB, WEB]);
@@ -687,6 +688,7 @@ test('malformed KVs, selectors and CIDRs are logged and skipped without disturbi
     [
       '/calico/v1/policy/GlobalNetworkPolicy//bad-rule',
       '/calico/v1/policy/GlobalNetworkPolicy//bad-selector',
+      '/calico/v1/policy/GlobalNetworkPolicy//evil\n-A FORWARD -j ACCEPT\nCOMMIT',
       wepKey('prod', 'broken'),
       wepKey('prod', 'notjson'),
     ].sort(),

@@ -1,16 +1,13 @@
-// PENDING (not run by the suite: the file name does not end in .test.ts).
-// Issue 8, hostile input: "in every case the agent logs the problem". Today the agent accepts a
-// policy/tier/namespace name carrying newlines and quotes without any log line; it renders it
-// safely (escaped to "evil_-A FORWARD -j ACCEPT_COMMIT___" in the rule comment, see
-// hostile.test.ts, which checks the safety part). Rename this file to
-// injection-logging.test.ts once the agent warns about such names.
+// Issue 8, hostile input: "in every case the agent logs the problem". A name carrying a newline and
+// quotes is refused by the data model and must be reported at warn (hostile.test.ts checks that it is
+// never rendered into restore input).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRoot } from '../exec.js';
-import { Cluster } from '../cluster.js';
-import { expectMatrix } from '../traffic.js';
-import { pollUntil } from '../poll.js';
-import { baselineFlows, smallPods, smallPolicies } from '../fixtures/small-cluster.js';
+import { isRoot } from './exec.js';
+import { Cluster } from './cluster.js';
+import { expectMatrix } from './traffic.js';
+import { pollUntil } from './poll.js';
+import { baselineFlows, smallPods, smallPolicies } from './fixtures/small-cluster.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces, iptables)';
 
