@@ -209,42 +209,58 @@ test('refused by the server: client certificate with the wrong CN or from anothe
   }
 });
 
-test('refused: TLS 1.1 in either direction', async () => {
-  await withServer(serverTls(), async (server) => {
-    const { host, port } = server.address();
-    const err = await new Promise<Error | undefined>((resolve) => {
-      const s = tlsConnect({
-        host,
-        port,
-        ca: pki.ca.cert,
-        cert: pki.client.cert,
-        key: pki.client.key,
-        minVersion: 'TLSv1',
-        maxVersion: 'TLSv1.1',
-        checkServerIdentity: () => undefined,
-      });
-      s.on('error', (e) => resolve(e));
-      s.on('secureConnect', () => {
-        s.destroy();
-        resolve(undefined);
-      });
+// OpenSSL 3 refuses TLS 1.1 at its default security level whatever the peer does, so both the
+// legacy peers below lower it (SECLEVEL=0). A control handshake proves that the legacy pair really
+// can speak TLS 1.1 here; only then does a refusal show that felix-ts's side is what refuses.
+const LEGACY_TLS = { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
+
+function legacyClientHandshake(port: number): Promise<{ err?: Error; protocol?: string | null }> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      ca: pki.ca.cert,
+      cert: pki.client.cert,
+      key: pki.client.key,
+      ...LEGACY_TLS,
+      checkServerIdentity: () => undefined,
     });
-    assert.ok(err !== undefined, 'a TLS 1.1 client must not complete a handshake with the server');
-    assert.equal(server.stats.hellosReceived, 0);
+    s.on('error', (err) => resolve({ err }));
+    s.on('secureConnect', () => {
+      const protocol = s.getProtocol();
+      s.destroy();
+      resolve({ protocol });
+    });
   });
-  // A server that only offers TLS 1.1: our client (min TLS 1.2) refuses it.
+}
+
+test('refused: TLS 1.1 in either direction', async () => {
   const { createServer } = await import('node:tls');
-  const old = createServer(
-    { cert: pki.server.cert, key: pki.server.key, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' },
-    (s) => s.end(),
-  );
+  const old = createServer({ cert: pki.server.cert, key: pki.server.key, ...LEGACY_TLS }, (s) => s.end());
   old.on('tlsClientError', () => undefined);
   await new Promise<void>((r) => old.listen(0, '127.0.0.1', () => r()));
   try {
-    const port = (old.address() as { port: number }).port;
-    const reasons = await expectRefused(clientOpts(`127.0.0.1:${port}`));
+    const oldPort = (old.address() as { port: number }).port;
+    // Control: the legacy client and the legacy server do complete a TLS 1.1 handshake.
+    const control = await legacyClientHandshake(oldPort);
+    assert.equal(control.err, undefined, `control handshake failed: ${control.err?.message}`);
+    assert.equal(control.protocol, 'TLSv1.1');
+
+    // The same TLS 1.1 client against our Typha server: refused on the protocol version.
+    await withServer(serverTls(), async (server) => {
+      const res = await legacyClientHandshake(server.address().port);
+      assert.ok(res.err, 'a TLS 1.1 client must not complete a handshake with the server');
+      assert.match(res.err.message, /protocol version|unsupported protocol/i);
+      assert.equal(server.stats.hellosReceived, 0);
+    });
+
+    // Our client (min TLS 1.2) against the TLS 1.1-only server: refused on the protocol version.
+    const reasons = await expectRefused(clientOpts(`127.0.0.1:${oldPort}`));
+    assert.ok(reasons.length > 0);
     assert.ok(
-      reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL')),
+      reasons.every(
+        (r) => r.startsWith('ERR_TYPHA_DIAL') && /protocol version|unsupported protocol/i.test(r),
+      ),
       reasons.join('\n'),
     );
   } finally {
