@@ -199,7 +199,20 @@ export class SyncerClient {
     }
     let exhaustedRounds = 0;
     let lastDropped: string | undefined;
+    let firstRound = true;
     while (!this.stopped) {
+      if (!firstRound) {
+        // typha-protocol.md §7: discover again before every later attempt, including the first of
+        // a new round, so a Typha that moved while we were connected costs no failed dial.
+        try {
+          const fresh = await this.discover();
+          if (fresh.length > 0) cached = fresh;
+        } catch (err) {
+          log.warn('Unable to get Typha service endpoints from Kubernetes.', { error: describeError(err) });
+        }
+        if (this.stopped) break;
+      }
+      firstRound = false;
       const tracker = new AttemptTracker(
         cached,
         () => this.discover(),

@@ -145,14 +145,22 @@ test('the client discovers Typha through the API, rediscovers on failure and fol
     failover: FAST_FAILOVER,
   });
   const rec = new Recorder(client);
+  const dials: string[] = [];
+  client.onEvent((e) => {
+    if (e.kind === 'connecting') dials.push(e.endpoint);
+  });
   client.start();
   try {
     await rec.waitFor(() => rec.state.get('/a') === 'from-a' && rec.status === 'in-sync', 'sync from a');
+    const endpointA = typhaA.endpoint;
+    assert.deepEqual(dials, [endpointA]);
     // Typha A goes away and the service now points at B.
     slices = sliceFor(typhaB);
     await typhaA.stop();
     await rec.waitFor(() => rec.state.get('/a') === 'from-b' && rec.status === 'in-sync', 'sync from b');
     assert.equal(client.connectedEndpoint, typhaB.endpoint);
+    // The list was rediscovered before the first attempt after the drop: no dial to the dead A.
+    assert.deepEqual(dials, [endpointA, typhaB.endpoint]);
   } finally {
     await client.stop();
     await typhaA.stop().catch(() => undefined);
