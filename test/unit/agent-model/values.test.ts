@@ -131,3 +131,49 @@ for (const [input, net, host] of cidrs) {
     assert.equal(hostCidrOf(input), host);
   });
 }
+
+test('a valid IPPool decodes with all its fields', () => {
+  const r = dec(
+    '/calico/v1/ipam/v4/pool/10.65.0.0-16',
+    '{"cidr":"10.65.0.0/16","ipip":"tunl0","ipip_mode":"cross-subnet","vxlan_mode":"","masquerade":true,"ipam":true,"disabled":false,"disableBGPExport":true,"assignment_mode":"Automatic","allowed_uses":["Workload","Tunnel"]}',
+  );
+  assert.ok(r.ok);
+  assert.deepEqual(r.value, {
+    cidr: '10.65.0.0/16',
+    ipip: 'tunl0',
+    ipip_mode: 'cross-subnet',
+    vxlan_mode: '',
+    masquerade: true,
+    ipam: true,
+    disabled: false,
+    disableBGPExport: true,
+    assignment_mode: 'Automatic',
+    allowed_uses: ['Workload', 'Tunnel'],
+  });
+});
+
+test('a valid IPv6 IPPool with only a CIDR decodes', () => {
+  const r = dec('/calico/v1/ipam/v6/pool/fd00:10::-64', '{"cidr":"fd00:10::/64"}');
+  assert.ok(r.ok);
+  assert.equal((r.value as { cidr: string }).cidr, 'fd00:10::/64');
+});
+
+test('a valid Wireguard value decodes with all its fields', () => {
+  const r = dec(
+    '/calico/v1/host/node-1/wireguard',
+    '{"interfaceIPv4Addr":"10.65.0.1","publicKey":"jlkVyQYooZYzI2wFfNhSZez5eWh44yfq1wKVjLvSXgY=","interfaceIPv6Addr":"fd00::1","publicKeyV6":"6VgxV2ZMkw8Y3k1ZiKx3JpGdbW8zTEvnEqGMyKxcHXA="}',
+  );
+  assert.ok(r.ok);
+  assert.deepEqual(r.value, {
+    interfaceIPv4Addr: '10.65.0.1',
+    publicKey: 'jlkVyQYooZYzI2wFfNhSZez5eWh44yfq1wKVjLvSXgY=',
+    interfaceIPv6Addr: 'fd00::1',
+    publicKeyV6: '6VgxV2ZMkw8Y3k1ZiKx3JpGdbW8zTEvnEqGMyKxcHXA=',
+  });
+});
+
+test('a Wireguard value with every field omitted decodes (all omitempty)', () => {
+  const r = dec('/calico/v1/host/node-1/wireguard', '{}');
+  assert.ok(r.ok);
+  assert.deepEqual(r.value, {});
+});
