@@ -364,3 +364,94 @@ test('a dataplane driver that fails to start is reported and retried on the next
     await r.daemon.stop();
   }
 });
+
+test('a failed dataplane apply: not ready with the error, warning logged, failure counted; a good apply recovers', async () => {
+  const r = await rig();
+  try {
+    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
+    await settle(r);
+    const d = r.drivers[0] as FakeDriver;
+    d.emit('apply', { durationMs: 2 });
+    d.emit('first-apply', { durationMs: 2 });
+    assert.equal((await r.get('/readiness')).status, 200);
+    const failures = async (): Promise<number> => {
+      const m = await r.daemon.metrics.registry.getSingleMetric('felix_int_dataplane_failures')?.get();
+      return m?.values[0]?.value ?? NaN;
+    };
+    assert.equal(await failures(), 0);
+
+    const error = Object.assign(new Error('iptables-restore exited 1: line 7 failed'), {
+      code: 'ERR_IPTABLES_RESTORE',
+    });
+    d.emit('apply-error', { error });
+    await settle(r);
+    const h = await r.get('/readiness');
+    assert.equal(h.status, 503, 'a failed apply: not ready');
+    assert.equal(h.json.ready, false);
+    assert.equal((await r.get('/liveness')).status, 200, 'a failed apply is not a liveness failure');
+    const table = await fetch(`http://127.0.0.1:${r.daemon.healthAddress()?.port}/readiness`).then((x) =>
+      x.text(),
+    );
+    assert.match(
+      table,
+      /InternalDataplaneMainLoop .*Last apply failed: ERR_IPTABLES_RESTORE: iptables-restore exited 1: line 7 failed/,
+    );
+    assert.equal(r.daemon.status.dataplane.lastApplyFailed, true);
+    assert.match(
+      r.logText(),
+      /\[WARNING\]\[\d+\] felix: Failed to program iptables, will retry .*code=ERR_IPTABLES_RESTORE/,
+    );
+    assert.match(r.logText(), /Failed to program iptables, will retry .*error=.*line 7 failed/);
+    assert.equal(await failures(), 1);
+    assert.equal(d.stopped, false, 'the driver is kept; it retries by itself');
+
+    // A second failure is counted again; an error without a code is reported as ERR.
+    d.emit('apply-error', { error: new Error('ipset restore failed') });
+    assert.equal(await failures(), 2);
+    assert.match(
+      await fetch(`http://127.0.0.1:${r.daemon.healthAddress()?.port}/readiness`).then((x) => x.text()),
+      /Last apply failed: ERR: ipset restore failed/,
+    );
+
+    // The retry succeeds: ready again, and the failure count stays.
+    d.emit('apply', { durationMs: 4 });
+    await settle(r);
+    const back = await r.get('/readiness');
+    assert.equal(back.status, 200);
+    assert.equal(back.json.ready, true);
+    assert.equal(r.daemon.status.dataplane.lastApplyFailed, false);
+    assert.equal(await failures(), 2);
+    assert.equal(r.drivers.length, 1, 'no new driver');
+  } finally {
+    await r.daemon.stop();
+  }
+});
+
+test('an apply error before the first apply is reported as a failed first apply', async () => {
+  const r = await rig();
+  try {
+    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
+    await settle(r);
+    const d = r.drivers[0] as FakeDriver;
+    d.emit('apply-error', { error: Object.assign(new Error('xtables lock busy'), { code: 'ELOCK' }) });
+    const port = r.daemon.healthAddress()?.port;
+    let res = await fetch(`http://127.0.0.1:${port}/readiness`);
+    assert.equal(res.status, 503);
+    assert.match(
+      await res.text(),
+      /InternalDataplaneMainLoop .*First apply failed: ELOCK: xtables lock busy/,
+    );
+    assert.match(r.logText(), /Failed to program iptables, will retry/);
+    // A good apply alone is not enough: readiness still waits for the first full apply.
+    d.emit('apply', { durationMs: 1 });
+    res = await fetch(`http://127.0.0.1:${port}/readiness`);
+    assert.equal(res.status, 503);
+    assert.match(await res.text(), /Waiting for the first apply/);
+    d.emit('first-apply', { durationMs: 1 });
+    assert.equal((await r.get('/readiness')).status, 200);
+  } finally {
+    await r.daemon.stop();
+  }
+});
