@@ -16,7 +16,7 @@ import { CompilerConfigError } from './errors.js';
 import { allocateMarks, type MarkBits } from './marks.js';
 import { ruleHashes, safeChainName } from './hash.js';
 import { CHAIN, PREFIX, WILDCARD_HEP_SUFFIX, ipSetName } from './names.js';
-import { act, renderBody, type Action, type IChain, type IRule } from './rule.js';
+import { act, m, renderBody, type Action, type IChain, type IRule } from './rule.js';
 import { isStaged, policyChains, profileChains, type RenderCtx } from './policy-render.js';
 import { endpointChain, type EndpointCtx } from './endpoint-chains.js';
 import { dispatchChains } from './dispatch.js';
@@ -210,7 +210,7 @@ function compileFilter(
     endRules: unknownIface,
   }).forEach(add);
 
-  compileHostEndpoints(state, ectx, add, warnings, family, (t) => {
+  compileHostEndpoints(state, ectx, add, warnings, family, cfg.interfacePrefixes, (t) => {
     const plans = planTiers(t, selectorOf);
     noteGroups(plans);
     return plans;
@@ -329,6 +329,7 @@ function compileHostEndpoints(
   add: (c: IChain) => void,
   warnings: string[],
   family: IpFamily,
+  workloadPrefixes: readonly string[],
   plan: (tiers: readonly TierInfo[]) => TierPlan[],
 ): void {
   const byIface = new Map<string, HostEndpoint>();
@@ -422,11 +423,20 @@ function compileHostEndpoints(
     direction: 'in',
     endRules: end(PREFIX.hostFrom),
   }).forEach(add);
+  // In the (non-forward) to direction the wildcard HEP's egress policy is skipped for traffic to local
+  // workloads: one RETURN per workload prefix comes before the goto (§4.6; felix/rules/dispatch.go).
+  const skipLocalWorkloads: IRule[] = wildcard
+    ? workloadPrefixes.map((p) => ({
+        match: [m.outInterface(p + '+')],
+        action: act.ret(),
+        comments: ['Skip egress WHEP policy for traffic to local workload'],
+      }))
+    : [];
   dispatchChains(names, {
     root: CHAIN.toHostEndpoint,
     endpointPrefix: PREFIX.hostTo,
     direction: 'out',
-    endRules: end(PREFIX.hostTo),
+    endRules: [...skipLocalWorkloads, ...end(PREFIX.hostTo)],
   }).forEach(add);
   dispatchChains(names, {
     root: CHAIN.fromHepForward,

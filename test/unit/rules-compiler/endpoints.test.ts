@@ -297,26 +297,73 @@ test('wildcard host endpoint: unmatched interfaces go to the any-interface-at-al
     '--in-interface eth0 --goto cali-fh-eth0',
     '--goto cali-fh-any-interface-at-all',
   ]);
+  // Felix (felix/rules/dispatch.go, §4.6): in the non-forward to direction, traffic to a local workload
+  // returns before the wildcard goto, one rule per workload interface prefix.
   assert.deepEqual(bodies(t!, 'cali-to-host-endpoint'), [
     '--out-interface eth0 --goto cali-th-eth0',
+    '-m comment --comment "Skip egress WHEP policy for traffic to local workload" --out-interface cali+ --jump RETURN',
     '--goto cali-th-any-interface-at-all',
   ]);
   assert.deepEqual(bodies(t!, 'cali-from-hep-forward'), [
     '--in-interface eth0 --goto cali-fhfw-eth0',
     '--goto cali-fhfw-_Nqh4HyA73udmyanQI',
   ]);
-  assert.deepEqual(
-    bodies(t!, 'cali-to-hep-forward').at(-1),
-    '--goto cali-thfw-_' + bodies(t!, 'cali-to-hep-forward').at(-1)!.split('_')[1],
-  );
+  // The forward variant has no skip rule. "cali-thfw-" and "cali-fhfw-" have the same length, so the
+  // hashed wildcard name has the same suffix: prefix + "_" + base64url(sha256("any-interface-at-all"))[:17].
+  assert.deepEqual(bodies(t!, 'cali-to-hep-forward'), [
+    '--out-interface eth0 --goto cali-thfw-eth0',
+    '--goto cali-thfw-_Nqh4HyA73udmyanQI',
+  ]);
   for (const c of [
     'cali-fh-any-interface-at-all',
     'cali-th-any-interface-at-all',
     'cali-fhfw-_Nqh4HyA73udmyanQI',
+    'cali-thfw-_Nqh4HyA73udmyanQI',
   ]) {
     assert.ok(t!.chains.has(c), c);
   }
   assert.ok([...t!.chains.keys()].every((n) => n.length <= 28));
+});
+
+test('wildcard host endpoint: one skip rule per workload prefix, in the root and in child chains', () => {
+  const skip = (p: string): string =>
+    `-m comment --comment "Skip egress WHEP policy for traffic to local workload" --out-interface ${p}+ --jump RETURN`;
+  const [t] = build(
+    [
+      hep('all', { name: '*' }),
+      hep('h1', { name: 'eth0' }),
+      hep('h2', { name: 'eth1' }),
+      hep('h3', { name: 'lo' }),
+    ],
+    { ipv6Support: false, interfacePrefixes: ['cali', 'tap'] },
+  );
+  // No common prefix: eth0 and eth1 share the bin "e" and get a child chain that ends with the same
+  // end rules as the root; lo is alone in bin "l" and gets a direct rule.
+  assert.deepEqual(bodies(t!, 'cali-to-host-endpoint'), [
+    '--out-interface e+ --goto cali-to-host-endpoint-e',
+    '--out-interface lo --goto cali-th-lo',
+    skip('cali'),
+    skip('tap'),
+    '--goto cali-th-any-interface-at-all',
+  ]);
+  assert.deepEqual(bodies(t!, 'cali-to-host-endpoint-e'), [
+    '--out-interface eth0 --goto cali-th-eth0',
+    '--out-interface eth1 --goto cali-th-eth1',
+    skip('cali'),
+    skip('tap'),
+    '--goto cali-th-any-interface-at-all',
+  ]);
+  assert.deepEqual(bodies(t!, 'cali-to-hep-forward'), [
+    '--out-interface e+ --goto cali-to-hep-forward-e',
+    '--out-interface lo --goto cali-thfw-lo',
+    '--goto cali-thfw-_Nqh4HyA73udmyanQI',
+  ]);
+  // Without a wildcard HEP there is no skip rule at all.
+  const [n] = build([hep('h1', { name: 'eth0' })], {
+    ipv6Support: false,
+    interfacePrefixes: ['cali', 'tap'],
+  });
+  assert.deepEqual(bodies(n!, 'cali-to-host-endpoint'), ['--out-interface eth0 --goto cali-th-eth0']);
 });
 
 test('failsafe ports with a CIDR go only into the table of that family', () => {
