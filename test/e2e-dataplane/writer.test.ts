@@ -4,11 +4,13 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { execa } from 'execa';
 import { DataplaneDriver, StaticSource, DataplaneError } from '../../rules/index.js';
 import type { DesiredState } from '../../rules/model.js';
 import { Netns, isRoot, iptCmd, hashesByChain, save, type Backend } from './netns.js';
 import { scenario, EMPTY } from './scenario.js';
+import { pollUntil } from '../e2e/poll.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';
 
@@ -205,6 +207,55 @@ for (const backend of ['legacy', 'nft'] as const) {
       assert.match((await ns.exec('ipset', ['save'])).stdout, /^add cali40s:blocked 10\.99\.0\.2$/m);
       await ns.exec(ipt, ['-w', '-D', 'INPUT', '-s', '192.0.2.9', '-j', 'ACCEPT']);
       await assertForeignIntact(ns, backend);
+    });
+
+    test('the periodic refresh timer repairs tampering without a manual refresh()', async () => {
+      const d = scenario({ port: 9091 });
+      const ipt = iptCmd(backend);
+      const timed = mk({ source: new StaticSource(d), refreshIntervalMs: 300 });
+      await timed.start();
+      try {
+        timed.onMessages([{ kind: 'inSync' }]);
+        await timed.settled();
+        await assertMatches(ns, backend, d);
+        const restores0 = timed.counters.iptablesRestoreCalls;
+        // Delete one of our rules and edit another, and drop a set member, behind the writer's back.
+        await ns.exec(ipt, ['-w', '-D', 'cali-INPUT', '2']);
+        await ns.exec(ipt, ['-w', '-R', 'cali-pi-gnp/allow', '1', '-j', 'ACCEPT']);
+        await ns.exec('ipset', ['del', 'cali40s:blocked', '10.99.0.2']);
+        const want = expectedHashes(d, 'filter');
+        // No refresh() and no new messages here: only the interval timer can notice.
+        await pollUntil(
+          'the refresh timer to restore the desired rules',
+          async () => {
+            const got = ourChains(await hashesByChain(ns, backend, 'filter'));
+            const sets = (await ns.exec('ipset', ['save'])).stdout;
+            const setOk = /^add cali40s:blocked 10\.99\.0\.2$/m.test(sets);
+            return {
+              ok: isDeepStrictEqual(got, want) && setOk,
+              value: undefined,
+              describe: `${JSON.stringify([...got])} set member restored=${setOk}`,
+            };
+          },
+          { timeoutMs: 15_000, intervalMs: 100 },
+        );
+        assert.ok(
+          timed.counters.iptablesRestoreCalls > restores0,
+          'the repair was written by the timed driver',
+        );
+        await assertMatches(ns, backend, d);
+        assert.ok(
+          (await save(ns, backend, 'filter')).some((l) =>
+            /^-A cali-pi-gnp\/allow -p tcp -m comment --comment "cali:[\w-]{16}" -m set --match-set cali40s:blocked src -m multiport --dports 9091 -j DROP$/.test(
+              l,
+            ),
+          ),
+          'the edited rule has its original body again',
+        );
+        await assertForeignIntact(ns, backend);
+      } finally {
+        await timed.stop();
+      }
     });
 
     test('a failing restore is retried, reported, and leaves no partial state', async () => {
