@@ -1,6 +1,7 @@
 // The daemon end to end with the real syncer client, calculation graph, compiler and driver
 // (dry run: nothing is programmed, so this is safe on any host), against the bundled Typha
-// server over mTLS; then the compiled CLI as a child process (run --dry-run, status, signals).
+// server over mTLS; then the compiled CLI as a child process (run --dry-run, status, signals), and
+// `inspect endpoint` / `inspect chains` (in process) against a running daemon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,6 +16,8 @@ import { loadConfig } from '../../agent/config/index.js';
 import { createLogger } from '../../agent/log/index.js';
 import { Daemon, realDeps } from '../../agent/daemon/index.js';
 import { DEMO_HOST, demoCluster } from '../../agent/demo/index.js';
+import { main } from '../../agent/cli/main.js';
+import type { Io } from '../../agent/cli/commands.js';
 
 const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'agent', 'cli', 'main.js');
 
@@ -239,6 +242,169 @@ test('compiled CLI: `run --dry-run` becomes ready, `status` agrees, SIGHUP exits
     }
   } finally {
     for (const c of children) c.kill('SIGKILL');
+    await typha.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** One local pod, its namespace profile, and one policy in a non-default tier. */
+function inspectCluster(): [string, string][] {
+  const j = (v: unknown): string => JSON.stringify(v);
+  return [
+    ['/calico/v1/policy/tier/default/metadata', j({ order: 1_000_000, defaultAction: 'Deny' })],
+    ['/calico/v1/policy/tier/team/metadata', j({ order: 100, defaultAction: 'Deny' })],
+    [
+      '/calico/v1/policy/profile/kns.shop/rules',
+      j({ inbound_rules: [{ action: 'allow' }], outbound_rules: [{ action: 'allow' }] }),
+    ],
+    [
+      `/calico/v1/host/${DEMO_HOST}/workload/k8s/shop%2fweb-1/endpoint/eth0`,
+      j({
+        state: 'active',
+        name: 'calia1b2c3d4e5f',
+        active_instance_id: '',
+        mac: 'ee:ee:ee:ee:ee:ee',
+        profile_ids: ['kns.shop'],
+        ipv4_nets: ['10.65.1.2/32'],
+        ipv6_nets: null,
+        labels: {
+          app: 'web',
+          'projectcalico.org/namespace': 'shop',
+          'projectcalico.org/orchestrator': 'k8s',
+        },
+      }),
+    ],
+    [
+      '/calico/v1/policy/GlobalNetworkPolicy//team.web-ingress',
+      j({
+        tier: 'team',
+        order: 10,
+        selector: "app == 'web'",
+        types: ['ingress', 'egress'],
+        inbound_rules: [{ action: 'allow', protocol: 'tcp', src_nets: ['192.0.2.0/24'], dst_ports: [8080] }],
+        outbound_rules: [{ action: 'deny', protocol: 'udp', dst_ports: [53] }],
+      }),
+    ],
+  ];
+}
+
+function cliIo(): Io & { stdout: () => string; stderr: () => string } {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let o = '';
+  let e = '';
+  out.on('data', (d: Buffer) => (o += d.toString()));
+  err.on('data', (d: Buffer) => (e += d.toString()));
+  return {
+    out,
+    err,
+    env: { FELIX_CONFIGFILE: '/nonexistent/felix.cfg' },
+    stdout: () => o,
+    stderr: () => e,
+  };
+}
+
+test('`inspect endpoint` / `inspect chains` against the real daemon: policy, tier, profile and their chains', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'felix-int-'));
+  const p = devPki();
+  const typha = new TyphaServer({
+    host: '127.0.0.1',
+    port: 0,
+    tls: { ca: p.ca.cert, cert: p.server.cert, key: p.server.key, clientCN: 'typha-client' },
+  });
+  for (const [k, v] of inspectCluster()) typha.put(k, v);
+  const typhaPort = await typha.start();
+  const files = writeDevPki(p, dir);
+  const out = new PassThrough();
+  let log = '';
+  out.on('data', (d: Buffer) => (log += d.toString()));
+  const daemon = new Daemon({
+    loaded: loadConfig({ env: { ...felixEnv(files, typhaPort), FELIX_HEALTHPORT: '0' } }),
+    logger: createLogger({ severity: 'INFO', stream: out }),
+    deps: realDeps({ dryRun: true }),
+  });
+  try {
+    await daemon.start();
+    const port = String(daemon.healthAddress()?.port);
+    const target = ['--host', '127.0.0.1', '--port', port];
+    await until(
+      'ready',
+      async () => ((await fetch(`http://127.0.0.1:${port}/readiness`)).status === 200 ? true : undefined),
+      () => `status=${JSON.stringify(daemon.status)}\nlog:\n${log.slice(-4000)}`,
+    );
+
+    for (const name of ['shop/web-1', 'calia1b2c3d4e5f']) {
+      const t = cliIo();
+      assert.equal(await main(['inspect', 'endpoint', name, ...target], t), 0, t.stderr());
+      const text = t.stdout();
+      assert.match(
+        text,
+        /^Endpoint \/calico\/v1\/host\/demo-node\/workload\/k8s\/shop%2fweb-1\/endpoint\/eth0\n/,
+      );
+      assert.match(text, /interface: calia1b2c3d4e5f\n/);
+      assert.match(text, /labels: .*app=web/);
+      assert.match(
+        text,
+        /ingress \(evaluated in this order\):\n {4}tier team \(end of tier: Deny\)\n {6}policy gnp\/team\.web-ingress\n {4}then profiles: kns\.shop\n/,
+      );
+      assert.match(
+        text,
+        /egress \(evaluated in this order\):\n {4}tier team \(end of tier: Deny\)\n {6}policy gnp\/team\.web-ingress\n {4}then profiles: kns\.shop\n/,
+      );
+      assert.doesNotMatch(text, /tier default/, 'the empty default tier is not listed');
+      // The chains that implement it: its own to/from chains, the policy's and the profile's.
+      assert.match(text, /^Chains \(\d+\):$/m);
+      assert.match(
+        text,
+        /^ {2}ipv4 filter cali-tw-calia1b2c3d4e5f {2}<- workload-endpoint calia1b2c3d4e5f ingress$/m,
+      );
+      assert.match(
+        text,
+        /^ {2}ipv4 filter cali-fw-calia1b2c3d4e5f {2}<- workload-endpoint calia1b2c3d4e5f egress$/m,
+      );
+      assert.match(text, /^ {2}ipv4 filter cali-pi-\S+ {2}<- policy gnp\/team\.web-ingress ingress$/m);
+      assert.match(text, /^ {2}ipv4 filter cali-po-\S+ {2}<- policy gnp\/team\.web-ingress egress$/m);
+      assert.match(text, /^ {2}ipv4 filter cali-pri-kns\.shop {2}<- profile kns\.shop ingress$/m);
+      assert.match(text, /^ {2}ipv4 filter cali-pro-kns\.shop {2}<- profile kns\.shop egress$/m);
+      // The endpoint's ingress chain jumps to the policy chain that is listed.
+      const pi = /ipv4 filter (cali-pi-\S+) /.exec(text)?.[1] as string;
+      assert.match(
+        text,
+        new RegExp(`cali-tw-calia1b2c3d4e5f[^]*--jump ${pi.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      );
+    }
+
+    const t = cliIo();
+    assert.equal(await main(['inspect', 'chains', ...target], t), 0, t.stderr());
+    const chains = t.stdout();
+    assert.match(chains, /^\d+ chains programmed by felix-ts:\n/);
+    // The policy's ingress chain, its rules attributed to the policy's source rule.
+    const block =
+      /^ {2}ipv4 filter cali-pi-\S+ {2}<- policy gnp\/team\.web-ingress ingress\n((?: {4}.*\n)*)/m.exec(
+        chains,
+      );
+    assert.ok(block, chains);
+    const body = block[1] as string;
+    assert.match(
+      body,
+      /^ {4}\[\d+\] cali:\S+ .*--comment "GlobalNetworkPolicy team\.web-ingress ingress" -p tcp --source 192\.0\.2\.0\/24 .*--destination-ports 8080 .*<- source rule 0$/m,
+    );
+    assert.match(
+      body,
+      /^ {4}source rule 0 \(id \S+\): allow proto=tcp srcNet=192\.0\.2\.0\/24 dstPorts=8080$/m,
+    );
+    assert.match(
+      chains,
+      /cali-po-\S+ {2}<- policy gnp\/team\.web-ingress egress\n[^]*?source rule 0 \(id \S+\): deny proto=udp dstPorts=53/,
+    );
+    assert.match(chains, /cali-pri-kns\.shop {2}<- profile kns\.shop ingress/);
+    assert.match(chains, / {2}ipv4 filter cali-FORWARD {2}<- felix-ts static chain/);
+
+    const missing = cliIo();
+    assert.equal(await main(['inspect', 'endpoint', 'shop/nope', ...target], missing), 1);
+    assert.match(missing.stderr(), /no local endpoint "shop\/nope"/);
+  } finally {
+    await daemon.stop();
     await typha.stop();
     rmSync(dir, { recursive: true, force: true });
   }
