@@ -7,7 +7,16 @@ import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CalcGraph } from '../agent/calc/index.js';
-import { generateSnapshot, policyKV, wepKV, LOCAL_HOST, type ClusterShape } from './calc-fixture.js';
+import type { ToDataplane } from '../rules/dataplane-api/types.js';
+import type { KVUpdate } from '../syncer-client/api.js';
+import {
+  broadPolicyKV,
+  generateSnapshot,
+  policyKV,
+  wepKV,
+  LOCAL_HOST,
+  type ClusterShape,
+} from './calc-fixture.js';
 
 interface Result {
   scale: number;
@@ -19,8 +28,14 @@ interface Result {
   localLabelChangeUs: number;
   remoteLabelChangeUs: number;
   policyChangeUs: number;
+  /** Median dataplane messages per timed change (never 0: the bench throws). */
+  localLabelChangeMsgs: number;
+  remoteLabelChangeMsgs: number;
+  policyChangeMsgs: number;
   policiesPerLocalEndpoint: number;
   stats: ReturnType<CalcGraph['stats']>;
+  /** Which KV each timed change flips, and the message kinds it produced (trial run). */
+  picked: string[];
 }
 
 const FULL: ClusterShape = {
@@ -67,38 +82,104 @@ function runChild(scale: number, dense: boolean): Result {
   messages += g.flush().length;
   const snapshotToInSyncMs = performance.now() - t0;
 
-  // One local endpoint flips a label that changes which policies select it.
+  // The timed changes are chosen by trial so that each one does real work (an earlier version
+  // timed changes that produced no output at all): every candidate is a pair (snapshot KV, altered
+  // KV); it is kept only if flipping to the altered KV and back both emit the required kinds.
   const stride = Math.max(1, Math.floor(shape.weps / shape.localWeps));
-  const localTimes: number[] = [];
-  for (let k = 0; k < 200; k++) {
-    const u = wepKV(stride * 7, shape, {
-      app: k % 2 ? 'app-1' : 'app-2',
-      tier: 'db',
-      version: k % 2 ? 'v1' : 'v2',
-    });
-    const t = performance.now();
-    g.onUpdates([u]);
-    g.flush();
-    localTimes.push((performance.now() - t) * 1000);
+  const picked: string[] = [];
+  const kindsOf = (msgs: readonly ToDataplane[]): Set<string> => new Set(msgs.map((m) => m.kind));
+  function pick(
+    what: string,
+    candidates: Iterable<readonly [KVUpdate, KVUpdate]>,
+    need: readonly ToDataplane['kind'][],
+  ): readonly [KVUpdate, KVUpdate] {
+    let tried = 0;
+    for (const [orig, alt] of candidates) {
+      if (++tried > 5000) break;
+      g.onUpdates([alt]);
+      const there = kindsOf(g.flush());
+      g.onUpdates([orig]);
+      const back = kindsOf(g.flush());
+      if (need.every((k) => there.has(k) && back.has(k))) {
+        picked.push(`${what}: ${alt.key} -> ${[...there].join(',')}; back -> ${[...back].join(',')}`);
+        return [orig, alt];
+      }
+    }
+    throw new Error(`bench: no ${what} candidate emits ${need.join(' + ')} both ways (${tried} tried)`);
   }
-  // One remote endpoint changes labels (IP set membership only).
-  const remoteTimes: number[] = [];
-  for (let k = 0; k < 200; k++) {
-    const u = wepKV(stride * 7 + 1, shape, { tier: k % 2 ? 'frontend' : 'backend' });
-    const t = performance.now();
-    g.onUpdates([u]);
-    g.flush();
-    remoteTimes.push((performance.now() - t) * 1000);
+  function time(what: string, [orig, alt]: readonly [KVUpdate, KVUpdate]): { us: number; msgs: number } {
+    const times: number[] = [];
+    const counts: number[] = [];
+    for (let k = 0; k < 200; k++) {
+      const u = k % 2 ? orig : alt;
+      const t = performance.now();
+      g.onUpdates([u]);
+      const n = g.flush().length;
+      times.push((performance.now() - t) * 1000);
+      if (n === 0) throw new Error(`bench: ${what} iteration ${k} produced no dataplane messages`);
+      counts.push(n);
+    }
+    return { us: Math.round(median(times)), msgs: median(counts) };
   }
-  // One policy changes its selector back and forth.
-  const policyTimes: number[] = [];
-  for (let k = 0; k < 200; k++) {
-    const u = policyKV(5, shape, k % 2 ? 1 : 2);
-    const t = performance.now();
-    g.onUpdates([u]);
-    g.flush();
-    policyTimes.push((performance.now() - t) * 1000);
+  const labelVariants = (labels: Record<string, string>): Array<Record<string, string>> => {
+    const out: Array<Record<string, string>> = [];
+    for (const tier of ['frontend', 'backend', 'db']) if (tier !== labels['tier']) out.push({ tier });
+    for (let v = 0; v < 4; v++) if (`v${v}` !== labels['version']) out.push({ version: `v${v}` });
+    for (let a = 0; a < 50; a++) if (`app-${a}` !== labels['app']) out.push({ app: `app-${a}` });
+    return out;
+  };
+  const labelsOf = (u: KVUpdate): Record<string, string> =>
+    (JSON.parse(u.value as string) as { labels: Record<string, string> }).labels;
+  function* wepCandidates(indexes: Iterable<number>): Generator<readonly [KVUpdate, KVUpdate]> {
+    for (const i of indexes) {
+      const orig = wepKV(i, shape);
+      for (const o of labelVariants(labelsOf(orig))) yield [orig, wepKV(i, shape, o)];
+    }
   }
+  const localIdx = Array.from({ length: shape.localWeps }, (_, k) => stride * k);
+  // A local endpoint relabel that changes which policies select it (endpoint update both ways).
+  const localPair = pick('local label change', wepCandidates(localIdx), ['workloadEndpointUpdate']);
+  // A remote endpoint relabel that adds it to / removes it from an IP set of an active policy.
+  const remoteIdx = function* (): Generator<number> {
+    for (let i = 0; i < shape.weps; i++) if (i % stride !== 0 || i / stride >= shape.localWeps) yield i;
+  };
+  const remotePair = pick('remote label change', wepCandidates(remoteIdx()), ['ipsetDeltaUpdate']);
+  // An active policy (one selecting a local endpoint) narrows its selector by one label value and
+  // back: the policy is re-sent and the endpoints it drops/regains are re-sent.
+  const activeNames = new Set<string>();
+  for (const i of localIdx) {
+    const d = g.describeEndpoint(wepKV(i, shape).key);
+    for (const t of [...(d?.ingress ?? []), ...(d?.egress ?? [])])
+      for (const p of t.policies) activeNames.add(p.slice(p.lastIndexOf('/') + 1));
+  }
+  function* policyCandidates(): Generator<readonly [KVUpdate, KVUpdate]> {
+    // Global policies first, so every scale tends to time the same kind of policy.
+    const order = Array.from({ length: shape.policies }, (_, i) => i).sort(
+      (a, b) => +(a % 5 !== 3) - +(b % 5 !== 3),
+    );
+    const all = [
+      ...order.map((i) => policyKV(i, shape)),
+      ...Array.from({ length: shape.broadPolicies ?? 0 }, (_, j) => broadPolicyKV(j)),
+    ];
+    for (const orig of all) {
+      if (!activeNames.has(orig.key.slice(orig.key.lastIndexOf('/') + 1))) continue;
+      const v = JSON.parse(orig.value as string) as { selector: string };
+      for (let n = 0; n < 4; n++) {
+        const alt = {
+          ...orig,
+          value: JSON.stringify({ ...v, selector: `(${v.selector}) && version != 'v${n}'` }),
+        };
+        yield [orig, alt];
+      }
+    }
+  }
+  const policyPair = pick('policy selector change', policyCandidates(), [
+    'activePolicyUpdate',
+    'workloadEndpointUpdate',
+  ]);
+  const local = time('local label change', localPair);
+  const remote = time('remote label change', remotePair);
+  const policy = time('policy selector change', policyPair);
   let matched = 0;
   for (let k = 0; k < shape.localWeps; k++) {
     const d = g.describeEndpoint(wepKV(stride * k, shape).key);
@@ -112,11 +193,15 @@ function runChild(scale: number, dense: boolean): Result {
     messages,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     heapUsedMiB: Math.round(mem.heapUsed / 2 ** 20),
-    localLabelChangeUs: Math.round(median(localTimes)),
-    remoteLabelChangeUs: Math.round(median(remoteTimes)),
-    policyChangeUs: Math.round(median(policyTimes)),
+    localLabelChangeUs: local.us,
+    remoteLabelChangeUs: remote.us,
+    policyChangeUs: policy.us,
+    localLabelChangeMsgs: local.msgs,
+    remoteLabelChangeMsgs: remote.msgs,
+    policyChangeMsgs: policy.msgs,
     policiesPerLocalEndpoint: Math.round((matched / shape.localWeps) * 10) / 10,
     stats: g.stats(),
+    picked,
   };
 }
 
@@ -157,6 +242,9 @@ if (childIdx >= 0) {
     ['local label change (µs, median)', 'localLabelChangeUs'],
     ['remote label change (µs, median)', 'remoteLabelChangeUs'],
     ['policy selector change (µs, median)', 'policyChangeUs'],
+    ['  messages per local label change', 'localLabelChangeMsgs'],
+    ['  messages per remote label change', 'remoteLabelChangeMsgs'],
+    ['  messages per policy selector change', 'policyChangeMsgs'],
     ['policies per local endpoint (ingress)', 'policiesPerLocalEndpoint'],
   ];
   console.log(
@@ -170,4 +258,10 @@ if (childIdx >= 0) {
   }
   console.log('\nfull-scale stats:', JSON.stringify(full.stats));
   console.log('dense stats:', JSON.stringify(dense.stats));
+  for (const [name, r] of [
+    ['10%', base],
+    ['full', full],
+    ['dense', dense],
+  ] as const)
+    for (const p of r.picked) console.log(`${name} ${p}`);
 }
