@@ -67,12 +67,8 @@ export class TyphaSession {
         }),
       ),
     );
-    socket.on('close', () =>
-      this.close(new SyncerClientError('ERR_TYPHA_CLOSED', `Typha at ${p.endpoint} closed the connection`)),
-    );
-    socket.on('end', () =>
-      this.close(new SyncerClientError('ERR_TYPHA_CLOSED', `Typha at ${p.endpoint} closed the connection`)),
-    );
+    socket.on('close', () => this.onPeerClosed());
+    socket.on('end', () => this.onPeerClosed());
     this.armReadTimer();
     // §5.1 step 2: every feature flag we support.
     this.write({
@@ -148,6 +144,34 @@ export class TyphaSession {
     });
   }
 
+  /**
+   * The peer closed its side. A stream cut inside a gob message or a snappy chunk is a protocol
+   * error (as Go's decoders report it), not a clean close, so operators see what was wrong.
+   */
+  private onPeerClosed(): void {
+    if (this.state === 'closed') return;
+    try {
+      this.decoder.finish();
+    } catch (err) {
+      this.close(this.undecodable(err));
+      return;
+    }
+    this.close(
+      new SyncerClientError('ERR_TYPHA_CLOSED', `Typha at ${this.p.endpoint} closed the connection`),
+    );
+  }
+
+  private undecodable(err: unknown): SyncerClientError {
+    const code = (err as { code?: unknown }).code;
+    const message = (err as Error).message;
+    const prefix = typeof code === 'string' && !message.startsWith(code) ? `${code}: ` : '';
+    return new SyncerClientError(
+      'ERR_TYPHA_PROTOCOL',
+      `undecodable data from Typha at ${this.p.endpoint}: ${prefix}${message}`,
+      { cause: err },
+    );
+  }
+
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
     this.decoder.push(chunk);
@@ -156,14 +180,7 @@ export class TyphaSession {
       try {
         msg = this.decoder.next();
       } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        this.close(
-          new SyncerClientError(
-            'ERR_TYPHA_PROTOCOL',
-            `undecodable data from Typha at ${this.p.endpoint}: ${typeof code === 'string' ? code + ': ' : ''}${(err as Error).message}`,
-            { cause: err },
-          ),
-        );
+        this.close(this.undecodable(err));
         return;
       }
       if (msg === undefined) return;

@@ -284,6 +284,38 @@ test('the server closing the socket ends the session with ERR_TYPHA_CLOSED', asy
   await endsWith(session, 'ERR_TYPHA_CLOSED');
 });
 
+test('a stream cut inside a message is a protocol error, not a clean close', async () => {
+  // Plain gob: the server hello, then half of the next message, then the server closes.
+  {
+    const { sock, session } = open();
+    const enc = new StreamEncoder('');
+    const hello = enc.encode(SERVER_HELLO);
+    const status = enc.encode({ type: 'SyncStatus', syncStatus: 2 });
+    sock.push(Buffer.concat([hello, status.subarray(0, status.length - 2)]));
+    sock.push(null);
+    const err = await endsWith(session, 'ERR_TYPHA_PROTOCOL');
+    assert.match(err.message, /ERR_GOB_TRUNCATED/);
+  }
+  // Snappy framing: a skippable chunk header claiming far more bytes than ever arrive.
+  {
+    const { sock, session } = open();
+    const enc = new StreamEncoder('');
+    sock.push(
+      Buffer.concat([
+        enc.encode(SERVER_HELLO),
+        enc.encode({ type: 'DecoderRestart', message: '', compressionAlgorithm: 'snappy' }),
+      ]),
+    );
+    await tick();
+    // The stream identifier, then a skippable chunk that claims ~3 MiB and is cut after 3 bytes.
+    sock.push(Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]));
+    sock.push(Buffer.from([0xa7, 0xff, 0xff, 0x30, 1, 2, 3]));
+    sock.push(null);
+    const err = await endsWith(session, 'ERR_TYPHA_PROTOCOL');
+    assert.match(err.message, /ERR_SNAPPY_TRUNCATED/);
+  }
+});
+
 test('a length prefix over maxMessageBytes is refused before buffering', async () => {
   const { sock, session } = open({ maxMessageBytes: 1024 });
   // gob uint 0x100000 (1 MiB): FD = three big-endian bytes follow.
