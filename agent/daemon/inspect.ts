@@ -74,6 +74,10 @@ function summarize(r: Rule): string {
   return parts.join(' ');
 }
 
+function sourceRulesOf(rules: readonly Rule[]): SourceRule[] {
+  return rules.map((r, i) => ({ index: i, action: r.action, ruleId: r.ruleId ?? '', summary: summarize(r) }));
+}
+
 /** Describes the filter-table chains of a desired state; `state` supplies policy/profile sources. */
 export function describeChains(
   desired: DesiredState | undefined,
@@ -124,12 +128,7 @@ export function describeChains(
           const src = policiesByComment.get(key);
           if (src) {
             owner = { ...owner, id: src.id };
-            sourceRules = src.rules.map((r, i) => ({
-              index: i,
-              action: r.action,
-              ruleId: r.ruleId ?? '',
-              summary: summarize(r),
-            }));
+            sourceRules = sourceRulesOf(src.rules);
             if (state && cfg && direction) {
               const e = src.entry;
               from = origins(() => policyRuleOrigins(state, cfg, e, direction, t.family, comment, hashes));
@@ -139,12 +138,7 @@ export function describeChains(
           const prof = state?.profiles.get(owner.id);
           if (prof) {
             const rules = direction === 'ingress' ? prof.inboundRules : prof.outboundRules;
-            sourceRules = rules.map((r, i) => ({
-              index: i,
-              action: r.action,
-              ruleId: r.ruleId ?? '',
-              summary: summarize(r),
-            }));
+            sourceRules = sourceRulesOf(rules);
             if (state && cfg && direction) {
               const id = owner.id;
               from = origins(() =>

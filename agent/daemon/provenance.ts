@@ -10,7 +10,7 @@ import {
   type CompilerConfig,
   type PolicyEntry,
 } from '../../rules/compiler/index.js';
-import type { Policy, Profile, Rule, ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { Profile, Rule, TierInfo, ToDataplane } from '../../rules/dataplane-api/types.js';
 
 const FAKE_IFACE = 'caliinspect0';
 
@@ -47,6 +47,46 @@ function originsFrom(prefixHashes: readonly string[][], real: readonly string[])
   });
 }
 
+/** A synthetic active endpoint on FAKE_IFACE that makes the compiler emit the chain under test. */
+function fakeEndpoint(profileIds: string[], tiers: TierInfo[]): ToDataplane {
+  return {
+    kind: 'workloadEndpointUpdate',
+    id: { orchestratorId: 'k8s', workloadId: 'inspect/inspect', endpointId: 'eth0' },
+    endpoint: {
+      state: 'active',
+      name: FAKE_IFACE,
+      profileIds,
+      ipv4Nets: ['10.255.255.254/32'],
+      ipv6Nets: [],
+      tiers,
+    },
+  };
+}
+
+/**
+ * Compiles the chain commented `comment` once per prefix of `rules` (`owner` gives the messages
+ * that define it for a prefix) and maps each real rule hash to the first prefix that produces it.
+ */
+function ruleOrigins(
+  state: DataplaneState,
+  cfg: CompilerConfig,
+  rules: readonly Rule[],
+  family: number,
+  comment: string,
+  realHashes: readonly string[],
+  owner: (truncated: Rule[]) => ToDataplane[],
+): (number | null)[] {
+  const sets = ipsetMessages(state);
+  const isChain = (body: string): boolean => body.includes(`--comment "${comment}"`);
+  const prefixes: string[][] = [];
+  for (let i = 1; i <= rules.length; i++) {
+    prefixes.push(
+      chainHashes([...sets, ...owner(rules.slice(0, i)), { kind: 'inSync' }], cfg, family, isChain),
+    );
+  }
+  return originsFrom(prefixes, realHashes);
+}
+
 /**
  * For a policy chain (direction, real rule hashes), the index of the source rule behind each
  * generated rule (null when none, e.g. the chain's own bookkeeping rules).
@@ -61,42 +101,19 @@ export function policyRuleOrigins(
   realHashes: readonly string[],
 ): (number | null)[] {
   const rules = direction === 'ingress' ? entry.policy.inboundRules : entry.policy.outboundRules;
-  const sets = ipsetMessages(state);
-  const prefixes: string[][] = [];
-  for (let i = 1; i <= rules.length; i++) {
-    const truncated: Rule[] = rules.slice(0, i);
-    const policy: Policy = {
-      ...entry.policy,
-      inboundRules: direction === 'ingress' ? truncated : [],
-      outboundRules: direction === 'egress' ? truncated : [],
-    };
-    const tier = entry.policy.tier || 'default';
-    prefixes.push(
-      chainHashes(
-        [
-          ...sets,
-          { kind: 'activePolicyUpdate', id: entry.id, policy },
-          {
-            kind: 'workloadEndpointUpdate',
-            id: { orchestratorId: 'k8s', workloadId: 'inspect/inspect', endpointId: 'eth0' },
-            endpoint: {
-              state: 'active',
-              name: FAKE_IFACE,
-              profileIds: [],
-              ipv4Nets: ['10.255.255.254/32'],
-              ipv6Nets: [],
-              tiers: [{ name: tier, ingressPolicies: [entry.id], egressPolicies: [entry.id] }],
-            },
-          },
-          { kind: 'inSync' },
-        ],
-        cfg,
-        family,
-        (body) => body.includes(`--comment "${comment}"`),
-      ),
-    );
-  }
-  return originsFrom(prefixes, realHashes);
+  const tier = entry.policy.tier || 'default';
+  return ruleOrigins(state, cfg, rules, family, comment, realHashes, (truncated) => [
+    {
+      kind: 'activePolicyUpdate',
+      id: entry.id,
+      policy: {
+        ...entry.policy,
+        inboundRules: direction === 'ingress' ? truncated : [],
+        outboundRules: direction === 'egress' ? truncated : [],
+      },
+    },
+    fakeEndpoint([], [{ name: tier, ingressPolicies: [entry.id], egressPolicies: [entry.id] }]),
+  ]);
 }
 
 export function profileRuleOrigins(
@@ -110,41 +127,15 @@ export function profileRuleOrigins(
   realHashes: readonly string[],
 ): (number | null)[] {
   const rules = direction === 'ingress' ? profile.inboundRules : profile.outboundRules;
-  const sets = ipsetMessages(state);
-  const prefixes: string[][] = [];
-  for (let i = 1; i <= rules.length; i++) {
-    const truncated = rules.slice(0, i);
-    prefixes.push(
-      chainHashes(
-        [
-          ...sets,
-          {
-            kind: 'activeProfileUpdate',
-            id: { name },
-            profile: {
-              inboundRules: direction === 'ingress' ? truncated : [],
-              outboundRules: direction === 'egress' ? truncated : [],
-            },
-          },
-          {
-            kind: 'workloadEndpointUpdate',
-            id: { orchestratorId: 'k8s', workloadId: 'inspect/inspect', endpointId: 'eth0' },
-            endpoint: {
-              state: 'active',
-              name: FAKE_IFACE,
-              profileIds: [name],
-              ipv4Nets: ['10.255.255.254/32'],
-              ipv6Nets: [],
-              tiers: [],
-            },
-          },
-          { kind: 'inSync' },
-        ],
-        cfg,
-        family,
-        (body) => body.includes(`--comment "${comment}"`),
-      ),
-    );
-  }
-  return originsFrom(prefixes, realHashes);
+  return ruleOrigins(state, cfg, rules, family, comment, realHashes, (truncated) => [
+    {
+      kind: 'activeProfileUpdate',
+      id: { name },
+      profile: {
+        inboundRules: direction === 'ingress' ? truncated : [],
+        outboundRules: direction === 'egress' ? truncated : [],
+      },
+    },
+    fakeEndpoint([name], []),
+  ]);
 }
