@@ -34,6 +34,27 @@ s.on('connect', () => { clearTimeout(t); s.destroy(); process.exit(0); });
 s.on('error', () => { clearTimeout(t); process.exit(3); });
 `;
 
+/**
+ * The commands that wire an existing pod namespace `podNs` to the node namespace the way Calico's
+ * CNI plugin does (see the top of this file); the e2e topology runs the same list.
+ */
+export function cniPodCommands(nodeNs: string, podNs: string, iface: string, ip: string): string[][] {
+  const sysctl = (kv: string): string[] => ['ip', 'netns', 'exec', nodeNs, 'sysctl', '-q', '-w', kv];
+  return [
+    ['ip', '-n', nodeNs, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', podNs],
+    // Pod side.
+    ['ip', '-n', podNs, 'addr', 'add', `${ip}/32`, 'dev', 'eth0'],
+    ['ip', '-n', podNs, 'link', 'set', 'eth0', 'up'],
+    ['ip', '-n', podNs, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link'],
+    ['ip', '-n', podNs, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0'],
+    // Node side.
+    ['ip', '-n', nodeNs, 'link', 'set', iface, 'up'],
+    sysctl(`net.ipv4.conf.${iface}.proxy_arp=1`),
+    sysctl(`net.ipv4.neigh.${iface}.proxy_delay=0`),
+    ['ip', '-n', nodeNs, 'route', 'add', `${ip}/32`, 'dev', iface],
+  ];
+}
+
 export type FlowResult = 'allowed' | 'denied' | 'refused';
 
 export class DemoNetwork {
@@ -67,38 +88,7 @@ export class DemoNetwork {
       const ns = `${this.id}-${p.name}`;
       await this.addNs(ns);
       this.podNs.set(p.name, ns);
-      await must([
-        'ip',
-        '-n',
-        node,
-        'link',
-        'add',
-        p.iface,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'netns',
-        ns,
-      ]);
-      await must(['ip', '-n', ns, 'addr', 'add', `${p.ip}/32`, 'dev', 'eth0']);
-      await must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-      await must(['ip', '-n', ns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-      await must(['ip', '-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-      await must(['ip', '-n', node, 'link', 'set', p.iface, 'up']);
-      await must(['ip', 'netns', 'exec', node, 'sysctl', '-q', '-w', `net.ipv4.conf.${p.iface}.proxy_arp=1`]);
-      await must([
-        'ip',
-        'netns',
-        'exec',
-        node,
-        'sysctl',
-        '-q',
-        '-w',
-        `net.ipv4.neigh.${p.iface}.proxy_delay=0`,
-      ]);
-      await must(['ip', '-n', node, 'route', 'add', `${p.ip}/32`, 'dev', p.iface]);
+      for (const cmd of cniPodCommands(node, ns, p.iface, p.ip)) await must(cmd);
       await this.startServer(ns, p.ports);
     }
   }

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { must, run, inNs, runSyncQuiet } from './exec.js';
 import { NetnsWorker } from './worker.js';
+import { cniPodCommands } from '../../agent/demo/netns.js';
 
 export interface PodSpec {
   /** Kubernetes pod name. */
@@ -138,31 +139,7 @@ export class Topology {
     const netns = `${this.id}-p-${spec.name}`.slice(0, 60);
     const iface = caliName(spec.namespace, spec.name);
     await addNs(netns);
-    await must([
-      'ip',
-      '-n',
-      this.nodeNs,
-      'link',
-      'add',
-      iface,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      netns,
-    ]);
-    // Pod side.
-    await must(['ip', '-n', netns, 'addr', 'add', `${spec.ip}/32`, 'dev', 'eth0']);
-    await must(['ip', '-n', netns, 'link', 'set', 'eth0', 'up']);
-    await must(['ip', '-n', netns, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-    await must(['ip', '-n', netns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-    // Node side.
-    await must(['ip', '-n', this.nodeNs, 'link', 'set', iface, 'up']);
-    await sysctl(this.nodeNs, `net.ipv4.conf.${iface}.proxy_arp`, '1');
-    await sysctl(this.nodeNs, `net.ipv4.neigh.${iface}.proxy_delay`, '0');
-    await must(['ip', '-n', this.nodeNs, 'route', 'add', `${spec.ip}/32`, 'dev', iface]);
+    for (const cmd of cniPodCommands(this.nodeNs, netns, iface, spec.ip)) await must(cmd);
     const worker = await NetnsWorker.start(netns, spec.ports);
     const pod: Pod = { ...spec, netns, iface, worker };
     this.pods.set(spec.name, pod);
