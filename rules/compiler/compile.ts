@@ -61,8 +61,9 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   const families: IpFamily[] = cfg.ipv6Support ? [4, 6] : [4];
 
   const ipsets = new Map<string, IpSetState>();
+  const sortedSets = [...state.exposeIpSets().entries()].sort(([a], [b]) => cmp(a, b));
   for (const fam of families) {
-    for (const [id, entry] of [...state.exposeIpSets().entries()].sort(([a], [b]) => cmp(a, b))) {
+    for (const [id, entry] of sortedSets) {
       const name = ipSetName(id, fam);
       ipsets.set(name, {
         name,
@@ -119,20 +120,15 @@ function compileFilter(
   };
   const candidates = new Map<string, Prepared>();
   const scope = `filter${family}`;
-  const prepare = (c: IChain): Prepared => {
-    const bodies = c.rules.map(renderBody);
-    return prepareChain(c, bodies, state.hashCache.hashes(scope, c.name, bodies));
-  };
+  const prepare = (c: IChain): Prepared =>
+    prepareChain(c, (name, bodies) => state.hashCache.hashes(scope, name, bodies));
   const add = (c: IChain): void => {
     candidates.set(c.name, prepare(c));
   };
   // Chains that depend only on one state entry (and the config) are memoised on that entry.
   const addMemo = (source: object, produce: () => IChain[], extraKey = ''): void => {
     const prepared = state.chainMemo.get(source, scope, cfgKey + extraKey, () =>
-      produce().map((c) => {
-        const bodies = c.rules.map(renderBody);
-        return prepareChain(c, bodies, ruleHashes(c.name, bodies));
-      }),
+      produce().map((c) => prepareChain(c, ruleHashes)),
     ) as Prepared[];
     for (const p of prepared) candidates.set(p.chain.name, p);
   };
@@ -235,8 +231,8 @@ function compileFilter(
 
   // Hooks into the kernel chains (§4.1).
   const hooks = filterHooks(sctx);
-  const inserts = new Map<string, RenderedRule[]>();
-  const appends = new Map<string, RenderedRule[]>();
+  const inserts = new Map<string, readonly RenderedRule[]>();
+  const appends = new Map<string, readonly RenderedRule[]>();
   for (const [kernel, rules] of hooks.hooks) {
     const rendered = renderRules(kernel, rules);
     // Append mode: the hook rules keep their kernel-chain hashes and come before the always-appends,
@@ -250,7 +246,7 @@ function compileFilter(
   const chains = new Map<string, Chain>();
   const queue: string[] = [];
   const enqueued = new Set<string>();
-  const visit = (p: Prepared): void => {
+  const visit = (p: ChainRefs): void => {
     for (const t of p.targets) {
       if (!enqueued.has(t)) {
         enqueued.add(t);
@@ -259,9 +255,8 @@ function compileFilter(
     }
     for (const frag of p.setFrags) noteSetRef(frag, family, ipsets, warnings);
   };
-  for (const [kernel, rules] of [...hooks.hooks, ['FORWARD*appends*', hooks.forwardAppends] as const]) {
-    visit(prepareChain({ name: kernel, rules }, [], []));
-  }
+  for (const [, rules] of hooks.hooks) visit(chainRefs(rules));
+  visit(chainRefs(hooks.forwardAppends));
   for (let qi = 0; qi < queue.length; qi++) {
     const name = queue[qi] as string;
     let p = candidates.get(name);
@@ -297,30 +292,40 @@ function noteSetRef(
   ipsets.set(name, { name, type: mm[3] ? 'hash:ip,port' : 'hash:net', family, members: new Set() });
 }
 
-/** A compiled chain plus what reachability needs from it. */
-interface Prepared {
-  readonly chain: Chain;
+/** What reachability needs from a chain's rules. */
+interface ChainRefs {
   /** Chains it jumps or goes to. */
   readonly targets: readonly string[];
   /** Match fragments that name an IP set. */
   readonly setFrags: readonly string[];
 }
 
-function prepareChain(c: IChain, bodies: readonly string[], hashes: readonly string[]): Prepared {
+/** A compiled chain plus its references. */
+interface Prepared extends ChainRefs {
+  readonly chain: Chain;
+}
+
+function chainRefs(rules: readonly IRule[]): ChainRefs {
   const targets: string[] = [];
   const setFrags: string[] = [];
-  for (const r of c.rules) {
+  for (const r of rules) {
     if (r.action?.target !== undefined) targets.push(r.action.target);
     for (const f of r.match) if (f.includes('--match-set')) setFrags.push(f);
   }
-  const rules = bodies.map((body, i) => ({ hash: hashes[i] as string, body }));
-  return { chain: { name: c.name, rules }, targets, setFrags };
+  return { targets, setFrags };
 }
 
-export function renderRules(chainName: string, rules: readonly IRule[]): RenderedRule[] {
-  const bodies = rules.map(renderBody);
-  const hashes = ruleHashes(chainName, bodies);
-  return bodies.map((body, i) => ({ hash: hashes[i] as string, body }));
+type HashFn = (chainName: string, bodies: readonly string[]) => readonly string[];
+
+function prepareChain(c: IChain, hashFn: HashFn): Prepared {
+  const bodies = c.rules.map(renderBody);
+  const hashes = hashFn(c.name, bodies);
+  const rules = bodies.map((body, i) => ({ hash: hashes[i] as string, body }));
+  return { chain: { name: c.name, rules }, ...chainRefs(c.rules) };
+}
+
+function renderRules(chainName: string, rules: readonly IRule[]): readonly RenderedRule[] {
+  return prepareChain({ name: chainName, rules }, ruleHashes).chain.rules;
 }
 
 function compileHostEndpoints(
