@@ -127,6 +127,20 @@ function netsetMembers(nets: readonly string[]): string[] {
   return uniq(out);
 }
 
+/** True if the two records sort and split into tier lists identically (all resolveTiers reads). */
+function sameTierPlacement(a: PolicyRec, b: PolicyRec): boolean {
+  return (
+    a.tieBreak === b.tieBreak && // name, namespace and kind: the same id
+    a.tier === b.tier &&
+    a.order === b.order &&
+    a.ingress === b.ingress &&
+    a.egress === b.egress &&
+    a.untracked === b.untracked &&
+    a.preDnat === b.preDnat &&
+    a.applyOnForward === b.applyOnForward
+  );
+}
+
 export class CalcGraph implements MatchListener {
   private readonly hostname: string;
   private readonly log: CalcLogger;
@@ -398,8 +412,11 @@ export class CalcGraph implements MatchListener {
     tp.add(pk);
     this.policies.set(pk, rec);
     this.policyIndex.updateSelector(pk, rec.selector);
-    // Order, tier or types may have changed: every endpoint it matches needs re-resolving.
-    for (const ep of this.policyMatches.get(pk) ?? []) this.dirtyEndpoints.add(ep);
+    // Endpoints that start or stop matching are dirtied by the index. The others only need
+    // re-resolving if something resolveTiers reads changed (a rules-only edit leaves them as sent).
+    if (!old || !sameTierPlacement(old, rec)) {
+      for (const ep of this.policyMatches.get(pk) ?? []) this.dirtyEndpoints.add(ep);
+    }
     this.dirtyPolicies.add(pk);
   }
 

@@ -263,6 +263,44 @@ test('ordering: policy order then name; a tier without a Tier KV sorts last and 
   assert.equal(g.describeEndpoint('nope'), undefined);
 });
 
+test('editing a matched policy re-sends its endpoints only when their tier lists change', () => {
+  const { dp, g } = setup([
+    ...DEFAULT_TIERS,
+    ...nsProfile('prod'),
+    wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'web' } }),
+    gnp('a', { tier: 'default', order: 1, selector: 'all()' }),
+    gnp('b', { tier: 'default', order: 2, selector: 'all()' }),
+  ]);
+  const kinds = (out: ToDataplane[]): string[] => out.map((m) => m.kind);
+  const ingress = (): string[] => dp.endpoints.get(WEB)?.tiers[0]?.ingressPolicies.map((p) => p.name) ?? [];
+  assert.deepEqual(ingress(), ['a', 'b']);
+  // Rules only: the policy is re-sent, the endpoint's tier lists are unchanged.
+  const rules = step(g, dp, [
+    gnp('b', { tier: 'default', order: 2, selector: 'all()', inbound_rules: [{ action: 'allow' }] }),
+  ]);
+  assert.deepEqual(kinds(rules), ['activePolicyUpdate']);
+  // Order: the endpoint is re-sent with the new order.
+  const order = step(g, dp, [
+    gnp('b', { tier: 'default', order: 0, selector: 'all()', inbound_rules: [{ action: 'allow' }] }),
+  ]);
+  assert.deepEqual(kinds(order), ['activePolicyUpdate', 'workloadEndpointUpdate']);
+  assert.deepEqual(ingress(), ['b', 'a']);
+  // Types: b leaves the egress list.
+  step(g, dp, [
+    gnp('b', {
+      tier: 'default',
+      order: 0,
+      selector: 'all()',
+      types: ['ingress'],
+      inbound_rules: [{ action: 'allow' }],
+    }),
+  ]);
+  assert.deepEqual(
+    dp.endpoints.get(WEB)?.tiers[0]?.egressPolicies.map((p) => p.name),
+    ['a'],
+  );
+});
+
 test('namespaced policies apply only to their namespace; types are honoured', () => {
   const { dp } = setup([
     ...DEFAULT_TIERS,
