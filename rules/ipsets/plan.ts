@@ -48,13 +48,6 @@ export function planIpsets(
     const fam = want.family === 4 ? 'inet' : 'inet6';
     const header = `${want.type} family ${fam} maxelem ${opts.maxElem}`;
     const have = current.get(name);
-    const snap: SetSnapshot = {
-      name,
-      type: want.type,
-      family: want.family,
-      maxelem: opts.maxElem,
-      members: new Set(wantCanon.keys()),
-    };
     if (!have) {
       lines.push(`create ${name} ${header}`);
       for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
@@ -75,7 +68,8 @@ export function planIpsets(
       if (lines.length === before) continue;
     }
     changed.push(name);
-    after.set(name, snap);
+    const members = new Set(wantCanon.keys());
+    after.set(name, { name, type: want.type, family: want.family, maxelem: opts.maxElem, members });
   }
   const toDestroy = [...current.keys()].filter((n) => !desired.has(n)).sort();
   const text = lines.length === 0 ? '' : [...lines, 'COMMIT', ''].join('\n');
