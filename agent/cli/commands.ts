@@ -178,7 +178,7 @@ export async function inspectChains(io: Io, t: Target & { json?: boolean }): Pro
 }
 
 export async function certsCommand(io: Io, dir: string): Promise<number> {
-  const { makeDevPki, writeDevPki } = await import('../pki/index.js');
+  const { makeDevPki, typhaClientEnv, writeDevPki } = await import('../pki/index.js');
   const pki = makeDevPki();
   const f = writeDevPki(pki, dir);
   io.out.write(
@@ -188,10 +188,7 @@ export async function certsCommand(io: Io, dir: string): Promise<number> {
       `  Typha server:  ${f.serverCertFile} ${f.serverKeyFile} (CN typha-server)`,
       `  Felix client:  ${f.clientCertFile} ${f.clientKeyFile} (CN typha-client)`,
       'Use with:',
-      `  FELIX_TYPHACAFILE=${f.caFile}`,
-      `  FELIX_TYPHACERTFILE=${f.clientCertFile}`,
-      `  FELIX_TYPHAKEYFILE=${f.clientKeyFile}`,
-      '  FELIX_TYPHACN=typha-server',
+      ...Object.entries(typhaClientEnv(f)).map(([k, v]) => `  ${k}=${v}`),
       '',
     ].join('\n'),
   );

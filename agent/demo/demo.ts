@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TyphaServer } from '../../syncer-client/server/index.js';
-import { makeDevPki, writeDevPki } from '../pki/index.js';
+import { makeDevPki, typhaClientEnv, writeDevPki } from '../pki/index.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger, type Severity } from '../log/index.js';
 import { Daemon, realDeps } from '../daemon/index.js';
@@ -85,10 +85,7 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
     );
     const env: Record<string, string> = {
       FELIX_TYPHAADDR: `127.0.0.1:${port}`,
-      FELIX_TYPHACAFILE: files.caFile,
-      FELIX_TYPHACERTFILE: files.clientCertFile,
-      FELIX_TYPHAKEYFILE: files.clientKeyFile,
-      FELIX_TYPHACN: 'typha-server',
+      ...typhaClientEnv(files),
       FELIX_FELIXHOSTNAME: DEMO_HOST,
       FELIX_HEALTHENABLED: 'true',
       FELIX_HEALTHHOST: '127.0.0.1',

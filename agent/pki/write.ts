@@ -28,3 +28,13 @@ export function writeDevPki(pki: DevPki, dir: string): PkiFiles {
   writeFileSync(files.clientKeyFile, pki.client.key, { mode: 0o600 });
   return files;
 }
+
+/** The FELIX_TYPHA* variables that point the agent at these files (Typha's CN: makeDevPki's default). */
+export function typhaClientEnv(files: PkiFiles, serverCN = 'typha-server'): Record<string, string> {
+  return {
+    FELIX_TYPHACAFILE: files.caFile,
+    FELIX_TYPHACERTFILE: files.clientCertFile,
+    FELIX_TYPHAKEYFILE: files.clientKeyFile,
+    FELIX_TYPHACN: serverCN,
+  };
+}

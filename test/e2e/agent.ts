@@ -6,6 +6,7 @@ import readline from 'node:readline';
 import { inNs } from './exec.js';
 import { agentMain } from './paths.js';
 import type { E2ePki } from './pki.js';
+import { typhaClientEnv } from '../../agent/pki/index.js';
 import { killHard, spawnTracked, waitExit } from './processes.js';
 import { pollUntil } from './poll.js';
 import type { Topology } from './topology.js';
@@ -37,10 +38,7 @@ export class AgentProcess {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       HOME: process.env.HOME ?? '/root',
       FELIX_TYPHAADDR: o.typhaAddrs.join(','),
-      FELIX_TYPHACAFILE: o.pki.caFile,
-      FELIX_TYPHACERTFILE: o.pki.clientCertFile,
-      FELIX_TYPHAKEYFILE: o.pki.clientKeyFile,
-      FELIX_TYPHACN: o.pki.serverCN,
+      ...typhaClientEnv(o.pki, o.pki.serverCN),
       FELIX_FELIXHOSTNAME: o.hostname,
       FELIX_HEALTHENABLED: 'true',
       FELIX_HEALTHHOST: '127.0.0.1',

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { TyphaServer } from '../../syncer-client/server/index.js';
-import { makeDevPki, writeDevPki, type DevPki, type PkiFiles } from '../../agent/pki/index.js';
+import {
+  makeDevPki,
+  typhaClientEnv,
+  writeDevPki,
+  type DevPki,
+  type PkiFiles,
+} from '../../agent/pki/index.js';
 import { loadConfig } from '../../agent/config/index.js';
 import { createLogger } from '../../agent/log/index.js';
 import { Daemon, realDeps } from '../../agent/daemon/index.js';
@@ -56,10 +62,7 @@ function typhaServer(port = 0): TyphaServer {
 function felixEnv(files: PkiFiles, typhaPort: number): Record<string, string> {
   return {
     FELIX_TYPHAADDR: `127.0.0.1:${typhaPort}`,
-    FELIX_TYPHACAFILE: files.caFile,
-    FELIX_TYPHACERTFILE: files.clientCertFile,
-    FELIX_TYPHAKEYFILE: files.clientKeyFile,
-    FELIX_TYPHACN: 'typha-server',
+    ...typhaClientEnv(files),
     FELIX_FELIXHOSTNAME: DEMO_HOST,
     FELIX_HEALTHENABLED: 'true',
     FELIX_HEALTHHOST: '127.0.0.1',
