@@ -223,11 +223,5 @@ export function unframe(stream: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [];
   for (let c = r.nextChunk(); c !== undefined; c = r.nextChunk()) parts.push(c);
   r.finish();
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return Buffer.concat(parts);
 }

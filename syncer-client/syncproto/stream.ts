@@ -1,5 +1,6 @@
 // Syncproto streams (typha-protocol.md §3): gob Envelopes, plain or inside snappy framing.
 
+import { Buffer } from 'node:buffer';
 import {
   ByteQueue,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -133,14 +134,7 @@ export class StreamEncoder {
   /** Several messages, not flushed in between: the binary snapshot's ≤ 64 KiB chunking (§3). */
   encodeMany(msgs: readonly Msg[]): Uint8Array {
     if (this.frames === undefined) {
-      const parts = msgs.map((m) => this.gob.encode({ message: m }, EnvelopeType));
-      const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
+      return Buffer.concat(msgs.map((m) => this.gob.encode({ message: m }, EnvelopeType)));
     }
     for (const m of msgs) this.frames.write(this.gob.encode({ message: m }, EnvelopeType));
     this.frames.flush();
