@@ -16,13 +16,11 @@ export interface TablePlan {
   readonly after: TableSnapshot;
 }
 
-function sameHashes(actual: readonly SnapshotRule[], expected: readonly (string | undefined)[]): boolean {
-  if (actual.length !== expected.length) return false;
-  for (let i = 0; i < actual.length; i++) if (actual[i]!.hash !== expected[i]) return false;
-  return true;
-}
-
-function sameRules(actual: readonly SnapshotRule[], want: readonly { readonly hash: string }[]): boolean {
+/** Same hashes in the same order (a foreign rule's hash is undefined). */
+function sameHashes(
+  actual: readonly SnapshotRule[],
+  want: readonly { readonly hash: string | undefined }[],
+): boolean {
   if (actual.length !== want.length) return false;
   for (let i = 0; i < actual.length; i++) if (actual[i]!.hash !== want[i]!.hash) return false;
   return true;
@@ -48,7 +46,7 @@ export function planTable(desired: TableState, current: TableSnapshot, backend: 
   for (const name of [...desired.chains.keys()].sort(byteOrder)) {
     const want = desired.chains.get(name)!.rules;
     const have = current.chains.get(name);
-    if (have && sameRules(have, want)) continue;
+    if (have && sameHashes(have, want)) continue;
     const wantRules: SnapshotRule[] = want.map((r) => ({ hash: r.hash, spec: ruleSpec(r) }));
     changed.add(name);
     after.set(name, wantRules);
@@ -89,11 +87,7 @@ export function planTable(desired: TableState, current: TableSnapshot, backend: 
     const appends = desired.appends.get(name) ?? [];
     const have = current.chains.get(name) ?? [];
     const foreign = have.filter((r) => r.hash === undefined);
-    const expected = [
-      ...inserts.map((r) => r.hash),
-      ...foreign.map(() => undefined),
-      ...appends.map((r) => r.hash),
-    ];
+    const expected = [...inserts, ...foreign, ...appends];
     if (current.chains.has(name) && sameHashes(have, expected)) continue;
     if (expected.length === 0 && !current.chains.has(name)) continue;
     changed.add(name);
