@@ -207,6 +207,15 @@ export class GobDecoder {
 
   // ---- compilation ----
 
+  /** The wire definition of a user type, marked busy (the caller unmarks it when compiled). */
+  private enterWire(id: number, busy: Set<number>): WireType {
+    const w = this.wire.get(id);
+    if (w === undefined) throw new GobError(GobErrorCode.UnknownType, `type id ${id} was never defined`);
+    if (busy.has(id)) throw new GobError(GobErrorCode.BadTypedef, `recursive type definition (id ${id})`);
+    busy.add(id);
+    return w;
+  }
+
   private decoderFor(id: number, local: LocalKey, depth: number, busy: Set<number>): DecodeFn {
     let byLocal = this.dec.get(id);
     const hit = byLocal?.get(local);
@@ -224,10 +233,7 @@ export class GobDecoder {
     if (depth > MAX_TYPE_DEPTH) throw new GobError(GobErrorCode.BadTypedef, 'type nesting too deep');
     const g: GoType | undefined = local === GENERIC ? undefined : (local as GoType);
     if (id < FIRST_USER_ID) return this.compileBasic(id, g);
-    const w = this.wire.get(id);
-    if (w === undefined) throw new GobError(GobErrorCode.UnknownType, `type id ${id} was never defined`);
-    if (busy.has(id)) throw new GobError(GobErrorCode.BadTypedef, `recursive type definition (id ${id})`);
-    busy.add(id);
+    const w = this.enterWire(id, busy);
     try {
       switch (w.kind) {
         case 'struct':
@@ -498,10 +504,7 @@ export class GobDecoder {
       case TypeId.Interface:
         return (r) => this.skipInterface(r);
     }
-    const w = this.wire.get(id);
-    if (w === undefined) throw new GobError(GobErrorCode.UnknownType, `type id ${id} was never defined`);
-    if (busy.has(id)) throw new GobError(GobErrorCode.BadTypedef, `recursive type definition (id ${id})`);
-    busy.add(id);
+    const w = this.enterWire(id, busy);
     try {
       switch (w.kind) {
         case 'struct': {
