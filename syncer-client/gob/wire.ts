@@ -161,8 +161,8 @@ export function readWireType(r: Reader): WireType {
   return out;
 }
 
-function writeCommon(w: ByteWriter, name: string, id: number): void {
-  w.uint(1); // field 0 of the outer type: CommonType
+/** A `{ Name string; Id typeId }` struct: CommonType and fieldType share this layout. */
+function writeNamedId(w: ByteWriter, name: string, id: number): void {
   if (name !== '') {
     w.uint(1);
     w.string(name);
@@ -172,6 +172,11 @@ function writeCommon(w: ByteWriter, name: string, id: number): void {
   }
   w.int(id);
   w.uint(0);
+}
+
+function writeCommon(w: ByteWriter, name: string, id: number): void {
+  w.uint(1); // field 0 of the outer type: CommonType
+  writeNamedId(w, name, id);
 }
 
 /** Writes a `wireType` value exactly as Go's encoder does (§8.4, verified by §9's vectors). */
@@ -201,17 +206,7 @@ export function writeWireType(w: ByteWriter, id: number, t: WireType): void {
       if (t.fields.length > 0) {
         w.uint(1);
         w.uint(t.fields.length);
-        for (const f of t.fields) {
-          if (f.name !== '') {
-            w.uint(1);
-            w.string(f.name);
-            w.uint(1);
-          } else {
-            w.uint(2);
-          }
-          w.int(f.id);
-          w.uint(0);
-        }
+        for (const f of t.fields) writeNamedId(w, f.name, f.id);
       }
       w.uint(0);
       break;
