@@ -1,5 +1,5 @@
 // Tier and policy ordering (felix-datamodel-and-calc.md §5.4).
-import { compareBytes } from './bytes.js';
+import { compareBytes } from '../selector/index.js';
 
 export interface TierSortKey {
   readonly name: string;

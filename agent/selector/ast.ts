@@ -65,9 +65,22 @@ function quote(v: string): string {
   return v.includes('"') ? `'${v}'` : `"${v}"`;
 }
 
-/** Byte-order comparison (Go sorts strings by UTF-8 bytes). */
+function isSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdfff;
+}
+
+/**
+ * Byte-order comparison (Go sorts strings by UTF-8 bytes). Outside surrogates, UTF-16 code units
+ * order like UTF-8 bytes, so only a first difference at a surrogate needs encoding (-1 = end).
+ */
 export function compareBytes(a: string, b: string): number {
   if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  const x = i < a.length ? a.charCodeAt(i) : -1;
+  const y = i < b.length ? b.charCodeAt(i) : -1;
+  if (!isSurrogate(x) && !isSurrogate(y)) return x < y ? -1 : 1;
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 

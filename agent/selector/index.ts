@@ -1,5 +1,5 @@
 // Public surface of the selector language (felix-datamodel-and-calc.md §4).
 export { parseSelector, Selector } from './parser.js';
 export { SelectorParseError, type SelectorErrorCode } from './errors.js';
-export type { LabelSource, LabelRestriction, Node as SelectorNode } from './ast.js';
+export { compareBytes, type LabelSource, type LabelRestriction, type Node as SelectorNode } from './ast.js';
 export { makeUniqueId, namedPortSetId } from './unique-id.js';

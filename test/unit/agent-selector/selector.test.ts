@@ -2,7 +2,12 @@
 // (felix-datamodel-and-calc.md §4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSelector, SelectorParseError, namedPortSetId } from '../../../agent/selector/index.js';
+import {
+  compareBytes,
+  parseSelector,
+  SelectorParseError,
+  namedPortSetId,
+} from '../../../agent/selector/index.js';
 
 type Labels = Record<string, string>;
 const matchCases: ReadonlyArray<[string, Labels[], Labels[]]> = [
@@ -189,4 +194,30 @@ test('label restrictions list every label a match must carry', () => {
   assert.deepEqual(parseSelector(`a == "b" || c == "d"`).labelRestrictions(), []);
   assert.deepEqual(parseSelector(`!has(a)`).labelRestrictions(), []);
   assert.deepEqual(parseSelector(`all()`).labelRestrictions(), []);
+});
+
+test('compareBytes orders strings like Go (UTF-8 bytes), surrogates and lone surrogates included', () => {
+  const alphabet = [
+    'a',
+    'b',
+    '\u00e9',
+    '\ud7ff',
+    '\ue000',
+    '\uffff',
+    '\u{1f600}',
+    '\u{10000}',
+    '\ud800',
+    '\udc00',
+  ];
+  let seed = 1;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const word = (): string => Array.from({ length: rnd(4) }, () => alphabet[rnd(alphabet.length)]).join('');
+  for (let k = 0; k < 5000; k++) {
+    const a = word();
+    const b = rnd(3) === 0 ? a + word() : word();
+    const want = Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+    assert.equal(compareBytes(a, b), want, JSON.stringify([a, b]));
+    assert.equal(compareBytes(b, a), 0 - want, JSON.stringify([b, a]));
+  }
+  assert.equal(compareBytes('\uffff', '\u{1f600}'), -1, 'U+FFFF sorts before an astral character');
 });
