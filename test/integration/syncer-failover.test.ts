@@ -2,9 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UpdateType } from '../../syncer-client/api.js';
-import { SyncerClient } from '../../syncer-client/client/index.js';
 import { TyphaServer } from '../../syncer-client/server/index.js';
-import { deadPort, FAST_FAILOVER, Recorder } from './syncer-harness.js';
+import { deadPort, FAST_FAILOVER, startClient } from './syncer-harness.js';
 
 function seed(s: TyphaServer, n: number): void {
   for (let i = 0; i < n; i++)
@@ -18,13 +17,7 @@ test('failover from a killed server to a live one (gap measured, not asserted)',
   await b.start();
   seed(a, 300);
   seed(b, 300);
-  const client = new SyncerClient({
-    felixHostname: 'n',
-    typhaAddr: `${a.endpoint},${b.endpoint}`,
-    failover: FAST_FAILOVER,
-  });
-  const rec = new Recorder(client);
-  client.start();
+  const { client, rec } = startClient(`${a.endpoint},${b.endpoint}`);
   try {
     await rec.waitInSync();
     const first = rec.events.find((e) => e.kind === 'connected');
@@ -59,13 +52,7 @@ test('a dead first address is skipped after one failed attempt', async () => {
   await live.start();
   live.put('/a', '1');
   const dead = `127.0.0.1:${await deadPort()}`;
-  const client = new SyncerClient({
-    felixHostname: 'n',
-    typhaAddr: `${dead},${live.endpoint}`,
-    failover: FAST_FAILOVER,
-  });
-  const rec = new Recorder(client);
-  client.start();
+  const { client, rec } = startClient(`${dead},${live.endpoint}`);
   try {
     await rec.waitInSync();
     const connecting = rec.events.flatMap((e) => (e.kind === 'connecting' ? [e.endpoint] : []));
@@ -80,13 +67,7 @@ test('a dead first address is skipped after one failed attempt', async () => {
 
 test('everything down: rounds of 2 × max(3, n) attempts, back-off, then give up when maxRounds is set', async () => {
   const dead = [`127.0.0.1:${await deadPort()}`, `127.0.0.1:${await deadPort()}`];
-  const client = new SyncerClient({
-    felixHostname: 'n',
-    typhaAddr: dead.join(','),
-    failover: { ...FAST_FAILOVER, maxRounds: 2 },
-  });
-  const rec = new Recorder(client);
-  client.start();
+  const { client, rec } = startClient(dead.join(','), { failover: { ...FAST_FAILOVER, maxRounds: 2 } });
   const end = await client.finished;
   assert.equal(end?.code, 'ERR_TYPHA_DIAL');
   const tried = rec.events.flatMap((e) => (e.kind === 'connecting' ? [e.endpoint] : []));
@@ -99,13 +80,7 @@ test('everything down: rounds of 2 × max(3, n) attempts, back-off, then give up
 
 test('by default the client never gives up: it keeps retrying until a server appears', async () => {
   const port = await deadPort();
-  const client = new SyncerClient({
-    felixHostname: 'n',
-    typhaAddr: `127.0.0.1:${port}`,
-    failover: FAST_FAILOVER,
-  });
-  const rec = new Recorder(client);
-  client.start();
+  const { client, rec } = startClient(`127.0.0.1:${port}`);
   try {
     await rec.waitForCount('connecting', 15); // more than two rounds of 6
     const server = new TyphaServer({ port });
@@ -127,14 +102,7 @@ test('a server that stops pinging is dropped after TyphaReadTimeout; pings keep 
   const server = new TyphaServer({ pingIntervalMs: 100 });
   await server.start();
   server.put('/a', '1');
-  const client = new SyncerClient({
-    felixHostname: 'n',
-    typhaAddr: server.endpoint,
-    typhaReadTimeout: 1,
-    failover: FAST_FAILOVER,
-  });
-  const rec = new Recorder(client);
-  client.start();
+  const { client, rec } = startClient(server.endpoint, { typhaReadTimeout: 1 });
   try {
     await rec.waitInSync();
     // Three read-timeout periods with pings flowing: no disconnect.
@@ -161,13 +129,7 @@ test('resync after reconnect: deleted, added and changed keys during the outage 
   await server.start();
   for (let i = 0; i < 500; i++)
     server.put(`/calico/v1/policy/NetworkPolicy/ns/p-${String(i).padStart(3, '0')}`, `{"order":${i}}`);
-  const client = new SyncerClient({
-    felixHostname: 'n',
-    typhaAddr: server.endpoint,
-    failover: FAST_FAILOVER,
-  });
-  const rec = new Recorder(client);
-  client.start();
+  const { client, rec } = startClient(server.endpoint);
   try {
     await rec.waitInSync();
     assert.equal(rec.state.size, 500);

@@ -1,7 +1,7 @@
 // Shared helpers for the syncer-client integration tests: a recorder that materializes the client's
 // view from SyncerEvents, and a waiter with a deadline (never a timing assertion).
 import { UpdateType, type SyncerEvent, type SyncStatus } from '../../syncer-client/api.js';
-import type { SyncerClient } from '../../syncer-client/client/index.js';
+import { SyncerClient, type SyncerClientOptions } from '../../syncer-client/client/index.js';
 
 export class Recorder {
   readonly events: SyncerEvent[] = [];
@@ -84,6 +84,17 @@ export function sleep(ms: number): Promise<void> {
 
 /** Fast failover settings for tests (the policy itself is unit-tested with Felix's defaults). */
 export const FAST_FAILOVER = { retryDelayMs: 20, roundBackoffInitialMs: 50, roundBackoffMaxMs: 200 } as const;
+
+/** A started client (hostname "n", fast failover, unless `opts` says otherwise) with a Recorder attached before start. */
+export function startClient(
+  typhaAddr: string,
+  opts: Partial<SyncerClientOptions> = {},
+): { client: SyncerClient; rec: Recorder } {
+  const client = new SyncerClient({ felixHostname: 'n', typhaAddr, failover: FAST_FAILOVER, ...opts });
+  const rec = new Recorder(client);
+  client.start();
+  return { client, rec };
+}
 
 /** A port on loopback that nothing listens on (bound then released). */
 export async function deadPort(): Promise<number> {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SyncerClient } from '../../syncer-client/client/index.js';
 import { TyphaServer, type ClientHelloMsg } from '../../syncer-client/server/index.js';
-import { FAST_FAILOVER, pollUntil, Recorder } from './syncer-harness.js';
+import { FAST_FAILOVER, pollUntil, startClient } from './syncer-harness.js';
 
 function fill(server: TyphaServer, n: number): Map<string, string> {
   const want = new Map<string, string>();
@@ -28,14 +28,7 @@ for (const compression of [true, false]) {
     const want = fill(server, 2500);
     let hello: ClientHelloMsg | undefined;
     server.on('hello', (h) => (hello = h));
-    const client = new SyncerClient({
-      felixHostname: 'node-3',
-      typhaAddr: server.endpoint,
-      compression,
-      failover: FAST_FAILOVER,
-    });
-    const rec = new Recorder(client);
-    client.start();
+    const { client, rec } = startClient(server.endpoint, { felixHostname: 'node-3', compression });
     try {
       await rec.waitInSync();
       assert.deepEqual(rec.state, want);
@@ -90,13 +83,7 @@ test('server status changes pass through; in-sync is only reported when the serv
   const server = new TyphaServer({ initialStatus: 'wait-for-ready' });
   await server.start();
   server.put('/a', '1');
-  const client = new SyncerClient({
-    felixHostname: 'n',
-    typhaAddr: server.endpoint,
-    failover: FAST_FAILOVER,
-  });
-  const rec = new Recorder(client);
-  client.start();
+  const { client, rec } = startClient(server.endpoint);
   try {
     await rec.waitFor(() => rec.state.get('/a') === '1', 'snapshot');
     assert.equal(rec.status, 'resync');
@@ -145,13 +132,7 @@ test('hostile server bytes: the client drops the connection with a protocol erro
   const server = new TyphaServer();
   await server.start();
   server.put('/a', '1');
-  const client = new SyncerClient({
-    felixHostname: 'n',
-    typhaAddr: server.endpoint,
-    failover: FAST_FAILOVER,
-  });
-  const rec = new Recorder(client);
-  client.start();
+  const { client, rec } = startClient(server.endpoint);
   try {
     await rec.waitInSync();
     // A snappy chunk of a reserved unskippable type (0x02) in the middle of the live stream.
