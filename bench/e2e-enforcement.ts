@@ -16,7 +16,7 @@ import {
   must,
 } from '../test/e2e/index.js';
 
-const { policy } = kv;
+const { flipPolicies } = kv;
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,18 +42,12 @@ async function main(): Promise<void> {
     figureName: 'bench_agent_start_to_ready',
   });
   const flow = { from: 'src', to: 'dst', port: 8080 };
-  const closed = policy({ namespace: 'bench', name: 'flip', selector: "app == 'dst'", types: ['ingress'] });
-  const open = policy({
-    namespace: 'bench',
-    name: 'flip',
-    selector: "app == 'dst'",
-    types: ['ingress'],
-    inbound: [{ action: 'allow', protocol: 'tcp', dst_ports: [8080] }],
-  });
+  const { closed, open } = flipPolicies('bench', "app == 'dst'", 8080);
   // The raw rule uses the backend the agent chose, so both paths hit the same kernel tables.
   const save = await must(inNs(c.topo.nodeNs, ['iptables-legacy-save', '-t', 'filter']));
   const ipt = save.includes('cali-FORWARD') ? 'iptables-legacy' : 'iptables-nft';
   const rule = ['FORWARD', '-o', c.pod('dst').iface, '-p', 'tcp', '--dport', '8080', '-j', 'DROP'];
+  const raw = (op: '-I' | '-D'): Promise<string> => must(inNs(c.topo.nodeNs, [ipt, op, ...rule]));
   const agentMs: number[] = [];
   const rawMs: number[] = [];
   const opts = { everyMs: 5, stableRun: 8 };
@@ -62,21 +56,13 @@ async function main(): Promise<void> {
     await expectMatrix(c.topo, [allow('src', 'dst', 8080)]);
     for (let i = 0; i < reps; i++) {
       // Agent path: allow -> deny -> allow.
-      let t0 = performance.now();
-      await c.apply([closed]);
-      const d = await measureFlip(c.topo, flow, 'deny', t0, opts);
-      t0 = performance.now();
-      await c.apply([open]);
-      const a = await measureFlip(c.topo, flow, 'allow', t0, opts);
+      const d = await measureFlip(c.topo, flow, 'deny', () => c.apply([closed]), opts);
+      const a = await measureFlip(c.topo, flow, 'allow', () => c.apply([open]), opts);
       if (d === undefined || a === undefined) throw new Error('agent flip did not happen within 5 s');
       agentMs.push(d, a);
       // Kernel floor: the same flow, one iptables call each way.
-      t0 = performance.now();
-      await must(inNs(c.topo.nodeNs, [ipt, '-I', ...rule]));
-      const rd = await measureFlip(c.topo, flow, 'deny', t0, opts);
-      t0 = performance.now();
-      await must(inNs(c.topo.nodeNs, [ipt, '-D', ...rule]));
-      const ra = await measureFlip(c.topo, flow, 'allow', t0, opts);
+      const rd = await measureFlip(c.topo, flow, 'deny', () => raw('-I'), opts);
+      const ra = await measureFlip(c.topo, flow, 'allow', () => raw('-D'), opts);
       if (rd === undefined || ra === undefined) throw new Error('raw flip did not happen within 5 s');
       rawMs.push(rd, ra);
     }

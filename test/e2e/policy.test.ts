@@ -8,7 +8,7 @@ import { isRoot } from './exec.js';
 import { Cluster, type ClusterPodSpec } from './cluster.js';
 import { allow, deny, expectMatrix, measureFlip } from './traffic.js';
 import { figure, pollUntil } from './poll.js';
-import { del, networkSet, policy, tier, type KV } from './fixtures/kv.js';
+import { del, flipPolicies, networkSet, policy, tier, type KV } from './fixtures/kv.js';
 
 const skip = isRoot() ? false : 'needs root (network namespaces, iptables)';
 
@@ -190,21 +190,13 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
   });
 
   it('a live policy change flips a flow within 5 s (both ways)', async () => {
-    const closed = policy({ namespace: 'prod', name: 'flip', selector: "app == 'web'", types: ['ingress'] });
-    const open = policy({
-      namespace: 'prod',
-      name: 'flip',
-      selector: "app == 'web'",
-      types: ['ingress'],
-      inbound: [{ action: 'allow', protocol: 'tcp', dst_ports: [8080] }],
-    });
+    const { closed, open } = flipPolicies('prod', "app == 'web'", 8080);
+    const flow = { from: 'tool', to: 'web', port: 8080 };
     await c.apply([closed]);
     await expectMatrix(c.topo, [deny('tool', 'web', 8080)]);
 
     // Open: from the moment the update is sent until fresh connects succeed (and keep succeeding).
-    let t0 = performance.now();
-    await c.apply([open]);
-    const openMs = await measureFlip(c.topo, { from: 'tool', to: 'web', port: 8080 }, 'allow', t0);
+    const openMs = await measureFlip(c.topo, flow, 'allow', () => c.apply([open]));
     assert.ok(openMs !== undefined, 'tool -> web:8080 did not become allowed within 5 s');
     figure(
       'policy_change_to_enforced_allow',
@@ -213,9 +205,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       'update sent -> first probe of the stable allowed run',
     );
 
-    t0 = performance.now();
-    await c.apply([closed]);
-    const closeMs = await measureFlip(c.topo, { from: 'tool', to: 'web', port: 8080 }, 'deny', t0);
+    const closeMs = await measureFlip(c.topo, flow, 'deny', () => c.apply([closed]));
     assert.ok(closeMs !== undefined, 'tool -> web:8080 did not become denied within 5 s');
     figure(
       'policy_change_to_enforced_deny',

@@ -86,8 +86,8 @@ export const deny = (from: string, to: string, port: number | 'icmp'): Flow => (
 });
 
 /**
- * Measures when a flow flips to `expect` after time `t0` (performance.now() when the change was
- * sent). A new probe starts every `everyMs` (each with its own timeout), so a dropped SYN waiting
+ * Makes `change` and measures when a flow flips to `expect`, in ms from the moment the change
+ * started. A new probe starts every `everyMs` (each with its own timeout), so a dropped SYN waiting
  * for retransmission does not hide the moment the rules changed. The flip time is the start of
  * the first probe of the final unbroken run of `stableRun` probes that all got `expect`; returns
  * undefined if that did not happen for probes started within `withinMs`.
@@ -96,9 +96,11 @@ export async function measureFlip(
   topo: Topology,
   flow: { from: string; to: string; port: number },
   expect: 'allow' | 'deny',
-  t0: number,
+  change: () => Promise<unknown>,
   opts: { withinMs?: number; everyMs?: number; probeTimeoutMs?: number; stableRun?: number } = {},
 ): Promise<number | undefined> {
+  const t0 = performance.now();
+  await change();
   const withinMs = opts.withinMs ?? 5000;
   const everyMs = opts.everyMs ?? 25;
   const stableRun = opts.stableRun ?? 8;
