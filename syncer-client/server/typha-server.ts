@@ -231,44 +231,39 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
 
   /** Adds or updates a KV; the value is the raw serialized value (JSON text or a raw string). */
   put(key: string, value: string | Uint8Array, revision?: string): void {
-    const bytes = typeof value === 'string' ? utf8.encode(value) : value;
-    const prev = this.kvs.get(key);
-    const rev = revision ?? String(++this.revisionCounter);
-    this.kvs.set(key, { value: bytes, revision: rev });
-    // Typha drops no-op updates (same value) before they reach clients (§6).
-    if (prev !== undefined && Buffer.compare(prev.value, bytes) === 0) return;
-    this.broadcastKV({
-      key,
-      value: bytes,
-      revision: rev,
-      v3ResourceVersion: '',
-      ttl: 0n,
-      updateType: prev === undefined ? 1 : 2,
-    });
+    const u = this.store(key, value, revision);
+    if (u !== undefined) this.broadcastKV(u);
   }
 
   /** Many puts at once, sent to live clients in MsgKVs of ≤ maxKVsPerMessage. */
   putMany(entries: Iterable<readonly [string, string | Uint8Array]>): void {
     const batch: SerializedUpdate[] = [];
     for (const [key, value] of entries) {
-      const bytes = typeof value === 'string' ? utf8.encode(value) : value;
-      const prev = this.kvs.get(key);
-      const rev = String(++this.revisionCounter);
-      this.kvs.set(key, { value: bytes, revision: rev });
-      if (prev !== undefined && Buffer.compare(prev.value, bytes) === 0) continue;
-      batch.push({
-        key,
-        value: bytes,
-        revision: rev,
-        v3ResourceVersion: '',
-        ttl: 0n,
-        updateType: prev === undefined ? 1 : 2,
-      });
+      const u = this.store(key, value);
+      if (u !== undefined) batch.push(u);
     }
     for (let i = 0; i < batch.length; i += this.host.maxKVsPerMessage) {
       const kvs = batch.slice(i, i + this.host.maxKVsPerMessage);
       for (const c of this.conns) c.deliver({ type: 'KVs', kvs });
     }
+  }
+
+  /** Stores a put; returns the update to send, or undefined for a no-op (same value). */
+  private store(key: string, value: string | Uint8Array, revision?: string): SerializedUpdate | undefined {
+    const bytes = typeof value === 'string' ? utf8.encode(value) : value;
+    const prev = this.kvs.get(key);
+    const rev = revision ?? String(++this.revisionCounter);
+    this.kvs.set(key, { value: bytes, revision: rev });
+    // Typha drops no-op updates (same value) before they reach clients (§6).
+    if (prev !== undefined && Buffer.compare(prev.value, bytes) === 0) return undefined;
+    return {
+      key,
+      value: bytes,
+      revision: rev,
+      v3ResourceVersion: '',
+      ttl: 0n,
+      updateType: prev === undefined ? 1 : 2,
+    };
   }
 
   /** Deletes a KV (no Value, UpdateType 3). Unknown keys are ignored. */
