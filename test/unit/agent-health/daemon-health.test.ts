@@ -162,6 +162,13 @@ async function settle(r: Rig): Promise<void> {
   await r.daemon.tick();
 }
 
+/** Typha connects and sends an empty in-sync batch; the main loop has processed it. */
+async function connectInSync(r: Rig): Promise<void> {
+  r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
+  r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
+  await settle(r);
+}
+
 test('ready only after in-sync AND the first apply; log lines operators grep for', async () => {
   const r = await rig();
   try {
@@ -283,9 +290,7 @@ test('liveness fails when the main loop stalls, and not otherwise', async () => 
 
 test('a restart-requiring datastore config change exits with rc 129; a hot one does not', async () => {
   const r = await rig();
-  r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
-  r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
-  await settle(r);
+  await connectInSync(r);
   const d = r.drivers[0] as FakeDriver;
   r.calc.next.push({ kind: 'configUpdate', config: { HealthTimeoutOverrides: 'CalculationGraph=2m' } });
   r.syncer.emit({ kind: 'batch', updates: [kv('/calico/v1/config/HealthTimeoutOverrides')] });
@@ -312,9 +317,7 @@ test('a restart-requiring datastore config change exits with rc 129; a hot one d
 
 test('stop() leaves the rules (driver.stop, no flush) and exits 0; a throwing calc does not kill the loop', async () => {
   const r = await rig();
-  r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
-  r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
-  await settle(r);
+  await connectInSync(r);
   const orig = r.calc.onUpdates.bind(r.calc);
   r.calc.onUpdates = () => {
     throw new Error('boom');
@@ -338,9 +341,7 @@ test('a dataplane driver that fails to start is reported and retried on the next
   FakeDriver.failStarts = 2;
   const r = await rig();
   try {
-    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
-    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
-    await settle(r);
+    await connectInSync(r);
     const h = await fetch(`http://127.0.0.1:${r.daemon.healthAddress()?.port}/readiness`);
     assert.equal(h.status, 503);
     assert.match(
@@ -368,9 +369,7 @@ test('a dataplane driver that fails to start is reported and retried on the next
 test('a failed dataplane apply: not ready with the error, warning logged, failure counted; a good apply recovers', async () => {
   const r = await rig();
   try {
-    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
-    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
-    await settle(r);
+    await connectInSync(r);
     const d = r.drivers[0] as FakeDriver;
     d.emit('apply', { durationMs: 2 });
     d.emit('first-apply', { durationMs: 2 });
@@ -431,9 +430,7 @@ test('a failed dataplane apply: not ready with the error, warning logged, failur
 test('an apply error before the first apply is reported as a failed first apply', async () => {
   const r = await rig();
   try {
-    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
-    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
-    await settle(r);
+    await connectInSync(r);
     const d = r.drivers[0] as FakeDriver;
     d.emit('apply-error', { error: Object.assign(new Error('xtables lock busy'), { code: 'ELOCK' }) });
     const port = r.daemon.healthAddress()?.port;
