@@ -2,6 +2,8 @@
 // the given output streams, so tests can run them in-process.
 import type { Writable } from 'node:stream';
 import { loadConfig, ConfigError } from '../config/index.js';
+import type { EndpointDescription } from '../calc/index.js';
+import type { InspectedChain } from '../daemon/index.js';
 import { baseUrl, httpGet, CliHttpError } from './http.js';
 
 export interface Io {
@@ -51,41 +53,7 @@ export async function statusCommand(io: Io, t: Target & { json?: boolean; live?:
   }
 }
 
-interface TierDesc {
-  readonly tier: string;
-  readonly defaultAction: string;
-  readonly policies: readonly string[];
-}
-interface EndpointDesc {
-  readonly key: string;
-  readonly kind: string;
-  readonly iface: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly profiles: readonly string[];
-  readonly ingress: readonly TierDesc[];
-  readonly egress: readonly TierDesc[];
-}
-interface ChainDesc {
-  readonly table: string;
-  readonly ipVersion: number;
-  readonly name: string;
-  readonly owner: { readonly kind: string; readonly id: string; readonly direction?: string };
-  readonly comment: string;
-  readonly rules: readonly {
-    readonly index: number;
-    readonly hash: string;
-    readonly body: string;
-    readonly source?: number;
-  }[];
-  readonly sourceRules?: readonly {
-    readonly index: number;
-    readonly action: string;
-    readonly ruleId: string;
-    readonly summary: string;
-  }[];
-}
-
-function printChain(out: Writable, c: ChainDesc): void {
+function printChain(out: Writable, c: InspectedChain): void {
   const owner =
     c.owner.kind === 'static'
       ? 'felix-ts static chain'
@@ -127,8 +95,8 @@ export async function inspectEndpoint(io: Io, t: Target & { json?: boolean }, na
     return 1;
   }
   const { endpoint: ep, chains } = r.json as {
-    endpoint: EndpointDesc;
-    chains: { chains: ChainDesc[] } | null;
+    endpoint: EndpointDescription;
+    chains: { chains: InspectedChain[] } | null;
   };
   const o = io.out;
   o.write(`Endpoint ${ep.key}\n  kind: ${ep.kind}\n  interface: ${ep.iface}\n`);
@@ -171,7 +139,7 @@ export async function inspectChains(io: Io, t: Target & { json?: boolean }): Pro
     io.out.write(JSON.stringify(r.json, null, 2) + '\n');
     return 0;
   }
-  const chains = (r.json as { chains: ChainDesc[] }).chains;
+  const chains = (r.json as { chains: InspectedChain[] }).chains;
   io.out.write(`${chains.length} chains programmed by felix-ts:\n`);
   for (const c of chains) printChain(io.out, c);
   return 0;
