@@ -4,6 +4,7 @@
 // never-reset plain encoder. Pings are answered at once.
 import type { Socket } from 'node:net';
 import { UpdateType, type KVUpdate, type SyncStatus } from '../api.js';
+import { ZERO_TIME } from '../gob/index.js';
 import { StreamDecoder, StreamEncoder, type Msg, type SerializedUpdate } from '../syncproto/index.js';
 import { SyncerClientError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -32,9 +33,6 @@ export interface SessionCallbacks {
 export function syncStatusFromWire(n: number): SyncStatus | undefined {
   return n === 0 ? 'wait-for-ready' : n === 1 ? 'resync' : n === 2 ? 'in-sync' : undefined;
 }
-
-// Go's zero time.Time (omitted by gob): what Felix leaves in MsgPong.PongTimestamp.
-const ZERO_TIME = { sec: 0n, nsec: 0, offsetMinutes: -1 } as const;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -269,6 +267,7 @@ export class TyphaSession {
         return;
       }
       case 'Ping':
+        // Go's zero time.Time: what Felix leaves in MsgPong.PongTimestamp.
         this.write({ type: 'Pong', pingTimestamp: msg.timestamp, pongTimestamp: ZERO_TIME });
         return;
       case 'KVs': {
