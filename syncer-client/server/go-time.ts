@@ -1,8 +1,9 @@
 // Go time.Time values for MsgPing (typha-protocol.md §8.7): seconds since 0001-01-01 UTC.
+import { UNIX_TO_INTERNAL } from '../gob/index.js';
 import type { GoTime } from '../syncproto/types.js';
 
-/** Seconds between 0001-01-01T00:00:00Z and the Unix epoch. */
-export const GO_UNIX_OFFSET_SECONDS = 62135596800n;
+/** Seconds between 0001-01-01T00:00:00Z and the Unix epoch (the gob codec's constant). */
+export const GO_UNIX_OFFSET_SECONDS = UNIX_TO_INTERNAL;
 
 export function goTimeFromMs(ms: number): GoTime {
   const secs = Math.floor(ms / 1000);
