@@ -63,17 +63,21 @@ function policyIdGoString(id: PolicyID): string {
 
 /** PolicyGroup.UniqueID: 20 characters of base64url(SHA3-224(selector, direction, count, each ID)). */
 export function groupUid(g: PolicyGroup): string {
-  const h = createHash('sha3-224');
-  const write = (s: string): void => {
-    h.update(s, 'utf8');
-    h.update('\n');
-  };
-  write(g.selector);
-  write(g.direction);
-  write(String(g.policies.length));
-  for (const p of g.policies) write(policyIdGoString(p));
-  return h.digest('base64url').slice(0, 20);
+  // Each field is followed by "\n". Every endpoint that uses a group asks again on every compile (and
+  // per family), so the UIDs are memoised on the hashed text.
+  let text = `${g.selector}\n${g.direction}\n${g.policies.length}\n`;
+  for (const p of g.policies) text += `${policyIdGoString(p)}\n`;
+  let uid = uidMemo.get(text);
+  if (uid === undefined) {
+    uid = createHash('sha3-224').update(text, 'utf8').digest('base64url').slice(0, 20);
+    if (uidMemo.size >= UID_MEMO_MAX) uidMemo.clear();
+    uidMemo.set(text, uid);
+  }
+  return uid;
 }
+
+const UID_MEMO_MAX = 10_000;
+const uidMemo = new Map<string, string>();
 
 export function groupChainName(g: PolicyGroup): string {
   return (g.direction === 'inbound' ? 'cali-gi-' : 'cali-go-') + groupUid(g);
