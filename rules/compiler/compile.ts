@@ -77,13 +77,47 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
 
   const tables: TableState[] = [];
   state.hashCache.begin();
-  for (const fam of families) tables.push(compileFilter(state, cfg, marks, fam, ipsets, warnings));
+  const planned = tierPlanner(state);
+  for (const fam of families) {
+    tables.push(compileFilter(state, cfg, marks, fam, ipsets, warnings, planned));
+  }
   state.hashCache.sweep();
   return { desired: { tables, ipsets }, warnings };
 }
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** An endpoint's tiers grouped into policy groups; the same for both families. */
+interface PlannedTiers {
+  readonly plans: readonly TierPlan[];
+  /** The groups that get their own chain, by chain name. */
+  readonly groups: ReadonlyArray<readonly [string, PolicyGroup]>;
+  /** JSON of plans: part of the memo key of chains built from them. */
+  readonly key: string;
+}
+
+/** Plans each endpoint's tiers once per compile (memoised on the tiers array), not once per family. */
+function tierPlanner(state: DataplaneState): (tiers: readonly TierInfo[]) => PlannedTiers {
+  // Policy groups need each policy's selector; a policy that has not arrived groups under "" like Felix.
+  const selectorOf = (id: PolicyID): string =>
+    state.policies.get(policyKey(id))?.policy.originalSelector ?? '';
+  const memo = new Map<readonly TierInfo[], PlannedTiers>();
+  return (tiers) => {
+    let p = memo.get(tiers);
+    if (!p) {
+      const plans = planTiers(tiers, selectorOf);
+      const groups: [string, PolicyGroup][] = [];
+      for (const t of plans) {
+        for (const g of [...t.ingress, ...t.egress])
+          if (!shouldInline(g)) groups.push([groupChainName(g), g]);
+      }
+      p = { plans, groups, key: JSON.stringify(plans) };
+      memo.set(tiers, p);
+    }
+    return p;
+  };
 }
 
 function compileFilter(
@@ -93,6 +127,7 @@ function compileFilter(
   family: IpFamily,
   ipsets: Map<string, IpSetState>,
   warnings: string[],
+  planned: (tiers: readonly TierInfo[]) => PlannedTiers,
 ): TableState {
   const allowAction: Action = cfg.iptablesFilterAllowAction === 'RETURN' ? act.ret() : act.accept();
   const denyAction: Action = cfg.iptablesFilterDenyAction === 'REJECT' ? act.reject() : act.drop();
@@ -109,14 +144,11 @@ function compileFilter(
   };
 
   const cfgKey = JSON.stringify(cfg);
-  // Policy groups need each policy's selector; a policy that has not arrived groups under "" like Felix.
-  const selectorOf = (id: PolicyID): string =>
-    state.policies.get(policyKey(id))?.policy.originalSelector ?? '';
   const groups = new Map<string, PolicyGroup>();
-  const noteGroups = (plans: readonly TierPlan[]): void => {
-    for (const t of plans) {
-      for (const g of [...t.ingress, ...t.egress]) if (!shouldInline(g)) groups.set(groupChainName(g), g);
-    }
+  const plan = (tiers: readonly TierInfo[]): PlannedTiers => {
+    const p = planned(tiers);
+    for (const [name, g] of p.groups) groups.set(name, g);
+    return p;
   };
   const candidates = new Map<string, Prepared>();
   const scope = `filter${family}`;
@@ -153,8 +185,7 @@ function compileFilter(
     }
     seenIface.add(ep.name);
     wlIfaces.push(ep.name);
-    const tiers = planTiers(ep.tiers, selectorOf);
-    noteGroups(tiers);
+    const { plans: tiers, key: tiersKey } = plan(ep.tiers);
     addMemo(
       entry,
       () => {
@@ -189,7 +220,7 @@ function compileFilter(
           ),
         ];
       },
-      JSON.stringify(tiers),
+      tiersKey,
     );
   }
   const unknownIface = [{ match: [], action: denyAction, comments: ['Unknown interface'] }];
@@ -206,11 +237,7 @@ function compileFilter(
     endRules: unknownIface,
   }).forEach(add);
 
-  compileHostEndpoints(state, ectx, add, warnings, family, cfg.interfacePrefixes, (t) => {
-    const plans = planTiers(t, selectorOf);
-    noteGroups(plans);
-    return plans;
-  });
+  compileHostEndpoints(state, ectx, add, warnings, family, cfg.interfacePrefixes, (t) => plan(t).plans);
   for (const g of groups.values()) add(groupChain(g, marks));
 
   for (const entry of state.policies.values()) {
@@ -335,7 +362,7 @@ function compileHostEndpoints(
   warnings: string[],
   family: IpFamily,
   workloadPrefixes: readonly string[],
-  plan: (tiers: readonly TierInfo[]) => TierPlan[],
+  plan: (tiers: readonly TierInfo[]) => readonly TierPlan[],
 ): void {
   const byIface = new Map<string, HostEndpoint>();
   for (const [id, { endpoint }] of [...state.hostEndpoints.entries()].sort(([a], [b]) => cmp(a, b))) {
