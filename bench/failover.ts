@@ -1,6 +1,6 @@
 // Bench: time from killing the Typha a client is synced with to InSync on the surviving Typha, with a
 // 10k-KV snapshot, beside the cold start (connect → InSync) of the same client as the baseline.
-// Both Typhas are the TS test server running as separate processes (dist/syncer-client/server/cli.js),
+// Both Typhas are the TS test server running as separate processes (dist/tools/typha-server/cli.js),
 // killed with SIGKILL. Run after building: node dist/bench/failover.js [--reps N] [--kvs N]. See bench/failover.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +17,7 @@ const arg = (name: string, d: number): number => {
 };
 const REPS = arg('--reps', 5);
 const KVS = arg('--kvs', 10_000);
-const CLI = fileURLToPath(new URL('../syncer-client/server/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../tools/typha-server/cli.js', import.meta.url));
 
 interface Typha {
   readonly child: ChildProcess;

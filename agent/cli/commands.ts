@@ -5,6 +5,7 @@ import { loadConfig, ConfigError } from '../config/index.js';
 import type { EndpointDescription } from '../calc/index.js';
 import type { InspectedChain } from '../daemon/index.js';
 import { baseUrl, httpGet, CliHttpError } from './http.js';
+import { loadDevTool } from './dev-tools.js';
 
 export interface Io {
   readonly out: Writable;
@@ -146,7 +147,10 @@ export async function inspectChains(io: Io, t: Target & { json?: boolean }): Pro
 }
 
 export async function certsCommand(io: Io, dir: string): Promise<number> {
-  const { makeDevPki, typhaClientEnv, writeDevPki } = await import('../pki/index.js');
+  const { makeDevPki, typhaClientEnv, writeDevPki } = await loadDevTool(
+    'certs',
+    () => import('../../tools/pki/index.js'),
+  );
   const pki = makeDevPki();
   const f = writeDevPki(pki, dir);
   io.out.write(

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Io } from './commands.js';
 import { VERSION } from '../daemon/version.js';
+import { loadDevTool, withDevTool } from './dev-tools.js';
 // Subcommands are loaded on demand: `status` (a probe) must not pay for the daemon's modules.
 const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
 
@@ -87,15 +88,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         io.err.write('felix-ts: certs needs --dir <directory>\n');
         return 2;
       }
-      return (await commands()).certsCommand(io, v.dir);
-    case 'demo': {
-      const { runDemo } = await import('../demo/index.js');
-      const serve = v['serve-seconds'] !== undefined ? Number(v['serve-seconds']) : undefined;
-      return runDemo(io, {
-        ...(serve !== undefined && serve >= 0 ? { serveSeconds: serve } : {}),
-        ...(v['dry-run'] ? { dryRun: true } : {}),
+      return withDevTool(io, async () => (await commands()).certsCommand(io, v.dir as string));
+    case 'demo':
+      return withDevTool(io, async () => {
+        const { runDemo } = await loadDevTool('demo', () => import('../../tools/demo/index.js'));
+        const serve = v['serve-seconds'] !== undefined ? Number(v['serve-seconds']) : undefined;
+        return runDemo(io, {
+          ...(serve !== undefined && serve >= 0 ? { serveSeconds: serve } : {}),
+          ...(v['dry-run'] ? { dryRun: true } : {}),
+        });
       });
-    }
     case 'version':
       io.out.write(`${VERSION}\n`);
       return 0;

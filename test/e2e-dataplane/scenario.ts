@@ -1,6 +1,6 @@
 // The desired states used by the namespace tests.
 import type { DesiredState } from '../../rules/model.js';
-import { mkSet, mkSets, mkTable } from '../unit/rules-writer/fixtures.js';
+import { mkSet, mkSets, mkTable } from '../unit/rules/writer-fixtures.js';
 
 export interface ScenarioOpts {
   readonly port?: number;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DataplaneDriver, StaticSource } from '../../rules/index.js';
 import type { DesiredState } from '../../rules/model.js';
-import { mkSet, mkSets, mkTable } from '../unit/rules-writer/fixtures.js';
+import { mkSet, mkSets, mkTable } from '../unit/rules/writer-fixtures.js';
 import { Netns, isRoot } from './netns.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';

@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import { inNs } from './exec.js';
 import { agentMain } from './paths.js';
 import type { E2ePki } from './pki.js';
-import { typhaClientEnv } from '../../agent/pki/index.js';
+import { typhaClientEnv } from '../../tools/pki/index.js';
 import { killHard, spawnTracked, waitExit } from './processes.js';
 import { pollUntil } from './poll.js';
 import type { Topology } from './topology.js';

@@ -6,4 +6,4 @@ const distRoot = new URL('../../', import.meta.url);
 /** The agent's CLI, run as `node <agentMain> run` (README). */
 export const agentMain = fileURLToPath(new URL('agent/cli/main.js', distRoot));
 /** The Typha-protocol test server CLI. */
-export const typhaServerCli = fileURLToPath(new URL('syncer-client/server/cli.js', distRoot));
+export const typhaServerCli = fileURLToPath(new URL('tools/typha-server/cli.js', distRoot));

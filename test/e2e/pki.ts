@@ -1,8 +1,8 @@
-// mTLS material for the suite: a fresh dev PKI (agent/pki) written to a private temp directory.
+// mTLS material for the suite: a fresh dev PKI (tools/pki) written to a private temp directory.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeDevPki, writeDevPki, type PkiFiles } from '../../agent/pki/index.js';
+import { makeDevPki, writeDevPki, type PkiFiles } from '../../tools/pki/index.js';
 
 export interface E2ePki extends PkiFiles {
   readonly dir: string;

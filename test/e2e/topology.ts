@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { must, run, inNs, runSyncQuiet } from './exec.js';
 import { NetnsWorker } from './worker.js';
-import { cniPodCommands } from '../../agent/demo/netns.js';
+import { cniPodCommands } from '../../tools/demo/netns.js';
 
 export interface PodSpec {
   /** Kubernetes pod name. */

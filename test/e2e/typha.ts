@@ -1,4 +1,4 @@
-// Driver for the Typha-protocol server CLI (dist/syncer-client/server/cli.js), run inside a
+// Driver for the Typha-protocol server CLI (dist/tools/typha-server/cli.js), run inside a
 // typha namespace and fed JSON-line commands: the e2e stand-in for a real Typha.
 import { inNs } from './exec.js';
 import { JsonLineProcess, killHard, waitExit, type JsonObject } from './processes.js';

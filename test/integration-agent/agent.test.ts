@@ -10,18 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
-import { TyphaServer } from '../../syncer-client/server/index.js';
+import { TyphaServer } from '../../tools/typha-server/index.js';
 import {
   makeDevPki,
   typhaClientEnv,
   writeDevPki,
   type DevPki,
   type PkiFiles,
-} from '../../agent/pki/index.js';
+} from '../../tools/pki/index.js';
 import { loadConfig } from '../../agent/config/index.js';
 import { createLogger } from '../../agent/log/index.js';
 import { Daemon, realDeps } from '../../agent/daemon/index.js';
-import { DEMO_HOST, demoCluster } from '../../agent/demo/index.js';
+import { DEMO_HOST, demoCluster } from '../../tools/demo/index.js';
 import { main } from '../../agent/cli/main.js';
 import type { Io } from '../../agent/cli/commands.js';
 

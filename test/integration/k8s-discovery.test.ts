@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCA } from '../../agent/pki/index.js';
+import { makeCA } from '../../tools/pki/index.js';
 import { discoverTyphaEndpoints, SyncerClient } from '../../syncer-client/client/index.js';
-import { TyphaServer } from '../../syncer-client/server/index.js';
+import { TyphaServer } from '../../tools/typha-server/index.js';
 import { FAST_FAILOVER, Recorder } from './syncer-harness.js';
 
 const TOKEN = 'test-sa-token-123';

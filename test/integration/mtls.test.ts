@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { makeCA, makeDevPki, writeDevPki, type DevPki, type PkiFiles } from '../../agent/pki/index.js';
+import { makeCA, makeDevPki, writeDevPki, type DevPki, type PkiFiles } from '../../tools/pki/index.js';
 import { SyncerClient, type SyncerClientOptions } from '../../syncer-client/client/index.js';
-import { TyphaServer, type TyphaServerTlsOptions } from '../../syncer-client/server/index.js';
+import { TyphaServer, type TyphaServerTlsOptions } from '../../tools/typha-server/index.js';
 import { FAST_FAILOVER, Recorder } from './syncer-harness.js';
 
 const SPIFFE_SERVER = 'spiffe://cluster.local/ns/calico-system/sa/calico-typha';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UpdateType } from '../../syncer-client/api.js';
-import { TyphaServer } from '../../syncer-client/server/index.js';
+import { TyphaServer } from '../../tools/typha-server/index.js';
 import { deadPort, FAST_FAILOVER, startClient } from './syncer-harness.js';
 
 function seed(s: TyphaServer, n: number): void {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SyncerClient } from '../../syncer-client/client/index.js';
-import { TyphaServer, type ClientHelloMsg } from '../../syncer-client/server/index.js';
+import { TyphaServer, type ClientHelloMsg } from '../../tools/typha-server/index.js';
 import { FAST_FAILOVER, pollUntil, startClient } from './syncer-harness.js';
 
 function fill(server: TyphaServer, n: number): Map<string, string> {

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { SyncerClient } from '../../syncer-client/client/index.js';
 import { FAST_FAILOVER, Recorder } from './syncer-harness.js';
 
-// dist/test/integration → dist/syncer-client/server/cli.js
-const CLI = fileURLToPath(new URL('../../syncer-client/server/cli.js', import.meta.url));
+// dist/test/integration → dist/tools/typha-server/cli.js
+const CLI = fileURLToPath(new URL('../../tools/typha-server/cli.js', import.meta.url));
 
 test('CLI: listening, put/delete/status/drop/raw/exit commands and client events', async () => {
   const child = spawn(

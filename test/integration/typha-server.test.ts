@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { StreamDecoder, StreamEncoder, type Msg } from '../../syncer-client/syncproto/index.js';
-import { TyphaServer } from '../../syncer-client/server/index.js';
+import { TyphaServer } from '../../tools/typha-server/index.js';
 import { pollUntil } from './syncer-harness.js';
 
 type Hello = Extract<Msg, { type: 'ClientHello' }>;
