@@ -24,4 +24,13 @@ if [ "${#need[@]}" -gt 0 ]; then
   fi
 fi
 
-npm ci --no-audit --no-fund
+# npm ci once per lockfile: the README runs this script before each of its two commands, and the
+# second run (same lockfile, same install) has nothing to do.
+stamp=node_modules/.felix-ts-setup
+want="$(sha256sum package-lock.json | cut -d' ' -f1) $(node --version)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "setup: node_modules already matches package-lock.json"
+else
+  npm ci --no-audit --no-fund
+  echo "$want" >"$stamp"
+fi

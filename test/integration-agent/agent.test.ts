@@ -4,73 +4,19 @@
 // `inspect endpoint` / `inspect chains` (in process) against a running daemon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { TyphaServer } from '../../tools/typha-server/index.js';
-import {
-  makeDevPki,
-  typhaClientEnv,
-  writeDevPki,
-  type DevPki,
-  type PkiFiles,
-} from '../../tools/pki/index.js';
+import { writeDevPki } from '../../tools/pki/index.js';
 import { loadConfig } from '../../agent/config/index.js';
 import { createLogger } from '../../agent/log/index.js';
 import { Daemon, realDeps } from '../../agent/daemon/index.js';
-import { DEMO_HOST, demoCluster } from '../../tools/demo/index.js';
+import { DEMO_HOST } from '../../tools/demo/index.js';
 import { main } from '../../agent/cli/main.js';
 import type { Io } from '../../agent/cli/commands.js';
-
-const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'agent', 'cli', 'main.js');
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined> | T | undefined,
-  diag: () => string = () => '',
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${diag()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-let pki: DevPki | undefined;
-function devPki(): DevPki {
-  pki ??= makeDevPki();
-  return pki;
-}
-
-function typhaServer(port = 0): TyphaServer {
-  const p = devPki();
-  const s = new TyphaServer({
-    host: '127.0.0.1',
-    port,
-    tls: { ca: p.ca.cert, cert: p.server.cert, key: p.server.key, clientCN: 'typha-client' },
-  });
-  for (const [k, v] of demoCluster()) s.put(k, v);
-  return s;
-}
-
-function felixEnv(files: PkiFiles, typhaPort: number): Record<string, string> {
-  return {
-    FELIX_TYPHAADDR: `127.0.0.1:${typhaPort}`,
-    ...typhaClientEnv(files),
-    FELIX_FELIXHOSTNAME: DEMO_HOST,
-    FELIX_HEALTHENABLED: 'true',
-    FELIX_HEALTHHOST: '127.0.0.1',
-    FELIX_LOGFILEPATH: 'none',
-    FELIX_IPV6SUPPORT: 'false',
-    FELIX_CONFIGFILE: '/nonexistent/felix.cfg',
-  };
-}
+import { devPki, felixEnv, freePort, spawnCli, typhaServer, until, type Child } from './harness.js';
 
 function metricValue(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
@@ -176,37 +122,6 @@ test('daemon over mTLS: ready after the first apply, details + metrics, Typha ou
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-interface Child {
-  readonly exit: Promise<number | null>;
-  output(): string;
-  kill(sig: NodeJS.Signals): void;
-}
-
-function spawnCli(args: string[], env: Record<string, string>): Child {
-  const c = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  c.stdout.on('data', (d: Buffer) => (text += d.toString()));
-  c.stderr.on('data', (d: Buffer) => (text += d.toString()));
-  return {
-    exit: new Promise((r) => c.once('exit', (code, sig) => r(code ?? (sig ? -1 : null)))),
-    output: () => text,
-    kill: (s) => void c.kill(s),
-  };
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 test('compiled CLI: `run --dry-run` becomes ready, `status` agrees, SIGHUP exits 129 and SIGTERM exits 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'felix-int-'));
