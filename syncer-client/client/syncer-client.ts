@@ -35,6 +35,8 @@ export class SyncerClient {
   private endpointValue: string | undefined;
   private ended = false;
   private readonly connIdBase = BigInt(randomBytes(4).readUInt32BE(0)) << 32n;
+  /** Key-file mode warnings already logged (once per file and mode, not once per reconnect). */
+  private readonly warnedKeyModes = new Set<string>();
   private connCount = 0n;
   private wake: (() => void) | undefined;
   private resolveFinished!: (end: SyncerClientEnd) => void;
@@ -276,6 +278,10 @@ export class SyncerClient {
     let socket;
     try {
       const material = this.o.tls !== undefined ? await loadTlsMaterial(this.o.tls) : undefined;
+      if (material?.keyWarning !== undefined && !this.warnedKeyModes.has(material.keyWarning)) {
+        this.warnedKeyModes.add(material.keyWarning);
+        this.o.logger.warn('Insecure permissions on the Typha client key.', { detail: material.keyWarning });
+      }
       socket = await dialTypha({
         address,
         timeoutMs: this.o.dialTimeoutMs,

@@ -1,7 +1,7 @@
 // mTLS between the syncer client and the TS Typha server, and every refusal of typha-protocol.md §2.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -162,6 +162,61 @@ test('refused: a client-usage certificate presented as the server (serverAuth EK
     const reasons = await expectRefused(clientOpts(server.endpoint));
     assert.ok(
       reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL')),
+      reasons.join('\n'),
+    );
+  });
+});
+
+test('accepted: a Typha server certificate with no EKU extension (Go treats a missing EKU as any usage)', async () => {
+  const noEku = pki.ca.issue({ cn: 'typha-server', usage: 'none' });
+  await withServer(serverTls({ cert: noEku.cert, key: noEku.key }), async (server) => {
+    const client = new SyncerClient(clientOpts(server.endpoint));
+    const rec = new Recorder(client);
+    client.start();
+    try {
+      await rec.waitInSync();
+      assert.equal(rec.count('connected'), 1);
+    } finally {
+      await client.stop();
+    }
+  });
+});
+
+test('client key modes: readable by others warns once naming the file; writable by others is refused', async () => {
+  const keyCopy = join(dir, 'loose.key');
+  writeFileSync(keyCopy, pki.client.key, { mode: 0o644 });
+  chmodSync(keyCopy, 0o644);
+  await withServer(serverTls(), async (server) => {
+    const warnings: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn(msg: string, fields?: object) {
+        warnings.push(`${msg} ${JSON.stringify(fields)}`);
+      },
+    };
+    const client = new SyncerClient(
+      clientOpts(server.endpoint, { typhaKeyFile: keyCopy, logger, failover: { ...FAST_FAILOVER } }),
+    );
+    const rec = new Recorder(client);
+    client.start();
+    try {
+      await rec.waitInSync();
+      server.dropConnections();
+      await rec.waitFor(() => rec.count('connected') >= 2, 'reconnect');
+    } finally {
+      await client.stop();
+    }
+    const modeWarnings = warnings.filter((w) => w.includes('Insecure permissions on the Typha client key'));
+    assert.equal(modeWarnings.length, 1, warnings.join('\n'));
+    assert.match(modeWarnings[0]!, new RegExp(`${keyCopy}.*mode 0644`));
+
+    chmodSync(keyCopy, 0o666);
+    const reasons = await expectRefused(clientOpts(server.endpoint, { typhaKeyFile: keyCopy }));
+    assert.ok(
+      reasons.length > 0 &&
+        reasons.every((r) => /TyphaKeyFile .* is writable by others \(mode 0666\)/.test(r)),
       reasons.join('\n'),
     );
   });

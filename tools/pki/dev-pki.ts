@@ -18,8 +18,8 @@ export interface CertOptions {
   /** Optional DNS / IP SANs (for an API-server-like cert that HTTPS clients check by host name). */
   readonly dnsSANs?: readonly string[];
   readonly ipSANs?: readonly string[];
-  /** Extended key usage of the leaf: serverAuth (Typha) or clientAuth (Felix). */
-  readonly usage: 'server' | 'client';
+  /** Extended key usage of the leaf: serverAuth (Typha), clientAuth (Felix), or no EKU extension. */
+  readonly usage: 'server' | 'client' | 'none';
   /** Validity in days; default 365. A negative value makes an already-expired cert. */
   readonly days?: number;
 }
@@ -109,9 +109,13 @@ export function makeCA(cn = 'felix-ts dev CA', keyBits = 2048): CertificateAutho
       const exts: object[] = [
         { name: 'basicConstraints', cA: false },
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-        opts.usage === 'server'
-          ? { name: 'extKeyUsage', serverAuth: true }
-          : { name: 'extKeyUsage', clientAuth: true },
+        ...(opts.usage === 'none'
+          ? []
+          : [
+              opts.usage === 'server'
+                ? { name: 'extKeyUsage', serverAuth: true }
+                : { name: 'extKeyUsage', clientAuth: true },
+            ]),
         { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
       ];
       // GeneralName types: 2 = dNSName, 6 = uniformResourceIdentifier, 7 = iPAddress.
