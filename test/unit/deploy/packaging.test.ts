@@ -175,6 +175,29 @@ function unitDirectives(text: string): Map<string, string[]> {
   return out;
 }
 
+/** Kubernetes memory quantity (Mi/Gi/M/G or plain bytes) in MiB. */
+function mib(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(q);
+  assert.ok(m, `memory quantity ${q}`);
+  const unit = { Ki: 1 / 1024, Mi: 1, Gi: 1024, K: 1e3 / 2 ** 20, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20 };
+  return Number(m[1]) * (m[2] ? unit[m[2] as keyof typeof unit] : 1 / 2 ** 20);
+}
+
+test('daemonset.yaml: memory request above the idle figure, limit above the 100k-endpoint peak in docs', () => {
+  const ds = docs().find((d) => d.kind === 'DaemonSet') as {
+    spec: { template: { spec: { containers: { resources: { requests: Obj; limits?: Obj } }[] } } };
+  };
+  const r = ds.spec.template.spec.containers[0]!.resources;
+  const ops = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+  const peak = Number(/100k remote[^\n]*about (\d+) MiB/.exec(ops)?.[1]);
+  const idle = Number(/idle after the first apply\s*\|\s*about (\d+) MiB/.exec(ops)?.[1]);
+  assert.ok(peak > 0 && idle > 0, 'docs/operations.md states the idle and 100k peak figures');
+  assert.ok(mib(String(r.requests.memory)) >= 2 * idle, `request ${r.requests.memory} vs idle ${idle} MiB`);
+  assert.ok(r.limits?.memory !== undefined, 'a memory limit is set');
+  assert.ok(mib(String(r.limits.memory)) >= peak * 1.2, `limit ${r.limits.memory} vs peak ${peak} MiB`);
+  assert.ok(mib(String(r.limits.memory)) >= mib(String(r.requests.memory)));
+});
+
 test('systemd unit: restart, ordering, env file, capabilities and hardening that keeps iptables working', () => {
   const d = unitDirectives(read('systemd/felix-ts.service'));
   const one = (k: string): string | undefined => d.get(k)?.[0];
