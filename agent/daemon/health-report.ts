@@ -1,6 +1,7 @@
 // The text of the daemon's health reports and the JSON details of /readiness and /liveness
 // (felix-operations.md §1.3): pure functions of DaemonStatus.
 import type { HealthReport } from '../health/index.js';
+import type { CalcCounts, DataplaneCounts } from '../metrics/index.js';
 import type { DaemonStatus } from './status.js';
 
 /** CalculationGraph: ready when connected to Typha and in sync. */
@@ -39,8 +40,8 @@ export interface DetailsInput {
   readonly version: string;
   readonly hostname: string;
   readonly nowMs: number;
-  readonly dataplaneCounts: unknown;
-  readonly calcCounts: object | undefined;
+  readonly dataplaneCounts: DataplaneCounts | undefined;
+  readonly calcCounts: CalcCounts | undefined;
   readonly mainLoop: { readonly queued: number; readonly jobs: number; readonly errors: number };
   readonly datastoreConfigKeys: number;
 }
