@@ -1,11 +1,4 @@
-export {
-  PARAMS,
-  PARAM_NAMES,
-  canonicalParamName,
-  paramDefault,
-  FAILSAFE_IN_DEFAULT,
-  FAILSAFE_OUT_DEFAULT,
-} from './params.js';
+export { PARAMS, PARAM_NAMES, canonicalParamName, paramDefault } from './params.js';
 export type { FelixConfig, ParamName, ParamDef } from './params.js';
 export { parseIni, readLocalSources, DEFAULT_CONFIG_FILE } from './sources.js';
 export type {
@@ -21,6 +14,7 @@ export {
   resolveConfig,
   diffConfig,
   restartRequired,
+  noEffectSettings,
   RESTART_EXIT_CODE,
   dataplaneWatchdogMs,
   describeValue,

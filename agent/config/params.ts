@@ -3,9 +3,11 @@
 // `local` (never taken from the datastore, §2.1), and `hot` (a change needs no restart, §1.4).
 import os from 'node:os';
 import type { z } from 'zod';
+import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND } from '../../rules/compiler/config.js';
 import {
   bool,
   durationMap,
+  formatProtoPorts,
   hostPort,
   int,
   markMask,
@@ -30,8 +32,12 @@ export interface ParamDef<T> {
   readonly hot?: boolean;
   /** Redacted in logs. */
   readonly sensitive?: boolean;
-  /** felix-ts accepts it for compatibility but does not act on it. */
-  readonly ignored?: boolean;
+  /**
+   * Accepted (parsed and validated) for compatibility, but nothing in felix-ts acts on it: the
+   * reason why. Such parameters are marked in docs/configuration.md, and a non-default value is
+   * named in one warning at start (test/unit/agent/config checks that every other one is read).
+   */
+  readonly noEffect?: string;
   readonly doc: string;
 }
 
@@ -45,20 +51,15 @@ function def<T>(
 }
 
 const local = { local: true } as const;
-
-export const FAILSAFE_IN_DEFAULT =
-  'tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667';
-export const FAILSAFE_OUT_DEFAULT =
-  'udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667';
+const CLUSTER_INFO = 'informational; felix-ts does no usage reporting';
+const noEffect = (reason: string): { readonly noEffect: string } => ({ noEffect: reason });
 
 export const PARAMS = {
   // §2.2 Typha connection (all local-only).
-  DatastoreType: def(
-    oneOf(['kubernetes', 'etcdv3']),
-    'etcdv3',
-    'Datastore behind Typha (informational: felix-ts only talks to Typha).',
-    local,
-  ),
+  DatastoreType: def(oneOf(['kubernetes', 'etcdv3']), 'etcdv3', 'Datastore behind Typha.', {
+    ...local,
+    ...noEffect('felix-ts only talks to Typha'),
+  }),
   FelixHostname: def(
     str({ pattern: /^[a-zA-Z0-9_.-]+$/, patternDesc: '^[a-zA-Z0-9_.-]+$' }),
     () => os.hostname(),
@@ -123,8 +124,8 @@ export const PARAMS = {
   LogSeveritySys: def(
     oneOf(['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'FATAL', 'PANIC', 'NONE']),
     'INFO',
-    'Syslog level (accepted; felix-ts does not write syslog, use journald).',
-    { ignored: true },
+    'Syslog level.',
+    noEffect('felix-ts does not write syslog (use journald)'),
   ),
   LogFilePath: def(
     str(),
@@ -136,14 +137,12 @@ export const PARAMS = {
     'text',
     'felix-ts extension: "json" writes one JSON object per line.',
   ),
-  UsageReportingEnabled: def(bool(), 'true', 'Accepted for compatibility; felix-ts never phones home.', {
-    ignored: true,
-  }),
+  UsageReportingEnabled: def(bool(), 'true', 'Usage reporting.', noEffect('felix-ts never phones home')),
   ReportingIntervalSecs: def(
     seconds(),
     '30',
-    'Accepted for compatibility; felix-ts writes no status reports.',
-    { ignored: true },
+    'Interval of status reports.',
+    noEffect('felix-ts writes no status reports'),
   ),
 
   // §2.4 iptables dataplane and host protection.
@@ -155,25 +154,38 @@ export const PARAMS = {
   NFTablesMode: def(
     oneOf(['Disabled', 'Enabled', 'Auto']),
     'Auto',
-    'Accepted; felix-ts programs iptables only.',
-    { ignored: true },
+    'nftables dataplane.',
+    noEffect('felix-ts programs iptables only'),
   ),
   IptablesRefreshInterval: def(
     seconds(),
     '180',
     'Seconds between full re-reads of iptables to repair tampering; 0 disables.',
   ),
-  IptablesPostWriteCheckIntervalSecs: def(seconds(), '5', 'Seconds after a write before an extra read-back.'),
-  IptablesLockProbeIntervalMillis: def(millis(), '50', 'Passed to iptables-restore --wait-interval.'),
+  IptablesPostWriteCheckIntervalSecs: def(
+    seconds(),
+    '5',
+    'Seconds after a write before an extra read-back.',
+    noEffect('no extra read-back; IptablesRefreshInterval re-reads the tables'),
+  ),
+  IptablesLockProbeIntervalMillis: def(
+    millis(),
+    '50',
+    'Probe interval of the xtables lock.',
+    noEffect('iptables-restore --wait probes the lock at its own interval'),
+  ),
   IptablesLockTimeoutSecs: def(
     seconds(),
     '0',
-    'Accepted (removed in Felix v3.32); the native xtables lock is used.',
-    { ignored: true },
+    'Timeout of the iptables lock.',
+    noEffect('removed in Felix v3.32; the native xtables lock is used'),
   ),
-  IptablesLockFilePath: def(str(), '/run/xtables.lock', 'Accepted (removed in Felix v3.32).', {
-    ignored: true,
-  }),
+  IptablesLockFilePath: def(
+    str(),
+    '/run/xtables.lock',
+    'Path of the iptables lock file.',
+    noEffect('removed in Felix v3.32; the native xtables lock is used'),
+  ),
   IptablesMarkMask: def(markMask(8), '0xffff0000', 'Mark bits felix-ts may use; at least 8 bits.'),
   ChainInsertMode: def(
     oneOf(['insert', 'append']),
@@ -194,34 +206,64 @@ export const PARAMS = {
     oneOf(['ACCEPT', 'RETURN']),
     'ACCEPT',
     'Verdict for allowed packets in the mangle table.',
+    noEffect('felix-ts programs no policy in the mangle table'),
   ),
   IptablesFilterDenyAction: def(oneOf(['DROP', 'REJECT']), 'DROP', 'Verdict for denied packets.'),
-  IpsetsRefreshInterval: def(seconds(), '90', 'Seconds between ipset resyncs.'),
+  IpsetsRefreshInterval: def(
+    seconds(),
+    '90',
+    'Seconds between ipset resyncs.',
+    noEffect('IP sets are re-read with the tables, every IptablesRefreshInterval'),
+  ),
   MaxIpsetSize: def(int(1, 1 << 30), '1048576', 'maxelem of created IP sets.'),
-  RouteRefreshInterval: def(seconds(), '90', 'Accepted; felix-ts does not program routes.', {
-    ignored: true,
-  }),
-  InterfaceRefreshInterval: def(seconds(), '90', 'Seconds between interface rescans.'),
+  RouteRefreshInterval: def(
+    seconds(),
+    '90',
+    'Seconds between route resyncs.',
+    noEffect('felix-ts does not program routes'),
+  ),
+  InterfaceRefreshInterval: def(
+    seconds(),
+    '90',
+    'Seconds between interface rescans.',
+    noEffect('felix-ts does not watch interfaces'),
+  ),
   InterfacePrefix: def(strList(), 'cali', 'Workload interface prefixes (comma-separated).'),
-  InterfaceExclude: def(strList(), 'kube-ipvs0', 'Interfaces to ignore.'),
+  InterfaceExclude: def(
+    strList(),
+    'kube-ipvs0',
+    'Interfaces to ignore.',
+    noEffect('felix-ts does not watch interfaces'),
+  ),
   Ipv6Support: def(bool(), 'true', 'Program ip6tables too.'),
   FailsafeInboundHostPorts: def(
     protoPortList(),
-    FAILSAFE_IN_DEFAULT,
+    // The rule compiler owns Felix's failsafe defaults (rules/compiler/config.ts); one definition.
+    formatProtoPorts(DEFAULT_FAILSAFE_INBOUND),
     'Always-open inbound host ports, e.g. tcp:22,udp:68; "none" disables.',
   ),
   FailsafeOutboundHostPorts: def(
     protoPortList(),
-    FAILSAFE_OUT_DEFAULT,
+    formatProtoPorts(DEFAULT_FAILSAFE_OUTBOUND),
     'Always-open outbound host ports; "none" disables.',
   ),
-  KubeNodePortRanges: def(portRangeList(), '30000:32767', 'NodePort ranges.'),
-  NetlinkTimeoutSecs: def(seconds(), '10', 'Timeout of netlink/ip commands.'),
+  KubeNodePortRanges: def(
+    portRangeList(),
+    '30000:32767',
+    'NodePort ranges.',
+    noEffect('felix-ts programs no kube-proxy (IPVS) NodePort rules'),
+  ),
+  NetlinkTimeoutSecs: def(
+    seconds(),
+    '10',
+    'Timeout of netlink/ip commands.',
+    noEffect('felix-ts makes no netlink calls'),
+  ),
   EndpointStatusPathPrefix: def(
     str(),
     '/var/run/calico',
-    'Accepted; felix-ts writes no endpoint status files.',
-    { ignored: true },
+    'Directory of endpoint status files.',
+    noEffect('felix-ts writes no endpoint status files'),
   ),
   LogPrefix: def(str(), 'calico-packet', 'Prefix of LOG rules.'),
   VXLANPort: def(port(), '4789', 'Port of the "drop VXLAN from workloads" rule.'),
@@ -235,9 +277,10 @@ export const PARAMS = {
   ),
 
   // ClusterInformation fields: Felix's no-restart set (§1.4).
-  CalicoVersion: def(str(), 'none', 'From ClusterInformation.', { hot: true }),
-  ClusterGUID: def(str(), 'none', 'From ClusterInformation.', { hot: true }),
-  ClusterType: def(str(), 'none', 'From ClusterInformation.', { hot: true }),
+  // Felix uses them for usage reporting only.
+  CalicoVersion: def(str(), 'none', 'From ClusterInformation.', { hot: true, ...noEffect(CLUSTER_INFO) }),
+  ClusterGUID: def(str(), 'none', 'From ClusterInformation.', { hot: true, ...noEffect(CLUSTER_INFO) }),
+  ClusterType: def(str(), 'none', 'From ClusterInformation.', { hot: true, ...noEffect(CLUSTER_INFO) }),
 } as const;
 
 export type ParamName = keyof typeof PARAMS;

@@ -168,6 +168,14 @@ export function diffConfig(a: FelixConfig, b: FelixConfig): ParamName[] {
   return PARAM_NAMES.filter((n) => !same(a[n], b[n]));
 }
 
+/** Parameters marked noEffect whose value is not the default: named in one warning at start. */
+export function noEffectSettings(c: FelixConfig): ParamName[] {
+  return PARAM_NAMES.filter((n) => {
+    const why = PARAMS[n].noEffect;
+    return why !== undefined && !same(c[n], PARAMS[n].schema.parse(paramDefault(n)));
+  });
+}
+
 /** Of the changed parameters, those that need a restart (everything outside Felix's no-restart set, §1.4). */
 export function restartRequired(changed: readonly ParamName[]): ParamName[] {
   return changed.filter((n) => !(PARAMS[n] as { hot?: boolean }).hot);

@@ -2,6 +2,7 @@
 // felix-operations.md §2.1: values are strings; "none" (any case) means the zero value;
 // durations in env/file are seconds (floats) or milliseconds when the name says so.
 import { z } from 'zod';
+import { parseEndpoint } from '../../syncer-client/client/endpoints.js';
 
 /** A zod schema turning one raw config string into a typed value. */
 export type ValueSchema<T> = z.ZodType<T, string>;
@@ -179,6 +180,15 @@ export function protoPortList(): ValueSchema<readonly ProtoPort[]> {
   });
 }
 
+/** The inverse of protoPortList(): `[{protocol: 'tcp', port: 22}]` -> "tcp:22". */
+export function formatProtoPorts(
+  ports: readonly { readonly protocol: string; readonly port: number; readonly net?: string }[],
+): string {
+  return ports
+    .map((p) => (p.net === undefined ? `${p.protocol}:${p.port}` : `${p.protocol}:${p.net}:${p.port}`))
+    .join(',');
+}
+
 export interface PortRange {
   readonly first: number;
   readonly last: number;
@@ -216,21 +226,29 @@ export function markMask(minBits: number): ValueSchema<number> {
   });
 }
 
-/** "host:port" or "[v6]:port", or a comma-separated list of them (tried in order). */
+/**
+ * TyphaAddr: "host:port" or "[v6]:port", or a comma-separated list of them (tried in order).
+ * Parsed by the syncer client's own parser (syncer-client/client/endpoints.ts), so that what the
+ * config accepts is exactly what the client dials.
+ */
 export function hostPort(): ValueSchema<string> {
   return z.string().transform((raw, ctx) => {
     const s = raw.trim();
     if (isNone(s) || s === '') return '';
-    const parts = s.split(',').map((p) => p.trim());
-    const bad = parts.filter((p) => {
-      const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/.exec(p);
-      return !m || Number(m[2]) > 65535;
-    });
-    if (bad.length > 0)
-      return fail(
-        ctx,
-        `must be host:port (or a comma-separated list), bad: ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
-      );
+    const parts = s
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+    const bad: string[] = [];
+    for (const p of parts) {
+      try {
+        parseEndpoint(p);
+      } catch (e) {
+        bad.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+    // Each message reads `invalid Typha address "<entry>": <why>`.
+    if (bad.length > 0) return fail(ctx, bad.join('; '));
     return parts.join(',');
   });
 }

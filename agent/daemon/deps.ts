@@ -1,11 +1,15 @@
-// What the main loop needs from its collaborators, as narrow interfaces, so that the loop can be
-// tested with fakes and so the real classes (syncer-client, agent/calc, rules/driver) plug in.
+// What the main loop needs from its collaborators. The real classes satisfy these interfaces as
+// they are (structural typing, no adapters): SyncerClient (syncer-client/client), CalcGraph
+// (agent/calc) and DataplaneDriver (rules/driver). Tests plug in fakes.
 import type { KVUpdate, SyncStatus, SyncerEvent } from '../../syncer-client/api.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { DesiredState } from '../../rules/model.js';
+import type { CompilerConfig, DataplaneState } from '../../rules/compiler/index.js';
 import type { FelixConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import type { CalcCounts, DataplaneCounts } from '../metrics/index.js';
+import type { CalcCounts, CountedDriver } from '../metrics/index.js';
 
+/** SyncerClient. */
 export interface SyncerLike {
   onEvent(listener: (ev: SyncerEvent) => void): () => void;
   start(): void;
@@ -13,40 +17,52 @@ export interface SyncerLike {
   /** Resolves when the client ends; an error value means it gave up. */
   readonly finished: Promise<unknown>;
   /** Keys in the client's view of the datastore (snapshot size). */
-  readonly knownKeys?: number;
+  readonly knownKeys: number;
 }
 
+/** CalcGraph. */
 export interface CalcLike {
   onUpdates(kvs: readonly KVUpdate[]): void;
   onStatus(status: SyncStatus): void;
   flush(): ToDataplane[];
-  stats?(): CalcCounts;
-  /** For `felix-ts inspect endpoint`: JSON-able description, or null when unknown. */
-  describeEndpoint?(nameOrIface: string): unknown;
+  stats(): CalcCounts;
+  /** For `felix-ts inspect endpoint`: JSON-able description, or undefined when unknown. */
+  describeEndpoint(nameOrIface: string): unknown;
 }
 
 export interface ApplyInfo {
   readonly durationMs: number;
 }
 
-export interface DriverLike {
+/** DataplaneDriver. */
+export interface DriverLike extends CountedDriver {
   start(): Promise<void>;
   stop(): Promise<void>;
   onMessages(msgs: readonly ToDataplane[]): void;
   on(ev: 'apply' | 'first-apply', l: (e: ApplyInfo) => void): unknown;
   on(ev: 'apply-error', l: (e: { readonly error: Error & { readonly code?: string } }) => void): unknown;
-  /** Metric counts at scrape time. */
-  counts?(): DataplaneCounts;
-  /** For `felix-ts inspect chains`: JSON-able description. */
-  describeChains?(): unknown;
   /** Last restore input per table (the demo prints it in dry-run mode). */
-  lastRestoreInputs?(): ReadonlyMap<string, string>;
+  lastRestoreInputs(): ReadonlyMap<string, string>;
+}
+
+/** What the compiler last produced, and from what: metrics and `felix-ts inspect chains`. */
+export interface CompiledView {
+  /** Undefined until the first compile. */
+  readonly last: DesiredState | undefined;
+  readonly state: DataplaneState;
+  readonly config: CompilerConfig;
+}
+
+export interface Dataplane {
+  readonly driver: DriverLike;
+  /** Absent when the driver's desired state does not come from the rule compiler (tests). */
+  readonly compiled?: CompiledView;
 }
 
 /** Factories; the real ones are in ./real-deps.ts. */
 export interface DaemonDeps {
   makeSyncer(cfg: FelixConfig, logger: Logger): SyncerLike;
   makeCalc(cfg: FelixConfig, logger: Logger): CalcLike;
-  /** Called once, at the first in-sync, with the config merged with the datastore's. */
-  makeDriver(cfg: FelixConfig, logger: Logger): DriverLike;
+  /** Called at the first in-sync, with the config merged with the datastore's (again after a failed start). */
+  makeDataplane(cfg: FelixConfig, logger: Logger): Dataplane;
 }

@@ -1,7 +1,15 @@
-export { Daemon, keyType } from './daemon.js';
+export { Daemon } from './daemon.js';
 export type { DaemonOptions } from './daemon.js';
 export { VERSION } from './version.js';
-export type { DaemonDeps, SyncerLike, CalcLike, DriverLike, ApplyInfo } from './deps.js';
+export type {
+  DaemonDeps,
+  SyncerLike,
+  CalcLike,
+  DriverLike,
+  ApplyInfo,
+  Dataplane,
+  CompiledView,
+} from './deps.js';
 export type { DaemonStatus } from './status.js';
 export { WorkQueue } from './work-queue.js';
 export { realDeps } from './real-deps.js';

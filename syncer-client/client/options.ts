@@ -40,12 +40,12 @@ export interface SyncerClientOptions {
   readonly typhaKeyFile?: string;
   readonly typhaCN?: string;
   readonly typhaURISAN?: string;
-  /** Seconds; default 30. No message for this long ends the connection. */
-  readonly typhaReadTimeout?: number;
-  /** Seconds; default 10. */
-  readonly typhaWriteTimeout?: number;
-  /** Seconds; Felix hard-codes 10 (TCP + TLS handshake). */
-  readonly typhaDialTimeout?: number;
+  /** FELIX_TYPHAREADTIMEOUT in ms; default 30 000. No message for this long ends the connection. */
+  readonly typhaReadTimeoutMs?: number;
+  /** FELIX_TYPHAWRITETIMEOUT in ms; default 10 000. */
+  readonly typhaWriteTimeoutMs?: number;
+  /** Ms; Felix hard-codes 10 s (TCP + TLS handshake). */
+  readonly typhaDialTimeoutMs?: number;
   /** FelixHostname: our node name, sent in the hello and used for same-node-first ordering. */
   readonly felixHostname: string;
   /** Default "felix". */
@@ -102,11 +102,11 @@ function configError(msg: string): SyncerClientError {
   return new SyncerClientError('ERR_TYPHA_CONFIG', msg);
 }
 
-function seconds(name: string, v: number | undefined, dflt: number): number {
-  const s = v ?? dflt;
-  if (!Number.isFinite(s) || s <= 0)
-    throw configError(`${name} must be a positive number of seconds, got ${String(v)}`);
-  return Math.round(s * 1000);
+function millis(name: string, v: number | undefined, dflt: number): number {
+  const ms = v ?? dflt;
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw configError(`${name} must be a positive number of milliseconds, got ${String(v)}`);
+  return Math.round(ms);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -174,9 +174,9 @@ export function resolveOptions(o: SyncerClientOptions): ResolvedOptions {
   return {
     source,
     tls,
-    readTimeoutMs: seconds('typhaReadTimeout', o.typhaReadTimeout, 30),
-    writeTimeoutMs: seconds('typhaWriteTimeout', o.typhaWriteTimeout, 10),
-    dialTimeoutMs: seconds('typhaDialTimeout', o.typhaDialTimeout, 10),
+    readTimeoutMs: millis('typhaReadTimeoutMs', o.typhaReadTimeoutMs, 30_000),
+    writeTimeoutMs: millis('typhaWriteTimeoutMs', o.typhaWriteTimeoutMs, 10_000),
+    dialTimeoutMs: millis('typhaDialTimeoutMs', o.typhaDialTimeoutMs, 10_000),
     hostname: o.felixHostname,
     syncerType: o.syncerType ?? 'felix',
     version: o.version ?? 'felix-ts-v0.1.0',

@@ -328,7 +328,7 @@ test('a plain-TCP client cannot talk to a TLS Typha, and a half-configured TLS c
     const client = new SyncerClient({
       felixHostname: 'node-1',
       typhaAddr: server.endpoint,
-      typhaReadTimeout: 2,
+      typhaReadTimeoutMs: 2000,
       failover: { ...FAST_FAILOVER, maxRounds: 1 },
     });
     const rec = new Recorder(client);
@@ -357,7 +357,7 @@ test('the dial timeout covers the TLS handshake: a silent server is abandoned', 
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
   try {
     const port = (silent.address() as { port: number }).port;
-    const reasons = await expectRefused(clientOpts(`127.0.0.1:${port}`, { typhaDialTimeout: 0.2 }));
+    const reasons = await expectRefused(clientOpts(`127.0.0.1:${port}`, { typhaDialTimeoutMs: 200 }));
     assert.ok(
       reasons.every((r) => r.startsWith('ERR_TYPHA_DIAL') && r.includes('timed out')),
       reasons.join('\n'),

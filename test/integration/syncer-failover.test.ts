@@ -102,7 +102,7 @@ test('a server that stops pinging is dropped after TyphaReadTimeout; pings keep 
   const server = new TyphaServer({ pingIntervalMs: 100 });
   await server.start();
   server.put('/a', '1');
-  const { client, rec } = startClient(server.endpoint, { typhaReadTimeout: 1 });
+  const { client, rec } = startClient(server.endpoint, { typhaReadTimeoutMs: 1000 });
   try {
     await rec.waitInSync();
     // Three read-timeout periods with pings flowing: no disconnect.

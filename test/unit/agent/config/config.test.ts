@@ -14,7 +14,9 @@ import {
   withDatastore,
   RESTART_EXIT_CODE,
   PARAM_NAMES,
+  paramDefault,
 } from '../../../../agent/config/index.js';
+import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND } from '../../../../rules/compiler/index.js';
 
 const noFile = (): string => {
   const e = new Error('absent') as NodeJS.ErrnoException;
@@ -45,6 +47,21 @@ test('defaults match Felix (felix-operations.md §2.2-§2.4)', () => {
   assert.deepEqual(config.FailsafeOutboundHostPorts[0], { protocol: 'udp', port: 53 });
   assert.ok(config.FelixHostname.length > 0, 'FelixHostname falls back to os.hostname()');
   assert.equal(sources.HealthPort, 'default');
+});
+
+test("failsafe defaults: one definition, the compiler's, in Felix's syntax", () => {
+  const { config } = loadConfig({ env: {}, readFile: noFile });
+  assert.deepEqual(config.FailsafeInboundHostPorts, DEFAULT_FAILSAFE_INBOUND);
+  assert.deepEqual(config.FailsafeOutboundHostPorts, DEFAULT_FAILSAFE_OUTBOUND);
+  // Felix's defaults as written in felix/config/config_params.go.
+  assert.equal(
+    paramDefault('FailsafeInboundHostPorts'),
+    'tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667',
+  );
+  assert.equal(
+    paramDefault('FailsafeOutboundHostPorts'),
+    'udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667',
+  );
 });
 
 test('one ConfigError lists every bad field, from every source', () => {
@@ -284,8 +301,23 @@ test('TyphaAddr: host:port, [v6]:port or a list; anything else is an error', () 
   assert.equal(ok.config.TyphaAddr, '10.0.0.1:5473,[fd00::1]:5473,typha.local:1');
   assert.throws(
     () => loadConfig({ env: { FELIX_TYPHAADDR: '10.0.0.1:5473,10.0.0.2' }, readFile: noFile }),
-    (e: unknown) => e instanceof ConfigError && /TyphaAddr=.*bad: "10.0.0.2"/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      /TyphaAddr=.*: invalid Typha address "10.0.0.2": expected host:port$/m.test(e.message),
   );
+  // The syncer client's parser decides (syncer-client/client/endpoints.ts): what it would refuse
+  // to dial is refused here, at start-up, with its reason.
+  for (const [addr, why] of [
+    ['fd00::1:5473', 'IPv6 addresses must be bracketed'],
+    ['10.0.0.1:70000', 'port out of range'],
+    ['bad_host!:1', 'invalid host name'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ env: { FELIX_TYPHAADDR: addr }, readFile: noFile }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes(why),
+      addr,
+    );
+  }
 });
 
 test('docs/configuration.md documents every parameter', () => {

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { KVUpdate, SyncerEvent, SyncStatus } from '../../../../syncer-client/api.js';
 import type { ToDataplane } from '../../../../rules/dataplane-api/types.js';
+import { newCounters } from '../../../../rules/backend/counters.js';
 import { loadConfig, type FelixConfig } from '../../../../agent/config/index.js';
 import { createLogger } from '../../../../agent/log/index.js';
 import {
@@ -55,13 +56,23 @@ class FakeCalc implements CalcLike {
     return out;
   }
   stats() {
-    return { clusterWorkloadEndpoints: this.updates.length };
+    return {
+      clusterWorkloadEndpoints: this.updates.length,
+      localWorkloadEndpoints: 0,
+      localHostEndpoints: 0,
+      activePolicies: 0,
+    };
+  }
+  describeEndpoint(): undefined {
+    return undefined;
   }
 }
 
 class FakeDriver extends EventEmitter implements DriverLike {
   readonly msgs: ToDataplane[] = [];
   stopped = false;
+  readonly counters = newCounters();
+  readonly backend = undefined;
   /** Make the next `failStarts` start() calls fail with this message. */
   static failNextStart = '';
   static failStarts = 0;
@@ -83,6 +94,9 @@ class FakeDriver extends EventEmitter implements DriverLike {
   }
   onMessages(m: readonly ToDataplane[]): void {
     this.msgs.push(...m);
+  }
+  lastRestoreInputs(): ReadonlyMap<string, string> {
+    return new Map();
   }
 }
 
@@ -109,10 +123,10 @@ async function rig(env: Record<string, string> = {}, startGate?: Promise<void>):
   const deps: DaemonDeps = {
     makeSyncer: () => syncer,
     makeCalc: () => calc,
-    makeDriver: (cfg) => {
+    makeDataplane: (cfg) => {
       const d = new FakeDriver(cfg, startGate);
       drivers.push(d);
-      return d;
+      return { driver: d };
     },
   };
   const loaded = loadConfig(
@@ -448,6 +462,73 @@ test('an apply error before the first apply is reported as a failed first apply'
     assert.match(await res.text(), /Waiting for the first apply/);
     d.emit('first-apply', { durationMs: 1 });
     assert.equal((await r.get('/readiness')).status, 200);
+  } finally {
+    await r.daemon.stop();
+  }
+});
+
+const count = (text: string, needle: string): number => text.split(needle).length - 1;
+
+test('sync status has one owner: the Typha client logs its events, the daemon adds one line each', async () => {
+  const r = await rig();
+  try {
+    r.syncer.emit({ kind: 'connecting', endpoint: '127.0.0.1:5473', attempt: 1 });
+    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'resync' });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
+    await settle(r);
+    r.syncer.emit({ kind: 'disconnected', endpoint: '127.0.0.1:5473', reason: 'EOF' });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'wait-for-ready' });
+    r.syncer.emit({ kind: 'connecting', endpoint: '127.0.0.1:5473', attempt: 1 });
+    r.syncer.emit({ kind: 'disconnected', endpoint: '127.0.0.1:5473', reason: 'ECONNREFUSED' });
+    await settle(r);
+    assert.equal(r.daemon.status.syncStatus, 'wait-for-ready');
+    const state = await r.daemon.metrics.registry.getSingleMetric('felix_resync_state')?.get();
+    assert.equal(state?.values[0]?.value, 1, 'felix_resync_state follows the same status');
+    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'resync' });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
+    await settle(r);
+    assert.equal(r.daemon.status.syncStatus, 'in-sync');
+    assert.equal(r.daemon.status.typha.reconnects, 1);
+    const started = await r.daemon.metrics.registry.getSingleMetric('felix_resyncs_started')?.get();
+    assert.equal(started?.values[0]?.value, 2);
+
+    const log = r.logText();
+    assert.equal(count(log, 'Connected to Typha on attempt 1'), 1);
+    assert.equal(count(log, "First time we've been in sync"), 1);
+    // The client's own lines (syncer-client/client) are not repeated by the daemon.
+    for (const line of [
+      'Connecting to typha endpoint',
+      'Connected to Typha.',
+      'Typha connection failed',
+      'Failed to connect to typha endpoint',
+      'Status update from Typha.',
+    ]) {
+      assert.equal(count(log, line), 0, line);
+    }
+  } finally {
+    await r.daemon.stop();
+  }
+});
+
+test('parameters without effect: one warning at start naming them, one more for new datastore ones', async () => {
+  const r = await rig({ FELIX_NFTABLESMODE: 'Enabled', FELIX_INTERFACEEXCLUDE: 'kube-ipvs0' });
+  try {
+    const warning = 'Config parameter has no effect in felix-ts; ignoring it.';
+    assert.equal(count(r.logText(), warning), 1);
+    assert.match(r.logText(), /\[WARNING\].*no effect in felix-ts; ignoring it\. names=NFTablesMode\n/);
+
+    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
+    r.calc.next.push({
+      kind: 'configUpdate',
+      config: { RouteRefreshInterval: '10', NFTablesMode: 'Disabled' },
+    });
+    r.syncer.emit({ kind: 'batch', updates: [], status: 'in-sync' });
+    await settle(r);
+    assert.equal(count(r.logText(), warning), 2);
+    assert.match(r.logText(), /no effect in felix-ts; ignoring it\. names=RouteRefreshInterval\n/);
+    assert.equal(r.drivers.length, 1);
   } finally {
     await r.daemon.stop();
   }

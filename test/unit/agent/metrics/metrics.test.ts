@@ -4,8 +4,11 @@ import {
   AgentMetrics,
   MetricsServer,
   RESYNC_STATE,
+  dataplaneCounts,
+  keyTypeLabel,
   type DataplaneCounts,
 } from '../../../../agent/metrics/index.js';
+import type { DesiredState, TableState } from '../../../../rules/model.js';
 
 /** Parses Prometheus text exposition into "name{labels}" -> value. */
 function parse(text: string): Map<string, number> {
@@ -24,10 +27,14 @@ test('scrape /metrics over HTTP: Felix names, mirrored counters, Typha metrics',
   let dp: DataplaneCounts = {
     iptablesRestoreCalls: 3,
     iptablesRestoreErrors: 1,
+    iptablesSaveCalls: 0,
+    iptablesSaveErrors: 0,
     ipsetCalls: 2,
+    ipsetErrors: 0,
     ipsetsTotal: 4,
     ipsetsCalico: { '4': 3, '6': 1 },
     iptablesChains: { '4/filter': 12 },
+    iptablesRules: {},
     backend: 'legacy',
   };
   const m = new AgentMetrics({
@@ -35,9 +42,9 @@ test('scrape /metrics over HTTP: Felix names, mirrored counters, Typha metrics',
     now: () => now,
     calc: () => ({
       clusterWorkloadEndpoints: 7,
-      clusterHostEndpoints: 1,
-      activeLocalPolicies: 2,
-      activeLocalEndpoints: 3,
+      localWorkloadEndpoints: 2,
+      localHostEndpoints: 1,
+      activePolicies: 2,
     }),
     dataplane: () => dp,
     typha: () => ({
@@ -67,9 +74,15 @@ test('scrape /metrics over HTTP: Felix names, mirrored counters, Typha metrics',
     assert.equal(v.get('felix_int_dataplane_apply_time_seconds_sum'), 0.25);
     assert.equal(v.get('felix_int_dataplane_messages{type="workloadEndpointUpdate"}'), 5);
     assert.equal(v.get('felix_cluster_num_workload_endpoints'), 7);
-    assert.equal(v.get('felix_cluster_num_host_endpoints'), 1);
+    // Nothing counts cluster host endpoints, hosts, tiers...: not exported rather than a false 0.
+    for (const absent of [
+      'felix_cluster_num_host_endpoints',
+      'felix_cluster_num_hosts',
+      'felix_ipset_lines_executed',
+    ])
+      assert.equal(v.has(absent), false, absent);
     assert.equal(v.get('felix_active_local_policies'), 2);
-    assert.equal(v.get('felix_active_local_endpoints'), 3);
+    assert.equal(v.get('felix_active_local_endpoints'), 3, 'workload + host endpoints');
     assert.equal(v.get('felix_iptables_restore_calls'), 3);
     assert.equal(v.get('felix_iptables_restore_errors'), 1);
     assert.equal(v.get('felix_ipset_calls'), 2);
@@ -108,4 +121,65 @@ test('process metrics only when enabled; registries are independent', async () =
   assert.doesNotMatch(tb, /process_cpu_user_seconds_total/);
   assert.match(tb, /felix_host\{host="b"\} 1/);
   assert.doesNotMatch(tb, /host="a"/);
+});
+
+test('dataplaneCounts: the driver counters plus chains, rules and IP sets of the applied state', () => {
+  const counters = {
+    iptablesRestoreCalls: 5,
+    iptablesRestoreErrors: 1,
+    iptablesSaveCalls: 2,
+    iptablesSaveErrors: 0,
+    ipsetCalls: 3,
+    ipsetErrors: 0,
+  };
+  const rule = { spec: '-j ACCEPT' } as never;
+  const filter: TableState = {
+    table: 'filter',
+    family: 4,
+    chains: new Map([
+      ['cali-a', { name: 'cali-a', rules: [rule, rule] }],
+      ['cali-b', { name: 'cali-b', rules: [rule] }],
+    ]) as never,
+    inserts: new Map([['FORWARD', [rule]]]) as never,
+    appends: new Map(),
+  };
+  const desired: DesiredState = {
+    tables: [filter, { ...filter, family: 6, chains: new Map(), inserts: new Map() }],
+    ipsets: new Map([
+      ['cali40s:a', { family: 4 }],
+      ['cali40s:b', { family: 4 }],
+      ['cali60s:a', { family: 6 }],
+    ]) as never,
+  };
+  assert.deepEqual(dataplaneCounts({ counters, backend: 'nft' }, desired), {
+    ...counters,
+    ipsetsTotal: 3,
+    ipsetsCalico: { '4': 2, '6': 1 },
+    iptablesChains: { '4/filter': 2, '6/filter': 0 },
+    iptablesRules: { '4/filter': 4, '6/filter': 0 },
+    backend: 'nft',
+  });
+  // Before the first compile: the counters only, no backend label yet.
+  assert.deepEqual(dataplaneCounts({ counters, backend: undefined }, undefined), {
+    ...counters,
+    ipsetsTotal: 0,
+    ipsetsCalico: {},
+    iptablesChains: {},
+    iptablesRules: {},
+  });
+});
+
+test("felix_calc_graph_updates_processed type label: Felix's Go key type names, from parseKey", () => {
+  for (const [key, want] of [
+    ['/calico/v1/policy/tier/default/policy/p1', 'PolicyKey'],
+    ['/calico/v1/host/n1/workload/k8s/ns%2fpod/endpoint/eth0', 'WorkloadEndpointKey'],
+    ['/calico/v1/host/n1/endpoint/eth0', 'HostEndpointKey'],
+    ['/calico/v1/host/n1/config/LogSeverityScreen', 'HostConfigKey'],
+    ['/calico/v1/config/ChainInsertMode', 'GlobalConfigKey'],
+    ['/calico/v1/Ready', 'ReadyFlagKey'],
+    ['/calico/v1/policy/profile/kns.shop/rules', 'ProfileRulesKey'],
+    ['/nonsense', 'unknown'],
+  ] as const) {
+    assert.equal(keyTypeLabel(key), want, key);
+  }
 });

@@ -71,7 +71,7 @@ test('TLS is all or nothing: any one setting requires key, cert, CA and CN or UR
 test('invalid hostname and timeouts are config errors', () => {
   assert.throws(() => resolveOptions({ ...base, felixHostname: 'bad host' }), isConfigError);
   assert.throws(() => resolveOptions({ ...base, felixHostname: '' }), isConfigError);
-  assert.throws(() => resolveOptions({ ...base, typhaReadTimeout: 0 }), isConfigError);
-  assert.throws(() => resolveOptions({ ...base, typhaWriteTimeout: Number.NaN }), isConfigError);
-  assert.equal(resolveOptions({ ...base, typhaReadTimeout: 0.25 }).readTimeoutMs, 250);
+  assert.throws(() => resolveOptions({ ...base, typhaReadTimeoutMs: 0 }), isConfigError);
+  assert.throws(() => resolveOptions({ ...base, typhaWriteTimeoutMs: Number.NaN }), isConfigError);
+  assert.equal(resolveOptions({ ...base, typhaReadTimeoutMs: 250.4 }).readTimeoutMs, 250);
 });

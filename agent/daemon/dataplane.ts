@@ -1,0 +1,122 @@
+// The dataplane side of the main loop: the driver is created at the first in-sync (messages are
+// buffered until then), retried on each heartbeat if it fails to start, and its apply events
+// become status, metrics and log lines (felix-operations.md §1.4 steps 6-7).
+import type { ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { FelixConfig } from '../config/index.js';
+import type { RootLogger } from '../log/index.js';
+import { dataplaneCounts, type AgentMetrics, type DataplaneCounts } from '../metrics/index.js';
+import type { CompiledView, DaemonDeps, Dataplane } from './deps.js';
+import type { DaemonStatus } from './status.js';
+
+export interface DataplaneRunnerOptions {
+  readonly deps: DaemonDeps;
+  /** The main logger; the driver gets its "dataplane" child. */
+  readonly logger: RootLogger;
+  readonly status: DaemonStatus;
+  readonly metrics: AgentMetrics;
+  readonly now: () => number;
+  /** Called whenever status.dataplane changed (the daemon reports health). */
+  readonly changed: () => void;
+}
+
+export class DataplaneRunner {
+  private dp: Dataplane | undefined;
+  private pending: ToDataplane[] = [];
+  /** Set at the first in-sync; a driver that failed to start is retried on each heartbeat. */
+  private wanted = false;
+  private stopped = false;
+
+  constructor(private readonly o: DataplaneRunnerOptions) {}
+
+  get started(): boolean {
+    return this.dp !== undefined;
+  }
+
+  get compiled(): CompiledView | undefined {
+    return this.dp?.compiled;
+  }
+
+  counts(): DataplaneCounts | undefined {
+    return this.dp && dataplaneCounts(this.dp.driver, this.dp.compiled?.last);
+  }
+
+  restoreInputs(): ReadonlyMap<string, string> {
+    return this.dp?.driver.lastRestoreInputs() ?? new Map();
+  }
+
+  /** Hands messages to the driver, or buffers them until it runs; the first inSync starts it. */
+  async send(msgs: readonly ToDataplane[], cfg: FelixConfig): Promise<void> {
+    this.o.status.messagesToDataplane += msgs.length;
+    if (this.dp) {
+      this.dp.driver.onMessages(msgs);
+      return;
+    }
+    this.pending.push(...msgs);
+    if (!this.wanted && msgs.some((m) => m.kind === 'inSync')) {
+      this.wanted = true;
+      this.o.logger.info('Datastore in sync, flushing the dataplane for the first time...');
+      await this.ensure(cfg);
+    }
+  }
+
+  /** Starts the driver if it is wanted and not running; on failure the next heartbeat retries. */
+  async ensure(cfg: FelixConfig): Promise<void> {
+    if (this.dp || !this.wanted || this.stopped) return;
+    const dp = this.o.status.dataplane;
+    let made: Dataplane;
+    try {
+      made = this.o.deps.makeDataplane(cfg, this.o.logger.child('dataplane'));
+      this.listen(made);
+      await made.driver.start();
+    } catch (e) {
+      // E.g. no iptables binary, or a lock held for too long: not ready, retried on the next heartbeat.
+      dp.lastApplyFailed = true;
+      dp.lastApplyError = `dataplane start failed: ${e instanceof Error ? e.message : String(e)}`;
+      this.o.logger.error('Failed to start the dataplane driver; will retry', { error: dp.lastApplyError });
+      this.o.changed();
+      return;
+    }
+    this.dp = made;
+    dp.started = true;
+    dp.lastApplyFailed = false;
+    const msgs = this.pending;
+    this.pending = [];
+    made.driver.onMessages(msgs);
+  }
+
+  /** Stops the driver's timers; the rules it programmed stay in place (§1.4 "Signals"). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.dp?.driver.stop();
+  }
+
+  private listen({ driver }: Dataplane): void {
+    const { status, metrics, now, logger, changed } = this.o;
+    const dp = status.dataplane;
+    driver.on('apply', (e) => {
+      dp.applies++;
+      dp.lastApplyMs = now();
+      dp.lastApplyDurationMs = e.durationMs;
+      dp.lastApplyFailed = false;
+      if (dp.firstApplyDone) metrics.applyTime.observe(e.durationMs / 1000);
+      changed();
+    });
+    driver.on('first-apply', (e) => {
+      dp.firstApplyDone = true;
+      status.timeToFirstApplyMs = now() - status.startedMs;
+      metrics.initialResyncTime.set(e.durationMs / 1000);
+      logger.info('Completed first update to dataplane.', {
+        secsSinceStart: status.timeToFirstApplyMs / 1000,
+        applyMs: Math.round(e.durationMs),
+      });
+      changed();
+    });
+    driver.on('apply-error', ({ error }) => {
+      dp.lastApplyFailed = true;
+      dp.lastApplyError = `${error.code ?? 'ERR'}: ${error.message}`;
+      metrics.dataplaneFailures.inc();
+      logger.warn('Failed to program iptables, will retry', { code: error.code, error: error.message });
+      changed();
+    });
+  }
+}

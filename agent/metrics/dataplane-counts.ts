@@ -1,0 +1,59 @@
+// The dataplane's numbers for metrics and the health details: the driver's cumulative counters
+// (rules/backend/counters.ts) and the sizes of the desired state it last applied.
+import type { DesiredState } from '../../rules/model.js';
+
+/** The driver's cumulative counters (DataplaneDriver.counters). */
+export interface DriverCounters {
+  readonly iptablesRestoreCalls: number;
+  readonly iptablesRestoreErrors: number;
+  readonly iptablesSaveCalls: number;
+  readonly iptablesSaveErrors: number;
+  readonly ipsetCalls: number;
+  readonly ipsetErrors: number;
+}
+
+export interface DataplaneCounts extends DriverCounters {
+  readonly ipsetsTotal: number;
+  /** Calico IP sets by IP version. */
+  readonly ipsetsCalico: Readonly<Record<string, number>>;
+  /** Programmed chains / rules keyed by "<ipVersion>/<table>". */
+  readonly iptablesChains: Readonly<Record<string, number>>;
+  readonly iptablesRules: Readonly<Record<string, number>>;
+  readonly backend?: string;
+}
+
+/** What the metrics read from a driver (DataplaneDriver satisfies it). */
+export interface CountedDriver {
+  readonly counters: DriverCounters;
+  readonly backend: string | undefined;
+}
+
+export function dataplaneCounts(driver: CountedDriver, desired: DesiredState | undefined): DataplaneCounts {
+  const c = driver.counters;
+  const chains: Record<string, number> = {};
+  const rules: Record<string, number> = {};
+  const sets: Record<string, number> = {};
+  for (const t of desired?.tables ?? []) {
+    const k = `${t.family}/${t.table}`;
+    chains[k] = t.chains.size;
+    let n = 0;
+    for (const ch of t.chains.values()) n += ch.rules.length;
+    for (const r of t.inserts.values()) n += r.length;
+    for (const r of t.appends.values()) n += r.length;
+    rules[k] = n;
+  }
+  for (const s of desired?.ipsets.values() ?? []) sets[String(s.family)] = (sets[String(s.family)] ?? 0) + 1;
+  return {
+    iptablesRestoreCalls: c.iptablesRestoreCalls,
+    iptablesRestoreErrors: c.iptablesRestoreErrors,
+    iptablesSaveCalls: c.iptablesSaveCalls,
+    iptablesSaveErrors: c.iptablesSaveErrors,
+    ipsetCalls: c.ipsetCalls,
+    ipsetErrors: c.ipsetErrors,
+    ipsetsTotal: desired?.ipsets.size ?? 0,
+    ipsetsCalico: sets,
+    iptablesChains: chains,
+    iptablesRules: rules,
+    ...(driver.backend ? { backend: driver.backend } : {}),
+  };
+}
