@@ -1,4 +1,4 @@
-// Selector syntax tree, its evaluation (§4.3) and its canonical string (§4.4).
+// Selector syntax tree, its evaluation (libcalico-go/lib/selector/parser/ast.go) and its canonical string.
 
 /** Anything labels can be looked up in: a Map, or an endpoint's merged (own + inherited) labels. */
 export interface LabelSource {
@@ -60,7 +60,7 @@ export function evaluateNode(node: Node, labels: LabelSource): boolean {
   }
 }
 
-/** §4.4: double quotes unless the value contains one, then single quotes. */
+/** Selector.String(): double quotes unless the value contains one, then single quotes. */
 function quote(v: string): string {
   return v.includes('"') ? `'${v}'` : `"${v}"`;
 }
@@ -114,7 +114,7 @@ export function canonicalNode(node: Node): string {
 
 /**
  * A label that every match must carry, used by the calculation's label index to find
- * candidates without evaluating every selector (§5.8). `values` set ⇒ the label must take one
+ * candidates without evaluating every selector (felix/labelindex). `values` set ⇒ the label must take one
  * of those values (an empty list means nothing can match).
  */
 export interface LabelRestriction {

@@ -1,4 +1,4 @@
-// Selector parse errors carry the byte offset into the selector text (felix-datamodel-and-calc.md §4).
+// Selector parse errors carry the byte offset into the selector text (offsets as in libcalico-go/lib/selector/tokenizer/tokenizer.go).
 
 export type SelectorErrorCode =
   | 'ERR_SELECTOR_UNEXPECTED_CHAR'

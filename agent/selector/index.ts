@@ -1,4 +1,4 @@
-// Public surface of the selector language (felix-datamodel-and-calc.md §4).
+// Public surface of the selector language (libcalico-go/lib/selector).
 export { parseSelector, Selector } from './parser.js';
 export { SelectorParseError, type SelectorErrorCode } from './errors.js';
 export { compareBytes, type LabelSource, type LabelRestriction, type Node as SelectorNode } from './ast.js';

@@ -1,4 +1,4 @@
-// Recursive-descent parser for the grammar of felix-datamodel-and-calc.md §4.2.
+// Recursive-descent parser for the selector grammar of libcalico-go/lib/selector/parser/parser.go.
 import {
   canonicalNode,
   evaluateNode,
@@ -21,7 +21,7 @@ export class Selector {
     this.root = root;
   }
 
-  /** Evaluates against a Map-like label source or a plain object of labels (§4.3). */
+  /** Evaluates against a Map-like label source or a plain object of labels. */
   evaluate(labels: LabelSource | Readonly<Record<string, string>>): boolean {
     const src: LabelSource =
       typeof (labels as LabelSource).get === 'function'
@@ -35,12 +35,12 @@ export class Selector {
     return evaluateNode(this.root, src);
   }
 
-  /** Felix's Selector.String() (§4.4). */
+  /** Felix's Selector.String() (ast.go). */
   canonical(): string {
     return (this.canon ??= canonicalNode(this.root));
   }
 
-  /** Felix's Selector.UniqueID(): the selector IP set ID (§4.5). */
+  /** Felix's Selector.UniqueID(): the selector IP set ID (ast.go, libcalico-go/lib/hash/unique_id.go). */
   uniqueId(): string {
     return (this.uid ??= makeUniqueId('s', this.canonical()));
   }
@@ -124,7 +124,7 @@ class Parser {
       case 'global':
         return { op: 'global' };
       case '(': {
-        // Parentheses nest but create no node of their own (§4.2).
+        // Parentheses nest but create no node of their own.
         const inner = this.orExpr();
         const close = this.next();
         if (close.t !== ')') this.fail(close, "')'");
@@ -155,7 +155,7 @@ class Parser {
         const open = this.next();
         if (open.t !== '{') this.fail(open, "'{'");
         const values = new Set<string>();
-        // Empty set and a trailing comma are accepted (§4.2).
+        // Empty set and a trailing comma are accepted.
         for (;;) {
           const v = this.next();
           if (v.t === '}') break;

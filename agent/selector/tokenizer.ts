@@ -1,5 +1,5 @@
-// Lexer for the Calico selector language (felix-datamodel-and-calc.md §4.1).
-import { SelectorParseError } from './errors.js';
+// Lexer for the Calico selector language (libcalico-go/lib/selector/tokenizer/tokenizer.go).
+import { SelectorParseError, type SelectorErrorCode } from './errors.js';
 
 export type Token =
   | { readonly t: 'label'; readonly v: string; readonly pos: number }
@@ -43,183 +43,185 @@ function isIdentChar(c: number): boolean {
 }
 
 function isSpace(c: number): boolean {
-  // §4.1: only space and TAB are whitespace; a newline is an error.
+  // Only space and TAB are whitespace; a newline is an error.
   return c === 0x20 || c === 0x09;
 }
 
-export function tokenize(text: string): Token[] {
-  const out: Token[] = [];
-  const n = text.length;
-  let i = 0;
+type SimpleKind = Exclude<Token['t'], 'label' | 'string' | 'has'>;
 
-  const skipSpace = (): void => {
-    while (i < n && isSpace(text.charCodeAt(i))) i++;
-  };
-  const readLabel = (): string => {
-    const start = i;
-    while (i < n && isIdentChar(text.charCodeAt(i))) i++;
-    if (i === start) {
-      throw new SelectorParseError('ERR_SELECTOR_UNEXPECTED_CHAR', i, text, 'expected a label');
-    }
-    if (i - start > MAX_LABEL) {
-      throw new SelectorParseError(
-        'ERR_SELECTOR_LABEL_TOO_LONG',
-        start,
-        text,
-        `label longer than ${MAX_LABEL} characters`,
+// Single-character punctuation tokens.
+const PUNCT: ReadonlyMap<string, SimpleKind> = new Map<string, SimpleKind>([
+  ['(', '('],
+  [')', ')'],
+  ['{', '{'],
+  ['}', '}'],
+  [',', ','],
+]);
+
+// One method per token kind; each method consumes input at `i` and pushes onto `out`, or returns
+// false when the input at `i` is not of its kind.
+class Lexer {
+  private readonly out: Token[] = [];
+  private readonly n: number;
+  private i = 0;
+
+  constructor(private readonly text: string) {
+    this.n = text.length;
+  }
+
+  run(): Token[] {
+    for (;;) {
+      this.skipSpace();
+      if (this.i >= this.n) break;
+      if (this.punct() || this.operator() || this.quoted() || this.func() || this.label()) continue;
+      throw this.error(
+        'ERR_SELECTOR_UNEXPECTED_CHAR',
+        this.i,
+        `unexpected character ${JSON.stringify(this.text[this.i])}`,
       );
     }
-    return text.slice(start, i);
-  };
-  // Matches `word` at i, followed by a non-identifier char or the end; returns the end offset or -1.
-  const matchWord = (at: number, word: string): number => {
-    if (!text.startsWith(word, at)) return -1;
-    const end = at + word.length;
-    return end;
-  };
-  const wordBoundary = (end: number): boolean => end >= n || !isIdentChar(text.charCodeAt(end));
-  // Two-word operators allow any run of spaces/tabs between the words, including none.
-  const matchTwoWords = (at: number, w1: string, w2: string): number => {
-    let j = matchWord(at, w1);
-    if (j < 0) return -1;
-    while (j < n && isSpace(text.charCodeAt(j))) j++;
-    const k = matchWord(j, w2);
-    if (k < 0 || !wordBoundary(k)) return -1;
-    return k;
-  };
-  // Operator words are recognised only straight after a label (§4.1).
-  const readOperatorAfterLabel = (): void => {
-    skipSpace();
-    const pos = i;
-    let end: number;
-    if ((end = matchTwoWords(i, 'not', 'in')) >= 0) {
-      out.push({ t: 'notin', pos });
-    } else if ((end = matchWord(i, 'in')) >= 0 && wordBoundary(end)) {
-      out.push({ t: 'in', pos });
-    } else if ((end = matchWord(i, 'contains')) >= 0 && wordBoundary(end)) {
-      out.push({ t: 'contains', pos });
-    } else if ((end = matchTwoWords(i, 'starts', 'with')) >= 0) {
-      out.push({ t: 'startswith', pos });
-    } else if ((end = matchTwoWords(i, 'ends', 'with')) >= 0) {
-      out.push({ t: 'endswith', pos });
-    } else {
-      return;
-    }
-    i = end;
-  };
-
-  for (;;) {
-    skipSpace();
-    if (i >= n) break;
-    const pos = i;
-    const c = text[i];
-    switch (c) {
-      case '(':
-        out.push({ t: '(', pos });
-        i++;
-        continue;
-      case ')':
-        out.push({ t: ')', pos });
-        i++;
-        continue;
-      case '{':
-        out.push({ t: '{', pos });
-        i++;
-        continue;
-      case '}':
-        out.push({ t: '}', pos });
-        i++;
-        continue;
-      case ',':
-        out.push({ t: ',', pos });
-        i++;
-        continue;
-      case '=':
-        if (text[i + 1] === '=') {
-          out.push({ t: '==', pos });
-          i += 2;
-          continue;
-        }
-        throw new SelectorParseError('ERR_SELECTOR_UNEXPECTED_CHAR', pos, text, "single '=' (use '==')");
-      case '!':
-        if (text[i + 1] === '=') {
-          out.push({ t: '!=', pos });
-          i += 2;
-        } else {
-          out.push({ t: '!', pos });
-          i++;
-        }
-        continue;
-      case '&':
-        if (text[i + 1] === '&') {
-          out.push({ t: '&&', pos });
-          i += 2;
-          continue;
-        }
-        throw new SelectorParseError('ERR_SELECTOR_UNEXPECTED_CHAR', pos, text, "single '&' (use '&&')");
-      case '|':
-        if (text[i + 1] === '|') {
-          out.push({ t: '||', pos });
-          i += 2;
-          continue;
-        }
-        throw new SelectorParseError('ERR_SELECTOR_UNEXPECTED_CHAR', pos, text, "single '|' (use '||')");
-      case '"':
-      case "'": {
-        // §4.1: no escapes; a string cannot contain its own quote character.
-        const close = text.indexOf(c, i + 1);
-        if (close < 0) {
-          throw new SelectorParseError('ERR_SELECTOR_UNTERMINATED_STRING', pos, text, 'unterminated string');
-        }
-        out.push({ t: 'string', v: text.slice(i + 1, close), pos });
-        i = close + 1;
-        continue;
-      }
-      default:
-        break;
-    }
-    // Function-like tokens are recognised only as exact prefixes, "(" straight after the word.
-    if (text.startsWith('has(', i)) {
-      i += 4;
-      skipSpace();
-      const label = readLabel();
-      skipSpace();
-      if (text[i] !== ')') {
-        throw new SelectorParseError('ERR_SELECTOR_BAD_FUNCTION', i, text, "expected ')' to close has(");
-      }
-      i++;
-      out.push({ t: 'has', v: label, pos });
-      continue;
-    }
-    if (text.startsWith('all(', i) || text.startsWith('global(', i)) {
-      const isAll = text.startsWith('all(', i);
-      i += isAll ? 4 : 7;
-      skipSpace();
-      if (text[i] !== ')') {
-        throw new SelectorParseError(
-          'ERR_SELECTOR_BAD_FUNCTION',
-          i,
-          text,
-          `expected ')' after ${isAll ? 'all(' : 'global('}`,
-        );
-      }
-      i++;
-      out.push({ t: isAll ? 'all' : 'global', pos });
-      continue;
-    }
-    if (isIdentChar(text.charCodeAt(i))) {
-      const label = readLabel();
-      out.push({ t: 'label', v: label, pos });
-      readOperatorAfterLabel();
-      continue;
-    }
-    throw new SelectorParseError(
-      'ERR_SELECTOR_UNEXPECTED_CHAR',
-      pos,
-      text,
-      `unexpected character ${JSON.stringify(c)}`,
-    );
+    this.out.push({ t: 'eof', pos: this.n });
+    return this.out;
   }
-  out.push({ t: 'eof', pos: n });
-  return out;
+
+  private error(code: SelectorErrorCode, pos: number, msg: string): SelectorParseError {
+    return new SelectorParseError(code, pos, this.text, msg);
+  }
+
+  private emit(t: SimpleKind, pos: number, len: number): true {
+    this.out.push({ t, pos });
+    this.i = pos + len;
+    return true;
+  }
+
+  private skipSpace(): void {
+    while (this.i < this.n && isSpace(this.text.charCodeAt(this.i))) this.i++;
+  }
+
+  private punct(): boolean {
+    const t = PUNCT.get(this.text[this.i]!);
+    return t !== undefined && this.emit(t, this.i, 1);
+  }
+
+  // `==`, `!=`, `!`, `&&`, `||`; a lone `=`, `&` or `|` is an error.
+  private operator(): boolean {
+    const pos = this.i;
+    const c = this.text[pos];
+    const next = this.text[pos + 1];
+    switch (c) {
+      case '=':
+        if (next === '=') return this.emit('==', pos, 2);
+        throw this.error('ERR_SELECTOR_UNEXPECTED_CHAR', pos, "single '=' (use '==')");
+      case '!':
+        return next === '=' ? this.emit('!=', pos, 2) : this.emit('!', pos, 1);
+      case '&':
+        if (next === '&') return this.emit('&&', pos, 2);
+        throw this.error('ERR_SELECTOR_UNEXPECTED_CHAR', pos, "single '&' (use '&&')");
+      case '|':
+        if (next === '|') return this.emit('||', pos, 2);
+        throw this.error('ERR_SELECTOR_UNEXPECTED_CHAR', pos, "single '|' (use '||')");
+      default:
+        return false;
+    }
+  }
+
+  // No escapes; a string cannot contain its own quote character.
+  private quoted(): boolean {
+    const pos = this.i;
+    const c = this.text[pos]!;
+    if (c !== '"' && c !== "'") return false;
+    const close = this.text.indexOf(c, pos + 1);
+    if (close < 0) throw this.error('ERR_SELECTOR_UNTERMINATED_STRING', pos, 'unterminated string');
+    this.out.push({ t: 'string', v: this.text.slice(pos + 1, close), pos });
+    this.i = close + 1;
+    return true;
+  }
+
+  // Function-like tokens are recognised only as exact prefixes, "(" straight after the word.
+  private func(): boolean {
+    const pos = this.i;
+    const text = this.text;
+    if (text.startsWith('has(', pos)) {
+      this.i += 4;
+      this.skipSpace();
+      const label = this.readLabel();
+      this.skipSpace();
+      if (text[this.i] !== ')') {
+        throw this.error('ERR_SELECTOR_BAD_FUNCTION', this.i, "expected ')' to close has(");
+      }
+      this.i++;
+      this.out.push({ t: 'has', v: label, pos });
+      return true;
+    }
+    const isAll = text.startsWith('all(', pos);
+    if (!isAll && !text.startsWith('global(', pos)) return false;
+    this.i += isAll ? 4 : 7;
+    this.skipSpace();
+    if (text[this.i] !== ')') {
+      throw this.error(
+        'ERR_SELECTOR_BAD_FUNCTION',
+        this.i,
+        `expected ')' after ${isAll ? 'all(' : 'global('}`,
+      );
+    }
+    this.out.push({ t: isAll ? 'all' : 'global', pos });
+    this.i++;
+    return true;
+  }
+
+  private label(): boolean {
+    if (!isIdentChar(this.text.charCodeAt(this.i))) return false;
+    const pos = this.i;
+    this.out.push({ t: 'label', v: this.readLabel(), pos });
+    this.operatorWord();
+    return true;
+  }
+
+  private readLabel(): string {
+    const start = this.i;
+    while (this.i < this.n && isIdentChar(this.text.charCodeAt(this.i))) this.i++;
+    if (this.i === start) throw this.error('ERR_SELECTOR_UNEXPECTED_CHAR', this.i, 'expected a label');
+    if (this.i - start > MAX_LABEL) {
+      throw this.error('ERR_SELECTOR_LABEL_TOO_LONG', start, `label longer than ${MAX_LABEL} characters`);
+    }
+    return this.text.slice(start, this.i);
+  }
+
+  // Operator words are recognised only straight after a label.
+  private operatorWord(): void {
+    this.skipSpace();
+    const pos = this.i;
+    const end =
+      this.twoWords(pos, 'not', 'in', 'notin') ??
+      this.oneWord(pos, 'in', 'in') ??
+      this.oneWord(pos, 'contains', 'contains') ??
+      this.twoWords(pos, 'starts', 'with', 'startswith') ??
+      this.twoWords(pos, 'ends', 'with', 'endswith');
+    if (end !== undefined) this.i = end;
+  }
+
+  private wordBoundary(end: number): boolean {
+    return end >= this.n || !isIdentChar(this.text.charCodeAt(end));
+  }
+
+  // `word` at `at` followed by a non-identifier char or the end: pushes `t`, returns the end offset.
+  private oneWord(at: number, word: string, t: SimpleKind): number | undefined {
+    if (!this.text.startsWith(word, at) || !this.wordBoundary(at + word.length)) return undefined;
+    this.out.push({ t, pos: at });
+    return at + word.length;
+  }
+
+  // Two-word operators allow any run of spaces/tabs between the words, including none.
+  private twoWords(at: number, w1: string, w2: string, t: SimpleKind): number | undefined {
+    if (!this.text.startsWith(w1, at)) return undefined;
+    let j = at + w1.length;
+    while (j < this.n && isSpace(this.text.charCodeAt(j))) j++;
+    if (!this.text.startsWith(w2, j) || !this.wordBoundary(j + w2.length)) return undefined;
+    this.out.push({ t, pos: at });
+    return j + w2.length;
+  }
+}
+
+export function tokenize(text: string): Token[] {
+  return new Lexer(text).run();
 }

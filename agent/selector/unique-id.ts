@@ -1,4 +1,4 @@
-// felix-datamodel-and-calc.md §4.5: MakeUniqueID(prefix, content) =
+// libcalico-go/lib/hash/unique_id.go: MakeUniqueID(prefix, content) =
 //   prefix + ":" + base64url_nopad(SHA-224(prefix + ":" + content)).
 import { createHash } from 'node:crypto';
 
@@ -7,7 +7,7 @@ export function makeUniqueId(prefix: string, content: string): string {
   return `${prefix}:${h}`;
 }
 
-/** Named-port IP set ID (§4.5): proto is tcp, udp, sctp or any. */
+/** Named-port IP set ID (felix/calc/rule_scanner.go): proto is tcp, udp, sctp or any. */
 export function namedPortSetId(selectorId: string, proto: string, portName: string): string {
   return makeUniqueId('n', `${selectorId},${proto},${portName}`);
 }

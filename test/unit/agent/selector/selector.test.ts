@@ -1,5 +1,5 @@
 // Table-driven tests for the selector language, including Calico's own parser_test.go cases
-// (felix-datamodel-and-calc.md §4).
+// (libcalico-go/lib/selector).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -122,7 +122,7 @@ for (const [input, canon, uid] of canonCases) {
   });
 }
 
-test('named-port set ID matches the reference vector (§4.5)', () => {
+test('named-port set ID matches the reference vector', () => {
   const sid = parseSelector('all()').uniqueId();
   assert.equal(namedPortSetId(sid, 'tcp', 'http'), 'n:cl9_Kgeu4H0OGLbhovVR3NBLUOZscKeMK1Mu4A');
 });
