@@ -15,11 +15,17 @@ import { GobError, GobErrorCode, ProtocolError } from './errors.js';
 import type { GoType } from './gotype.js';
 import { Reader } from './reader.js';
 import { TypeRegistry } from './registry.js';
-import { FIRST_USER_ID, readWireType } from './wire.js';
+import { FIRST_USER_ID, MAX_STRUCT_FIELDS, readWireType } from './wire.js';
 import type { WireType } from './wire.js';
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_TYPES = 10_000;
+/**
+ * Default cap on the bytes of all type definitions on one stream. Go's syncproto streams define
+ * 200-600 bytes of types (test/protocol/limits.test.ts measures the Go fixtures), so 1 MiB refuses
+ * only hostile streams, and bounds what they can make the decoder hold and compile.
+ */
+export const DEFAULT_MAX_TYPEDEF_BYTES = 1024 * 1024;
 
 export interface GobDecoderOptions {
   /** Cap on one gob message's length prefix, checked before any of it is buffered. */
@@ -28,6 +34,10 @@ export interface GobDecoderOptions {
   readonly registry?: TypeRegistry;
   /** Cap on type definitions per stream. */
   readonly maxTypes?: number;
+  /** Cap on fields per struct type definition (default MAX_STRUCT_FIELDS). */
+  readonly maxStructFields?: number;
+  /** Cap on the total bytes of type definitions per stream (default DEFAULT_MAX_TYPEDEF_BYTES). */
+  readonly maxTypedefBytes?: number;
 }
 
 export interface DecodedValue {
@@ -45,6 +55,10 @@ export class GobDecoder implements TypeSource {
   private readonly r = new Reader();
   private readonly maxMessageBytes: number;
   private readonly maxTypes: number;
+  private readonly maxStructFields: number;
+  private readonly maxTypedefBytes: number;
+  /** Bytes of type definitions accepted on this stream so far. */
+  private typedefBytes = 0;
   private readonly wire = new Map<number, WireType>();
   private readonly journal: number[] = [];
   private readonly compiler: Compiler;
@@ -54,6 +68,8 @@ export class GobDecoder implements TypeSource {
     this.queue = queue;
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.maxTypes = opts.maxTypes ?? DEFAULT_MAX_TYPES;
+    this.maxStructFields = opts.maxStructFields ?? MAX_STRUCT_FIELDS;
+    this.maxTypedefBytes = opts.maxTypedefBytes ?? DEFAULT_MAX_TYPEDEF_BYTES;
     this.compiler = new Compiler(this, opts.registry ?? TypeRegistry.withBasics());
   }
 
@@ -64,6 +80,11 @@ export class GobDecoder implements TypeSource {
   /** Bytes received but not yet decoded. */
   get buffered(): number {
     return this.queue.length;
+  }
+
+  /** Bytes of type definitions accepted on this stream so far (counted against maxTypedefBytes). */
+  get definitionBytes(): number {
+    return this.typedefBytes;
   }
 
   /** The wire definition of a type id seen on this stream (for diagnostics and tests). */
@@ -79,6 +100,7 @@ export class GobDecoder implements TypeSource {
   next(local?: GoType): DecodedValue | undefined {
     if (this.failed !== undefined) throw this.failed;
     const mark = this.queue.mark();
+    const typedefBytes = this.typedefBytes;
     this.journal.length = 0;
     this.compiler.beginValue();
     this.r.load(EMPTY);
@@ -90,6 +112,7 @@ export class GobDecoder implements TypeSource {
     } catch (e) {
       if (e === NEED_MORE) {
         this.queue.rewind(mark);
+        this.typedefBytes = typedefBytes;
         if (this.journal.length > 0) {
           for (const id of this.journal) this.wire.delete(id);
           this.compiler.reset();
@@ -121,10 +144,11 @@ export class GobDecoder implements TypeSource {
 
   // ---- stream grammar (encoding/gob/decoder.go) ----
 
-  private loadMessage(): void {
+  private loadMessage(isInterface: boolean): void {
     const p = this.queue.peekUint();
     if (p === undefined) throw NEED_MORE;
     const [len, prefix] = p;
+    if (!isInterface) this.refuseLargeTypedefMessage(len, prefix);
     // Reject an oversized message from its prefix alone, before buffering it (Go: tooBig).
     if (len > this.maxMessageBytes) {
       throw new GobError(
@@ -142,16 +166,65 @@ export class GobDecoder implements TypeSource {
   typeSequence(isInterface: boolean): number {
     const r = this.r;
     for (;;) {
-      if (r.pos >= r.end) this.loadMessage();
+      if (r.pos >= r.end) this.loadMessage(isInterface);
       const id = r.int();
       if (id >= 0) return id;
-      this.define(-id, readWireType(r));
+      this.define(-id, this.readTypedef(isInterface));
       if (r.pos < r.end) {
         if (!isInterface)
           throw new GobError(GobErrorCode.ExtraData, 'extra data after a top-level type definition');
         r.uint(); // a delimited value's count (Go skips it too)
       }
     }
+  }
+
+  private typedefsTooLarge(len: number): never {
+    throw new GobError(
+      GobErrorCode.TypedefsTooLarge,
+      `type definitions of ${this.typedefBytes + len} bytes or more on this stream (cap ${this.maxTypedefBytes})`,
+    );
+  }
+
+  /**
+   * A top-level message that starts with a type definition is that definition alone, so one over
+   * the remaining budget is refused from its first bytes, before the rest is buffered.
+   */
+  private refuseLargeTypedefMessage(len: number, prefix: number): void {
+    const left = this.maxTypedefBytes - this.typedefBytes;
+    if (len <= left || this.queue.length >= prefix + len) return; // small, or checked in readTypedef
+    const q = this.queue;
+    if (q.length <= prefix) return;
+    const b = q.peek(prefix);
+    // A gob int's sign is the low bit of its uint encoding (of the last byte when multi-byte).
+    const k = b < 0x80 ? 0 : 256 - b;
+    if (k > 8 || q.length <= prefix + k) return; // a bad or not yet complete id: decoded later
+    if ((q.peek(prefix + k) & 1) === 1) this.typedefsTooLarge(len - 1 - k);
+  }
+
+  /** One wire type definition, counted against the stream's definition-bytes budget. */
+  private readTypedef(isInterface: boolean): WireType {
+    const r = this.r;
+    const start = r.pos;
+    const end = r.end;
+    const left = this.maxTypedefBytes - this.typedefBytes;
+    // At top level the definition is the rest of the message; inside an interface value a value
+    // follows it, so parsing stops at the budget's end instead.
+    if (end - start > left && !isInterface) this.typedefsTooLarge(end - start);
+    const clamped = end - start > left;
+    if (clamped) r.end = start + left;
+    let w: WireType;
+    try {
+      w = readWireType(r, this.maxStructFields);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (clamped && (code === GobErrorCode.Truncated || code === GobErrorCode.BadLength))
+        this.typedefsTooLarge(left + 1);
+      throw e;
+    } finally {
+      r.end = end;
+    }
+    this.typedefBytes += r.pos - start;
+    return w;
   }
 
   private define(id: number, w: WireType): void {

@@ -44,6 +44,10 @@ export const GobErrorCode = {
   NameTooLong: 'ERR_GOB_NAME_TOO_LONG',
   /** Too many type definitions on one stream. */
   TooManyTypes: 'ERR_GOB_TOO_MANY_TYPES',
+  /** A struct type definition with more fields than the cap (MAX_STRUCT_FIELDS). */
+  TooManyFields: 'ERR_GOB_TOO_MANY_FIELDS',
+  /** The type definitions of one stream add up to more bytes than the cap (MAX_TYPEDEF_BYTES). */
+  TypedefsTooLarge: 'ERR_GOB_TYPEDEFS_TOO_LARGE',
   /** The encoder was given a value that does not fit its declared Go type. */
   BadInput: 'ERR_GOB_BAD_INPUT',
   /** A layout this encoder does not produce (e.g. new type definitions inside nested interfaces). */

@@ -1,7 +1,7 @@
 // Go encoding/gob codec (typha-protocol.md §8).
 export { ByteQueue } from './bytequeue.js';
 export type { QueueMark } from './bytequeue.js';
-export { GobDecoder, DEFAULT_MAX_MESSAGE_BYTES } from './decoder.js';
+export { GobDecoder, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TYPEDEF_BYTES } from './decoder.js';
 export type { DecodedValue, GobDecoderOptions } from './decoder.js';
 export { GobEncoder, TypeIdAllocator } from './encoder.js';
 export type { GobEncoderOptions } from './encoder.js';
@@ -24,6 +24,6 @@ export { Reader } from './reader.js';
 export { TypeRegistry } from './registry.js';
 export { goTime, goTimeCodec, goTimeFromDate, goTimeToDate, UNIX_TO_INTERNAL, ZERO_TIME } from './time.js';
 export type { GoTimeValue } from './time.js';
-export { FIRST_USER_ID, TypeId, readWireType, writeWireType } from './wire.js';
+export { FIRST_USER_ID, MAX_STRUCT_FIELDS, TypeId, readWireType, writeWireType } from './wire.js';
 export type { WireField, WireType } from './wire.js';
 export { ByteWriter } from './writer.js';

@@ -20,6 +20,15 @@ export const TypeId = {
 /** Go's firstUserId: user-defined type ids start here. */
 export const FIRST_USER_ID = 64;
 
+/**
+ * Cap on the fields of one struct type definition. Go's gob has none, but every struct Typha sends
+ * is a syncproto message (typha/pkg/syncproto/sync_proto.go: Envelope, MsgClientHello with 9
+ * fields the largest, SerializedUpdate 6); Calico resources travel JSON-encoded inside
+ * SerializedUpdate.Value, never as gob structs. 1024 leaves two orders of magnitude of headroom
+ * while bounding the work one definition can cause (one generated case per field).
+ */
+export const MAX_STRUCT_FIELDS = 1024;
+
 export type WireType =
   | { readonly kind: 'array'; readonly name: string; readonly elem: number; readonly len: number }
   | { readonly kind: 'slice'; readonly name: string; readonly elem: number }
@@ -80,8 +89,11 @@ function readCommon(r: Reader): { name: string; id: number } {
   return { name, id };
 }
 
-/** Parses a `wireType` value (§8.4). Exactly one of its fields must be set. */
-export function readWireType(r: Reader): WireType {
+/**
+ * Parses a `wireType` value (encoding/gob/type.go). Exactly one of its fields must be set. A
+ * struct with more than `maxFields` fields is refused from its count, before any field is read.
+ */
+export function readWireType(r: Reader, maxFields: number = MAX_STRUCT_FIELDS): WireType {
   let out: WireType | undefined;
   readStruct(r, 7, (f) => {
     if (out !== undefined) badDef('type definition sets more than one kind');
@@ -121,6 +133,12 @@ export function readWireType(r: Reader): WireType {
           }
           // Field []*fieldType: a count, then each element in full (at least 1 byte each).
           const n = r.length(1);
+          if (n > maxFields) {
+            throw new GobError(
+              GobErrorCode.TooManyFields,
+              `struct ${JSON.stringify(c.name)} defines ${n} fields (cap ${maxFields})`,
+            );
+          }
           for (let i = 0; i < n; i++) {
             let name = '';
             let id = 0;

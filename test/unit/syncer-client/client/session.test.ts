@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { KVUpdate, SyncStatus } from '../../../../syncer-client/api.js';
+import { ByteWriter } from '../../../../syncer-client/gob/index.js';
 import { StreamDecoder, StreamEncoder, type Msg } from '../../../../syncer-client/syncproto/index.js';
 import { TyphaSession, type SessionParams } from '../../../../syncer-client/client/session.js';
 import { silentLogger, type SyncerClientError } from '../../../../syncer-client/client/index.js';
@@ -322,4 +323,47 @@ test('a length prefix over maxMessageBytes is refused before buffering', async (
   sock.push(Buffer.from([0xfd, 0x10, 0x00, 0x00]));
   const err = await endsWith(session, 'ERR_TYPHA_PROTOCOL');
   assert.match(err.message, /ERR_/);
+});
+
+test('over the type-definition limits: the session ends with the typed gob error as cause, socket destroyed', async () => {
+  // A struct definition claiming 2000 fields (over MAX_STRUCT_FIELDS), and one whose message is
+  // 2 MiB (over the 1 MiB definition budget) of which only the first bytes arrive.
+  const w = new ByteWriter();
+  w.int(-70);
+  w.uint(3); // StructT
+  w.uint(1);
+  w.uint(1);
+  w.string('Bomb');
+  w.uint(1);
+  w.int(70);
+  w.uint(0);
+  w.uint(1);
+  w.uint(2000); // field count, then the fields
+  for (let i = 0; i < 2000; i++) {
+    w.uint(1);
+    w.string(`F${i}`);
+    w.uint(1);
+    w.int(2);
+    w.uint(0);
+  }
+  w.uint(0);
+  w.uint(0);
+  const fields = new ByteWriter();
+  fields.uint(w.pos);
+  fields.raw(w.buf.subarray(0, w.pos));
+  const big = new ByteWriter();
+  big.uint(2 * 1024 * 1024);
+  big.int(-70);
+  big.raw(new Uint8Array(100));
+  for (const [bytes, cause] of [
+    [fields.bytes(), 'ERR_GOB_TOO_MANY_FIELDS'],
+    [big.bytes(), 'ERR_GOB_TYPEDEFS_TOO_LARGE'],
+  ] as const) {
+    const { sock, session } = open({ compression: false });
+    sock.push(Buffer.concat([new StreamEncoder('').encode(SERVER_HELLO), bytes]));
+    const err = await endsWith(session, 'ERR_TYPHA_PROTOCOL');
+    assert.equal((err.cause as { code?: string }).code, cause, err.message);
+    assert.match(err.message, new RegExp(`undecodable data from Typha at fake:5473: ${cause}: `));
+    assert.ok(sock.destroyed);
+  }
 });
