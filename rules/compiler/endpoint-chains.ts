@@ -1,5 +1,6 @@
 // Per-endpoint chains: cali-tw-/cali-fw- for workloads, cali-th-/cali-fh-/cali-thfw-/cali-fhfw- for
 // host endpoints (felix-iptables-dataplane.md §4.7, §4.10; felix/rules/endpoints.go).
+import type { ChainSource } from '../model.js';
 import type { MarkBits } from './marks.js';
 import { safeChainName } from './hash.js';
 import { act, m, rule, type Action, type IChain, type IRule } from './rule.js';
@@ -32,6 +33,8 @@ export interface EndpointChainSpec {
   readonly failsafeChain?: string;
   readonly dropVXLAN: boolean;
   readonly dropIPIP: boolean;
+  /** The endpoint the chain implements (kind, interface name, policy direction). */
+  readonly source: ChainSource;
 }
 
 /** endpointIptablesChain (§4.7 table). */
@@ -39,7 +42,7 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
   const name = safeChainName(spec.chainPrefix, spec.ifaceSuffix);
   const { marks } = ctx;
   if (!spec.adminUp) {
-    return { name, rules: [rule([], ctx.denyAction, 'Endpoint admin disabled')] };
+    return { name, rules: [rule([], ctx.denyAction, 'Endpoint admin disabled')], source: spec.source };
   }
   const rules: IRule[] = [];
   // Conntrack (row 2/3). With a RETURN allow action the accept bit is set first so callers can see it.
@@ -102,12 +105,12 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
       rules.push(rule([], act.setMark(marks.accept), 'Allow forwarded traffic by default'));
       rules.push(rule([], act.ret(), 'Return for accepted forward traffic'));
     }
-    return { name, rules };
+    return { name, rules, source: spec.source };
   }
   for (const prof of spec.profileIds) {
     rules.push(rule([], act.jump(profileChainName(polDir, prof))));
     rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if profile accepted'));
   }
   rules.push(rule([], ctx.denyAction, `${ctx.denyName} if no profiles matched`));
-  return { name, rules };
+  return { name, rules, source: spec.source };
 }

@@ -96,5 +96,6 @@ export function groupChain(g: PolicyGroup, marks: MarkBits): IChain {
       rules.push(rule([m.markNotClear(verdict)], act.ret(), 'Return on verdict'));
     rules.push(rule(count % 5 === 0 ? [] : [m.markClear(verdict)], act.jump(policyChainName(dir, p))));
   }
-  return { name: groupChainName(g), rules };
+  const direction = g.direction === 'inbound' ? 'ingress' : 'egress';
+  return { name: groupChainName(g), rules, source: { kind: 'policy-group', id: groupUid(g), direction } };
 }
