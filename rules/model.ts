@@ -43,7 +43,7 @@ export interface ChainSource {
 /**
  * One rule as Felix renders it: `body` is the long-form rule text that follows
  * `-A <chain> -m comment --comment "cali:<hash>" ` in restore input (may be empty), and `hash`
- * is the 16-character chained rule hash of §3.2. Every string in `body` that came from the
+ * is the 16-character chained rule hash (felix/iptables/renderer.go). Every string in `body` that came from the
  * datastore has already been escaped or hashed by the compiler.
  */
 export interface RenderedRule {
@@ -66,7 +66,7 @@ export interface Chain {
 
 /**
  * Desired state of one (table, family). Only chains that are referenced (from the kernel-chain
- * hooks, transitively through jumps/gotos) are present: the compiler does that pruning (§1).
+ * hooks, transitively through jumps/gotos) are present: the compiler does that pruning (felix/iptables/table.go).
  */
 export interface TableState {
   readonly table: TableName;
@@ -82,7 +82,7 @@ export interface TableState {
 export type IpSetType = 'hash:ip' | 'hash:net' | 'hash:ip,port';
 
 export interface IpSetState {
-  /** Kernel name, e.g. cali40s:lJVGDaqTNzSq4oOWKtH8pYj (§3.3, at most 31 characters). */
+  /** Kernel name, e.g. cali40s:lJVGDaqTNzSq4oOWKtH8pYj (felix/ipsets/ipset_defs.go, at most 31 characters). */
   readonly name: string;
   readonly type: IpSetType;
   readonly family: IpFamily;

@@ -1,5 +1,5 @@
 // Per-endpoint chains: cali-tw-/cali-fw- for workloads, cali-th-/cali-fh-/cali-thfw-/cali-fhfw- for
-// host endpoints (felix-iptables-dataplane.md §4.7, §4.10; felix/rules/endpoints.go).
+// host endpoints (felix/rules/endpoints.go; the failsafe chains are in felix/rules/static.go).
 import type { ChainSource } from '../model.js';
 import type { MarkBits } from './marks.js';
 import { safeChainName } from './hash.js';
@@ -23,7 +23,7 @@ export interface EndpointCtx {
 export interface EndpointChainSpec {
   readonly chainPrefix: string;
   readonly ifaceSuffix: string;
-  /** Tiers with their policies already grouped (§4.8). */
+  /** Tiers with their policies already grouped (felix/rules/endpoints.go). */
   readonly tiers: readonly TierPlan[];
   readonly profileIds: readonly string[];
   readonly direction: 'ingress' | 'egress';
@@ -37,7 +37,7 @@ export interface EndpointChainSpec {
   readonly source: ChainSource;
 }
 
-/** endpointIptablesChain (§4.7 table). */
+/** endpointIptablesChain (felix/rules/endpoints.go). */
 export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain {
   const name = safeChainName(spec.chainPrefix, spec.ifaceSuffix);
   const { marks } = ctx;
@@ -89,7 +89,7 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
           rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if policy accepted'));
       }
     }
-    // No end-of-tier drop when the tier's default action is Pass (§4.7 row 8c).
+    // No end-of-tier drop when the tier's default action is Pass (felix/rules/endpoints.go).
     if (endOfTierDrop && tier.defaultAction !== 'Pass') {
       rules.push(
         rule(

@@ -93,7 +93,7 @@ export function addHostEndpoints(input: HostEndpointInput, b: TableBuilder): voi
     else names.push(iface);
     hostEndpointChains(iface, hep, input, b);
   }
-  // With a wildcard HEP, unmatched interfaces go to its chains; otherwise they fall out (§4.6).
+  // With a wildcard HEP, unmatched interfaces go to its chains; otherwise they fall out (felix/rules/dispatch.go).
   const end = (prefix: string): IRule[] =>
     wildcard
       ? [{ match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] }]

@@ -1,5 +1,5 @@
 // Rendering one Calico rule into iptables rules, and policy/profile chains
-// (felix-iptables-dataplane.md §4.9, §6; felix/rules/policy.go).
+// (felix/rules/policy.go).
 import { policyIdString, type PolicyID, type Rule } from '../dataplane-api/types.js';
 import type { ChainSource, Direction, IpFamily, RuleSource } from '../model.js';
 import type { MarkBits } from './marks.js';
@@ -56,12 +56,12 @@ export function kindShort(kind: string): string {
 export function kindLong(kind: string): string {
   return KIND_LONG[kind] ?? kind;
 }
-/** Staged policies are never rendered (§4.7 row 8). */
+/** Staged policies are never rendered (felix/rules/endpoints.go). */
 export function isStaged(id: PolicyID): boolean {
   const k = kindShort(id.kind);
   return k === 'snp' || k === 'sgnp' || k === 'sknp';
 }
-/** PolicyID.ID(): "<kind>/<name>" or "<kind>/<ns>/<name>" (§3.1). */
+/** PolicyID.ID(): "<kind>/<name>" or "<kind>/<ns>/<name>" (felix/rules/rule_defs.go). */
 export function policyIdText(id: PolicyID): string {
   const k = kindShort(id.kind);
   return id.namespace ? `${k}/${id.namespace}/${id.name}` : `${k}/${id.name}`;
@@ -73,7 +73,7 @@ export function profileChainName(dir: 'in' | 'out', name: string): string {
   return safeChainName(dir === 'in' ? PREFIX.profileIn : PREFIX.profileOut, name);
 }
 
-// ---- IP-version filtering (§6.1, FilterRuleToIPVersion) ----
+// ---- IP-version filtering (felix/rules/policy.go, FilterRuleToIPVersion) ----
 
 function filterNets(
   nets: readonly string[] | undefined,
@@ -91,7 +91,7 @@ function filterNets(
   return out.length === 0 ? 'skip' : out;
 }
 
-// ---- Match blocks (§6.3) ----
+// ---- Match blocks (felix/rules/policy.go) ----
 
 class MatchBlockBuilder {
   using = false;
@@ -168,7 +168,7 @@ interface WorkingRule {
   dstNamedPortIpSetIds: readonly string[];
 }
 
-/** CalculateRuleMatch: the main rule's fragments in Felix's order (§6.2). */
+/** CalculateRuleMatch: the main rule's fragments in Felix's order (felix/rules/policy.go). */
 function calculateRuleMatch(r: Rule, w: WorkingRule, family: IpFamily): Match[] {
   const set = (id: string): string => ipSetName(id, family);
   const out: Match[] = [];
@@ -234,7 +234,7 @@ export function logPrefixFor(configured: string, owner: RuleOwner): string {
 }
 
 /**
- * ProtoRuleToIptablesRules: one Calico rule to zero or more iptables rules for one IP family (§6).
+ * ProtoRuleToIptablesRules: one Calico rule to zero or more iptables rules for one IP family (felix/rules/policy.go).
  * Annotations become "k=v" comments on every generated rule (sorted by key; Go's map order is random).
  */
 export function renderCalicoRule(r: Rule, ctx: RenderCtx, owner: RuleOwner): IRule[] {
@@ -339,7 +339,7 @@ export function renderCalicoRule(r: Rule, ctx: RenderCtx, owner: RuleOwner): IRu
 }
 
 /**
- * ProtoRulesToIptablesRules: renders a rule list, trims trailing RETURNs (§4.9) and puts the chain
+ * ProtoRulesToIptablesRules: renders a rule list, trims trailing RETURNs (felix/rules/policy.go) and puts the chain
  * comment on the first rule (an empty list still yields one comment-only rule). Each generated rule
  * carries the index of the Calico rule it came from (`source`: the policy/profile and direction).
  */

@@ -12,9 +12,9 @@ export type Match = string | SetMatch;
 export interface Action {
   /** Long-form action text, e.g. "--jump ACCEPT". */
   readonly frag: string;
-  /** Chain this action jumps or goes to (for reference tracking, §1). */
+  /** Chain this action jumps or goes to (for reference tracking, felix/iptables/table.go). */
   readonly target?: string;
-  /** A RETURN action (trailing RETURNs are trimmed from policy chains, §4.9). */
+  /** A RETURN action (trailing RETURNs are trimmed from policy chains, felix/rules/policy.go). */
   readonly isReturn?: boolean;
 }
 
@@ -76,9 +76,9 @@ export const act = {
   goto: (chain: string): Action => ({ frag: `--goto ${chain}`, target: chain }),
   /** SetMark: value and mask are the same bits. */
   setMark: (m: number): Action => ({ frag: `--jump MARK --set-mark ${hex(m)}/${hex(m)}` }),
-  /** ClearMark writes a literal "0/" (§6.2). */
+  /** ClearMark writes a literal "0/" (felix/rules/policy.go). */
   clearMark: (m: number): Action => ({ frag: `--jump MARK --set-mark 0/${hex(m)}` }),
-  /** SetMaskedMark formats the value with %#x, so zero is "0x0" (§6.2). */
+  /** SetMaskedMark formats the value with %#x, so zero is "0x0" (felix/rules/policy.go). */
   setMaskedMark: (m: number, mask: number): Action => ({
     frag: `--jump MARK --set-mark ${hex(m)}/${hex(mask)}`,
   }),
@@ -132,7 +132,7 @@ export function portList(ports: readonly PortRange[]): string {
   return ports.map((p) => (p.first === p.last ? `${p.first}` : `${p.first}:${p.last}`)).join(',');
 }
 
-/** SplitPortList (§6.2): 15 multiport slots per split; a single port takes 1 slot, a range 2. */
+/** SplitPortList (felix/rules/policy.go): 15 multiport slots per split; a single port takes 1 slot, a range 2. */
 export function splitPortList(ports: readonly PortRange[]): PortRange[][] {
   const splits: PortRange[][] = [];
   let cur: PortRange[] = [];

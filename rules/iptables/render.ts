@@ -7,7 +7,7 @@ import { DataplaneError } from '../backend/errors.js';
 import { isOwnedChain } from './owned.js';
 
 const HASH_RE = /^[A-Za-z0-9_-]{1,64}$/;
-// iptables chain names: at most 28 characters (§3.1); no whitespace, quotes or control
+// iptables chain names: at most 28 characters (felix/iptables/table.go); no whitespace, quotes or control
 // characters, and must not look like an option.
 const CHAIN_RE = /^(?![-!])[!-~]{1,28}$/;
 const CHAIN_FORBIDDEN_RE = /["'\\]/;
