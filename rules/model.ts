@@ -1,29 +1,72 @@
 // The desired-state model: the output of rules/compiler and the input of the dataplane writers
-// (rules/iptables, rules/ipsets). Pure data; no I/O. See felix-iptables-dataplane.md §1, §3, §7.
+// (rules/iptables, rules/ipsets) and of `felix-ts inspect`. Pure data; no I/O. Felix's counterparts are
+// generictables.Rule / generictables.Chain (felix/generictables/) and felix/ipsets/.
+import type { Rule } from './dataplane-api/types.js';
 
 export type IpFamily = 4 | 6;
 export type TableName = 'raw' | 'mangle' | 'nat' | 'filter';
+export type Direction = 'ingress' | 'egress';
+
+/**
+ * An IP set a rule matches on, as data: the rule's body renders it as
+ * `-m set [!] --match-set <name> <dir>[,<dir>]` (felix/iptables/match_builder.go).
+ */
+export interface SetMatch {
+  /** Kernel name (cali40s:...). */
+  readonly name: string;
+  readonly dir: 'src' | 'dst';
+  /** `src,src` / `dst,dst`: a named-port set (hash:ip,port). */
+  readonly withPort: boolean;
+  readonly negated: boolean;
+}
+
+/** The Calico rule an iptables rule was generated from. */
+export interface RuleSource {
+  readonly kind: 'policy' | 'profile';
+  /** Policy ID as policyIdString() writes it ("gnp/default.allow-dns"), or the profile name. */
+  readonly id: string;
+  readonly direction: Direction;
+  /** Index into the policy's (profile's) inbound or outbound rules. */
+  readonly index: number;
+}
+
+/** What a chain implements. Chains without a source are felix-ts's static and dispatch chains. */
+export interface ChainSource {
+  readonly kind: 'policy' | 'profile' | 'policy-group' | 'workload-endpoint' | 'host-endpoint';
+  /** Policy ID (policyIdString), profile name, policy group UID or interface name ("*": all interfaces). */
+  readonly id: string;
+  readonly direction: Direction;
+  /** Policy and profile chains: the source rules, in order (RuleSource.index points into this). */
+  readonly rules?: readonly Rule[];
+}
 
 /**
  * One rule as Felix renders it: `body` is the long-form rule text that follows
  * `-A <chain> -m comment --comment "cali:<hash>" ` in restore input (may be empty), and `hash`
- * is the 16-character chained rule hash of §3.2. Every string in `body` that came from the
+ * is the 16-character chained rule hash (felix/iptables/renderer.go). Every string in `body` that came from the
  * datastore has already been escaped or hashed by the compiler.
  */
 export interface RenderedRule {
   readonly hash: string;
   readonly body: string;
+  /** The IP sets the body matches on, in body order (absent when none). */
+  readonly sets?: readonly SetMatch[];
+  /** The Calico rule it came from (policy and profile chains only). */
+  readonly source?: RuleSource;
 }
 
 /** A chain owned by felix-ts (name matches ^cali-). */
 export interface Chain {
   readonly name: string;
   readonly rules: readonly RenderedRule[];
+  /** The chain's own comment as rendered ("GlobalNetworkPolicy default.x ingress"); compiler output only. */
+  readonly comment?: string;
+  readonly source?: ChainSource;
 }
 
 /**
  * Desired state of one (table, family). Only chains that are referenced (from the kernel-chain
- * hooks, transitively through jumps/gotos) are present: the compiler does that pruning (§1).
+ * hooks, transitively through jumps/gotos) are present: the compiler does that pruning (felix/iptables/table.go).
  */
 export interface TableState {
   readonly table: TableName;
@@ -39,7 +82,7 @@ export interface TableState {
 export type IpSetType = 'hash:ip' | 'hash:net' | 'hash:ip,port';
 
 export interface IpSetState {
-  /** Kernel name, e.g. cali40s:lJVGDaqTNzSq4oOWKtH8pYj (§3.3, at most 31 characters). */
+  /** Kernel name, e.g. cali40s:lJVGDaqTNzSq4oOWKtH8pYj (felix/ipsets/ipset_defs.go, at most 31 characters). */
   readonly name: string;
   readonly type: IpSetType;
   readonly family: IpFamily;

@@ -11,10 +11,7 @@ export interface DebugSources {
 }
 
 export function debugHandlers(src: DebugSources): Record<string, DebugHandler> {
-  const chains = (): ReturnType<typeof describeChains> => {
-    const c = src.compiled();
-    return describeChains(c?.last, c?.state, c?.config);
-  };
+  const chains = (): ReturnType<typeof describeChains> => describeChains(src.compiled()?.last);
   return {
     endpoint: (q) => {
       const name = q.get('name') ?? '';

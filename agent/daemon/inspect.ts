@@ -1,15 +1,13 @@
-// What `felix-ts inspect chains` shows: the desired chains the driver last applied, each rule with
-// the policy/profile/endpoint its chain implements (from the chain name and its comment), and, for
-// policy and profile chains, the source rules of that policy so each rule can be traced back.
-import type { DesiredState, TableState } from '../../rules/model.js';
-import type { CompilerConfig, DataplaneState, PolicyEntry } from '../../rules/compiler/index.js';
-import { policyRuleOrigins, profileRuleOrigins } from './provenance.js';
+// What `felix-ts inspect chains` shows: the desired chains the driver last applied, each with the
+// policy/profile/endpoint it implements and, for policy and profile chains, the source rules, with
+// each generated rule traced to the source rule it came from. All of it is read from the compiler's
+// output (Chain.source, RenderedRule.source in rules/model.ts); nothing is re-compiled or parsed.
+import type { Chain, DesiredState } from '../../rules/model.js';
 import type { Rule } from '../../rules/dataplane-api/types.js';
-import { policyIdString } from '../../rules/dataplane-api/types.js';
 
 export interface ChainOwner {
   readonly kind: 'policy' | 'profile' | 'policy-group' | 'workload-endpoint' | 'host-endpoint' | 'static';
-  /** Policy ID ("gnp/default.allow-dns"), profile name, or interface name. */
+  /** Policy ID ("gnp/default.allow-dns"), profile name, policy group UID or interface name. */
   readonly id: string;
   readonly direction?: 'ingress' | 'egress';
 }
@@ -41,25 +39,6 @@ export interface SourceRule {
   readonly summary: string;
 }
 
-const PREFIXES: readonly [string, ChainOwner['kind'], ChainOwner['direction'] | undefined][] = [
-  ['cali-pi-', 'policy', 'ingress'],
-  ['cali-po-', 'policy', 'egress'],
-  ['cali-pri-', 'profile', 'ingress'],
-  ['cali-pro-', 'profile', 'egress'],
-  ['cali-gi-', 'policy-group', 'ingress'],
-  ['cali-go-', 'policy-group', 'egress'],
-  ['cali-tw-', 'workload-endpoint', 'ingress'],
-  ['cali-fw-', 'workload-endpoint', 'egress'],
-  ['cali-th-', 'host-endpoint', 'ingress'],
-  ['cali-fh-', 'host-endpoint', 'egress'],
-];
-
-function chainComment(t: TableState, name: string): string {
-  const first = t.chains.get(name)?.rules[0]?.body ?? '';
-  const m = /--comment "([^"]*)"/.exec(first);
-  return m ? (m[1] as string) : '';
-}
-
 function summarize(r: Rule): string {
   const parts: string[] = [r.action];
   if (r.protocol) parts.push(`proto=${r.protocol.name ?? r.protocol.number}`);
@@ -78,90 +57,34 @@ function sourceRulesOf(rules: readonly Rule[]): SourceRule[] {
   return rules.map((r, i) => ({ index: i, action: r.action, ruleId: r.ruleId ?? '', summary: summarize(r) }));
 }
 
-/** Describes the filter-table chains of a desired state; `state` supplies policy/profile sources. */
-export function describeChains(
-  desired: DesiredState | undefined,
-  state: DataplaneState | undefined,
-  cfg?: CompilerConfig,
-): { chains: InspectedChain[] } {
-  const chains: InspectedChain[] = [];
-  if (!desired) return { chains };
-  // Policy/profile comments name the owner; map them back to source rules.
-  const policiesByComment = new Map<string, { id: string; rules: readonly Rule[]; entry: PolicyEntry }>();
-  for (const e of state?.policies.values() ?? []) {
-    const who = e.id.namespace ? `${e.id.namespace}/${e.id.name}` : e.id.name;
-    policiesByComment.set(`${who} ingress`, {
-      id: policyIdString(e.id),
-      rules: e.policy.inboundRules,
-      entry: e,
-    });
-    policiesByComment.set(`${who} egress`, {
-      id: policyIdString(e.id),
-      rules: e.policy.outboundRules,
-      entry: e,
-    });
-  }
-  // Provenance is best effort: a failure here must not break `inspect`.
-  const origins = (f: () => (number | null)[]): (number | null)[] => {
-    try {
-      return f();
-    } catch {
-      return [];
-    }
+function ownerOf(chain: Chain): ChainOwner {
+  const s = chain.source;
+  return s ? { kind: s.kind, id: s.id, direction: s.direction } : { kind: 'static', id: chain.name };
+}
+
+function describeChain(table: string, ipVersion: number, chain: Chain): InspectedChain {
+  const sourceRules = chain.source?.rules;
+  return {
+    table,
+    ipVersion,
+    name: chain.name,
+    owner: ownerOf(chain),
+    comment: chain.comment ?? '',
+    rules: chain.rules.map((r, i) =>
+      r.source === undefined
+        ? { index: i, hash: r.hash, body: r.body }
+        : { index: i, hash: r.hash, body: r.body, source: r.source.index },
+    ),
+    ...(sourceRules ? { sourceRules: sourceRulesOf(sourceRules) } : {}),
   };
-  for (const t of desired.tables) {
-    for (const [name, chain] of [...t.chains].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const comment = chainComment(t, name);
-      const p = PREFIXES.find(([pre]) => name.startsWith(pre));
-      let owner: ChainOwner = { kind: 'static', id: name };
-      let sourceRules: SourceRule[] | undefined;
-      let from: (number | null)[] = [];
-      const hashes = chain.rules.map((r) => r.hash);
-      if (p) {
-        const [pre, kind, direction] = p;
-        owner = direction
-          ? { kind, id: name.slice(pre.length), direction }
-          : { kind, id: name.slice(pre.length) };
-        if (kind === 'policy') {
-          // "GlobalNetworkPolicy default.x ingress" -> "default.x ingress"
-          const key = comment.split(' ').slice(1).join(' ');
-          const src = policiesByComment.get(key);
-          if (src) {
-            owner = { ...owner, id: src.id };
-            sourceRules = sourceRulesOf(src.rules);
-            if (state && cfg && direction) {
-              const e = src.entry;
-              from = origins(() => policyRuleOrigins(state, cfg, e, direction, t.family, comment, hashes));
-            }
-          }
-        } else if (kind === 'profile') {
-          const prof = state?.profiles.get(owner.id);
-          if (prof) {
-            const rules = direction === 'ingress' ? prof.inboundRules : prof.outboundRules;
-            sourceRules = sourceRulesOf(rules);
-            if (state && cfg && direction) {
-              const id = owner.id;
-              from = origins(() =>
-                profileRuleOrigins(state, cfg, id, prof, direction, t.family, comment, hashes),
-              );
-            }
-          }
-        }
-      }
-      chains.push({
-        table: t.table,
-        ipVersion: t.family,
-        name,
-        owner,
-        comment,
-        rules: chain.rules.map((r, i) => {
-          const src = from[i];
-          return src === null || src === undefined
-            ? { index: i, hash: r.hash, body: r.body }
-            : { index: i, hash: r.hash, body: r.body, source: src };
-        }),
-        ...(sourceRules ? { sourceRules } : {}),
-      });
+}
+
+/** Describes the chains of the desired state the compiler produced last (none before the first compile). */
+export function describeChains(desired: DesiredState | undefined): { chains: InspectedChain[] } {
+  const chains: InspectedChain[] = [];
+  for (const t of desired?.tables ?? []) {
+    for (const [, chain] of [...t.chains].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      chains.push(describeChain(t.table, t.family, chain));
     }
   }
   return { chains };

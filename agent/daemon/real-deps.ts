@@ -4,12 +4,10 @@
 import { SyncerClient } from '../../syncer-client/client/index.js';
 import { CalcGraph } from '../calc/index.js';
 import { CompilerSource, DataplaneDriver } from '../../rules/driver/index.js';
-import type { CompilerConfig } from '../../rules/compiler/index.js';
-import type { DesiredState } from '../../rules/model.js';
 import type { FelixConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { compilerConfigFrom } from './compiler-config.js';
-import type { CompiledView, DaemonDeps } from './deps.js';
+import type { DaemonDeps } from './deps.js';
 import { VERSION } from './version.js';
 
 export interface RealDepsOptions {
@@ -23,21 +21,6 @@ export interface RealDepsOptions {
     readonly roundBackoffInitialMs?: number;
     readonly roundBackoffMaxMs?: number;
   };
-}
-
-/** The compiler as the driver's source, keeping what it compiled last (CompiledView). */
-class RecordingCompilerSource extends CompilerSource implements CompiledView {
-  last: DesiredState | undefined;
-  constructor(
-    readonly config: CompilerConfig,
-    logger: Logger,
-  ) {
-    super(config, logger);
-  }
-  override desired(): DesiredState {
-    this.last = super.desired();
-    return this.last;
-  }
 }
 
 export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
@@ -63,7 +46,8 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
       }),
     makeCalc: (cfg: FelixConfig, logger: Logger) => new CalcGraph({ hostname: cfg.FelixHostname, logger }),
     makeDataplane(cfg: FelixConfig, logger: Logger) {
-      const source = new RecordingCompilerSource(compilerConfigFrom(cfg), logger);
+      // The compiler source keeps what it compiled last: it is also the daemon's CompiledView.
+      const source = new CompilerSource(compilerConfigFrom(cfg), logger);
       const driver = new DataplaneDriver({
         compilerConfig: source.config,
         source,

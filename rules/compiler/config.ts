@@ -1,5 +1,6 @@
 // Compiler configuration: the Felix parameters that change what the filter table looks like
-// (felix-iptables-dataplane.md §2, §4; felix-operations.md for the parameter names and defaults).
+// (felix/dataplane/driver.go, felix/rules/static.go;
+// felix/config/config_params.go for the parameter names and defaults).
 import { CompilerConfigError } from './errors.js';
 import { allocateMarks } from './marks.js';
 import { parseCidr } from './ipaddr.js';
@@ -8,16 +9,16 @@ export interface FailsafePort {
   /** "tcp" | "udp" | "sctp" */
   readonly protocol: string;
   readonly port: number;
-  /** Optional CIDR: -s for inbound, -d for outbound (§4.10). */
+  /** Optional CIDR: -s for inbound, -d for outbound (felix/rules/static.go). */
   readonly net?: string;
 }
 
 export interface CompilerConfig {
-  /** IptablesMarkMask (§2.1). */
+  /** IptablesMarkMask (felix/dataplane/driver.go). */
   readonly iptablesMarkMask: number;
-  /** ChainInsertMode: where the INPUT/FORWARD/OUTPUT hooks go (§4.1). */
+  /** ChainInsertMode: where the INPUT/FORWARD/OUTPUT hooks go (felix/rules/static.go). */
   readonly chainInsertMode: 'insert' | 'append';
-  /** DefaultEndpointToHostAction (§4.4). Felix's built-in default is DROP. */
+  /** DefaultEndpointToHostAction (felix/rules/static.go). Felix's built-in default is DROP. */
   readonly defaultEndpointToHostAction: 'DROP' | 'RETURN' | 'ACCEPT';
   readonly failsafeInboundHostPorts: readonly FailsafePort[];
   readonly failsafeOutboundHostPorts: readonly FailsafePort[];
@@ -31,13 +32,13 @@ export interface CompilerConfig {
   readonly maxIpsetSize: number;
   /** LogPrefix for "log" rules; %t %k %n %p are expanded as in Felix. */
   readonly logPrefix: string;
-  /** VXLANPort: the port of the "Drop VXLAN encapped packets" rule in cali-fw chains (§4.7 row 6). */
+  /** VXLANPort: the port of the "Drop VXLAN encapped packets" rule in cali-fw chains (felix/rules/endpoints.go). */
   readonly vxlanPort: number;
   readonly allowVXLANPacketsFromWorkloads: boolean;
   readonly allowIPIPPacketsFromWorkloads: boolean;
-  /** DisableConntrackInvalidCheck (§4.7 row 3). */
+  /** DisableConntrackInvalidCheck (felix/rules/endpoints.go). */
   readonly disableConntrackInvalidCheck: boolean;
-  /** IpInIpEnabled: cali-INPUT/cali-OUTPUT allow IPIP from/to the all-hosts-net set (§4.3, §4.5). */
+  /** IpInIpEnabled: cali-INPUT/cali-OUTPUT allow IPIP from/to the all-hosts-net set (felix/rules/static.go). */
   readonly ipipEnabled: boolean;
   /** VXLANEnabled / VXLANEnabledV6: the same for VXLAN and the all-vxlan-net set. */
   readonly vxlanEnabled: boolean;
@@ -52,7 +53,7 @@ export interface CompilerConfig {
 const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
 const udp = (port: number): FailsafePort => ({ protocol: 'udp', port });
 
-/** Felix's FailsafeInboundHostPorts default (§4.10). */
+/** Felix's FailsafeInboundHostPorts default (felix/rules/static.go). */
 export const DEFAULT_FAILSAFE_INBOUND: readonly FailsafePort[] = [
   tcp(22),
   udp(68),
@@ -64,7 +65,7 @@ export const DEFAULT_FAILSAFE_INBOUND: readonly FailsafePort[] = [
   tcp(6666),
   tcp(6667),
 ];
-/** Felix's FailsafeOutboundHostPorts default (§4.10). */
+/** Felix's FailsafeOutboundHostPorts default (felix/rules/static.go). */
 export const DEFAULT_FAILSAFE_OUTBOUND: readonly FailsafePort[] = [
   udp(53),
   udp(67),

@@ -1,4 +1,4 @@
-// Interface dispatch chains with Felix's one-level prefix tree (felix-iptables-dataplane.md §4.6;
+// Interface dispatch chains with Felix's one-level prefix tree (felix/rules/dispatch.go;
 // felix/rules/dispatch.go).
 import { safeChainName } from './hash.js';
 import { act, m, type IChain, type IRule } from './rule.js';
@@ -43,7 +43,7 @@ export function prefixTree(names: readonly string[]): PrefixTree {
   return { common, bins: [...bins.entries()] };
 }
 
-/** buildSingleDispatchChains: child chains first, then the root (goto everywhere, §4.6). */
+/** buildSingleDispatchChains: child chains first, then the root (goto everywhere, felix/rules/dispatch.go). */
 export function dispatchChains(names: readonly string[], spec: DispatchSpec): IChain[] {
   const { common, bins } = prefixTree(names);
   const match = spec.direction === 'in' ? m.inInterface : m.outInterface;

@@ -1,5 +1,6 @@
 // Per-endpoint chains: cali-tw-/cali-fw- for workloads, cali-th-/cali-fh-/cali-thfw-/cali-fhfw- for
-// host endpoints (felix-iptables-dataplane.md §4.7, §4.10; felix/rules/endpoints.go).
+// host endpoints (felix/rules/endpoints.go; the failsafe chains are in felix/rules/static.go).
+import type { ChainSource } from '../model.js';
 import type { MarkBits } from './marks.js';
 import { safeChainName } from './hash.js';
 import { act, m, rule, type Action, type IChain, type IRule } from './rule.js';
@@ -22,7 +23,7 @@ export interface EndpointCtx {
 export interface EndpointChainSpec {
   readonly chainPrefix: string;
   readonly ifaceSuffix: string;
-  /** Tiers with their policies already grouped (§4.8). */
+  /** Tiers with their policies already grouped (felix/rules/endpoints.go). */
   readonly tiers: readonly TierPlan[];
   readonly profileIds: readonly string[];
   readonly direction: 'ingress' | 'egress';
@@ -32,14 +33,16 @@ export interface EndpointChainSpec {
   readonly failsafeChain?: string;
   readonly dropVXLAN: boolean;
   readonly dropIPIP: boolean;
+  /** The endpoint the chain implements (kind, interface name, policy direction). */
+  readonly source: ChainSource;
 }
 
-/** endpointIptablesChain (§4.7 table). */
+/** endpointIptablesChain (felix/rules/endpoints.go). */
 export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain {
   const name = safeChainName(spec.chainPrefix, spec.ifaceSuffix);
   const { marks } = ctx;
   if (!spec.adminUp) {
-    return { name, rules: [rule([], ctx.denyAction, 'Endpoint admin disabled')] };
+    return { name, rules: [rule([], ctx.denyAction, 'Endpoint admin disabled')], source: spec.source };
   }
   const rules: IRule[] = [];
   // Conntrack (row 2/3). With a RETURN allow action the accept bit is set first so callers can see it.
@@ -86,7 +89,7 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
           rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if policy accepted'));
       }
     }
-    // No end-of-tier drop when the tier's default action is Pass (§4.7 row 8c).
+    // No end-of-tier drop when the tier's default action is Pass (felix/rules/endpoints.go).
     if (endOfTierDrop && tier.defaultAction !== 'Pass') {
       rules.push(
         rule(
@@ -102,12 +105,12 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
       rules.push(rule([], act.setMark(marks.accept), 'Allow forwarded traffic by default'));
       rules.push(rule([], act.ret(), 'Return for accepted forward traffic'));
     }
-    return { name, rules };
+    return { name, rules, source: spec.source };
   }
   for (const prof of spec.profileIds) {
     rules.push(rule([], act.jump(profileChainName(polDir, prof))));
     rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if profile accepted'));
   }
   rules.push(rule([], ctx.denyAction, `${ctx.denyName} if no profiles matched`));
-  return { name, rules };
+  return { name, rules, source: spec.source };
 }

@@ -1,14 +1,14 @@
-// Felix's identifiers: chained rule hashes (felix-iptables-dataplane.md §3.2) and length-limited
-// chain names (§3.1, GetLengthLimitedID).
+// Felix's identifiers: chained rule hashes (felix/iptables/renderer.go) and length-limited
+// chain names (libcalico-go/lib/hash/unique_id.go GetLengthLimitedID).
 import { createHash } from 'node:crypto';
 
-/** iptables.MaxChainNameLength (§3.1). */
+/** iptables.MaxChainNameLength (felix/iptables/table.go). */
 export const MAX_CHAIN_NAME_LENGTH = 28;
-/** generictables.HashLength (§3.2). */
+/** generictables.HashLength (felix/iptables/renderer.go). */
 export const RULE_HASH_LENGTH = 16;
 
 /**
- * The 16-character `cali:` hashes for the rules of one chain (§3.2). `bodies` are the long-form rule
+ * The 16-character `cali:` hashes for the rules of one chain (felix/iptables/renderer.go). `bodies` are the long-form rule
  * bodies (without the hash comment). Each hash chains in the previous one, so a rule's hash depends on
  * its position and on every rule before it. For rules in kernel chains pass the kernel chain name
  * (inserts) or "<chain>*appends*" (appends).
@@ -26,7 +26,7 @@ export function ruleHashes(chainName: string, bodies: readonly string[]): string
 }
 
 /**
- * Felix's hashutils.GetLengthLimitedID(prefix, suffix, maxLen) (§3.1): prefix+suffix when it fits,
+ * Felix's hashutils.GetLengthLimitedID(prefix, suffix, maxLen) (libcalico-go/lib/hash): prefix+suffix when it fits,
  * otherwise prefix + "_" + base64url(SHA-256(suffix)) cut to the limit. An empty suffix becomes "_".
  */
 export function chainNameFor(prefix: string, suffix: string, maxLen: number = MAX_CHAIN_NAME_LENGTH): string {

@@ -1,4 +1,4 @@
-// Mark bit allocation (felix-iptables-dataplane.md §2.1, felix/dataplane/driver.go).
+// Mark bit allocation (felix/dataplane/driver.go).
 
 export interface MarkBits {
   readonly accept: number;
@@ -8,7 +8,7 @@ export interface MarkBits {
   readonly scratch1: number;
   /** Every remaining bit of the mask as one block (used only with kube-proxy IPVS). */
   readonly endpoint: number;
-  /** accept | pass | scratch0 | scratch1 (the drop bit is not included, §2.1). */
+  /** accept | pass | scratch0 | scratch1 (the drop bit is not included, felix/dataplane/driver.go). */
   readonly allCalico: number;
 }
 

@@ -1,8 +1,8 @@
-// Chain names, IP set names and comment escaping (felix-iptables-dataplane.md §3).
+// Chain names, IP set names and comment escaping (felix/rules/rule_defs.go).
 import { createHash } from 'node:crypto';
 import type { IpFamily } from '../model.js';
 
-// Fixed chain names (§3.1, felix/rules/rule_defs.go).
+// Fixed chain names (felix/rules/rule_defs.go).
 export const CHAIN = {
   filterInput: 'cali-INPUT',
   filterForward: 'cali-FORWARD',
@@ -32,10 +32,10 @@ export const PREFIX = {
   hostFromForward: 'cali-fhfw-',
 } as const;
 
-/** The chain-name suffix used for the wildcard host endpoint (interfaceName "*"), §3.1. */
+/** The chain-name suffix used for the wildcard host endpoint (interfaceName "*"), felix/rules/rule_defs.go. */
 export const WILDCARD_HEP_SUFFIX = 'any-interface-at-all';
 
-/** Max length of a kernel IP set name (§3.3). */
+/** Max length of a kernel IP set name (felix/ipsets/ipsets.go). */
 export const MAX_IPSET_NAME_LENGTH = 31;
 
 // IP set IDs from the calc graph are "s:"/"n:"/"svc:" + base64url hashes or fixed names such as
@@ -43,7 +43,7 @@ export const MAX_IPSET_NAME_LENGTH = 31;
 const SAFE_IPSET_ID = /^[A-Za-z0-9_:.-]+$/;
 
 /**
- * Kernel name of the main IP set for an ID: "cali4" | "cali6" + "0" + id, cut to 31 characters (§3.3).
+ * Kernel name of the main IP set for an ID: "cali4" | "cali6" + "0" + id, cut to 31 characters (felix/ipsets/ipsets.go).
  * IDs with unsafe characters become "h:" + base64url(SHA-224(id)); the same function names the set and
  * every rule that refers to it, so they always agree.
  */
@@ -55,11 +55,11 @@ export function ipSetName(id: string, family: IpFamily): string {
 }
 
 const MAX_COMMENT_LENGTH = 256;
-// Felix's shellUnsafe regexp `[^\w @%+=:,./-]` (§3.2). With the `u` flag one replacement per code point,
+// Felix's shellUnsafe regexp `[^\w @%+=:,./-]` (felix/iptables/renderer.go). With the `u` flag one replacement per code point,
 // like Go's rune-based regexp.
 const COMMENT_UNSAFE = /[^\w @%+=:,./-]/gu;
 
-/** Felix's comment escaping (§3.2): unsafe characters become "_", then cut to 256 characters. */
+/** Felix's comment escaping (felix/iptables/renderer.go): unsafe characters become "_", then cut to 256 characters. */
 export function escapeComment(s: string): string {
   const e = s.replace(COMMENT_UNSAFE, '_');
   return e.length > MAX_COMMENT_LENGTH ? e.slice(0, MAX_COMMENT_LENGTH) : e;

@@ -1,4 +1,4 @@
-// Policy groups (felix-iptables-dataplane.md §4.8, Felix ≥ v3.28): consecutive policies in a tier with
+// Policy groups (felix/rules/endpoints.go, Felix ≥ v3.28): consecutive policies in a tier with
 // the same policy selector share one cali-gi-/cali-go- chain when the group has two or more non-staged
 // policies, so endpoints that share the policies share the chain.
 import { createHash } from 'node:crypto';
@@ -96,5 +96,6 @@ export function groupChain(g: PolicyGroup, marks: MarkBits): IChain {
       rules.push(rule([m.markNotClear(verdict)], act.ret(), 'Return on verdict'));
     rules.push(rule(count % 5 === 0 ? [] : [m.markClear(verdict)], act.jump(policyChainName(dir, p))));
   }
-  return { name: groupChainName(g), rules };
+  const direction = g.direction === 'inbound' ? 'ingress' : 'egress';
+  return { name: groupChainName(g), rules, source: { kind: 'policy-group', id: groupUid(g), direction } };
 }

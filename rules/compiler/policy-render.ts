@@ -1,7 +1,7 @@
 // Rendering one Calico rule into iptables rules, and policy/profile chains
-// (felix-iptables-dataplane.md §4.9, §6; felix/rules/policy.go).
-import type { PolicyID, Rule } from '../dataplane-api/types.js';
-import type { IpFamily } from '../model.js';
+// (felix/rules/policy.go).
+import { policyIdString, type PolicyID, type Rule } from '../dataplane-api/types.js';
+import type { ChainSource, Direction, IpFamily, RuleSource } from '../model.js';
 import type { MarkBits } from './marks.js';
 import { ipSetName, PREFIX } from './names.js';
 import { safeChainName } from './hash.js';
@@ -14,6 +14,7 @@ import {
   type Action,
   type IChain,
   type IRule,
+  type Match,
   type PortRange,
 } from './rule.js';
 
@@ -55,12 +56,12 @@ export function kindShort(kind: string): string {
 export function kindLong(kind: string): string {
   return KIND_LONG[kind] ?? kind;
 }
-/** Staged policies are never rendered (§4.7 row 8). */
+/** Staged policies are never rendered (felix/rules/endpoints.go). */
 export function isStaged(id: PolicyID): boolean {
   const k = kindShort(id.kind);
   return k === 'snp' || k === 'sgnp' || k === 'sknp';
 }
-/** PolicyID.ID(): "<kind>/<name>" or "<kind>/<ns>/<name>" (§3.1). */
+/** PolicyID.ID(): "<kind>/<name>" or "<kind>/<ns>/<name>" (felix/rules/rule_defs.go). */
 export function policyIdText(id: PolicyID): string {
   const k = kindShort(id.kind);
   return id.namespace ? `${k}/${id.namespace}/${id.name}` : `${k}/${id.name}`;
@@ -72,7 +73,7 @@ export function profileChainName(dir: 'in' | 'out', name: string): string {
   return safeChainName(dir === 'in' ? PREFIX.profileIn : PREFIX.profileOut, name);
 }
 
-// ---- IP-version filtering (§6.1, FilterRuleToIPVersion) ----
+// ---- IP-version filtering (felix/rules/policy.go, FilterRuleToIPVersion) ----
 
 function filterNets(
   nets: readonly string[] | undefined,
@@ -90,7 +91,7 @@ function filterNets(
   return out.length === 0 ? 'skip' : out;
 }
 
-// ---- Match blocks (§6.3) ----
+// ---- Match blocks (felix/rules/policy.go) ----
 
 class MatchBlockBuilder {
   using = false;
@@ -167,10 +168,10 @@ interface WorkingRule {
   dstNamedPortIpSetIds: readonly string[];
 }
 
-/** CalculateRuleMatch: the main rule's fragments in Felix's order (§6.2). */
-function calculateRuleMatch(r: Rule, w: WorkingRule, family: IpFamily): string[] {
+/** CalculateRuleMatch: the main rule's fragments in Felix's order (felix/rules/policy.go). */
+function calculateRuleMatch(r: Rule, w: WorkingRule, family: IpFamily): Match[] {
   const set = (id: string): string => ipSetName(id, family);
-  const out: string[] = [];
+  const out: Match[] = [];
   const p = protoFrag(r.protocol);
   if (p) out.push(p);
   if (w.srcNet.length === 1) out.push(m.sourceNet(w.srcNet[0] as string));
@@ -233,7 +234,7 @@ export function logPrefixFor(configured: string, owner: RuleOwner): string {
 }
 
 /**
- * ProtoRuleToIptablesRules: one Calico rule to zero or more iptables rules for one IP family (§6).
+ * ProtoRuleToIptablesRules: one Calico rule to zero or more iptables rules for one IP family (felix/rules/policy.go).
  * Annotations become "k=v" comments on every generated rule (sorted by key; Go's map order is random).
  */
 export function renderCalicoRule(r: Rule, ctx: RenderCtx, owner: RuleOwner): IRule[] {
@@ -338,22 +339,57 @@ export function renderCalicoRule(r: Rule, ctx: RenderCtx, owner: RuleOwner): IRu
 }
 
 /**
- * ProtoRulesToIptablesRules: renders a rule list, trims trailing RETURNs (§4.9) and puts the chain
- * comment on the first rule (an empty list still yields one comment-only rule).
+ * ProtoRulesToIptablesRules: renders a rule list, trims trailing RETURNs (felix/rules/policy.go) and puts the chain
+ * comment on the first rule (an empty list still yields one comment-only rule). Each generated rule
+ * carries the index of the Calico rule it came from (`source`: the policy/profile and direction).
  */
 export function renderRuleList(
   rules: readonly Rule[],
   ctx: RenderCtx,
   owner: RuleOwner,
   chainComment: string,
+  source?: Omit<RuleSource, 'index'>,
 ): IRule[] {
   const out: IRule[] = [];
-  for (const r of rules) out.push(...renderCalicoRule(r, ctx, owner));
+  for (let i = 0; i < rules.length; i++) {
+    const generated = renderCalicoRule(rules[i] as Rule, ctx, owner);
+    if (!source) {
+      out.push(...generated);
+      continue;
+    }
+    const from: RuleSource = { kind: source.kind, id: source.id, direction: source.direction, index: i };
+    for (const g of generated) out.push({ ...g, source: from });
+  }
   while (out.length > 0 && (out[out.length - 1] as IRule).action?.isReturn) out.pop();
   if (out.length === 0) out.push(rule([]));
   const first = out[0] as IRule;
   out[0] = { ...first, comments: [...first.comments, chainComment] };
   return out;
+}
+
+/**
+ * The ingress and egress chains of a policy or profile: their rules carry their sources, the chain its
+ * comment ("<head> ingress") and its ChainSource (with the source rules).
+ */
+function sourcedChains(
+  names: readonly [string, string],
+  kind: ChainSource['kind'] & RuleSource['kind'],
+  id: string,
+  rules: readonly [readonly Rule[], readonly Rule[]],
+  ctx: RenderCtx,
+  owner: RuleOwner,
+  commentHead: string,
+): IChain[] {
+  return (['ingress', 'egress'] as const).map((direction: Direction, i): IChain => {
+    const comment = `${commentHead} ${direction}`;
+    const src = rules[i] as readonly Rule[];
+    return {
+      name: names[i] as string,
+      rules: renderRuleList(src, ctx, owner, comment, { kind, id, direction }),
+      comment,
+      source: { kind, id, direction, rules: src },
+    };
+  });
 }
 
 export function policyChains(
@@ -363,13 +399,11 @@ export function policyChains(
   tier: string,
   ctx: RenderCtx,
 ): IChain[] {
-  const k = kindLong(id.kind);
   const who = id.namespace ? `${id.namespace}/${id.name}` : id.name;
   const owner: RuleOwner = { kindShort: kindShort(id.kind), name: id.name, namespace: id.namespace, tier };
-  return [
-    { name: policyChainName('in', id), rules: renderRuleList(inbound, ctx, owner, `${k} ${who} ingress`) },
-    { name: policyChainName('out', id), rules: renderRuleList(outbound, ctx, owner, `${k} ${who} egress`) },
-  ];
+  const names = [policyChainName('in', id), policyChainName('out', id)] as const;
+  const head = `${kindLong(id.kind)} ${who}`;
+  return sourcedChains(names, 'policy', policyIdString(id), [inbound, outbound], ctx, owner, head);
 }
 
 export function profileChains(
@@ -379,14 +413,6 @@ export function profileChains(
   ctx: RenderCtx,
 ): IChain[] {
   const owner: RuleOwner = { kindShort: 'pro', name, namespace: '', tier: '' };
-  return [
-    {
-      name: profileChainName('in', name),
-      rules: renderRuleList(inbound, ctx, owner, `Profile ${name} ingress`),
-    },
-    {
-      name: profileChainName('out', name),
-      rules: renderRuleList(outbound, ctx, owner, `Profile ${name} egress`),
-    },
-  ];
+  const names = [profileChainName('in', name), profileChainName('out', name)] as const;
+  return sourcedChains(names, 'profile', name, [inbound, outbound], ctx, owner, `Profile ${name}`);
 }

@@ -1,6 +1,10 @@
-// The iptables-restore text Felix would write for a table on a clean node (felix-iptables-dataplane.md
-// §7.3, §12.3): chains declared and filled in sorted order, then the hook inserts, then the appends.
-import type { RenderedRule, TableState } from '../model.js';
+// The iptables-restore text Felix would write for a table on a clean node (felix/iptables/table.go):
+// chains declared and filled in sorted order, then the hook inserts, then the appends. Each rule line
+// comes from the one rule renderer, rules/iptables/render.ts.
+import type { TableState } from '../model.js';
+import { ruleLine } from '../iptables/render.js';
+
+export { ruleLine };
 
 /** Kernel chains in the order Felix's table writes their hooks. */
 const KERNEL_CHAIN_ORDER = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
@@ -13,15 +17,9 @@ function kernelOrder(names: Iterable<string>): string[] {
   return [...names].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** One rule as restore input: "<op> <chain> -m comment --comment "cali:<hash>" <body>". */
-export function ruleLine(op: '-A' | '-I', chain: string, r: RenderedRule): string {
-  const head = `${op} ${chain} -m comment --comment "cali:${r.hash}"`;
-  return r.body === '' ? head : `${head} ${r.body}`;
-}
-
 /**
  * Full "*filter ... COMMIT" text of the desired table as Felix writes it on a clean node, with chains
- * sorted (Felix uses Go map order; §12.3 shows them sorted). Used by golden tests, `inspect chains`
+ * sorted (Felix uses Go map order). Used by golden tests, `inspect chains`
  * and the bench baseline.
  */
 export function renderRestoreText(table: TableState): string {
@@ -32,7 +30,7 @@ export function renderRestoreText(table: TableState): string {
     for (const r of table.chains.get(n)?.rules ?? []) lines.push(ruleLine('-A', n, r));
   }
   for (const k of kernelOrder(table.inserts.keys())) {
-    // Inserted in reverse so that they end up in order at the top (§7.3 step 4).
+    // Inserted in reverse so that they end up in order at the top.
     const rules = [...(table.inserts.get(k) ?? [])].reverse();
     for (const r of rules) lines.push(ruleLine('-I', k, r));
   }

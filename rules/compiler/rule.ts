@@ -1,42 +1,69 @@
-// The compiler's rule IR: a rule is data (comments, match fragments, action) and one renderer turns it
-// into Felix's long-form body text (felix-iptables-dataplane.md §3.2, §6.2). Every fragment builder
-// here produces exactly Felix's text, because that text is hashed.
+// The compiler's rule IR: a rule is data (comments, match fragments, action, source) and one renderer,
+// renderBody, turns it into Felix's long-form body text (felix/generictables/rules.go,
+// felix/iptables/match_builder.go). Every fragment builder here produces exactly Felix's text, because
+// that text is hashed. IP-set matches stay data (SetMatch) so nothing has to parse the text back.
+import type { ChainSource, RuleSource, SetMatch } from '../model.js';
 import { escapeComment } from './names.js';
 import { hex } from './marks.js';
+
+/** A match fragment: literal long-form text, or an IP-set match kept as data. */
+export type Match = string | SetMatch;
 
 export interface Action {
   /** Long-form action text, e.g. "--jump ACCEPT". */
   readonly frag: string;
-  /** Chain this action jumps or goes to (for reference tracking, §1). */
+  /** Chain this action jumps or goes to (for reference tracking, felix/iptables/table.go). */
   readonly target?: string;
-  /** A RETURN action (trailing RETURNs are trimmed from policy chains, §4.9). */
+  /** A RETURN action (trailing RETURNs are trimmed from policy chains, felix/rules/policy.go). */
   readonly isReturn?: boolean;
 }
 
 export interface IRule {
   /** Match fragments in the order they were added (the order is hashed). */
-  readonly match: readonly string[];
+  readonly match: readonly Match[];
   readonly action?: Action;
   /** Extra comments, rendered before the match, escaped at render time. */
   readonly comments: readonly string[];
+  /** The Calico rule this was generated from (policy and profile chains). */
+  readonly source?: RuleSource;
 }
 
 export interface IChain {
   readonly name: string;
   readonly rules: readonly IRule[];
+  /** The chain's comment when it is not simply the first rule's first comment (policy/profile chains). */
+  readonly comment?: string;
+  readonly source?: ChainSource;
 }
 
-export function rule(match: readonly string[], action?: Action, ...comments: string[]): IRule {
+export function rule(match: readonly Match[], action?: Action, ...comments: string[]): IRule {
   return action ? { match, action, comments } : { match, comments };
+}
+
+/** `-m set [!] --match-set <name> src|dst[,src|,dst]`. */
+export function setMatchText(s: SetMatch): string {
+  const dirs = s.withPort ? `${s.dir},${s.dir}` : s.dir;
+  return s.negated ? `-m set ! --match-set ${s.name} ${dirs}` : `-m set --match-set ${s.name} ${dirs}`;
 }
 
 /** Felix's body text: comments, then the match, then the action, separated by single spaces. */
 export function renderBody(r: IRule): string {
   const parts: string[] = [];
   for (const c of r.comments) parts.push(`-m comment --comment "${escapeComment(c)}"`);
-  for (const m of r.match) parts.push(m);
+  for (const m of r.match) parts.push(typeof m === 'string' ? m : setMatchText(m));
   if (r.action) parts.push(r.action.frag);
   return parts.join(' ');
+}
+
+/** The IP sets a rule matches on, in match order (undefined when none, the common case). */
+export function setMatches(r: IRule): SetMatch[] | undefined {
+  let sets: SetMatch[] | undefined;
+  for (const m of r.match) if (typeof m !== 'string') (sets ??= []).push(m);
+  return sets;
+}
+
+function setMatch(name: string, dir: 'src' | 'dst', withPort: boolean, negated: boolean): SetMatch {
+  return { name, dir, withPort, negated };
 }
 
 // ---- Actions (felix/iptables/actions.go) ----
@@ -49,9 +76,9 @@ export const act = {
   goto: (chain: string): Action => ({ frag: `--goto ${chain}`, target: chain }),
   /** SetMark: value and mask are the same bits. */
   setMark: (m: number): Action => ({ frag: `--jump MARK --set-mark ${hex(m)}/${hex(m)}` }),
-  /** ClearMark writes a literal "0/" (§6.2). */
+  /** ClearMark writes a literal "0/" (felix/rules/policy.go). */
   clearMark: (m: number): Action => ({ frag: `--jump MARK --set-mark 0/${hex(m)}` }),
-  /** SetMaskedMark formats the value with %#x, so zero is "0x0" (§6.2). */
+  /** SetMaskedMark formats the value with %#x, so zero is "0x0" (felix/rules/policy.go). */
   setMaskedMark: (m: number, mask: number): Action => ({
     frag: `--jump MARK --set-mark ${hex(m)}/${hex(mask)}`,
   }),
@@ -73,14 +100,14 @@ export const m = {
   notSourceNet: (n: string): string => `! --source ${n}`,
   destNet: (n: string): string => `--destination ${n}`,
   notDestNet: (n: string): string => `! --destination ${n}`,
-  sourceIPSet: (s: string): string => `-m set --match-set ${s} src`,
-  notSourceIPSet: (s: string): string => `-m set ! --match-set ${s} src`,
-  sourceIPPortSet: (s: string): string => `-m set --match-set ${s} src,src`,
-  notSourceIPPortSet: (s: string): string => `-m set ! --match-set ${s} src,src`,
-  destIPSet: (s: string): string => `-m set --match-set ${s} dst`,
-  notDestIPSet: (s: string): string => `-m set ! --match-set ${s} dst`,
-  destIPPortSet: (s: string): string => `-m set --match-set ${s} dst,dst`,
-  notDestIPPortSet: (s: string): string => `-m set ! --match-set ${s} dst,dst`,
+  sourceIPSet: (s: string): SetMatch => setMatch(s, 'src', false, false),
+  notSourceIPSet: (s: string): SetMatch => setMatch(s, 'src', false, true),
+  sourceIPPortSet: (s: string): SetMatch => setMatch(s, 'src', true, false),
+  notSourceIPPortSet: (s: string): SetMatch => setMatch(s, 'src', true, true),
+  destIPSet: (s: string): SetMatch => setMatch(s, 'dst', false, false),
+  notDestIPSet: (s: string): SetMatch => setMatch(s, 'dst', false, true),
+  destIPPortSet: (s: string): SetMatch => setMatch(s, 'dst', true, false),
+  notDestIPPortSet: (s: string): SetMatch => setMatch(s, 'dst', true, true),
   sourcePorts: (p: string): string => `-m multiport --source-ports ${p}`,
   notSourcePorts: (p: string): string => `-m multiport ! --source-ports ${p}`,
   destPorts: (p: string): string => `-m multiport --destination-ports ${p}`,
@@ -105,7 +132,7 @@ export function portList(ports: readonly PortRange[]): string {
   return ports.map((p) => (p.first === p.last ? `${p.first}` : `${p.first}:${p.last}`)).join(',');
 }
 
-/** SplitPortList (§6.2): 15 multiport slots per split; a single port takes 1 slot, a range 2. */
+/** SplitPortList (felix/rules/policy.go): 15 multiport slots per split; a single port takes 1 slot, a range 2. */
 export function splitPortList(ports: readonly PortRange[]): PortRange[][] {
   const splits: PortRange[][] = [];
   let cur: PortRange[] = [];

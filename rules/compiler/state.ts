@@ -18,7 +18,7 @@ import { canonicalMember, checkRules } from './validate.js';
 
 export interface IpSetEntry {
   readonly type: IPSetType;
-  /** Canonical members by family (§3.3). */
+  /** Canonical members by family (felix/ipsets/ipsets.go). */
   readonly v4: ReadonlySet<string>;
   readonly v6: ReadonlySet<string>;
 }

@@ -1,5 +1,5 @@
-// The static filter-table chains and the kernel-chain hooks (felix-iptables-dataplane.md §4.1-§4.5,
-// §4.10; felix/rules/static.go). IPVS and OpenStack extras are not supported.
+// The static filter-table chains and the kernel-chain hooks (felix/rules/static.go).
+// IPVS and OpenStack extras are not supported.
 import type { IpFamily } from '../model.js';
 import type { CompilerConfig, FailsafePort } from './config.js';
 import type { MarkBits } from './marks.js';
@@ -20,7 +20,7 @@ export interface StaticCtx {
 const LOCAL_DST = '-m addrtype --dst-type LOCAL';
 const LOCAL_SRC = '-m addrtype --src-type LOCAL';
 
-/** cali-INPUT's auto-allow rules for overlay traffic from other nodes (§4.3 items 1-3). */
+/** cali-INPUT's auto-allow rules for overlay traffic from other nodes (felix/rules/static.go). */
 function encapInputRules(c: StaticCtx): IRule[] {
   const { cfg, family } = c;
   const out: IRule[] = [];
@@ -92,7 +92,7 @@ function encapInputRules(c: StaticCtx): IRule[] {
   return out;
 }
 
-/** cali-OUTPUT's auto-allow rules for overlay traffic to other nodes (§4.5 item 4). */
+/** cali-OUTPUT's auto-allow rules for overlay traffic to other nodes (felix/rules/static.go). */
 function encapOutputRules(c: StaticCtx): IRule[] {
   const { cfg, family } = c;
   const out: IRule[] = [];
@@ -148,7 +148,7 @@ function encapOutputRules(c: StaticCtx): IRule[] {
   return out;
 }
 
-/** cali-FORWARD (§4.2). */
+/** cali-FORWARD (felix/rules/static.go). */
 export function filterForwardChain(c: StaticCtx): IChain {
   const { marks } = c;
   const rules: IRule[] = [
@@ -165,7 +165,7 @@ export function filterForwardChain(c: StaticCtx): IChain {
   return { name: CHAIN.filterForward, rules };
 }
 
-/** cali-INPUT (§4.3). */
+/** cali-INPUT (felix/rules/static.go). */
 export function filterInputChain(c: StaticCtx): IChain {
   const { marks } = c;
   const rules: IRule[] = encapInputRules(c);
@@ -180,7 +180,7 @@ export function filterInputChain(c: StaticCtx): IChain {
   return { name: CHAIN.filterInput, rules };
 }
 
-/** cali-OUTPUT (§4.5). */
+/** cali-OUTPUT (felix/rules/static.go). */
 export function filterOutputChain(c: StaticCtx): IChain {
   const { marks } = c;
   const rules: IRule[] = [rule([m.markSingleBitSet(marks.accept)], c.allowAction)];
@@ -195,7 +195,7 @@ export function filterOutputChain(c: StaticCtx): IChain {
   return { name: CHAIN.filterOutput, rules };
 }
 
-/** cali-wl-to-host (§4.4). */
+/** cali-wl-to-host (felix/rules/static.go). */
 export function wlToHostChain(c: StaticCtx): IChain {
   const rules: IRule[] = [];
   if (c.family === 6) {
@@ -235,7 +235,7 @@ function failsafeRules(ports: readonly FailsafePort[], family: IpFamily, dir: 'i
   return out;
 }
 
-/** cali-failsafe-in / cali-failsafe-out for the filter table (§4.10). */
+/** cali-failsafe-in / cali-failsafe-out for the filter table (felix/rules/static.go). */
 export function failsafeChains(c: StaticCtx): IChain[] {
   return [
     { name: CHAIN.failsafeIn, rules: failsafeRules(c.cfg.failsafeInboundHostPorts, c.family, 'in') },
@@ -243,15 +243,15 @@ export function failsafeChains(c: StaticCtx): IChain[] {
   ];
 }
 
-/** cali-cidr-block: service-loop prevention, empty because no service CIDRs are configured (§4.2). */
+/** cali-cidr-block: service-loop prevention, empty because no service CIDRs are configured (felix/rules/static.go). */
 export function cidrBlockChain(): IChain {
   return { name: CHAIN.cidrBlock, rules: [] };
 }
 
 export interface Hooks {
-  /** Kernel chain -> rules, hashed with the kernel chain name (§3.2). */
+  /** Kernel chain -> rules, hashed with the kernel chain name (felix/iptables/renderer.go). */
   readonly hooks: ReadonlyArray<readonly [string, IRule[]]>;
-  /** Always-appended FORWARD rules, hashed with "FORWARD*appends*" (§4.1). */
+  /** Always-appended FORWARD rules, hashed with "FORWARD*appends*" (felix/rules/static.go). */
   readonly forwardAppends: IRule[];
 }
 

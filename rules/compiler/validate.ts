@@ -87,7 +87,7 @@ export interface CanonicalMember {
 const IP_PORT_PROTOS = new Set(['tcp', 'udp', 'sctp']);
 
 /**
- * Canonical written form of one IP set member (§3.3): hash:net "10.65.0.7/32", hash:ip "10.65.0.7",
+ * Canonical written form of one IP set member (felix/ipsets/ipsets.go): hash:net "10.65.0.7/32", hash:ip "10.65.0.7",
  * hash:ip,port "10.65.0.7,tcp:8080". Undefined when the member is malformed.
  */
 export function canonicalMember(type: IPSetType, member: string): CanonicalMember | undefined {

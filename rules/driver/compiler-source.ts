@@ -1,5 +1,6 @@
 // The normal desired-state source: the rule compiler's DataplaneState fed with messages, compiled
-// on demand (rules/compiler). A message the compiler rejects is logged and skipped, never fatal.
+// on demand (rules/compiler). A message the compiler rejects is logged and skipped, never fatal. The
+// last compiled desired state is kept (`last`): `felix-ts inspect` and the metrics read it.
 import type { ToDataplane } from '../dataplane-api/types.js';
 import type { DesiredState } from '../model.js';
 import { DataplaneState, compile, type CompilerConfig } from '../compiler/index.js';
@@ -9,14 +10,20 @@ import type { DriverLogger } from './logger.js';
 
 export class CompilerSource implements DesiredStateSource {
   readonly state = new DataplaneState();
-  private readonly cfg: CompilerConfig;
+  readonly config: CompilerConfig;
   private readonly log: DriverLogger;
   /** Messages the compiler rejected (for health/metrics). */
   rejected = 0;
+  private _last: DesiredState | undefined;
 
   constructor(cfg: CompilerConfig, log: DriverLogger) {
-    this.cfg = cfg;
+    this.config = cfg;
     this.log = log;
+  }
+
+  /** What desired() compiled last; undefined until the first successful compile. */
+  get last(): DesiredState | undefined {
+    return this._last;
   }
 
   apply(msgs: readonly ToDataplane[]): void {
@@ -32,7 +39,8 @@ export class CompilerSource implements DesiredStateSource {
 
   desired(): DesiredState {
     try {
-      return compile(this.state, this.cfg);
+      this._last = compile(this.state, this.config);
+      return this._last;
     } catch (err) {
       throw new DataplaneError('ERR_COMPILE', `compile failed: ${String(err)}`, { cause: err });
     }

@@ -1,11 +1,13 @@
-// Restore-text rendering of one of our rules, with the safety checks that stop datastore text
-// from injecting lines or tokens into iptables-restore input (§3.2, house rules).
+// The one renderer of a rule into iptables-restore text (ruleSpec, ruleLine: Felix's
+// `-A <chain> -m comment --comment "cali:<hash>" <body>`, felix/iptables/table.go), with the safety
+// checks that stop datastore text from injecting lines or tokens into restore input. The table writer
+// and the compiler's clean-node restore text (rules/compiler/restore-text.ts) both render through it.
 import type { RenderedRule, TableState } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
 import { isOwnedChain } from './owned.js';
 
 const HASH_RE = /^[A-Za-z0-9_-]{1,64}$/;
-// iptables chain names: at most 28 characters (§3.1); no whitespace, quotes or control
+// iptables chain names: at most 28 characters (felix/iptables/table.go); no whitespace, quotes or control
 // characters, and must not look like an option.
 const CHAIN_RE = /^(?![-!])[!-~]{1,28}$/;
 const CHAIN_FORBIDDEN_RE = /["'\\]/;
@@ -17,6 +19,11 @@ function hasLineBreak(s: string): boolean {
 /** `-m comment --comment "cali:<hash>"` + (body ? ' ' + body : ''): the rule spec we write. */
 export function ruleSpec(rule: RenderedRule): string {
   return `-m comment --comment "cali:${rule.hash}"` + (rule.body ? ` ${rule.body}` : '');
+}
+
+/** One rule as restore input: "<op> <chain> <ruleSpec>". */
+export function ruleLine(op: '-A' | '-I', chain: string, rule: RenderedRule): string {
+  return `${op} ${chain} ${ruleSpec(rule)}`;
 }
 
 export function checkChainName(name: string): void {

@@ -1,5 +1,5 @@
 // `inspect chains` provenance: every generated rule of a policy chain is traced back to the
-// source rule it came from (agent/daemon/provenance.ts), using the real compiler.
+// source rule it came from, read from the real compiler's output (agent/daemon/inspect.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataplaneState, compile, defaultCompilerConfig } from '../../../../rules/compiler/index.js';
@@ -51,7 +51,7 @@ function state(): DataplaneState {
 test('each generated rule of a policy or profile chain names its source rule', () => {
   const cfg = defaultCompilerConfig({ ipv6Support: false });
   const st = state();
-  const { chains } = describeChains(compile(st, cfg), st, cfg);
+  const { chains } = describeChains(compile(st, cfg));
   const pol = chains.find((c) => c.owner.kind === 'policy' && c.owner.direction === 'ingress');
   assert.ok(pol, 'the policy chain is described');
   assert.equal(pol.owner.id, 'gnp/default.multi');
@@ -81,4 +81,81 @@ test('each generated rule of a policy or profile chain names its source rule', (
   const ep = chains.find((c) => c.owner.kind === 'workload-endpoint' && c.owner.direction === 'ingress');
   assert.equal(ep?.owner.id, 'calia1b2c3d4e5f');
   assert.ok(ep?.rules.every((r) => r.source === undefined));
+});
+
+test('inspect reads owners from the compiler: annotated first rule, host endpoints, IPv6', () => {
+  const cfg = defaultCompilerConfig({ ipv6Support: true });
+  const st = state();
+  const msgs: ToDataplane[] = [
+    {
+      kind: 'activePolicyUpdate',
+      id: { kind: 'gnp', namespace: '', name: 'default.annotated' },
+      policy: {
+        tier: 'default',
+        inboundRules: [
+          { action: 'deny', metadata: { annotations: { team: 'net' } }, ruleId: 'a0' },
+          { action: 'allow', srcNet: ['2001:db8::/32'], ruleId: 'a1' },
+        ],
+        outboundRules: [],
+      },
+    },
+    {
+      kind: 'hostEndpointUpdate',
+      id: { endpointId: 'hep1' },
+      endpoint: {
+        name: 'eth9',
+        profileIds: [],
+        expectedIpv4Addrs: [],
+        expectedIpv6Addrs: [],
+        tiers: [
+          {
+            name: 'default',
+            ingressPolicies: [{ kind: 'gnp', namespace: '', name: 'default.annotated' }],
+            egressPolicies: [],
+          },
+        ],
+        forwardTiers: [],
+        untrackedTiers: [],
+        preDnatTiers: [],
+      },
+    },
+  ];
+  assert.deepEqual(st.applyAll(msgs), []);
+  const { chains } = describeChains(compile(st, cfg));
+  const annotated = chains.filter(
+    (c) => c.owner.id === 'gnp/default.annotated' && c.owner.direction === 'ingress',
+  );
+  assert.deepEqual(
+    annotated.map((c) => c.ipVersion),
+    [4, 6],
+  );
+  for (const c of annotated) {
+    // The chain comment is the policy's, not the annotation Felix renders before it on the first rule.
+    assert.equal(c.comment, 'GlobalNetworkPolicy default.annotated ingress');
+    assert.match(c.rules[0]?.body ?? '', /--comment "team=net" -m comment --comment "GlobalNetworkPolicy/);
+    assert.deepEqual(
+      c.sourceRules?.map((r) => r.ruleId),
+      ['a0', 'a1'],
+    );
+  }
+  // The IPv6-only allow renders only in the IPv6 chain: there rule 1 has generated rules, in v4 none.
+  const v4 = annotated.find((c) => c.ipVersion === 4);
+  const v6 = annotated.find((c) => c.ipVersion === 6);
+  assert.deepEqual([...new Set(v4?.rules.map((r) => r.source))], [0]);
+  assert.deepEqual([...new Set(v6?.rules.map((r) => r.source))], [0, 1]);
+  assert.ok(v6?.rules.some((r) => r.source === 1 && r.body.includes('--source 2001:db8::/32')));
+
+  const hep = chains.filter((c) => c.owner.kind === 'host-endpoint' && c.ipVersion === 4);
+  assert.deepEqual(
+    hep.map((c) => [c.name, c.owner.id, c.owner.direction]),
+    [
+      ['cali-fh-eth9', 'eth9', 'ingress'],
+      ['cali-fhfw-eth9', 'eth9', 'ingress'],
+      ['cali-th-eth9', 'eth9', 'egress'],
+      ['cali-thfw-eth9', 'eth9', 'egress'],
+    ],
+  );
+  const stat = chains.find((c) => c.name === 'cali-from-host-endpoint' && c.ipVersion === 4);
+  assert.deepEqual(stat?.owner, { kind: 'static', id: 'cali-from-host-endpoint' });
+  assert.equal(describeChains(undefined).chains.length, 0);
 });

@@ -1,5 +1,5 @@
 // Endpoint chains, tiers, host endpoints, failsafes, hooks and config knobs
-// (felix-iptables-dataplane.md §4.1-§4.10).
+// (felix/rules/static.go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type {
@@ -19,7 +19,7 @@ import {
 } from '../../../../rules/compiler/index.js';
 
 const gnp = (name: string): PolicyID => ({ kind: 'gnp', namespace: '', name });
-// Each policy gets its own selector unless told otherwise, so policies are not grouped (§4.8).
+// Each policy gets its own selector unless told otherwise, so policies are not grouped (felix/rules/endpoints.go).
 const policy = (id: PolicyID, tier = 'default', selector = `name == '${id.name}'`): ToDataplane => ({
   kind: 'activePolicyUpdate',
   id,
@@ -255,7 +255,7 @@ test('host endpoint: th/fh with failsafes and profiles, forward chains allow by 
   assert.deepEqual(bodies(t!, 'cali-to-host-endpoint'), ['--out-interface eth0 --goto cali-th-eth0']);
   assert.deepEqual(bodies(t!, 'cali-from-hep-forward'), ['--in-interface eth0 --goto cali-fhfw-eth0']);
   assert.deepEqual(bodies(t!, 'cali-to-hep-forward'), ['--out-interface eth0 --goto cali-thfw-eth0']);
-  // Felix's default failsafe ports (§4.10).
+  // Felix's default failsafe ports (felix/rules/static.go).
   assert.deepEqual(bodies(t!, 'cali-failsafe-in'), [
     '-p tcp -m multiport --destination-ports 22 --jump ACCEPT',
     '-p udp -m multiport --destination-ports 68 --jump ACCEPT',
@@ -297,7 +297,7 @@ test('wildcard host endpoint: unmatched interfaces go to the any-interface-at-al
     '--in-interface eth0 --goto cali-fh-eth0',
     '--goto cali-fh-any-interface-at-all',
   ]);
-  // Felix (felix/rules/dispatch.go, §4.6): in the non-forward to direction, traffic to a local workload
+  // Felix (felix/rules/dispatch.go): in the non-forward to direction, traffic to a local workload
   // returns before the wildcard goto, one rule per workload interface prefix.
   assert.deepEqual(bodies(t!, 'cali-to-host-endpoint'), [
     '--out-interface eth0 --goto cali-th-eth0',
@@ -428,7 +428,7 @@ test('two endpoints with the same interface: one wins deterministically, with a 
   );
 });
 
-test('policy groups: consecutive policies with one selector share a cali-gi-/cali-go- chain (§4.8)', () => {
+test('policy groups: consecutive policies with one selector share a cali-gi-/cali-go- chain (felix/rules/endpoints.go)', () => {
   const sel = "app == 'web'";
   const ids = Array.from({ length: 7 }, (_, i) => gnp(`g${i}`));
   const staged: PolicyID = { kind: 'sgnp', namespace: '', name: 'st' };
@@ -490,7 +490,7 @@ test('policy group UID: deterministic, depends on selector, direction and member
   );
 });
 
-test('IPIP, VXLAN and WireGuard on: overlay auto-allow rules in cali-INPUT and cali-OUTPUT (§4.3, §4.5)', () => {
+test('IPIP, VXLAN and WireGuard on: overlay auto-allow rules in cali-INPUT and cali-OUTPUT (felix/rules/static.go)', () => {
   const [v4, v6] = build([], {
     ipipEnabled: true,
     vxlanEnabled: true,

@@ -1,4 +1,4 @@
-// DataplaneState: IP set updates/deltas/removes with canonical members (§3.3, §8), message
+// DataplaneState: IP set updates/deltas/removes with canonical members (felix/ipsets/ipsets.go), message
 // validation with stable error codes, and config validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

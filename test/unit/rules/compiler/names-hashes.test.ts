@@ -1,4 +1,4 @@
-// Names (§3.1, §3.3), rule hashes (§3.2) and mark allocation (§2.1).
+// Names (felix/rules/rule_defs.go, felix/ipsets/ipsets.go), rule hashes (felix/iptables/renderer.go) and mark allocation (felix/dataplane/driver.go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../../../../rules/compiler/index.js';
 import { workedExampleMessages } from './worked-example.js';
 
-test('chainNameFor: repo test vectors and the 28-character rules (§3.1)', () => {
+test('chainNameFor: repo test vectors and the 28-character rules (felix/rules/rule_defs.go)', () => {
   assert.equal(
     chainNameFor('cali-pi-', 'gnp/long-policy-name-that-gets-hashed'),
     'cali-pi-_PymyFHQQg3808jiz1OJ',
@@ -32,7 +32,7 @@ test('chainNameFor: repo test vectors and the 28-character rules (§3.1)', () =>
     assert.equal(chainNameFor('cali-po-', s).length, 28);
 });
 
-test('ruleHashes: hook and append hashes seen on real clusters (§3.2, §4.1)', () => {
+test('ruleHashes: hook and append hashes seen on real clusters (felix/iptables/renderer.go, felix/rules/static.go)', () => {
   assert.deepEqual(ruleHashes('INPUT', ['--jump cali-INPUT']), ['Cz_u1IQiXIMmKD4c']);
   assert.deepEqual(ruleHashes('FORWARD', ['--jump cali-FORWARD']), ['wUHhoiAYhphO9Mso']);
   assert.deepEqual(ruleHashes('OUTPUT', ['--jump cali-OUTPUT']), ['tVnHkvAo15HuiPy0']);
@@ -50,7 +50,7 @@ test('ruleHashes: hook and append hashes seen on real clusters (§3.2, §4.1)', 
   assert.match(a!, /^[A-Za-z0-9_-]{16}$/);
 });
 
-test('§12.5 incremental updates: the documented new hashes', () => {
+test('incremental updates: the recorded new hashes after one change', () => {
   // (a) the policy allows 80 and 443: one rule hash changes.
   const st = new DataplaneState();
   st.applyAll(workedExampleMessages());
@@ -120,7 +120,7 @@ test('§12.5 incremental updates: the documented new hashes', () => {
   }
 });
 
-test('ipSetName: cali40/cali60 + id, cut to 31; unsafe ids are hashed (§3.3)', () => {
+test('ipSetName: cali40/cali60 + id, cut to 31; unsafe ids are hashed (felix/ipsets/ipsets.go)', () => {
   assert.equal(ipSetName('s:lJVGDaqTNzSq4oOWKtH8pYj3zM-u5a8vGYAr8Q', 4), 'cali40s:lJVGDaqTNzSq4oOWKtH8pYj');
   assert.equal(ipSetName('s:8e8v9b88qXpwDYA2DUkLaK6xxxx', 4), 'cali40s:8e8v9b88qXpwDYA2DUkLaK6');
   assert.equal(ipSetName('all-hosts-net', 6), 'cali60all-hosts-net');
@@ -130,7 +130,7 @@ test('ipSetName: cali40/cali60 + id, cut to 31; unsafe ids are hashed (§3.3)', 
   assert.equal(ipSetName('x src -j ACCEPT\nCOMMIT', 4), evil, 'deterministic');
 });
 
-test('escapeComment: unsafe characters become "_", cut to 256 (§3.2)', () => {
+test('escapeComment: unsafe characters become "_", cut to 256 (felix/iptables/renderer.go)', () => {
   assert.equal(
     escapeComment('GlobalNetworkPolicy allow-http ingress'),
     'GlobalNetworkPolicy allow-http ingress',
@@ -140,7 +140,7 @@ test('escapeComment: unsafe characters become "_", cut to 256 (§3.2)', () => {
   assert.equal(escapeComment('x'.repeat(300)).length, 256);
 });
 
-test('allocateMarks: Felix order from the lowest mask bit (§2.1)', () => {
+test('allocateMarks: Felix order from the lowest mask bit (felix/dataplane/driver.go)', () => {
   const d = allocateMarks(0xffff0000)!;
   assert.deepEqual(
     [d.accept, d.pass, d.drop, d.scratch0, d.scratch1, d.endpoint, d.allCalico],

@@ -1,5 +1,5 @@
-// Table-driven rule rendering (felix-iptables-dataplane.md §6): every Rule field, in Felix's fragment
-// order and long-form syntax. Expected bodies are written out by hand from §6.2/§6.3.
+// Table-driven rule rendering (felix/rules/policy.go): every Rule field, in Felix's fragment
+// order and long-form syntax. Expected bodies are written out by hand from felix/rules/policy.go.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Rule } from '../../../../rules/dataplane-api/types.js';
@@ -135,7 +135,7 @@ const cases: Case[] = [
     ),
   },
   {
-    name: 'numeric + named port: a port block ORs them (§6.3)',
+    name: 'numeric + named port: a port block ORs them (felix/rules/policy.go)',
     rule: r({ protocol: { name: 'tcp' }, dstPorts: ports(80), dstNamedPortIpSetIds: ['n:web'] }),
     want: [
       `--jump MARK --set-mark 0x0/0x180000`,
@@ -145,7 +145,7 @@ const cases: Case[] = [
     ],
   },
   {
-    name: '§6.3 example: two src CIDRs and 20 ports',
+    name: 'felix/rules/policy.go example: two src CIDRs and 20 ports',
     rule: r({
       protocol: { name: 'tcp' },
       srcNet: ['10.0.0.0/8', '192.168.0.0/16'],
@@ -265,7 +265,7 @@ const cases: Case[] = [
       '-m comment --comment "a=x y_z" -m comment --comment "b=2" -m mark --mark 0x40000/0x40000 --jump DROP',
     ],
   },
-  // ip_version filtering (§6.1)
+  // ip_version filtering (felix/rules/policy.go)
   { name: 'v4-only rule in the v6 table is skipped', rule: r({ ipVersion: 4 }), ctx: v6, want: [] },
   { name: 'v6-only rule in the v4 table is skipped', rule: r({ ipVersion: 6 }), want: [] },
   { name: 'v6-only rule in the v6 table', rule: r({ ipVersion: 6 }), ctx: v6, want: ALLOW },

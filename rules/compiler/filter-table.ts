@@ -1,0 +1,183 @@
+// The filter table of one IP family (felix/rules/static.go, endpoints.go, dispatch.go, policy.go):
+// static chains, workload and host endpoint chains with their dispatch chains, policy-group, policy and
+// profile chains, and the hooks into INPUT/FORWARD/OUTPUT. Only chains reachable from the hooks are
+// kept (TableBuilder.build). A raw, mangle or nat table is a sibling module of the same shape.
+import type { TierInfo } from '../dataplane-api/types.js';
+import type { TableState } from '../model.js';
+import { CHAIN, PREFIX } from './names.js';
+import { act, type Action, type IRule } from './rule.js';
+import { isStaged, policyChains, profileChains, type RenderCtx } from './policy-render.js';
+import { endpointChain, type EndpointCtx } from './endpoint-chains.js';
+import { dispatchChains } from './dispatch.js';
+import { addHostEndpoints } from './host-endpoints.js';
+import { groupChain, type PolicyGroup, type TierPlan } from './policy-groups.js';
+import {
+  cidrBlockChain,
+  failsafeChains,
+  filterForwardChain,
+  filterHooks,
+  filterInputChain,
+  filterOutputChain,
+  wlToHostChain,
+  type StaticCtx,
+} from './static-chains.js';
+import { TableBuilder, type TableCompiler, type TableInput } from './table.js';
+import type { PlannedTiers } from './tier-planner.js';
+
+interface FilterCtx {
+  readonly sctx: StaticCtx;
+  readonly rctx: RenderCtx;
+  readonly ectx: EndpointCtx;
+  readonly denyAction: Action;
+  /** Plans an endpoint's tiers and records the policy groups that get their own chain. */
+  readonly plan: (tiers: readonly TierInfo[]) => PlannedTiers;
+  readonly groups: Map<string, PolicyGroup>;
+}
+
+function filterCtx(input: TableInput): FilterCtx {
+  const { cfg, family, marks } = input;
+  const allowAction: Action = cfg.iptablesFilterAllowAction === 'RETURN' ? act.ret() : act.accept();
+  const denyAction: Action = cfg.iptablesFilterDenyAction === 'REJECT' ? act.reject() : act.drop();
+  const denyName = cfg.iptablesFilterDenyAction === 'REJECT' ? 'Reject' : 'Drop';
+  const groups = new Map<string, PolicyGroup>();
+  return {
+    sctx: { cfg, family, marks, allowAction, denyAction, denyName },
+    rctx: { family, marks, denyAction, logPrefix: cfg.logPrefix },
+    ectx: {
+      marks,
+      allowAction,
+      denyAction,
+      denyName,
+      vxlanPort: cfg.vxlanPort,
+      disableConntrackInvalid: cfg.disableConntrackInvalidCheck,
+    },
+    denyAction,
+    plan: (tiers) => {
+      const p = input.planned(tiers);
+      for (const [name, g] of p.groups) groups.set(name, g);
+      return p;
+    },
+    groups,
+  };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** cali-tw-/cali-fw- per workload interface (memoised on the endpoint entry); returns the interfaces. */
+function addWorkloads(input: TableInput, ctx: FilterCtx, b: TableBuilder): string[] {
+  const { state, cfg } = input;
+  const ifaces: string[] = [];
+  const seen = new Set<string>();
+  // In key order so a duplicate interface resolves the same way every time.
+  for (const [key, entry] of [...state.workloads.entries()].sort(([x], [y]) => cmp(x, y))) {
+    const ep = entry.endpoint;
+    if (seen.has(ep.name)) {
+      b.warnOnce(`workload ${key}: interface ${ep.name} is used by another endpoint; ignored`);
+      continue;
+    }
+    seen.add(ep.name);
+    ifaces.push(ep.name);
+    const { plans: tiers, key: tiersKey } = ctx.plan(ep.tiers);
+    const common = { ifaceSuffix: ep.name, tiers, profileIds: ep.profileIds, adminUp: ep.state === 'active' };
+    const id = ep.name;
+    b.addMemo(
+      entry,
+      () => [
+        endpointChain(
+          {
+            ...common,
+            chainPrefix: PREFIX.wlTo,
+            direction: 'ingress',
+            chainType: 'normal',
+            dropVXLAN: false,
+            dropIPIP: false,
+            source: { kind: 'workload-endpoint', id, direction: 'ingress' },
+          },
+          ctx.ectx,
+        ),
+        endpointChain(
+          {
+            ...common,
+            chainPrefix: PREFIX.wlFrom,
+            direction: 'egress',
+            chainType: 'normal',
+            dropVXLAN: !cfg.allowVXLANPacketsFromWorkloads,
+            dropIPIP: !cfg.allowIPIPPacketsFromWorkloads,
+            source: { kind: 'workload-endpoint', id, direction: 'egress' },
+          },
+          ctx.ectx,
+        ),
+      ],
+      tiersKey,
+    );
+  }
+  return ifaces;
+}
+
+function addWorkloadDispatch(ifaces: readonly string[], ctx: FilterCtx, b: TableBuilder): void {
+  const unknownIface: IRule[] = [{ match: [], action: ctx.denyAction, comments: ['Unknown interface'] }];
+  const add = b.add.bind(b);
+  dispatchChains(ifaces, {
+    root: CHAIN.fromWlDispatch,
+    endpointPrefix: PREFIX.wlFrom,
+    direction: 'in',
+    endRules: unknownIface,
+  }).forEach(add);
+  dispatchChains(ifaces, {
+    root: CHAIN.toWlDispatch,
+    endpointPrefix: PREFIX.wlTo,
+    direction: 'out',
+    endRules: unknownIface,
+  }).forEach(add);
+}
+
+/** Policy and profile chains, memoised on their state entries. */
+function addPoliciesAndProfiles(input: TableInput, ctx: FilterCtx, b: TableBuilder): void {
+  for (const entry of input.state.policies.values()) {
+    const { id, policy } = entry;
+    if (isStaged(id)) continue;
+    b.addMemo(entry, () =>
+      policyChains(id, policy.inboundRules, policy.outboundRules, policy.tier ?? '', ctx.rctx),
+    );
+  }
+  for (const [name, profile] of input.state.profiles) {
+    // The same Profile object may be sent under two names, so the name is part of the key.
+    b.addMemo(
+      profile,
+      () => profileChains(name, profile.inboundRules, profile.outboundRules, ctx.rctx),
+      `|${name}`,
+    );
+  }
+}
+
+export const compileFilterTable: TableCompiler = (input: TableInput): TableState => {
+  const ctx = filterCtx(input);
+  const b = new TableBuilder('filter', input);
+  const add = b.add.bind(b);
+  [
+    filterForwardChain(ctx.sctx),
+    filterInputChain(ctx.sctx),
+    filterOutputChain(ctx.sctx),
+    wlToHostChain(ctx.sctx),
+    cidrBlockChain(),
+  ].forEach(add);
+  failsafeChains(ctx.sctx).forEach(add);
+
+  addWorkloadDispatch(addWorkloads(input, ctx, b), ctx, b);
+  const planHep = (t: readonly TierInfo[]): readonly TierPlan[] => ctx.plan(t).plans;
+  addHostEndpoints(
+    { state: input.state, ectx: ctx.ectx, workloadPrefixes: input.cfg.interfacePrefixes, plan: planHep },
+    b,
+  );
+  for (const g of ctx.groups.values()) b.add(groupChain(g, input.marks));
+  addPoliciesAndProfiles(input, ctx, b);
+
+  // Hooks into the kernel chains (felix/rules/static.go StaticFilterTableChains and the insert mode).
+  const hooks = filterHooks(ctx.sctx);
+  const mode = input.cfg.chainInsertMode === 'insert' ? 'insert' : 'append';
+  for (const [kernel, rules] of hooks.hooks) b.hook(kernel, rules, mode);
+  b.alwaysAppend('FORWARD', hooks.forwardAppends);
+  return b.build();
+};

@@ -1,0 +1,118 @@
+// Host-endpoint chains of the filter table: cali-th-/cali-fh- (with failsafes) and the forward
+// cali-thfw-/cali-fhfw- chains per interface, and the four host-endpoint dispatch chains with the
+// wildcard ("*") host endpoint as their fall-through (felix/rules/endpoints.go, felix/rules/dispatch.go).
+import type { HostEndpoint } from '../dataplane-api/types.js';
+import type { Direction } from '../model.js';
+import { safeChainName } from './hash.js';
+import { CHAIN, PREFIX, WILDCARD_HEP_SUFFIX } from './names.js';
+import { act, m, type IRule } from './rule.js';
+import { endpointChain, type EndpointChainType, type EndpointCtx } from './endpoint-chains.js';
+import { dispatchChains } from './dispatch.js';
+import type { TierPlan } from './policy-groups.js';
+import type { DataplaneState } from './state.js';
+import type { TableBuilder } from './table.js';
+
+export interface HostEndpointInput {
+  readonly state: DataplaneState;
+  readonly ectx: EndpointCtx;
+  /** InterfacePrefixes: the wildcard HEP's egress policy skips traffic to these (local workloads). */
+  readonly workloadPrefixes: readonly string[];
+  readonly plan: (tiers: HostEndpoint['tiers']) => readonly TierPlan[];
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One host endpoint per interface, in key order so a duplicate resolves the same way every time. */
+function hostEndpointsByIface(state: DataplaneState, b: TableBuilder): Map<string, HostEndpoint> {
+  const byIface = new Map<string, HostEndpoint>();
+  for (const [id, { endpoint }] of [...state.hostEndpoints.entries()].sort(([x], [y]) => cmp(x, y))) {
+    if (endpoint.name === '') {
+      // Felix maps IP-only host endpoints to interfaces with its interface monitor; we have none.
+      b.warnOnce(`host endpoint ${id} has no interface name; ignored`);
+      continue;
+    }
+    if (byIface.has(endpoint.name)) {
+      b.warnOnce(`host endpoint ${id}: interface ${endpoint.name} already has a host endpoint; ignored`);
+      continue;
+    }
+    byIface.set(endpoint.name, endpoint);
+  }
+  return byIface;
+}
+
+/** The four chains of one host endpoint. */
+function hostEndpointChains(
+  iface: string,
+  hep: HostEndpoint,
+  input: HostEndpointInput,
+  b: TableBuilder,
+): void {
+  const suffix = iface === '*' ? WILDCARD_HEP_SUFFIX : iface;
+  const tiers = input.plan(hep.tiers);
+  const forwardTiers = input.plan(hep.forwardTiers);
+  const chain = (
+    chainPrefix: string,
+    direction: Direction,
+    chainType: EndpointChainType,
+    planned: readonly TierPlan[],
+    failsafeChain?: string,
+  ): void => {
+    b.add(
+      endpointChain(
+        {
+          chainPrefix,
+          ifaceSuffix: suffix,
+          tiers: planned,
+          profileIds: hep.profileIds,
+          direction,
+          chainType,
+          adminUp: true,
+          dropVXLAN: false,
+          dropIPIP: false,
+          source: { kind: 'host-endpoint', id: iface, direction },
+          ...(failsafeChain ? { failsafeChain } : {}),
+        },
+        input.ectx,
+      ),
+    );
+  };
+  chain(PREFIX.hostTo, 'egress', 'normal', tiers, CHAIN.failsafeOut);
+  chain(PREFIX.hostFrom, 'ingress', 'normal', tiers, CHAIN.failsafeIn);
+  chain(PREFIX.hostToForward, 'egress', 'forward', forwardTiers);
+  chain(PREFIX.hostFromForward, 'ingress', 'forward', forwardTiers);
+}
+
+/** Host-endpoint chains and dispatch chains into a filter-table builder. */
+export function addHostEndpoints(input: HostEndpointInput, b: TableBuilder): void {
+  const names: string[] = [];
+  let wildcard = false;
+  for (const [iface, hep] of hostEndpointsByIface(input.state, b)) {
+    if (iface === '*') wildcard = true;
+    else names.push(iface);
+    hostEndpointChains(iface, hep, input, b);
+  }
+  // With a wildcard HEP, unmatched interfaces go to its chains; otherwise they fall out (felix/rules/dispatch.go).
+  const end = (prefix: string): IRule[] =>
+    wildcard
+      ? [{ match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] }]
+      : [];
+  // In the (non-forward) to direction the wildcard HEP's egress policy is skipped for traffic to local
+  // workloads: one RETURN per workload prefix comes before the goto (felix/rules/dispatch.go).
+  const skipLocalWorkloads: IRule[] = wildcard
+    ? input.workloadPrefixes.map((p) => ({
+        match: [m.outInterface(p + '+')],
+        action: act.ret(),
+        comments: ['Skip egress WHEP policy for traffic to local workload'],
+      }))
+    : [];
+  const dispatch: [string, string, 'in' | 'out', IRule[]][] = [
+    [CHAIN.fromHostEndpoint, PREFIX.hostFrom, 'in', end(PREFIX.hostFrom)],
+    [CHAIN.toHostEndpoint, PREFIX.hostTo, 'out', [...skipLocalWorkloads, ...end(PREFIX.hostTo)]],
+    [CHAIN.fromHepForward, PREFIX.hostFromForward, 'in', end(PREFIX.hostFromForward)],
+    [CHAIN.toHepForward, PREFIX.hostToForward, 'out', end(PREFIX.hostToForward)],
+  ];
+  for (const [root, endpointPrefix, direction, endRules] of dispatch)
+    dispatchChains(names, { root, endpointPrefix, direction, endRules }).forEach((c) => b.add(c));
+}

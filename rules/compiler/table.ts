@@ -1,0 +1,196 @@
+// TableBuilder: collects the candidate chains and the kernel-chain hooks of one (table, family), hashes
+// every rule, and builds the TableState with only the chains reachable from the hooks (Felix programs
+// only referenced chains: felix/iptables/table.go). Each table module (filter-table.ts, and later
+// raw/mangle/nat) fills one builder; nothing here knows a table's contents.
+import type {
+  Chain,
+  IpFamily,
+  IpSetState,
+  RenderedRule,
+  RuleSource,
+  SetMatch,
+  TableName,
+  TableState,
+} from '../model.js';
+import type { CompilerConfig } from './config.js';
+import type { MarkBits } from './marks.js';
+import type { TierPlanner } from './tier-planner.js';
+import { ruleHashes } from './hash.js';
+import { escapeComment } from './names.js';
+import { renderBody, setMatches, type IChain, type IRule } from './rule.js';
+import type { DataplaneState } from './state.js';
+
+/** A compiled chain plus the chains its rules jump or go to. */
+interface Prepared {
+  readonly chain: Chain;
+  readonly targets: readonly string[];
+}
+
+type HashFn = (chainName: string, bodies: readonly string[]) => readonly string[];
+
+function renderedRule(hash: string, body: string, sets?: SetMatch[], source?: RuleSource): RenderedRule {
+  if (sets && source) return { hash, body, sets, source };
+  if (sets) return { hash, body, sets };
+  if (source) return { hash, body, source };
+  return { hash, body };
+}
+
+/** Renders and hashes a chain; the IP sets and the source of each rule stay data on the result. */
+function prepareChain(c: IChain, hashFn: HashFn): Prepared {
+  const bodies = c.rules.map(renderBody);
+  const hashes = hashFn(c.name, bodies);
+  const targets: string[] = [];
+  const rules = new Array<RenderedRule>(bodies.length);
+  for (let i = 0; i < bodies.length; i++) {
+    const r = c.rules[i] as IRule;
+    if (r.action?.target !== undefined) targets.push(r.action.target);
+    rules[i] = renderedRule(hashes[i] as string, bodies[i] as string, setMatches(r), r.source);
+  }
+  const first = c.rules[0]?.comments[0];
+  const comment = c.comment ?? first;
+  const chain: Chain = {
+    name: c.name,
+    rules,
+    comment: comment === undefined ? '' : escapeComment(comment),
+    ...(c.source ? { source: c.source } : {}),
+  };
+  return { chain, targets };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Where the compiler reports what it compiled around, and the desired IP sets (shared by all tables). */
+export interface CompileSink {
+  readonly ipsets: Map<string, IpSetState>;
+  readonly warnings: string[];
+}
+
+/** What a table module gets to compile one (table, family). */
+export interface TableInput {
+  readonly state: DataplaneState;
+  readonly cfg: CompilerConfig;
+  readonly marks: MarkBits;
+  readonly family: IpFamily;
+  readonly sink: CompileSink;
+  /** Endpoint tiers grouped into policy groups, planned once per compile for all tables and families. */
+  readonly planned: TierPlanner;
+  /** JSON of cfg: part of every memo key. */
+  readonly cfgKey: string;
+}
+
+/** A table module (filter-table.ts; later raw-, mangle-, nat-table.ts): one table of one family. */
+export type TableCompiler = (input: TableInput) => TableState;
+
+export class TableBuilder {
+  private readonly candidates = new Map<string, Prepared>();
+  private readonly inserts = new Map<string, readonly RenderedRule[]>();
+  private readonly appends = new Map<string, readonly RenderedRule[]>();
+  /** The hook rules, in hook order: where reachability starts. */
+  private readonly hookRules: Prepared[] = [];
+  /** Hash-cache and memo scope, e.g. "filter4". */
+  private readonly scope: string;
+
+  readonly family: IpFamily;
+  private readonly state: DataplaneState;
+  /** Memo key of everything the table's chains depend on besides their own entry (the config). */
+  private readonly cfgKey: string;
+  private readonly sink: CompileSink;
+
+  constructor(
+    readonly table: TableName,
+    input: TableInput,
+  ) {
+    this.family = input.family;
+    this.state = input.state;
+    this.cfgKey = input.cfgKey;
+    this.sink = input.sink;
+    this.scope = `${table}${input.family}`;
+  }
+
+  /** A candidate chain (hashes memoised in the state's hash cache). */
+  add(c: IChain): void {
+    this.candidates.set(c.name, this.prepare(c));
+  }
+
+  /** Chains that depend only on one state entry (and the config), memoised on that entry. */
+  addMemo(source: object, produce: () => IChain[], extraKey = ''): void {
+    const prepared = this.state.chainMemo.get(source, this.scope, this.cfgKey + extraKey, () =>
+      produce().map((c) => prepareChain(c, ruleHashes)),
+    ) as Prepared[];
+    for (const p of prepared) this.candidates.set(p.chain.name, p);
+  }
+
+  /**
+   * Hook rules in a kernel chain, hashed with the kernel chain's name. Insert mode puts them at the top;
+   * append mode appends them before the hook's always-appends, the order Felix expects there.
+   */
+  hook(kernel: string, rules: readonly IRule[], mode: 'insert' | 'append'): void {
+    const p = prepareChain({ name: kernel, rules }, ruleHashes);
+    this.hookRules.push(p);
+    (mode === 'insert' ? this.inserts : this.appends).set(kernel, p.chain.rules);
+  }
+
+  /** Rules always appended to a kernel chain, hashed with "<chain>*appends*". */
+  alwaysAppend(kernel: string, rules: readonly IRule[]): void {
+    const p = prepareChain({ name: `${kernel}*appends*`, rules }, ruleHashes);
+    this.hookRules.push(p);
+    this.appends.set(kernel, [...(this.appends.get(kernel) ?? []), ...p.chain.rules]);
+  }
+
+  /** The table: the chains reachable from the hooks, sorted by name. */
+  build(): TableState {
+    const chains = new Map<string, Chain>();
+    const queue: string[] = [];
+    const enqueued = new Set<string>();
+    const visit = (p: Prepared): void => {
+      for (const t of p.targets) {
+        if (!enqueued.has(t)) {
+          enqueued.add(t);
+          queue.push(t);
+        }
+      }
+      for (const r of p.chain.rules) if (r.sets) for (const s of r.sets) this.noteSetRef(s);
+    };
+    for (const p of this.hookRules) visit(p);
+    for (let qi = 0; qi < queue.length; qi++) {
+      const name = queue[qi] as string;
+      let p = this.candidates.get(name);
+      if (!p) {
+        // A policy or profile that has not arrived (yet): an empty chain gives no verdict, so the endpoint
+        // falls through to its end-of-tier / no-profile drop, and restore does not fail on a missing chain.
+        this.warnOnce(`chain ${name} is referenced but its policy/profile is not known; programmed empty`);
+        p = this.prepare({ name, rules: [] });
+      }
+      chains.set(name, p.chain);
+      visit(p);
+    }
+    const sorted = new Map([...chains.entries()].sort(([a], [b]) => cmp(a, b)));
+    return {
+      table: this.table,
+      family: this.family,
+      chains: sorted,
+      inserts: this.inserts,
+      appends: this.appends,
+    };
+  }
+
+  /** A warning about the input, given once per compile (with the IPv4 table; IPv6 sees the same input). */
+  warnOnce(text: string): void {
+    if (this.family === 4) this.sink.warnings.push(text);
+  }
+
+  private prepare(c: IChain): Prepared {
+    return prepareChain(c, (name, bodies) => this.state.hashCache.hashes(this.scope, name, bodies));
+  }
+
+  /** A rule refers to an IP set that the calc graph has not sent: program it empty so restore succeeds. */
+  private noteSetRef(s: SetMatch): void {
+    const { ipsets, warnings } = this.sink;
+    if (ipsets.has(s.name)) return;
+    warnings.push(`IP set ${s.name} is referenced but not known; programmed empty`);
+    const type = s.withPort ? 'hash:ip,port' : 'hash:net';
+    ipsets.set(s.name, { name: s.name, type, family: this.family, members: new Set() });
+  }
+}
