@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LabelIndex, IPSetCalculator } from '../../../../agent/calc/index.js';
+import { EventSequencer } from '../../../../agent/calc/event-sequencer.js';
 import { parseSelector, type Selector } from '../../../../agent/selector/index.js';
 
 function rng(seed: number): () => number {
@@ -106,7 +107,8 @@ test('label index matches brute force under random churn', () => {
 
 test('IP set calculator membership matches brute force, deltas replay to the same state', () => {
   const r = rng(777);
-  const calc = new IPSetCalculator();
+  const seq = new EventSequencer(() => undefined);
+  const calc = new IPSetCalculator(seq);
   const items = new Map<
     string,
     { labels: Map<string, string>; nets: string[]; ports: { name: string; proto: string; port: number }[] }
@@ -158,8 +160,7 @@ test('IP set calculator membership matches brute force, deltas replay to the sam
       }
     }
     if (r() < 0.3) {
-      const d = calc.drain();
-      for (const m of [...d.updates, ...d.deltas, ...d.removes]) {
+      for (const m of seq.flush()) {
         if (m.kind === 'ipsetUpdate') sent.set(m.id, new Set(m.members));
         else if (m.kind === 'ipsetDeltaUpdate') {
           const s = sent.get(m.id)!;
