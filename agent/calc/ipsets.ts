@@ -1,5 +1,5 @@
 // IP set activation and membership (felix/labelindex/ipsetmember, SelectorAndNamedPortIndex in
-// felix/labelindex/label_index.go).
+// felix/labelindex/named_port_index.go).
 //
 // A sink of the calc graph: the rule scanner feeds it the sets active rules reference (ref/unref,
 // a set is active while at least one active policy/profile references it), the endpoint and
@@ -24,7 +24,7 @@ export type IPSetSpec =
       readonly proto: NamedPortProto;
       readonly port: string;
     }
-  /** Kubernetes Service sets (§5.7 step 4): no service index here, so they stay empty. */
+  /** Kubernetes Service sets (felix/calc/rule_scanner.go): no service index here, so they stay empty. */
   | { readonly kind: 'service'; readonly id: string; readonly withPort: boolean };
 
 export interface ItemPort {
@@ -89,7 +89,7 @@ export class IPSetCalculator implements MatchListener {
       const out: string[] = [];
       for (const p of d.ports) {
         if (p.name !== spec.port) continue;
-        // §5.8: a numeric 0 protocol on the endpoint matches only "any" sets.
+        // felix/labelindex/ipsetmember: a numeric 0 protocol on the endpoint matches only "any" sets.
         if (!protoMatches(spec.proto, p.proto)) continue;
         for (const a of d.addrs) out.push(`${a},${p.proto}:${p.port}`);
       }

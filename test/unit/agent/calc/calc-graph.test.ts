@@ -59,7 +59,7 @@ test('profile-only namespace: no policies, the kns profile allows; a profile wit
   assert.ok(ep);
   assert.deepEqual(ep.tiers, []);
   assert.deepEqual(ep.profileIds, ['kns.prod', 'ksa.prod.default']);
-  // The SA profile has no rules KV in this snapshot: Felix substitutes deny-all (§5.3).
+  // The SA profile has no rules KV in this snapshot: Felix substitutes deny-all (felix/calc/active_rules_calculator.go).
   assert.deepEqual(
     dp.profiles.get('ksa.prod.default')?.inboundRules.map((r) => r.action),
     ['deny'],

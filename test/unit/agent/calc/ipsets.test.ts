@@ -307,7 +307,7 @@ test('named ports become (ip,port) sets from every matching endpoint, local and 
   assert.equal(
     dp.ipsets.has(webId),
     false,
-    'named ports without numeric ports: no separate selector set (§5.7)',
+    'named ports without numeric ports: no separate selector set (felix/calc/rule_scanner.go)',
   );
   const rule = dp.policies.get('np/prod/web-http')?.inboundRules[0];
   assert.deepEqual(rule?.dstNamedPortIpSetIds, [npAll]);

@@ -1,6 +1,6 @@
 // The label index against brute force: random item/parent/selector churn, after every step the
 // index's matches (and the stream of start/stop events) must equal evaluating every selector
-// against every item's effective labels (§5.2 inheritance, §5.8).
+// against every item's effective labels (profile label inheritance, felix/labelindex).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LabelIndex } from '../../../../agent/calc/index.js';
