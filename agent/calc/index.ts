@@ -1,4 +1,4 @@
-// Public surface of the calculation graph (felix-datamodel-and-calc.md §5).
+// Public surface of the calculation graph (felix/calc/calc_graph.go).
 export { CalcGraph } from './calc-graph.js';
 export type {
   CalcGraphOptions,
@@ -11,3 +11,16 @@ export { LabelIndex, type MatchListener } from './label-index.js';
 export { IPSetCalculator, type IPSetSpec } from './ipsets.js';
 export { convertRule, convertRules } from './rule-convert.js';
 export { compareTiers, comparePolicies } from './sorting.js';
+// The calculators CalcGraph wires, and the sink interfaces a new calculator reports through.
+export { ConfigBatcher } from './config-batcher.js';
+export { ActiveRulesCalculator } from './active-rules.js';
+export { RuleScanner } from './rule-scanner.js';
+export { resolveTiers, type TierLists } from './policy-resolver.js';
+export { Endpoints } from './endpoints.js';
+export {
+  EventSequencer,
+  type ConfigSink,
+  type EndpointSink,
+  type IPSetSink,
+  type RulesSink,
+} from './event-sequencer.js';

@@ -1,12 +1,16 @@
-// IP set activation and membership (felix-datamodel-and-calc.md §5.7, §5.8).
+// IP set activation and membership (felix/labelindex/ipsetmember, SelectorAndNamedPortIndex in
+// felix/labelindex/named_port_index.go).
 //
-// A set is active while at least one active policy/profile references it (refcount). Members come
-// from every endpoint in the cluster (local and remote) and from network sets, via a label index
-// keyed by selector ID, so several sets sharing one selector (a selector set and its named-port
-// sets) share one match computation. Members are refcounted; changes are accumulated as deltas
-// against what the dataplane has been sent.
-import { IPSetType, type ToDataplane } from '../../rules/dataplane-api/types.js';
+// A sink of the calc graph: the rule scanner feeds it the sets active rules reference (ref/unref,
+// a set is active while at least one active policy/profile references it), the endpoint and
+// network set bookkeeping feed it items. Members come from every endpoint in the cluster (local
+// and remote) and from network sets, via a label index keyed by selector ID, so several sets
+// sharing one selector (a selector set and its named-port sets) share one match computation.
+// Members are refcounted; each 0↔1 transition and each set activation is reported to an
+// IPSetSink (the event sequencer), which alone decides what is sent and when.
+import { IPSetType } from '../../rules/dataplane-api/types.js';
 import type { Selector } from '../selector/index.js';
+import type { IPSetSink } from './event-sequencer.js';
 import { LabelIndex, type MatchListener } from './label-index.js';
 
 export type NamedPortProto = 'tcp' | 'udp' | 'sctp' | 'any';
@@ -20,7 +24,7 @@ export type IPSetSpec =
       readonly proto: NamedPortProto;
       readonly port: string;
     }
-  /** Kubernetes Service sets (§5.7 step 4): no service index here, so they stay empty. */
+  /** Kubernetes Service sets (felix/calc/rule_scanner.go): no service index here, so they stay empty. */
   | { readonly kind: 'service'; readonly id: string; readonly withPort: boolean };
 
 export interface ItemPort {
@@ -44,10 +48,6 @@ interface SetState {
   readonly selectorId: string | undefined;
   refs: number;
   readonly members: Map<string, number>;
-  /** Not yet sent to the dataplane: the next drain sends a full IPSetUpdate. */
-  fresh: boolean;
-  readonly added: Set<string>;
-  readonly removed: Set<string>;
 }
 
 function setType(spec: IPSetSpec): IPSetType {
@@ -66,10 +66,8 @@ export class IPSetCalculator implements MatchListener {
   private readonly data = new Map<string, ItemData>();
   private readonly sets = new Map<string, SetState>();
   private readonly setsBySelector = new Map<string, Set<string>>();
-  private readonly pendingRemoves = new Set<string>();
-  private readonly dirty = new Set<string>();
-  /** IDs the dataplane currently knows (sent and not yet removed). */
-  private readonly sent = new Set<string>();
+
+  constructor(private readonly sink: IPSetSink) {}
 
   get activeCount(): number {
     return this.sets.size;
@@ -91,7 +89,7 @@ export class IPSetCalculator implements MatchListener {
       const out: string[] = [];
       for (const p of d.ports) {
         if (p.name !== spec.port) continue;
-        // §5.8: a numeric 0 protocol on the endpoint matches only "any" sets.
+        // felix/labelindex/ipsetmember: a numeric 0 protocol on the endpoint matches only "any" sets.
         if (!protoMatches(spec.proto, p.proto)) continue;
         for (const a of d.addrs) out.push(`${a},${p.proto}:${p.port}`);
       }
@@ -103,10 +101,7 @@ export class IPSetCalculator implements MatchListener {
   private addMember(set: SetState, m: string): void {
     const n = set.members.get(m) ?? 0;
     set.members.set(m, n + 1);
-    if (n > 0 || set.fresh) return;
-    if (set.removed.has(m)) set.removed.delete(m);
-    else set.added.add(m);
-    this.dirty.add(set.spec.id);
+    if (n === 0) this.sink.onIPSetMemberAdded(set.spec.id, m);
   }
 
   private removeMember(set: SetState, m: string): void {
@@ -117,10 +112,7 @@ export class IPSetCalculator implements MatchListener {
       return;
     }
     set.members.delete(m);
-    if (set.fresh) return;
-    if (set.added.has(m)) set.added.delete(m);
-    else set.removed.add(m);
-    this.dirty.add(set.spec.id);
+    this.sink.onIPSetMemberRemoved(set.spec.id, m);
   }
 
   onMatchStarted(selectorId: string, itemId: string): void {
@@ -156,14 +148,9 @@ export class IPSetCalculator implements MatchListener {
       selectorId,
       refs: 1,
       members: new Map(),
-      fresh: true,
-      added: new Set(),
-      removed: new Set(),
     };
     this.sets.set(spec.id, set);
-    // Re-activated before its removal was flushed: the full update replaces it.
-    this.pendingRemoves.delete(spec.id);
-    this.dirty.add(spec.id);
+    this.sink.onIPSetAdded(spec.id, setType(spec));
     if (selectorId === undefined || spec.kind === 'service') return;
     let ids = this.setsBySelector.get(selectorId);
     const known = ids !== undefined;
@@ -184,8 +171,7 @@ export class IPSetCalculator implements MatchListener {
     if (!set) return;
     if (--set.refs > 0) return;
     this.sets.delete(id);
-    this.dirty.delete(id);
-    if (this.sent.has(id)) this.pendingRemoves.add(id);
+    this.sink.onIPSetRemoved(id);
     if (set.selectorId !== undefined) {
       const ids = this.setsBySelector.get(set.selectorId);
       ids?.delete(id);
@@ -216,38 +202,6 @@ export class IPSetCalculator implements MatchListener {
   updateParent(name: string, labels: ReadonlyMap<string, string> | undefined): void {
     this.index.updateParent(name, labels);
   }
-
-  /** Pending messages, split by the flush phases of §5.9. */
-  drain(): { updates: ToDataplane[]; deltas: ToDataplane[]; removes: ToDataplane[] } {
-    const updates: ToDataplane[] = [];
-    const deltas: ToDataplane[] = [];
-    const removes: ToDataplane[] = [];
-    for (const id of this.dirty) {
-      const set = this.sets.get(id);
-      if (!set) continue;
-      if (set.fresh) {
-        updates.push({ kind: 'ipsetUpdate', id, members: [...set.members.keys()], type: setType(set.spec) });
-        set.fresh = false;
-        this.sent.add(id);
-      } else if (set.added.size > 0 || set.removed.size > 0) {
-        deltas.push({
-          kind: 'ipsetDeltaUpdate',
-          id,
-          addedMembers: [...set.added],
-          removedMembers: [...set.removed],
-        });
-      }
-      set.added.clear();
-      set.removed.clear();
-    }
-    this.dirty.clear();
-    for (const id of this.pendingRemoves) {
-      removes.push({ kind: 'ipsetRemove', id });
-      this.sent.delete(id);
-    }
-    this.pendingRemoves.clear();
-    return { updates, deltas, removes };
-  }
 }
 
 function sameData(a: ItemData, b: ItemData): boolean {
@@ -262,4 +216,15 @@ function sameData(a: ItemData, b: ItemData): boolean {
       return p.name === q.name && p.proto === q.proto && p.port === q.port;
     })
   );
+}
+
+/** A network set's contribution: its CIDRs, a /0 split into two /1s (felix/calc/calc_graph.go). */
+export function networkSetData(nets: readonly string[]): ItemData {
+  const out: string[] = [];
+  for (const n of nets) {
+    if (n === '0.0.0.0/0') out.push('0.0.0.0/1', '128.0.0.0/1');
+    else if (n === '::/0') out.push('::/1', '8000::/1');
+    else out.push(n);
+  }
+  return { nets: [...new Set(out)], addrs: [], ports: [] };
 }

@@ -1,5 +1,6 @@
 // Label index: which selectors match which labelled items, maintained incrementally
-// (felix-datamodel-and-calc.md §5.1 SelectorAndNamedPortIndex / ActiveRulesCalculator, §5.2).
+// (felix/labelindex/label_inheritance_index.go, felix/labelindex/labelrestrictionindex), used by
+// the active rules calculator (policies over local endpoints) and the IP set calculator.
 //
 // Items carry their own labels plus a list of parents (profiles) whose labels they inherit.
 // To avoid evaluating every selector against every item, both sides are indexed by label:
@@ -92,7 +93,7 @@ export class LabelIndex {
     return this.items.has(id);
   }
 
-  /** Effective labels (own, then inherited in profile order, §5.2). */
+  /** Effective labels (own, then inherited in profile order, felix/labelindex/label_inheritance_index.go). */
   labelsOf(id: string): Labels | undefined {
     return this.items.get(id)?.effective;
   }

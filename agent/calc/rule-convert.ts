@@ -1,5 +1,5 @@
 // Model rules → dataplane Rules plus the IP sets they reference
-// (felix-datamodel-and-calc.md §5.7 RuleScanner and §5.9 proto Rule).
+// (felix/calc/rule_scanner.go, felix/calc/rule_convert.go).
 import { createHash } from 'node:crypto';
 import { IPVersion, type PortRange, type Protocol, type Rule } from '../../rules/dataplane-api/types.js';
 import type { ModelRule, Port } from '../model/index.js';
@@ -23,7 +23,7 @@ function protoOf(p: string | number | null | undefined): Protocol | null {
   return typeof p === 'number' ? { number: p } : { name: p };
 }
 
-/** §5.7 step 2: rule protocol → named-port set protocol. */
+/** felix/calc/rule_scanner.go: rule protocol → named-port set protocol. */
 function namedPortProto(p: string | number | null | undefined): NamedPortProto {
   if (p === null || p === undefined) return 'any';
   if (p === 'tcp' || p === 6) return 'tcp';
@@ -65,7 +65,7 @@ function scanSide(
 ): SideSets & { ranges: PortRange[]; notRanges: PortRange[] } {
   let positive = pos ?? '';
   let negative = neg ?? '';
-  // §5.7 step 1: with both selectors present, fold the negated one into the positive one.
+  // felix/calc/rule_scanner.go combineMatchesIfPossible: with both selectors present, fold the negated one into the positive one.
   if (positive !== '' && negative !== '') {
     positive = `(${positive}) && (!(${negative}))`;
     negative = '';
@@ -82,7 +82,7 @@ function scanSide(
   };
   for (const n of names) addNamed(n, out.namedPort);
   for (const n of notNames) addNamed(n, out.notNamedPort);
-  // §5.7 step 3: the named-port sets already encode the selector when there are no numeric ports.
+  // felix/calc/rule_scanner.go: the named-port sets already encode the selector when there are no numeric ports.
   if (posSel && !(names.length > 0 && ranges.length === 0)) {
     const id = posSel.uniqueId();
     if (!specs.has(id)) specs.set(id, { kind: 'selector', id, selector: posSel });
@@ -121,7 +121,7 @@ export function convertRule(r: ModelRule, specs: Map<string, IPSetSpec>): Rule {
   if (action === '') action = 'allow';
   if (action === 'pass') action = 'next-tier';
 
-  // §5.9: ip_version inferred from icmp/icmpv6 when unset.
+  // felix/calc/rule_convert.go: ip_version inferred from icmp/icmpv6 when unset.
   let ipVersion: IPVersion = IPVersion.ANY;
   if (r.ip_version === 4) ipVersion = IPVersion.IPV4;
   else if (r.ip_version === 6) ipVersion = IPVersion.IPV6;
@@ -178,7 +178,7 @@ export function convertRule(r: ModelRule, specs: Map<string, IPSetSpec>): Rule {
 
 /**
  * Converts a rule list and assigns rule IDs: 16 chars of a chained SHA-224 over the seed and
- * each rule's content, so an ID depends on the rule and everything before it (§5.9). We hash a
+ * each rule's content, so an ID depends on the rule and everything before it (felix/calc/rule_convert.go). We hash a
  * deterministic JSON form rather than Go's protobuf bytes, so IDs are stable but not Felix's.
  */
 export function convertRules(

@@ -1,4 +1,4 @@
-// Tier and policy ordering (felix-datamodel-and-calc.md §5.4).
+// Tier and policy ordering (felix/calc/policy_sorter.go).
 import { compareBytes } from '../selector/index.js';
 
 export interface TierSortKey {

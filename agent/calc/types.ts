@@ -29,7 +29,7 @@ export interface TierDescription {
   readonly policies: readonly string[];
 }
 
-/** For `felix-ts inspect`: what applies to one local endpoint, in evaluation order (§5.5, §5.6). */
+/** For `felix-ts inspect`: what applies to one local endpoint, in evaluation order (felix/calc/policy_resolver.go). */
 export interface EndpointDescription {
   readonly key: string;
   readonly kind: 'workload' | 'host';

@@ -1,7 +1,7 @@
 // A model dataplane for calculation tests: applies ToDataplane messages, checks the ordering
-// contract of felix-datamodel-and-calc.md §5.9 as it goes (sets exist before the policies that
+// contract of felix/calc/event_sequencer.go as it goes (sets exist before the policies that
 // use them, policies before the endpoints that use them, nothing removed while referenced), and
-// evaluates a packet against an endpoint with the semantics of §5.6.
+// evaluates a packet against an endpoint with the semantics of felix/rules/policy.go.
 import assert from 'node:assert/strict';
 import {
   policyIdString,
@@ -238,7 +238,7 @@ export class FakeDataplane {
     return true;
   }
 
-  /** Verdict for traffic into (ingress) or out of (egress) a workload, per §5.6. */
+  /** Verdict for traffic into (ingress) or out of (egress) a workload, per felix/rules/policy.go. */
   verdict(epKey: string, dir: 'ingress' | 'egress', pkt: Packet): 'allow' | 'deny' {
     const ep = this.endpoints.get(epKey);
     assert.ok(ep, `no endpoint ${epKey}`);

@@ -1,4 +1,4 @@
-// Builders for felix-syncer KVs as Typha would send them in a KDD cluster (§2.3, §3).
+// Builders for felix-syncer KVs as Typha would send them in a KDD cluster (libcalico-go/lib/backend/syncersv1/felixsyncer).
 import type { KVUpdate } from '../../../../syncer-client/api.js';
 import { kv } from './fake-dataplane.js';
 

@@ -1,21 +1,12 @@
 // The label index against brute force: random item/parent/selector churn, after every step the
 // index's matches (and the stream of start/stop events) must equal evaluating every selector
-// against every item's effective labels (§5.2 inheritance, §5.8).
+// against every item's effective labels (profile label inheritance, felix/labelindex).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LabelIndex, IPSetCalculator } from '../../../../agent/calc/index.js';
+import { LabelIndex } from '../../../../agent/calc/index.js';
 import { parseSelector, type Selector } from '../../../../agent/selector/index.js';
+import { randomLabels, rng } from './random.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-const KEYS = ['app', 'tier', 'env', 'pcns.team'];
-const VALS = ['a', 'b', 'c'];
 const SELECTORS = [
   "app == 'a'",
   "app == 'b' && env == 'c'",
@@ -28,12 +19,6 @@ const SELECTORS = [
   "env starts with 'b'",
   "(pcns.team == 'a' && app == 'c') || !(env == 'b')",
 ];
-
-function randomLabels(r: () => number, keys = KEYS): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const k of keys) if (r() < 0.5) m.set(k, VALS[Math.floor(r() * VALS.length)] as string);
-  return m;
-}
 
 test('label index matches brute force under random churn', () => {
   const r = rng(12345);
@@ -100,92 +85,6 @@ test('label index matches brute force under random churn', () => {
           .map((x) => x.split('|')[1])
           .sort(),
       );
-    }
-  }
-});
-
-test('IP set calculator membership matches brute force, deltas replay to the same state', () => {
-  const r = rng(777);
-  const calc = new IPSetCalculator();
-  const items = new Map<
-    string,
-    { labels: Map<string, string>; nets: string[]; ports: { name: string; proto: string; port: number }[] }
-  >();
-  const sent = new Map<string, Set<string>>();
-  const specs = [
-    { kind: 'selector' as const, sel: "app == 'a'" },
-    { kind: 'selector' as const, sel: "env in {'a', 'b'}" },
-    { kind: 'namedPort' as const, sel: "app == 'a'", proto: 'tcp' as const, port: 'http' },
-    { kind: 'namedPort' as const, sel: 'all()', proto: 'any' as const, port: 'dns' },
-  ].map((s, i) => ({ ...s, id: `set${i}`, selector: parseSelector(s.sel) }));
-  const refs = new Map<string, number>();
-  for (let stepNo = 0; stepNo < 2000; stepNo++) {
-    const op = r();
-    if (op < 0.6) {
-      const id = `e${Math.floor(r() * 30)}`;
-      const n = Math.floor(r() * 3);
-      const nets = [...new Set(Array.from({ length: n }, () => `10.0.0.${Math.floor(r() * 20)}/32`))];
-      const ports =
-        r() < 0.5
-          ? [
-              {
-                name: r() < 0.5 ? 'http' : 'dns',
-                proto: r() < 0.5 ? 'tcp' : 'udp',
-                port: 80 + Math.floor(r() * 3),
-              },
-            ]
-          : [];
-      const labels = randomLabels(r, ['app', 'env']);
-      items.set(id, { labels, nets, ports });
-      calc.updateItem(id, labels, [], { nets, addrs: nets.map((x) => x.split('/')[0] as string), ports });
-    } else if (op < 0.7) {
-      const id = `e${Math.floor(r() * 30)}`;
-      items.delete(id);
-      calc.deleteItem(id);
-    } else {
-      const s = specs[Math.floor(r() * specs.length)]!;
-      const n = refs.get(s.id) ?? 0;
-      if (n > 0 && r() < 0.5) {
-        calc.unref(s.id);
-        refs.set(s.id, n - 1);
-      } else {
-        calc.ref(
-          s.kind === 'selector'
-            ? { kind: 'selector', id: s.id, selector: s.selector }
-            : { kind: 'namedPort', id: s.id, selector: s.selector, proto: s.proto, port: s.port },
-        );
-        refs.set(s.id, n + 1);
-      }
-    }
-    if (r() < 0.3) {
-      const d = calc.drain();
-      for (const m of [...d.updates, ...d.deltas, ...d.removes]) {
-        if (m.kind === 'ipsetUpdate') sent.set(m.id, new Set(m.members));
-        else if (m.kind === 'ipsetDeltaUpdate') {
-          const s = sent.get(m.id)!;
-          for (const x of m.removedMembers) assert.ok(s.delete(x));
-          for (const x of m.addedMembers) {
-            assert.ok(!s.has(x));
-            s.add(x);
-          }
-        } else if (m.kind === 'ipsetRemove') assert.ok(sent.delete(m.id));
-      }
-      for (const s of specs) {
-        const active = (refs.get(s.id) ?? 0) > 0;
-        assert.equal(sent.has(s.id), active, `step ${stepNo} ${s.id} active`);
-        if (!active) continue;
-        const want = new Set<string>();
-        for (const it of items.values()) {
-          if (!s.selector.evaluate(it.labels)) continue;
-          if (s.kind === 'selector') for (const n of it.nets) want.add(n);
-          else
-            for (const p of it.ports) {
-              if (p.name !== s.port || (s.proto !== 'any' && p.proto !== s.proto)) continue;
-              for (const n of it.nets) want.add(`${n.split('/')[0]},${p.proto}:${p.port}`);
-            }
-        }
-        assert.deepEqual([...sent.get(s.id)!].sort(), [...want].sort(), `step ${stepNo} ${s.id}`);
-      }
     }
   }
 });
