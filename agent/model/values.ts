@@ -66,45 +66,62 @@ export type Port =
 
 const NAMED_PORT = /^[a-zA-Z0-9_.-]{1,128}$/;
 
+/** k8s IsValidPortName (IANA_SVC_NAME), which Felix's validator applies to named ports. */
+function isValidPortName(s: string): boolean {
+  return s.length <= 15 && /^[-a-z0-9]+$/.test(s) && /[a-z]/.test(s) && !s.includes('--') && !/^-|-$/.test(s);
+}
+
 export const portSchema = z.union([z.number(), z.string()]).transform((v, ctx): Port => {
-  const bad = (): never => {
-    ctx.addIssue({ code: 'custom', message: `invalid port ${JSON.stringify(v)}` });
+  const bad = (why: string): never => {
+    ctx.addIssue({ code: 'custom', message: `invalid port ${JSON.stringify(v)}: ${why}` });
     return z.NEVER;
   };
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 0 || v > 65535) return bad();
-    return { kind: 'range', first: v, last: v };
-  }
-  const m = /^([0-9]{1,5})(?::([0-9]{1,5}))?$/.exec(v);
-  if (m) {
-    const first = Number(m[1]);
-    const last = m[2] === undefined ? first : Number(m[2]);
-    if (first > 65535 || last > 65535 || first > last) return bad();
+  // numorstring.Port, then validatePort: numbers are 1..65535 and a range is first <= last.
+  const numeric = (first: number, last: number): Port => {
+    if (first > 65535 || last > 65535) return bad('port number must be between 0 and 65536');
+    if (first > last) return bad('port range invalid');
+    if (first < 1) return bad('port range invalid, port number must be between 0 and 65536');
     return { kind: 'range', first, last };
+  };
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) return bad('not a port number');
+    return numeric(v, v);
   }
-  if (NAMED_PORT.test(v)) return { kind: 'named', name: v };
-  return bad();
+  if (/^[0-9]+$/.test(v)) return numeric(Number(v), Number(v));
+  const m = /^([0-9]+):([0-9]+)$/.exec(v);
+  if (m) return numeric(Number(m[1]), Number(m[2]));
+  if (!NAMED_PORT.test(v)) return bad('invalid name for named port');
+  if (!isValidPortName(v)) return bad('invalid port name');
+  return { kind: 'named', name: v };
 });
 
-/** v1 Protocol: lower-case name or number; a numeric string decodes as a number (§2.3). */
+/** The protocol names Felix's v1 validator accepts (typha/pkg/validator/v1/validator.go). */
+const PROTOCOL_NAMES: ReadonlySet<string> = new Set(['tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'udplite']);
+
+/**
+ * v1 Protocol: a name or a number 1..255; a numeric string decodes as a number (numorstring).
+ * Names are taken case-insensitively (Felix's v1 regex is lower case; the syncer sends lower case).
+ */
 export const protocolSchema = z.union([z.number(), z.string()]).transform((v, ctx): string | number => {
   if (typeof v === 'number' || /^[0-9]+$/.test(v)) {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 255) {
-      ctx.addIssue({ code: 'custom', message: `invalid protocol ${v}` });
+    if (!Number.isInteger(n) || n < 1 || n > 255) {
+      ctx.addIssue({ code: 'custom', message: `protocol number invalid: ${v}` });
       return z.NEVER;
     }
     return n;
   }
   const name = v.toLowerCase();
-  if (!/^[a-z0-9-]{1,32}$/.test(name)) {
-    ctx.addIssue({ code: 'custom', message: `invalid protocol ${JSON.stringify(v)}` });
+  if (!PROTOCOL_NAMES.has(name)) {
+    ctx.addIssue({ code: 'custom', message: `protocol name invalid: ${JSON.stringify(v)}` });
     return z.NEVER;
   }
   return name;
 });
 
-const icmpNumber = z.number().int().min(0).max(255);
+// model.Rule: icmp_type gte=0,lt=255 (the kernel cannot match type 255); icmp_code gte=0,lte=255.
+const icmpType = z.number().int().min(0).max(254);
+const icmpCode = z.number().int().min(0).max(255);
 
 export const ruleActionSchema = z
   .string()
@@ -116,10 +133,10 @@ export const ruleSchema = z.object({
   ip_version: z.union([z.literal(4), z.literal(6)]).nullish(),
   protocol: protocolSchema.nullish(),
   '!protocol': protocolSchema.nullish(),
-  icmp_type: icmpNumber.nullish(),
-  icmp_code: icmpNumber.nullish(),
-  '!icmp_type': icmpNumber.nullish(),
-  '!icmp_code': icmpNumber.nullish(),
+  icmp_type: icmpType.nullish(),
+  icmp_code: icmpCode.nullish(),
+  '!icmp_type': icmpType.nullish(),
+  '!icmp_code': icmpCode.nullish(),
   src_net: cidrSchema.nullish(),
   dst_net: cidrSchema.nullish(),
   '!src_net': cidrSchema.nullish(),
@@ -198,7 +215,10 @@ export type ModelTier = z.infer<typeof tierSchema>;
 
 export const endpointPortSchema = z.object({
   name: z.string(),
-  protocol: protocolSchema,
+  // validateBackendEndpointPort: only tcp, udp or sctp (by name).
+  protocol: protocolSchema.refine((p) => p === 'tcp' || p === 'udp' || p === 'sctp', {
+    message: "EndpointPort protocol must be 'tcp' or 'udp' or 'sctp'.",
+  }),
   port: z.number().int().min(0).max(65535),
 });
 export type EndpointPort = z.infer<typeof endpointPortSchema>;
