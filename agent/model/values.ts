@@ -3,7 +3,7 @@
 // treated by the calculation as a deletion of its key (§5.1 validation filter).
 import { z } from 'zod';
 import { parseSelector } from '../selector/index.js';
-import { normalizeCidr, parseIp } from './cidr.js';
+import { normalizeCidr, parseIp } from '../../rules/compiler/ipaddr.js';
 
 const labels = z.record(z.string(), z.string());
 const stringList = z.array(z.string());
@@ -44,7 +44,9 @@ export const endpointNetSchema = z
   .string()
   .refine((s) => normalizeCidr(s) !== null, { message: 'malformed CIDR' });
 
-export const ipSchema = z.string().refine((s) => parseIp(s) !== null, { message: 'malformed IP address' });
+export const ipSchema = z
+  .string()
+  .refine((s) => parseIp(s) !== undefined, { message: 'malformed IP address' });
 
 /** A selector string that must parse (§4); "" means all(). */
 export const selectorSchema = z.string().refine(
