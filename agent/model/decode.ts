@@ -39,7 +39,7 @@ const SCHEMAS = {
 
 export type ValueOf<T extends KeyType> = z.output<(typeof SCHEMAS)[T]>;
 
-/** Keys whose value is a raw string rather than JSON (§2.2). */
+/** Keys whose value is a raw string rather than JSON (libcalico-go/lib/backend/model: config, ready, host IP). */
 const RAW: ReadonlySet<KeyType> = new Set<KeyType>(['ready', 'globalConfig', 'hostConfig', 'hostIp']);
 
 export class ValueDecodeError extends Error {

@@ -1,4 +1,4 @@
-// Public surface of the data model (felix-datamodel-and-calc.md §2).
+// Public surface of the data model: keys, values and their validation (libcalico-go/lib/backend/model).
 export { escapeName, unescapeName } from './escape.js';
 export {
   parseKey,

@@ -1,6 +1,7 @@
-// zod schemas for every value the felix syncer sends (felix-datamodel-and-calc.md §2.3).
-// Unknown JSON fields are ignored (typha-protocol.md §11.2); a value that fails its schema is
-// treated by the calculation as a deletion of its key (§5.1 validation filter).
+// zod schemas for every value the felix syncer sends (the JSON of libcalico-go/lib/backend/model).
+// Unknown JSON fields are ignored, as Go's encoding/json does; a value that fails its schema (or the
+// checks in validate.ts) is treated by the calculation as a deletion of its key
+// (felix/calc/validation_filter.go).
 import { z } from 'zod';
 import { parseSelector } from '../selector/index.js';
 import { normalizeCidr, parseIp } from '../../rules/compiler/ipaddr.js';
@@ -48,7 +49,7 @@ export const ipSchema = z
   .string()
   .refine((s) => parseIp(s) !== undefined, { message: 'malformed IP address' });
 
-/** A selector string that must parse (§4); "" means all(). */
+/** A selector string that must parse (libcalico-go/lib/selector); "" means all(). */
 export const selectorSchema = z.string().refine(
   (s) => {
     try {
@@ -61,7 +62,7 @@ export const selectorSchema = z.string().refine(
   { message: 'selector does not parse' },
 );
 
-/** numorstring.Port: 80, "80", "8000:9000" or a named port "http" (§2.3). */
+/** numorstring.Port: 80, "80", "8000:9000" or a named port "http" (api/pkg/lib/numorstring/port.go). */
 export type Port =
   | { readonly kind: 'range'; readonly first: number; readonly last: number }
   | { readonly kind: 'named'; readonly name: string };
@@ -197,10 +198,10 @@ export const profileRulesSchema = z.object({
 });
 export type ModelProfileRules = z.infer<typeof profileRulesSchema>;
 
-/** `/calico/v1/policy/profile/<name>/labels` (not used for matching, §8). */
+/** `/calico/v1/policy/profile/<name>/labels` (not used for matching). */
 export const profileLabelsSchema = labels;
 
-/** v3 Profile resource: the labels endpoints inherit come from spec.labelsToApply (§5.2). */
+/** v3 Profile resource: the labels endpoints inherit come from spec.labelsToApply. */
 export const v3ProfileSchema = z.object({
   kind: z.string().optional(),
   apiVersion: z.string().optional(),
@@ -229,7 +230,7 @@ const natSchema = z.object({ int_ip: ipSchema, ext_ip: ipSchema });
 
 export const workloadEndpointSchema = z.object({
   state: z.string().nullish(),
-  // Felix rejects a WEP with an empty interface name (§2.3).
+  // Felix rejects a WEP with an empty interface name (felix/calc/validation_filter.go).
   name: interfaceNameSchema,
   active_instance_id: z.string().nullish(),
   mac: macSchema.nullish(),
@@ -289,7 +290,7 @@ export const wireguardSchema = z.object({
   publicKeyV6: z.string().nullish(),
 });
 
-/** Raw config strings are taken as-is (not JSON, §2.2). */
+/** Raw config strings are taken as-is (not JSON). */
 export const rawConfigSchema = z.string();
 
 /** The Ready flag is the raw text `true` or `false`. */
