@@ -1,4 +1,5 @@
-// Key + value decoding of one KV (felix-datamodel-and-calc.md §5.1: the validation filter).
+// Key + value decoding of one KV: the schema (values.ts), then Felix's cross-field checks
+// (validate.ts); felix/calc/validation_filter.go treats a value failing either as missing.
 import type { z } from 'zod';
 import { parseKey, type Key, type KeyType } from './keys.js';
 import {
@@ -16,6 +17,7 @@ import {
   wireguardSchema,
   workloadEndpointSchema,
 } from './values.js';
+import { valueProblems } from './validate.js';
 
 const SCHEMAS = {
   ready: readyFlagSchema,
@@ -37,7 +39,7 @@ const SCHEMAS = {
 
 export type ValueOf<T extends KeyType> = z.output<(typeof SCHEMAS)[T]>;
 
-/** Keys whose value is a raw string rather than JSON (§2.2). */
+/** Keys whose value is a raw string rather than JSON (libcalico-go/lib/backend/model: config, ready, host IP). */
 const RAW: ReadonlySet<KeyType> = new Set<KeyType>(['ready', 'globalConfig', 'hostConfig', 'hostIp']);
 
 export class ValueDecodeError extends Error {
@@ -76,6 +78,11 @@ export function decodeValue<K extends Key>(
     const first = r.error.issues[0];
     const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
     return { ok: false, error: new ValueDecodeError(path, `${where}${first?.message ?? 'schema mismatch'}`) };
+  }
+  const problems = valueProblems(key, r.data);
+  if (problems.length > 0) {
+    const detail = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+    return { ok: false, error: new ValueDecodeError(path, detail) };
   }
   return { ok: true, value: r.data as ValueOf<K['type']> };
 }

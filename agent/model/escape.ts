@@ -1,4 +1,4 @@
-// felix-datamodel-and-calc.md §2.1: path segment escaping.
+// Path segment escaping of key names (libcalico-go/lib/backend/model/name.go escapeName).
 
 /** `%` → `%25`, then `/` → `%2f`. */
 export function escapeName(s: string): string {

@@ -1,4 +1,4 @@
-// Public surface of the data model (felix-datamodel-and-calc.md §2).
+// Public surface of the data model: keys, values and their validation (libcalico-go/lib/backend/model).
 export { escapeName, unescapeName } from './escape.js';
 export {
   parseKey,
@@ -14,6 +14,8 @@ export {
 } from './keys.js';
 export * from './values.js';
 export { decodeValue, ValueDecodeError, type DecodeResult, type ValueOf } from './decode.js';
+// One IP/CIDR parser for the whole agent: the compiler's (rules may not import agent, agent may
+// import rules).
 export {
   parseCidr,
   parseIp,
@@ -21,8 +23,5 @@ export {
   hostCidrOf,
   addressOf,
   cidrFamily,
-  cidrToString,
-  maskCidr,
-  ipToString,
-  type Cidr,
-} from './cidr.js';
+  type ParsedCidr,
+} from '../../rules/compiler/ipaddr.js';

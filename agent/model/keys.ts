@@ -1,7 +1,7 @@
-// Key parser for every key the felix syncer sends (felix-datamodel-and-calc.md §2.2, typha-protocol.md §11.1).
+// Key parser for every key the felix syncer sends (libcalico-go/lib/backend/model/keys.go KeyFromDefaultPath).
 import { unescapeName } from './escape.js';
 
-/** Policy kinds as they appear in modern keys (§2.4), with their PolicyID short kinds. */
+/** Policy kinds as they appear in modern keys (libcalico-go/lib/backend/model/policy.go), with their PolicyID short kinds. */
 export const POLICY_KINDS = {
   NetworkPolicy: 'np',
   GlobalNetworkPolicy: 'gnp',
@@ -54,7 +54,7 @@ export type Key =
 export type KeyType = Key['type'];
 
 /**
- * Legacy policy names encode kind and namespace in one field (§2.4):
+ * Legacy policy names encode kind and namespace in one field (libcalico-go/lib/backend/model/policy.go):
  * `<ns>/<name>`, `<ns>/knp.default.<name>`, `<ns>/staged:<name>`, `<ns>/staged:knp.default.<name>`,
  * `staged:<name>`, `kcnp.<name>`, else a GlobalNetworkPolicy.
  */
@@ -126,8 +126,7 @@ export function parseKey(path: string): Key | null {
  * Why a key path that names a known resource is refused, or undefined if it is not refused.
  * Names with whitespace or control characters (raw or %-escaped) can never be rendered safely
  * into chain names or restore input, so such keys are dropped; the caller logs this at warn,
- * unlike a merely unknown key (felix-datamodel-and-calc.md §1: unparseable keys are dropped with a
- * warning).
+ * unlike a merely unknown key (KeyFromDefaultPath returns nil for a path it cannot parse).
  */
 export function keyRefusalReason(path: string): string | undefined {
   if (typeof path !== 'string') return 'key is not a string';

@@ -1,9 +1,10 @@
-// zod schemas for every value the felix syncer sends (felix-datamodel-and-calc.md §2.3).
-// Unknown JSON fields are ignored (typha-protocol.md §11.2); a value that fails its schema is
-// treated by the calculation as a deletion of its key (§5.1 validation filter).
+// zod schemas for every value the felix syncer sends (the JSON of libcalico-go/lib/backend/model).
+// Unknown JSON fields are ignored, as Go's encoding/json does; a value that fails its schema (or the
+// checks in validate.ts) is treated by the calculation as a deletion of its key
+// (felix/calc/validation_filter.go).
 import { z } from 'zod';
 import { parseSelector } from '../selector/index.js';
-import { normalizeCidr, parseIp } from './cidr.js';
+import { normalizeCidr, parseIp } from '../../rules/compiler/ipaddr.js';
 
 const labels = z.record(z.string(), z.string());
 const stringList = z.array(z.string());
@@ -44,9 +45,11 @@ export const endpointNetSchema = z
   .string()
   .refine((s) => normalizeCidr(s) !== null, { message: 'malformed CIDR' });
 
-export const ipSchema = z.string().refine((s) => parseIp(s) !== null, { message: 'malformed IP address' });
+export const ipSchema = z
+  .string()
+  .refine((s) => parseIp(s) !== undefined, { message: 'malformed IP address' });
 
-/** A selector string that must parse (§4); "" means all(). */
+/** A selector string that must parse (libcalico-go/lib/selector); "" means all(). */
 export const selectorSchema = z.string().refine(
   (s) => {
     try {
@@ -59,52 +62,69 @@ export const selectorSchema = z.string().refine(
   { message: 'selector does not parse' },
 );
 
-/** numorstring.Port: 80, "80", "8000:9000" or a named port "http" (§2.3). */
+/** numorstring.Port: 80, "80", "8000:9000" or a named port "http" (api/pkg/lib/numorstring/port.go). */
 export type Port =
   | { readonly kind: 'range'; readonly first: number; readonly last: number }
   | { readonly kind: 'named'; readonly name: string };
 
 const NAMED_PORT = /^[a-zA-Z0-9_.-]{1,128}$/;
 
+/** k8s IsValidPortName (IANA_SVC_NAME), which Felix's validator applies to named ports. */
+function isValidPortName(s: string): boolean {
+  return s.length <= 15 && /^[-a-z0-9]+$/.test(s) && /[a-z]/.test(s) && !s.includes('--') && !/^-|-$/.test(s);
+}
+
 export const portSchema = z.union([z.number(), z.string()]).transform((v, ctx): Port => {
-  const bad = (): never => {
-    ctx.addIssue({ code: 'custom', message: `invalid port ${JSON.stringify(v)}` });
+  const bad = (why: string): never => {
+    ctx.addIssue({ code: 'custom', message: `invalid port ${JSON.stringify(v)}: ${why}` });
     return z.NEVER;
   };
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 0 || v > 65535) return bad();
-    return { kind: 'range', first: v, last: v };
-  }
-  const m = /^([0-9]{1,5})(?::([0-9]{1,5}))?$/.exec(v);
-  if (m) {
-    const first = Number(m[1]);
-    const last = m[2] === undefined ? first : Number(m[2]);
-    if (first > 65535 || last > 65535 || first > last) return bad();
+  // numorstring.Port, then validatePort: numbers are 1..65535 and a range is first <= last.
+  const numeric = (first: number, last: number): Port => {
+    if (first > 65535 || last > 65535) return bad('port number must be between 0 and 65536');
+    if (first > last) return bad('port range invalid');
+    if (first < 1) return bad('port range invalid, port number must be between 0 and 65536');
     return { kind: 'range', first, last };
+  };
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) return bad('not a port number');
+    return numeric(v, v);
   }
-  if (NAMED_PORT.test(v)) return { kind: 'named', name: v };
-  return bad();
+  if (/^[0-9]+$/.test(v)) return numeric(Number(v), Number(v));
+  const m = /^([0-9]+):([0-9]+)$/.exec(v);
+  if (m) return numeric(Number(m[1]), Number(m[2]));
+  if (!NAMED_PORT.test(v)) return bad('invalid name for named port');
+  if (!isValidPortName(v)) return bad('invalid port name');
+  return { kind: 'named', name: v };
 });
 
-/** v1 Protocol: lower-case name or number; a numeric string decodes as a number (§2.3). */
+/** The protocol names Felix's v1 validator accepts (typha/pkg/validator/v1/validator.go). */
+const PROTOCOL_NAMES: ReadonlySet<string> = new Set(['tcp', 'udp', 'icmp', 'icmpv6', 'sctp', 'udplite']);
+
+/**
+ * v1 Protocol: a name or a number 1..255; a numeric string decodes as a number (numorstring).
+ * Names are taken case-insensitively (Felix's v1 regex is lower case; the syncer sends lower case).
+ */
 export const protocolSchema = z.union([z.number(), z.string()]).transform((v, ctx): string | number => {
   if (typeof v === 'number' || /^[0-9]+$/.test(v)) {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 255) {
-      ctx.addIssue({ code: 'custom', message: `invalid protocol ${v}` });
+    if (!Number.isInteger(n) || n < 1 || n > 255) {
+      ctx.addIssue({ code: 'custom', message: `protocol number invalid: ${v}` });
       return z.NEVER;
     }
     return n;
   }
   const name = v.toLowerCase();
-  if (!/^[a-z0-9-]{1,32}$/.test(name)) {
-    ctx.addIssue({ code: 'custom', message: `invalid protocol ${JSON.stringify(v)}` });
+  if (!PROTOCOL_NAMES.has(name)) {
+    ctx.addIssue({ code: 'custom', message: `protocol name invalid: ${JSON.stringify(v)}` });
     return z.NEVER;
   }
   return name;
 });
 
-const icmpNumber = z.number().int().min(0).max(255);
+// model.Rule: icmp_type gte=0,lt=255 (the kernel cannot match type 255); icmp_code gte=0,lte=255.
+const icmpType = z.number().int().min(0).max(254);
+const icmpCode = z.number().int().min(0).max(255);
 
 export const ruleActionSchema = z
   .string()
@@ -116,10 +136,10 @@ export const ruleSchema = z.object({
   ip_version: z.union([z.literal(4), z.literal(6)]).nullish(),
   protocol: protocolSchema.nullish(),
   '!protocol': protocolSchema.nullish(),
-  icmp_type: icmpNumber.nullish(),
-  icmp_code: icmpNumber.nullish(),
-  '!icmp_type': icmpNumber.nullish(),
-  '!icmp_code': icmpNumber.nullish(),
+  icmp_type: icmpType.nullish(),
+  icmp_code: icmpCode.nullish(),
+  '!icmp_type': icmpType.nullish(),
+  '!icmp_code': icmpCode.nullish(),
   src_net: cidrSchema.nullish(),
   dst_net: cidrSchema.nullish(),
   '!src_net': cidrSchema.nullish(),
@@ -178,10 +198,10 @@ export const profileRulesSchema = z.object({
 });
 export type ModelProfileRules = z.infer<typeof profileRulesSchema>;
 
-/** `/calico/v1/policy/profile/<name>/labels` (not used for matching, §8). */
+/** `/calico/v1/policy/profile/<name>/labels` (not used for matching). */
 export const profileLabelsSchema = labels;
 
-/** v3 Profile resource: the labels endpoints inherit come from spec.labelsToApply (§5.2). */
+/** v3 Profile resource: the labels endpoints inherit come from spec.labelsToApply. */
 export const v3ProfileSchema = z.object({
   kind: z.string().optional(),
   apiVersion: z.string().optional(),
@@ -198,7 +218,10 @@ export type ModelTier = z.infer<typeof tierSchema>;
 
 export const endpointPortSchema = z.object({
   name: z.string(),
-  protocol: protocolSchema,
+  // validateBackendEndpointPort: only tcp, udp or sctp (by name).
+  protocol: protocolSchema.refine((p) => p === 'tcp' || p === 'udp' || p === 'sctp', {
+    message: "EndpointPort protocol must be 'tcp' or 'udp' or 'sctp'.",
+  }),
   port: z.number().int().min(0).max(65535),
 });
 export type EndpointPort = z.infer<typeof endpointPortSchema>;
@@ -207,7 +230,7 @@ const natSchema = z.object({ int_ip: ipSchema, ext_ip: ipSchema });
 
 export const workloadEndpointSchema = z.object({
   state: z.string().nullish(),
-  // Felix rejects a WEP with an empty interface name (§2.3).
+  // Felix rejects a WEP with an empty interface name (felix/calc/validation_filter.go).
   name: interfaceNameSchema,
   active_instance_id: z.string().nullish(),
   mac: macSchema.nullish(),
@@ -267,7 +290,7 @@ export const wireguardSchema = z.object({
   publicKeyV6: z.string().nullish(),
 });
 
-/** Raw config strings are taken as-is (not JSON, §2.2). */
+/** Raw config strings are taken as-is (not JSON). */
 export const rawConfigSchema = z.string();
 
 /** The Ready flag is the raw text `true` or `false`. */

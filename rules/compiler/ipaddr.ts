@@ -1,5 +1,8 @@
-// Minimal IP/CIDR parsing and canonical formatting for IP set members (felix-iptables-dataplane.md
-// §3.3, §8: Felix compares members in canonical form) and for validating CIDRs in rules.
+// The one IP/CIDR parser (the agent's model uses it too): Go's net.ParseIP / net.ParseCIDR as
+// Calico's libcalico-go/lib/net wraps them. IPv4 parts with leading zeros ("010.0.0.1") are refused
+// (Go >= 1.17); an IPv4-mapped IPv6 address ("::ffff:10.0.0.1") is IPv4, because cnet keeps To4()
+// of every address and IPNet.Version() is 4 whenever To4() is non-nil. Canonical text is Go's
+// net.IP.String / IPNet.String, which Felix uses to compare IP set members.
 import type { IpFamily } from '../model.js';
 
 export interface ParsedCidr {
@@ -16,7 +19,8 @@ export function parseIPv4(s: string): number[] | undefined {
   if (parts.length !== 4) return undefined;
   const out: number[] = [];
   for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return undefined;
+    // Go's parseIPv4 refuses leading zeros since Go 1.17.
+    if (!/^[0-9]{1,3}$/.test(p) || (p.length > 1 && p[0] === '0')) return undefined;
     const n = Number(p);
     if (n > 255) return undefined;
     out.push(n);
@@ -95,16 +99,24 @@ export function formatIPv6(bytes: readonly number[]): string {
   return hexes.slice(0, bestStart).join(':') + '::' + hexes.slice(bestStart + bestLen).join(':');
 }
 
+/** True for ::ffff:a.b.c.d, which Go's To4() turns into a 4-byte IPv4 address. */
+function isV4Mapped(b: readonly number[]): boolean {
+  return b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+}
+
 export function parseIp(s: string): { family: IpFamily; bytes: number[] } | undefined {
+  if (typeof s !== 'string') return undefined;
   if (s.includes(':')) {
     const b = parseIPv6(s);
-    return b ? { family: 6, bytes: b } : undefined;
+    if (!b) return undefined;
+    return isV4Mapped(b) ? { family: 4, bytes: b.slice(12) } : { family: 6, bytes: b };
   }
   const b = parseIPv4(s);
   return b ? { family: 4, bytes: b } : undefined;
 }
 
 export function parseCidr(s: string): ParsedCidr | undefined {
+  if (typeof s !== 'string') return undefined;
   const slash = s.indexOf('/');
   const ipText = slash < 0 ? s : s.slice(0, slash);
   const ip = parseIp(ipText);
@@ -113,7 +125,13 @@ export function parseCidr(s: string): ParsedCidr | undefined {
   if (slash < 0) return { family: ip.family, bytes: ip.bytes, prefix: full, hadPrefix: false };
   const pt = s.slice(slash + 1);
   if (!/^[0-9]{1,3}$/.test(pt)) return undefined;
-  const prefix = Number(pt);
+  let prefix = Number(pt);
+  if (ip.family === 4 && ipText.includes(':')) {
+    // A mapped address carries a 128-bit mask in Go; /96../128 is IPv4 /0../32. A shorter mask
+    // clears the ::ffff marker and Go prints a network unrelated to the text, so it is refused.
+    if (prefix < 96 || prefix > 128) return undefined;
+    prefix -= 96;
+  }
   if (prefix > full) return undefined;
   return { family: ip.family, bytes: ip.bytes, prefix, hadPrefix: true };
 }
@@ -131,4 +149,27 @@ export function canonicalCidr(c: ParsedCidr): string {
     return b & ((0xff << (8 - bitsLeft)) & 0xff);
   });
   return `${formatIp(c.family, masked)}/${c.prefix}`;
+}
+
+/** Canonical masked network text ("10.0.0.0/8"; a bare IP is a host prefix), or null if malformed. */
+export function normalizeCidr(text: string): string | null {
+  const c = parseCidr(text);
+  return c ? canonicalCidr(c) : null;
+}
+
+/** The address of an IP or CIDR as a host prefix ("10.65.0.2/32"), as IP set members want it. */
+export function hostCidrOf(text: string): string | null {
+  const c = parseCidr(text);
+  return c ? `${formatIp(c.family, c.bytes)}/${c.family === 4 ? 32 : 128}` : null;
+}
+
+/** The bare address of an IP or CIDR ("10.65.0.2"), or null if malformed. */
+export function addressOf(text: string): string | null {
+  const c = parseCidr(text);
+  return c ? formatIp(c.family, c.bytes) : null;
+}
+
+/** The family of an IP or CIDR, or null if malformed. */
+export function cidrFamily(text: string): IpFamily | null {
+  return parseCidr(text)?.family ?? null;
 }

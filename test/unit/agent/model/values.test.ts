@@ -120,6 +120,11 @@ const cidrs: ReadonlyArray<[string, string | null, string | null]> = [
   ['::/0', '::/0', '::/128'],
   ['10.0.0.1/33', null, null],
   ['010.0.0.1', null, null],
+  ['10.0.0.010/32', null, null],
+  ['::ffff:010.0.0.1', null, null],
+  ['::ffff:10.0.0.1', '10.0.0.1/32', '10.0.0.1/32'],
+  ['::ffff:10.0.0.1/120', '10.0.0.0/24', '10.0.0.1/32'],
+  ['::10.0.0.1', '::a00:1/128', '::a00:1/128'],
   ['10.0.0.256/32', null, null],
   ['10.0.0/8', null, null],
   ['10.0.0.1/', null, null],
@@ -176,4 +181,30 @@ test('a Wireguard value with every field omitted decodes (all omitempty)', () =>
   const r = dec('/calico/v1/host/node-1/wireguard', '{}');
   assert.ok(r.ok);
   assert.deepEqual(r.value, {});
+});
+
+test('rule nets: a mapped address is an IPv4 net, a leading-zero address is refused', () => {
+  const path = '/calico/v1/policy/GlobalNetworkPolicy//p';
+  const ok = dec(
+    path,
+    '{"selector":"","inbound_rules":[{"src_nets":["::ffff:10.0.0.1"],"dst_net":"::ffff:10.1.0.0/112"}]}',
+  );
+  assert.ok(ok.ok);
+  const r0 = (ok.value as { inbound_rules: Array<Record<string, unknown>> }).inbound_rules[0];
+  assert.deepEqual(r0?.src_nets, ['10.0.0.1/32']);
+  assert.equal(r0?.dst_net, '10.1.0.0/16');
+  const bad = dec(path, '{"selector":"","inbound_rules":[{"src_nets":["010.0.0.1/32"]}]}');
+  assert.equal(bad.ok, false);
+  if (!bad.ok)
+    assert.match(bad.error.message, /inbound_rules\.0\.src_nets\.0: malformed CIDR "010\.0\.0\.1\/32"/);
+});
+
+test('endpoint addresses: a mapped IPv4 gateway is IPv4; leading zeros are refused', () => {
+  assert.ok(
+    dec(WEP, '{"name":"cali1","ipv4_nets":["::ffff:10.0.0.5/128"],"ipv4_gateway":"::ffff:10.0.0.1"}').ok,
+  );
+  const r = dec(WEP, '{"name":"cali1","ipv6_gateway":"::ffff:10.0.0.1"}');
+  assert.equal(r.ok, false);
+  assert.equal(dec(WEP, '{"name":"cali1","ipv4_nets":["10.0.0.05/32"]}').ok, false);
+  assert.equal(dec('/calico/v1/host/h/endpoint/e', '{"expected_ipv4_addrs":["010.0.0.1"]}').ok, false);
 });

@@ -1,7 +1,15 @@
 // IP parsing and canonical text (used for IP set members, §3.3/§8) against RFC 5952 / Go's net.IP.String.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalCidr, parseCidr, parseIp } from '../../../../rules/compiler/ipaddr.js';
+import {
+  addressOf,
+  canonicalCidr,
+  cidrFamily,
+  hostCidrOf,
+  normalizeCidr,
+  parseCidr,
+  parseIp,
+} from '../../../../rules/compiler/ipaddr.js';
 
 const canon = (s: string): string | undefined => {
   const c = parseCidr(s);
@@ -16,7 +24,6 @@ test('IPv6 canonical form: lower case, longest zero run (first on a tie) compres
   assert.equal(canon('0:0:0:0:0:0:0:0/0'), '::/0');
   assert.equal(canon('1:0:0:0:0:0:0:0/16'), '1::/16');
   assert.equal(canon('::1'), '::1/128');
-  assert.equal(canon('::ffff:10.1.2.3'), '::ffff:10.1.2.3/128');
   assert.equal(canon('64:ff9b::10.1.2.3'), '64:ff9b::a01:203/128');
 });
 
@@ -51,4 +58,45 @@ test('malformed addresses are rejected', () => {
   }
   assert.deepEqual(parseIp('1.2.3.4'), { family: 4, bytes: [1, 2, 3, 4] });
   assert.equal(parseIp('fe80::1')!.family, 6);
+});
+
+// Go's net.ParseIP refuses leading zeros in IPv4 parts since Go 1.17, also in an IPv6 tail.
+test('IPv4 parts with leading zeros are refused, as by Go >= 1.17', () => {
+  for (const bad of [
+    '010.0.0.1',
+    '10.0.0.01',
+    '10.00.0.1',
+    '010.0.0.0/8',
+    '::ffff:010.0.0.1',
+    '64:ff9b::01.2.3.4',
+  ]) {
+    assert.equal(parseCidr(bad), undefined, bad);
+    assert.equal(parseIp(bad), undefined, bad);
+    assert.equal(normalizeCidr(bad), null, bad);
+  }
+  assert.deepEqual(parseIp('0.0.0.0'), { family: 4, bytes: [0, 0, 0, 0] });
+  assert.deepEqual(parseIp('10.0.0.100'), { family: 4, bytes: [10, 0, 0, 100] });
+  // The prefix is Go's dtoi: leading zeros there are fine.
+  assert.equal(normalizeCidr('10.1.2.3/08'), '10.0.0.0/8');
+});
+
+// libcalico-go/lib/net keeps To4() of every address; IPNet.Version() is 4 when To4() != nil.
+test('an IPv4-mapped IPv6 address is IPv4, as in Calico', () => {
+  assert.deepEqual(parseIp('::ffff:10.0.0.1'), { family: 4, bytes: [10, 0, 0, 1] });
+  assert.deepEqual(parseIp('::FFFF:a00:1'), { family: 4, bytes: [10, 0, 0, 1] });
+  assert.deepEqual(parseIp('0:0:0:0:0:ffff:10.0.0.1'), { family: 4, bytes: [10, 0, 0, 1] });
+  assert.equal(canon('::ffff:10.1.2.3'), '10.1.2.3/32');
+  assert.equal(canon('::ffff:10.1.2.3/128'), '10.1.2.3/32');
+  assert.equal(canon('::ffff:10.1.2.3/120'), '10.1.2.0/24');
+  assert.equal(canon('::ffff:0.0.0.0/96'), '0.0.0.0/0');
+  assert.equal(hostCidrOf('::ffff:10.1.2.3/120'), '10.1.2.3/32');
+  assert.equal(addressOf('::ffff:10.1.2.3'), '10.1.2.3');
+  assert.equal(cidrFamily('::ffff:10.1.2.3'), 4);
+  // A mask shorter than the ::ffff marker is refused (Go would print an unrelated network).
+  assert.equal(parseCidr('::ffff:10.1.2.3/64'), undefined);
+  // Not mapped: IPv4-compatible and NAT64 addresses stay IPv6.
+  assert.equal(cidrFamily('::10.1.2.3'), 6);
+  assert.equal(canon('::10.1.2.3'), '::a01:203/128');
+  assert.equal(cidrFamily('64:ff9b::10.1.2.3'), 6);
+  assert.equal(cidrFamily('::fffe:10.1.2.3'), 6);
 });
