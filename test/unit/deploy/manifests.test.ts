@@ -6,7 +6,9 @@
 // loader. kubectl missing is a failure, not a skip. docs/deploy.md says what this does not cover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +92,8 @@ interface Volume {
 }
 interface PodSpec {
   hostNetwork: boolean;
+  nodeSelector: Record<string, string>;
+  initContainers: { name: string; image: string; command: string[]; env: EnvVar[] }[];
   serviceAccountName: string;
   tolerations: { key?: string; operator: string; effect?: string }[];
   containers: Container[];
@@ -241,6 +245,17 @@ for (const layout of LAYOUTS) {
     assert.ok(pod.tolerations.some((t) => t.key === 'CriticalAddonsOnly'));
   });
 
+  test(`${name}: runs only on labelled nodes, after Felix has left the health port`, () => {
+    const { pod, c, env } = rendered(layout.dir);
+    assert.equal(pod.nodeSelector['felix-ts/enabled'], 'true');
+    assert.equal(pod.initContainers.length, 1);
+    const init = pod.initContainers[0]!;
+    assert.equal(init.image, c.image);
+    assert.deepEqual(init.command.slice(0, 2), ['node', '-e']);
+    for (const k of ['FELIX_HEALTHHOST', 'FELIX_HEALTHPORT'])
+      assert.equal(init.env.find((e) => e.name === k)?.value, env.get(k)?.value, k);
+  });
+
   test(`${name}: probes on HealthHost:HealthPort, metrics port is PrometheusMetricsPort`, () => {
     const { c, env } = rendered(layout.dir);
     assert.equal(param(env, 'HealthEnabled'), 'true');
@@ -327,6 +342,38 @@ test('the schema validator and the hand checks really reject bad manifests', () 
     () => loadConfig({ env: badEnv, readFile: () => '' }, { checkFiles: false }),
     /HealthPort[\s\S]*Typha|Typha[\s\S]*HealthPort/,
   );
+});
+
+test('wait-for-felix-to-stop: waits while the health port is taken, exits 0 once it is free', async () => {
+  const script = rendered('deploy/kubernetes/base').pod.initContainers[0]!.command[2]!;
+  const server = createServer((sock) => sock.destroy());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const child = spawn(process.execPath, ['-e', script], {
+    env: { FELIX_HEALTHHOST: '127.0.0.1', FELIX_HEALTHPORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = once(child, 'exit');
+  try {
+    const early = await Promise.race([exited, new Promise((r) => setTimeout(() => r('running'), 2500))]);
+    assert.equal(early, 'running', 'still waiting while the port is taken');
+    assert.match(out, new RegExp(`listens on 127\\.0\\.0\\.1:${port}; waiting`));
+    server.close();
+    const t0 = Date.now();
+    const [code] = await Promise.race([
+      exited,
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('did not exit')), 15_000)),
+    ]);
+    assert.equal(code, 0);
+    assert.ok(Date.now() - t0 >= 4000, 'needs 5 free checks 1 s apart');
+    assert.match(out, /is free; starting felix-ts/);
+  } finally {
+    child.kill('SIGKILL');
+    server.close();
+  }
 });
 
 /** Production sources, for the API-access check. */
