@@ -376,6 +376,20 @@ test('wait-for-felix-to-stop: waits while the health port is taken, exits 0 once
   }
 });
 
+test('docs/deploy.md names every layout fact the manifests use', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'deploy.md'), 'utf8');
+  for (const l of LAYOUTS) {
+    assert.ok(doc.includes(`\`${l.dir.replace('deploy/kubernetes/', '')}\``) || doc.includes(l.dir), l.dir);
+    assert.ok(doc.includes(`\`${l.namespace}\``), l.namespace);
+    if (l.tls === null) continue;
+    const t = l.tls;
+    for (const s of [t.ca.configMap, t.ca.key, t.pair.secret, t.pair.cert, t.pair.key, t.cn])
+      assert.ok(doc.includes(`\`${s}\``), `${l.dir}: ${s}`);
+  }
+  assert.match(doc, /CALICO_DISABLE_FELIX/);
+  assert.match(doc, /felix-ts\/enabled=true/);
+});
+
 /** Production sources, for the API-access check. */
 function sources(dir: string): string[] {
   const out: string[] = [];
