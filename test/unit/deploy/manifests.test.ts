@@ -46,7 +46,9 @@ function kustomize(dir: string): string {
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === 'ENOENT')
-      throw new Error('kubectl not found on PATH: the manifest tests need kubectl >= 1.21 (kustomize v4+)');
+      throw new Error(
+        'kubectl not found on PATH: the manifest tests need kubectl >= 1.20 (Debian 12: apt-get install kubernetes-client)',
+      );
     throw new Error(`kubectl kustomize ${dir} failed: ${err.stderr ?? err.message}`);
   }
 }
