@@ -1,15 +1,12 @@
-// Packaging checks: the DaemonSet against the Kubernetes OpenAPI schema (kubernetes-models), plus
-// the structural facts felix-operations.md §4 asks for; the systemd unit's directives; the
-// Dockerfile's stages; every FELIX_* name used anywhere is a parameter felix-ts knows.
+// Packaging checks: the DaemonSet's memory figures against docs/operations.md; the systemd unit's
+// directives; the Dockerfile's stages; the env example only uses parameters felix-ts knows. The
+// rendered Kubernetes manifests are checked in manifests.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { DaemonSet } from 'kubernetes-models/apps/v1';
-import { ServiceAccount } from 'kubernetes-models/v1';
-import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { canonicalParamName } from '../../../agent/config/index.js';
 
 // Fixtures are read from the source tree: dist/test/unit/deploy -> repo root.
@@ -18,143 +15,11 @@ const read = (p: string): string => readFileSync(join(ROOT, p), 'utf8');
 
 type Obj = Record<string, unknown>;
 function docs(): Obj[] {
-  return parseAllDocuments(read('deploy/kubernetes/daemonset.yaml')).map((d) => {
+  return parseAllDocuments(read('deploy/kubernetes/base/felix-ts.yaml')).map((d) => {
     assert.equal(d.errors.length, 0, String(d.errors[0]));
     return d.toJS() as Obj;
   });
 }
-
-function validate(o: Obj): void {
-  switch (o.kind) {
-    case 'DaemonSet':
-      new DaemonSet(o as never).validate();
-      return;
-    case 'ServiceAccount':
-      new ServiceAccount(o as never).validate();
-      return;
-    case 'ClusterRole':
-      new ClusterRole(o as never).validate();
-      return;
-    case 'ClusterRoleBinding':
-      new ClusterRoleBinding(o as never).validate();
-      return;
-    default:
-      assert.fail(`unexpected kind ${String(o.kind)}`);
-  }
-}
-
-test('daemonset.yaml: every document validates against the Kubernetes schema', () => {
-  const all = docs();
-  assert.deepEqual(
-    all.map((d) => d.kind),
-    ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet'],
-  );
-  for (const d of all) validate(d);
-});
-
-test('the schema validator really rejects bad manifests', () => {
-  const ds = docs().find((d) => d.kind === 'DaemonSet') as Obj;
-  const bad = structuredClone(ds) as {
-    spec: {
-      template: {
-        spec: { containers: { livenessProbe: { httpGet: { port: unknown } }; resources: unknown }[] };
-      };
-    };
-  };
-  const c = bad.spec.template.spec.containers[0];
-  assert.ok(c);
-  c.resources = { requests: 'lots' };
-  assert.throws(() => validate(bad as unknown as Obj));
-  const noSelector = structuredClone(ds) as { spec: Obj };
-  delete noSelector.spec.selector;
-  assert.throws(() => validate(noSelector as unknown as Obj));
-});
-
-interface Container {
-  name: string;
-  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
-  securityContext: { privileged?: boolean; capabilities?: { add?: string[] } };
-  livenessProbe: { httpGet: { path: string; port: number; host?: string } };
-  readinessProbe: { httpGet: { path: string; port: number; host?: string } };
-  volumeMounts: { name: string; mountPath: string }[];
-}
-interface PodSpec {
-  hostNetwork: boolean;
-  serviceAccountName: string;
-  tolerations: { key?: string; operator: string; effect?: string }[];
-  containers: Container[];
-  volumes: {
-    name: string;
-    hostPath?: { path: string; type?: string };
-    secret?: { secretName: string };
-    configMap?: { name: string };
-  }[];
-}
-
-test('daemonset.yaml: hostNetwork, NET_ADMIN, xtables lock, Typha TLS mounts, probes on 9099, tolerations, RBAC', () => {
-  const all = docs();
-  const ds = all.find((d) => d.kind === 'DaemonSet') as {
-    spec: { selector: { matchLabels: Obj }; template: { metadata: { labels: Obj }; spec: PodSpec } };
-  };
-  const pod = ds.spec.template.spec;
-  assert.deepEqual(ds.spec.selector.matchLabels, ds.spec.template.metadata.labels);
-  assert.equal(pod.hostNetwork, true);
-  const c = pod.containers[0] as Container;
-  assert.ok(
-    c.securityContext.privileged === true || c.securityContext.capabilities?.add?.includes('NET_ADMIN'),
-  );
-  const mount = (p: string): string | undefined => c.volumeMounts.find((m) => m.mountPath === p)?.name;
-  const lock = pod.volumes.find((v) => v.name === mount('/run/xtables.lock'));
-  assert.deepEqual(lock?.hostPath, { path: '/run/xtables.lock', type: 'FileOrCreate' });
-  // Every mount refers to a volume.
-  for (const m of c.volumeMounts)
-    assert.ok(
-      pod.volumes.some((v) => v.name === m.name),
-      `volume ${m.name}`,
-    );
-  // TLS env points into mounted secret/configmap volumes.
-  const env = new Map(c.env.map((e) => [e.name, e]));
-  for (const k of ['FELIX_TYPHACAFILE', 'FELIX_TYPHACERTFILE', 'FELIX_TYPHAKEYFILE']) {
-    const path = env.get(k)?.value ?? '';
-    const m = c.volumeMounts.find((vm) => path.startsWith(vm.mountPath + '/'));
-    assert.ok(m, `${k}=${path} is inside a mount`);
-    const vol = pod.volumes.find((v) => v.name === m.name);
-    assert.ok(vol?.secret || vol?.configMap, `${k} comes from a Secret or ConfigMap`);
-  }
-  assert.ok(env.get('FELIX_TYPHACN')?.value);
-  assert.equal(env.get('FELIX_FELIXHOSTNAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
-  assert.equal(env.get('FELIX_HEALTHENABLED')?.value, 'true');
-  // Every FELIX_* variable is a parameter felix-ts knows (catches typos).
-  for (const e of c.env)
-    assert.ok(canonicalParamName(e.name.replace(/^FELIX_/i, '')), `${e.name} is a known parameter`);
-  assert.deepEqual([c.livenessProbe.httpGet.path, c.livenessProbe.httpGet.port], ['/liveness', 9099]);
-  assert.deepEqual([c.readinessProbe.httpGet.path, c.readinessProbe.httpGet.port], ['/readiness', 9099]);
-  assert.ok(pod.tolerations.some((t) => t.operator === 'Exists' && t.effect === 'NoSchedule'));
-  assert.ok(pod.tolerations.some((t) => t.operator === 'Exists' && t.effect === 'NoExecute'));
-  assert.ok(pod.tolerations.some((t) => t.key === 'CriticalAddonsOnly'));
-
-  const sa = all.find((d) => d.kind === 'ServiceAccount') as {
-    metadata: { name: string; namespace: string };
-  };
-  assert.equal(pod.serviceAccountName, sa.metadata.name);
-  const role = all.find((d) => d.kind === 'ClusterRole') as {
-    metadata: { name: string };
-    rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
-  };
-  const eps = role.rules.find((r) => r.resources.includes('endpointslices'));
-  assert.deepEqual(eps?.apiGroups, ['discovery.k8s.io']);
-  assert.deepEqual([...(eps?.verbs ?? [])].sort(), ['get', 'list', 'watch']);
-  const binding = all.find((d) => d.kind === 'ClusterRoleBinding') as {
-    roleRef: { name: string; kind: string };
-    subjects: { kind: string; name: string; namespace: string }[];
-  };
-  assert.equal(binding.roleRef.name, role.metadata.name);
-  assert.deepEqual(binding.subjects[0], {
-    kind: 'ServiceAccount',
-    name: sa.metadata.name,
-    namespace: sa.metadata.namespace,
-  });
-});
 
 function unitDirectives(text: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -183,7 +48,7 @@ function mib(q: string): number {
   return Number(m[1]) * (m[2] ? unit[m[2] as keyof typeof unit] : 1 / 2 ** 20);
 }
 
-test('daemonset.yaml: memory request above the idle figure, limit above the 100k-endpoint peak in docs', () => {
+test('base/felix-ts.yaml: memory request above the idle figure, limit above the 100k-endpoint peak in docs', () => {
   const ds = docs().find((d) => d.kind === 'DaemonSet') as {
     spec: { template: { spec: { containers: { resources: { requests: Obj; limits?: Obj } }[] } } };
   };
