@@ -1,9 +1,30 @@
-// The client's view of the datastore, used to de-duplicate updates and to resync after a reconnect
-// (typha-protocol.md §7, "Connection lost after start-up"): after a new connection the full snapshot
-// arrives again; keys re-sent with the same value are swallowed, and at the first InSync of that
-// connection deletions are synthesized for keys that were not re-sent. Deletions are never emitted
-// before that InSync, so downstream never sees a transient empty state.
+// The client's view of the datastore, used to de-duplicate updates and to resync after a reconnect:
+// after a new connection the full snapshot arrives again; keys re-sent with the same value are
+// swallowed, and at the first InSync of that connection deletions are synthesized for keys that were
+// not re-sent. Deletions are never emitted before that InSync, so downstream never sees a transient
+// empty state. Felix's counterpart (libcalico-go/lib/backend/syncersv1/dedupebuffer/dedupe_buffer.go)
+// keeps only the keys it has sent; this view keeps, per key, a digest of the value as well (SHA-1,
+// or the value itself when it is shorter than a digest), so unchanged values are still swallowed
+// while memory per key stays bounded whatever the values' size.
+import * as crypto from 'node:crypto';
 import { UpdateType, type KVUpdate } from '../api.js';
+
+/** SHA-1 as a 20-character one-byte string. */
+const DIGEST_CHARS = 20;
+
+/**
+ * What is kept for a value: a value shorter than a digest is kept as it is (it costs no more, and
+ * needs no hashing); a longer one by its SHA-1. The two never collide, as they differ in length.
+ */
+// crypto.hash (Node >= 20.12) is the one-shot form, cheaper than a Hash object per value.
+const sha1: (s: string) => string =
+  typeof crypto.hash === 'function'
+    ? (v) => crypto.hash('sha1', v, 'binary')
+    : (v) => crypto.createHash('sha1').update(v, 'utf8').digest('binary');
+
+function fingerprint(value: string): string {
+  return value.length < DIGEST_CHARS ? value : sha1(value);
+}
 
 export class ResyncView {
   private readonly known = new Map<string, string>();
@@ -23,13 +44,19 @@ export class ResyncView {
     return this.known.size;
   }
 
-  /** The current value of a key, for tests and debugging. */
-  get(key: string): string | undefined {
-    return this.known.get(key);
+  has(key: string): boolean {
+    return this.known.has(key);
   }
 
-  entries(): IterableIterator<[string, string]> {
-    return this.known.entries();
+  keys(): IterableIterator<string> {
+    return this.known.keys();
+  }
+
+  /** Characters of value state kept over all keys (at most 20 per key), for tests and benches. */
+  get valueChars(): number {
+    let n = 0;
+    for (const f of this.known.values()) n += f.length;
+    return n;
   }
 
   /** Applies updates from the server; returns what downstream must see (changes only, typed New/Updated/Deleted). */
@@ -38,7 +65,8 @@ export class ResyncView {
     for (const u of updates) {
       const prev = this.known.get(u.key);
       if (u.value === null) {
-        // Any nil value is a delete (typha-protocol.md §4). Unknown keys need no delete downstream.
+        // Any nil value is a delete (typha/pkg/syncproto/sync_proto.go, SerializedUpdate). Unknown
+        // keys need no delete downstream.
         this.seen?.delete(u.key);
         if (prev === undefined) continue;
         this.known.delete(u.key);
@@ -46,8 +74,9 @@ export class ResyncView {
         continue;
       }
       this.seen?.add(u.key);
-      if (prev === u.value) continue; // same value re-sent (resync or no-op update)
-      this.known.set(u.key, u.value);
+      const f = fingerprint(u.value);
+      if (prev === f) continue; // same value re-sent (resync or no-op update)
+      this.known.set(u.key, f);
       out.push({
         key: u.key,
         value: u.value,

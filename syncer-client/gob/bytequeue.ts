@@ -115,7 +115,7 @@ export class ByteQueue {
   }
 
   /**
-   * Reads a gob uint length prefix (typha-protocol.md §8.1) without consuming it.
+   * Reads a gob uint length prefix (encoding/gob/decode.go, decodeUintReader) without consuming it.
    * Returns [value, prefixBytes], or undefined when more bytes are needed.
    */
   peekUint(): [number, number] | undefined {

@@ -1,4 +1,4 @@
-// A Go encoding/gob stream encoder that reproduces Go's message layout (typha-protocol.md §8.5):
+// A Go encoding/gob stream encoder that reproduces Go's message layout (encoding/gob/encoder.go):
 // type definitions are sent once per stream, in Go's depth-first order; inside an interface the
 // first new definition is cut into the message holding the start of the value.
 
@@ -13,7 +13,7 @@ import { ByteWriter } from './writer.js';
  * Type id assignment. Go assigns ids process-wide, in the order types are first described: a
  * struct takes its id before its fields' types, a slice/array/map after its element types
  * (encoding/gob newTypeObject). Sharing one allocator between encoders reproduces a Go process's
- * ids exactly (used by the §9 vector tests); a fresh one per stream is just as valid (§8.3).
+ * ids exactly (used by the test/protocol/spec-vectors.ts tests); a fresh one per stream is just as valid.
  */
 export class TypeIdAllocator {
   private nextId: number;
@@ -161,7 +161,7 @@ export class GobEncoder {
     this.cur.int(-id);
     writeWireType(this.cur, id, this.ids.wireTypeOf(t));
     // Flushes whatever the current message holds: at top level that is just this definition,
-    // inside an interface it is also the start of the value (§8.5 step 3).
+    // inside an interface it is also the start of the value (encoding/gob/encode.go, encodeInterface).
     this.flushMessage();
     this.sent.add(t);
     switch (t.kind) {
@@ -280,7 +280,7 @@ export class GobEncoder {
     }
   }
 
-  /** Go's encodeInterface (§8.1, §8.5). */
+  /** Go's encodeInterface (encoding/gob/encode.go). */
   private encodeInterface(iv: GoInterfaceValue | null): void {
     if (iv === null) {
       this.cur.uint(0);
@@ -339,7 +339,7 @@ function checkIntRange(bits: number, v: number | bigint, signed: boolean): void 
   if (b < lo || b > hi) bad(`${v} out of range for ${signed ? 'int' : 'uint'}${bits}`);
 }
 
-/** Go 1.19's zero-value omission for struct fields (§8.1). Structs and arrays are always sent. */
+/** Go 1.19's zero-value omission for struct fields (encoding/gob/encode.go, encOpFor). Structs and arrays are always sent. */
 function isZero(t: GoType, v: unknown): boolean {
   switch (t.kind) {
     case 'bool':

@@ -1,8 +1,8 @@
 // Local ("receiver side") descriptions of Go types. The decoder matches a stream's wire types
-// against these, like Go matches wire types against reflect types (typha-protocol.md §8.4, §8.6);
-// the encoder derives Go's wire definitions from them (§8.5).
+// against these, like Go matches wire types against reflect types (encoding/gob/decode.go, compatibleType);
+// the encoder derives Go's wire definitions from them (encoding/gob/type.go).
 
-/** An interface value: the registered name and the concrete value (typha-protocol.md §8.1). */
+/** An interface value: the registered name and the concrete value. */
 export interface GoInterfaceValue {
   readonly name: string;
   readonly value: unknown;

@@ -1,4 +1,4 @@
-// Go encoding/gob codec (typha-protocol.md §8).
+// Go encoding/gob codec (Go's encoding/gob: encoder.go, decoder.go, type.go).
 export { ByteQueue } from './bytequeue.js';
 export type { QueueMark } from './bytequeue.js';
 export { GobDecoder, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_TYPEDEF_BYTES } from './decoder.js';

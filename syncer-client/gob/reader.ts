@@ -1,5 +1,5 @@
-// The current-message cursor ("buffer B" of typha-protocol.md §8.6). Decoders read gob
-// primitives (§8.1) from it; all of them share one Reader, because an interface value may move
+// The current-message cursor (the decoder's message buffer in encoding/gob/decoder.go). Decoders read gob
+// primitives (encoding/gob/decode.go) from it; all of them share one Reader, because an interface value may move
 // it on to a later message in the middle of an outer struct.
 
 import { Buffer, isUtf8 } from 'node:buffer';
@@ -73,7 +73,7 @@ export class Reader {
     return v;
   }
 
-  /** A gob int (§8.1: zig-zag with the sign in bit 0) as a number; exact within ±2^53. */
+  /** A gob int (zig-zag with the sign in bit 0) as a number; exact within ±2^53. */
   int(): number {
     const pos = this.pos;
     if (pos < this.end) {
@@ -96,7 +96,7 @@ export class Reader {
     return u & 1n ? -(u >> 1n) - 1n : u >> 1n;
   }
 
-  /** §8.1: float64 bits, byte-reversed, sent as a uint. */
+  /** float64 bits, byte-reversed, sent as a uint. */
   float(): number {
     const pos = this.pos;
     if (pos >= this.end) truncated();

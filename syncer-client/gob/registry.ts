@@ -1,4 +1,4 @@
-// Interface name registry: Go's gob.Register/RegisterName (typha-protocol.md §4, §8.1).
+// Interface name registry: Go's gob.Register/RegisterName (encoding/gob/type.go).
 // An interface value on the wire carries a name; the receiver must know which local type it
 // means, or decoding fails like Go's "name not registered for interface".
 

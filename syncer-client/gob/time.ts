@@ -1,4 +1,4 @@
-// time.Time as Go's GobEncoder writes it (typha-protocol.md §8.7): the MarshalBinary bytes.
+// time.Time as Go's GobEncoder writes it (time/time.go, MarshalBinary): the MarshalBinary bytes.
 // Kept field by field so a Pong can echo a Ping's timestamp exactly.
 
 import { GobError, GobErrorCode } from './errors.js';

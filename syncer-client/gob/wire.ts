@@ -1,11 +1,11 @@
-// Wire type definitions (typha-protocol.md §8.3, §8.4): what a sender says its types look like.
+// Wire type definitions (encoding/gob/type.go, wireType): what a sender says its types look like.
 // Parsed from, and written as, Go's `wireType` struct with its fixed predefined layout.
 
 import { GobError, GobErrorCode } from './errors.js';
 import type { Reader } from './reader.js';
 import type { ByteWriter } from './writer.js';
 
-/** §8.3 predefined type ids. */
+/** Predefined type ids (encoding/gob/type.go). */
 export const TypeId = {
   Bool: 1,
   Int: 2,
@@ -61,7 +61,7 @@ function badDef(msg: string): never {
   throw new GobError(GobErrorCode.BadTypedef, msg);
 }
 
-/** Reads one struct (field deltas, §8.1), handing each field number to `field`. */
+/** Reads one struct (field deltas), handing each field number to `field`. */
 function readStruct(r: Reader, nFields: number, field: (n: number) => void): void {
   let f = -1;
   for (;;) {
@@ -197,7 +197,7 @@ function writeCommon(w: ByteWriter, name: string, id: number): void {
   writeNamedId(w, name, id);
 }
 
-/** Writes a `wireType` value exactly as Go's encoder does (§8.4, verified by §9's vectors). */
+/** Writes a `wireType` value exactly as Go's encoder does (verified by test/protocol/spec-vectors.ts). */
 export function writeWireType(w: ByteWriter, id: number, t: WireType): void {
   switch (t.kind) {
     case 'array':

@@ -1,4 +1,4 @@
-// A growable output buffer that writes gob primitives (typha-protocol.md §8.1).
+// A growable output buffer that writes gob primitives (encoding/gob/encode.go).
 
 import { GobError, GobErrorCode } from './errors.js';
 
@@ -83,7 +83,7 @@ export class ByteWriter {
     this.pos += 1 + k;
   }
 
-  /** A signed value: zig-zag as in §8.1. */
+  /** A signed value: zig-zag, sign in bit 0. */
   int(v: number | bigint): void {
     if (typeof v === 'number') {
       if (!Number.isSafeInteger(v)) throw new GobError(GobErrorCode.BadInput, `not an int: ${v}`);

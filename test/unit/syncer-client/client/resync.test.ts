@@ -1,3 +1,4 @@
+// ResyncView: dedupe of unchanged values, resync deletions at InSync, bounded state per key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UpdateType, type KVUpdate } from '../../../../syncer-client/api.js';
@@ -75,11 +76,7 @@ test('resync after reconnect: only the difference reaches downstream, deletes on
     ['/gone', null, UpdateType.Deleted],
     ['/gone2', null, UpdateType.Deleted],
   ]);
-  assert.deepEqual([...v.entries()].sort(), [
-    ['/change', 'new'],
-    ['/keep', 'k'],
-    ['/new', 'n'],
-  ]);
+  assert.deepEqual([...v.keys()].sort(), ['/change', '/keep', '/new']);
 });
 
 test('a drop in the middle of a resync: the next connection decides what to delete', () => {
@@ -104,4 +101,78 @@ test('InSync outside a resync synthesizes nothing (server-side status flaps)', (
   v.inSync();
   assert.deepEqual(v.inSync(), []);
   assert.equal(v.size, 1);
+});
+
+const long = (tag: string, n = 1000): string => `{"tag":"${tag}","pad":"${'x'.repeat(n)}"}`;
+
+test('long values: kept as a digest of at most 20 characters, still deduplicated and still told apart', () => {
+  const v = new ResyncView();
+  v.startResync();
+  // Values of equal length that differ in one character, a 1 MiB value, non-ASCII text.
+  const a = long('a');
+  const b = long('b');
+  const huge = long('h', 1024 * 1024);
+  const text = long('ünïcødé ✓');
+  assert.equal(v.apply([kv('/a', a), kv('/huge', huge), kv('/text', text)]).length, 3);
+  v.inSync();
+  assert.ok(
+    v.valueChars <= 3 * 20,
+    `${v.valueChars} characters kept for ${a.length + huge.length} of values`,
+  );
+
+  // A resync re-sending equal values (fresh strings) is swallowed.
+  v.startResync();
+  assert.deepEqual(
+    v.apply([kv('/a', long('a')), kv('/huge', long('h', 1024 * 1024)), kv('/text', text)]),
+    [],
+  );
+  assert.deepEqual(v.inSync(), []);
+  // One character changed, at equal length: Updated, with the new value passed on whole.
+  const upd = v.apply([kv('/a', b, UpdateType.Updated)]);
+  assert.deepEqual(
+    upd.map((u) => [u.key, u.value, u.updateType]),
+    [['/a', b, UpdateType.Updated]],
+  );
+  assert.deepEqual(v.apply([kv('/a', b, UpdateType.Updated)]), []);
+  assert.deepEqual(
+    v.apply([kv('/text', long('ünïcødé ✗'), UpdateType.Updated)]).map((u) => u.updateType),
+    [UpdateType.Updated],
+  );
+});
+
+test('short and long values of one key: every change between them is seen, every repeat swallowed', () => {
+  const v = new ResyncView();
+  v.startResync();
+  // Short values are kept as they are; a 19-, 20- and 21-character value sit at the boundary.
+  const seq = ['1', 'x'.repeat(19), 'x'.repeat(20), 'x'.repeat(21), long('a'), '1', 'x'.repeat(20), ''];
+  let prev: string | undefined;
+  for (const value of seq) {
+    const out = v.apply([kv('/k', value), kv('/k', value)]);
+    assert.deepEqual(
+      out.map((u) => [u.value, u.updateType]),
+      [[value, prev === undefined ? UpdateType.New : UpdateType.Updated]],
+      `${value.length} after ${prev?.length}`,
+    );
+    prev = value;
+  }
+  assert.ok(v.valueChars === 0, 'the empty string is kept as itself');
+});
+
+test('resync with long values: changed ones Updated, vanished ones deleted at InSync', () => {
+  const v = new ResyncView();
+  v.startResync();
+  v.apply([kv('/keep', long('k')), kv('/change', long('old')), kv('/gone', long('g'))]);
+  v.inSync();
+  v.startResync();
+  const during = v.apply([kv('/keep', long('k')), kv('/change', long('new'))]);
+  assert.deepEqual(
+    during.map((u) => [u.key, u.updateType]),
+    [['/change', UpdateType.Updated]],
+  );
+  assert.deepEqual(
+    v.inSync().map((u) => [u.key, u.value, u.updateType]),
+    [['/gone', null, UpdateType.Deleted]],
+  );
+  assert.deepEqual([...v.keys()].sort(), ['/change', '/keep']);
+  assert.ok(v.has('/keep') && !v.has('/gone'));
 });
