@@ -4,6 +4,7 @@
 #   iptables, ipset, iproute2   the dataplane (and the namespace / e2e tests)
 #   golang-go, golang-github-golang-snappy-dev   Go's own gob/snappy for the protocol cross-checks
 #   iputils-ping, netcat-openbsd, procps         traffic checks in the tests
+#   kubernetes-client (only without a kubectl)   `kubectl kustomize` renders the deploy overlays in tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ need=()
 for pkg in "${pkgs[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     export DEBIAN_FRONTEND=noninteractive

@@ -110,7 +110,7 @@ export class CalcGraph {
     const r = decodeValue(key, u.key, u.value);
     if (!r.ok) {
       // An invalid value is treated as a deletion of that key (felix/calc/validation_filter.go).
-      this.log.warn('calc: invalid value, treating as delete', {
+      this.log.warn('Validation failed; treating as missing', {
         key: u.key,
         error: r.error.message,
         code: r.error.code,
