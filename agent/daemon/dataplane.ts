@@ -7,6 +7,7 @@ import type { RootLogger } from '../log/index.js';
 import { dataplaneCounts, type AgentMetrics, type DataplaneCounts } from '../metrics/index.js';
 import type { CompiledView, DaemonDeps, Dataplane } from './deps.js';
 import type { DaemonStatus } from './status.js';
+import { refusedDetail } from './health-report.js';
 
 export interface DataplaneRunnerOptions {
   readonly deps: DaemonDeps;
@@ -98,6 +99,11 @@ export class DataplaneRunner {
       dp.lastApplyMs = now();
       dp.lastApplyDurationMs = e.durationMs;
       dp.lastApplyFailed = false;
+      const refused = e.refused ?? [];
+      dp.refused = refusedDetail(refused);
+      metrics.dataplaneQuarantined.reset();
+      for (const r of refused)
+        metrics.dataplaneQuarantined.inc({ ip_version: String(r.ipVersion), table: r.table });
       if (dp.firstApplyDone) metrics.applyTime.observe(e.durationMs / 1000);
       changed();
     });

@@ -1,4 +1,4 @@
-// The ipset delta planner (felix-iptables-dataplane.md §8). Pure: no I/O.
+// The ipset delta planner (Felix: felix/ipsets/ipsets.go tryUpdates / writeDeltas). Pure: no I/O.
 import type { IpSetState } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
 import { canonicalMember, checkMember, checkSetName, ownedFamily, tempSetName } from './names.js';
@@ -12,6 +12,8 @@ export interface IpsetPlan {
   readonly changedSets: readonly string[];
   /** Belief after the restore succeeds (before destroys). */
   readonly after: Map<string, SetSnapshot>;
+  /** The set each line of `text` writes (index 0 = line 1), so a refused line maps to a set. */
+  readonly lineSets: readonly (string | undefined)[];
 }
 
 export interface IpsetPlanOptions {
@@ -26,6 +28,7 @@ export function planIpsets(
   opts: IpsetPlanOptions,
 ): IpsetPlan & { readonly tempsUsed: number } {
   const lines: string[] = [];
+  const lineSets: (string | undefined)[] = [];
   const changed: string[] = [];
   const after = new Map(current);
   let temp = opts.nextTemp;
@@ -67,11 +70,13 @@ export function planIpsets(
       for (const [c, m] of wantCanon) if (!have.members.has(c)) lines.push(`add ${name} ${m} -exist`);
       if (lines.length === before) continue;
     }
+    while (lineSets.length < lines.length) lineSets.push(name);
     changed.push(name);
     const members = new Set(wantCanon.keys());
     after.set(name, { name, type: want.type, family: want.family, maxelem: opts.maxElem, members });
   }
   const toDestroy = [...current.keys()].filter((n) => !desired.has(n)).sort();
   const text = lines.length === 0 ? '' : [...lines, 'COMMIT', ''].join('\n');
-  return { text, toDestroy, changedSets: changed, after, tempsUsed: temp - opts.nextTemp };
+  if (lines.length > 0) lineSets.push(undefined); // COMMIT
+  return { text, toDestroy, changedSets: changed, after, lineSets, tempsUsed: temp - opts.nextTemp };
 }

@@ -50,7 +50,7 @@ export class FakeRunner implements CommandRunner {
   readonly tables = new Map<string, Map<string, Rule[]>>();
   readonly sets = new Map<string, FakeSet>();
   private readonly scripted: { match: (c: FakeCall) => boolean; result: ScriptedResult }[] = [];
-  private readonly refusals: { re: RegExp; message: string }[] = [];
+  private readonly refusals: { re: RegExp; message: string; atCommit: boolean }[] = [];
 
   /** The next call for which `match` holds returns `result` instead of touching the fake kernel. */
   failNext(match: string | ((c: FakeCall) => boolean), result: ScriptedResult, times = 1): this {
@@ -59,9 +59,13 @@ export class FakeRunner implements CommandRunner {
     return this;
   }
 
-  /** Any restore line matching `re` is refused (until unrefuse) with `message`. */
-  refuse(re: RegExp, message = 'refused by the fake kernel'): this {
-    this.refusals.push({ re, message });
+  /**
+   * Any restore line matching `re` is refused (until unrefuse) with `message`, naming its line;
+   * `atCommit` makes iptables-restore name the COMMIT line instead, as iptables-legacy does when
+   * the kernel refuses the table at commit time.
+   */
+  refuse(re: RegExp, message = 'refused by the fake kernel', atCommit = false): this {
+    this.refusals.push({ re, message, atCommit });
     return this;
   }
 
@@ -117,8 +121,8 @@ export class FakeRunner implements CommandRunner {
     return { stdout: lines.join('\n'), stderr: '', exitCode: 0 };
   }
 
-  private refusal(line: string): string | undefined {
-    return this.refusals.find((r) => r.re.test(line))?.message;
+  private refusal(line: string, commit = false): string | undefined {
+    return this.refusals.find((r) => r.atCommit === commit && r.re.test(line))?.message;
   }
 
   /** Applies one restore transaction to a copy; the copy replaces the table only at COMMIT. */
@@ -126,6 +130,7 @@ export class FakeRunner implements CommandRunner {
     const lines = input.split('\n');
     let work: Map<string, Rule[]> | undefined;
     let table = '';
+    let commitRefusal: string | undefined;
     const fail = (n: number, msg: string): CommandResult => ({
       stdout: '',
       stderr: `${file} v1.8.9 (fake): ${msg}\nError occurred at line: ${n}\nTry \`${file} -h' for more information.\n`,
@@ -137,6 +142,7 @@ export class FakeRunner implements CommandRunner {
       if (line === '' || line.startsWith('#')) continue;
       const refused = this.refusal(line);
       if (refused) return fail(n, refused);
+      commitRefusal ??= this.refusal(line, true);
       if (line.startsWith('*')) {
         table = line.slice(1);
         work = new Map([...this.tableOf(family, table)].map(([k, v]) => [k, [...v]]));
@@ -144,6 +150,7 @@ export class FakeRunner implements CommandRunner {
       }
       if (!work) return fail(n, 'no table given');
       if (line === 'COMMIT') {
+        if (commitRefusal) return fail(n, commitRefusal);
         for (const [, rules] of work) {
           for (const r of rules) {
             const target = /(?:--jump|--goto|-j|-g) (\S+)/.exec(r.spec)?.[1];
