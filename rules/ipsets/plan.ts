@@ -22,6 +22,19 @@ export interface IpsetPlanOptions {
   readonly nextTemp: number;
 }
 
+/**
+ * ` hashsize N` for a set created with many members, so the kernel allocates its buckets once
+ * instead of doubling the table over and over while the restore runs ('' for small sets, which
+ * keep the kernel's default of 1024, as Felix's sets do).
+ */
+function hashsize(members: number): string {
+  const perBucket = 4;
+  if (members <= 1024 * perBucket) return '';
+  let n = 1024;
+  while (n * perBucket < members && n < 1 << 26) n *= 2;
+  return ` hashsize ${n}`;
+}
+
 export function planIpsets(
   desired: ReadonlyMap<string, IpSetState>,
   current: IpsetSnapshot,
@@ -49,7 +62,7 @@ export function planIpsets(
       wantCanon.set(canonicalMember(want.type, m), m);
     }
     const fam = want.family === 4 ? 'inet' : 'inet6';
-    const header = `${want.type} family ${fam} maxelem ${opts.maxElem}`;
+    const header = `${want.type} family ${fam}${hashsize(wantCanon.size)} maxelem ${opts.maxElem}`;
     const have = current.get(name);
     if (!have) {
       lines.push(`create ${name} ${header}`);

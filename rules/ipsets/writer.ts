@@ -35,6 +35,23 @@ export interface IpsetUpdateResult {
   readonly refused: readonly RefusedSet[];
 }
 
+/**
+ * Sets with more members than MaxIpsetSize. Felix creates every set with `maxelem MaxIPSetSize`
+ * and writes all members (felix/ipsets/ipsets.go), so the kernel refuses the restore with "Hash is
+ * full" and every later apply fails. Here such a set is refused before any restore text is built
+ * for it: it keeps its previous contents (a new one is not created, so the rules using it fail
+ * closed), everything else is written, and the apply after it shrinks writes it.
+ */
+function oversized(wanted: ReadonlyMap<string, IpSetState>, maxElem: number): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, s] of wanted) {
+    if (s.members.size > maxElem) {
+      out.set(name, `IP set has ${s.members.size} members, more than MaxIpsetSize (${maxElem})`);
+    }
+  }
+  return out;
+}
+
 /** The desired sets with every refused one replaced by its pre-apply state (or dropped). */
 function withRefused(
   wanted: ReadonlyMap<string, IpSetState>,
@@ -92,7 +109,7 @@ export class IpsetWriter {
   async applyUpdates(desired: ReadonlyMap<string, IpSetState>): Promise<IpsetUpdateResult> {
     const wanted = new Map([...desired].filter(([, s]) => this.opts.families.includes(s.family)));
     const maxAttempts = this.opts.maxAttempts ?? 10;
-    const refused = new Map<string, string>();
+    const refused = oversized(wanted, this.opts.maxElem ?? 1048576);
     let pre: ReadonlyMap<string, SetSnapshot> | undefined;
     let last: DataplaneError | undefined;
     for (let attempt = 0; attempt < maxAttempts;) {
