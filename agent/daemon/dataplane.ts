@@ -1,6 +1,6 @@
 // The dataplane side of the main loop: the driver is created at the first in-sync (messages are
 // buffered until then), retried on each heartbeat if it fails to start, and its apply events
-// become status, metrics and log lines (felix-operations.md §1.4 steps 6-7).
+// become status, metrics and log lines (docs/operations.md).
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import type { FelixConfig } from '../config/index.js';
 import type { RootLogger } from '../log/index.js';
@@ -85,7 +85,7 @@ export class DataplaneRunner {
     made.driver.onMessages(msgs);
   }
 
-  /** Stops the driver's timers; the rules it programmed stay in place (§1.4 "Signals"). */
+  /** Stops the driver's timers; the rules it programmed stay in place (docs/operations.md "Signals"). */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.dp?.driver.stop();

@@ -1,5 +1,5 @@
 // The text of the daemon's health reports and the JSON details of /readiness and /liveness
-// (felix-operations.md §1.3): pure functions of DaemonStatus.
+// (docs/operations.md "Health"): pure functions of DaemonStatus.
 import type { HealthReport } from '../health/index.js';
 import type { CalcCounts, DataplaneCounts } from '../metrics/index.js';
 import type { DaemonStatus } from './status.js';

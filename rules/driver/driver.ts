@@ -1,5 +1,5 @@
 // DataplaneDriver: the dataplane half of the agent. It absorbs calc->dataplane messages, and
-// after the first InSync (graceful restart, §1) applies the desired state in Felix's order:
+// after the first InSync (graceful restart, felix/dataplane/linux/int_dataplane.go) applies the desired state in Felix's order:
 // ipset creates/updates, then every iptables table (one restore each), then ipset destroys.
 // Bursts are coalesced: at most one apply per minApplyIntervalMs. A periodic refresh
 // (IptablesRefreshInterval) forgets the cached kernel state so that drift is re-read and repaired.
@@ -217,7 +217,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     if (this.inSync) this.schedule();
   }
 
-  /** Forces a re-read of every table and set on the next apply, and schedules one (§7.4). */
+  /** Forces a re-read of every table and set on the next apply, and schedules one. */
   refresh(): void {
     for (const w of this.tables.values()) w.invalidate();
     this.ipsets?.invalidate();
@@ -294,7 +294,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private async applyDesired(desired: DesiredState): Promise<ApplyEvent> {
     const t0 = performance.now();
     const ipsets = this.ipsets!;
-    // 1. Sets first, so that no rule refers to a missing set (§1).
+    // 1. Sets first, so that no rule refers to a missing set.
     const setRes = await ipsets.applyUpdates(desired.ipsets);
     if (setRes.restoreInput) this.lastInputs.set('ipset', setRes.restoreInput);
     const refused: RefusedItem[] = [];
@@ -325,7 +325,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
         for (const c of r.changedChains) changedChains.push(`${key}:${c}`);
       }
     }
-    // 3. Destroy stale sets once no rule uses them (§1, §8).
+    // 3. Destroy stale sets once no rule uses them.
     for (const r of refused) {
       this.log.warn('Refused by the kernel; isolated it, programmed the rest, will retry', { ...r });
     }

@@ -68,7 +68,7 @@ export function planIpsets(
       lines.push(`create ${name} ${header}`);
       for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
     } else if (have.type !== want.type || have.family !== want.family) {
-      // swap needs equal types (§8), so a type change must recreate the set. This fails (and is
+      // swap needs equal types, so a type change must recreate the set. This fails (and is
       // reported) while a rule still uses it; Felix avoids the case by versioning set names.
       lines.push(`destroy ${name}`, `create ${name} ${header}`);
       for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);

@@ -14,7 +14,7 @@ export interface IpsetWriterOptions {
   readonly runner: CommandRunner;
   readonly counters: DataplaneCounters;
   readonly families: readonly IpFamily[];
-  /** MaxIpsetSize (§3.3), default 1048576. */
+  /** MaxIpsetSize, default 1048576 (Felix: MaxIPSetSize). */
   readonly maxElem?: number;
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
@@ -192,7 +192,7 @@ export class IpsetWriter {
 
   /**
    * Destroys owned sets that are no longer desired (run after iptables stopped referencing
-   * them). A set still in use fails; it stays in the belief and is retried next apply (§8).
+   * them). A set still in use fails; it stays in the belief and is retried next apply.
    */
   async applyDeletions(): Promise<{ destroyed: readonly string[]; failed: readonly string[] }> {
     const destroyed: string[] = [];

@@ -56,8 +56,8 @@ export function planTable(
   const deleted: string[] = [];
   const after = new Map<string, readonly SnapshotRule[]>(current.chains);
 
-  // 1. Our chains: create, or patch rule by rule (§7.3 step 3). nft rewrites a changed chain whole
-  // because per-rule -R was unreliable in older iptables-nft (§7.3).
+  // 1. Our chains: create, or patch rule by rule. nft rewrites a changed chain whole
+  // because per-rule -R was unreliable in older iptables-nft.
   for (const name of [...desired.chains.keys()].sort(byteOrder)) {
     const want = desired.chains.get(name)!.rules;
     const have = current.chains.get(name);
@@ -80,7 +80,7 @@ export function planTable(
   }
 
   // 2. Owned chains we no longer want: flush via a forward reference (drops the references they
-  // hold), delete last (§7.3 steps 2 and 6).
+  // hold), delete last.
   for (const name of [...current.chains.keys()].sort(byteOrder)) {
     if (!isOwnedChain(name) || desired.chains.has(name) || leave.has(name)) continue;
     declares.push([name, `:${name} - -`]);
@@ -110,7 +110,7 @@ export function planTable(
     changed.add(name);
     if (!current.chains.has(name) && !builtins.includes(name)) declares.push([name, `:${name} - -`]);
     // Delete ours by value, not by position, so a concurrent writer moving rules cannot make us
-    // delete theirs (§7.3 step 4).
+    // delete theirs.
     for (const r of have) if (r.hash !== undefined) hookLines.push([name, `-D ${name} ${r.spec}`]);
     for (let i = inserts.length - 1; i >= 0; i--)
       hookLines.push([name, `-I ${name} ${ruleSpec(inserts[i]!)}`]);
@@ -124,7 +124,7 @@ export function planTable(
 
   const body = [...declares, ...ruleLines, ...hookLines, ...deletes];
   // One transaction even on nft: iptables-nft 1.8.9 accepts deleting chains whose references are
-  // removed in the same transaction (§7.3 step 5, §12.5c), and one COMMIT keeps the table atomic.
+  // removed in the same transaction, and one COMMIT keeps the table atomic.
   const text = body.length === 0 ? '' : [`*${table}`, ...body.map((l) => l[1]), 'COMMIT', ''].join('\n');
   return {
     text,

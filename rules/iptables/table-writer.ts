@@ -27,9 +27,9 @@ export interface TableWriterOptions {
   readonly backend: IptablesBackend;
   readonly runner: CommandRunner;
   readonly counters: DataplaneCounters;
-  /** `--wait` seconds for the xtables lock (legacy); Felix uses 10 (§7.3). */
+  /** `--wait` seconds for the xtables lock (legacy); Felix uses 10 (felix/iptables/table.go). */
   readonly lockWaitSecs?: number;
-  /** Attempts per apply, each after a fresh read (Felix: 10, §7.4). */
+  /** Attempts per apply, each after a fresh read (Felix: 10, felix/iptables/table.go). */
   readonly maxAttempts?: number;
   /** First retry delay in ms, doubled per attempt (Felix: 1 ms). */
   readonly retryBaseMs?: number;
@@ -88,7 +88,7 @@ export class TableWriter {
     return this.lastInput;
   }
 
-  /** Reads the table with `<backend>-save -t <table>`, retrying 3 times (100/200/400 ms, §7.2). */
+  /** Reads the table with `<backend>-save -t <table>`, retrying 3 times (100/200/400 ms). */
   async read(): Promise<TableSnapshot> {
     const { save } = binariesFor(this.opts.backend, this.family);
     let last: DataplaneError | undefined;
@@ -132,7 +132,7 @@ export class TableWriter {
     }
     if (r.exitCode === 0) return;
     this.opts.counters.iptablesRestoreErrors++;
-    // Exit 4 is "Another app is currently holding the xtables lock" after --wait ran out (§7.3).
+    // Exit 4 is "Another app is currently holding the xtables lock" after --wait ran out.
     const code = r.exitCode === 4 ? 'ERR_IPTABLES_LOCK_TIMEOUT' : 'ERR_IPTABLES_RESTORE';
     throw new DataplaneError(
       code,
