@@ -75,3 +75,38 @@ test('a failed apply backs off (doubling) and is retried until it succeeds', asy
   assert.equal(d.counters.iptablesRestoreErrors, 3);
   await d.stop();
 });
+
+test('a refused chain: the apply succeeds for the rest, names it, and is retried on the back-off until it goes in', async () => {
+  const fake = new FakeRunner().refuse(/BADMATCH/, 'bad match');
+  const src = new StaticSource(state('--jump ACCEPT BADMATCH'));
+  const d = driver(fake, src);
+  const events: (readonly string[])[] = [];
+  const keepAlive = setInterval(() => undefined, 1000);
+  const twoRefused = new Promise<void>((resolve) =>
+    d.on('apply', (e) => {
+      events.push(e.refused.map((r) => `${r.table}:${r.name}`));
+      if (events.length === 2) resolve();
+    }),
+  );
+  await d.start();
+  d.onMessages([{ kind: 'inSync' }]);
+  await twoRefused;
+  assert.deepEqual(
+    events,
+    [['filter:cali-x'], ['filter:cali-x']],
+    'retried by itself, without a new message',
+  );
+  assert.deepEqual(fake.chain(4, 'filter', 'cali-x'), [
+    '-m comment --comment "cali:quarantined" --jump DROP',
+  ]);
+  assert.match(fake.chain(4, 'filter', 'INPUT')![0]!, /--jump cali-x$/);
+  fake.unrefuse();
+  const clean = new Promise<void>((resolve) => d.on('apply', (e) => e.refused.length === 0 && resolve()));
+  await clean;
+  clearInterval(keepAlive);
+  assert.match(fake.chain(4, 'filter', 'cali-x')![0]!, /BADMATCH$/);
+  const n = d.applyCount;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(d.applyCount, n, 'no more retries once it went in');
+  await d.stop();
+});
