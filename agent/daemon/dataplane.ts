@@ -1,12 +1,13 @@
 // The dataplane side of the main loop: the driver is created at the first in-sync (messages are
 // buffered until then), retried on each heartbeat if it fails to start, and its apply events
-// become status, metrics and log lines (felix-operations.md §1.4 steps 6-7).
+// become status, metrics and log lines (docs/operations.md).
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import type { FelixConfig } from '../config/index.js';
 import type { RootLogger } from '../log/index.js';
 import { dataplaneCounts, type AgentMetrics, type DataplaneCounts } from '../metrics/index.js';
 import type { CompiledView, DaemonDeps, Dataplane } from './deps.js';
 import type { DaemonStatus } from './status.js';
+import { refusedDetail } from './health-report.js';
 
 export interface DataplaneRunnerOptions {
   readonly deps: DaemonDeps;
@@ -84,7 +85,7 @@ export class DataplaneRunner {
     made.driver.onMessages(msgs);
   }
 
-  /** Stops the driver's timers; the rules it programmed stay in place (§1.4 "Signals"). */
+  /** Stops the driver's timers; the rules it programmed stay in place (docs/operations.md "Signals"). */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.dp?.driver.stop();
@@ -98,6 +99,11 @@ export class DataplaneRunner {
       dp.lastApplyMs = now();
       dp.lastApplyDurationMs = e.durationMs;
       dp.lastApplyFailed = false;
+      const refused = e.refused ?? [];
+      dp.refused = refusedDetail(refused);
+      metrics.dataplaneQuarantined.reset();
+      for (const r of refused)
+        metrics.dataplaneQuarantined.inc({ ip_version: String(r.ipVersion), table: r.table });
       if (dp.firstApplyDone) metrics.applyTime.observe(e.durationMs / 1000);
       changed();
     });

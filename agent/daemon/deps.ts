@@ -32,6 +32,14 @@ export interface CalcLike {
 
 export interface ApplyInfo {
   readonly durationMs: number;
+  /** Chains and sets the kernel refused in this apply (isolated; the rest was programmed). */
+  readonly refused?: readonly {
+    readonly ipVersion: number;
+    readonly table: string;
+    readonly kind: 'chain' | 'set';
+    readonly name: string;
+    readonly reason: string;
+  }[];
 }
 
 /** DataplaneDriver. */

@@ -1,5 +1,5 @@
 // The text of the daemon's health reports and the JSON details of /readiness and /liveness
-// (felix-operations.md §1.3): pure functions of DaemonStatus.
+// (docs/operations.md "Health"): pure functions of DaemonStatus.
 import type { HealthReport } from '../health/index.js';
 import type { CalcCounts, DataplaneCounts } from '../metrics/index.js';
 import type { DaemonStatus } from './status.js';
@@ -18,7 +18,11 @@ export function calcGraphReport(s: DaemonStatus): HealthReport {
   return { live: true, ready, detail };
 }
 
-/** InternalDataplaneMainLoop: ready after the first apply, while the last apply succeeded. */
+/**
+ * InternalDataplaneMainLoop: ready after the first apply, while the last apply succeeded in full.
+ * A chain or set the kernel refused (isolated, everything else programmed) keeps it not ready and
+ * is named in the detail until an apply gets it in.
+ */
 export function dataplaneReport(dp: DaemonStatus['dataplane']): HealthReport {
   const ready = dp.firstApplyDone && !dp.lastApplyFailed;
   const detail = !dp.started
@@ -31,8 +35,24 @@ export function dataplaneReport(dp: DaemonStatus['dataplane']): HealthReport {
         : 'Waiting for the first apply'
       : dp.lastApplyFailed
         ? `Last apply failed: ${dp.lastApplyError}`
-        : '';
-  return { live: true, ready, detail };
+        : dp.refused
+          ? `Refused by the kernel, retrying: ${dp.refused}`
+          : '';
+  return { live: true, ready: ready && !dp.refused, detail };
+}
+
+/** "ipv4 filter chain cali-x, ipv6 ipset cali60s:y": what the readiness detail names. */
+export function refusedDetail(
+  refused: readonly {
+    readonly ipVersion: number;
+    readonly table: string;
+    readonly kind: string;
+    readonly name: string;
+  }[],
+): string {
+  return refused
+    .map((r) => `ipv${r.ipVersion} ${r.kind === 'set' ? 'ipset' : `${r.table} chain`} ${r.name}`)
+    .join(', ');
 }
 
 export interface DetailsInput {

@@ -24,6 +24,8 @@ export interface DaemonStatus {
     lastApplyDurationMs: number;
     lastApplyError: string;
     lastApplyFailed: boolean;
+    /** What the kernel refused in the last apply ('' = nothing), e.g. "ipv4 filter chain cali-x". */
+    refused: string;
   };
   startedMs: number;
   /** ms from start to the first Typha connection. */
@@ -55,6 +57,7 @@ export function newStatus(nowMs: number): DaemonStatus {
       lastApplyDurationMs: 0,
       lastApplyError: '',
       lastApplyFailed: false,
+      refused: '',
     },
     startedMs: nowMs,
     timeToTyphaMs: -1,

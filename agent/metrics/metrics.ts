@@ -92,6 +92,8 @@ export class AgentMetrics {
   readonly applyTime: client.Summary;
   readonly initialResyncTime: client.Gauge;
   readonly dataplaneFailures: client.Counter;
+  /** Chains/sets the kernel refused in the last apply (isolated; no Felix equivalent). */
+  readonly dataplaneQuarantined: client.Gauge<'ip_version' | 'table'>;
   readonly dataplaneMessages: client.Counter<'type'>;
   readonly calcUpdatesProcessed: client.Counter<'type'>;
   readonly calcOutputEvents: client.Counter;
@@ -128,6 +130,12 @@ export class AgentMetrics {
     this.dataplaneFailures = new client.Counter({
       name: 'felix_int_dataplane_failures',
       help: 'Number of dataplane applies that failed and will be retried.',
+      registers,
+    });
+    this.dataplaneQuarantined = new client.Gauge({
+      name: 'felix_dataplane_quarantined',
+      help: 'Chains and IP sets the kernel refused in the last apply, isolated while the rest was programmed.',
+      labelNames: ['ip_version', 'table'],
       registers,
     });
     this.dataplaneMessages = new client.Counter({

@@ -1,4 +1,4 @@
-// Counters shared by the writers, read by health and metrics (felix-operations.md).
+// Counters shared by the writers, read by health and metrics (docs/operations.md).
 export interface DataplaneCounters {
   iptablesRestoreCalls: number;
   iptablesRestoreErrors: number;

@@ -1,4 +1,4 @@
-// Choosing the iptables backend as Felix does (felix-iptables-dataplane.md §7.5):
+// Choosing the iptables backend as Felix does (felix/environment/feature_detect_linux.go):
 //   1. kube-proxy/kubelet marker chains in mangle via the nft binaries -> nft;
 //   2. the same markers via the legacy binaries (only if the legacy tables are loaded) -> legacy;
 //   3. otherwise compare rule counts of full legacy vs nft saves; legacy wins ties.
@@ -53,7 +53,7 @@ async function countRules(runner: CommandRunner, backend: IptablesBackend): Prom
 
 async function legacyTablesLoaded(runner: CommandRunner): Promise<boolean> {
   // Checked through the runner so that a netns prefix applies (these files are per netns); probing
-  // only when they exist avoids autoloading the legacy modules (§7.5).
+  // only when they exist avoids autoloading the legacy modules.
   for (const f of ['/proc/net/ip_tables_names', '/proc/net/ip6_tables_names']) {
     const r = await runner.run('test', ['-e', f]).catch(() => undefined);
     if (r?.exitCode === 0) return true;

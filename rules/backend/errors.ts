@@ -15,21 +15,32 @@ export type DataplaneErrorCode =
   | 'ERR_COMPILE'
   | 'ERR_BACKEND_DETECT';
 
+const MAX_MESSAGE = 4096;
+
 export class DataplaneError extends Error {
   readonly code: DataplaneErrorCode;
-  /** The stdin given to the failing command, kept for logging (Felix logs the whole input, §7.3). */
+  /** The stdin given to the failing command. Log only a bounded excerpt of it, never all of it. */
   readonly input: string | undefined;
   readonly exitCode: number | undefined;
+  /** The command's whole stderr (the message carries a bounded copy). */
+  readonly stderr: string | undefined;
 
   constructor(
     code: DataplaneErrorCode,
     message: string,
-    opts: { input?: string; exitCode?: number; cause?: unknown } = {},
+    opts: { input?: string; exitCode?: number; stderr?: string; cause?: unknown } = {},
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // Messages end up in logs and readiness detail: never more than a few KiB.
+    super(
+      message.length > MAX_MESSAGE
+        ? `${message.slice(0, MAX_MESSAGE)}… (${message.length} bytes in all)`
+        : message,
+      opts.cause === undefined ? undefined : { cause: opts.cause },
+    );
     this.name = 'DataplaneError';
     this.code = code;
     this.input = opts.input;
     this.exitCode = opts.exitCode;
+    this.stderr = opts.stderr;
   }
 }

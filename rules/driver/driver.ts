@@ -1,5 +1,5 @@
 // DataplaneDriver: the dataplane half of the agent. It absorbs calc->dataplane messages, and
-// after the first InSync (graceful restart, §1) applies the desired state in Felix's order:
+// after the first InSync (graceful restart, felix/dataplane/linux/int_dataplane.go) applies the desired state in Felix's order:
 // ipset creates/updates, then every iptables table (one restore each), then ipset destroys.
 // Bursts are coalesced: at most one apply per minApplyIntervalMs. A periodic refresh
 // (IptablesRefreshInterval) forgets the cached kernel state so that drift is re-read and repaired.
@@ -12,6 +12,7 @@ import { detectBackend, type IptablesBackend, type IptablesBackendSetting } from
 import { DataplaneError } from '../backend/errors.js';
 import { TableWriter } from '../iptables/table-writer.js';
 import { IpsetWriter } from '../ipsets/writer.js';
+import { inputExcerpt, refusedLine } from '../iptables/isolate.js';
 import { silentLogger, type DriverLogger } from './logger.js';
 import type { DesiredStateSource } from './source.js';
 import { CompilerSource } from './compiler-source.js';
@@ -55,6 +56,18 @@ export interface ApplyEvent {
   readonly restoreCalls: number;
   /** Sets created, changed or destroyed. */
   readonly changedSets: readonly string[];
+  /** What the kernel refused in this apply; everything else was programmed. Retried on back-off. */
+  readonly refused: readonly RefusedItem[];
+}
+
+/** A chain or set the kernel refused, isolated so that the rest could be programmed. */
+export interface RefusedItem {
+  readonly ipVersion: IpFamily;
+  /** raw, mangle, nat, filter, or 'ipsets'. */
+  readonly table: TableName | 'ipsets';
+  readonly kind: 'chain' | 'set';
+  readonly name: string;
+  readonly reason: string;
 }
 
 export interface DriverEvents {
@@ -204,7 +217,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     if (this.inSync) this.schedule();
   }
 
-  /** Forces a re-read of every table and set on the next apply, and schedules one (§7.4). */
+  /** Forces a re-read of every table and set on the next apply, and schedules one. */
   refresh(): void {
     for (const w of this.tables.values()) w.invalidate();
     this.ipsets?.invalidate();
@@ -245,39 +258,50 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.lastApplyStart = Date.now();
     try {
       const ev = await this.applyDesired(this.source.desired());
-      this.consecutiveErrors = 0;
       this.applied++;
       this.emit('apply', ev);
       if (this.applied === 1) this.emit('first-apply', ev);
+      if (ev.refused.length === 0) this.consecutiveErrors = 0;
+      else this.retryLater(); // the refused items are tried again on the error back-off
     } catch (err) {
       const error =
         err instanceof DataplaneError
           ? err
           : new DataplaneError('ERR_COMMAND_FAILED', String(err), { cause: err });
       this.ctrs.lastError = `${error.code}: ${error.message}`;
-      this.consecutiveErrors++;
       this.log.error('dataplane apply failed', {
         code: error.code,
         error: error.message,
-        input: error.input,
+        // Never the whole input (it can be megabytes): the lines around the refused one.
+        input: inputExcerpt(error.input, error.stderr === undefined ? undefined : refusedLine(error.stderr)),
       });
       this.emit('apply-error', { error });
       // Try again later from a fresh read (the writers already dropped their belief).
-      const base = this.opts.errorRetryMs ?? 1000;
-      if (this.started) {
-        this.dirty = false;
-        const delay = Math.min(30_000, base * 2 ** (this.consecutiveErrors - 1));
-        setTimeout(() => this.started && this.schedule(), delay).unref();
-      }
+      this.retryLater();
+    }
+  }
+
+  private retryLater(): void {
+    this.consecutiveErrors++;
+    const base = this.opts.errorRetryMs ?? 1000;
+    if (this.started) {
+      this.dirty = false;
+      const delay = Math.min(30_000, base * 2 ** (this.consecutiveErrors - 1));
+      setTimeout(() => this.started && this.schedule(), delay).unref();
     }
   }
 
   private async applyDesired(desired: DesiredState): Promise<ApplyEvent> {
     const t0 = performance.now();
     const ipsets = this.ipsets!;
-    // 1. Sets first, so that no rule refers to a missing set (§1).
+    // 1. Sets first, so that no rule refers to a missing set.
     const setRes = await ipsets.applyUpdates(desired.ipsets);
     if (setRes.restoreInput) this.lastInputs.set('ipset', setRes.restoreInput);
+    const refused: RefusedItem[] = [];
+    for (const r of setRes.refused) {
+      const ipVersion: IpFamily = desired.ipsets.get(r.set)?.family ?? 4;
+      refused.push({ ipVersion, table: 'ipsets', kind: 'set', name: r.set, reason: r.reason });
+    }
     // 2. Every table; tables with nothing desired are still written to remove stale cali chains.
     const byKey = new Map<string, TableState>();
     for (const t of desired.tables) byKey.set(tableKey(t.table, t.family), t);
@@ -287,12 +311,24 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       const want = byKey.get(key) ?? emptyTable(writer.table, writer.family);
       const r = await writer.apply(want);
       restoreCalls += r.restoreCalls;
+      for (const c of r.refused) {
+        refused.push({
+          ipVersion: writer.family,
+          table: writer.table,
+          kind: 'chain',
+          name: c.chain,
+          reason: c.reason,
+        });
+      }
       if (r.restoreInput) {
         this.lastInputs.set(key, r.restoreInput);
         for (const c of r.changedChains) changedChains.push(`${key}:${c}`);
       }
     }
-    // 3. Destroy stale sets once no rule uses them (§1, §8).
+    // 3. Destroy stale sets once no rule uses them.
+    for (const r of refused) {
+      this.log.warn('Refused by the kernel; isolated it, programmed the rest, will retry', { ...r });
+    }
     const del = await ipsets.applyDeletions();
     if (del.failed.length > 0) this.log.warn('ipset destroy failed; will retry', { sets: del.failed });
     this.ctrs.lastApplyTime = Date.now();
@@ -301,6 +337,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       changedChains,
       restoreCalls,
       changedSets: [...setRes.changedSets, ...del.destroyed],
+      refused,
     };
   }
 

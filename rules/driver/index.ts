@@ -1,5 +1,5 @@
 export { DataplaneDriver } from './driver.js';
-export type { DataplaneDriverOptions, ApplyEvent, DriverEvents } from './driver.js';
+export type { DataplaneDriverOptions, ApplyEvent, DriverEvents, RefusedItem } from './driver.js';
 export { StaticSource } from './source.js';
 export type { DesiredStateSource } from './source.js';
 export { silentLogger } from './logger.js';

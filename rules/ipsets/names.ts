@@ -1,4 +1,4 @@
-// Which sets are ours and how members compare (felix-iptables-dataplane.md §3.3, §8).
+// Which sets are ours and how members compare (Felix: felix/ipsets/ipsets.go, felix/ipsets/ipset_defs.go).
 import type { IpFamily, IpSetType } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
 
@@ -16,7 +16,7 @@ export function ownedFamily(name: string): IpFamily | undefined {
   return undefined;
 }
 
-/** Temporary set name for a type/metadata change: cali4t<N> / cali6t<N> (§3.3). */
+/** Temporary set name for a type/metadata change: cali4t<N> / cali6t<N>. */
 export function tempSetName(family: IpFamily, n: number): string {
   return `cali${family}t${n}`;
 }
@@ -56,7 +56,7 @@ function canonicalAddr(addr: string): string {
 
 /**
  * Canonical form used for comparing desired and kernel members: `ipset list` shows a host
- * hash:net member without /32 (or /128), Felix writes it with the suffix (§3.3).
+ * hash:net member without /32 (or /128), Felix writes it with the suffix.
  */
 export function canonicalMember(type: IpSetType | string, member: string): string {
   const comma = member.indexOf(',');

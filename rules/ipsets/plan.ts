@@ -1,4 +1,4 @@
-// The ipset delta planner (felix-iptables-dataplane.md §8). Pure: no I/O.
+// The ipset delta planner (Felix: felix/ipsets/ipsets.go tryUpdates / writeDeltas). Pure: no I/O.
 import type { IpSetState } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
 import { canonicalMember, checkMember, checkSetName, ownedFamily, tempSetName } from './names.js';
@@ -12,6 +12,8 @@ export interface IpsetPlan {
   readonly changedSets: readonly string[];
   /** Belief after the restore succeeds (before destroys). */
   readonly after: Map<string, SetSnapshot>;
+  /** The set each line of `text` writes (index 0 = line 1), so a refused line maps to a set. */
+  readonly lineSets: readonly (string | undefined)[];
 }
 
 export interface IpsetPlanOptions {
@@ -20,12 +22,26 @@ export interface IpsetPlanOptions {
   readonly nextTemp: number;
 }
 
+/**
+ * ` hashsize N` for a set created with many members, so the kernel allocates its buckets once
+ * instead of doubling the table over and over while the restore runs ('' for small sets, which
+ * keep the kernel's default of 1024, as Felix's sets do).
+ */
+function hashsize(members: number): string {
+  const perBucket = 4;
+  if (members <= 1024 * perBucket) return '';
+  let n = 1024;
+  while (n * perBucket < members && n < 1 << 26) n *= 2;
+  return ` hashsize ${n}`;
+}
+
 export function planIpsets(
   desired: ReadonlyMap<string, IpSetState>,
   current: IpsetSnapshot,
   opts: IpsetPlanOptions,
 ): IpsetPlan & { readonly tempsUsed: number } {
   const lines: string[] = [];
+  const lineSets: (string | undefined)[] = [];
   const changed: string[] = [];
   const after = new Map(current);
   let temp = opts.nextTemp;
@@ -46,13 +62,13 @@ export function planIpsets(
       wantCanon.set(canonicalMember(want.type, m), m);
     }
     const fam = want.family === 4 ? 'inet' : 'inet6';
-    const header = `${want.type} family ${fam} maxelem ${opts.maxElem}`;
+    const header = `${want.type} family ${fam}${hashsize(wantCanon.size)} maxelem ${opts.maxElem}`;
     const have = current.get(name);
     if (!have) {
       lines.push(`create ${name} ${header}`);
       for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
     } else if (have.type !== want.type || have.family !== want.family) {
-      // swap needs equal types (§8), so a type change must recreate the set. This fails (and is
+      // swap needs equal types, so a type change must recreate the set. This fails (and is
       // reported) while a rule still uses it; Felix avoids the case by versioning set names.
       lines.push(`destroy ${name}`, `create ${name} ${header}`);
       for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
@@ -67,11 +83,13 @@ export function planIpsets(
       for (const [c, m] of wantCanon) if (!have.members.has(c)) lines.push(`add ${name} ${m} -exist`);
       if (lines.length === before) continue;
     }
+    while (lineSets.length < lines.length) lineSets.push(name);
     changed.push(name);
     const members = new Set(wantCanon.keys());
     after.set(name, { name, type: want.type, family: want.family, maxelem: opts.maxElem, members });
   }
   const toDestroy = [...current.keys()].filter((n) => !desired.has(n)).sort();
   const text = lines.length === 0 ? '' : [...lines, 'COMMIT', ''].join('\n');
-  return { text, toDestroy, changedSets: changed, after, tempsUsed: temp - opts.nextTemp };
+  if (lines.length > 0) lineSets.push(undefined); // COMMIT
+  return { text, toDestroy, changedSets: changed, after, lineSets, tempsUsed: temp - opts.nextTemp };
 }

@@ -1,4 +1,4 @@
-// Parsing `ipset save` (one call lists every set with its header and members, §8).
+// Parsing `ipset save` (one call lists every set with its header and members; Felix: felix/ipsets/ipsets.go).
 import type { IpFamily } from '../model.js';
 import { canonicalMember, ownedFamily } from './names.js';
 

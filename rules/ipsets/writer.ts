@@ -1,9 +1,12 @@
 // Applies desired ipsets with `ipset restore` (creates and deltas, before iptables) and
-// `ipset destroy` (stale sets, after iptables), per felix-iptables-dataplane.md §1 and §8.
+// `ipset destroy` (stale sets, after iptables), in Felix's order (felix/ipsets/ipsets.go). A set
+// the kernel refuses ("Error in line N: ...") is put back to what it held before this apply (or
+// removed if it did not exist), and the other sets are written without it (issue 17 item 2).
 import type { IpFamily, IpSetState } from '../model.js';
 import type { CommandRunner } from '../backend/runner.js';
 import type { DataplaneCounters } from '../backend/counters.js';
 import { DataplaneError } from '../backend/errors.js';
+import { bounded, refusalReason } from '../iptables/isolate.js';
 import { parseIpsetSave, type SetSnapshot } from './snapshot.js';
 import { planIpsets } from './plan.js';
 
@@ -11,16 +14,58 @@ export interface IpsetWriterOptions {
   readonly runner: CommandRunner;
   readonly counters: DataplaneCounters;
   readonly families: readonly IpFamily[];
-  /** MaxIpsetSize (§3.3), default 1048576. */
+  /** MaxIpsetSize, default 1048576 (Felix: MaxIPSetSize). */
   readonly maxElem?: number;
   readonly maxAttempts?: number;
   readonly retryBaseMs?: number;
   readonly dryRun?: boolean;
+  /** Most refused sets isolated in one apply (default 64). */
+  readonly isolationBudget?: number;
+}
+
+export interface RefusedSet {
+  readonly set: string;
+  readonly reason: string;
 }
 
 export interface IpsetUpdateResult {
   readonly restoreInput: string;
   readonly changedSets: readonly string[];
+  /** Sets refused in this apply and kept at their pre-apply state. */
+  readonly refused: readonly RefusedSet[];
+}
+
+/**
+ * Sets with more members than MaxIpsetSize. Felix creates every set with `maxelem MaxIPSetSize`
+ * and writes all members (felix/ipsets/ipsets.go), so the kernel refuses the restore with "Hash is
+ * full" and every later apply fails. Here such a set is refused before any restore text is built
+ * for it: it keeps its previous contents (a new one is not created, so the rules using it fail
+ * closed), everything else is written, and the apply after it shrinks writes it.
+ */
+function oversized(wanted: ReadonlyMap<string, IpSetState>, maxElem: number): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, s] of wanted) {
+    if (s.members.size > maxElem) {
+      out.set(name, `IP set has ${s.members.size} members, more than MaxIpsetSize (${maxElem})`);
+    }
+  }
+  return out;
+}
+
+/** The desired sets with every refused one replaced by its pre-apply state (or dropped). */
+function withRefused(
+  wanted: ReadonlyMap<string, IpSetState>,
+  pre: ReadonlyMap<string, SetSnapshot>,
+  refused: ReadonlyMap<string, string>,
+): Map<string, IpSetState> {
+  const out = new Map(wanted);
+  for (const name of refused.keys()) {
+    const was = pre.get(name);
+    if (was)
+      out.set(name, { name, type: was.type as IpSetState['type'], family: was.family, members: was.members });
+    else out.delete(name);
+  }
+  return out;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -64,63 +109,90 @@ export class IpsetWriter {
   async applyUpdates(desired: ReadonlyMap<string, IpSetState>): Promise<IpsetUpdateResult> {
     const wanted = new Map([...desired].filter(([, s]) => this.opts.families.includes(s.family)));
     const maxAttempts = this.opts.maxAttempts ?? 10;
+    const refused = oversized(wanted, this.opts.maxElem ?? 1048576);
+    let pre: ReadonlyMap<string, SetSnapshot> | undefined;
     let last: DataplaneError | undefined;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      if (attempt > 0) await sleep((this.opts.retryBaseMs ?? 1) * 2 ** (attempt - 1));
+    for (let attempt = 0; attempt < maxAttempts;) {
       let current: Map<string, SetSnapshot>;
       try {
         current = this.belief ?? (await this.read());
       } catch (err) {
-        last =
-          err instanceof DataplaneError
-            ? err
-            : new DataplaneError('ERR_IPSET_READ', String(err), { cause: err });
-        if (this.opts.dryRun) current = new Map();
-        else continue;
+        last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPSET_READ', String(err));
+        if (!this.opts.dryRun) {
+          if (++attempt < maxAttempts) await sleep((this.opts.retryBaseMs ?? 1) * 2 ** (attempt - 1));
+          continue;
+        }
+        current = new Map();
       }
-      const plan = planIpsets(wanted, current, {
+      pre ??= current;
+      const plan = planIpsets(withRefused(wanted, pre, refused), current, {
         maxElem: this.opts.maxElem ?? 1048576,
         nextTemp: this.tempCounter,
       });
       this.tempCounter += plan.tempsUsed;
-      this.pendingDestroy = plan.toDestroy;
+      this.pendingDestroy = plan.toDestroy.filter((n) => !refused.has(n) || pre!.has(n));
+      const done = (): IpsetUpdateResult => ({
+        restoreInput: plan.text,
+        changedSets: plan.changedSets,
+        refused: [...refused].map(([set, reason]) => ({ set, reason })),
+      });
+      if (plan.text !== '') this.lastInput = plan.text;
       if (plan.text === '' || this.opts.dryRun) {
-        if (plan.text !== '') this.lastInput = plan.text;
         this.belief = plan.after;
-        return { restoreInput: plan.text, changedSets: plan.changedSets };
+        return done();
       }
-      this.lastInput = plan.text;
-      this.opts.counters.ipsetCalls++;
-      try {
-        const r = await this.opts.runner.run('ipset', ['restore'], plan.text);
-        if (r.exitCode !== 0) {
-          throw new DataplaneError(
-            'ERR_IPSET_RESTORE',
-            `ipset restore exited ${r.exitCode}: ${r.stderr.trim()}`,
-            {
-              input: plan.text,
-              exitCode: r.exitCode,
-            },
-          );
-        }
+      const err = await this.restore(plan.text);
+      if (!err) {
         this.belief = plan.after;
-        return { restoreInput: plan.text, changedSets: plan.changedSets };
-      } catch (err) {
-        // ipset restore is not atomic: earlier lines may have landed, so re-read before retrying.
-        this.opts.counters.ipsetErrors++;
-        this.belief = undefined;
-        last =
-          err instanceof DataplaneError
-            ? err
-            : new DataplaneError('ERR_IPSET_RESTORE', String(err), { cause: err });
+        return done();
       }
+      // ipset restore is not atomic: earlier lines may have landed, so re-read before retrying.
+      this.belief = undefined;
+      last = err;
+      const line = /Error in line (\d+)/.exec(err.stderr ?? '')?.[1];
+      const set = line === undefined ? undefined : plan.lineSets[Number(line) - 1];
+      const base = set; // a temporary set's lines belong to the set it rebuilds (plan.lineSets)
+      if (base !== undefined && !refused.has(base) && refused.size < (this.opts.isolationBudget ?? 64)) {
+        refused.set(base, refusalReason(err.stderr ?? err.message));
+        // A set that did not exist before this apply is removed now, so that no rule can use a
+        // half-filled copy: the chains that reference it are then refused and fail closed.
+        if (!pre.has(base)) await this.destroyQuietly(base);
+        continue;
+      }
+      if (++attempt < maxAttempts) await sleep((this.opts.retryBaseMs ?? 1) * 2 ** (attempt - 1));
     }
     throw last!;
   }
 
+  private async destroyQuietly(name: string): Promise<void> {
+    this.opts.counters.ipsetCalls++;
+    const r = await this.opts.runner.run('ipset', ['destroy', name]).catch(() => undefined);
+    if (!r || r.exitCode !== 0) this.opts.counters.ipsetErrors++;
+  }
+
+  /** Runs `ipset restore`; returns the error rather than throwing it. */
+  private async restore(text: string): Promise<DataplaneError | undefined> {
+    this.opts.counters.ipsetCalls++;
+    try {
+      const r = await this.opts.runner.run('ipset', ['restore'], text);
+      if (r.exitCode === 0) return undefined;
+      this.opts.counters.ipsetErrors++;
+      return new DataplaneError(
+        'ERR_IPSET_RESTORE',
+        `ipset restore exited ${r.exitCode}: ${bounded(r.stderr.trim())}`,
+        { input: text, exitCode: r.exitCode, stderr: r.stderr },
+      );
+    } catch (err) {
+      this.opts.counters.ipsetErrors++;
+      return err instanceof DataplaneError
+        ? err
+        : new DataplaneError('ERR_IPSET_RESTORE', String(err), { cause: err });
+    }
+  }
+
   /**
    * Destroys owned sets that are no longer desired (run after iptables stopped referencing
-   * them). A set still in use fails; it stays in the belief and is retried next apply (§8).
+   * them). A set still in use fails; it stays in the belief and is retried next apply.
    */
   async applyDeletions(): Promise<{ destroyed: readonly string[]; failed: readonly string[] }> {
     const destroyed: string[] = [];

@@ -1,5 +1,5 @@
 // The minimal-delta planner: desired TableState + what the kernel holds -> one iptables-restore
-// --noflush transaction (felix-iptables-dataplane.md §7.2, §7.3). Pure: no I/O.
+// --noflush transaction (Felix: felix/iptables/table.go applyUpdates). Pure: no I/O.
 import type { TableState } from '../model.js';
 import type { IptablesBackend } from '../backend/detect.js';
 import type { SnapshotRule, TableSnapshot } from './snapshot.js';
@@ -14,6 +14,13 @@ export interface TablePlan {
   readonly deletedChains: readonly string[];
   /** What the kernel will hold once the transaction succeeds (the writer's new belief). */
   readonly after: TableSnapshot;
+  /** The chain each line of `text` writes (index 0 = line 1), so a refused line maps to a chain. */
+  readonly lineChains: readonly (string | undefined)[];
+}
+
+export interface PlanOptions {
+  /** Chains left exactly as the kernel holds them (not created, patched, hooked or deleted). */
+  readonly leave?: ReadonlySet<string>;
 }
 
 /** Same hashes in the same order (a foreign rule's hash is undefined). */
@@ -30,45 +37,54 @@ function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function planTable(desired: TableState, current: TableSnapshot, backend: IptablesBackend): TablePlan {
+type Line = readonly [chain: string, text: string];
+
+export function planTable(
+  desired: TableState,
+  current: TableSnapshot,
+  backend: IptablesBackend,
+  opts: PlanOptions = {},
+): TablePlan {
   checkTableState(desired);
   const table = desired.table;
-  const declares: string[] = [];
-  const ruleLines: string[] = [];
-  const hookLines: string[] = [];
-  const deletes: string[] = [];
+  const leave = opts.leave ?? new Set<string>();
+  const declares: Line[] = [];
+  const ruleLines: Line[] = [];
+  const hookLines: Line[] = [];
+  const deletes: Line[] = [];
   const changed = new Set<string>();
   const deleted: string[] = [];
   const after = new Map<string, readonly SnapshotRule[]>(current.chains);
 
-  // 1. Our chains: create, or patch rule by rule (§7.3 step 3). nft rewrites a changed chain whole
-  // because per-rule -R was unreliable in older iptables-nft (§7.3).
+  // 1. Our chains: create, or patch rule by rule. nft rewrites a changed chain whole
+  // because per-rule -R was unreliable in older iptables-nft.
   for (const name of [...desired.chains.keys()].sort(byteOrder)) {
     const want = desired.chains.get(name)!.rules;
     const have = current.chains.get(name);
-    if (have && sameHashes(have, want)) continue;
+    if ((have && sameHashes(have, want)) || leave.has(name)) continue;
     const wantRules: SnapshotRule[] = want.map((r) => ({ hash: r.hash, spec: ruleSpec(r) }));
     changed.add(name);
     after.set(name, wantRules);
     if (!have || backend === 'nft') {
-      declares.push(`:${name} - -`);
-      for (const r of wantRules) ruleLines.push(`-A ${name} ${r.spec}`);
+      declares.push([name, `:${name} - -`]);
+      for (const r of wantRules) ruleLines.push([name, `-A ${name} ${r.spec}`]);
       continue;
     }
     const common = Math.min(have.length, want.length);
     for (let i = 0; i < common; i++) {
-      if (have[i]!.hash !== want[i]!.hash) ruleLines.push(`-R ${name} ${i + 1} ${wantRules[i]!.spec}`);
+      if (have[i]!.hash !== want[i]!.hash)
+        ruleLines.push([name, `-R ${name} ${i + 1} ${wantRules[i]!.spec}`]);
     }
-    for (let i = common; i < want.length; i++) ruleLines.push(`-A ${name} ${wantRules[i]!.spec}`);
-    for (let i = want.length; i < have.length; i++) ruleLines.push(`-D ${name} ${want.length + 1}`);
+    for (let i = common; i < want.length; i++) ruleLines.push([name, `-A ${name} ${wantRules[i]!.spec}`]);
+    for (let i = want.length; i < have.length; i++) ruleLines.push([name, `-D ${name} ${want.length + 1}`]);
   }
 
   // 2. Owned chains we no longer want: flush via a forward reference (drops the references they
-  // hold), delete last (§7.3 steps 2 and 6).
+  // hold), delete last.
   for (const name of [...current.chains.keys()].sort(byteOrder)) {
-    if (!isOwnedChain(name) || desired.chains.has(name)) continue;
-    declares.push(`:${name} - -`);
-    deletes.push(`--delete-chain ${name}`);
+    if (!isOwnedChain(name) || desired.chains.has(name) || leave.has(name)) continue;
+    declares.push([name, `:${name} - -`]);
+    deletes.push([name, `--delete-chain ${name}`]);
     changed.add(name);
     deleted.push(name);
     after.delete(name);
@@ -83,6 +99,7 @@ export function planTable(desired: TableState, current: TableSnapshot, backend: 
   for (const name of desired.appends.keys()) hookChains.add(name);
   const builtins = BUILTIN_CHAINS[table];
   for (const name of [...hookChains].sort(byteOrder)) {
+    if (leave.has(name)) continue;
     const inserts = desired.inserts.get(name) ?? [];
     const appends = desired.appends.get(name) ?? [];
     const have = current.chains.get(name) ?? [];
@@ -91,12 +108,13 @@ export function planTable(desired: TableState, current: TableSnapshot, backend: 
     if (current.chains.has(name) && sameHashes(have, expected)) continue;
     if (expected.length === 0 && !current.chains.has(name)) continue;
     changed.add(name);
-    if (!current.chains.has(name) && !builtins.includes(name)) declares.push(`:${name} - -`);
+    if (!current.chains.has(name) && !builtins.includes(name)) declares.push([name, `:${name} - -`]);
     // Delete ours by value, not by position, so a concurrent writer moving rules cannot make us
-    // delete theirs (§7.3 step 4).
-    for (const r of have) if (r.hash !== undefined) hookLines.push(`-D ${name} ${r.spec}`);
-    for (let i = inserts.length - 1; i >= 0; i--) hookLines.push(`-I ${name} ${ruleSpec(inserts[i]!)}`);
-    for (const r of appends) hookLines.push(`-A ${name} ${ruleSpec(r)}`);
+    // delete theirs.
+    for (const r of have) if (r.hash !== undefined) hookLines.push([name, `-D ${name} ${r.spec}`]);
+    for (let i = inserts.length - 1; i >= 0; i--)
+      hookLines.push([name, `-I ${name} ${ruleSpec(inserts[i]!)}`]);
+    for (const r of appends) hookLines.push([name, `-A ${name} ${ruleSpec(r)}`]);
     after.set(name, [
       ...inserts.map((r) => ({ hash: r.hash, spec: ruleSpec(r) })),
       ...foreign,
@@ -106,10 +124,11 @@ export function planTable(desired: TableState, current: TableSnapshot, backend: 
 
   const body = [...declares, ...ruleLines, ...hookLines, ...deletes];
   // One transaction even on nft: iptables-nft 1.8.9 accepts deleting chains whose references are
-  // removed in the same transaction (§7.3 step 5, §12.5c), and one COMMIT keeps the table atomic.
-  const text = body.length === 0 ? '' : [`*${table}`, ...body, 'COMMIT', ''].join('\n');
+  // removed in the same transaction, and one COMMIT keeps the table atomic.
+  const text = body.length === 0 ? '' : [`*${table}`, ...body.map((l) => l[1]), 'COMMIT', ''].join('\n');
   return {
     text,
+    lineChains: body.length === 0 ? [] : [undefined, ...body.map((l) => l[0]), undefined],
     changedChains: [...changed].sort(byteOrder),
     deletedChains: deleted,
     after: { chains: after },

@@ -1,6 +1,6 @@
 // What one (table, family) looks like in the kernel, as far as the writer cares: for every chain,
 // its rules in order, each with our hash (or undefined for a foreign rule) and its rule spec
-// (everything after `-A <chain> `), which is what a delete-by-value needs (§7.1, §7.2).
+// (everything after `-A <chain> `), which is what a delete-by-value needs (Felix: felix/iptables/table.go).
 import type { TableName } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
 import {

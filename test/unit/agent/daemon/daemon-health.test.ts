@@ -533,3 +533,46 @@ test('parameters without effect: one warning at start naming them, one more for 
     await r.daemon.stop();
   }
 });
+
+test('a chain or set the kernel refused: not ready, the detail names it, the gauge counts it; a clean apply recovers', async () => {
+  const r = await rig();
+  try {
+    await connectInSync(r);
+    const d = r.drivers[0] as FakeDriver;
+    d.emit('apply', { durationMs: 2 });
+    d.emit('first-apply', { durationMs: 2 });
+    const refused = [
+      {
+        ipVersion: 4,
+        table: 'filter',
+        kind: 'chain',
+        name: 'cali-pi-_bad',
+        reason: 'multiport needs -p tcp',
+      },
+      { ipVersion: 4, table: 'ipsets', kind: 'set', name: 'cali40s:big', reason: 'Hash is full' },
+    ];
+    d.emit('apply', { durationMs: 3, refused });
+    await settle(r);
+    const h = await r.get('/readiness');
+    assert.equal(h.status, 503);
+    const text = await fetch(`http://127.0.0.1:${r.daemon.healthAddress()?.port}/readiness`).then((x) =>
+      x.text(),
+    );
+    assert.match(
+      text,
+      /InternalDataplaneMainLoop .*Refused by the kernel, retrying: ipv4 filter chain cali-pi-_bad, ipv4 ipset cali40s:big/,
+    );
+    const gauge = await r.daemon.metrics.registry.getSingleMetric('felix_dataplane_quarantined')?.get();
+    assert.deepEqual(gauge?.values.map((v) => [v.labels.table, v.value]).sort(), [
+      ['filter', 1],
+      ['ipsets', 1],
+    ]);
+    d.emit('apply', { durationMs: 4, refused: [] });
+    await settle(r);
+    assert.equal((await r.get('/readiness')).status, 200);
+    const after = await r.daemon.metrics.registry.getSingleMetric('felix_dataplane_quarantined')?.get();
+    assert.equal(after?.values.length, 0);
+  } finally {
+    await r.daemon.stop();
+  }
+});

@@ -1,0 +1,41 @@
+// IpsetWriter against the fake runner: create, delta, destroy after use, retry after a partial
+// restore (ipset restore is not atomic, §8).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IpsetWriter } from '../../../../rules/ipsets/index.js';
+import { newCounters } from '../../../../rules/backend/index.js';
+import { FakeRunner } from '../fake-runner.js';
+import { mkSet, mkSets } from '../writer-fixtures.js';
+
+function writer(fake: FakeRunner, maxElem = 1048576) {
+  return new IpsetWriter({ runner: fake, counters: newCounters(), families: [4], maxElem });
+}
+
+test('creates, then writes only the delta, then destroys an unwanted set', async () => {
+  const fake = new FakeRunner();
+  const w = writer(fake);
+  await w.applyUpdates(mkSets(mkSet('cali40a', 'hash:net', ['10.0.0.0/24', '10.0.1.1'])));
+  assert.deepEqual([...fake.sets.get('cali40a')!.members].sort(), ['10.0.0.0/24', '10.0.1.1']);
+  const r = await w.applyUpdates(mkSets(mkSet('cali40a', 'hash:net', ['10.0.0.0/24', '10.0.2.0/24'])));
+  assert.deepEqual(
+    r.restoreInput
+      .split('\n')
+      .filter((l) => /^(add|del)/.test(l))
+      .sort(),
+    ['add cali40a 10.0.2.0/24 -exist', 'del cali40a 10.0.1.1 -exist'],
+  );
+  await w.applyUpdates(new Map());
+  assert.ok(fake.sets.has('cali40a'), 'destroy waits for applyDeletions');
+  const d = await w.applyDeletions();
+  assert.deepEqual(d.destroyed, ['cali40a']);
+  assert.equal(fake.sets.size, 0);
+});
+
+test('a failed restore is retried after a re-read, so lines that landed are not repeated', async () => {
+  const fake = new FakeRunner();
+  fake.failNext('ipset', { exitCode: 1, stderr: 'ipset v7.17: Error in line 1: transient' });
+  const w = writer(fake);
+  await w.applyUpdates(mkSets(mkSet('cali40a', 'hash:ip', ['10.0.0.1'])));
+  assert.equal(fake.callsOf('ipset').filter((c) => c.args[0] === 'save').length, 2);
+  assert.deepEqual([...fake.sets.get('cali40a')!.members], ['10.0.0.1']);
+});
