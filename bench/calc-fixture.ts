@@ -1,4 +1,4 @@
-// Generated cluster for the calculation-graph bench (issue 4 §6): workload endpoints spread over
+// Generated cluster for the calculation-graph bench (issue 4 typha/pkg/syncserver/sync_server.go): workload endpoints spread over
 // nodes (some on ours), namespaces with kns profiles, policies with varied selectors, network sets.
 import type { KVUpdate } from '../syncer-client/api.js';
 
@@ -62,7 +62,7 @@ export function policyKV(i: number, shape: ClusterShape, variant = 0): KVUpdate 
   switch (i % 5) {
     case 0:
     case 1:
-      // Namespaced policy as the v3 update processor writes it (§3).
+      // Namespaced policy as the v3 update processor writes it (typha/pkg/syncproto/sync_proto.go).
       return kv(`/calico/v1/policy/NetworkPolicy/${ns}/np-${i}`, {
         namespace: ns,
         tier: 'default',
@@ -167,7 +167,7 @@ export function generateSnapshot(shape: ClusterShape): KVUpdate[] {
     const nets = Array.from({ length: 5 }, (_, j) => `172.${16 + (i % 16)}.${(i >> 4) & 255}.${j * 16}/28`);
     out.push(kv(`/calico/v1/netset/netset-${i}`, { nets, labels: { role: `blocked-${i % 200}` } }));
   }
-  // Typha sends the snapshot sorted by key (typha-protocol.md §11.1).
+  // Typha sends the snapshot sorted by key (libcalico-go/lib/backend/model).
   out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return out;
 }

@@ -1,4 +1,4 @@
-// Bench: calculation graph at cluster scale (issue 4 §6). Runs each scale in a child process
+// Bench: calculation graph at cluster scale (issue 4 felix/calc/event_sequencer.go). Runs each scale in a child process
 // (so peak RSS is per scale) and prints the figures side by side, with the ratio of the full
 // scale to the 10% baseline to show how cost grows.
 //   node dist/bench/calc.js            # baseline (10%) and full scale

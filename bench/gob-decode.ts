@@ -13,7 +13,7 @@ import { runGoTool } from '../test/protocol/go-tool.js';
 
 const enc = new TextEncoder();
 
-/** A realistic WorkloadEndpoint KV (typha-protocol.md §11.3 example 4), about 500 bytes of JSON. */
+/** A realistic WorkloadEndpoint KV (libcalico-go/lib/backend/model example 4), about 500 bytes of JSON. */
 function workloadEndpoint(i: number): SerializedUpdate {
   const ns = `namespace-${i % 40}`;
   const pod = `frontend-deployment-${(i * 2654435761) % 1e9}-${i.toString(36)}`;

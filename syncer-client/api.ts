@@ -1,7 +1,7 @@
 // The public contract of syncer-client/: what the agent receives from Typha.
 // Everything downstream (agent/calc, agent/health) depends only on these types.
 
-/** api.SyncStatus on the wire (typha-protocol.md §4, Enums). */
+/** api.SyncStatus on the wire (typha/pkg/syncproto/sync_proto.go, Enums). */
 export type SyncStatus = 'wait-for-ready' | 'resync' | 'in-sync';
 
 /** api.UpdateType on the wire. */
@@ -14,7 +14,7 @@ export const enum UpdateType {
 
 /**
  * One key/value from the felix syncer. `value === null` means "delete" (any nil Value is a
- * delete, whatever UpdateType says: typha-protocol.md §4). `value` is the raw JSON text
+ * delete, whatever UpdateType says: typha/pkg/syncproto/sync_proto.go). `value` is the raw JSON text
  * (or a raw string for config keys); parsing it is the agent's job (agent/model).
  */
 export interface KVUpdate {

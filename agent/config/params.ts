@@ -1,6 +1,6 @@
-// The parameter table: Felix's names and defaults (felix-operations.md §2.2-§2.4).
+// The parameter table: Felix's names and defaults (felix/config/config_params.go).
 // Each entry: a zod value schema (string -> typed value), the default as Felix writes it,
-// `local` (never taken from the datastore, §2.1), and `hot` (a change needs no restart, §1.4).
+// `local` (never taken from the datastore, felix/config/config_params.go), and `hot` (a change needs no restart, felix/daemon/daemon.go).
 import os from 'node:os';
 import type { z } from 'zod';
 import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND } from '../../rules/compiler/config.js';
@@ -26,9 +26,9 @@ export interface ParamDef<T> {
   readonly schema: ValueSchema<T>;
   /** Default, in the same string syntax as env/file values; a function for run-time defaults. */
   readonly default: string | (() => string);
-  /** Local-only: accepted from env, file and flags only (§2.1). */
+  /** Local-only: accepted from env, file and flags only (felix/config/config_params.go). */
   readonly local?: boolean;
-  /** Changing it at run time needs no restart (Felix's no-restart set, §1.4). */
+  /** Changing it at run time needs no restart (Felix's no-restart set, felix/daemon/daemon.go). */
   readonly hot?: boolean;
   /** Redacted in logs. */
   readonly sensitive?: boolean;
@@ -55,7 +55,7 @@ const CLUSTER_INFO = 'informational; felix-ts does no usage reporting';
 const noEffect = (reason: string): { readonly noEffect: string } => ({ noEffect: reason });
 
 export const PARAMS = {
-  // §2.2 Typha connection (all local-only).
+  // felix/config/config_params.go Typha connection (all local-only).
   DatastoreType: def(oneOf(['kubernetes', 'etcdv3']), 'etcdv3', 'Datastore behind Typha.', {
     ...local,
     ...noEffect('felix-ts only talks to Typha'),
@@ -87,7 +87,7 @@ export const PARAMS = {
   TyphaCN: def(str(), 'none', 'Expected Common Name of the Typha server certificate.', local),
   TyphaURISAN: def(str(), 'none', 'Expected URI SAN of the Typha server certificate.', local),
 
-  // §2.3 health, metrics, logging.
+  // felix/config/config_params.go health, metrics, logging.
   HealthEnabled: def(bool(), 'false', 'Serve /readiness and /liveness.'),
   HealthHost: def(str(), 'localhost', 'Address the health server binds.'),
   HealthPort: def(port(), '9099', 'Port of the health server.'),
@@ -145,7 +145,7 @@ export const PARAMS = {
     noEffect('felix-ts writes no status reports'),
   ),
 
-  // §2.4 iptables dataplane and host protection.
+  // felix/config/config_params.go iptables dataplane and host protection.
   IptablesBackend: def(
     oneOf(['auto', 'legacy', 'nft']),
     'auto',
@@ -276,7 +276,7 @@ export const PARAMS = {
     'felix-ts extension: minimum gap between two dataplane applies (throttling).',
   ),
 
-  // ClusterInformation fields: Felix's no-restart set (§1.4).
+  // ClusterInformation fields: Felix's no-restart set (felix/daemon/daemon.go).
   // Felix uses them for usage reporting only.
   CalicoVersion: def(str(), 'none', 'From ClusterInformation.', { hot: true, ...noEffect(CLUSTER_INFO) }),
   ClusterGUID: def(str(), 'none', 'From ClusterInformation.', { hot: true, ...noEffect(CLUSTER_INFO) }),
@@ -293,7 +293,7 @@ export type FelixConfig = {
 
 const LOWER = new Map<string, ParamName>(PARAM_NAMES.map((n) => [n.toLowerCase(), n]));
 
-/** Case-insensitive lookup of a parameter name (Felix lower-cases names, §2.1). */
+/** Case-insensitive lookup of a parameter name (Felix lower-cases names, felix/config/config_params.go). */
 export function canonicalParamName(name: string): ParamName | undefined {
   return LOWER.get(name.trim().toLowerCase());
 }

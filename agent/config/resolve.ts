@@ -1,5 +1,5 @@
 // Merging the sources with Felix's precedence and validating the result with zod
-// (felix-operations.md §2.1): flag > env > config file > datastore > default.
+// (felix/config/config_params.go): flag > env > config file > datastore > default.
 // Felix ranks InternalOverride above env; CLI flags take that slot here.
 // Datastore values never set local-only params, and a bad datastore value is dropped with a
 // warning (it must not take a running node down); a bad local value is a hard error, and ALL
@@ -65,7 +65,7 @@ export function resolveConfig(
   const sources = {} as Record<ParamName, SourceKind>;
   const raw: Partial<Record<ParamName, string>> = {};
 
-  // Datastore layer: filter local-only and invalid values first (§2.1).
+  // Datastore layer: filter local-only and invalid values first (felix/config/config_params.go).
   const ds = new Map<ParamName, string>();
   for (const [k, v] of Object.entries(datastore)) {
     const name = canonicalParamName(k);
@@ -126,7 +126,7 @@ export function resolveConfig(
   return { config: values as FelixConfig, sources, raw, warnings };
 }
 
-/** Checks that span several parameters (§2.2: Typha TLS is all-or-nothing). */
+/** Checks that span several parameters (felix/config/config_params.go: Typha TLS is all-or-nothing). */
 function crossFieldProblems(
   c: Partial<FelixConfig>,
   origin: Partial<Record<ParamName, string>>,
@@ -176,15 +176,15 @@ export function noEffectSettings(c: FelixConfig): ParamName[] {
   });
 }
 
-/** Of the changed parameters, those that need a restart (everything outside Felix's no-restart set, §1.4). */
+/** Of the changed parameters, those that need a restart (everything outside Felix's no-restart set, felix/daemon/daemon.go). */
 export function restartRequired(changed: readonly ParamName[]): ParamName[] {
   return changed.filter((n) => !(PARAMS[n] as { hot?: boolean }).hot);
 }
 
-/** Felix's exit code for "config changed, restart me" (the same as SIGHUP's, §1.4). */
+/** Felix's exit code for "config changed, restart me" (the same as SIGHUP's, felix/daemon/daemon.go). */
 export const RESTART_EXIT_CODE = 129;
 
-/** Milliseconds of the InternalDataplaneMainLoop timeout: DataplaneWatchdogTimeout, raised to >= 20 s (§1.3). */
+/** Milliseconds of the InternalDataplaneMainLoop timeout: DataplaneWatchdogTimeout, raised to >= 20 s (felix/daemon/daemon.go). */
 export function dataplaneWatchdogMs(c: FelixConfig): number {
   return Math.max(c.DataplaneWatchdogTimeout, 20_000);
 }

@@ -1,5 +1,5 @@
 // Reading raw (string) values from each local source: FELIX_* env vars, the INI config file and
-// CLI flags (felix-operations.md §2.1). Nothing is parsed or validated here; see ./resolve.ts.
+// CLI flags (felix/config/config_params.go). Nothing is parsed or validated here; see ./resolve.ts.
 import { readFileSync } from 'node:fs';
 import { canonicalParamName, type ParamName } from './params.js';
 
@@ -34,7 +34,7 @@ export interface IniEntry {
 }
 
 /**
- * Felix's INI reader keeps keys from every section ("[global]" is only a convention) (§2.1).
+ * Felix's INI reader keeps keys from every section ("[global]" is only a convention) (felix/config/config_params.go).
  * Supports `key = value` and `key: value`, `#`/`;` comments and surrounding quotes.
  */
 export function parseIni(text: string): IniEntry[] {
@@ -61,7 +61,7 @@ export function fileLayer(text: string, path: string, warnings: string[]): RawLa
       warnings.push(`Ignoring unknown config param. name=${e.key} source=${path}:${e.line}`);
       continue;
     }
-    // Empty values are ignored (§2.1: use 'none' for the zero value).
+    // Empty values are ignored (felix/config/config_params.go: use 'none' for the zero value).
     if (e.value === '') continue;
     if (values.has(name)) warnings.push(`Duplicate config key in ${path}: ${e.key} (line ${e.line} wins)`);
     values.set(name, { raw: e.value, origin: `${path}:${e.line}` });
@@ -69,7 +69,7 @@ export function fileLayer(text: string, path: string, warnings: string[]): RawLa
   return { kind: 'file', values };
 }
 
-/** Variables whose name starts with FELIX_ in any case; the rest is matched case-insensitively (§2.1). */
+/** Variables whose name starts with FELIX_ in any case; the rest is matched case-insensitively (felix/config/config_params.go). */
 export function envLayer(env: Readonly<Record<string, string | undefined>>, warnings: string[]): RawLayer {
   const values = new Map<ParamName, RawValue>();
   for (const [k, v] of Object.entries(env)) {

@@ -1,5 +1,5 @@
 // Value parsers for Felix's env/file config syntax, as zod schemas from string to typed value.
-// felix-operations.md §2.1: values are strings; "none" (any case) means the zero value;
+// felix/config/config_params.go: values are strings; "none" (any case) means the zero value;
 // durations in env/file are seconds (floats) or milliseconds when the name says so.
 import { z } from 'zod';
 import { parseEndpoint } from '../../syncer-client/client/endpoints.js';
@@ -120,7 +120,7 @@ export function formatGoDuration(ms: number): string {
   return out;
 }
 
-/** HealthTimeoutOverrides env form: "InternalDataplaneMainLoop=3m,CalculationGraph=1m" (§2.3). */
+/** HealthTimeoutOverrides env form: "InternalDataplaneMainLoop=3m,CalculationGraph=1m" (felix/config/config_params.go). */
 export function durationMap(): ValueSchema<ReadonlyMap<string, number>> {
   return z.string().transform((raw, ctx) => {
     const out = new Map<string, number>();
@@ -211,7 +211,7 @@ export function portRangeList(): ValueSchema<readonly PortRange[]> {
   });
 }
 
-/** IptablesMarkMask: hex or decimal 32-bit mask with at least `minBits` bits set (§2.4: die-on-fail, >= 8 bits). */
+/** IptablesMarkMask: hex or decimal 32-bit mask with at least `minBits` bits set (felix/config/config_params.go: die-on-fail, >= 8 bits). */
 export function markMask(minBits: number): ValueSchema<number> {
   return z.string().transform((raw, ctx) => {
     const s = raw.trim();

@@ -1,4 +1,4 @@
-// FelixConfig -> the rule compiler's and the driver's settings (felix-operations.md §2.4).
+// FelixConfig -> the rule compiler's and the driver's settings (felix/config/config_params.go).
 import { defaultCompilerConfig, type CompilerConfig } from '../../rules/compiler/index.js';
 import type { FelixConfig } from '../config/index.js';
 

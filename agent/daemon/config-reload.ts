@@ -1,4 +1,4 @@
-// Configuration at start and from the datastore (felix-operations.md §1.4, §5): what to log once,
+// Configuration at start and from the datastore (felix/daemon/daemon.go, felix/logutils/logutils.go): what to log once,
 // and what a datastore ConfigUpdate means: taken in place, ignored, or a restart (rc 129).
 import {
   describeValue,
@@ -47,7 +47,7 @@ export class ConfigLog {
 
   constructor(private readonly log: Logger) {}
 
-  /** Felix logs where each value came from (§5 "Parsed value for ..."); one summary line here. */
+  /** Felix logs where each value came from (felix/logutils/logutils.go "Parsed value for ..."); one summary line here. */
   loaded(loaded: LoadedConfig): void {
     this.resolverWarnings(loaded);
     const by: Record<string, string[]> = {};

@@ -1,11 +1,11 @@
 // The felix-ts main loop: syncer client -> calculation graph -> dataplane driver
-// (felix-operations.md §1.4 for the start-up sequence, health reporters and exits).
+// (felix/daemon/daemon.go for the start-up sequence, health reporters and exits).
 //
-// * Health first (§6: "start health first"): FelixStartup, CalculationGraph and
+// * Health first (docs/operations.md: "start health first"): FelixStartup, CalculationGraph and
 //   InternalDataplaneMainLoop are registered before anything can block.
 // * The driver is created at the first in-sync, with the local config merged with the
 //   datastore's ConfigUpdate; from then on a change to a restart-requiring parameter ends
-//   the daemon with rc 129 (§1.4), leaving the rules in place for the next process.
+//   the daemon with rc 129 (felix/daemon/daemon.go), leaving the rules in place for the next process.
 // * A Typha outage never touches the dataplane; the node is simply not ready until in sync again.
 // * SIGTERM: stop and leave the rules as they are.
 // The parts live next to this file: ./typha-status.ts (sync status), ./dataplane.ts (driver),
@@ -114,7 +114,7 @@ export class Daemon {
     const cfg = this.config;
     this.log.info('Felix starting up', { version: VERSION, node: process.version, pid: process.pid });
     this.configLog.loaded(this.loaded);
-    // §1.4 step 1: FelixStartup is live but not ready until Typha is connected.
+    // felix/daemon/daemon.go step 1: FelixStartup is live but not ready until Typha is connected.
     this.health.register(REPORTER.startup, { live: true, ready: true }, 0);
     this.health.report(REPORTER.startup, { live: true, ready: false, detail: 'Starting up' });
     this.health.register(REPORTER.calcGraph, { live: true, ready: true }, CALC_GRAPH_TIMEOUT_MS);

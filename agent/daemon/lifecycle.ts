@@ -1,6 +1,6 @@
 // Start-up and shut-down plumbing of the daemon: the health and metrics HTTP servers (started
 // before anything can block, re-bound when the datastore changes their config) and the ordered,
-// bounded stop sequence (felix-operations.md §1.4 "Signals", §1.7).
+// bounded stop sequence (felix/daemon/daemon.go "Signals", docs/operations.md).
 import type { FelixConfig } from '../config/index.js';
 import { HealthServer, type DebugHandler, type HealthAggregator } from '../health/index.js';
 import { MetricsServer, type AgentMetrics } from '../metrics/index.js';
@@ -41,7 +41,7 @@ export class Servers {
       try {
         await this.metricsServer.listen(cfg.PrometheusMetricsHost, cfg.PrometheusMetricsPort);
       } catch (e) {
-        // A port clash must not stop the node agent (§1.7); say so loudly instead.
+        // A port clash must not stop the node agent (docs/operations.md); say so loudly instead.
         this.o.logger.error('Failed to start Prometheus metrics server', {
           error: e instanceof Error ? e.message : String(e),
         });

@@ -39,7 +39,7 @@ export class TyphaStatus {
         t.serverVersion = ev.serverVersion;
         return;
       case 'disconnected':
-        // v3.31+ (felix-operations.md §1.4): the dataplane keeps its state; not ready until in sync.
+        // v3.31+ (felix/daemon/daemon.go): the dataplane keeps its state; not ready until in sync.
         t.connected = false;
         t.lastDisconnectReason = ev.reason;
         return;

@@ -1,7 +1,7 @@
 // The main loop: one serial queue of jobs. Every datastore batch, config change and heartbeat runs
 // here in order. A job that throws is logged and the loop carries on (never kills the process).
 // A job that never finishes stalls the queue, so heartbeats stop and the liveness reporters time
-// out: that is how "the main loop is stuck" becomes visible to kubelet (felix-operations.md §1.4).
+// out: that is how "the main loop is stuck" becomes visible to kubelet (felix/daemon/daemon.go).
 import type { Logger } from '../log/index.js';
 
 type Job = { readonly name: string; readonly run: () => void | Promise<void>; readonly done: () => void };

@@ -1,5 +1,5 @@
 // Dialling one Typha endpoint: TCP or TLS, with Felix's 10 s dial timeout covering the TLS handshake
-// (typha-protocol.md §2, "Timing"), then the CN / URI SAN check of the server certificate.
+// (typha/pkg/syncclient/sync_client.go, "Timing"), then the CN / URI SAN check of the server certificate.
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { SyncerClientError } from './errors.js';

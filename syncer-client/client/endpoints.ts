@@ -1,4 +1,4 @@
-// Static Typha endpoints: FELIX_TYPHAADDR (felix-operations.md §2.2). Felix takes one host:port; we
+// Static Typha endpoints: FELIX_TYPHAADDR (felix/config/config_params.go). Felix takes one host:port; we
 // also accept a comma-separated list, tried in the given order.
 import { isIP } from 'node:net';
 import { SyncerClientError } from './errors.js';

@@ -1,4 +1,4 @@
-// Failover policy (typha-protocol.md §7 "Attempt order" and "Attempt budget").
+// Failover policy (typha/pkg/discovery/discovery.go "Attempt order" and "Attempt budget").
 // One round = one "connection start": at most 2 × max(3, #addresses) attempts, the first from the
 // cached list and every later one after re-discovery; an address is not retried in a round until all
 // have been tried. Rounds are separated by a capped exponential back-off (Felix would exit instead).

@@ -1,4 +1,4 @@
-// Kubernetes discovery of Typha (typha-protocol.md §7, felix-operations.md §1.5): list
+// Kubernetes discovery of Typha (typha/pkg/discovery/discovery.go, typha/pkg/syncclient/sync_client.go): list
 // discovery.k8s.io/v1 EndpointSlices labelled kubernetes.io/service-name=<service>, take the port named
 // calico-typha, keep endpoints whose ready condition is not false, same-node first, each group shuffled.
 import { readFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 // Options of the syncer client. Names follow Felix's config parameters in camelCase
-// (felix-operations.md §2.2); the agent's config helper maps FELIX_* settings onto them.
+// (felix/config/config_params.go); the agent's config helper maps FELIX_* settings onto them.
 import { SyncerClientError } from './errors.js';
 import { parseTyphaAddr, type Endpoint } from './endpoints.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -18,7 +18,7 @@ export interface KubernetesApiOptions {
 }
 
 export interface FailoverOptions {
-  /** Sleep between failed attempts inside a round; Felix: 100 ms (typha-protocol.md §7). */
+  /** Sleep between failed attempts inside a round; Felix: 100 ms (typha/pkg/discovery/discovery.go). */
   readonly retryDelayMs?: number;
   /** First back-off between exhausted rounds; default 1 s, doubling per round. */
   readonly roundBackoffInitialMs?: number;
@@ -95,7 +95,7 @@ export interface ResolvedOptions {
   readonly logger: Logger;
 }
 
-// felix-operations.md §2.2: FelixHostname must match this.
+// felix/config/config_params.go: FelixHostname must match this.
 const HOSTNAME_RE = /^[a-zA-Z0-9_.-]+$/;
 
 function configError(msg: string): SyncerClientError {
@@ -124,7 +124,7 @@ export function resolveOptions(o: SyncerClientOptions): ResolvedOptions {
   const addr = nonEmpty(o.typhaAddr);
   const svc = nonEmpty(o.typhaK8sServiceName);
   if (addr !== undefined) {
-    // typha-protocol.md §7: TyphaAddr takes precedence over discovery.
+    // typha/pkg/discovery/discovery.go: TyphaAddr takes precedence over discovery.
     source = { kind: 'static', endpoints: parseTyphaAddr(addr) };
   } else if (svc !== undefined && svc !== 'none') {
     source = {
@@ -136,7 +136,7 @@ export function resolveOptions(o: SyncerClientOptions): ResolvedOptions {
     throw configError('Typha is not configured: set typhaAddr (FELIX_TYPHAADDR) or typhaK8sServiceName');
   }
 
-  // typha-protocol.md §2: TLS iff any of the five settings is set; then key, cert, CA and CN or URI SAN are all required.
+  // typha/pkg/syncclient/sync_client.go: TLS iff any of the five settings is set; then key, cert, CA and CN or URI SAN are all required.
   const tlsSettings = {
     typhaKeyFile: nonEmpty(o.typhaKeyFile),
     typhaCertFile: nonEmpty(o.typhaCertFile),

@@ -1,6 +1,6 @@
-// One Typha connection after dialling: the client state machine of typha-protocol.md §5.1.
+// One Typha connection after dialling: the client state machine of typha/pkg/syncclient/sync_client.go.
 // One raw input buffer lives in the StreamDecoder; MsgDecoderRestart swaps the decoding stage
-// (keeping unconsumed bytes, §3 "Switch-over rule") and is answered with MsgACK on the single,
+// (keeping unconsumed bytes, typha/pkg/syncproto/sync_proto.go "Switch-over rule") and is answered with MsgACK on the single,
 // never-reset plain encoder. Pings are answered at once.
 import type { Socket } from 'node:net';
 import { UpdateType, type KVUpdate, type SyncStatus } from '../api.js';
@@ -29,7 +29,7 @@ export interface SessionCallbacks {
   onUpdates(updates: KVUpdate[]): void;
 }
 
-/** api.SyncStatus numbers on the wire (typha-protocol.md §4, Enums). */
+/** api.SyncStatus numbers on the wire (typha/pkg/syncproto/sync_proto.go, Enums). */
 export function syncStatusFromWire(n: number): SyncStatus | undefined {
   return n === 0 ? 'wait-for-ready' : n === 1 ? 'resync' : n === 2 ? 'in-sync' : undefined;
 }
@@ -68,7 +68,7 @@ export class TyphaSession {
     socket.on('close', () => this.onPeerClosed());
     socket.on('end', () => this.onPeerClosed());
     this.armReadTimer();
-    // §5.1 step 2: every feature flag we support.
+    // typha/pkg/syncclient/sync_client.go step 2: every feature flag we support.
     this.write({
       type: 'ClientHello',
       hostname: p.hostname,
@@ -98,7 +98,7 @@ export class TyphaSession {
   }
 
   private armReadTimer(): void {
-    // §5.1 step 4 / §13: the read deadline is reset for each decoded message.
+    // typha/pkg/syncclient/sync_client.go step 4 / typha/pkg/syncproto/sync_proto.go: the read deadline is reset for each decoded message.
     if (this.readTimer !== undefined) clearTimeout(this.readTimer);
     this.readTimer = setTimeout(
       () =>
@@ -194,7 +194,7 @@ export class TyphaSession {
 
   private handle(msg: Msg): void {
     if (this.state === 'await-hello') {
-      // §5.1 step 3: the first message must be a ServerHello we can work with.
+      // typha/pkg/syncclient/sync_client.go step 3: the first message must be a ServerHello we can work with.
       if (msg.type !== 'ServerHello') {
         this.close(
           new SyncerClientError(
@@ -293,7 +293,7 @@ export class TyphaSession {
     try {
       value = utf8.decode(su.value);
     } catch {
-      // §5.1: a value that cannot be parsed is logged and skipped, not fatal.
+      // typha/pkg/syncclient/sync_client.go: a value that cannot be parsed is logged and skipped, not fatal.
       this.p.logger.warn('Skipping KV with a value that is not UTF-8', { key: su.key });
       return undefined;
     }

@@ -1,5 +1,5 @@
 // The syncer client: endpoints → failover → session → resync view → SyncerEvents.
-// typha-protocol.md §7: after a drop it reconnects (new attempt budget), takes the new snapshot and
+// typha/pkg/discovery/discovery.go: after a drop it reconnects (new attempt budget), takes the new snapshot and
 // synthesizes deletions at InSync; by default it never gives up (the agent stays up and not ready).
 import { randomBytes } from 'node:crypto';
 import type { SyncStatus, SyncerEvent, KVUpdate } from '../api.js';
@@ -204,7 +204,7 @@ export class SyncerClient {
     let firstRound = true;
     while (!this.stopped) {
       if (!firstRound) {
-        // typha-protocol.md §7: discover again before every later attempt, including the first of
+        // typha/pkg/discovery/discovery.go: discover again before every later attempt, including the first of
         // a new round, so a Typha that moved while we were connected costs no failed dial.
         try {
           const fresh = await this.discover();
@@ -310,7 +310,7 @@ export class SyncerClient {
     }
     this.connCount++;
     const started = Date.now();
-    // §7: every connection re-delivers a full snapshot; deletions wait for its InSync.
+    // typha/pkg/discovery/discovery.go: every connection re-delivers a full snapshot; deletions wait for its InSync.
     this.view.startResync();
     const session = new TyphaSession(
       socket,
@@ -332,7 +332,7 @@ export class SyncerClient {
           this.endpointValue = address;
           this.o.logger.info('Connected to Typha.', { address, afterMs: Date.now() - started });
           this.emit({ kind: 'connected', endpoint: address, serverVersion: version });
-          // §5.1 step 1: report ResyncInProgress locally until the server says InSync.
+          // typha/pkg/syncclient/sync_client.go step 1: report ResyncInProgress locally until the server says InSync.
           this.emitBatch([], 'resync');
         },
         onUpdates: (updates) => this.emitBatch(this.view.apply(updates)),

@@ -1,4 +1,4 @@
-// TLS towards Typha (typha-protocol.md §2): TLS ≥ 1.2, chain verified against TyphaCAFile, no hostname
+// TLS towards Typha (typha/pkg/syncclient/sync_client.go): TLS ≥ 1.2, chain verified against TyphaCAFile, no hostname
 // check, then the leaf's CN must equal TyphaCN and/or a URI SAN must equal TyphaURISAN (either passes
 // when both are set). Key pair and CA are re-read on each attempt so rotated files apply on reconnect.
 import { readFile, stat } from 'node:fs/promises';

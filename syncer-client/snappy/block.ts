@@ -1,4 +1,4 @@
-// Snappy block format (typha-protocol.md §10): a varint length, then literal and copy elements.
+// Snappy block format (snappy framing_format.txt): a varint length, then literal and copy elements.
 // Pure TypeScript; bench/gob-decode.md has the measurements that made this good enough.
 
 import { SnappyError, SnappyErrorCode } from './errors.js';

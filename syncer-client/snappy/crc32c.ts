@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) and snappy's masking (typha-protocol.md §10).
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) and snappy's masking (snappy framing_format.txt).
 // Slicing-by-16 over aligned 32-bit words (16 table lookups per 16 input bytes): about 1.3x the
 // speed of byte-wise slicing-by-8 on the snapshot path (bench/gob-decode.md).
 

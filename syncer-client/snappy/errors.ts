@@ -1,4 +1,4 @@
-// Coded errors for the snappy framing format (typha-protocol.md §10).
+// Coded errors for the snappy framing format (snappy framing_format.txt).
 import { ProtocolError } from '../gob/errors.js';
 
 export const SnappyErrorCode = {

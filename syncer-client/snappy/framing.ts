@@ -1,6 +1,6 @@
-// The snappy framing format (typha-protocol.md §10): reader and writer.
+// The snappy framing format (snappy framing_format.txt): reader and writer.
 // The reader is incremental over a ByteQueue of raw socket bytes: it consumes one chunk at a
-// time, only when asked, so after a gob DecoderRestart the bytes that follow stay unread (§3).
+// time, only when asked, so after a gob DecoderRestart the bytes that follow stay unread (typha/pkg/syncproto/sync_proto.go).
 
 import { Buffer } from 'node:buffer';
 import { ByteQueue } from '../gob/bytequeue.js';

@@ -1,4 +1,4 @@
-// Syncproto message layer (typha-protocol.md §3, §4): Msg values <-> wire bytes.
+// Syncproto message layer (typha/pkg/syncproto/sync_proto.go): Msg values <-> wire bytes.
 export * from './types.js';
 export { StreamDecoder, StreamEncoder } from './stream.js';
 export { SyncprotoErrorCode } from './errors.js';

@@ -1,4 +1,4 @@
-// The syncproto Go types (typha-protocol.md §4) as gob schemas, registered under Typha's exact
+// The syncproto Go types (typha/pkg/syncproto/sync_proto.go) as gob schemas, registered under Typha's exact
 // names. Property names are the Msg fields of ./types.ts, so decoded objects are Msg values
 // as they stand and Msg values encode without conversion.
 
@@ -11,7 +11,7 @@ import type { Msg, MsgType } from './types.js';
 
 const { field, struct, sliceOf } = T;
 
-/** SerializedUpdate.Revision: an `any` that in practice holds a Go string (§4). */
+/** SerializedUpdate.Revision: an `any` that in practice holds a Go string (typha/pkg/syncproto/sync_proto.go). */
 const revision: InterfaceType = {
   kind: 'interface',
   zero: '',
@@ -21,7 +21,7 @@ const revision: InterfaceType = {
     if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
     throw new ProtocolError(SyncprotoErrorCode.BadRevision, `Revision holds a ${name}, not a string`);
   },
-  // Typha always sets Revision, so even "" goes out as a non-nil interface (§9.4).
+  // Typha always sets Revision, so even "" goes out as a non-nil interface (test/protocol/spec-vectors.ts).
   toGo(v: unknown): GoInterfaceValue {
     return { name: 'string', value: typeof v === 'string' ? v : String(v ?? '') };
   },
@@ -85,7 +85,7 @@ export const MessageTypes: { readonly [K in MsgType]: StructType } = {
   ),
 };
 
-/** The exact gob.RegisterName strings (§4). */
+/** The exact gob.RegisterName strings (typha/pkg/syncproto/sync_proto.go). */
 export const REGISTERED_NAMES: { readonly [K in MsgType]: string } = {
   ClientHello: `${REGISTERED_NAME_PREFIX}MsgClientHello`,
   ServerHello: `${REGISTERED_NAME_PREFIX}MsgServerHello`,
@@ -114,7 +114,7 @@ const envelopeMessage: InterfaceType = {
   },
 };
 
-/** `type Envelope struct { Message any }` (§4). */
+/** `type Envelope struct { Message any }` (typha/pkg/syncproto/sync_proto.go). */
 export const EnvelopeType: StructType = struct('Envelope', [field('Message', envelopeMessage, 'message')]);
 
 export function syncprotoRegistry(): TypeRegistry {

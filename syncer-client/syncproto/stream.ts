@@ -1,4 +1,4 @@
-// Syncproto streams (typha-protocol.md §3): gob Envelopes, plain or inside snappy framing.
+// Syncproto streams (typha/pkg/syncproto/sync_proto.go): gob Envelopes, plain or inside snappy framing.
 
 import { Buffer } from 'node:buffer';
 import {
@@ -27,7 +27,7 @@ export interface StreamDecoderOptions {
  * copy: those buffers are never written again, but a kept view pins its buffer (up to 4 MiB in
  * snappy mode), so copy or convert values that are kept long-term.
  * One raw input buffer lives for the whole connection; restart() swaps the gob (and snappy)
- * state and decodes any bytes already buffered in the new mode (§3 switch-over rule).
+ * state and decodes any bytes already buffered in the new mode (typha/pkg/syncproto/sync_proto.go switch-over rule).
  */
 export class StreamDecoder {
   private readonly raw = new ByteQueue();
@@ -122,7 +122,7 @@ export class StreamEncoder {
     this.frames = compression === 'snappy' ? new FrameWriter() : undefined;
   }
 
-  /** One message; in snappy mode flushed so it ends on a chunk boundary (the live stream, §3). */
+  /** One message; in snappy mode flushed so it ends on a chunk boundary (the live stream, typha/pkg/syncproto/sync_proto.go). */
   encode(msg: Msg): Uint8Array {
     const b = this.gob.encode({ message: msg }, EnvelopeType);
     if (this.frames === undefined) return b;
@@ -131,7 +131,7 @@ export class StreamEncoder {
     return this.frames.take();
   }
 
-  /** Several messages, not flushed in between: the binary snapshot's ≤ 64 KiB chunking (§3). */
+  /** Several messages, not flushed in between: the binary snapshot's ≤ 64 KiB chunking (typha/pkg/syncproto/sync_proto.go). */
   encodeMany(msgs: readonly Msg[]): Uint8Array {
     if (this.frames === undefined) {
       return Buffer.concat(msgs.map((m) => this.gob.encode({ message: m }, EnvelopeType)));

@@ -1,14 +1,14 @@
-// The syncproto message catalogue (typha-protocol.md §4), as TypeScript values.
+// The syncproto message catalogue (typha/pkg/syncproto/sync_proto.go), as TypeScript values.
 // The codec (./codec.ts, on top of ../gob) turns these into Go's gob layout and back.
 
-/** Go's time.Time as carried by its GobEncoder (typha-protocol.md §8.7): full precision kept. */
+/** Go's time.Time as carried by its GobEncoder (Go time.Time.MarshalBinary): full precision kept. */
 export interface GoTime {
   /** Seconds since 0001-01-01 00:00:00 UTC (Go's internal epoch), as on the wire. */
   readonly sec: bigint;
   readonly nsec: number;
   /** Zone offset in minutes; -1 means UTC as Go writes it. */
   readonly offsetMinutes: number;
-  /** Extra zone-offset seconds; present only when Go wrote a version-2 encoding (§8.7). */
+  /** Extra zone-offset seconds; present only when Go wrote a version-2 encoding (Go time.Time.MarshalBinary). */
   readonly offsetSeconds?: number;
 }
 

@@ -1,4 +1,4 @@
-// Backend detection as Felix does it (§7.5) and the dry-run mode, in scratch namespaces.
+// Backend detection as Felix does it (felix/environment/feature_detect_linux.go) and the dry-run mode, in scratch namespaces.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataplaneDriver, ExecaRunner, StaticSource, detectBackend, netnsPrefix } from '../../rules/index.js';

@@ -1,5 +1,5 @@
 // The driver end to end with the real compiler: calc->dataplane messages in, kernel state out
-// (one pod, one ingress policy, as in felix-iptables-dataplane.md §12). Both backends, root only.
+// (one pod, one ingress policy, as in test/unit/rules/compiler/fixtures). Both backends, root only.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataplaneDriver } from '../../rules/index.js';

@@ -1,5 +1,5 @@
 // The dataplane writer against real kernels, in scratch network namespaces, on both iptables
-// backends (felix-iptables-dataplane.md §7, §8, §12.5). Root only; CI runs as root.
+// backends (felix/iptables/table.go, felix/ipsets/ipsets.go, test/unit/rules/compiler/fixtures). Root only; CI runs as root.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -102,7 +102,7 @@ for (const backend of ['legacy', 'nft'] as const) {
       assert.match(sets, /^create cali40s:blocked hash:net family inet .*maxelem 1048576/m);
       assert.match(sets, /^add cali40s:blocked 10\.99\.0\.2$/m);
       assert.match(sets, /^add cali40s:blocked 10\.98\.0\.0\/16$/m);
-      // Rule text as iptables prints it (§12.4): our comment first, the body after it.
+      // Rule text as iptables prints it (test/unit/rules/compiler/fixtures/worked-example-12.4.txt): our comment first, the body after it.
       assert.ok(
         (await save(ns, backend, 'filter')).some((l) =>
           /^-A cali-pi-gnp\/allow -p tcp -m comment --comment "cali:[\w-]{16}" -m set --match-set cali40s:blocked src -m multiport --dports 9090 -j DROP$/.test(

@@ -1,6 +1,6 @@
 // Failover: two Typha-protocol servers in two namespaces, FELIX_TYPHAADDR lists both. Kill the
-// one the agent is connected to; the agent reconnects to the other (typha-protocol.md §7),
-// readiness drops while it is not in sync and comes back (felix-operations.md §1.4), allowed
+// one the agent is connected to; the agent reconnects to the other (typha/pkg/discovery/discovery.go),
+// readiness drops while it is not in sync and comes back (felix/daemon/daemon.go), allowed
 // flows keep working throughout (the dataplane keeps its state), and a delta on the survivor is
 // applied.
 import { describe, it, before, after } from 'node:test';

@@ -1,7 +1,7 @@
 // Hostile input: garbage on the Typha stream, oversized length prefixes, invalid KV values, a
 // selector that does not parse, and names carrying newline/quote injection attempts. In every
 // case the agent logs the problem, keeps enforcing policy for the other endpoints, stays live,
-// and is (re)connected and in sync afterwards (felix-datamodel-and-calc.md §5.1: an invalid
+// and is (re)connected and in sync afterwards (felix/calc/calc_graph.go: an invalid
 // value is treated as a delete; style.md: names must never inject lines into restore input).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,7 +86,7 @@ describe('e2e hostile input', { skip }, () => {
     assertLogged(mark, name, logRe);
   }
 
-  // The live stream is snappy-framed (the agent offers snappy, typha-protocol.md §5.2), so raw
+  // The live stream is snappy-framed (the agent offers snappy, typha/pkg/syncserver/sync_server.go), so raw
   // garbage may legitimately read as a skippable chunk and end in "connection closed"; the
   // cases wrapped in a valid snappy chunk reach the gob decoder and must be named as errors.
   it('random bytes on the raw Typha stream', async () => {

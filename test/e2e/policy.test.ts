@@ -1,7 +1,7 @@
 // Policy scenarios with real packets: the real agent (over mTLS to the Typha-protocol server in
 // another namespace) programs the node namespace, and each scenario checks a traffic matrix of
-// TCP connects and pings between Calico-wired pod namespaces (felix-datamodel-and-calc.md §5.6
-// for the expected semantics; felix-iptables-dataplane.md §4 for the chains that enforce them).
+// TCP connects and pings between Calico-wired pod namespaces (felix/rules/endpoints.go
+// for the expected semantics; felix/rules/static.go for the chains that enforce them).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from './exec.js';
@@ -35,7 +35,7 @@ const pods: ClusterPodSpec[] = [
 ];
 
 // A prod-namespace default deny (ingress) plus an allow from app=client to app=web on TCP 8080.
-// Rule selectors are written already namespaced, as the syncer's update processor emits them (§3).
+// Rule selectors are written already namespaced, as the syncer's update processor emits them (libcalico-go/lib/backend/k8s/conversion).
 const defaultDeny = policy({
   namespace: 'prod',
   name: 'default-deny',

@@ -1,5 +1,5 @@
 // Restart: kill -9 the agent and start it again. The kernel keeps enforcing throughout: the
-// agent's rules stay present (no flush on start, felix-iptables-dataplane.md §7), an established
+// agent's rules stay present (no flush on start, felix/iptables/table.go), an established
 // connection keeps working, and the restarted agent converges on the same rules.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';

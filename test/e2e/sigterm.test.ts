@@ -1,4 +1,4 @@
-// SIGTERM: the agent stops cleanly (rc 0, felix-operations.md §1.4 "Signals") and leaves its
+// SIGTERM: the agent stops cleanly (rc 0, felix/daemon/daemon.go "Signals") and leaves its
 // rules and IP sets exactly as they were, so the kernel keeps enforcing the last policy with no
 // agent running at all.
 import { describe, it, before, after } from 'node:test';

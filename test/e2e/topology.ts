@@ -1,6 +1,6 @@
 // The e2e network: a "node" namespace (where the agent runs and programs iptables), one or two
 // "typha" namespaces reached over veth uplinks, and pod namespaces wired the way Calico's CNI
-// plugin wires them (felix-iptables-dataplane.md §4: cali* host-side interfaces):
+// plugin wires them (felix/rules/static.go: cali* host-side interfaces):
 //   pod:  eth0 with <podIP>/32, route 169.254.1.1 dev eth0 scope link, default via 169.254.1.1
 //   node: cali<11 hex> (the veth peer), route <podIP>/32 dev cali..., proxy_arp=1 on it,
 //         proxy_delay=0, ip_forward=1.
@@ -171,7 +171,7 @@ export class Topology {
 
   /**
    * The node namespace's filter table as both backends see it (the agent may pick either:
-   * felix-iptables-dataplane.md §7.5), concatenated.
+   * felix/environment/feature_detect_linux.go), concatenated.
    */
   async iptablesSave(): Promise<string> {
     const outs = await Promise.all(

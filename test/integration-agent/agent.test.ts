@@ -70,7 +70,7 @@ test('daemon over mTLS: ready after the first apply, details + metrics, Typha ou
       },
       diag,
     );
-    // Ready implies the first apply is done (§1.4 step 7).
+    // Ready implies the first apply is done (felix/daemon/daemon.go step 7).
     assert.equal(daemon.status.dataplane.firstApplyDone, true);
     const d = ready.json.details as unknown as {
       typha: { endpoint: string; connected: boolean; snapshotSize: number };

@@ -1,4 +1,4 @@
-// Kubernetes EndpointSlice discovery against a local HTTPS "API server" (typha-protocol.md §7).
+// Kubernetes EndpointSlice discovery against a local HTTPS "API server" (typha/pkg/discovery/discovery.go).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

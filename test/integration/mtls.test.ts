@@ -1,4 +1,4 @@
-// mTLS between the syncer client and the TS Typha server, and every refusal of typha-protocol.md §2.
+// mTLS between the syncer client and the TS Typha server, and every refusal of typha/pkg/syncclient/sync_client.go.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

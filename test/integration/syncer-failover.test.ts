@@ -1,4 +1,4 @@
-// Failover, read timeout and resync-after-reconnect (typha-protocol.md §6, §7).
+// Failover, read timeout and resync-after-reconnect (typha/pkg/syncserver/sync_server.go, typha/pkg/discovery/discovery.go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UpdateType } from '../../syncer-client/api.js';

@@ -1,4 +1,4 @@
-// The plain and the compressed paths end to end (typha-protocol.md §5), ping/pong, and the hello flags.
+// The plain and the compressed paths end to end (typha/pkg/syncclient/sync_client.go), ping/pong, and the hello flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SyncerClient } from '../../syncer-client/client/index.js';
@@ -43,7 +43,7 @@ for (const compression of [true, false]) {
       );
       assert.equal(server.stats.acksReceived, compression ? 2 : 0);
 
-      // Hello flags (§5.1 step 2).
+      // Hello flags (typha/pkg/syncclient/sync_client.go step 2).
       assert.ok(hello !== undefined);
       assert.equal(hello.hostname, 'node-3');
       assert.equal(hello.syncerType, 'felix');

@@ -1,4 +1,4 @@
-// The TS Typha server seen by a raw protocol client (no SyncerClient): the §5.2 sequence, message
+// The TS Typha server seen by a raw protocol client (no SyncerClient): the typha/pkg/syncserver/sync_server.go sequence, message
 // sizes, key order, ClientHello validation, handshake and pong timeouts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Development PKI for tests, the demo and the `certs` command (typha-protocol.md §2).
+// Development PKI for tests, the demo and the `certs` command (typha/pkg/syncclient/sync_client.go).
 // Keys come from Node's crypto (fast, native); node-forge builds and signs the X.509 certs,
 // because Node has no certificate-issuing API.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -27,7 +27,7 @@ export interface CertOptions {
 export interface DevPkiOptions {
   /** CN of the CA; default "felix-ts dev CA". */
   readonly caCN?: string;
-  /** Server cert CN; default typha-server (the operator's name, typha-protocol.md §2). */
+  /** Server cert CN; default typha-server (the operator's name, typha/pkg/syncclient/sync_client.go). */
   readonly serverCN?: string;
   readonly serverURISAN?: string;
   /** Client cert CN; default typha-client. */

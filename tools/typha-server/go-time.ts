@@ -1,4 +1,4 @@
-// Go time.Time values for MsgPing (typha-protocol.md §8.7): seconds since 0001-01-01 UTC.
+// Go time.Time values for MsgPing (Go time.Time.MarshalBinary): seconds since 0001-01-01 UTC.
 import { UNIX_TO_INTERNAL } from '../../syncer-client/gob/index.js';
 import type { GoTime } from '../../syncer-client/syncproto/types.js';
 

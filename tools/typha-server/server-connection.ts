@@ -1,4 +1,4 @@
-// One client connection of the test Typha server: the server sequence of typha-protocol.md §5.2.
+// One client connection of the test Typha server: the server sequence of typha/pkg/syncserver/sync_server.go.
 import type { Socket } from 'node:net';
 import type { SyncStatus } from '../../syncer-client/api.js';
 import {
@@ -36,10 +36,10 @@ export const STATUS_WIRE: Readonly<Record<SyncStatus, number>> = {
 
 type State = 'await-hello' | 'await-ack1' | 'await-ack2' | 'live' | 'closed';
 
-// §5.2: Typha's messages for the two restarts.
+// typha/pkg/syncserver/sync_server.go: Typha's messages for the two restarts.
 const RESTART_START = 'enable compression: snappy;send binary snapshot';
 const RESTART_END = 'End of compressed snapshot.';
-// Master Typha caps inbound client messages at 1 MiB (§0).
+// Master Typha caps inbound client messages at 1 MiB (typha/pkg/syncproto/sync_proto.go).
 const MAX_INBOUND = 1024 * 1024;
 
 let nextConnId = 1n;
@@ -67,7 +67,7 @@ export class ServerConnection {
     socket.on('data', (c: Buffer) => this.onData(c));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('client closed the connection'));
-    // §5.2 step 2: the ClientHello must arrive within the handshake timeout.
+    // typha/pkg/syncserver/sync_server.go step 2: the ClientHello must arrive within the handshake timeout.
     this.timer = setTimeout(() => this.close('handshake timeout'), host.handshakeTimeoutMs);
   }
 
@@ -144,11 +144,11 @@ export class ServerConnection {
       case 'await-ack2':
         if (msg.type !== 'ACK') return this.close(`expected ACK, got ${msg.type}`);
         this.host.onAck(this);
-        // §5.2 step 4e: a fresh snappy stream with a fresh gob encoder for the live phase.
+        // typha/pkg/syncserver/sync_server.go step 4e: a fresh snappy stream with a fresh gob encoder for the live phase.
         this.encoder = new StreamEncoder('snappy');
         return this.goLive();
       case 'live':
-        // §5.2 step 6: after the handshake only MsgPong is allowed.
+        // typha/pkg/syncserver/sync_server.go step 6: after the handshake only MsgPong is allowed.
         if (msg.type !== 'Pong') return this.close(`unexpected ${msg.type} after handshake`);
         this.lastPongAt = Date.now();
         this.host.onPong(this);
@@ -164,7 +164,7 @@ export class ServerConnection {
     // This server only runs the felix pipeline; Typha closes without a reply for unknown types.
     if (syncerType !== 'felix')
       return this.close(`unsupported syncer type ${JSON.stringify(hello.syncerType)}`);
-    // Typha ≥ 3.32 refuses clients without modern policy keys (§4, §12), without a reply.
+    // Typha ≥ 3.32 refuses clients without modern policy keys (typha/pkg/syncproto/sync_proto.go), without a reply.
     if (!hello.supportsModernPolicyKeys) return this.close('client does not support modern policy keys');
     this.hello = hello;
     this.host.onHello(this, hello);
@@ -183,7 +183,7 @@ export class ServerConnection {
       this.timer = setTimeout(() => this.close('timed out waiting for ACK'), this.host.pongTimeoutMs);
       return;
     }
-    // Plain path (§5.2 step 4, "otherwise"): the snapshot as MsgKVs of ≤ ServerMaxMessageSize on S1.
+    // Plain path (typha/pkg/syncserver/sync_server.go step 4, "otherwise"): the snapshot as MsgKVs of ≤ ServerMaxMessageSize on S1.
     const snap = this.takeSnapshot();
     for (let i = 0; i < snap.length; i += this.host.maxKVsPerMessage) {
       this.send({ type: 'KVs', kvs: snap.slice(i, i + this.host.maxKVsPerMessage) });
@@ -201,7 +201,7 @@ export class ServerConnection {
   private sendBinarySnapshot(): void {
     clearTimeout(this.timer);
     const snap = this.takeSnapshot();
-    // §5.2 step 4c: a fresh snappy+gob stream: MsgKVs of ≤1000 sorted KVs, then the end-of-snapshot restart.
+    // typha/pkg/syncserver/sync_server.go step 4c: a fresh snappy+gob stream: MsgKVs of ≤1000 sorted KVs, then the end-of-snapshot restart.
     const msgs: Msg[] = [];
     for (let i = 0; i < snap.length; i += this.host.snapshotBatchSize) {
       msgs.push({ type: 'KVs', kvs: snap.slice(i, i + this.host.snapshotBatchSize) });
@@ -215,13 +215,13 @@ export class ServerConnection {
   private goLive(): void {
     clearTimeout(this.timer);
     this.state = 'live';
-    // §5.2 step 5: first the snapshot's status unless WaitForDatastore, then the queued deltas.
+    // typha/pkg/syncserver/sync_server.go step 5: first the snapshot's status unless WaitForDatastore, then the queued deltas.
     if (this.snapshotStatus !== 'wait-for-ready')
       this.send({ type: 'SyncStatus', syncStatus: STATUS_WIRE[this.snapshotStatus] });
     const queued = this.queue ?? [];
     this.queue = undefined;
     for (const m of queued) this.send(m);
-    // §5.2 step 6: pings, and a pong checker at half the interval; the pong clock starts now.
+    // typha/pkg/syncserver/sync_server.go step 6: pings, and a pong checker at half the interval; the pong clock starts now.
     this.lastPongAt = Date.now();
     if (this.host.pingIntervalMs > 0) {
       this.pingTimer = setInterval(() => {

@@ -1,5 +1,5 @@
 // A Typha-protocol server for tests, the demo and benchmarks (issue 2 item 5). It keeps a KV store,
-// serves each client the §5.2 sequence (compressed or plain path) and then streams deltas, status
+// serves each client the typha/pkg/syncserver/sync_server.go sequence (compressed or plain path) and then streams deltas, status
 // changes and pings. It is not a datastore syncer: the test drives it with put/delete/setStatus.
 import { EventEmitter } from 'node:events';
 import {
@@ -135,7 +135,7 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
           ca: tls.ca,
           cert: tls.cert,
           key: tls.key,
-          // §2: RequireAndVerifyClientCert against the CA, TLS ≥ 1.2.
+          // typha/pkg/syncclient/sync_client.go: RequireAndVerifyClientCert against the CA, TLS ≥ 1.2.
           requestCert: true,
           rejectUnauthorized: true,
           minVersion: tls.minVersion ?? 'TLSv1.2',
@@ -254,7 +254,7 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
     const prev = this.kvs.get(key);
     const rev = revision ?? String(++this.revisionCounter);
     this.kvs.set(key, { value: bytes, revision: rev });
-    // Typha drops no-op updates (same value) before they reach clients (§6).
+    // Typha drops no-op updates (same value) before they reach clients (typha/pkg/syncserver/sync_server.go).
     if (prev !== undefined && Buffer.compare(prev.value, bytes) === 0) return undefined;
     return {
       key,
@@ -279,7 +279,7 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
     });
   }
 
-  /** Changes the sync status; live clients get MsgSyncStatus. WaitForDatastore is never sent (§4). */
+  /** Changes the sync status; live clients get MsgSyncStatus. WaitForDatastore is never sent (typha/pkg/syncproto/sync_proto.go). */
   setStatus(status: SyncStatus): void {
     if (status === this.statusValue) return;
     this.statusValue = status;
@@ -291,7 +291,7 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
     for (const c of this.conns) c.deliver({ type: 'KVs', kvs: [u] });
   }
 
-  /** Byte-wise key order, as Typha's snapshot (§5.2 step 4c). */
+  /** Byte-wise key order, as Typha's snapshot (typha/pkg/syncserver/sync_server.go step 4c). */
   private sortedSnapshot(): SerializedUpdate[] {
     const keys = [...this.kvs.keys()].sort(compareBytewise);
     return keys.map((key) => {

@@ -1,5 +1,5 @@
 // Hand-built DesiredState values for the writer tests, with Felix's chained rule hashes
-// (felix-iptables-dataplane.md §3.2) computed here so the tests do not depend on the compiler.
+// (felix/iptables/table.go) computed here so the tests do not depend on the compiler.
 import { createHash } from 'node:crypto';
 import type {
   Chain,

@@ -25,7 +25,7 @@ const noFile = (): string => {
 };
 const file = (text: string) => (): string => text;
 
-test('defaults match Felix (felix-operations.md §2.2-§2.4)', () => {
+test('defaults match Felix (felix/config/config_params.go)', () => {
   const { config, sources } = loadConfig({ env: {}, readFile: noFile });
   assert.equal(config.HealthPort, 9099);
   assert.equal(config.HealthHost, 'localhost');

@@ -1,4 +1,4 @@
-// What a datastore ConfigUpdate means (felix-operations.md §1.4): before the dataplane starts every
+// What a datastore ConfigUpdate means (felix/daemon/daemon.go): before the dataplane starts every
 // change is taken in place; afterwards a change outside Felix's no-restart set is a restart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // The daemon's health state machine with fake syncer/calc/driver and an injected clock
-// (felix-operations.md §1.3-§1.4): not ready until in sync AND first apply; not ready during a
+// (felix/daemon/daemon.go): not ready until in sync AND first apply; not ready during a
 // Typha outage; not live when the main loop stalls; rc 129 on a restart-requiring config change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Table-driven key parser tests (felix-datamodel-and-calc.md §2.1, §2.2, §2.4).
+// Table-driven key parser tests (libcalico-go/lib/backend/model, libcalico-go/lib/backend/syncersv1/updateprocessors).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseKey, escapeName, unescapeName, type Key } from '../../../../agent/model/index.js';
@@ -31,7 +31,7 @@ const cases: ReadonlyArray<[string, Key | null]> = [
   ],
   ['/calico/v1/policy/Bogus/prod/x', null],
   ['/calico/v1/policy/GlobalNetworkPolicy//', null],
-  // Legacy (≤ v3.31) keys carry kind and namespace in the escaped name (§2.4).
+  // Legacy (≤ v3.31) keys carry kind and namespace in the escaped name (libcalico-go/lib/backend/syncersv1/updateprocessors).
   [
     '/calico/v1/policy/tier/default/policy/prod%2fallow',
     { type: 'policy', kind: 'NetworkPolicy', namespace: 'prod', name: 'allow', legacyTier: 'default' },
@@ -124,7 +124,7 @@ for (const [path, want] of cases) {
   });
 }
 
-test('escapeName/unescapeName round-trip and order (§2.1)', () => {
+test('escapeName/unescapeName round-trip and order (libcalico-go/lib/backend/model)', () => {
   assert.equal(escapeName('a/b%c'), 'a%2fb%25c');
   assert.equal(unescapeName('a%2fb%25c'), 'a/b%c');
   assert.equal(escapeName('%2f'), '%252f');

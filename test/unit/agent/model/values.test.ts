@@ -1,4 +1,4 @@
-// Value decoding: valid shapes decode, malformed ones give ERR_MODEL_BAD_VALUE (§2.3, §5.1).
+// Value decoding: valid shapes decode, malformed ones give ERR_MODEL_BAD_VALUE (libcalico-go/lib/backend/model, felix/calc/calc_graph.go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeValue, parseKey, normalizeCidr, hostCidrOf, type Key } from '../../../../agent/model/index.js';

@@ -1,5 +1,5 @@
-// Golden test: the §12 worked example compiles to the documented §12.3 restore input, byte for byte,
-// hashes included (felix-iptables-dataplane.md §12).
+// Golden test: the test/unit/rules/compiler/fixtures worked example compiles to the documented test/unit/rules/compiler/fixtures/worked-example-12.3.txt restore input, byte for byte,
+// hashes included (test/unit/rules/compiler/fixtures).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -10,7 +10,7 @@ import {
 } from '../../../../rules/compiler/index.js';
 import { fixture, workedExampleMessages } from './worked-example.js';
 
-test('worked example §12.3: filter v4 restore text equals the documented output byte for byte', () => {
+test('worked example test/unit/rules/compiler/fixtures/worked-example-12.3.txt: filter v4 restore text equals the documented output byte for byte', () => {
   const st = new DataplaneState();
   assert.deepEqual(st.applyAll(workedExampleMessages()), []);
   const desired = compile(st, defaultCompilerConfig({ ipv6Support: false }));
@@ -19,7 +19,7 @@ test('worked example §12.3: filter v4 restore text equals the documented output
   assert.equal(renderRestoreText(filter), fixture('worked-example-12.3.txt'));
 });
 
-test('worked example §12.2: the frontend IP set, canonical members', () => {
+test('worked example test/unit/rules/compiler/fixtures/worked-example-12.2.txt: the frontend IP set, canonical members', () => {
   const st = new DataplaneState();
   st.applyAll(workedExampleMessages());
   const desired = compile(st, defaultCompilerConfig({ ipv6Support: false }));

@@ -1,4 +1,4 @@
-// IP parsing and canonical text (used for IP set members, §3.3/§8) against RFC 5952 / Go's net.IP.String.
+// IP parsing and canonical text (used for IP set members, felix/ipsets/ipset_defs.go/felix/ipsets/ipsets.go) against RFC 5952 / Go's net.IP.String.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

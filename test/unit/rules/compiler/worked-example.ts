@@ -1,4 +1,4 @@
-// The §12 worked example as calc->dataplane messages (felix-iptables-dataplane.md §12.1), shared by
+// The test/unit/rules/compiler/fixtures worked example as calc->dataplane messages (test/unit/rules/compiler/fixtures/worked-example-12.1.txt), shared by
 // the golden test and the benches.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

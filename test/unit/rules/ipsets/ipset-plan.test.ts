@@ -1,4 +1,4 @@
-// Pure tests of the ipset delta planner and parser (§3.3, §8).
+// Pure tests of the ipset delta planner and parser (felix/ipsets/ipset_defs.go, felix/ipsets/ipsets.go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planIpsets, parseIpsetSave, canonicalMember } from '../../../../rules/ipsets/index.js';

@@ -1,5 +1,5 @@
 // IpsetWriter against the fake runner: create, delta, destroy after use, retry after a partial
-// restore (ipset restore is not atomic, §8).
+// restore (ipset restore is not atomic, felix/ipsets/ipsets.go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IpsetWriter } from '../../../../rules/ipsets/index.js';

@@ -1,4 +1,4 @@
-// Pure tests of the iptables restore planner and the iptables-save parser (§7.2, §7.3, §12).
+// Pure tests of the iptables restore planner and the iptables-save parser (felix/iptables/table.go, test/unit/rules/compiler/fixtures).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -28,7 +28,7 @@ function applyPlanToText(snapshot: TableSnapshot): string {
   return lines.join('\n');
 }
 
-test('hashes match Felix test vectors (§3.2)', () => {
+test('hashes match Felix test vectors (felix/iptables/table.go)', () => {
   assert.deepEqual(ruleHashes('INPUT', ['--jump cali-INPUT']), ['Cz_u1IQiXIMmKD4c']);
   assert.deepEqual(ruleHashes('FORWARD', ['--jump cali-FORWARD']), ['wUHhoiAYhphO9Mso']);
 });

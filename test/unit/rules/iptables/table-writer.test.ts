@@ -1,4 +1,4 @@
-// TableWriter plan/apply against the fake runner: reads, minimal deltas, belief, retries (§7.4).
+// TableWriter plan/apply against the fake runner: reads, minimal deltas, belief, retries (felix/iptables/table.go).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TableWriter } from '../../../../rules/iptables/index.js';

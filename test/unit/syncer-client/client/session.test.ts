@@ -1,4 +1,4 @@
-// The client state machine (typha-protocol.md §5.1) against scripted server bytes on an in-memory socket.
+// The client state machine (typha/pkg/syncclient/sync_client.go) against scripted server bytes on an in-memory socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex } from 'node:stream';

@@ -1,4 +1,4 @@
-// Helpers that write gob bytes by hand (typha-protocol.md §8), for hostile-input tests.
+// Helpers that write gob bytes by hand (Go encoding/gob), for hostile-input tests.
 import { ByteWriter, writeWireType } from '../../../../syncer-client/gob/index.js';
 import type { WireType } from '../../../../syncer-client/gob/index.js';
 

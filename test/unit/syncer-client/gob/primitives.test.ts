@@ -1,4 +1,4 @@
-// typha-protocol.md §8.1 primitive encodings, both directions.
+// Go encoding/gob primitive encodings, both directions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteWriter, Reader } from '../../../../syncer-client/gob/index.js';
@@ -14,7 +14,7 @@ function reader(hex: string): Reader {
   return r;
 }
 
-test('§8.1 uint examples', () => {
+test('Go encoding/gob uint examples', () => {
   const cases: [number | bigint, string][] = [
     [0, '00'],
     [127, '7f'],
@@ -34,7 +34,7 @@ test('§8.1 uint examples', () => {
   }
 });
 
-test('§8.1 int examples (zig-zag, sign in bit 0)', () => {
+test('Go encoding/gob int examples (zig-zag, sign in bit 0)', () => {
   const cases: [number | bigint, string][] = [
     [0, '00'],
     [-1, '01'],

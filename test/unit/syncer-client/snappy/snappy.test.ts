@@ -1,4 +1,4 @@
-// Snappy framing format and block codec (typha-protocol.md §10).
+// Snappy framing format and block codec (snappy framing_format.txt).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteQueue } from '../../../../syncer-client/gob/index.js';
