@@ -1,4 +1,4 @@
-// typha-protocol.md §9: every byte-level vector decodes, and our encoder reproduces Go's bytes
+// test/protocol/spec-vectors.ts: every byte-level vector decodes, and our encoder reproduces Go's bytes
 // exactly when it is given the same type ids (a shared TypeIdAllocator = one Go process).
 
 import { test } from 'node:test';
@@ -111,7 +111,7 @@ const whole = (n: number) => [n];
 const bytewise = (n: number) => Array.from({ length: n }, () => 1);
 const sevens = (n: number) => Array.from({ length: Math.ceil(n / 7) }, (_, i) => Math.min(7, n - i * 7));
 
-test('§9.1 the Envelope definition is the first message of our streams', () => {
+test('test/protocol/spec-vectors.ts the Envelope definition is the first message of our streams', () => {
   const e = new StreamEncoder('');
   const b = e.encode({ type: 'ACK' });
   assert.equal(Buffer.from(b.subarray(0, 35)).toString('hex'), ENVELOPE_DEF);
@@ -122,17 +122,17 @@ for (const [name, pieces] of [
   ['byte by byte', bytewise],
   ['7-byte pieces', sevens],
 ] as const) {
-  test(`§9.2 client stream decodes (${name})`, () => {
+  test(`test/protocol/spec-vectors.ts client stream decodes (${name})`, () => {
     const bytes = hex(CLIENT_STREAM.join(''));
     assert.deepEqual(normalize(decodeAll(bytes, pieces)), normalize(CLIENT_MSGS));
   });
-  test(`§9.3 server S1 decodes (${name})`, () => {
+  test(`test/protocol/spec-vectors.ts server S1 decodes (${name})`, () => {
     const bytes = hex(SERVER_S1.join(''));
     assert.deepEqual(normalize(decodeAll(bytes, pieces)), normalize(SERVER_MSGS));
   });
 }
 
-test('§9.2/§9.3/§9.4 our encoder reproduces Go byte for byte with the same type ids', () => {
+test('test/protocol/spec-vectors.ts our encoder reproduces Go byte for byte with the same type ids', () => {
   // One allocator = one Go process: client types first (65-70), then the server's (71-76).
   const ids = new TypeIdAllocator(65);
   const client = new StreamEncoder('', { typeIds: ids });
@@ -149,13 +149,13 @@ test('§9.2/§9.3/§9.4 our encoder reproduces Go byte for byte with the same ty
   const status = Buffer.from(server.encode({ type: 'SyncStatus', syncStatus: 2 })).toString('hex');
   // The value message that follows MsgSyncStatus's one-time definition message.
   assert.ok(status.endsWith(SYNC_STATUS_LATER), status);
-  // Once every type is known the whole Envelope is one message (§8.5).
+  // Once every type is known the whole Envelope is one message (Go encoding/gob).
   const again = Buffer.from(server.encode({ type: 'SyncStatus', syncStatus: 2 })).toString('hex');
   const name = Buffer.from('github.com/projectcalico/typha/pkg/syncproto.MsgSyncStatus').toString('hex');
   assert.equal(again, `45ff82013a${name}ff980301020000`);
 });
 
-test('§9.4 MsgKVs with a forward type reference decodes (definitions 73, 75, 74)', () => {
+test('test/protocol/spec-vectors.ts MsgKVs with a forward type reference decodes (definitions 73, 75, 74)', () => {
   const d = new StreamDecoder();
   d.push(hex(ENVELOPE_DEF + KVS_FIRST.join('')));
   assert.deepEqual(normalize([d.next()!]), normalize([KVS_MSG]));
@@ -169,7 +169,7 @@ test('§9.4 MsgKVs with a forward type reference decodes (definitions 73, 75, 74
   assert.throws(() => d2.next(), { code: 'ERR_GOB_UNKNOWN_TYPE' });
 });
 
-test('§9.5 a live snappy stream starts like Go’s, CRC included', () => {
+test('test/protocol/spec-vectors.ts a live snappy stream starts like Go’s, CRC included', () => {
   // That dump came from a process where Envelope = 65 and MsgSyncStatus = 67.
   const ids = new TypeIdAllocator(65);
   ids.idOf(EnvelopeType);

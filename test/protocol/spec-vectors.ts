@@ -1,13 +1,13 @@
-// The byte-level examples of typha-protocol.md §9 (produced there by real Go encoding/gob).
+// The byte-level examples of test/protocol/spec-vectors.ts (produced there by real Go encoding/gob).
 
 export function hex(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 }
 
-/** §9.1: the Envelope type definition, id 65. */
+/** test/protocol/spec-vectors.ts: the Envelope type definition, id 65. */
 export const ENVELOPE_DEF = '22ff8103010108456e76656c6f706501ff8200010101074d6573736167650110000000';
 
-/** §9.2: a whole client stream (Envelope def, ClientHello, MsgACK, MsgPong, MsgPong again), one gob message per entry. */
+/** test/protocol/spec-vectors.ts: a whole client stream (Envelope def, ClientHello, MsgACK, MsgPong, MsgPong again), one gob message per entry. */
 export const CLIENT_STREAM = [
   ENVELOPE_DEF,
   'fff9ff82013b6769746875622e636f6d2f70726f6a65637463616c69636f2f74797068612f706b672f73796e6370726f746f2e4d7367436c69656e7448656c6c6fff830301010e4d7367436c69656e7448656c6c6f01ff840001080108486f73746e616d65010c000104496e666f010c00010756657273696f6e010c00010a53796e63657254797065010c000116537570706f7274734465636f64657252657374617274010200011e537570706f72746564436f6d7072657373696f6e416c676f726974686d7301ff86000118537570706f7274734d6f6465726e506f6c6963794b657973010200010c436c69656e74436f6e6e49440106000000',
@@ -21,7 +21,7 @@ export const CLIENT_STREAM = [
   '4eff8201346769746875622e636f6d2f70726f6a65637463616c69636f2f74797068612f706b672f73796e6370726f746f2e4d7367506f6e67ff8a12010f010000000edd25742523c34600ffff0000',
 ];
 
-/** §9.3: the server's plain stream S1 (same process: ServerHello = 71, DecoderRestart = 72). */
+/** test/protocol/spec-vectors.ts: the server's plain stream S1 (same process: ServerHello = 71, DecoderRestart = 72). */
 export const SERVER_S1 = [
   ENVELOPE_DEF,
   'ffa7ff82013b6769746875622e636f6d2f70726f6a65637463616c69636f2f74797068612f706b672f73796e6370726f746f2e4d736753657276657248656c6c6fff8d0301010e4d736753657276657248656c6c6f01ff8e000104010756657273696f6e010c00010a53796e63657254797065010c00011b537570706f7274734e6f64655265736f7572636555706461746573010200010c536572766572436f6e6e49440106000000',
@@ -36,7 +36,7 @@ function str(s: string): string {
   return Buffer.from([s.length]).toString('hex') + Buffer.from(s).toString('hex');
 }
 
-/** §9.4: MsgKVs on a fresh stream after S1's types (MsgKVs = 73, SerializedUpdate = 74, []SerializedUpdate = 75). */
+/** test/protocol/spec-vectors.ts: MsgKVs on a fresh stream after S1's types (MsgKVs = 73, SerializedUpdate = 74, []SerializedUpdate = 75). */
 export const KVS_FIRST = [
   `54ff8201${'33'}${NAME_KVS}ff91030101${str('MsgKVs')}01ff92000101010${'3'}${Buffer.from('KVs').toString('hex')}01ff96000000`,
   `2bff950201011c${Buffer.from('[]syncproto.SerializedUpdate').toString('hex')}01ff960001ff940000`,
@@ -56,9 +56,9 @@ export const KVS_FIRST = [
     '0000',
 ];
 
-/** §9.4: "A later MsgSyncStatus(InSync)" (id 76), after its one-time definition. */
+/** test/protocol/spec-vectors.ts: "A later MsgSyncStatus(InSync)" (id 76), after its one-time definition. */
 export const SYNC_STATUS_LATER = '07ff980301020000';
 
-/** §9.5: the start of a live snappy stream (S3). */
+/** test/protocol/spec-vectors.ts: the start of a live snappy stream (S3). */
 export const SNAPPY_STREAM_ID = 'ff060000734e61507059';
 export const S3_FIRST_CHUNK_HEADER = '0198000075a3211c';

@@ -1,4 +1,4 @@
-// StreamDecoder/StreamEncoder semantics (typha-protocol.md §3, §5.3): one raw buffer for the
+// StreamDecoder/StreamEncoder semantics (typha/pkg/syncproto/sync_proto.go): one raw buffer for the
 // whole connection, restart() switching modes with already-buffered bytes kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -108,7 +108,7 @@ func writeFile(dir, name string, b []byte) error {
 func gen(dir string) error {
 	gob.RegisterName("main.Inner", Inner{})
 
-	// S1: plain ServerHello + DecoderRestart (typha-protocol.md §9.3).
+	// S1: plain ServerHello + DecoderRestart (test/protocol/spec-vectors.ts).
 	var s1 bytes.Buffer
 	enc := gob.NewEncoder(&s1)
 	for _, m := range []interface{}{
@@ -123,7 +123,7 @@ func gen(dir string) error {
 		return err
 	}
 
-	// S2: a 10k-KV binary snapshot, 1000 KVs per MsgKVs, not flushed per message (§5.2 4c).
+	// S2: a 10k-KV binary snapshot, 1000 KVs per MsgKVs, not flushed per message (typha/pkg/syncserver/sync_server.go 4c).
 	var s2 bytes.Buffer
 	sw := snappy.NewBufferedWriter(&s2)
 	enc = gob.NewEncoder(sw)
@@ -146,7 +146,7 @@ func gen(dir string) error {
 		return err
 	}
 
-	// S3: a live stream, flushed after every message (§3).
+	// S3: a live stream, flushed after every message (typha/pkg/syncproto/sync_proto.go).
 	var s3 bytes.Buffer
 	sw = snappy.NewBufferedWriter(&s3)
 	enc = gob.NewEncoder(sw)

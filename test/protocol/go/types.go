@@ -1,4 +1,4 @@
-// Replicas of Typha's syncproto types (typha-protocol.md §4): same field names, field types and
+// Replicas of Typha's syncproto types (typha/pkg/syncproto/sync_proto.go): same field names, field types and
 // RegisterName strings as Calico, so Go's encoding/gob treats them exactly like the real ones.
 package main
 
