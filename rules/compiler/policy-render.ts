@@ -63,8 +63,7 @@ export function isStaged(id: PolicyID): boolean {
 }
 /** PolicyID.ID(): "<kind>/<name>" or "<kind>/<ns>/<name>" (felix/rules/rule_defs.go). */
 export function policyIdText(id: PolicyID): string {
-  const k = kindShort(id.kind);
-  return id.namespace ? `${k}/${id.namespace}/${id.name}` : `${k}/${id.name}`;
+  return policyIdString({ ...id, kind: kindShort(id.kind) });
 }
 export function policyChainName(dir: 'in' | 'out', id: PolicyID): string {
   return safeChainName(dir === 'in' ? PREFIX.policyIn : PREFIX.policyOut, policyIdText(id));

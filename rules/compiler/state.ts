@@ -11,6 +11,7 @@ import type {
   WorkloadEndpoint,
   WorkloadEndpointID,
 } from '../dataplane-api/types.js';
+import { policyIdString } from '../dataplane-api/types.js';
 import { CompilerInputError } from './errors.js';
 import { ChainMemo, HashCache } from './hash-cache.js';
 import { isValidInterfaceName } from './names.js';
@@ -48,9 +49,9 @@ export function workloadKey(id: WorkloadEndpointID): string {
   return `${id.orchestratorId}/${id.workloadId}/${id.endpointId}`;
 }
 
-/** Map key for a policy: kind, namespace and name joined with a character names cannot contain. */
+/** Map key for a policy: Felix's PolicyID.ID() text, the one policy-key format (policyIdString). */
 export function policyKey(id: PolicyID): string {
-  return `${id.kind}\u0000${id.namespace}\u0000${id.name}`;
+  return policyIdString(id);
 }
 
 export class DataplaneState {
