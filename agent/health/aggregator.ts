@@ -1,4 +1,4 @@
-// Health aggregator with Felix's semantics (felix-operations.md §1.1):
+// Health aggregator with Felix's semantics (felix/health/health.go):
 // reporters register with the kinds they report and a timeout; a new reporter starts live and
 // not ready; a reporter whose last report is older than its timeout is neither live nor ready;
 // the summary is recomputed lazily on each query (no watchdog thread), with an injected clock.
