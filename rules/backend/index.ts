@@ -1,6 +1,15 @@
 export { DataplaneError } from './errors.js';
 export type { DataplaneErrorCode } from './errors.js';
-export { ExecaRunner, netnsPrefix } from './runner.js';
+export {
+  ExecaRunner,
+  netnsPrefix,
+  commandDeadlineMs,
+  killAllChildren,
+  oldestChildStartMs,
+  liveChildGroups,
+  DEFAULT_DEADLINE,
+} from './runner.js';
+export type { DeadlineParams } from './runner.js';
 export type { CommandRunner, CommandResult, ExecaRunnerOptions } from './runner.js';
 export { newCounters } from './counters.js';
 export type { DataplaneCounters } from './counters.js';

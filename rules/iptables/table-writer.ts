@@ -150,6 +150,8 @@ export class TableWriter {
           err instanceof DataplaneError
             ? err
             : new DataplaneError('ERR_IPTABLES_RESTORE', String(err), { cause: err });
+        // A hung restore is not retried inside this apply: the driver's back-off retries it.
+        if (last.code === 'ERR_COMMAND_TIMEOUT') break;
         this.opts.onRetry?.(last, attempt + 1);
       }
     }
