@@ -15,3 +15,5 @@ export { newCounters } from './counters.js';
 export type { DataplaneCounters } from './counters.js';
 export { detectBackend, binariesFor, parseBackendSetting } from './detect.js';
 export type { IptablesBackend, IptablesBackendSetting, BackendBinaries, DetectResult } from './detect.js';
+export { cleanupOtherBackend, cleanupInput, saveTables, sweepOtherBackend } from './other-backend.js';
+export type { OtherBackendResult, OtherBackendTable } from './other-backend.js';
