@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DEFAULT_DEADLINE,
   ExecaRunner,
@@ -55,4 +57,25 @@ test('a command that exits within its deadline succeeds; a child it left in its 
   const pid = Number(left.stdout.trim());
   for (let i = 0; i < 50 && running(pid); i++) await new Promise((res) => setTimeout(res, 20));
   assert.equal(running(pid), false, 'the leftover grandchild is gone');
+});
+
+test('no child outlives the agent: process exit SIGKILLs every running group', async () => {
+  const pidFile = join(mkdtempSync(join(tmpdir(), 'felix-runner-')), 'pids');
+  const runnerUrl = new URL('../../../../rules/backend/runner.js', import.meta.url).href;
+  const script = [
+    `import { ExecaRunner } from ${JSON.stringify(runnerUrl)};`,
+    `const r = new ExecaRunner();`,
+    `void r.run('sh', ['-c', 'echo $$ >> ${pidFile}; sleep 1000 & echo $! >> ${pidFile}; wait']).catch(() => {});`,
+    `import { readFileSync } from 'node:fs';`,
+    // Exit once both pids are written (the sleep is running), however loaded the machine is.
+    `const two = () => { try { return readFileSync(${JSON.stringify(pidFile)}, 'utf8').trim().split('\\n').length === 2; } catch { return false; } };`,
+    `setInterval(() => two() && process.exit(0), 20);`,
+  ].join('\n');
+  const { execa } = await import('execa');
+  const r = await execa(process.execPath, ['--input-type=module', '-e', script], { reject: false });
+  assert.equal(r.exitCode, 0, r.stderr);
+  const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
+  assert.equal(pids.length, 2, String(r.stderr));
+  for (let i = 0; i < 50 && pids.some(running); i++) await new Promise((res) => setTimeout(res, 20));
+  assert.deepEqual(pids.filter(running), [], 'the detached shell and its sleep died with the agent');
 });
