@@ -12,6 +12,7 @@
 // ./config-reload.ts, ./health-report.ts, ./debug-api.ts and ./lifecycle.ts (servers, stop).
 import type { KVUpdate, SyncerEvent, SyncStatus } from '../../syncer-client/api.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
+import { oldestChildStartMs } from '../../rules/backend/index.js';
 import {
   dataplaneWatchdogMs,
   RESTART_EXIT_CODE,
@@ -119,6 +120,8 @@ export class Daemon {
     this.health.report(REPORTER.startup, { live: true, ready: false, detail: 'Starting up' });
     this.health.register(REPORTER.calcGraph, { live: true, ready: true }, CALC_GRAPH_TIMEOUT_MS);
     this.health.register(REPORTER.dataplane, { live: true, ready: true }, dataplaneWatchdogMs(cfg));
+    // A restore/save/ipset child still running counts against the watchdog timeout.
+    this.health.setBusySource(REPORTER.dataplane, oldestChildStartMs);
     await this.servers.apply(cfg);
 
     this.calc = this.opts.deps.makeCalc(cfg, this.log.child('calc'));

@@ -1,4 +1,4 @@
-// Health aggregator with Felix's semantics (felix-operations.md §1.1):
+// Health aggregator with Felix's semantics (felix/health/health.go):
 // reporters register with the kinds they report and a timeout; a new reporter starts live and
 // not ready; a reporter whose last report is older than its timeout is neither live nor ready;
 // the summary is recomputed lazily on each query (no watchdog thread), with an injected clock.
@@ -54,6 +54,7 @@ export class HealthAggregator {
   private readonly log: Logger;
   private everReady = false;
   private lastOverall: { live: boolean; ready: boolean } | null = null;
+  private readonly busy = new Map<string, () => number | undefined>();
 
   constructor(opts: AggregatorOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -97,6 +98,16 @@ export class HealthAggregator {
     this.overrides = new Map(o);
   }
 
+  /**
+   * Work that blocks a reporter's loop: while `since()` gives a start time, reports made after it
+   * do not count, as if the loop were blocked there (a Felix main loop stuck in an apply cannot
+   * report, felix/dataplane/linux/int_dataplane.go), so the reporter times out once the work
+   * runs longer than its timeout.
+   */
+  setBusySource(name: string, since: () => number | undefined): void {
+    this.busy.set(name, since);
+  }
+
   summary(): HealthSummary {
     const now = this.now();
     const reporters: ReporterStatus[] = [];
@@ -107,7 +118,9 @@ export class HealthAggregator {
     )) {
       const ov = this.overrides.get(rep.name);
       const timeoutMs = ov ?? rep.timeoutMs;
-      const timedOut = timeoutMs > 0 && now - rep.stamp > timeoutMs;
+      const busySince = this.busy.get(rep.name)?.();
+      const stamp = busySince !== undefined && busySince < rep.stamp ? busySince : rep.stamp;
+      const timedOut = timeoutMs > 0 && now - stamp > timeoutMs;
       const rLive = rep.reportsLive ? rep.latest.live && !timedOut : true;
       const rReady = rep.reportsReady ? rep.latest.ready && !timedOut : true;
       if (rep.reportsLive && !rLive) live = false;
@@ -122,7 +135,7 @@ export class HealthAggregator {
         live: rLive,
         ready: rReady,
         detail: rep.latest.detail ?? '',
-        lastReportMs: rep.stamp,
+        lastReportMs: stamp,
       });
     }
     const s: HealthSummary = { live, ready, reporters };

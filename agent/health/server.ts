@@ -1,6 +1,7 @@
 // The health HTTP server: /readiness and /liveness with Felix's codes and table body
-// (felix-operations.md §1.2), a JSON form with details (?format=json or Accept: application/json),
-// and optional /debug/* routes for `felix-ts inspect`. Unlike Felix (§1.7) it rebinds when
+// (felix/health/health.go), a JSON form with details (?format=json or Accept: application/json),
+// and optional /debug/* routes for `felix-ts inspect` (loopback clients only). Only GET and HEAD
+// are answered; other methods get 405 with an Allow header. Unlike Felix (§1.7) it rebinds when
 // HealthHost/HealthPort change, and it retries a failed bind every second instead of dying.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +32,24 @@ export interface HealthJson {
   readonly ready: boolean;
   readonly reporters: HealthSummary['reporters'];
   readonly details: Record<string, unknown>;
+}
+
+/** Methods every local surface answers; anything else gets 405 with this Allow header. */
+export const ALLOWED_METHODS = 'GET, HEAD';
+
+/** Answers 405 (with Allow) unless the method is GET or HEAD; true when it did. */
+export function refuseMethod(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  res.writeHead(405, { allow: ALLOWED_METHODS, 'content-type': 'text/plain; charset=utf-8' });
+  res.end('405 method not allowed\n');
+  return true;
+}
+
+/** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export function isLoopbackAddress(addr: string | undefined): boolean {
+  if (addr === undefined) return false;
+  const a = addr.toLowerCase().replace(/^::ffff:/, '');
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
 }
 
 function wantsJson(req: http.IncomingMessage, url: URL): boolean {
@@ -114,6 +133,7 @@ export class HealthServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (refuseMethod(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === '/readiness' || path === '/liveness') {
@@ -133,6 +153,13 @@ export class HealthServer {
         res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
         res.end(renderHealthTable(s));
       }
+      return;
+    }
+    if ((path === '/debug' || path.startsWith('/debug/')) && !isLoopbackAddress(req.socket.remoteAddress)) {
+      // The rule dump is for `felix-ts inspect` on the node itself: whatever HealthHost is, a
+      // request from another address is refused (docs/operations.md, "Local surfaces").
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('403 /debug is served to loopback clients only\n');
       return;
     }
     const debugName = path.startsWith('/debug/') ? path.slice(7) : null;

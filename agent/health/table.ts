@@ -1,5 +1,5 @@
 // The text body of /readiness and /liveness: a go-pretty style table with the columns
-// COMPONENT | TIMEOUT | LIVENESS | READINESS | DETAIL, sorted by component (felix-operations.md §1.2).
+// COMPONENT | TIMEOUT | LIVENESS | READINESS | DETAIL, sorted by component (felix/health/health.go).
 import { formatGoDuration } from '../config/index.js';
 import type { HealthSummary, ReporterStatus } from './aggregator.js';
 

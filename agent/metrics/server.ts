@@ -1,8 +1,9 @@
-// GET /metrics on PrometheusMetricsHost:PrometheusMetricsPort (felix-operations.md §3).
+// GET (or HEAD) /metrics on; other methods get 405. Served on PrometheusMetricsHost:PrometheusMetricsPort (felix/config/config_params.go PrometheusMetrics*).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.js';
 import { nullLogger } from '../log/index.js';
+import { refuseMethod } from '../health/server.js';
 import type { AgentMetrics } from './metrics.js';
 
 export class MetricsServer {
@@ -17,6 +18,7 @@ export class MetricsServer {
   listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const srv = http.createServer((req, res) => {
+        if (refuseMethod(req, res)) return;
         const path = new URL(req.url ?? '/', 'http://x').pathname;
         if (path !== '/metrics') {
           res.writeHead(404);

@@ -1,6 +1,13 @@
 // The one place that starts processes for the dataplane: execa with an argv array (never a
 // shell) and input on stdin. A prefix such as ['ip', 'netns', 'exec', ns] lets tests and the demo
 // run every command inside a network namespace.
+//
+// Every child has a deadline proportional to its input (commandDeadlineMs) and runs in its own
+// process group; at the deadline the whole group gets SIGTERM and, after a grace period, SIGKILL,
+// and the run fails with ERR_COMMAND_TIMEOUT (the driver's normal failed-apply retry with
+// back-off). Felix has no config parameter for this (felix/config/config_params.go), so the
+// formula is documented in docs/operations.md. Live children are tracked so that health can count
+// a running child against the dataplane's liveness timeout, and so that none outlives the agent.
 import { execa } from 'execa';
 import { DataplaneError } from './errors.js';
 
@@ -15,40 +22,124 @@ export interface CommandRunner {
   run(file: string, args: readonly string[], input?: string): Promise<CommandResult>;
 }
 
+export interface DeadlineParams {
+  /** Every command gets at least this long (ms). */
+  readonly baseMs: number;
+  /** Plus this much per started KiB of stdin (ms). */
+  readonly perKiBMs: number;
+}
+
+/** 30 s, plus 10 ms per KiB of input (about 10 s per MiB). */
+export const DEFAULT_DEADLINE: DeadlineParams = { baseMs: 30_000, perKiBMs: 10 };
+
+/** SIGTERM first; SIGKILL this long after if the group is still there. */
+export const KILL_GRACE_MS = 2_000;
+
+/** The deadline of one command: base + perKiB × ceil(input bytes / 1024). */
+export function commandDeadlineMs(inputBytes: number, p: DeadlineParams = DEFAULT_DEADLINE): number {
+  return p.baseMs + Math.ceil(Math.max(0, inputBytes) / 1024) * p.perKiBMs;
+}
+
 export interface ExecaRunnerOptions {
   /** Prepended to every command, e.g. ['ip', 'netns', 'exec', 'ns1']. */
   readonly prefix?: readonly string[];
   /** Extra environment, e.g. XTABLES_LOCKFILE for tests that hold a private xtables lock. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Kill a command that runs longer than this (ms); 0 disables. */
-  readonly timeoutMs?: number;
+  /** Deadline formula; `{ baseMs: 0, perKiBMs: 0 }` disables the deadline. */
+  readonly deadline?: DeadlineParams;
+  readonly killGraceMs?: number;
+}
+
+/** Process-group ids of the children running now, with their start times (ms since epoch). */
+const live = new Map<number, number>();
+let exitHookInstalled = false;
+
+function killGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // ESRCH: the group is gone already.
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', killAllChildren);
+}
+
+/** SIGKILLs every running child's process group (on agent exit; safe to call any time). */
+export function killAllChildren(): void {
+  for (const pgid of live.keys()) killGroup(pgid, 'SIGKILL');
+  live.clear();
+}
+
+/** Start time of the oldest child still running, or undefined when none is. */
+export function oldestChildStartMs(): number | undefined {
+  let oldest: number | undefined;
+  for (const t of live.values()) if (oldest === undefined || t < oldest) oldest = t;
+  return oldest;
+}
+
+/** Process-group ids of the children running now (for tests and diagnostics). */
+export function liveChildGroups(): number[] {
+  return [...live.keys()];
 }
 
 export class ExecaRunner implements CommandRunner {
   private readonly prefix: readonly string[];
   private readonly env: Readonly<Record<string, string>> | undefined;
-  private readonly timeoutMs: number;
+  private readonly deadline: DeadlineParams;
+  private readonly graceMs: number;
 
   constructor(opts: ExecaRunnerOptions = {}) {
     this.prefix = opts.prefix ?? [];
     this.env = opts.env;
-    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.deadline = opts.deadline ?? DEFAULT_DEADLINE;
+    this.graceMs = opts.killGraceMs ?? KILL_GRACE_MS;
   }
 
   async run(file: string, args: readonly string[], input?: string): Promise<CommandResult> {
     const argv = [...this.prefix, file, ...args];
     const [cmd, ...rest] = argv as [string, ...string[]];
+    const stdin = input ?? '';
+    const limitMs = commandDeadlineMs(Buffer.byteLength(stdin), this.deadline);
+    installExitHook();
+    let timedOut = false;
+    let term: NodeJS.Timeout | undefined;
+    let kill: NodeJS.Timeout | undefined;
+    let pgid: number | undefined;
     try {
-      const r = await execa(cmd, rest, {
-        input: input ?? '',
+      const child = execa(cmd, rest, {
+        input: stdin,
         reject: false,
         stripFinalNewline: false,
         env: this.env ? { ...this.env } : undefined,
-        timeout: this.timeoutMs > 0 ? this.timeoutMs : undefined,
+        detached: true,
         maxBuffer: 1024 * 1024 * 1024,
       });
+      pgid = child.pid;
+      if (pgid !== undefined) {
+        live.set(pgid, Date.now());
+        const g = pgid;
+        if (limitMs > 0) {
+          term = setTimeout(() => {
+            timedOut = true;
+            killGroup(g, 'SIGTERM');
+            kill = setTimeout(() => killGroup(g, 'SIGKILL'), this.graceMs);
+          }, limitMs);
+        }
+      }
+      const r = await child;
+      if (timedOut) {
+        throw new DataplaneError(
+          'ERR_COMMAND_TIMEOUT',
+          `${argv.join(' ')}: no exit within its deadline of ${limitMs} ms; process group killed`,
+          { input },
+        );
+      }
       if (r.failed && r.exitCode === undefined) {
-        // Spawn failure (ENOENT) or timeout: no exit code to report.
+        // Spawn failure (ENOENT) or a signal: no exit code to report.
         const code = /ENOENT/.test(r.message ?? '') ? 'ERR_COMMAND_NOT_FOUND' : 'ERR_COMMAND_FAILED';
         throw new DataplaneError(code, `${argv.join(' ')}: ${r.shortMessage ?? 'failed'}`, { input });
       }
@@ -59,6 +150,14 @@ export class ExecaRunner implements CommandRunner {
         input,
         cause: err,
       });
+    } finally {
+      if (term) clearTimeout(term);
+      if (pgid !== undefined) {
+        // The leader has exited; anything it left in its group goes with it.
+        killGroup(pgid, 'SIGKILL');
+        live.delete(pgid);
+      }
+      if (kill) clearTimeout(kill);
     }
   }
 }

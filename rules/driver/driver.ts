@@ -10,6 +10,7 @@ import { ExecaRunner, netnsPrefix, type CommandRunner } from '../backend/runner.
 import { newCounters, type DataplaneCounters } from '../backend/counters.js';
 import { detectBackend, type IptablesBackend, type IptablesBackendSetting } from '../backend/detect.js';
 import { DataplaneError } from '../backend/errors.js';
+import { sweepOtherBackend, type OtherBackendResult } from '../backend/other-backend.js';
 import { TableWriter } from '../iptables/table-writer.js';
 import { IpsetWriter } from '../ipsets/writer.js';
 import { inputExcerpt, refusedLine } from '../iptables/isolate.js';
@@ -129,6 +130,9 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     return { ...this.ctrs };
   }
 
+  /** What the start-up sweep of the other iptables backend did (undefined in dry-run). */
+  otherBackend: OtherBackendResult | undefined;
+
   get backend(): IptablesBackend | undefined {
     return this.chosenBackend;
   }
@@ -153,6 +157,15 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
         : await detectBackend(this.runner, setting);
     this.chosenBackend = det.backend;
     this.log.info('iptables backend chosen', { backend: det.backend, reason: det.reason });
+    // Our chains and hooks in the backend not in use go, as Felix's cleanup-only tables do.
+    if (!this.opts.dryRun)
+      this.otherBackend = await sweepOtherBackend(
+        this.runner,
+        det.backend,
+        this.families,
+        this.log,
+        this.opts.lockWaitSecs,
+      );
     const common = {
       backend: det.backend,
       runner: this.runner,

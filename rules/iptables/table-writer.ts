@@ -164,6 +164,8 @@ export class TableWriter {
       const out = await this.tryOnce(withQuarantine(desired, q), q, st);
       if (!(out instanceof DataplaneError)) return this.result(out, q, reasons, st.restoreCalls);
       last = out;
+      // A hung restore is not retried inside this apply: the driver's back-off retries it.
+      if (out.code === 'ERR_COMMAND_TIMEOUT') break;
       const plan = this.lastPlan;
       const line = out.stderr === undefined ? undefined : refusedLine(out.stderr);
       const chain = line === undefined ? undefined : plan?.lineChains[line - 1];

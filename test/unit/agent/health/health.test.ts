@@ -110,7 +110,8 @@ test('HTTP: 503 + table until ready, then 200; JSON form with details; 404 elsew
     assert.equal(r.status, 503);
     assert.match(await r.text(), /FelixStartup +\| - +\| reporting live \| reporting non-ready/);
     r = await fetch(`${base}/liveness`, { method: 'POST' });
-    assert.equal(r.status, 200, 'any method is accepted');
+    assert.equal(r.status, 405, 'only GET and HEAD are answered');
+    assert.equal(r.headers.get('allow'), 'GET, HEAD');
     await r.text();
 
     h.report(REPORTER.startup, { live: true, ready: true });
