@@ -61,7 +61,7 @@ export class HealthAggregator {
     this.log = opts.logger ?? nullLogger;
   }
 
-  /** RegisterReporter(name, reports, timeout): starts as live, not ready (§1.1). */
+  /** RegisterReporter(name, reports, timeout): starts as live, not ready (libcalico-go/lib/health/health.go). */
   register(name: string, kinds: { live: boolean; ready: boolean }, timeoutMs: number): void {
     const existing = this.reporters.get(name);
     this.reporters.set(name, {
@@ -93,7 +93,7 @@ export class HealthAggregator {
     }
   }
 
-  /** HealthTimeoutOverrides: applied live, no restart (§2.3). */
+  /** HealthTimeoutOverrides: applied live, no restart (felix/config/config_params.go). */
   setOverrides(o: ReadonlyMap<string, number>): void {
     this.overrides = new Map(o);
   }
@@ -151,7 +151,7 @@ export class HealthAggregator {
     for (const r of s.reporters) {
       if (r.reportsReady && !r.ready) {
         const why = r.timedOut ? 'timed out' : r.detail || 'reporting non-ready';
-        // WARN once we have ever been ready, INFO before (§1.1).
+        // WARN once we have ever been ready, INFO before (libcalico-go/lib/health/health.go).
         (this.everReady ? this.log.warn : this.log.info).call(this.log, `Reporter is not ready: ${why}.`, {
           name: r.name,
         });
@@ -170,7 +170,7 @@ function fmt(r: HealthReport): string {
   return `&{Live:${r.live} Ready:${r.ready} Detail:${r.detail ?? ''}}`;
 }
 
-/** Felix's reporter names and timeouts (§1.3). */
+/** Felix's reporter names and timeouts (felix/daemon/daemon.go). */
 export const REPORTER = {
   startup: 'FelixStartup',
   calcGraph: 'CalculationGraph',

@@ -1,7 +1,7 @@
 // The health HTTP server: /readiness and /liveness with Felix's codes and table body
 // (felix/health/health.go), a JSON form with details (?format=json or Accept: application/json),
 // and optional /debug/* routes for `felix-ts inspect` (loopback clients only). Only GET and HEAD
-// are answered; other methods get 405 with an Allow header. Unlike Felix (§1.7) it rebinds when
+// are answered; other methods get 405 with an Allow header. Unlike Felix (docs/operations.md) it rebinds when
 // HealthHost/HealthPort change, and it retries a failed bind every second instead of dying.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

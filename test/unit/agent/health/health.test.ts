@@ -13,7 +13,7 @@ function clock(start = 1_000_000): { now: () => number; advance: (ms: number) =>
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
-test('no reporters: live and ready (felix-operations.md §1.1)', () => {
+test('no reporters: live and ready (libcalico-go/lib/health/health.go)', () => {
   const s = new HealthAggregator().summary();
   assert.equal(s.live, true);
   assert.equal(s.ready, true);
@@ -145,7 +145,7 @@ test('HTTP: 503 + table until ready, then 200; JSON form with details; 404 elsew
   }
 });
 
-test('HTTP: rebinding to a new port moves the server (Felix never rebinds, §1.7)', async () => {
+test('HTTP: rebinding to a new port moves the server (Felix never rebinds, docs/operations.md)', async () => {
   const h = new HealthAggregator();
   const srv = new HealthServer({ aggregator: h });
   await srv.listen('127.0.0.1', 0);
