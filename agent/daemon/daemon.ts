@@ -19,7 +19,7 @@ import {
   type LoadedConfig,
 } from '../config/index.js';
 import { CALC_GRAPH_TIMEOUT_MS, HealthAggregator, REPORTER, type DebugHandler } from '../health/index.js';
-import { AgentMetrics, keyTypeLabel } from '../metrics/index.js';
+import { AgentMetrics } from '../metrics/index.js';
 import type { RootLogger } from '../log/index.js';
 import { ConfigLog, decideConfigUpdate } from './config-reload.js';
 import { DataplaneRunner } from './dataplane.js';
@@ -189,7 +189,7 @@ export class Daemon {
     const calc = this.calc;
     if (!calc || this.stopping) return;
     if (updates.length > 0) {
-      for (const u of updates) this.metrics.calcUpdatesProcessed.inc({ type: keyTypeLabel(u.key) });
+      for (const u of updates) this.metrics.onUpdate(u);
       this.status.kvsProcessed += updates.length;
       calc.onUpdates(updates);
     }

@@ -4,6 +4,8 @@
 import { SyncerClient } from '../../syncer-client/client/index.js';
 import { CalcGraph } from '../calc/index.js';
 import { CompilerSource, DataplaneDriver } from '../../rules/driver/index.js';
+import { ExecaRunner, netnsPrefix } from '../../rules/backend/runner.js';
+import { LineCountingRunner } from '../metrics/index.js';
 import type { CompilerConfig } from '../../rules/compiler/index.js';
 import type { DesiredState } from '../../rules/model.js';
 import type { FelixConfig } from '../config/index.js';
@@ -64,6 +66,9 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
     makeCalc: (cfg: FelixConfig, logger: Logger) => new CalcGraph({ hostname: cfg.FelixHostname, logger }),
     makeDataplane(cfg: FelixConfig, logger: Logger) {
       const source = new RecordingCompilerSource(compilerConfigFrom(cfg), logger);
+      const runner = new LineCountingRunner(
+        new ExecaRunner({ prefix: opts.netns ? netnsPrefix(opts.netns) : [] }),
+      );
       const driver = new DataplaneDriver({
         compilerConfig: source.config,
         source,
@@ -74,9 +79,10 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
         maxIpsetSize: cfg.MaxIpsetSize,
         logger,
         netns: opts.netns,
+        runner,
         dryRun: opts.dryRun,
       });
-      return { driver, compiled: source };
+      return { driver, compiled: source, lines: () => runner.counts() };
     },
   };
 }
