@@ -112,7 +112,8 @@ export class Daemon {
   /** Starts everything; resolves once the syncer has been started (not when connected). */
   async start(): Promise<void> {
     const cfg = this.config;
-    this.log.info('Felix starting up', { version: VERSION, node: process.version, pid: process.pid });
+    // Felix's fields (felix/daemon/daemon.go); the Node.js runtime stands where Felix logs GOMAXPROCS.
+    this.log.info('Felix starting up', { version: VERSION, nodejs: process.version, pid: process.pid });
     this.configLog.loaded(this.loaded);
     // §1.4 step 1: FelixStartup is live but not ready until Typha is connected.
     this.health.register(REPORTER.startup, { live: true, ready: true }, 0);

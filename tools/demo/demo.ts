@@ -165,7 +165,7 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
           ),
         );
       out(`==> A few metrics from http://127.0.0.1:${metrics.port}/metrics:`);
-      for (const l of pick) out(`    ${l}`);
+      for (const l of pick) out(`    ${l}${meaning(l)}`);
     }
     const serve = opts.serveSeconds ?? (dryRun ? 5 : 0);
     if (serve > 0) {
@@ -212,4 +212,17 @@ async function checkFlows(
     );
   }
   return bad;
+}
+
+const RESYNC_MEANING: Readonly<Record<string, string>> = {
+  '1': 'wait-for-datastore',
+  '2': 'resync in progress',
+  '3': 'in sync with Typha',
+};
+
+/** A short gloss for metric lines whose value is a code (felix_resync_state, see agent/metrics). */
+function meaning(line: string): string {
+  const m = /^felix_resync_state (\S+)$/.exec(line);
+  const text = m ? RESYNC_MEANING[m[1] as string] : undefined;
+  return text ? `   (${text})` : '';
 }
