@@ -30,7 +30,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         'dry-run': { type: 'boolean' },
         live: { type: 'boolean' },
         dir: { type: 'string' },
-        'serve-seconds': { type: 'string' },
+        keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -86,9 +86,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     case 'demo':
       return withDevTool(io, async () => {
         const { runDemo } = await loadDevTool('demo', () => import('../../tools/demo/index.js'));
-        const serve = v['serve-seconds'] !== undefined ? Number(v['serve-seconds']) : undefined;
         return runDemo(io, {
-          ...(serve !== undefined && serve >= 0 ? { serveSeconds: serve } : {}),
+          ...(v.keep ? { keep: true } : {}),
           ...(v['dry-run'] ? { dryRun: true } : {}),
         });
       });
