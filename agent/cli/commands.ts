@@ -19,7 +19,7 @@ export interface Target {
   readonly configFile?: string | undefined;
 }
 
-/** Where the health server is: flags, else HealthHost/HealthPort from env and file (like the probe, §1.6). */
+/** Where the health server is: flags, else HealthHost/HealthPort from env and file (like calico-node's -felix-ready probe). */
 export function healthTarget(io: Io, t: Target): { host: string; port: number } {
   let host = 'localhost';
   let port = 9099;

@@ -1,5 +1,5 @@
-// Prometheus metrics with Felix's names where the meaning matches (felix-operations.md §3),
-// plus Typha client metrics, which Felix lacks (§7 "Exceed"). Each AgentMetrics owns its own
+// Prometheus metrics with Felix's names where the meaning matches (felix/calc, felix/iptables, felix/ipsets),
+// plus Typha client metrics, which Felix lacks. Each AgentMetrics owns its own
 // registry, so tests and a restarted daemon never collide on the global one. Only what felix-ts
 // can count is exported: a metric without a source would report a false 0.
 import client from 'prom-client';
@@ -38,7 +38,7 @@ export interface MetricsSources {
   readonly processMetrics?: boolean;
 }
 
-/** felix_resync_state values (§3). */
+/** felix_resync_state values (felix/calc/async_calc_graph.go). */
 export const RESYNC_STATE = { 'wait-for-ready': 1, resync: 2, 'in-sync': 3 } as const;
 
 type Table<T> = readonly (readonly [name: string, help: string, pick: T])[];
@@ -299,7 +299,7 @@ function registerLines(registers: client.Registry[], src: MetricsSources): void 
   });
 }
 
-/** Typha client metrics (felix-ts extension; Felix has none, §3). */
+/** Typha client metrics (felix-ts extension; Felix has none). */
 function registerTypha(registers: client.Registry[], src: MetricsSources, now: () => number): void {
   new client.Gauge({
     name: 'felix_typha_connected',
