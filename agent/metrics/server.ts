@@ -1,4 +1,4 @@
-// GET /metrics on PrometheusMetricsHost:PrometheusMetricsPort (felix/daemon/daemon.go servePrometheusMetrics).
+// GET /metrics on PrometheusMetricsHost:PrometheusMetricsPort (felix/daemon/daemon.go).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/index.js';
