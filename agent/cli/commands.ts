@@ -19,7 +19,7 @@ export interface Target {
   readonly configFile?: string | undefined;
 }
 
-/** Where the health server is: flags, else HealthHost/HealthPort from env and file (like the probe, §1.6). */
+/** Where the health server is: flags, else HealthHost/HealthPort from env and file (like calico-node's -felix-ready probe). */
 export function healthTarget(io: Io, t: Target): { host: string; port: number } {
   let host = 'localhost';
   let port = 9099;
@@ -34,23 +34,44 @@ export function healthTarget(io: Io, t: Target): { host: string; port: number } 
   return { host: t.host ?? host, port: t.port ?? port };
 }
 
+/** `status` exit code when the agent's health server cannot be reached (nothing listening, timeout). */
+export const EXIT_UNREACHABLE = 3;
+
 export async function statusCommand(io: Io, t: Target & { json?: boolean; live?: boolean }): Promise<number> {
   const { host, port } = healthTarget(io, t);
   const path = t.live ? '/liveness' : '/readiness';
   const what = t.live ? 'live' : 'ready';
+  const url = `${baseUrl(host, port)}${path}`;
+  let r;
   try {
-    const r = await httpGet(`${baseUrl(host, port)}${path}${t.json ? '?format=json' : ''}`);
-    io.out.write(r.body.endsWith('\n') ? r.body : r.body + '\n');
-    if (r.status >= 200 && r.status < 400) {
-      if (!t.json) io.out.write(`felix-ts is ${what}\n`);
-      return 0;
-    }
-    io.err.write(`felix-ts is not ${what}: ${path.slice(1)} probe reporting ${r.status}\n`);
-    return 1;
+    r = await httpGet(`${url}${t.json ? '?format=json' : ''}`);
   } catch (e) {
     if (!(e instanceof CliHttpError)) throw e;
-    io.err.write(`felix-ts is not ${what}: ${e.message}\n`);
-    return 1;
+    if (t.json) io.out.write(JSON.stringify({ reachable: false, url, error: e.message }) + '\n');
+    io.err.write(
+      `felix-ts cannot be reached at ${url}: ${e.message}\n` +
+        `hint: is felix-ts running with HealthEnabled=true (FELIX_HEALTHENABLED=true)? ` +
+        `Otherwise pass --host/--port (HealthHost/HealthPort) or -c <config file>.\n`,
+    );
+    return EXIT_UNREACHABLE;
+  }
+  const ok = r.status >= 200 && r.status < 400;
+  if (t.json) io.out.write(JSON.stringify(asJson(r.body, r.status)) + '\n');
+  else io.out.write(r.body.endsWith('\n') ? r.body : r.body + '\n');
+  if (ok) {
+    if (!t.json) io.out.write(`felix-ts is ${what}\n`);
+    return 0;
+  }
+  io.err.write(`felix-ts is not ${what}: ${path.slice(1)} probe reporting ${r.status}\n`);
+  return 1;
+}
+
+/** The health server's JSON body, or the text wrapped as JSON when it is not JSON (e.g. a proxy's error page). */
+function asJson(body: string, status: number): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return { reachable: true, status, body };
   }
 }
 

@@ -6,31 +6,15 @@ import { parseArgs } from 'node:util';
 import type { Io } from './commands.js';
 import { VERSION } from '../daemon/version.js';
 import { loadDevTool, withDevTool } from './dev-tools.js';
+import { USAGE, usageFor } from './usage.js';
 // Subcommands are loaded on demand: `status` (a probe) must not pay for the daemon's modules.
 const commands = (): Promise<typeof import('./commands.js')> => import('./commands.js');
 
-const USAGE = `Usage: felix-ts <command> [options]
-
-Commands:
-  run [--dry-run]             Run the agent (configuration: FELIX_* env, /etc/calico/felix.cfg, flags);
-                              --dry-run computes everything but never runs iptables-restore/ipset
-  status [--live] [--json]    Query the local readiness (or liveness) endpoint; exit 1 when not ready
-  inspect endpoint <name>     Tiers, policies and profiles of a local endpoint (pod name, ns/pod,
-                              interface or key) and the chains that implement them
-  inspect chains              Every chain felix-ts programs, each rule with the policy it came from
-  certs --dir <dir>           Write a development PKI (CA, Typha server and client certs)
-  demo [--dry-run]            Bundled Typha server + sample cluster -> agent over mTLS -> dataplane
-                              (as root: a throw-away netns and a traffic check; else a dry run)
-  version                     Print the version
-
-Options:
-  -c, --config-file <path>    Config file (default /etc/calico/felix.cfg, or FELIX_CONFIGFILE)
-  --set Name=Value            Set a parameter (repeatable; overrides env and file)
-  --host <h> --port <p>       Health server to query (status/inspect; default HealthHost:HealthPort)
-  --json                      Machine-readable output (status/inspect)
-`;
-
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === '-v' || argv[0] === '--version') {
+    io.out.write(`${VERSION}\n`);
+    return 0;
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -46,18 +30,28 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         'dry-run': { type: 'boolean' },
         live: { type: 'boolean' },
         dir: { type: 'string' },
-        'serve-seconds': { type: 'string' },
+        keep: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     });
   } catch (e) {
-    io.err.write(`felix-ts: ${(e as Error).message}\n\n${USAGE}`);
+    const first = argv.find((a) => !a.startsWith('-'));
+    io.err.write(`felix-ts: ${(e as Error).message}\n\n${usageFor(first)}`);
     return 2;
   }
   const { values: v, positionals: pos } = parsed;
   const cmd = pos[0];
-  if (v.help || cmd === undefined || cmd === 'help') {
-    io.out.write(USAGE);
+  if (v.version && !v.help) {
+    io.out.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (cmd === 'help') {
+    io.out.write(usageFor(pos[1]));
+    return 0;
+  }
+  if (v.help || cmd === undefined) {
+    io.out.write(usageFor(cmd));
     return cmd === undefined && !v.help ? 2 : 0;
   }
   const port = v.port !== undefined ? Number(v.port) : undefined;
@@ -81,20 +75,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     case 'inspect':
       if (pos[1] === 'endpoint' && pos[2]) return (await commands()).inspectEndpoint(io, target, pos[2]);
       if (pos[1] === 'chains') return (await commands()).inspectChains(io, target);
-      io.err.write('felix-ts: usage: inspect endpoint <name|iface> | inspect chains\n');
+      io.err.write(`felix-ts: inspect needs "endpoint <name>" or "chains"\n\n${usageFor('inspect')}`);
       return 2;
     case 'certs':
       if (!v.dir) {
-        io.err.write('felix-ts: certs needs --dir <directory>\n');
+        io.err.write(`felix-ts: certs needs --dir <directory>\n\n${usageFor('certs')}`);
         return 2;
       }
       return withDevTool(io, async () => (await commands()).certsCommand(io, v.dir as string));
     case 'demo':
       return withDevTool(io, async () => {
         const { runDemo } = await loadDevTool('demo', () => import('../../tools/demo/index.js'));
-        const serve = v['serve-seconds'] !== undefined ? Number(v['serve-seconds']) : undefined;
         return runDemo(io, {
-          ...(serve !== undefined && serve >= 0 ? { serveSeconds: serve } : {}),
+          ...(v.keep ? { keep: true } : {}),
           ...(v['dry-run'] ? { dryRun: true } : {}),
         });
       });

@@ -1,5 +1,5 @@
 // `felix-ts run`: load config (one error listing every bad field), start the daemon, map signals
-// (felix-operations.md §1.4: SIGTERM/SIGINT stop, SIGHUP = reload = exit 129), exit with its code.
+// (felix/daemon/daemon.go: SIGTERM/SIGINT stop, SIGHUP = reload = exit 129), exit with its code.
 import { accessSync, appendFileSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig, RESTART_EXIT_CODE, type LoadedConfig } from '../config/index.js';
@@ -33,7 +33,7 @@ export function runPreflight(loaded: LoadedConfig): string[] {
   return problems;
 }
 
-/** A LogFilePath we cannot write is dropped with a warning (Felix would exit; §5). */
+/** A LogFilePath we cannot write is dropped with a warning (Felix would exit: felix/logutils). */
 function usableLogFile(path: string, warn: string[]): string | undefined {
   if (!path) return undefined;
   try {

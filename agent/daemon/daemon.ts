@@ -20,7 +20,7 @@ import {
   type LoadedConfig,
 } from '../config/index.js';
 import { CALC_GRAPH_TIMEOUT_MS, HealthAggregator, REPORTER, type DebugHandler } from '../health/index.js';
-import { AgentMetrics, keyTypeLabel } from '../metrics/index.js';
+import { AgentMetrics } from '../metrics/index.js';
 import type { RootLogger } from '../log/index.js';
 import { ConfigLog, decideConfigUpdate } from './config-reload.js';
 import { DataplaneRunner } from './dataplane.js';
@@ -113,7 +113,8 @@ export class Daemon {
   /** Starts everything; resolves once the syncer has been started (not when connected). */
   async start(): Promise<void> {
     const cfg = this.config;
-    this.log.info('Felix starting up', { version: VERSION, node: process.version, pid: process.pid });
+    // Felix's fields (felix/daemon/daemon.go); the Node.js runtime stands where Felix logs GOMAXPROCS.
+    this.log.info('Felix starting up', { version: VERSION, nodejs: process.version, pid: process.pid });
     this.configLog.loaded(this.loaded);
     // felix/daemon/daemon.go step 1: FelixStartup is live but not ready until Typha is connected.
     this.health.register(REPORTER.startup, { live: true, ready: true }, 0);
@@ -192,7 +193,7 @@ export class Daemon {
     const calc = this.calc;
     if (!calc || this.stopping) return;
     if (updates.length > 0) {
-      for (const u of updates) this.metrics.calcUpdatesProcessed.inc({ type: keyTypeLabel(u.key) });
+      for (const u of updates) this.metrics.onUpdate(u);
       this.status.kvsProcessed += updates.length;
       calc.onUpdates(updates);
     }

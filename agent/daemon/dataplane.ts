@@ -38,7 +38,7 @@ export class DataplaneRunner {
   }
 
   counts(): DataplaneCounts | undefined {
-    return this.dp && dataplaneCounts(this.dp.driver, this.dp.compiled?.last);
+    return this.dp && dataplaneCounts(this.dp.driver, this.dp.compiled?.last, this.dp.lines?.());
   }
 
   restoreInputs(): ReadonlyMap<string, string> {

@@ -7,7 +7,7 @@ import type { DesiredState } from '../../rules/model.js';
 import type { CompilerConfig, DataplaneState } from '../../rules/compiler/index.js';
 import type { FelixConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
-import type { CalcCounts, CountedDriver } from '../metrics/index.js';
+import type { CalcCounts, CountedDriver, LineCounts } from '../metrics/index.js';
 
 /** SyncerClient. */
 export interface SyncerLike {
@@ -65,6 +65,8 @@ export interface Dataplane {
   readonly driver: DriverLike;
   /** Absent when the driver's desired state does not come from the rule compiler (tests). */
   readonly compiled?: CompiledView;
+  /** Restore lines run by the driver (felix_*_lines_executed); absent for test drivers. */
+  readonly lines?: () => LineCounts;
 }
 
 /** Factories; the real ones are in ./real-deps.ts. */

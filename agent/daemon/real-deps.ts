@@ -4,6 +4,8 @@
 import { SyncerClient } from '../../syncer-client/client/index.js';
 import { CalcGraph } from '../calc/index.js';
 import { CompilerSource, DataplaneDriver } from '../../rules/driver/index.js';
+import { ExecaRunner, netnsPrefix } from '../../rules/backend/runner.js';
+import { LineCountingRunner } from '../metrics/index.js';
 import type { FelixConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { compilerConfigFrom } from './compiler-config.js';
@@ -48,6 +50,10 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
     makeDataplane(cfg: FelixConfig, logger: Logger) {
       // The compiler source keeps what it compiled last: it is also the daemon's CompiledView.
       const source = new CompilerSource(compilerConfigFrom(cfg), logger);
+      // Counts the lines of every restore input (felix_iptables_lines_executed, felix_ipset_lines_executed).
+      const runner = new LineCountingRunner(
+        new ExecaRunner({ prefix: opts.netns ? netnsPrefix(opts.netns) : [] }),
+      );
       const driver = new DataplaneDriver({
         compilerConfig: source.config,
         source,
@@ -58,9 +64,10 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
         maxIpsetSize: cfg.MaxIpsetSize,
         logger,
         netns: opts.netns,
+        runner,
         dryRun: opts.dryRun,
       });
-      return { driver, compiled: source };
+      return { driver, compiled: source, lines: () => runner.counts() };
     },
   };
 }

@@ -83,7 +83,6 @@ export class HealthServer {
     this.stopped = false;
     this.host = host;
     this.port = port;
-    this.log.info('Health enabled.  Starting server.', { host, port });
     await this.tryListen();
   }
 
@@ -109,6 +108,8 @@ export class HealthServer {
       });
       srv.listen(this.port, this.host, () => {
         this.server = srv;
+        // The bound port (differs from the configured one when that is 0).
+        this.log.info('Health enabled.  Starting server.', { host: this.host, port: this.address()?.port });
         resolve();
       });
     });

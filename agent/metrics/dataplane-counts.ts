@@ -1,6 +1,7 @@
 // The dataplane's numbers for metrics and the health details: the driver's cumulative counters
 // (rules/backend/counters.ts) and the sizes of the desired state it last applied.
 import type { DesiredState } from '../../rules/model.js';
+import type { LineCounts } from './line-counter.js';
 
 /** The driver's cumulative counters (DataplaneDriver.counters). */
 export interface DriverCounters {
@@ -20,6 +21,8 @@ export interface DataplaneCounts extends DriverCounters {
   readonly iptablesChains: Readonly<Record<string, number>>;
   readonly iptablesRules: Readonly<Record<string, number>>;
   readonly backend?: string;
+  /** Restore lines executed (absent when the runner is not counted, e.g. test drivers). */
+  readonly lines?: LineCounts;
 }
 
 /** What the metrics read from a driver (DataplaneDriver satisfies it). */
@@ -28,7 +31,11 @@ export interface CountedDriver {
   readonly backend: string | undefined;
 }
 
-export function dataplaneCounts(driver: CountedDriver, desired: DesiredState | undefined): DataplaneCounts {
+export function dataplaneCounts(
+  driver: CountedDriver,
+  desired: DesiredState | undefined,
+  lines?: LineCounts,
+): DataplaneCounts {
   const c = driver.counters;
   const chains: Record<string, number> = {};
   const rules: Record<string, number> = {};
@@ -55,5 +62,6 @@ export function dataplaneCounts(driver: CountedDriver, desired: DesiredState | u
     iptablesChains: chains,
     iptablesRules: rules,
     ...(driver.backend ? { backend: driver.backend } : {}),
+    ...(lines ? { lines } : {}),
   };
 }

@@ -4,3 +4,7 @@ export { dataplaneCounts } from './dataplane-counts.js';
 export type { DataplaneCounts, DriverCounters, CountedDriver } from './dataplane-counts.js';
 export { keyTypeLabel } from './key-type.js';
 export { MetricsServer } from './server.js';
+export { ClusterCounts } from './cluster-counts.js';
+export type { ClusterCountsView } from './cluster-counts.js';
+export { LineCountingRunner } from './line-counter.js';
+export type { LineCounts } from './line-counter.js';

@@ -1,9 +1,12 @@
-// Prometheus metrics with Felix's names where the meaning matches (felix-operations.md §3),
-// plus Typha client metrics, which Felix lacks (§7 "Exceed"). Each AgentMetrics owns its own
+// Prometheus metrics with Felix's names where the meaning matches (felix/calc, felix/iptables, felix/ipsets),
+// plus Typha client metrics, which Felix lacks. Each AgentMetrics owns its own
 // registry, so tests and a restarted daemon never collide on the global one. Only what felix-ts
 // can count is exported: a metric without a source would report a false 0.
 import client from 'prom-client';
+import type { KVUpdate } from '../../syncer-client/api.js';
+import { ClusterCounts, type ClusterCountsView } from './cluster-counts.js';
 import type { DataplaneCounts } from './dataplane-counts.js';
+import { keyTypeLabel } from './key-type.js';
 
 /** The calculation graph's counts (CalcGraph.stats(), agent/calc), read at scrape time. */
 export interface CalcCounts {
@@ -11,6 +14,8 @@ export interface CalcCounts {
   readonly localWorkloadEndpoints: number;
   readonly localHostEndpoints: number;
   readonly activePolicies: number;
+  /** Active IP sets (selector, named-port and service sets): felix/calc/calc_graph.go OnIPSetActive. */
+  readonly ipSets?: number;
 }
 
 export interface TyphaCounts {
@@ -33,13 +38,13 @@ export interface MetricsSources {
   readonly processMetrics?: boolean;
 }
 
-/** felix_resync_state values (§3). */
+/** felix_resync_state values (felix/calc/async_calc_graph.go). */
 export const RESYNC_STATE = { 'wait-for-ready': 1, resync: 2, 'in-sync': 3 } as const;
 
 type Table<T> = readonly (readonly [name: string, help: string, pick: T])[];
 
 /** Gauges read from the calculation graph at scrape time. */
-const CALC_GAUGES: Table<(c: CalcCounts) => number> = [
+const CALC_GAUGES: Table<(c: CalcCounts) => number | undefined> = [
   [
     'felix_cluster_num_workload_endpoints',
     'Total number of workload endpoints in the cluster.',
@@ -51,6 +56,15 @@ const CALC_GAUGES: Table<(c: CalcCounts) => number> = [
     (c) => c.localWorkloadEndpoints + c.localHostEndpoints,
   ],
   ['felix_active_local_policies', 'Number of active policies on this host.', (c) => c.activePolicies],
+  ['felix_active_local_selectors', 'Number of active selectors on this host.', (c) => c.ipSets],
+];
+
+/** Gauges from the datastore updates seen (felix/calc/stats_collector.go). */
+const CLUSTER_GAUGES: Table<(c: ClusterCountsView) => number> = [
+  ['felix_cluster_num_hosts', 'Total number of calico hosts in the cluster.', (c) => c.hosts],
+  ['felix_cluster_num_tiers', 'Total number of tiers cluster-wide.', (c) => c.tiers],
+  ['felix_cluster_num_policies', 'Total number of policies cluster-wide.', (c) => c.policies],
+  ['felix_cluster_num_profiles', 'Total number of profiles cluster-wide.', (c) => c.profiles],
 ];
 
 /** Counters mirrored from the driver's cumulative counts (the delta is added on each scrape). */
@@ -97,9 +111,21 @@ export class AgentMetrics {
   readonly dataplaneMessages: client.Counter<'type'>;
   readonly calcUpdatesProcessed: client.Counter<'type'>;
   readonly calcOutputEvents: client.Counter;
+  private readonly cluster = new ClusterCounts();
 
   constructor(src: MetricsSources) {
     const registers = [this.registry];
+    for (const [name, help, pick] of CLUSTER_GAUGES) {
+      const cluster = this.cluster;
+      new client.Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(pick(cluster));
+        },
+      });
+    }
     new client.Gauge({
       name: 'felix_host',
       help: 'Configured Felix hostname (as a label), value always 1.',
@@ -159,6 +185,12 @@ export class AgentMetrics {
     if (src.processMetrics) client.collectDefaultMetrics({ register: this.registry });
   }
 
+  /** One datastore update on its way to the calculation graph. */
+  onUpdate(u: KVUpdate): void {
+    this.calcUpdatesProcessed.inc({ type: keyTypeLabel(u.key) });
+    this.cluster.onUpdate(u);
+  }
+
   async text(): Promise<string> {
     return this.registry.metrics();
   }
@@ -179,7 +211,8 @@ function registerScraped(registry: client.Registry, src: MetricsSources): void {
       registers,
       collect() {
         const c = src.calc?.();
-        if (c) this.set(pick(c));
+        const v = c && pick(c);
+        if (v !== undefined) this.set(v);
       },
     });
   }
@@ -217,6 +250,7 @@ function registerScraped(registry: client.Registry, src: MetricsSources): void {
       },
     });
   }
+  registerLines(registers, src);
   new client.Gauge({
     name: 'felix_ipsets_total',
     help: 'Total number of IP sets programmed.',
@@ -240,7 +274,40 @@ function registerScraped(registry: client.Registry, src: MetricsSources): void {
   registerTypha(registers, src, now);
 }
 
-/** Typha client metrics (felix-ts extension; Felix has none, §3). */
+/** Restore lines executed, mirrored from the counting runner (agent/metrics/line-counter.ts). */
+function registerLines(registers: client.Registry[], src: MetricsSources): void {
+  const last = new Map<string, number>();
+  new client.Counter({
+    name: 'felix_iptables_lines_executed',
+    help: 'Number of iptables rule updates executed.',
+    labelNames: ['ip_version', 'table'],
+    registers,
+    collect() {
+      for (const [k, v] of Object.entries(src.dataplane?.()?.lines?.iptables ?? {})) {
+        const prev = last.get(k) ?? 0;
+        const delta = v >= prev ? v - prev : v;
+        const [ipVersion = '', table = ''] = k.split('/');
+        if (delta > 0) this.inc({ ip_version: ipVersion, table }, delta);
+        last.set(k, v);
+      }
+    },
+  });
+  let lastIpset = 0;
+  new client.Counter({
+    name: 'felix_ipset_lines_executed',
+    help: 'Number of ipset operations executed.',
+    registers,
+    collect() {
+      const v = src.dataplane?.()?.lines?.ipset;
+      if (v === undefined) return;
+      const delta = v >= lastIpset ? v - lastIpset : v;
+      if (delta > 0) this.inc(delta);
+      lastIpset = v;
+    },
+  });
+}
+
+/** Typha client metrics (felix-ts extension; Felix has none). */
 function registerTypha(registers: client.Registry[], src: MetricsSources, now: () => number): void {
   new client.Gauge({
     name: 'felix_typha_connected',

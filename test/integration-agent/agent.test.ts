@@ -154,7 +154,10 @@ test('compiled CLI: `run --dry-run` becomes ready, `status` agrees, SIGHUP exits
       agent.kill(signal);
       assert.equal(await agent.exit, code, agent.output());
       const log = agent.output();
-      assert.match(log, /\[INFO\]\[\d+\] felix: Felix starting up/);
+      assert.match(
+        log,
+        /\[INFO\]\[\d+\] felix: Felix starting up nodejs=v\d[^ ]* pid=\d+ version=felix-ts-v/,
+      );
       assert.match(log, /Completed first update to dataplane\./);
       assert.match(log, /Felix is shutting down/);
     }

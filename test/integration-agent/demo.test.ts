@@ -16,7 +16,7 @@ test('demo, dry-run path: connects over mTLS, becomes ready, prints the restore 
   out.on('data', (d: Buffer) => (text += d.toString()));
   const code = await runDemo(
     { out, err: out, env: { FELIX_LOGSEVERITYSCREEN: 'WARNING' } },
-    { dryRun: true, serveSeconds: 0 },
+    { dryRun: true },
   );
   assert.equal(code, 0, text);
   assert.match(text, /readiness -> 200/);
@@ -31,7 +31,7 @@ test(
   'demo as root: programs a throw-away namespace, allowed and denied flows, live update, cleanup',
   { skip: process.getuid?.() !== 0 ? 'needs root (network namespaces)' : false },
   async () => {
-    const child = spawn(process.execPath, [MAIN, 'demo', '--serve-seconds', '0'], {
+    const child = spawn(process.execPath, [MAIN, 'demo'], {
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', FELIX_LOGSEVERITYSCREEN: 'WARNING' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

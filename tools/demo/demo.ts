@@ -3,8 +3,11 @@
 //   root:     a throw-away node namespace with pod namespaces (cali* veths) is programmed and a
 //             traffic check shows allowed and denied flows, before and after a live policy update.
 //   non-root: the driver runs in dry-run mode; the demo prints the restore transaction it would
-//             apply and serves readiness for a while.
-// Exits 0 when every step behaved as expected.
+//             apply.
+// --keep leaves everything up after the checks and prints the commands to explore it. One Ctrl-C
+// (SIGINT, or SIGTERM) at any moment ends the demo and removes everything it created: namespaces,
+// pod servers, the temp directory with the keys. Exits 0 when every step behaved as expected (with
+// --keep, Ctrl-C is the normal end), 130 when interrupted before that, else 1.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +29,8 @@ import {
 import { DemoNetwork } from './netns.js';
 
 export interface DemoOptions {
-  /** Seconds to keep serving readiness at the end (default: 5 when not root, 0 as root). */
-  readonly serveSeconds?: number;
+  /** Keep everything running after the checks until Ctrl-C, printing the follow-up commands. */
+  readonly keep?: boolean;
   /** Force the dry-run path even as root (tests). */
   readonly dryRun?: boolean;
 }
@@ -49,8 +52,24 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
   let typha: TyphaServer | undefined;
   let daemon: Daemon | undefined;
   let failures = 0;
-  const onSignal = (): void => void daemon?.stop('Received SIGINT');
-  process.once('SIGINT', onSignal);
+  let interrupted = false;
+  let onInterrupt!: () => void;
+  const interruptedP = new Promise<void>((r) => (onInterrupt = r));
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    out(`==> ${sig}: ending the demo and removing what it created`);
+    onInterrupt();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  /** Waits for `p` unless interrupted first (then throws, and the finally block cleans up). */
+  const step = async <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined);
+    const r = await Promise.race([p.then((v) => ({ v })), interruptedP.then(() => null)]);
+    if (r === null) throw new Interrupted();
+    return r.v;
+  };
   try {
     out(
       `==> felix-ts demo (${dryRun ? (isRoot ? 'dry run, nothing is programmed' : 'not root: dry run, nothing is programmed') : 'root: programming a throw-away network namespace'})`,
@@ -65,7 +84,7 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
       tls: { ca: pki.ca.cert, cert: pki.server.cert, key: pki.server.key, clientCN: 'typha-client' },
     });
     for (const [k, v] of demoCluster()) typha.put(k, v);
-    const port = await typha.start();
+    const port = await step(typha.start());
     out(
       `==> Typha-protocol server on 127.0.0.1:${port} (mTLS, ${typha.size} KVs: 3 pods, 2 namespaces, 2 tiers, 3 policies, 1 network set)`,
     );
@@ -74,7 +93,7 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
       out(
         `==> Creating namespaces ${net.nodeNs} + ${DEMO_PODS.length} pods (${DEMO_PODS.map((p) => `${p.namespace}/${p.name}=${p.ip} on ${p.iface}`).join(', ')})`,
       );
-      await net.create(DEMO_PODS);
+      await step(net.create(DEMO_PODS));
     }
 
     // The agent's configuration: an INI file plus FELIX_* variables, as on a node.
@@ -106,21 +125,24 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
       }),
     });
     const d = daemon;
-    await d.start();
-    await waitFor(
-      'the first apply',
-      () => d.status.dataplane.firstApplyDone || d.status.dataplane.lastApplyFailed,
+    await step(d.start());
+    await step(
+      waitFor(
+        'the first apply',
+        () => d.status.dataplane.firstApplyDone || d.status.dataplane.lastApplyFailed,
+      ),
     );
     if (!d.status.dataplane.firstApplyDone)
       throw new Error(`first apply failed: ${d.status.dataplane.lastApplyError}`);
     const health = d.healthAddress();
+    let backend: string | undefined;
     const metrics = d.metricsAddress();
     const base = `http://127.0.0.1:${health?.port}`;
     out(
       `==> Connected to Typha in ${d.status.timeToTyphaMs} ms; first apply done ${d.status.timeToFirstApplyMs} ms after start`,
     );
 
-    const ready = await fetch(`${base}/readiness`);
+    const ready = await step(fetch(`${base}/readiness`));
     out(`==> ${base}/readiness -> ${ready.status}`);
     io.out.write(await ready.text());
     if (ready.status !== 200) failures++;
@@ -133,13 +155,13 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
     );
 
     if (net) {
-      failures += await checkFlows(net, INITIAL_FLOWS, out);
+      failures += await step(checkFlows(net, INITIAL_FLOWS, out));
       out('==> Live update: Typha sends a new policy NetworkPolicy backend/db-allow-web');
       const before = d.status.dataplane.applies;
       const [k, v] = demoUpdate();
       typha.put(k, v);
-      await waitFor('the update to be applied', () => d.status.dataplane.applies > before);
-      failures += await checkFlows(net, UPDATED_FLOWS, out);
+      await step(waitFor('the update to be applied', () => d.status.dataplane.applies > before));
+      failures += await step(checkFlows(net, UPDATED_FLOWS, out));
     } else {
       const inputs = d.restoreInputs();
       for (const [table, text] of inputs) {
@@ -156,23 +178,25 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
     }
 
     if (metrics) {
-      const text = await fetch(`http://127.0.0.1:${metrics.port}/metrics`).then((r) => r.text());
+      const text = await step(fetch(`http://127.0.0.1:${metrics.port}/metrics`).then((r) => r.text()));
+      backend = /^felix_iptables_backend\{backend="(\w+)"\} 1$/m.exec(text)?.[1];
       const pick = text
         .split('\n')
         .filter((l) =>
-          /^(felix_(int_dataplane_apply_time_seconds_count|iptables_restore_calls|ipset_calls|active_local_endpoints|active_local_policies|cluster_num_workload_endpoints|resync_state|typha_connected|typha_snapshot_size))\b/.test(
+          /^(felix_(int_dataplane_apply_time_seconds_count|iptables_restore_calls|ipset_calls|active_local_endpoints|active_local_policies|cluster_num_workload_endpoints|resync_state|iptables_backend|typha_connected|typha_snapshot_size))\b/.test(
             l,
           ),
         );
       out(`==> A few metrics from http://127.0.0.1:${metrics.port}/metrics:`);
-      for (const l of pick) out(`    ${l}`);
+      for (const l of pick) out(`    ${l}${meaning(l)}`);
     }
-    const serve = opts.serveSeconds ?? (dryRun ? 5 : 0);
-    if (serve > 0) {
-      out(
-        `==> Serving readiness on ${base}/readiness for ${serve}s (try: felix-ts status --host 127.0.0.1 --port ${health?.port})`,
-      );
-      await new Promise((r) => setTimeout(r, serve * 1000));
+    if (interrupted) throw new Interrupted();
+    if (opts.keep) {
+      const target = `--host 127.0.0.1 --port ${health?.port}`;
+      out('==> Keeping everything up (--keep). Try, in another shell:');
+      for (const l of followUps(target, metrics?.port, net?.nodeNs, backend)) out(`    ${l}`);
+      out('==> Press Ctrl-C to end the demo and remove everything it created.');
+      await interruptedP;
     }
     out(
       failures === 0
@@ -181,9 +205,11 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
     );
   } catch (e) {
     failures++;
-    out(`!!  Demo failed: ${e instanceof Error ? e.message : String(e)}`);
+    if (!(e instanceof Interrupted) && !interrupted)
+      out(`!!  Demo failed: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await daemon?.stop('demo finished');
     await typha?.stop().catch(() => undefined);
     if (net) {
@@ -191,8 +217,37 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
       out(`==> Removed the demo namespaces (${net.id}-*)`);
     }
     rmSync(dir, { recursive: true, force: true });
+    out(`==> Removed ${dir}`);
+  }
+  // With --keep, Ctrl-C after the checks is the normal end; before that it is an interruption.
+  if (interrupted && failures > 0) {
+    out('!!  Demo interrupted before it finished.');
+    return 130;
   }
   return failures === 0 ? 0 : 1;
+}
+
+class Interrupted extends Error {}
+
+/** The commands printed by --keep (backend: the felix_iptables_backend label, legacy or nft). */
+export function followUps(
+  target: string,
+  metricsPort: number | undefined,
+  nodeNs: string | undefined,
+  backend: string | undefined,
+): string[] {
+  const cli = 'node dist/agent/cli/main.js';
+  const l = [
+    `${cli} status ${target}`,
+    `${cli} inspect endpoint db-1 ${target}`,
+    `${cli} inspect chains ${target}`,
+  ];
+  if (metricsPort) l.push(`curl -s http://127.0.0.1:${metricsPort}/metrics | grep ^felix_`);
+  if (nodeNs) {
+    const save = backend === 'nft' ? 'iptables-nft-save' : 'iptables-legacy-save';
+    l.push(`ip netns exec ${nodeNs} ${save} -t filter`, `ip netns exec ${nodeNs} ipset list`);
+  }
+  return l;
 }
 
 async function checkFlows(
@@ -212,4 +267,17 @@ async function checkFlows(
     );
   }
   return bad;
+}
+
+const RESYNC_MEANING: Readonly<Record<string, string>> = {
+  '1': 'wait-for-datastore',
+  '2': 'resync in progress',
+  '3': 'in sync with Typha',
+};
+
+/** A short gloss for metric lines whose value is a code (felix_resync_state, see agent/metrics). */
+function meaning(line: string): string {
+  const m = /^felix_resync_state (\S+)$/.exec(line);
+  const text = m ? RESYNC_MEANING[m[1] as string] : undefined;
+  return text ? `   (${text})` : '';
 }

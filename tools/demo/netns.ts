@@ -62,18 +62,33 @@ export class DemoNetwork {
   private readonly namespaces: string[] = [];
   private readonly servers: ChildProcess[] = [];
   private readonly podNs = new Map<string, string>();
+  private aborted = false;
+  private creating: Promise<void> | undefined;
 
   constructor(readonly id: string = `ftsdemo-${process.pid}`) {
     this.nodeNs = `${id}-node`;
   }
 
-  private async addNs(ns: string): Promise<void> {
-    await must(['ip', 'netns', 'add', ns]);
-    this.namespaces.push(ns);
-    await must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  /** Runs one set-up command unless destroy() has begun (then set-up stops with an error). */
+  private async must(cmd: readonly string[]): Promise<void> {
+    if (this.aborted) throw new DemoNetError('demo network set-up interrupted');
+    await must(cmd);
   }
 
-  async create(pods: readonly DemoPod[]): Promise<void> {
+  private async addNs(ns: string): Promise<void> {
+    // Recorded first: a namespace whose `ip netns add` was under way when interrupted is deleted too.
+    this.namespaces.push(ns);
+    await this.must(['ip', 'netns', 'add', ns]);
+    await this.must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+
+  create(pods: readonly DemoPod[]): Promise<void> {
+    this.creating = this.doCreate(pods);
+    return this.creating;
+  }
+
+  private async doCreate(pods: readonly DemoPod[]): Promise<void> {
+    const must = (cmd: readonly string[]): Promise<void> => this.must(cmd);
     const node = this.nodeNs;
     await this.addNs(node);
     await must(['ip', 'netns', 'exec', node, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
@@ -94,6 +109,7 @@ export class DemoNetwork {
   }
 
   private startServer(ns: string, ports: readonly number[]): Promise<void> {
+    if (this.aborted) return Promise.reject(new DemoNetError('demo network set-up interrupted'));
     const child = spawn(
       'ip',
       ['netns', 'exec', ns, process.execPath, '-e', SERVER_JS, ...ports.map(String)],
@@ -122,9 +138,20 @@ export class DemoNetwork {
     return r.exitCode === 0 ? 'allowed' : r.exitCode === 2 ? 'denied' : 'refused';
   }
 
-  /** Kills the servers and deletes every namespace (the veths go with them). Idempotent. */
+  /**
+   * Kills the servers and deletes every namespace (the veths go with them). Idempotent. A set-up
+   * still under way is stopped first (no command after this point), so nothing appears later.
+   */
   async destroy(): Promise<void> {
-    for (const s of this.servers.splice(0)) s.kill('SIGKILL');
+    this.aborted = true;
+    await this.creating?.catch(() => undefined);
+    for (const s of this.servers.splice(0)) {
+      if (s.exitCode === null && s.signalCode === null) {
+        const gone = new Promise((r) => s.once('exit', r));
+        s.kill('SIGKILL');
+        await gone;
+      }
+    }
     for (const ns of this.namespaces.splice(0).reverse()) {
       await execa('ip', ['netns', 'del', ns], { reject: false });
     }

@@ -66,15 +66,59 @@ test('status: exit 1 with the table while not ready, 0 once ready; --json; host/
   });
 });
 
-test('status: a daemon that is not running is "not ready" with the reason, exit 1', async () => {
+test('status: an unreachable agent exits 3 with a hint; --json still prints JSON', async () => {
   // Bind and close to get a port nobody listens on.
   const port = await withHealth(async (p) => p);
   const t = io();
-  assert.equal(await main(['status', '--host', '127.0.0.1', '--port', String(port)], t), 1);
+  assert.equal(await main(['status', '--host', '127.0.0.1', '--port', String(port)], t), 3);
   assert.match(
     t.stderr(),
-    /felix-ts is not ready: http:\/\/127\.0\.0\.1:\d+\/readiness: .*(ECONNREFUSED|refused)/,
+    /felix-ts cannot be reached at http:\/\/127\.0\.0\.1:\d+\/readiness: .*(ECONNREFUSED|refused)/,
   );
+  assert.match(t.stderr(), /hint: is felix-ts running with HealthEnabled=true/);
+  assert.equal(t.stdout(), '');
+  const j = io();
+  assert.equal(
+    await main(['status', '--json', '--live', '--host', '127.0.0.1', '--port', String(port)], j),
+    3,
+  );
+  const out = JSON.parse(j.stdout()) as { reachable: boolean; url: string };
+  assert.equal(out.reachable, false);
+  assert.match(out.url, /\/liveness$/);
+});
+
+test('status --json: JSON on stdout when not ready too, nothing else', async () => {
+  await withHealth(async (port, h) => {
+    h.register('calc', { live: true, ready: false }, 0);
+    const t = io();
+    assert.equal(await main(['status', '--json', '--host', '127.0.0.1', '--port', String(port)], t), 1);
+    assert.doesNotThrow(() => JSON.parse(t.stdout()), t.stdout());
+  });
+});
+
+test('per-command --help, help <command>, -v/--version', async () => {
+  for (const [args, re] of [
+    [['run', '--help'], /^Usage: felix-ts run \[--dry-run\]/],
+    [['status', '-h'], /^Usage: felix-ts status .*\n[\s\S]*3 the agent cannot be reached/],
+    [['inspect', '--help'], /^Usage: felix-ts inspect endpoint/],
+    [['certs', '--help'], /^Usage: felix-ts certs --dir/],
+    [['demo', '--help'], /^Usage: felix-ts demo \[--dry-run\] \[--keep\][\s\S]*Ctrl-C/],
+    [['help', 'status'], /^Usage: felix-ts status/],
+    [['--help'], /^Usage: felix-ts <command>/],
+  ] as const) {
+    const t = io();
+    assert.equal(await main(args, t), 0, args.join(' '));
+    assert.match(t.stdout(), re, args.join(' '));
+  }
+  for (const args of [['-v'], ['--version'], ['version'], ['status', '--version']]) {
+    const t = io();
+    assert.equal(await main(args, t), 0, args.join(' '));
+    assert.match(t.stdout(), /^felix-ts-v\d+\.\d+\.\d+\S*\n$/, args.join(' '));
+    assert.equal(t.stderr(), '');
+  }
+  const bad = io();
+  assert.equal(await main(['status', '--nope'], bad), 2);
+  assert.match(bad.stderr(), /Unknown option '--nope'[\s\S]*Usage: felix-ts status/);
 });
 
 test('inspect endpoint / chains render what the daemon returns', async () => {

@@ -1,0 +1,87 @@
+// Usage texts: the global one and one per command (`felix-ts <command> --help`).
+
+export const USAGE = `Usage: felix-ts <command> [options]
+
+Commands:
+  run [--dry-run]             Run the agent (configuration: FELIX_* env, /etc/calico/felix.cfg, flags);
+                              --dry-run computes everything but never runs iptables-restore/ipset
+  status [--live] [--json]    Query the local readiness (or liveness) endpoint; exit 1 when not ready,
+                              3 when the agent cannot be reached
+  inspect endpoint <name>     Tiers, policies and profiles of a local endpoint (pod name, ns/pod,
+                              interface or key) and the chains that implement them
+  inspect chains              Every chain felix-ts programs, each rule with the policy it came from
+  certs --dir <dir>           Write a development PKI (CA, Typha server and client certs)
+  demo [--dry-run] [--keep]   Bundled Typha server + sample cluster -> agent over mTLS -> dataplane
+                              (as root: a throw-away netns and a traffic check; else a dry run)
+  version                     Print the version (also -v, --version)
+
+Options:
+  -c, --config-file <path>    Config file (default /etc/calico/felix.cfg, or FELIX_CONFIGFILE)
+  --set Name=Value            Set a parameter (repeatable; overrides env and file)
+  --host <h> --port <p>       Health server to query (status/inspect; default HealthHost:HealthPort)
+  --json                      Machine-readable output (status/inspect)
+  -h, --help                  This text; \`felix-ts <command> --help\` for one command
+`;
+
+const TARGET = `  --host <h> --port <p>       Health server to query (default HealthHost:HealthPort from the
+                              config: FELIX_* env and the config file)
+  -c, --config-file <path>    Config file to read HealthHost/HealthPort from
+`;
+
+export const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  run: `Usage: felix-ts run [--dry-run] [-c <file>] [--set Name=Value]...
+
+Runs the agent in the foreground: connects to Typha, computes policy and programs iptables/ipset.
+Configuration (highest first): --set, FELIX_* environment, the config file, Felix's defaults.
+
+Options:
+  -c, --config-file <path>    Config file (default /etc/calico/felix.cfg, or FELIX_CONFIGFILE)
+  --set Name=Value            Set a Felix parameter (repeatable), e.g. --set LogSeverityScreen=Debug
+  --dry-run                   Compute the restore input but never run iptables-restore or ipset
+`,
+  status: `Usage: felix-ts status [--live] [--json] [--host <h>] [--port <p>] [-c <file>]
+
+Queries the running agent's health server (readiness, or liveness with --live).
+Exit codes: 0 ready/live, 1 not ready/live, 3 the agent cannot be reached.
+
+Options:
+  --live                      Query /liveness instead of /readiness
+  --json                      Print JSON only (also when the agent cannot be reached)
+${TARGET}`,
+  inspect: `Usage: felix-ts inspect endpoint <name> [--json] [--host <h>] [--port <p>]
+       felix-ts inspect chains [--json] [--host <h>] [--port <p>]
+
+endpoint <name>   Tiers, policies and profiles of a local endpoint (pod name, ns/pod, interface
+                  name or endpoint key) and the chains that implement them
+chains            Every chain felix-ts programs, each rule with the policy it came from
+
+Options:
+  --json                      Machine-readable output
+${TARGET}`,
+  certs: `Usage: felix-ts certs --dir <dir>
+
+Writes a development PKI into <dir>: a CA, a Typha server certificate and a client certificate.
+Not for production use.
+`,
+  demo: `Usage: felix-ts demo [--dry-run] [--keep]
+
+Starts the bundled Typha test server with a sample cluster, runs the agent against it over mTLS and
+programs the dataplane. As root it uses throw-away network namespaces (ftsdemo-*) and checks that
+allowed traffic passes and denied traffic is dropped; otherwise it is a dry run.
+
+Options:
+  --dry-run                   Never run iptables-restore/ipset (the default when not root)
+  --keep                      Keep everything running after the checks and print the commands to
+                              explore it (status, inspect, metrics, iptables-save); Ctrl-C ends the
+                              demo and removes everything it created
+`,
+  version: `Usage: felix-ts version   (or felix-ts -v, felix-ts --version)
+
+Prints the felix-ts version.
+`,
+};
+
+/** The usage for one command, or the global usage. */
+export function usageFor(cmd: string | undefined): string {
+  return (cmd !== undefined && COMMAND_USAGE[cmd]) || USAGE;
+}
