@@ -1,5 +1,5 @@
 // The logger interface every module takes, and its winston implementation.
-// Line format follows Felix's logrusr formatter (felix-operations.md §5):
+// Line format follows Felix's logrusr formatter (felix/logutils/logutils.go):
 //   2025-09-10 00:10:06.668 [INFO][63] felix/<component>: message key=value key2="quoted value"
 // Felix prints "<file>.go <line>"; we print the component name instead (no source positions in JS).
 import winston from 'winston';
@@ -23,7 +23,7 @@ export interface RootLogger extends Logger {
   close(): void;
 }
 
-/** Felix's severities (§2.3: TRACE, DEBUG, INFO, WARNING, ERROR, FATAL), plus "none". */
+/** Felix's severities (felix/config/config_params.go: TRACE, DEBUG, INFO, WARNING, ERROR, FATAL), plus "none". */
 export const SEVERITIES = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'FATAL', 'PANIC', 'NONE'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

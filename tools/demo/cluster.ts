@@ -1,5 +1,5 @@
 // The demo's sample cluster, as felix-syncer KVs the way Typha sends them for a KDD cluster
-// (felix-datamodel-and-calc.md): two namespaces (profiles kns.*), three pods on this node, a
+// (felix/calc/calc_graph.go): two namespaces (profiles kns.*), three pods on this node, a
 // "security" tier in front of the default tier, and a network set.
 import { createHash } from 'node:crypto';
 
