@@ -138,15 +138,25 @@ function jsonFormat(): winston.Logform.Format {
 
 /** A winston transport writing lines to any Writable (so tests can capture output). */
 class LineTransport extends Transport {
+  /** Set once the destination failed (stdout piped into a reader that exited: EPIPE). */
+  private broken = false;
   constructor(
     private readonly out: Writable,
     opts: Transport.TransportStreamOptions,
   ) {
     super(opts);
+    // Without a listener a write error on the stream is an uncaught exception, which the daemon
+    // logs, which writes again: a busy loop. A broken screen destination is dropped for good;
+    // the daemon (and a log file, if configured) carries on.
+    out.on('error', () => {
+      this.broken = true;
+    });
   }
   override log(info: Info, next: () => void): void {
-    const line = (info as unknown as Record<symbol, unknown>)[Symbol.for('message')];
-    this.out.write(String(line) + '\n');
+    if (!this.broken && !this.out.destroyed) {
+      const line = (info as unknown as Record<symbol, unknown>)[Symbol.for('message')];
+      this.out.write(String(line) + '\n');
+    }
     next();
   }
 }

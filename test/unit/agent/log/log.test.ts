@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { createLogger, formatTextLine } from '../../../../agent/log/index.js';
 
 function capture(): { stream: PassThrough; lines: () => string[] } {
@@ -64,4 +64,29 @@ test('LogSeverityScreen filters; WARNING level name; JSON format; NONE silences'
   const n = capture();
   createLogger({ severity: 'NONE', stream: n.stream }).error('x');
   assert.equal(n.lines().length, 0);
+});
+
+test('a screen destination that fails (EPIPE) is dropped: no uncaught error, no write loop', async () => {
+  let writes = 0;
+  const broken = new Writable({
+    write(_chunk, _enc, cb): void {
+      writes++;
+      const e = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+      cb(e);
+    },
+  });
+  const uncaught: unknown[] = [];
+  const onErr = (e: unknown): void => void uncaught.push(e);
+  process.on('uncaughtException', onErr);
+  try {
+    const log = createLogger({ severity: 'INFO', stream: broken });
+    log.info('first line');
+    await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 100; i++) log.error('Unexpected error (continuing)', { i });
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('uncaughtException', onErr);
+  }
+  assert.deepEqual(uncaught, []);
+  assert.equal(writes, 1, 'after the first failed write nothing more is written to the broken stream');
 });
