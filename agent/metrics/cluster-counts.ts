@@ -1,4 +1,4 @@
-// Cluster-wide counts behind felix_cluster_num_{hosts,tiers,policies,profiles}, computed from the
+// Cluster-wide counts behind felix_cluster_num_{hosts,host_endpoints,tiers,policies,profiles}, computed from the
 // datastore updates the daemon passes to the calculation graph, as Felix's StatsCollector does
 // (felix/calc/stats_collector.go): hosts are the hostnames that own at least one Node resource,
 // workload endpoint, host endpoint or per-host config key; tiers, policies and profiles are the
@@ -8,6 +8,7 @@ import { parseKey } from '../model/index.js';
 
 export interface ClusterCountsView {
   readonly hosts: number;
+  readonly hostEndpoints: number;
   readonly tiers: number;
   readonly policies: number;
   readonly profiles: number;
@@ -15,6 +16,7 @@ export interface ClusterCountsView {
 
 export class ClusterCounts implements ClusterCountsView {
   private readonly keysByHost = new Map<string, Set<string>>();
+  private readonly hostEndpointKeys = new Set<string>();
   private readonly tierKeys = new Set<string>();
   private readonly policyKeys = new Set<string>();
   private readonly profileKeys = new Set<string>();
@@ -31,8 +33,10 @@ export class ClusterCounts implements ClusterCountsView {
         return toggle(this.policyKeys, u.key, present);
       case 'profileRules':
         return toggle(this.profileKeys, u.key, present);
-      case 'workloadEndpoint':
       case 'hostEndpoint':
+        toggle(this.hostEndpointKeys, u.key, present);
+        return this.onHostKey(k.hostname, u.key, present);
+      case 'workloadEndpoint':
       case 'hostConfig':
         return this.onHostKey(k.hostname, u.key, present);
       case 'resource':
@@ -45,6 +49,9 @@ export class ClusterCounts implements ClusterCountsView {
 
   get hosts(): number {
     return this.keysByHost.size;
+  }
+  get hostEndpoints(): number {
+    return this.hostEndpointKeys.size;
   }
   get tiers(): number {
     return this.tierKeys.size;

@@ -62,6 +62,11 @@ const CALC_GAUGES: Table<(c: CalcCounts) => number | undefined> = [
 /** Gauges from the datastore updates seen (felix/calc/stats_collector.go). */
 const CLUSTER_GAUGES: Table<(c: ClusterCountsView) => number> = [
   ['felix_cluster_num_hosts', 'Total number of calico hosts in the cluster.', (c) => c.hosts],
+  [
+    'felix_cluster_num_host_endpoints',
+    'Total number of host endpoints cluster-wide.',
+    (c) => c.hostEndpoints,
+  ],
   ['felix_cluster_num_tiers', 'Total number of tiers cluster-wide.', (c) => c.tiers],
   ['felix_cluster_num_policies', 'Total number of policies cluster-wide.', (c) => c.policies],
   ['felix_cluster_num_profiles', 'Total number of profiles cluster-wide.', (c) => c.profiles],

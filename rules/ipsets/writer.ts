@@ -118,6 +118,8 @@ export class IpsetWriter {
         current = this.belief ?? (await this.read());
       } catch (err) {
         last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPSET_READ', String(err));
+        // A hung ipset is not retried inside this apply: the driver's back-off retries it.
+        if (last.code === 'ERR_COMMAND_TIMEOUT') break;
         if (!this.opts.dryRun) {
           if (++attempt < maxAttempts) await sleep((this.opts.retryBaseMs ?? 1) * 2 ** (attempt - 1));
           continue;
@@ -149,6 +151,7 @@ export class IpsetWriter {
       // ipset restore is not atomic: earlier lines may have landed, so re-read before retrying.
       this.belief = undefined;
       last = err;
+      if (err.code === 'ERR_COMMAND_TIMEOUT') break; // as above: the driver's back-off retries it
       const line = /Error in line (\d+)/.exec(err.stderr ?? '')?.[1];
       const set = line === undefined ? undefined : plan.lineSets[Number(line) - 1];
       const base = set; // a temporary set's lines belong to the set it rebuilds (plan.lineSets)

@@ -34,6 +34,17 @@ test('felix_cluster_num_hosts: hosts owning a Node, endpoint or host-config key;
   assert.equal((await scrape(m)).get('felix_cluster_num_hosts'), 1);
 });
 
+test('felix_cluster_num_host_endpoints: host endpoint keys present, any host', async () => {
+  const m = new AgentMetrics({ hostname: 'a' });
+  m.onUpdate(kv('/calico/v1/host/node-a/endpoint/eth0', '{}'));
+  m.onUpdate(kv('/calico/v1/host/node-b/endpoint/eth0', '{}'));
+  m.onUpdate(kv('/calico/v1/host/node-b/endpoint/eth0', '{"name":"eth0"}'));
+  m.onUpdate(kv(WEP('node-a', 'ns%2fp1'), '{}'));
+  assert.equal((await scrape(m)).get('felix_cluster_num_host_endpoints'), 2, 'updates and WEPs are not HEPs');
+  m.onUpdate(kv('/calico/v1/host/node-a/endpoint/eth0', null));
+  assert.equal((await scrape(m)).get('felix_cluster_num_host_endpoints'), 1);
+});
+
 test('felix_cluster_num_tiers: tier metadata keys present', async () => {
   const m = new AgentMetrics({ hostname: 'a' });
   m.onUpdate(kv('/calico/v1/policy/tier/default/metadata', '{}'));

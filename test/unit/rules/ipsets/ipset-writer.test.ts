@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IpsetWriter } from '../../../../rules/ipsets/index.js';
-import { newCounters } from '../../../../rules/backend/index.js';
+import { DataplaneError, newCounters } from '../../../../rules/backend/index.js';
 import { FakeRunner } from '../fake-runner.js';
 import { mkSet, mkSets } from '../writer-fixtures.js';
 
@@ -38,4 +38,24 @@ test('a failed restore is retried after a re-read, so lines that landed are not 
   await w.applyUpdates(mkSets(mkSet('cali40a', 'hash:ip', ['10.0.0.1'])));
   assert.equal(fake.callsOf('ipset').filter((c) => c.args[0] === 'save').length, 2);
   assert.deepEqual([...fake.sets.get('cali40a')!.members], ['10.0.0.1']);
+});
+
+test('a hung ipset restore (killed at its deadline) is not retried inside the apply', async () => {
+  const fake = new FakeRunner();
+  let restores = 0;
+  const runner = {
+    run: async (file: string, args: readonly string[], input?: string) => {
+      if (file === 'ipset' && args[0] === 'restore' && restores++ === 0) {
+        throw new DataplaneError('ERR_COMMAND_TIMEOUT', 'ipset restore killed at its 30000 ms deadline');
+      }
+      return fake.run(file, args, input);
+    },
+  };
+  const w = new IpsetWriter({ runner, counters: newCounters(), families: [4], maxElem: 1048576 });
+  await assert.rejects(w.applyUpdates(mkSets(mkSet('cali40a', 'hash:ip', ['10.0.0.1']))), {
+    code: 'ERR_COMMAND_TIMEOUT',
+  });
+  assert.equal(restores, 1, 'one attempt, then the error goes to the driver');
+  await w.applyUpdates(mkSets(mkSet('cali40a', 'hash:ip', ['10.0.0.1'])));
+  assert.deepEqual([...fake.sets.get('cali40a')!.members], ['10.0.0.1'], 'the next apply programs it');
 });
