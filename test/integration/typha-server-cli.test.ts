@@ -6,8 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { main } from '../../agent/cli/main.js';
 import { SyncerClient } from '../../syncer-client/client/index.js';
 import { FAST_FAILOVER, Recorder } from './syncer-harness.js';
 
@@ -232,6 +234,98 @@ test('CLI: start failures exit 3 naming the cause; usage errors exit 2', async (
     }
   } finally {
     blocker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('felix-ts certs output drives the CLI server over mTLS; --expired server and client certs are refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'typha-cli-pki-'));
+  const sink = (): PassThrough => new PassThrough().on('data', () => undefined);
+  const certs = async (sub: string, ...args: string[]): Promise<string> => {
+    const d = join(dir, sub);
+    const code = await main(['certs', '--dir', d, ...args], { out: sink(), err: sink(), env: {} });
+    assert.equal(code, 0, `certs ${args.join(' ')}`);
+    return d;
+  };
+  try {
+    const good = await certs('good', '--server-cn', 'typha-cli', '--client-cn', 'node-cli');
+    const expired = await certs(
+      'expired',
+      '--server-cn',
+      'typha-cli',
+      '--client-cn',
+      'node-cli',
+      '--expired',
+    );
+    const serverArgs = (d: string): string[] => [
+      ...[
+        '--ca',
+        join(d, 'ca.crt'),
+        '--cert',
+        join(d, 'typha-server.crt'),
+        '--key',
+        join(d, 'typha-server.key'),
+      ],
+      ...['--client-cn', 'node-cli'],
+    ];
+    const clientOpts = (d: string, port: number): ConstructorParameters<typeof SyncerClient>[0] => ({
+      felixHostname: 'tls-node',
+      typhaAddr: `127.0.0.1:${port}`,
+      typhaCAFile: join(d, 'ca.crt'),
+      typhaCertFile: join(d, 'typha-client.crt'),
+      typhaKeyFile: join(d, 'typha-client.key'),
+      typhaCN: 'typha-cli',
+      failover: { ...FAST_FAILOVER, maxRounds: 1 },
+    });
+    // Good certs: the client syncs.
+    let r = await runCli([...serverArgs(good), '--keep-running'], {
+      stdin: '{"op":"put","key":"/calico/v1/Ready","value":"true"}\n',
+      onListening: async (port, child) => {
+        const client = new SyncerClient(clientOpts(good, port));
+        const rec = new Recorder(client);
+        client.start();
+        try {
+          await rec.waitInSync();
+          assert.deepEqual(Object.fromEntries(rec.state), { '/calico/v1/Ready': 'true' });
+        } finally {
+          await client.stop();
+        }
+        child.kill('SIGTERM');
+      },
+    });
+    assert.equal(r.code, 143);
+    // The expired server cert: the client refuses it (and never gets a snapshot).
+    r = await runCli([...serverArgs(expired), '--keep-running'], {
+      onListening: async (port, child) => {
+        const client = new SyncerClient(clientOpts(expired, port));
+        const rec = new Recorder(client);
+        client.start();
+        const end = await client.finished;
+        assert.equal(end?.code, 'ERR_TYPHA_DIAL');
+        assert.equal(rec.count('connected'), 0);
+        const reasons = rec.events.flatMap((e) => (e.kind === 'disconnected' ? [e.reason] : []));
+        assert.ok(reasons.length > 0 && reasons.every((x) => /expired/i.test(x)), JSON.stringify(reasons));
+        child.kill('SIGTERM');
+      },
+    });
+    assert.equal(r.code, 143);
+    // The good server, the expired client cert: the server refuses the client.
+    r = await runCli([...serverArgs(good), '--keep-running'], {
+      onListening: async (port, child) => {
+        const opts = { ...clientOpts(good, port), typhaCertFile: join(expired, 'typha-client.crt') };
+        const client = new SyncerClient({ ...opts, typhaKeyFile: join(expired, 'typha-client.key') });
+        const rec = new Recorder(client);
+        client.start();
+        await client.finished;
+        assert.equal(rec.count('connected'), 0);
+        child.kill('SIGTERM');
+      },
+    });
+    assert.equal(r.code, 143);
+    // The server refuses it during the handshake (its reason is the TLS layer's, not the verify error).
+    assert.match(r.out, /"event":"tls-error"/);
+    assert.doesNotMatch(r.out, /"event":"client"/);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
