@@ -6,6 +6,7 @@ import type { EndpointDescription } from '../calc/index.js';
 import type { InspectedChain } from '../daemon/index.js';
 import { baseUrl, httpGet, CliHttpError } from './http.js';
 import { loadDevTool } from './dev-tools.js';
+import type { CertsArgs } from '../../tools/pki/index.js';
 
 export interface Io {
   readonly out: Writable;
@@ -167,23 +168,7 @@ export async function inspectChains(io: Io, t: Target & { json?: boolean }): Pro
   return 0;
 }
 
-export async function certsCommand(io: Io, dir: string): Promise<number> {
-  const { makeDevPki, typhaClientEnv, writeDevPki } = await loadDevTool(
-    'certs',
-    () => import('../../tools/pki/index.js'),
-  );
-  const pki = makeDevPki();
-  const f = writeDevPki(pki, dir);
-  io.out.write(
-    [
-      `Wrote a development PKI to ${dir} (NOT for production):`,
-      `  CA:            ${f.caFile}`,
-      `  Typha server:  ${f.serverCertFile} ${f.serverKeyFile} (CN typha-server)`,
-      `  Felix client:  ${f.clientCertFile} ${f.clientKeyFile} (CN typha-client)`,
-      'Use with:',
-      ...Object.entries(typhaClientEnv(f)).map(([k, v]) => `  ${k}=${v}`),
-      '',
-    ].join('\n'),
-  );
-  return 0;
+export async function certsCommand(io: Io, args: CertsArgs): Promise<number> {
+  const { runCerts } = await loadDevTool('certs', () => import('../../tools/pki/index.js'));
+  return runCerts(io, args);
 }

@@ -31,6 +31,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         live: { type: 'boolean' },
         dir: { type: 'string' },
         keep: { type: 'boolean' },
+        force: { type: 'boolean' },
+        'server-cn': { type: 'string' },
+        'client-cn': { type: 'string' },
+        days: { type: 'string' },
+        expired: { type: 'boolean' },
+        'no-eku': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -82,7 +88,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         io.err.write(`felix-ts: certs needs --dir <directory>\n\n${usageFor('certs')}`);
         return 2;
       }
-      return withDevTool(io, async () => (await commands()).certsCommand(io, v.dir as string));
+      return withDevTool(io, async () =>
+        (await commands()).certsCommand(io, {
+          dir: v.dir as string,
+          force: v.force ?? false,
+          serverCN: v['server-cn'],
+          clientCN: v['client-cn'],
+          days: v.days,
+          expired: v.expired ?? false,
+          noEku: v['no-eku'] ?? false,
+        }),
+      );
     case 'demo':
       return withDevTool(io, async () => {
         const { runDemo } = await loadDevTool('demo', () => import('../../tools/demo/index.js'));

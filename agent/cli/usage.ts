@@ -58,10 +58,25 @@ chains            Every chain felix-ts programs, each rule with the policy it ca
 Options:
   --json                      Machine-readable output
 ${TARGET}`,
-  certs: `Usage: felix-ts certs --dir <dir>
+  certs: `Usage: felix-ts certs --dir <dir> [--force] [--server-cn CN] [--client-cn CN] [--days N]
+                      [--expired] [--no-eku]
 
-Writes a development PKI into <dir>: a CA, a Typha server certificate and a client certificate.
-Not for production use.
+Writes a development PKI into <dir>: ca.crt and ca.key, typha-server.crt/.key (serverAuth) and
+typha-client.crt/.key (clientAuth), all RSA 2048 signed by the CA; keys are mode 0600. Prints the
+FELIX_TYPHA* settings and a test Typha server command that use them. Not for production use.
+
+Options:
+  --dir <dir>                 Directory to write (created if missing); it must be empty
+  --force                     Write into a non-empty directory, replacing the files above
+  --server-cn CN              CommonName of the Typha server cert (default typha-server)
+  --client-cn CN              CommonName of the client cert (default typha-client)
+  --days N                    Validity of the server and client certs, 1..36500 (default 365;
+                              the CA: 3650)
+  --expired                   Server and client certs whose validity (N days) ended yesterday,
+                              for testing that they are refused; the CA stays valid
+  --no-eku                    Leave out the extendedKeyUsage extension (serverAuth/clientAuth)
+
+Exit codes: 0 written, 1 a file could not be written, 2 a bad option or a non-empty directory.
 `,
   demo: `Usage: felix-ts demo [--dry-run] [--keep]
 

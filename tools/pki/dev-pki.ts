@@ -22,6 +22,8 @@ export interface CertOptions {
   readonly usage: 'server' | 'client' | 'none';
   /** Validity in days; default 365. A negative value makes an already-expired cert. */
   readonly days?: number;
+  /** An expired cert: its `days` of validity ended one day ago (for certificate-refusal tests). */
+  readonly expired?: boolean;
 }
 
 export interface DevPkiOptions {
@@ -35,6 +37,12 @@ export interface DevPkiOptions {
   readonly clientURISAN?: string;
   /** RSA modulus size; default 2048. */
   readonly keyBits?: number;
+  /** Validity of the server and client certs in days; default 365 (the CA: 3650 days). */
+  readonly days?: number;
+  /** Server and client certs whose validity ended yesterday (the CA stays valid). */
+  readonly expired?: boolean;
+  /** false: server and client certs without the extendedKeyUsage extension; default true. */
+  readonly eku?: boolean;
 }
 
 /** A CA that can issue more leaves (for refusal tests: other CN/URI SAN, or a second untrusted CA). */
@@ -66,14 +74,19 @@ function serial(): string {
   return b.toString('hex');
 }
 
-function validity(cert: forge.pki.Certificate, days: number): void {
+const DAY_MS = 86_400_000;
+
+function validity(cert: forge.pki.Certificate, days: number, expired = false): void {
   const now = Date.now();
-  if (days >= 0) {
+  if (expired) {
+    cert.validity.notAfter = new Date(now - DAY_MS);
+    cert.validity.notBefore = new Date(now - DAY_MS - Math.abs(days) * DAY_MS);
+  } else if (days >= 0) {
     cert.validity.notBefore = new Date(now - 60_000);
-    cert.validity.notAfter = new Date(now + days * 86_400_000);
+    cert.validity.notAfter = new Date(now + days * DAY_MS);
   } else {
-    cert.validity.notBefore = new Date(now + days * 86_400_000 * 2);
-    cert.validity.notAfter = new Date(now + days * 86_400_000);
+    cert.validity.notBefore = new Date(now + days * DAY_MS * 2);
+    cert.validity.notAfter = new Date(now + days * DAY_MS);
   }
 }
 
@@ -103,7 +116,7 @@ export function makeCA(cn = 'felix-ts dev CA', keyBits = 2048): CertificateAutho
       const leaf = forge.pki.createCertificate();
       leaf.publicKey = leafKp.forgeKeys.publicKey;
       leaf.serialNumber = serial();
-      validity(leaf, opts.days ?? 365);
+      validity(leaf, opts.days ?? 365, opts.expired);
       leaf.setSubject([{ name: 'commonName', value: opts.cn }]);
       leaf.setIssuer(caCert.subject.attributes);
       const exts: object[] = [
@@ -134,14 +147,20 @@ export function makeCA(cn = 'felix-ts dev CA', keyBits = 2048): CertificateAutho
 /** A CA plus a Typha server cert (serverAuth) and a Felix client cert (clientAuth). */
 export function makeDevPki(opts: DevPkiOptions = {}): DevPki {
   const ca = makeCA(opts.caCN, opts.keyBits);
+  const leaf = {
+    ...(opts.days !== undefined ? { days: opts.days } : {}),
+    ...(opts.expired === true ? { expired: true } : {}),
+  };
   const server = ca.issue({
+    ...leaf,
     cn: opts.serverCN ?? 'typha-server',
-    usage: 'server',
+    usage: opts.eku === false ? 'none' : 'server',
     ...(opts.serverURISAN !== undefined ? { uriSAN: opts.serverURISAN } : {}),
   });
   const client = ca.issue({
+    ...leaf,
     cn: opts.clientCN ?? 'typha-client',
-    usage: 'client',
+    usage: opts.eku === false ? 'none' : 'client',
     ...(opts.clientURISAN !== undefined ? { uriSAN: opts.clientURISAN } : {}),
   });
   return { ca, server, client };
