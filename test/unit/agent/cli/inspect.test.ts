@@ -159,6 +159,19 @@ test('inspect reads owners from the compiler: annotated first rule, host endpoin
       ['cali-thfw-eth9', 'eth9', 'egress'],
     ],
   );
+  // The host endpoint's view: ingress chains (the policy right after the chain that jumps to it), then egress.
+  assert.deepEqual(
+    describeEndpointChains(compile(st, cfg), 'eth9')
+      .filter((c) => c.ipVersion === 4)
+      .map((c) => [c.table, c.name, c.owner.kind]),
+    [
+      ['filter', 'cali-fh-eth9', 'host-endpoint'],
+      ['filter', v4?.name, 'policy'],
+      ['filter', 'cali-fhfw-eth9', 'host-endpoint'],
+      ['filter', 'cali-th-eth9', 'host-endpoint'],
+      ['filter', 'cali-thfw-eth9', 'host-endpoint'],
+    ],
+  );
   const stat = chains.find((c) => c.name === 'cali-from-host-endpoint' && c.ipVersion === 4);
   assert.deepEqual(stat?.owner, { kind: 'static', id: 'cali-from-host-endpoint' });
   assert.equal(describeChains(undefined).chains.length, 0);
