@@ -26,14 +26,20 @@ import {
 } from '../model/index.js';
 import { ActiveRulesCalculator } from './active-rules.js';
 import { ConfigBatcher } from './config-batcher.js';
-import { describeEndpoint, findEndpoint } from './describe.js';
+import { candidateOf, describeEndpoint, findEndpoint, matchEndpoints } from './describe.js';
 import { Endpoints, endpointMessage, type LocalEndpoint } from './endpoints.js';
 import { EventSequencer } from './event-sequencer.js';
 import { IPSetCalculator, networkSetData } from './ipsets.js';
 import { toLabelMap } from './label-index.js';
 import { resolveTiers, type TierLists } from './policy-resolver.js';
 import { RuleScanner } from './rule-scanner.js';
-import type { CalcGraphOptions, CalcLogger, CalcStats, EndpointDescription } from './types.js';
+import type {
+  CalcGraphOptions,
+  CalcLogger,
+  CalcStats,
+  EndpointCandidate,
+  EndpointDescription,
+} from './types.js';
 
 const NOOP_LOGGER: CalcLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -213,9 +219,17 @@ export class CalcGraph {
     };
   }
 
-  /** Finds a local endpoint by KV key, interface name, workload ID ("ns/pod"), or HEP name. */
+  /**
+   * The local endpoint named by KV key, interface, workload ID ("ns/pod"), "ns/pod/eth0", HEP name
+   * or bare pod name (describe.ts matchEndpoints); undefined when none or several match.
+   */
   describeEndpoint(nameOrIface: string): EndpointDescription | undefined {
     const ep = findEndpoint(nameOrIface, (k) => this.endpoints.get(k), this.endpoints.localValues());
     return ep ? describeEndpoint(ep, this.resolve(ep), this.activeRules.labelsOf(ep.key)) : undefined;
+  }
+
+  /** Every local endpoint the name matches: more than one when it is ambiguous (a pod name in two namespaces). */
+  endpointCandidates(name: string): EndpointCandidate[] {
+    return matchEndpoints(name, (k) => this.endpoints.get(k), this.endpoints.localValues()).map(candidateOf);
   }
 }

@@ -4,6 +4,7 @@ export type {
   CalcGraphOptions,
   CalcLogger,
   CalcStats,
+  EndpointCandidate,
   EndpointDescription,
   TierDescription,
 } from './types.js';

@@ -29,12 +29,23 @@ export interface TierDescription {
   readonly policies: readonly string[];
 }
 
+/** One of the endpoints an ambiguous `felix-ts inspect endpoint` name matches. */
+export interface EndpointCandidate {
+  readonly key: string;
+  /** A name that selects this endpoint alone ("ns/pod/eth0", or the host endpoint's name). */
+  readonly name: string;
+  readonly iface: string;
+}
+
 /** For `felix-ts inspect`: what applies to one local endpoint, in evaluation order (felix/calc/policy_resolver.go). */
 export interface EndpointDescription {
   readonly key: string;
   readonly kind: 'workload' | 'host';
   /** Interface name ("*" or "" possible for host endpoints). */
   readonly iface: string;
+  /** Workloads: ipv4_nets/ipv6_nets; host endpoints: expected_ipv4_addrs/expected_ipv6_addrs. */
+  readonly ipv4Nets: readonly string[];
+  readonly ipv6Nets: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
   readonly profiles: readonly string[];
   readonly ingress: readonly TierDescription[];

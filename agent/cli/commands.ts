@@ -2,7 +2,7 @@
 // the given output streams, so tests can run them in-process.
 import type { Writable } from 'node:stream';
 import { loadConfig, ConfigError } from '../config/index.js';
-import type { EndpointDescription } from '../calc/index.js';
+import type { EndpointCandidate, EndpointDescription } from '../calc/index.js';
 import type { InspectedChain } from '../daemon/index.js';
 import { baseUrl, httpGet, CliHttpError } from './http.js';
 import { loadDevTool } from './dev-tools.js';
@@ -90,6 +90,11 @@ function printChain(out: Writable, c: InspectedChain): void {
     out.write(`    source rule ${s.index}${s.ruleId ? ` (id ${s.ruleId})` : ''}: ${s.summary}\n`);
 }
 
+/** What the chains are: programmed, or (dry run) only computed. */
+function chainsWhat(dryRun: boolean | undefined): string {
+  return dryRun ? 'computed (dry run, not programmed)' : 'programmed';
+}
+
 async function getJson(io: Io, t: Target, path: string): Promise<{ status: number; json: unknown } | null> {
   const { host, port } = healthTarget(io, t);
   try {
@@ -114,15 +119,24 @@ export async function inspectEndpoint(io: Io, t: Target & { json?: boolean }, na
     return r.status === 200 ? 0 : 1;
   }
   if (r.status !== 200) {
-    io.err.write(`${(r.json as { error?: string }).error ?? `HTTP ${r.status}`}\n`);
+    const e = r.json as { error?: string; candidates?: EndpointCandidate[] };
+    io.err.write(`${e.error ?? `HTTP ${r.status}`}\n`);
+    for (const c of e.candidates ?? []) io.err.write(`  ${c.name}  (interface ${c.iface}, key ${c.key})\n`);
     return 1;
   }
-  const { endpoint: ep, chains } = r.json as {
+  const {
+    endpoint: ep,
+    chains,
+    dryRun,
+  } = r.json as {
     endpoint: EndpointDescription;
     chains: { chains: InspectedChain[] } | null;
+    dryRun?: boolean;
   };
   const o = io.out;
   o.write(`Endpoint ${ep.key}\n  kind: ${ep.kind}\n  interface: ${ep.iface}\n`);
+  o.write(`  ipv4: ${(ep.ipv4Nets ?? []).join(', ') || '(none)'}\n`);
+  o.write(`  ipv6: ${(ep.ipv6Nets ?? []).join(', ') || '(none)'}\n`);
   o.write(
     `  labels: ${
       Object.entries(ep.labels)
@@ -139,18 +153,9 @@ export async function inspectEndpoint(io: Io, t: Target & { json?: boolean }, na
     }
     o.write(`    then profiles: ${ep.profiles.join(', ') || '(none)'}\n`);
   }
-  // The chains that implement it: its own to/from chains, then its policies' and profiles'.
-  const all = chains?.chains ?? [];
-  const policyIds = new Set([...ep.ingress, ...ep.egress].flatMap((tr) => tr.policies));
-  const mine = all.filter(
-    (c) =>
-      (c.owner.kind === 'workload-endpoint' || c.owner.kind === 'host-endpoint'
-        ? c.owner.id === ep.iface
-        : false) ||
-      (c.owner.kind === 'policy' && policyIds.has(c.owner.id)) ||
-      (c.owner.kind === 'profile' && ep.profiles.includes(c.owner.id)),
-  );
-  o.write(`Chains (${mine.length}):\n`);
+  // The chains that implement it, in evaluation order (agent/daemon/inspect.ts describeEndpointChains).
+  const mine = chains?.chains ?? [];
+  o.write(`Chains (${mine.length}) in evaluation order, ${chainsWhat(dryRun)}:\n`);
   for (const c of mine) printChain(o, c);
   return 0;
 }
@@ -162,8 +167,8 @@ export async function inspectChains(io: Io, t: Target & { json?: boolean }): Pro
     io.out.write(JSON.stringify(r.json, null, 2) + '\n');
     return 0;
   }
-  const chains = (r.json as { chains: InspectedChain[] }).chains;
-  io.out.write(`${chains.length} chains programmed by felix-ts:\n`);
+  const { chains, dryRun } = r.json as { chains: InspectedChain[]; dryRun?: boolean };
+  io.out.write(`${chains.length} chains ${chainsWhat(dryRun)} by felix-ts:\n`);
   for (const c of chains) printChain(io.out, c);
   return 0;
 }

@@ -7,9 +7,10 @@ Commands:
                               --dry-run computes everything but never runs iptables-restore/ipset
   status [--live] [--json]    Query the local readiness (or liveness) endpoint; exit 1 when not ready,
                               3 when the agent cannot be reached
-  inspect endpoint <name>     Tiers, policies and profiles of a local endpoint (pod name, ns/pod,
-                              interface or key) and the chains that implement them
-  inspect chains              Every chain felix-ts programs, each rule with the policy it came from
+  inspect endpoint <name>     Tiers, policies, profiles and IPs of a local endpoint (pod name, ns/pod,
+                              interface or key) and its chains in evaluation order
+  inspect chains              Every chain felix-ts programs (computes, in a dry run), each rule with
+                              the policy it came from
   certs --dir <dir>           Write a development PKI (CA, Typha server and client certs)
   demo [--dry-run] [--keep]   Bundled Typha server + sample cluster -> agent over mTLS -> dataplane
                               (as root: a throw-away netns and a traffic check; else a dry run)
@@ -51,9 +52,16 @@ ${TARGET}`,
   inspect: `Usage: felix-ts inspect endpoint <name> [--json] [--host <h>] [--port <p>]
        felix-ts inspect chains [--json] [--host <h>] [--port <p>]
 
-endpoint <name>   Tiers, policies and profiles of a local endpoint (pod name, ns/pod, interface
-                  name or endpoint key) and the chains that implement them
-chains            Every chain felix-ts programs, each rule with the policy it came from
+endpoint <name>   Tiers, policies, profiles and IPs of a local endpoint and the chains that
+                  implement it, in evaluation order: its own chain, the policy-group and policy
+                  chains it jumps to, then the profile chains. <name> is one of:
+                    ns/pod               the workload ID (ns/pod/eth0 for one of several interfaces)
+                    pod                  the pod name alone, when exactly one local pod has it
+                                         (otherwise the candidates are listed and the exit code is 1)
+                    cali1234abcd         the workload's (or host endpoint's) interface name
+                    /calico/v1/host/...  the full endpoint key
+chains            Every chain felix-ts programs (in a dry run: computes but does not program),
+                  each rule with the policy it came from
 
 Options:
   --json                      Machine-readable output

@@ -99,7 +99,11 @@ export class Daemon {
       metrics: this.metrics,
       details: () => this.details(),
       debug: {
-        ...debugHandlers({ calc: () => this.calc, compiled: () => this.dataplane.compiled }),
+        ...debugHandlers({
+          calc: () => this.calc,
+          compiled: () => this.dataplane.compiled,
+          dryRun: () => this.dataplane.dryRun,
+        }),
         ...(opts.debug ?? {}),
       },
       logger: this.log,

@@ -37,6 +37,11 @@ export class DataplaneRunner {
     return this.dp?.compiled;
   }
 
+  /** Whether the running driver is a dry run (false before it runs). */
+  get dryRun(): boolean {
+    return this.dp?.dryRun ?? false;
+  }
+
   counts(): DataplaneCounts | undefined {
     return this.dp && dataplaneCounts(this.dp.driver, this.dp.compiled?.last, this.dp.lines?.());
   }

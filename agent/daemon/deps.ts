@@ -28,6 +28,8 @@ export interface CalcLike {
   stats(): CalcCounts;
   /** For `felix-ts inspect endpoint`: JSON-able description, or undefined when unknown. */
   describeEndpoint(nameOrIface: string): unknown;
+  /** The endpoints a name matches (JSON-able; more than one: ambiguous). */
+  endpointCandidates?(name: string): readonly unknown[];
 }
 
 export interface ApplyInfo {
@@ -67,6 +69,8 @@ export interface Dataplane {
   readonly compiled?: CompiledView;
   /** Restore lines run by the driver (felix_*_lines_executed); absent for test drivers. */
   readonly lines?: () => LineCounts;
+  /** The driver computes the restore input but never runs iptables-restore/ipset (`run --dry-run`). */
+  readonly dryRun?: boolean;
 }
 
 /** Factories; the real ones are in ./real-deps.ts. */

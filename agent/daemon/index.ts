@@ -15,5 +15,5 @@ export { WorkQueue } from './work-queue.js';
 export { realDeps } from './real-deps.js';
 export type { RealDepsOptions } from './real-deps.js';
 export { compilerConfigFrom } from './compiler-config.js';
-export { describeChains } from './inspect.js';
+export { describeChains, describeEndpointChains } from './inspect.js';
 export type { InspectedChain, InspectedRule, ChainOwner, SourceRule } from './inspect.js';

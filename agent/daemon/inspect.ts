@@ -1,8 +1,9 @@
 // What `felix-ts inspect chains` shows: the desired chains the driver last applied, each with the
 // policy/profile/endpoint it implements and, for policy and profile chains, the source rules, with
 // each generated rule traced to the source rule it came from. All of it is read from the compiler's
-// output (Chain.source, RenderedRule.source in rules/model.ts); nothing is re-compiled or parsed.
-import type { Chain, DesiredState } from '../../rules/model.js';
+// output (Chain.source, RenderedRule.source in rules/model.ts); nothing is re-compiled. The one thing
+// read from rule text is a rule's jump/goto target, to walk an endpoint's chains in evaluation order.
+import type { Chain, DesiredState, TableState } from '../../rules/model.js';
 import type { Rule } from '../../rules/dataplane-api/types.js';
 
 export interface ChainOwner {
@@ -88,4 +89,56 @@ export function describeChains(desired: DesiredState | undefined): { chains: Ins
     }
   }
   return { chains };
+}
+
+/** The cali- chain a rule jumps or goes to (the action is the body's last fragment, rules/compiler/rule.ts). */
+function targetOf(body: string): string | undefined {
+  return /--(?:jump|goto) (cali-\S+)$/.exec(body)?.[1];
+}
+
+const FOLLOWED = new Set(['policy-group', 'policy', 'profile']);
+
+function isEndpointChain(c: Chain, iface: string): boolean {
+  const k = c.source?.kind;
+  return (k === 'workload-endpoint' || k === 'host-endpoint') && c.source?.id === iface;
+}
+
+/** One table's chains of the endpoint, each followed depth-first by what it jumps to (evaluation order). */
+function walkTable(t: TableState, iface: string, out: InspectedChain[]): void {
+  const seen = new Set<string>();
+  const visit = (c: Chain): void => {
+    if (seen.has(c.name)) return;
+    seen.add(c.name);
+    out.push(describeChain(t.table, t.family, c));
+    for (const r of c.rules) {
+      const next = t.chains.get(targetOf(r.body) ?? '');
+      if (next?.source && FOLLOWED.has(next.source.kind)) visit(next);
+    }
+  };
+  const own = [...t.chains.values()].filter((c) => isEndpointChain(c, iface));
+  // Ingress (cali-tw-, cali-fh-...) before egress, then by name.
+  own.sort((a, b) =>
+    a.source?.direction !== b.source?.direction
+      ? a.source?.direction === 'ingress'
+        ? -1
+        : 1
+      : a.name < b.name
+        ? -1
+        : a.name > b.name
+          ? 1
+          : 0,
+  );
+  for (const c of own) visit(c);
+}
+
+/**
+ * The chains that implement one endpoint (by interface name), in evaluation order: each of its own
+ * chains, then the policy-group, policy and profile chains it jumps to, in the order it jumps to them
+ * (a group chain is followed by its policies' chains). Per table and IP version, in the desired
+ * state's order.
+ */
+export function describeEndpointChains(desired: DesiredState | undefined, iface: string): InspectedChain[] {
+  const out: InspectedChain[] = [];
+  for (const t of desired?.tables ?? []) walkTable(t, iface, out);
+  return out;
 }

@@ -67,7 +67,7 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
         runner,
         dryRun: opts.dryRun,
       });
-      return { driver, compiled: source, lines: () => runner.counts() };
+      return { driver, compiled: source, lines: () => runner.counts(), dryRun: opts.dryRun ?? false };
     },
   };
 }

@@ -168,7 +168,10 @@ test('compiled CLI: `run --dry-run` becomes ready, `status` agrees, SIGHUP exits
   }
 });
 
-/** One local pod, its namespace profile, and one policy in a non-default tier. */
+/**
+ * One local pod, its namespace profile, and two policies with one selector in a non-default tier
+ * (ingress: a policy group chain; egress: one policy, inlined); plus a pod named "api" in two namespaces.
+ */
 function inspectCluster(): [string, string][] {
   const j = (v: unknown): string => JSON.stringify(v);
   return [
@@ -206,6 +209,27 @@ function inspectCluster(): [string, string][] {
         outbound_rules: [{ action: 'deny', protocol: 'udp', dst_ports: [53] }],
       }),
     ],
+    [
+      '/calico/v1/policy/GlobalNetworkPolicy//team.web-extra',
+      j({
+        tier: 'team',
+        order: 20,
+        selector: "app == 'web'",
+        types: ['ingress'],
+        inbound_rules: [{ action: 'allow', protocol: 'udp', dst_ports: [5353] }],
+        outbound_rules: [],
+      }),
+    ],
+    ...['shop', 'ops'].map((ns, i): [string, string] => [
+      `/calico/v1/host/${DEMO_HOST}/workload/k8s/${ns}%2fapi/endpoint/eth0`,
+      j({
+        state: 'active',
+        name: `caliapi${i}`,
+        profile_ids: [],
+        ipv4_nets: [`10.65.1.${10 + i}/32`],
+        labels: { app: 'api', 'projectcalico.org/namespace': ns },
+      }),
+    ]),
   ];
 }
 
@@ -254,7 +278,8 @@ test('`inspect endpoint` / `inspect chains` against the real daemon: policy, tie
       () => `status=${JSON.stringify(daemon.status)}\nlog:\n${log.slice(-4000)}`,
     );
 
-    for (const name of ['shop/web-1', 'calia1b2c3d4e5f']) {
+    const key = `/calico/v1/host/${DEMO_HOST}/workload/k8s/shop%2fweb-1/endpoint/eth0`;
+    for (const name of ['shop/web-1', 'web-1', 'calia1b2c3d4e5f', key]) {
       const t = cliIo();
       assert.equal(await main(['inspect', 'endpoint', name, ...target], t), 0, t.stderr());
       const text = t.stdout();
@@ -262,43 +287,64 @@ test('`inspect endpoint` / `inspect chains` against the real daemon: policy, tie
         text,
         /^Endpoint \/calico\/v1\/host\/demo-node\/workload\/k8s\/shop%2fweb-1\/endpoint\/eth0\n/,
       );
-      assert.match(text, /interface: calia1b2c3d4e5f\n/);
+      assert.match(text, /interface: calia1b2c3d4e5f\n {2}ipv4: 10\.65\.1\.2\/32\n {2}ipv6: \(none\)\n/);
       assert.match(text, /labels: .*app=web/);
       assert.match(
         text,
-        /ingress \(evaluated in this order\):\n {4}tier team \(end of tier: Deny\)\n {6}policy gnp\/team\.web-ingress\n {4}then profiles: kns\.shop\n/,
+        /ingress \(evaluated in this order\):\n {4}tier team \(end of tier: Deny\)\n {6}policy gnp\/team\.web-ingress\n {6}policy gnp\/team\.web-extra\n {4}then profiles: kns\.shop\n/,
       );
       assert.match(
         text,
         /egress \(evaluated in this order\):\n {4}tier team \(end of tier: Deny\)\n {6}policy gnp\/team\.web-ingress\n {4}then profiles: kns\.shop\n/,
       );
       assert.doesNotMatch(text, /tier default/, 'the empty default tier is not listed');
-      // The chains that implement it: its own to/from chains, the policy's and the profile's.
-      assert.match(text, /^Chains \(\d+\):$/m);
-      assert.match(
-        text,
-        /^ {2}ipv4 filter cali-tw-calia1b2c3d4e5f {2}<- workload-endpoint calia1b2c3d4e5f ingress$/m,
-      );
-      assert.match(
-        text,
-        /^ {2}ipv4 filter cali-fw-calia1b2c3d4e5f {2}<- workload-endpoint calia1b2c3d4e5f egress$/m,
-      );
-      assert.match(text, /^ {2}ipv4 filter cali-pi-\S+ {2}<- policy gnp\/team\.web-ingress ingress$/m);
-      assert.match(text, /^ {2}ipv4 filter cali-po-\S+ {2}<- policy gnp\/team\.web-ingress egress$/m);
-      assert.match(text, /^ {2}ipv4 filter cali-pri-kns\.shop {2}<- profile kns\.shop ingress$/m);
-      assert.match(text, /^ {2}ipv4 filter cali-pro-kns\.shop {2}<- profile kns\.shop egress$/m);
-      // The endpoint's ingress chain jumps to the policy chain that is listed.
-      const pi = /ipv4 filter (cali-pi-\S+) /.exec(text)?.[1] as string;
-      assert.match(
-        text,
-        new RegExp(`cali-tw-calia1b2c3d4e5f[^]*--jump ${pi.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
-      );
+      // The chains that implement it, in evaluation order: the endpoint's ingress chain, the policy
+      // group chain it jumps to, the group's policies, the profile; then the same for egress, where the
+      // one policy is jumped to directly. A dry run: nothing was programmed.
+      assert.match(text, /^Chains \(\d+\) in evaluation order, computed \(dry run, not programmed\):$/m);
+      const heads = [...text.matchAll(/^ {2}ipv4 filter (\S+) {2}<- (.*)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+      const chainOf = (i: number): string => (heads[i] ?? '').split(' ')[0] as string;
+      const [gi, pi1, pi2, po] = [chainOf(1), chainOf(2), chainOf(3), chainOf(6)];
+      assert.match(gi, /^cali-gi-/);
+      assert.deepEqual(heads, [
+        'cali-tw-calia1b2c3d4e5f workload-endpoint calia1b2c3d4e5f ingress',
+        `${gi} policy-group ${gi.slice('cali-gi-'.length)} ingress`,
+        `${pi1} policy gnp/team.web-ingress ingress`,
+        `${pi2} policy gnp/team.web-extra ingress`,
+        'cali-pri-kns.shop profile kns.shop ingress',
+        'cali-fw-calia1b2c3d4e5f workload-endpoint calia1b2c3d4e5f egress',
+        `${po} policy gnp/team.web-ingress egress`,
+        'cali-pro-kns.shop profile kns.shop egress',
+      ]);
+      // Each is listed after the chain that jumps to it: tw -> group -> both policies; fw -> the policy.
+      const esc = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const block = (c: string): string =>
+        new RegExp(`^ {2}ipv4 filter ${esc(c)} .*\\n((?: {4}.*\\n)*)`, 'm').exec(text)?.[1] ?? '';
+      assert.match(block('cali-tw-calia1b2c3d4e5f'), new RegExp(`--jump ${esc(gi)}\\n`));
+      assert.doesNotMatch(block('cali-tw-calia1b2c3d4e5f'), new RegExp(`--jump ${esc(pi1)}\\n`));
+      assert.match(block(gi), new RegExp(`--jump ${esc(pi1)}\\n[^]*--jump ${esc(pi2)}\\n`));
+      assert.match(block('cali-fw-calia1b2c3d4e5f'), new RegExp(`--jump ${esc(po)}\\n`));
+      assert.match(block(pi2), /source rule 0 \(id \S+\): allow proto=udp dstPorts=5353/);
     }
+
+    // A pod name in two namespaces: the candidates, exit 1.
+    const amb = cliIo();
+    assert.equal(await main(['inspect', 'endpoint', 'api', ...target], amb), 1);
+    assert.equal(amb.stdout(), '');
+    assert.match(amb.stderr(), /^"api" matches 2 local endpoints; name one of them\n/);
+    assert.match(
+      amb.stderr(),
+      /^ {2}ops\/api\/eth0 {2}\(interface caliapi1, key \/calico\/v1\/host\/demo-node\/workload\/k8s\/ops%2fapi\/endpoint\/eth0\)$/m,
+    );
+    assert.match(amb.stderr(), /^ {2}shop\/api\/eth0 {2}\(interface caliapi0, key \S+\)$/m);
+    const one = cliIo();
+    assert.equal(await main(['inspect', 'endpoint', 'ops/api', ...target], one), 0, one.stderr());
+    assert.match(one.stdout(), /interface: caliapi1\n {2}ipv4: 10\.65\.1\.11\/32\n/);
 
     const t = cliIo();
     assert.equal(await main(['inspect', 'chains', ...target], t), 0, t.stderr());
     const chains = t.stdout();
-    assert.match(chains, /^\d+ chains programmed by felix-ts:\n/);
+    assert.match(chains, /^\d+ chains computed \(dry run, not programmed\) by felix-ts:\n/);
     // The policy's ingress chain, its rules attributed to the policy's source rule.
     const block =
       /^ {2}ipv4 filter cali-pi-\S+ {2}<- policy gnp\/team\.web-ingress ingress\n((?: {4}.*\n)*)/m.exec(

@@ -126,6 +126,8 @@ test('inspect endpoint / chains render what the daemon returns', async () => {
     key: '/calico/v1/host/n/workload/k8s/backend%2fdb-1/endpoint/eth0',
     kind: 'workload',
     iface: 'cali060c306f30d',
+    ipv4Nets: ['10.65.0.7/32'],
+    ipv6Nets: [],
     labels: { app: 'db' },
     profiles: ['kns.backend'],
     ingress: [
@@ -170,26 +172,58 @@ test('inspect endpoint / chains render what the daemon returns', async () => {
         /tier security \(end of tier: Pass\)\n\s+policy gnp\/security.deny-blocked\n\s+tier default \(end of tier: Deny\)\n\s+policy np\/backend\/db-allow-api/,
       );
       assert.match(text, /then profiles: kns.backend/);
+      assert.match(text, /\n {2}ipv4: 10\.65\.0\.7\/32\n {2}ipv6: \(none\)\n/);
+      // The daemon selects and orders the chains; the CLI prints them as they come.
       assert.match(
         text,
-        /Chains \(1\):\n {2}ipv4 filter cali-pi-_x7k {2}<- policy np\/backend\/db-allow-api ingress/,
+        /Chains \(2\) in evaluation order, programmed:\n {2}ipv4 filter cali-pi-_x7k {2}<- policy np\/backend\/db-allow-api ingress\n[^]*cali-other/,
       );
       assert.match(text, /source rule 0 \(id rcfF\): allow proto=tcp dstPorts=5432/);
       t = io();
       assert.equal(await main(['inspect', 'endpoint', 'nope', ...args], t), 1);
       assert.match(t.stderr(), /no local endpoint "nope"/);
       t = io();
+      assert.equal(await main(['inspect', 'endpoint', 'db-1', ...args], t), 1);
+      assert.equal(t.stdout(), '');
+      assert.equal(
+        t.stderr(),
+        '"db-1" matches 2 local endpoints; name one of them\n' +
+          '  a/db-1/eth0  (interface cali1, key k1)\n  b/db-1/eth0  (interface cali2, key k2)\n',
+      );
+      t = io();
+      assert.equal(await main(['inspect', 'endpoint', 'dry/db-1', ...args], t), 0);
+      assert.match(t.stdout(), /\nChains \(2\) in evaluation order, computed \(dry run, not programmed\):\n/);
+      t = io();
       assert.equal(await main(['inspect', 'chains', ...args], t), 0);
       assert.match(t.stdout(), /^2 chains programmed by felix-ts:/);
       assert.match(t.stdout(), /\[0\] cali:YOb7CKULXc1gsq_J -p tcp/);
       assert.match(t.stdout(), /cali-other {2}<- felix-ts static chain/);
+      t = io();
+      assert.equal(
+        await main(['inspect', 'chains', '--host', '127.0.0.1', '--port', String(port), '--json'], t),
+        0,
+      );
+      assert.equal((JSON.parse(t.stdout()) as { chains: unknown[] }).chains.length, 2);
     },
     {
-      endpoint: (q) =>
-        q.get('name') === 'backend/db-1'
-          ? { status: 200, body: { endpoint, chains } }
-          : { status: 404, body: { error: `no local endpoint ${JSON.stringify(q.get('name'))}` } },
-      chains: () => ({ status: 200, body: chains }),
+      endpoint: (q) => {
+        const name = q.get('name');
+        if (name === 'backend/db-1') return { status: 200, body: { endpoint, chains, dryRun: false } };
+        if (name === 'dry/db-1') return { status: 200, body: { endpoint, chains, dryRun: true } };
+        if (name === 'db-1')
+          return {
+            status: 409,
+            body: {
+              error: '"db-1" matches 2 local endpoints; name one of them',
+              candidates: [
+                { key: 'k1', name: 'a/db-1/eth0', iface: 'cali1' },
+                { key: 'k2', name: 'b/db-1/eth0', iface: 'cali2' },
+              ],
+            },
+          };
+        return { status: 404, body: { error: `no local endpoint ${JSON.stringify(name)}` } };
+      },
+      chains: () => ({ status: 200, body: { ...chains, dryRun: false } }),
     },
   );
 });

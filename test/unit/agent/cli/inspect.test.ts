@@ -3,8 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataplaneState, compile, defaultCompilerConfig } from '../../../../rules/compiler/index.js';
-import type { PolicyID, ToDataplane } from '../../../../rules/dataplane-api/types.js';
-import { describeChains } from '../../../../agent/daemon/index.js';
+import type { PolicyID, TierInfo, ToDataplane } from '../../../../rules/dataplane-api/types.js';
+import {
+  describeChains,
+  describeEndpointChains,
+  type InspectedChain,
+} from '../../../../agent/daemon/index.js';
 
 const POL: PolicyID = { kind: 'gnp', namespace: '', name: 'default.multi' };
 
@@ -155,7 +159,116 @@ test('inspect reads owners from the compiler: annotated first rule, host endpoin
       ['cali-thfw-eth9', 'eth9', 'egress'],
     ],
   );
+  // The host endpoint's view: ingress chains (the policy right after the chain that jumps to it), then egress.
+  assert.deepEqual(
+    describeEndpointChains(compile(st, cfg), 'eth9')
+      .filter((c) => c.ipVersion === 4)
+      .map((c) => [c.table, c.name, c.owner.kind]),
+    [
+      ['filter', 'cali-fh-eth9', 'host-endpoint'],
+      ['filter', v4?.name, 'policy'],
+      ['filter', 'cali-fhfw-eth9', 'host-endpoint'],
+      ['filter', 'cali-th-eth9', 'host-endpoint'],
+      ['filter', 'cali-thfw-eth9', 'host-endpoint'],
+    ],
+  );
   const stat = chains.find((c) => c.name === 'cali-from-host-endpoint' && c.ipVersion === 4);
   assert.deepEqual(stat?.owner, { kind: 'static', id: 'cali-from-host-endpoint' });
   assert.equal(describeChains(undefined).chains.length, 0);
+});
+
+test('an endpoint view lists its chains in evaluation order, policy-group chains included', () => {
+  const gnp = (name: string): PolicyID => ({ kind: 'gnp', namespace: '', name });
+  const policy = (name: string, tier: string, selector: string): ToDataplane => ({
+    kind: 'activePolicyUpdate',
+    id: gnp(name),
+    policy: {
+      tier,
+      inboundRules: [{ action: 'allow' }],
+      outboundRules: [{ action: 'allow' }],
+      originalSelector: selector,
+    },
+  });
+  const wep = (name: string, tiers: TierInfo[], profileIds: string[]): ToDataplane => ({
+    kind: 'workloadEndpointUpdate',
+    id: { orchestratorId: 'k8s', workloadId: `ns/${name}`, endpointId: 'eth0' },
+    endpoint: { state: 'active', name, profileIds, ipv4Nets: [], ipv6Nets: [], tiers },
+  });
+  const both = (name: string, ids: PolicyID[]): TierInfo => ({
+    name,
+    ingressPolicies: ids,
+    egressPolicies: ids,
+  });
+  // Tier "first": a1 and a2 share a selector (a policy group chain), then b; tier "second": c.
+  const msgs: ToDataplane[] = [
+    policy('a1', 'first', "app == 'x'"),
+    policy('a2', 'first', "app == 'x'"),
+    policy('b', 'first', "app == 'y'"),
+    policy('c', 'second', "app == 'x'"),
+    policy('other', 'second', "app == 'z'"),
+    {
+      kind: 'activeProfileUpdate',
+      id: { name: 'kns.ns' },
+      profile: { inboundRules: [{ action: 'allow' }], outboundRules: [] },
+    },
+    wep('calix', [both('first', [gnp('a1'), gnp('a2'), gnp('b')]), both('second', [gnp('c')])], ['kns.ns']),
+    wep('caliother', [both('second', [gnp('other')])], []),
+    { kind: 'inSync' },
+  ];
+  const st = new DataplaneState();
+  assert.deepEqual(st.applyAll(msgs), []);
+  const desired = compile(st, defaultCompilerConfig({ ipv6Support: true }));
+  const chains = describeEndpointChains(desired, 'calix');
+  const label = (c: InspectedChain): string =>
+    `${c.owner.kind} ${c.owner.id}${c.owner.direction ? ` ${c.owner.direction}` : ''}`;
+  for (const v of [4, 6]) {
+    const mine = chains.filter((c) => c.ipVersion === v);
+    assert.ok(mine.every((c) => c.table === 'filter'));
+    const names = mine.map((c) => c.name);
+    const gi = names.find((n) => n.startsWith('cali-gi-'));
+    const go = names.find((n) => n.startsWith('cali-go-'));
+    assert.ok(gi && go, names.join(' '));
+    assert.deepEqual(mine.map(label), [
+      'workload-endpoint calix ingress',
+      `policy-group ${gi.slice('cali-gi-'.length)} ingress`,
+      'policy gnp/a1 ingress',
+      'policy gnp/a2 ingress',
+      'policy gnp/b ingress',
+      'policy gnp/c ingress',
+      'profile kns.ns ingress',
+      'workload-endpoint calix egress',
+      `policy-group ${go.slice('cali-go-'.length)} egress`,
+      'policy gnp/a1 egress',
+      'policy gnp/a2 egress',
+      'policy gnp/b egress',
+      'policy gnp/c egress',
+      'profile kns.ns egress',
+    ]);
+    assert.deepEqual([names[0], names[7]], ['cali-tw-calix', 'cali-fw-calix']);
+    // The group chain is what the endpoint chain jumps to; it jumps to a1 and a2.
+    const tw = mine[0] as InspectedChain;
+    assert.ok(tw.rules.some((r) => r.body.endsWith(`--jump ${gi}`)));
+    assert.ok(!tw.rules.some((r) => r.body.endsWith(`--jump ${names[2]}`)));
+    const group = mine[1] as InspectedChain;
+    assert.deepEqual(
+      group.rules.map((r) => /--jump (\S+)$/.exec(r.body)?.[1]),
+      [names[2], names[3]],
+    );
+  }
+  // The other endpoint's chains and policy, and static chains, are not part of it.
+  assert.ok(!chains.some((c) => c.name.includes('caliother') || c.owner.id === 'gnp/other'));
+  assert.ok(chains.every((c) => c.owner.kind !== 'static'));
+  assert.deepEqual(
+    describeEndpointChains(desired, 'caliother')
+      .filter((c) => c.ipVersion === 4)
+      .map(label),
+    [
+      'workload-endpoint caliother ingress',
+      'policy gnp/other ingress',
+      'workload-endpoint caliother egress',
+      'policy gnp/other egress',
+    ],
+  );
+  assert.deepEqual(describeEndpointChains(desired, 'calinope'), []);
+  assert.deepEqual(describeEndpointChains(undefined, 'calix'), []);
 });
