@@ -85,8 +85,13 @@ export class HealthAggregator {
     rep.latest = r;
     rep.stamp = this.now();
     if (old.live !== r.live || old.ready !== r.ready || (old.detail ?? '') !== (r.detail ?? '')) {
+      // newReport/oldReport keep Felix's Go text for runbooks that grep it; live/ready/detail say
+      // the same as plain fields.
       this.log.info('Health of component changed', {
         name,
+        live: r.live,
+        ready: r.ready,
+        ...(r.detail ? { detail: r.detail } : {}),
         newReport: fmt(r),
         oldReport: fmt(old),
       });

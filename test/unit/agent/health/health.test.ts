@@ -187,3 +187,17 @@ test('HTTP: a port in use is retried, not fatal', async () => {
     await b.close();
   }
 });
+
+test("a health change is logged with plain live/ready/detail fields and Felix's Go text", () => {
+  const log = memoryLogger();
+  const h = new HealthAggregator({ now: () => 0, logger: log });
+  h.register('InternalDataplaneMainLoop', { live: true, ready: true }, 0);
+  h.report('InternalDataplaneMainLoop', { live: true, ready: false, detail: 'Refused by the kernel' });
+  const line = log.lines.find((l) => l.msg === 'Health of component changed');
+  assert.ok(line, 'the change is logged');
+  assert.deepEqual(
+    { live: line.fields.live, ready: line.fields.ready, detail: line.fields.detail },
+    { live: true, ready: false, detail: 'Refused by the kernel' },
+  );
+  assert.equal(line.fields.newReport, '&{Live:true Ready:false Detail:Refused by the kernel}');
+});
