@@ -8,6 +8,7 @@
 //   endpoints ────────────────► Endpoints ─┬─ local ─► ActiveRulesCalculator│
 //                                          └─ all ───► IPSetCalculator ─────┤
 //   network sets ─────────────► IPSetCalculator ───────────────────────────►├► EventSequencer ─► out
+//   IP pools ─────────────────► IPPoolCalculator ──────────────────────────►┤
 //   (dirty endpoints are resolved at flush: Endpoints + policy resolver) ───┘
 import type { KVUpdate, SyncStatus } from '../../syncer-client/api.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
@@ -17,6 +18,7 @@ import {
   parseKey,
   type Key,
   type ModelHostEndpoint,
+  type ModelIPPool,
   type ModelNetworkSet,
   type ModelPolicy,
   type ModelProfileRules,
@@ -29,6 +31,7 @@ import { ConfigBatcher } from './config-batcher.js';
 import { candidateOf, describeEndpoint, findEndpoint, matchEndpoints } from './describe.js';
 import { Endpoints, endpointMessage, type LocalEndpoint } from './endpoints.js';
 import { EventSequencer } from './event-sequencer.js';
+import { IPPoolCalculator } from './ip-pools.js';
 import { IPSetCalculator, networkSetData } from './ipsets.js';
 import { toLabelMap } from './label-index.js';
 import { resolveTiers, type TierLists } from './policy-resolver.js';
@@ -55,12 +58,14 @@ export class CalcGraph {
   private readonly scanner: RuleScanner;
   private readonly activeRules: ActiveRulesCalculator;
   private readonly endpoints: Endpoints;
+  private readonly pools: IPPoolCalculator;
 
   constructor(opts: CalcGraphOptions) {
     this.log = opts.logger ?? NOOP_LOGGER;
     this.config = new ConfigBatcher(opts.hostname);
     this.sequencer = new EventSequencer((key) => this.endpointUpdate(key));
     this.ipsets = new IPSetCalculator(this.sequencer);
+    this.pools = new IPPoolCalculator(this.sequencer);
     this.scanner = new RuleScanner(this.ipsets, this.sequencer);
     this.activeRules = new ActiveRulesCalculator(
       this.scanner,
@@ -159,11 +164,14 @@ export class CalcGraph {
       case 'networkSet':
         this.onNetworkSet(path, value as ModelNetworkSet | undefined);
         return;
+      case 'ipPool':
+        this.pools.onUpdate(key.cidr, value as ModelIPPool | undefined);
+        return;
       case 'resource':
         if (key.plural === 'profiles') this.onProfileResource(key.name, value as ProfileResource | undefined);
         return;
       default:
-        // profileLabels (unused by Felix's calc graph), pools, wireguard, blocks, other resources.
+        // profileLabels (unused by Felix's calc graph), wireguard, blocks, other resources.
         return;
     }
   }

@@ -2,10 +2,12 @@
 // dataplane, what the dataplane has been sent, and the order messages leave in. The calculators
 // report changes as they happen; flush() coalesces them and emits in dependency order:
 //   config, IP sets added, IP set deltas, policies, profiles, endpoints (after InSync),
-//   endpoint removes, profile removes, policy removes, IP sets removed, InSync (once).
+//   endpoint removes, profile removes, policy removes, IP sets removed, IP pool removes, IP pool
+//   updates, InSync (once).
 // Endpoints are marked dirty here and materialised at flush through `resolveEndpoint`, so a burst
 // of changes to one endpoint costs one resolution; an unchanged result is not re-sent.
-import type { IPSetType, PolicyID, ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { IPAMPool, IPSetType, PolicyID, ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { IPPoolSink } from './ip-pools.js';
 
 /** What the IP set calculator (ipsets.ts) reports. */
 export interface IPSetSink {
@@ -52,7 +54,7 @@ function byKey([a]: [string, string], [b]: [string, string]): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, EndpointSink {
+export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, EndpointSink, IPPoolSink {
   private pendingConfig: Record<string, string> | undefined;
   private sentConfigJson: string | undefined;
 
@@ -72,6 +74,10 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
   private readonly pendingEndpointRemoves = new Map<string, ToDataplane>();
   /** Key → the JSON of the message last sent, to drop unchanged re-resolutions. */
   private readonly sentEndpoints = new Map<string, string>();
+
+  private readonly pendingPoolUpdates = new Map<string, IPAMPool>();
+  private readonly pendingPoolRemoves = new Set<string>();
+  private readonly sentPools = new Set<string>();
 
   private inSync = false;
   private inSyncSent = false;
@@ -152,6 +158,18 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
       this.pendingProfileRemoves.set(name, { kind: 'activeProfileRemove', id: { name } });
   }
 
+  // ---- IP pools (felix/calc/event_sequencer.go OnIPPoolUpdate/OnIPPoolRemove) ----
+
+  onIPPoolUpdate(id: string, pool: IPAMPool): void {
+    this.pendingPoolRemoves.delete(id);
+    this.pendingPoolUpdates.set(id, pool);
+  }
+
+  onIPPoolRemove(id: string): void {
+    this.pendingPoolUpdates.delete(id);
+    if (this.sentPools.has(id)) this.pendingPoolRemoves.add(id);
+  }
+
   // ---- endpoints ----
 
   onEndpointDirty(key: string): void {
@@ -220,11 +238,26 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
       this.sentIPSets.delete(id);
     }
     this.pendingRemovedIPSets.clear();
+    this.flushPools(out);
     if (this.inSync && !this.inSyncSent) {
       out.push({ kind: 'inSync' });
       this.inSyncSent = true;
     }
     return out;
+  }
+
+  /** Felix's flushIPPoolDeletes then flushIPPoolUpdates, among the cluster-wide updates after endpoints. */
+  private flushPools(out: ToDataplane[]): void {
+    for (const id of this.pendingPoolRemoves) {
+      out.push({ kind: 'ipamPoolRemove', id });
+      this.sentPools.delete(id);
+    }
+    this.pendingPoolRemoves.clear();
+    for (const [id, pool] of this.pendingPoolUpdates) {
+      out.push({ kind: 'ipamPoolUpdate', id, pool });
+      this.sentPools.add(id);
+    }
+    this.pendingPoolUpdates.clear();
   }
 
   private flushConfig(out: ToDataplane[]): void {

@@ -9,6 +9,7 @@ import { allocateMarks } from './marks.js';
 import { ipSetName } from './names.js';
 import type { DataplaneState } from './state.js';
 import { compileFilterTable } from './filter-table.js';
+import { compileNatTable, poolIpSets } from './nat-table.js';
 import type { TableCompiler, TableInput } from './table.js';
 import { tierPlanner } from './tier-planner.js';
 
@@ -58,6 +59,10 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   const families: IpFamily[] = cfg.ipv6Support ? [4, 6] : [4];
   // Referenced IP sets the calc graph has not sent are added (empty) by the table builders.
   const sink = { ipsets: desiredIpSets(state, families), warnings: [] as string[] };
+  // The nat table (NAT outgoing, docs/nat-plan.md) is programmed once IP pools have been heard of; a
+  // datastore always has at least the default pool, so only inputs without pools (tests, recordings) lack it.
+  const nat = state.poolsSeen;
+  if (nat) for (const fam of families) for (const s of poolIpSets(state, fam)) sink.ipsets.set(s.name, s);
   const tables: TableState[] = [];
   state.hashCache.begin();
   const planned = tierPlanner(state);
@@ -65,6 +70,7 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   for (const family of families) {
     const input: TableInput = { state, cfg, marks, family, sink, planned, cfgKey };
     for (const table of TABLES) tables.push(table(input));
+    if (nat) tables.push(compileNatTable(input));
   }
   state.hashCache.sweep();
   return { desired: { tables, ipsets: sink.ipsets }, warnings: sink.warnings };

@@ -34,6 +34,11 @@ export interface CompilerConfig {
   readonly logPrefix: string;
   /** VXLANPort: the port of the "Drop VXLAN encapped packets" rule in cali-fw chains (felix/rules/endpoints.go). */
   readonly vxlanPort: number;
+  /**
+   * Feature MASQFullyRandom (felix/environment/feature_detect_linux.go: iptables >= 1.6.2 and kernel >= 3.14):
+   * MASQUERADE gets --random-fully. Absent means detected (true).
+   */
+  readonly masqFullyRandom?: boolean;
   readonly allowVXLANPacketsFromWorkloads: boolean;
   readonly allowIPIPPacketsFromWorkloads: boolean;
   /** DisableConntrackInvalidCheck (felix/rules/endpoints.go). */

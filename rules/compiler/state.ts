@@ -3,6 +3,7 @@
 import type {
   HostEndpoint,
   HostEndpointID,
+  IPAMPool,
   IPSetType,
   Policy,
   PolicyID,
@@ -45,6 +46,14 @@ export interface HostEndpointEntry {
   readonly endpoint: HostEndpoint;
 }
 
+/** An IP pool with its validated CIDR (felix/dataplane/linux/masq_mgr.go keeps one per family). */
+export interface PoolEntry {
+  readonly pool: IPAMPool;
+  readonly family: 4 | 6;
+  /** Canonical CIDR text, as an IP set member. */
+  readonly cidr: string;
+}
+
 export function workloadKey(id: WorkloadEndpointID): string {
   return `${id.orchestratorId}/${id.workloadId}/${id.endpointId}`;
 }
@@ -62,6 +71,8 @@ export class DataplaneState {
   private readonly _policies = new Map<string, PolicyEntry>();
   private readonly _workloads = new Map<string, WorkloadEntry>();
   private readonly _hostEndpoints = new Map<string, HostEndpointEntry>();
+  private readonly _pools = new Map<string, PoolEntry>();
+  private _poolsSeen = false;
   private _config: Readonly<Record<string, string>> = {};
   private _inSync = false;
   /** Rule-hash memo used by compile(); it never changes results, only skips re-hashing. */
@@ -94,6 +105,14 @@ export class DataplaneState {
   /** Keyed by HostEndpointID.endpointId. */
   get hostEndpoints(): ReadonlyMap<string, HostEndpointEntry> {
     return this._hostEndpoints;
+  }
+  /** IP pools by message id. */
+  get pools(): ReadonlyMap<string, PoolEntry> {
+    return this._pools;
+  }
+  /** True once any IP pool message has arrived: from then on the nat table is programmed (compile.ts). */
+  get poolsSeen(): boolean {
+    return this._poolsSeen;
   }
   /** The last ConfigUpdate (the agent decides what to do with it). */
   get config(): Readonly<Record<string, string>> {
@@ -203,6 +222,18 @@ export class DataplaneState {
       }
       case 'hostEndpointRemove':
         this._hostEndpoints.delete(msg.id.endpointId);
+        return;
+      case 'ipamPoolUpdate': {
+        const c = canonicalMember(2 /* NET */, msg.pool.cidr);
+        if (!c)
+          throw new CompilerInputError('ERR_BAD_MESSAGE', `ipamPoolUpdate ${msg.id}`, 'invalid pool CIDR');
+        this._pools.set(msg.id, { pool: msg.pool, family: c.family, cidr: c.text });
+        this._poolsSeen = true;
+        return;
+      }
+      case 'ipamPoolRemove':
+        this._pools.delete(msg.id);
+        this._poolsSeen = true;
         return;
       default: {
         const never: never = msg;

@@ -138,6 +138,16 @@ export interface HostEndpoint {
   readonly expectedIpv6Addrs: readonly string[];
 }
 
+/** An IP pool as the dataplane sees it (Felix's proto.IPAMPool, felix/calc/event_sequencer.go). */
+export interface IPAMPool {
+  readonly cidr: string;
+  readonly masquerade: boolean;
+  readonly ipipMode: string;
+  readonly vxlanMode: string;
+  /** Empty means the default uses (Workload, Tunnel). */
+  readonly allowedUses: readonly string[];
+}
+
 export const enum IPSetType {
   IP = 0,
   IP_AND_PORT = 1,
@@ -172,7 +182,10 @@ export type ToDataplane =
     }
   | { readonly kind: 'workloadEndpointRemove'; readonly id: WorkloadEndpointID }
   | { readonly kind: 'hostEndpointUpdate'; readonly id: HostEndpointID; readonly endpoint: HostEndpoint }
-  | { readonly kind: 'hostEndpointRemove'; readonly id: HostEndpointID };
+  | { readonly kind: 'hostEndpointRemove'; readonly id: HostEndpointID }
+  /** `id` is the pool's CIDR with "/" replaced by "-" (felix/calc/event_sequencer.go cidrToIPPoolID). */
+  | { readonly kind: 'ipamPoolUpdate'; readonly id: string; readonly pool: IPAMPool }
+  | { readonly kind: 'ipamPoolRemove'; readonly id: string };
 
 /** Felix's PolicyID.ID(): "<kind>/<name>" or "<kind>/<namespace>/<name>". */
 export function policyIdString(id: PolicyID): string {
