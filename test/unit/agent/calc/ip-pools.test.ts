@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { CalcGraph } from '../../../../agent/calc/index.js';
 import { kv } from './fake-dataplane.js';
 import { HOST } from './fixtures.js';
+import { DataplaneState, compile, defaultCompilerConfig } from '../../../../rules/compiler/index.js';
 
 const POOL_KEY = '/calico/v1/ipam/v4/pool/10.65.0.0-16';
 const pool = (extra: Record<string, unknown>): Record<string, unknown> => ({
@@ -62,4 +63,23 @@ test('pool messages come after the other updates and before InSync', () => {
   g.onStatus('in-sync');
   const kinds = g.flush().map((m) => m.kind);
   assert.deepEqual(kinds.slice(-2), ['ipamPoolUpdate', 'inSync']);
+});
+
+test('calc output compiles: a natOutgoing pool KV gives the pool sets and the MASQUERADE rule', () => {
+  const g = new CalcGraph({ hostname: HOST });
+  g.onUpdates([
+    kv(POOL_KEY, pool({ masquerade: true })),
+    kv('/calico/v1/ipam/v6/pool/fd00:65::-64', { cidr: 'fd00:65::/64', masquerade: false }),
+  ]);
+  g.onStatus('in-sync');
+  const st = new DataplaneState();
+  assert.deepEqual(st.applyAll(g.flush()), []);
+  const d = compile(st, defaultCompilerConfig({ ipv6Support: true }));
+  assert.deepEqual([...d.ipsets.get('cali40masq-ipam-pools')!.members], ['10.65.0.0/16']);
+  assert.deepEqual([...d.ipsets.get('cali60network-ip-pools')!.members], ['fd00:65::/64']);
+  assert.equal(d.ipsets.get('cali60masq-ipam-pools')!.members.size, 0);
+  const nat4 = d.tables.find((t) => t.table === 'nat' && t.family === 4)!;
+  assert.match(nat4.chains.get('cali-nat-outgoing')!.rules[0]!.body, /--jump MASQUERADE --random-fully$/);
+  const nat6 = d.tables.find((t) => t.table === 'nat' && t.family === 6)!;
+  assert.deepEqual(nat6.chains.get('cali-nat-outgoing')!.rules, []);
 });
