@@ -12,7 +12,7 @@ COPY proto ./proto
 COPY syncer-client ./syncer-client
 COPY agent ./agent
 COPY rules ./rules
-RUN npx tsc -p tsconfig.json
+RUN npm run build
 
 # 2. Production dependencies only.
 FROM node:20-bookworm-slim AS deps
