@@ -7,6 +7,7 @@ import type { ModelPolicy, ModelProfileRules } from '../model/index.js';
 import type { RulesSink } from './event-sequencer.js';
 import type { IPSetSpec } from './ipsets.js';
 import { convertRules } from './rule-convert.js';
+import { normaliseSelector } from '../selector/index.js';
 
 /** The IP set calculator's reference counting, as the scanner uses it. */
 export interface IPSetRefs {
@@ -70,7 +71,8 @@ export class RuleScanner {
         outboundRules: convertRules(rec.model.outbound_rules, `pol-out-default/${pk}`, specs),
         untracked: rec.untracked,
         preDnat: rec.preDnat,
-        originalSelector: rec.model.selector ?? '',
+        // Normalised as Felix's rule scanner does: policy groups (cali-gi-/cali-go-) hash this text.
+        originalSelector: normaliseSelector(rec.model.selector ?? ''),
         tier: rec.tier,
       },
     };

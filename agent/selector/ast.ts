@@ -84,7 +84,8 @@ export function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-export function canonicalNode(node: Node): string {
+/** A leaf's text (Felix's collectFragments of one node). */
+function leafText(node: Node): string {
   switch (node.op) {
     case 'all':
       return 'all()';
@@ -92,24 +93,78 @@ export function canonicalNode(node: Node): string {
       return 'global()';
     case 'has':
       return `has(${node.key})`;
-    case '==':
-    case '!=':
-    case 'contains':
-    case 'starts with':
-    case 'ends with':
-      return `${node.key} ${node.op} ${quote(node.value)}`;
     case 'in':
     case 'not in': {
       const vals = [...node.values].sort(compareBytes).map(quote);
       return `${node.key} ${node.op} {${vals.join(', ')}}`;
     }
     case 'not':
-      return `!${canonicalNode(node.operand)}`;
     case 'and':
-      return `(${node.operands.map(canonicalNode).join(' && ')})`;
     case 'or':
-      return `(${node.operands.map(canonicalNode).join(' || ')})`;
+      throw new Error(`leafText of ${node.op}`);
+    default:
+      return `${node.key} ${node.op} ${quote(node.value)}`;
   }
+}
+
+/**
+ * Selector.String() (ast.go collectFragments): fragments are emitted from an explicit work list, so any
+ * nesting depth works and the text is joined once.
+ */
+export function canonicalNode(root: Node): string {
+  const out: string[] = [];
+  const todo: (Node | string)[] = [root];
+  while (todo.length > 0) {
+    const x = todo.pop() as Node | string;
+    if (typeof x === 'string') out.push(x);
+    else if (x.op === 'not') {
+      out.push('!');
+      todo.push(x.operand);
+    } else if (x.op === 'and' || x.op === 'or') {
+      const sep = x.op === 'and' ? ' && ' : ' || ';
+      out.push('(');
+      todo.push(')');
+      for (let i = x.operands.length - 1; i >= 0; i--) {
+        todo.push(x.operands[i] as Node);
+        if (i > 0) todo.push(sep);
+      }
+    } else out.push(leafText(x));
+  }
+  return out.join('');
+}
+
+/** evaluateNode without recursion, for trees deeper than the call stack allows (no short-circuit). */
+export function evaluateDeep(root: Node, labels: LabelSource): boolean {
+  interface Frame {
+    readonly node: Node;
+    readonly kids: readonly Node[];
+    readonly out: boolean[];
+  }
+  const kidsOf = (n: Node): readonly Node[] =>
+    n.op === 'not' ? [n.operand] : n.op === 'and' || n.op === 'or' ? n.operands : [];
+  const stack: Frame[] = [{ node: root, kids: kidsOf(root), out: [] }];
+  let result = false;
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1] as Frame;
+    if (f.out.length < f.kids.length) {
+      const c = f.kids[f.out.length] as Node;
+      stack.push({ node: c, kids: kidsOf(c), out: [] });
+      continue;
+    }
+    stack.pop();
+    const n = f.node;
+    const v =
+      n.op === 'not'
+        ? !f.out[0]
+        : n.op === 'and'
+          ? f.out.every(Boolean)
+          : n.op === 'or'
+            ? f.out.some(Boolean)
+            : evaluateNode(n, labels);
+    if (stack.length > 0) (stack[stack.length - 1] as Frame).out.push(v);
+    else result = v;
+  }
+  return result;
 }
 
 /**
@@ -122,21 +177,34 @@ export interface LabelRestriction {
   readonly values?: readonly string[];
 }
 
-/** Every restriction a match must satisfy (any one of them is a sound index key). */
-export function restrictionsOf(node: Node): LabelRestriction[] {
-  switch (node.op) {
-    case '==':
-      return [{ key: node.key, values: [node.value] }];
-    case 'in':
-      return [{ key: node.key, values: [...node.values] }];
-    case 'has':
-    case 'contains':
-    case 'starts with':
-    case 'ends with':
-      return [{ key: node.key }];
-    case 'and':
-      return node.operands.flatMap(restrictionsOf);
-    default:
-      return [];
+/**
+ * Every restriction a match must satisfy (any one of them is a sound index key): those of the leaves
+ * reachable through "&&" only, in order, found without recursion.
+ */
+export function restrictionsOf(root: Node): LabelRestriction[] {
+  const out: LabelRestriction[] = [];
+  const todo: Node[] = [root];
+  while (todo.length > 0) {
+    const node = todo.pop() as Node;
+    switch (node.op) {
+      case '==':
+        out.push({ key: node.key, values: [node.value] });
+        break;
+      case 'in':
+        out.push({ key: node.key, values: [...node.values] });
+        break;
+      case 'has':
+      case 'contains':
+      case 'starts with':
+      case 'ends with':
+        out.push({ key: node.key });
+        break;
+      case 'and':
+        for (let i = node.operands.length - 1; i >= 0; i--) todo.push(node.operands[i] as Node);
+        break;
+      default:
+        break;
+    }
   }
+  return out;
 }

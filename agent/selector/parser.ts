@@ -1,6 +1,7 @@
-// Recursive-descent parser for the selector grammar of libcalico-go/lib/selector/parser/parser.go.
+// Parser (explicit stack, no recursion) for the selector grammar of libcalico-go/lib/selector/parser/parser.go.
 import {
   canonicalNode,
+  evaluateDeep,
   evaluateNode,
   restrictionsOf,
   type LabelRestriction,
@@ -17,7 +18,11 @@ export class Selector {
   private uid: string | undefined;
   private restr: LabelRestriction[] | undefined;
 
-  constructor(root: Node) {
+  /** deep: nested beyond what recursive evaluation may safely do (evaluateDeep is used instead). */
+  constructor(
+    root: Node,
+    private readonly deep = false,
+  ) {
     this.root = root;
   }
 
@@ -32,7 +37,7 @@ export class Selector {
                 ? (labels as Record<string, string>)[k]
                 : undefined,
           };
-    return evaluateNode(this.root, src);
+    return this.deep ? evaluateDeep(this.root, src) : evaluateNode(this.root, src);
   }
 
   /** Felix's Selector.String() (ast.go). */
@@ -55,8 +60,25 @@ export class Selector {
   }
 }
 
+/** An open parenthesis (or the whole selector): its "||" operands so far and the current "&&" run. */
+interface Group {
+  readonly negated: boolean;
+  readonly or: Node[];
+  and: Node[];
+}
+
+/** One operand stands for itself, as in parser.go; two or more make an AndNode/OrNode. */
+function joined(op: 'and' | 'or', parts: Node[]): Node {
+  return parts.length === 1 ? (parts[0] as Node) : { op, operands: parts };
+}
+
+/** Parenthesis depth above which a selector is evaluated without recursion. */
+const DEEP = 200;
+
 class Parser {
   private i = 0;
+  /** The deepest parenthesis nesting seen. */
+  maxDepth = 0;
   constructor(
     private readonly text: string,
     private readonly toks: readonly Token[],
@@ -78,40 +100,57 @@ class Parser {
     );
   }
 
+  /**
+   * selector := orExpr EOF. Parsed with an explicit stack of open parentheses instead of recursion, so
+   * that nesting depth is bounded by memory, not by the JS call stack (Calico accepts selectors nested
+   * tens of thousands deep). Grammar and tree as parser.go: "||" of "&&" of operations; an operation is
+   * a run of "!" (collapsed to one NotNode when odd) before a primary; parentheses make no node.
+   */
   parseSelector(): Node {
     if (this.peek().t === 'eof') return { op: 'all' };
-    const n = this.orExpr();
-    const t = this.peek();
-    if (t.t !== 'eof') this.fail(t, "'&&', '||' or end of input");
-    return n;
-  }
-
-  private orExpr(): Node {
-    const parts = [this.andExpr()];
-    while (this.peek().t === '||') {
-      this.next();
-      parts.push(this.andExpr());
+    const stack: Group[] = [{ negated: false, or: [], and: [] }];
+    for (;;) {
+      // An operation: leading "!"s, then a primary or an opening parenthesis.
+      let negated = false;
+      while (this.peek().t === '!') {
+        this.next();
+        negated = !negated;
+      }
+      if (this.peek().t === '(') {
+        this.next();
+        stack.push({ negated, or: [], and: [] });
+        if (stack.length > this.maxDepth) this.maxDepth = stack.length;
+        continue;
+      }
+      let node = this.primary();
+      if (negated) node = { op: 'not', operand: node };
+      // After an operand: "&&" or "||" continue the innermost group; anything else closes it.
+      for (;;) {
+        const top = stack[stack.length - 1] as Group;
+        top.and.push(node);
+        const t = this.peek();
+        if (t.t === '&&') {
+          this.next();
+          break;
+        }
+        if (t.t === '||') {
+          this.next();
+          top.or.push(joined('and', top.and));
+          top.and = [];
+          break;
+        }
+        top.or.push(joined('and', top.and));
+        const value = joined('or', top.or);
+        if (stack.length === 1) {
+          if (t.t !== 'eof') this.fail(t, "'&&', '||' or end of input");
+          return value;
+        }
+        const close = this.next();
+        if (close.t !== ')') this.fail(close, "')'");
+        stack.pop();
+        node = top.negated ? { op: 'not', operand: value } : value;
+      }
     }
-    return parts.length === 1 ? (parts[0] as Node) : { op: 'or', operands: parts };
-  }
-
-  private andExpr(): Node {
-    const parts = [this.operation()];
-    while (this.peek().t === '&&') {
-      this.next();
-      parts.push(this.operation());
-    }
-    return parts.length === 1 ? (parts[0] as Node) : { op: 'and', operands: parts };
-  }
-
-  private operation(): Node {
-    let negations = 0;
-    while (this.peek().t === '!') {
-      this.next();
-      negations++;
-    }
-    const p = this.primary();
-    return negations % 2 === 1 ? { op: 'not', operand: p } : p;
   }
 
   private primary(): Node {
@@ -123,13 +162,6 @@ class Parser {
         return { op: 'all' };
       case 'global':
         return { op: 'global' };
-      case '(': {
-        // Parentheses nest but create no node of their own.
-        const inner = this.orExpr();
-        const close = this.next();
-        if (close.t !== ')') this.fail(close, "')'");
-        return inner;
-      }
       case 'label':
         return this.comparison(t.v);
       default:
@@ -176,5 +208,22 @@ class Parser {
 /** Parses a selector; throws SelectorParseError (with .position and .code) on bad input. */
 export function parseSelector(text: string): Selector {
   const toks = tokenize(text);
-  return new Selector(new Parser(text, toks).parseSelector());
+  const p = new Parser(text, toks);
+  const root = p.parseSelector();
+  return new Selector(root, p.maxDepth > DEEP);
+}
+
+/**
+ * Felix's selector.Normalise (libcalico-go/lib/selector/selector.go): the canonical text of a selector,
+ * or the trimmed input when it does not parse. The rule scanner keeps a policy's selector in this form
+ * (felix/calc/rule_scanner.go OnPolicyActive), so equal selectors group into one policy-group chain.
+ */
+export function normaliseSelector(text: string): string {
+  const trimmed = text.trim();
+  try {
+    return parseSelector(trimmed).canonical();
+  } catch (e) {
+    if (e instanceof SelectorParseError) return trimmed;
+    throw e;
+  }
 }

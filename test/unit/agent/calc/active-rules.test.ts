@@ -182,7 +182,8 @@ test('a policy whose selector changes moves between endpoints', () => {
   ]);
   assert.equal(dp.endpoints.get(WEB)?.tiers.length, 0);
   assert.equal(dp.endpoints.get(DB)?.tiers.length, 1);
-  assert.equal(dp.policies.get('np/prod/p')?.originalSelector, "app == 'db'");
+  // Normalised as Felix's rule scanner does (selector.Normalise): double quotes.
+  assert.equal(dp.policies.get('np/prod/p')?.originalSelector, 'app == "db"');
   // Same value again: a no-op.
   assert.deepEqual(
     step(g, dp, [
@@ -228,4 +229,15 @@ test('staged policies are ignored; legacy policy keys work', () => {
     dp.endpoints.get(WEB)?.tiers.map((t) => t.ingressPolicies.map((p) => p.name)),
     [['legacy']],
   );
+});
+
+test('a policy whose selector is nested 50,000 deep is matched and enforced, not dropped (issue 16 item 2)', () => {
+  const { g, dp } = setup([...DEFAULT_TIERS, ...nsProfile('prod')]);
+  const deep = '('.repeat(50_000) + "app == 'web'" + ')'.repeat(50_000);
+  step(g, dp, [
+    wep({ ns: 'prod', pod: 'web-1', ip: '10.65.0.2', labels: { app: 'web' } }),
+    np('prod', 'p', { tier: 'default', selector: deep, inbound_rules: [{ action: 'deny' }] }),
+  ]);
+  assert.equal(dp.endpoints.get(WEB)?.tiers.length, 1);
+  assert.equal(dp.policies.get('np/prod/p')?.originalSelector, 'app == "web"');
 });

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   compareBytes,
+  normaliseSelector,
   parseSelector,
   SelectorParseError,
   namedPortSetId,
@@ -220,4 +221,72 @@ test('compareBytes orders strings like Go (UTF-8 bytes), surrogates and lone sur
     assert.equal(compareBytes(b, a), 0 - want, JSON.stringify([b, a]));
   }
   assert.equal(compareBytes('\uffff', '\u{1f600}'), -1, 'U+FFFF sorts before an astral character');
+});
+
+test("normaliseSelector is Felix's selector.Normalise: canonical text, or the trimmed input if it does not parse", () => {
+  // The namespaced form Typha sends for a namespaced policy (issue 16 item 1).
+  assert.equal(
+    normaliseSelector("(app == 'web') && projectcalico.org/namespace == 'ns1'"),
+    '(app == "web" && projectcalico.org/namespace == "ns1")',
+  );
+  assert.equal(normaliseSelector("a == 'a'"), 'a == "a"');
+  assert.equal(normaliseSelector(''), 'all()');
+  assert.equal(normaliseSelector('  has(x)  '), 'has(x)');
+  // Not a selector: kept as written, trimmed (Normalise returns the input on a parse error).
+  assert.equal(normaliseSelector('  a == '), 'a ==');
+});
+
+// Calico parses selectors nested tens of thousands deep; so must we, without the JS call stack.
+const DEPTH = 100_000;
+const deepCases: [string, string, string, Record<string, string>, boolean][] = [
+  ['parentheses', '('.repeat(DEPTH) + 'a == "b"' + ')'.repeat(DEPTH), 'a == "b"', { a: 'b' }, true],
+  [
+    'negated groups',
+    '!('.repeat(DEPTH) + 'a == "b"' + ')'.repeat(DEPTH),
+    '!'.repeat(DEPTH) + 'a == "b"',
+    { a: 'b' },
+    true,
+  ],
+  [
+    'odd negations',
+    '!('.repeat(DEPTH + 1) + 'a == "b"' + ')'.repeat(DEPTH + 1),
+    '!'.repeat(DEPTH + 1) + 'a == "b"',
+    { a: 'b' },
+    false,
+  ],
+  [
+    'nested &&',
+    'a == "b" && ('.repeat(DEPTH) + 'c == "d"' + ')'.repeat(DEPTH),
+    '(a == "b" && '.repeat(DEPTH) + 'c == "d"' + ')'.repeat(DEPTH),
+    { a: 'b', c: 'd' },
+    true,
+  ],
+  [
+    'nested ||',
+    'a == "x" || ('.repeat(DEPTH) + 'c == "d"' + ')'.repeat(DEPTH),
+    '(a == "x" || '.repeat(DEPTH) + 'c == "d"' + ')'.repeat(DEPTH),
+    { c: 'e' },
+    false,
+  ],
+];
+// Compared with ok(), not equal(): a failure would print megabytes of selector text.
+for (const [name, text, canon, labels, expected] of deepCases) {
+  test(`a selector of ${name} nested ${DEPTH} deep parses, canonicalises, evaluates and round-trips`, () => {
+    const s = parseSelector(text);
+    assert.ok(s.canonical() === canon, `canonical form of ${name}`);
+    assert.equal(s.evaluate(labels), expected);
+    assert.match(s.uniqueId(), /^s:[A-Za-z0-9_-]{38}$/);
+    // The canonical text parses back to an equivalent selector. (A run of "!" collapses when reparsed,
+    // as in Calico's parser, so only the evaluation is compared for the negated cases.)
+    const again = parseSelector(s.canonical());
+    assert.equal(again.evaluate(labels), expected);
+    if (!name.includes('negat')) assert.ok(again.canonical() === canon, `round trip of ${name}`);
+    assert.ok(Array.isArray(s.labelRestrictions()));
+  });
+}
+
+test('an unclosed or over-closed deep selector is a parse error, not a crash', () => {
+  assert.throws(() => parseSelector('('.repeat(DEPTH) + 'a == "b"'), SelectorParseError);
+  assert.throws(() => parseSelector('a == "b"' + ')'.repeat(3)), SelectorParseError);
+  assert.throws(() => parseSelector('('.repeat(DEPTH) + ')'.repeat(DEPTH)), SelectorParseError);
 });
