@@ -265,7 +265,22 @@ export const PARAMS = {
     'Directory of endpoint status files.',
     noEffect('felix-ts writes no endpoint status files'),
   ),
-  LogPrefix: def(str(), 'calico-packet', 'Prefix of LOG rules.'),
+  LogPrefix: def(
+    // Felix's "string" (any one line); a quote or backslash cannot be put into a restore line.
+    // eslint-disable-next-line no-control-regex
+    str({ pattern: /^[^"\\\x00-\x1f\x7f]*$/, patternDesc: 'one line without " or \\' }),
+    'calico-packet',
+    'Prefix of LOG rules (%t tier, %k kind, %n name, %p namespace/name).',
+  ),
+  LogActionRateLimit: def(
+    str({
+      pattern: /^([1-9]\d{0,3}\/(?:second|minute|hour|day))?$/,
+      patternDesc: 'N/second|minute|hour|day',
+    }),
+    '',
+    'Rate limit of LOG rules (-m limit --limit).',
+  ),
+  LogActionRateLimitBurst: def(int(0, 9999), '5', 'Burst of the LOG rate limit (0: none).'),
   VXLANPort: def(port(), '4789', 'Port of the "drop VXLAN from workloads" rule.'),
   AllowVXLANPacketsFromWorkloads: def(bool(), 'false', 'Let workloads send VXLAN packets.'),
   AllowIPIPPacketsFromWorkloads: def(bool(), 'false', 'Let workloads send IPIP packets.'),

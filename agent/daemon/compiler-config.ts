@@ -16,6 +16,8 @@ export function compilerConfigFrom(c: FelixConfig): CompilerConfig {
     iptablesFilterDenyAction: c.IptablesFilterDenyAction,
     maxIpsetSize: c.MaxIpsetSize,
     logPrefix: c.LogPrefix,
+    logRateLimit: c.LogActionRateLimit,
+    logRateLimitBurst: c.LogActionRateLimitBurst,
     vxlanPort: c.VXLANPort,
     allowVXLANPacketsFromWorkloads: c.AllowVXLANPacketsFromWorkloads,
     allowIPIPPacketsFromWorkloads: c.AllowIPIPPacketsFromWorkloads,

@@ -32,6 +32,10 @@ export interface CompilerConfig {
   readonly maxIpsetSize: number;
   /** LogPrefix for "log" rules; %t %k %n %p are expanded as in Felix. */
   readonly logPrefix: string;
+  /** LogActionRateLimit: "N/second|minute|hour|day", or empty for no limit on LOG rules. */
+  readonly logRateLimit: string;
+  /** LogActionRateLimitBurst (0..9999; 0 renders no --limit-burst). */
+  readonly logRateLimitBurst: number;
   /** VXLANPort: the port of the "Drop VXLAN encapped packets" rule in cali-fw chains (felix/rules/endpoints.go). */
   readonly vxlanPort: number;
   /**
@@ -95,6 +99,8 @@ const DEFAULTS: CompilerConfig = {
   iptablesFilterDenyAction: 'DROP',
   maxIpsetSize: 1048576,
   logPrefix: 'calico-packet',
+  logRateLimit: '',
+  logRateLimitBurst: 5,
   vxlanPort: 4789,
   allowVXLANPacketsFromWorkloads: false,
   allowIPIPPacketsFromWorkloads: false,
@@ -122,7 +128,10 @@ function stripUndefined(o: Partial<CompilerConfig>): Partial<CompilerConfig> {
 }
 
 const PREFIX_RE = /^[A-Za-z0-9_.@-]{1,14}$/;
-const LOG_PREFIX_RE = /^[A-Za-z0-9_ @%+=:,./-]{0,27}$/;
+// Felix takes any one-line string; a quote, backslash or control character cannot be quoted in restore.
+// eslint-disable-next-line no-control-regex
+const LOG_PREFIX_RE = /^[^"\\\x00-\x1f\x7f]*$/;
+const LOG_RATE_RE = /^([1-9]\d{0,3}\/(?:second|minute|hour|day))?$/;
 
 /** Checks every field; one error listing every problem. */
 export function validateCompilerConfig(cfg: CompilerConfig): void {
@@ -169,8 +178,14 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   if (!Number.isInteger(cfg.maxIpsetSize) || cfg.maxIpsetSize < 1)
     problems.push('maxIpsetSize must be a positive integer');
   if (!LOG_PREFIX_RE.test(cfg.logPrefix)) {
-    problems.push(`logPrefix must be at most 27 characters from [A-Za-z0-9_ @%+=:,./-]`);
+    problems.push('logPrefix must be one line without a double quote or backslash');
   }
+  if (!LOG_RATE_RE.test(cfg.logRateLimit))
+    problems.push(
+      `logRateLimit must be N/second|minute|hour|day (N 1..9999), got ${JSON.stringify(cfg.logRateLimit)}`,
+    );
+  if (!Number.isInteger(cfg.logRateLimitBurst) || cfg.logRateLimitBurst < 0 || cfg.logRateLimitBurst > 9999)
+    problems.push('logRateLimitBurst must be 0..9999');
   for (const k of ['vxlanPort', 'wireguardListeningPort', 'wireguardListeningPortV6'] as const) {
     const v = cfg[k];
     if (!Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${k} must be 1..65535`);

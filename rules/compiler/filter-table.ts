@@ -42,7 +42,14 @@ function filterCtx(input: TableInput): FilterCtx {
   const groups = new Map<string, PolicyGroup>();
   return {
     sctx: { cfg, family, marks, allowAction, denyAction, denyName },
-    rctx: { family, marks, denyAction, logPrefix: cfg.logPrefix },
+    rctx: {
+      family,
+      marks,
+      denyAction,
+      logPrefix: cfg.logPrefix,
+      logRateLimit: cfg.logRateLimit,
+      logRateLimitBurst: cfg.logRateLimitBurst,
+    },
     ectx: {
       marks,
       allowAction,

@@ -25,6 +25,14 @@ export interface RenderCtx {
   readonly denyAction: Action;
   /** Configured LogPrefix (may contain %t %k %n %p). */
   readonly logPrefix: string;
+  /** LogActionRateLimit ("N/second|minute|hour|day"), empty for none. */
+  readonly logRateLimit?: string;
+  /** LogActionRateLimitBurst; 0 leaves --limit-burst out. */
+  readonly logRateLimitBurst?: number;
+}
+
+function logLimit(rate: string, burst: number): string {
+  return burst === 0 ? `-m limit --limit ${rate}` : `-m limit --limit ${rate} --limit-burst ${burst}`;
 }
 
 /** Who owns the rules, for the log prefix (%k %n %p %t). */
@@ -210,9 +218,17 @@ function calculateRuleMatch(r: Rule, w: WorkingRule, family: IpFamily): Match[] 
 }
 
 const LOG_SPECIFIER = /%[tknp]/g;
-const LOG_UNSAFE = /[^\w @%+=:,./-]/gu;
+/** What cannot appear inside the quoted --log-prefix of a restore line: quote, backslash, control. */
+// eslint-disable-next-line no-control-regex
+const LOG_UNQUOTABLE = /["\\\x00-\x1f\x7f]/g;
 
-/** generateLogPrefix, then made safe for the quoted --log-prefix (max 29 bytes incl. ": "). */
+/**
+ * Felix's generateLogPrefix (felix/rules/policy.go): %t tier, %k kind short name, %n name, %p
+ * namespace/name (name when not namespaced); nothing else is a specifier, so "%%" stays "%%". The text
+ * is not shortened: iptables keeps the first 29 bytes of "<prefix>: " on both backends (legacy and
+ * nft), as it does for Felix, and the rule hash is Felix's. Only characters that cannot be quoted in a
+ * restore line are replaced with "_" (configuration refuses them; a name cannot carry them in).
+ */
 export function logPrefixFor(configured: string, owner: RuleOwner): string {
   let p = configured || 'calico-packet';
   if (p.includes('%')) {
@@ -229,7 +245,7 @@ export function logPrefixFor(configured: string, owner: RuleOwner): string {
       }
     });
   }
-  return p.replace(LOG_UNSAFE, '_').slice(0, 27);
+  return p.replace(LOG_UNQUOTABLE, '_');
 }
 
 /**
@@ -303,7 +319,13 @@ export function renderCalicoRule(r: Rule, ctx: RenderCtx, owner: RuleOwner): IRu
   let mark = 0;
   switch (r.action) {
     case 'log':
-      after.push(rule([], act.log(logPrefixFor(ctx.logPrefix, owner))));
+      // LogActionRateLimit[/Burst] as Felix's MatchCriteria.Limit (felix/iptables/match_builder.go).
+      after.push(
+        rule(
+          ctx.logRateLimit ? [logLimit(ctx.logRateLimit, ctx.logRateLimitBurst ?? 0)] : [],
+          act.log(logPrefixFor(ctx.logPrefix, owner)),
+        ),
+      );
       break;
     case '':
     case 'allow':

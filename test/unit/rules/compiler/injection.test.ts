@@ -132,7 +132,7 @@ test('hostile names are hashed in chain names and escaped in comments', () => {
       '-m comment --comment "COMMIT=_filter" -m comment --comment "k___=v_-A FORWARD -j ACCEPT_COMMIT_" ' +
         '-m mark --mark 0x10000/0x10000 --jump RETURN',
       // The expanded, escaped prefix is cut to 27 characters so that "<prefix>: " fits the kernel's 29.
-      '-p tcp --jump LOG --log-prefix "evil__-A INPUT -j ACCEPT_CO: " --log-level 5',
+      '-p tcp --jump LOG --log-prefix "evil__-A INPUT -j ACCEPT_COMMIT: " --log-level 5',
     ],
   );
   // Tier names only ever appear escaped inside comments.

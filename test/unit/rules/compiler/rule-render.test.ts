@@ -298,21 +298,48 @@ for (const c of cases) {
   });
 }
 
-test('log prefix: %k %n %p %t expanded, unsafe characters replaced, cut to fit 29 bytes', () => {
-  const ctx = { ...v4, logPrefix: '%k-%p-%t' };
-  const got = renderCalicoRule(r({ action: 'log' }), ctx, {
-    kindShort: 'np',
-    name: 'a"b',
-    namespace: 'ns',
-    tier: 't',
-  });
-  assert.deepEqual(got.map(renderBody), ['--jump LOG --log-prefix "np-ns/a_b-t: " --log-level 5']);
-  const long = renderCalicoRule(
-    r({ action: 'log' }),
-    { ...v4, logPrefix: '%n' },
-    { ...owner, name: 'x'.repeat(60) },
+// Felix's policy_test.go "Log rules should be correctly rendered with specifiers in prefix" and
+// "... with rate limits" (felix/rules/policy_test.go), as felix-ts inputs.
+const logBody = (prefix: string, match = ''): string =>
+  `${match}--jump LOG --log-prefix "${prefix}: " --log-level 5`;
+const logOf = (ctx: RenderCtx, o: typeof owner): string =>
+  renderBody(renderCalicoRule(r({ action: 'log' }), ctx, o)[0]!);
+
+test("log prefix: Felix's generateLogPrefix, specifiers expanded, nothing shortened", () => {
+  const gnp = { kindShort: 'gnp', name: 'default.foo', namespace: '', tier: 'default' };
+  assert.equal(
+    logOf({ ...v4, logPrefix: 'foobar %t %k %p %n - %n %p %k %t' }, gnp),
+    logBody('foobar default gnp default.foo default.foo - default.foo default.foo gnp default'),
   );
-  assert.equal(renderBody(long[0]!), `--jump LOG --log-prefix "${'x'.repeat(27)}: " --log-level 5`);
+  const np = { kindShort: 'np', name: 'foo', namespace: 'app', tier: 'admin' };
+  // Longer than the 29 bytes the kernel keeps: rendered whole, as Felix does (same hash); iptables
+  // stores the first 29 bytes on both backends (test/e2e-dataplane/log-prefix.test.ts).
+  assert.equal(
+    logOf({ ...v4, logPrefix: 'calico-packet %k:%p:%t:%n' }, np),
+    logBody('calico-packet np:app/foo:admin:foo'),
+  );
+  const profile = { kindShort: 'pro', name: 'profile1', namespace: '', tier: '' };
+  assert.equal(
+    logOf({ ...v4, logPrefix: 'calico-packet %p:%k:%%y%t%%n' }, profile),
+    logBody('calico-packet profile1:pro:%%y%profile1'),
+  );
+  // No specifier: as configured; empty: Felix's default.
+  assert.equal(logOf({ ...v4, logPrefix: 'plain' }, np), logBody('plain'));
+  assert.equal(logOf({ ...v4, logPrefix: '' }, np), logBody('calico-packet'));
+  // A character that cannot be quoted in a restore line never gets in through a name.
+  assert.equal(logOf({ ...v4, logPrefix: '%n' }, { ...np, name: 'a"b\\c\nd' }), logBody('a_b_c_d'));
+});
+
+test('log rules: LogActionRateLimit and LogActionRateLimitBurst as Felix renders them', () => {
+  const ctx = { ...v4, logPrefix: 'foobar', logRateLimit: '50/minute', logRateLimitBurst: 0 };
+  assert.equal(logOf(ctx, owner), logBody('foobar', '-m limit --limit 50/minute '));
+  assert.equal(
+    logOf({ ...ctx, logRateLimitBurst: 90 }, owner),
+    logBody('foobar', '-m limit --limit 50/minute --limit-burst 90 '),
+  );
+  // With a match, the limit comes before the rule's own match (CombineMatches(logMatch, match)).
+  const tcp = renderCalicoRule(r({ action: 'log', protocol: { name: 'tcp' } }), ctx, owner).map(renderBody);
+  assert.deepEqual(tcp, [logBody('foobar', '-m limit --limit 50/minute -p tcp ')]);
 });
 
 test('rule list: trailing RETURN trimmed, chain comment after annotations on the first rule, empty list', () => {
