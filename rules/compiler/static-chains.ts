@@ -213,8 +213,8 @@ export function wlToHostChain(c: StaticCtx): IChain {
       rules.push(rule([], act.ret(), comment));
       break;
     case 'ACCEPT':
-      if (c.allowAction.isReturn) rules.push(rule([], act.setMark(c.marks.accept), comment));
-      rules.push(rule([], c.allowAction, comment));
+      // A plain ACCEPT whatever IptablesFilterAllowAction is (felix/rules/rule_defs.go inputAcceptActions).
+      rules.push(rule([], act.accept(), comment));
       break;
   }
   return { name: CHAIN.wlToHost, rules };

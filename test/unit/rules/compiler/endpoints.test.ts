@@ -174,16 +174,16 @@ test('REJECT deny action, RETURN allow action, no conntrack INVALID check, encap
   assert.equal(bodies(t!, 'cali-INPUT')[1], '-m mark --mark 0x10000/0x10000 --jump RETURN');
 });
 
-test('DefaultEndpointToHostAction DROP / RETURN / ACCEPT (and ACCEPT with a RETURN allow action)', () => {
+test('DefaultEndpointToHostAction DROP / RETURN / ACCEPT (a plain ACCEPT also with a RETURN allow action)', () => {
   const last = (over: Partial<CompilerConfig>): string[] =>
     bodies(build([], { ipv6Support: false, ...over })[0]!, 'cali-wl-to-host').slice(1);
   const c = '-m comment --comment "Configured DefaultEndpointToHostAction"';
   assert.deepEqual(last({}), [`${c} --jump DROP`]);
   assert.deepEqual(last({ defaultEndpointToHostAction: 'RETURN' }), [`${c} --jump RETURN`]);
   assert.deepEqual(last({ defaultEndpointToHostAction: 'ACCEPT' }), [`${c} --jump ACCEPT`]);
+  // felix/rules/rule_defs.go: inputAcceptActions = [AcceptAction{}] for ACCEPT, not the filter allow action.
   assert.deepEqual(last({ defaultEndpointToHostAction: 'ACCEPT', iptablesFilterAllowAction: 'RETURN' }), [
-    `${c} --jump MARK --set-mark 0x10000/0x10000`,
-    `${c} --jump RETURN`,
+    `${c} --jump ACCEPT`,
   ]);
 });
 
