@@ -205,8 +205,7 @@ export const PARAMS = {
   IptablesMangleAllowAction: def(
     oneOf(['ACCEPT', 'RETURN']),
     'ACCEPT',
-    'Verdict for allowed packets in the mangle table.',
-    noEffect('felix-ts programs no policy in the mangle table'),
+    'Verdict for allowed packets in the mangle table (pre-DNAT policy).',
   ),
   IptablesFilterDenyAction: def(oneOf(['DROP', 'REJECT']), 'DROP', 'Verdict for denied packets.'),
   IpsetsRefreshInterval: def(

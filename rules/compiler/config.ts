@@ -53,6 +53,10 @@ export interface CompilerConfig {
   readonly wireguardEnabledV6: boolean;
   readonly wireguardListeningPort: number;
   readonly wireguardListeningPortV6: number;
+  // ---- mangle table (issue 12, rules/compiler/mangle-table.ts) ----
+  /** IptablesMangleAllowAction: verdict of an allowed packet in the mangle table (felix/rules/rule_defs.go). */
+  readonly iptablesMangleAllowAction: 'ACCEPT' | 'RETURN';
+  // ---- end mangle table ----
 }
 
 const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
@@ -106,6 +110,9 @@ const DEFAULTS: CompilerConfig = {
   wireguardEnabledV6: false,
   wireguardListeningPort: 51820,
   wireguardListeningPortV6: 51821,
+  // ---- mangle table (issue 12) ----
+  iptablesMangleAllowAction: 'ACCEPT',
+  // ---- end mangle table ----
 };
 
 /** Felix's defaults with the given overrides, validated. Throws CompilerConfigError. */
@@ -145,6 +152,11 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   if (!['DROP', 'REJECT'].includes(cfg.iptablesFilterDenyAction)) {
     problems.push(`iptablesFilterDenyAction must be DROP or REJECT`);
   }
+  // ---- mangle table (issue 12) ----
+  if (!['ACCEPT', 'RETURN'].includes(cfg.iptablesMangleAllowAction)) {
+    problems.push(`iptablesMangleAllowAction must be ACCEPT or RETURN`);
+  }
+  // ---- end mangle table ----
   if (cfg.interfacePrefixes.length === 0) problems.push('interfacePrefixes must not be empty');
   for (const p of cfg.interfacePrefixes) {
     if (!PREFIX_RE.test(p))

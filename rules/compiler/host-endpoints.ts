@@ -24,17 +24,24 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** One host endpoint per interface, in key order so a duplicate resolves the same way every time. */
-function hostEndpointsByIface(state: DataplaneState, b: TableBuilder): Map<string, HostEndpoint> {
+/**
+ * One host endpoint per interface, in key order so a duplicate resolves the same way every time. The
+ * filter table reports what it ignores through `warn`; the raw and mangle tables use the same resolution
+ * (felix/dataplane/linux/endpoint_mgr.go resolves once for all tables) and pass no `warn`.
+ */
+export function hostEndpointsByIface(
+  state: DataplaneState,
+  warn: (text: string) => void = () => undefined,
+): Map<string, HostEndpoint> {
   const byIface = new Map<string, HostEndpoint>();
   for (const [id, { endpoint }] of [...state.hostEndpoints.entries()].sort(([x], [y]) => cmp(x, y))) {
     if (endpoint.name === '') {
       // Felix maps IP-only host endpoints to interfaces with its interface monitor; we have none.
-      b.warnOnce(`host endpoint ${id} has no interface name; ignored`);
+      warn(`host endpoint ${id} has no interface name; ignored`);
       continue;
     }
     if (byIface.has(endpoint.name)) {
-      b.warnOnce(`host endpoint ${id}: interface ${endpoint.name} already has a host endpoint; ignored`);
+      warn(`host endpoint ${id}: interface ${endpoint.name} already has a host endpoint; ignored`);
       continue;
     }
     byIface.set(endpoint.name, endpoint);
@@ -88,7 +95,7 @@ function hostEndpointChains(
 export function addHostEndpoints(input: HostEndpointInput, b: TableBuilder): void {
   const names: string[] = [];
   let wildcard = false;
-  for (const [iface, hep] of hostEndpointsByIface(input.state, b)) {
+  for (const [iface, hep] of hostEndpointsByIface(input.state, (t) => b.warnOnce(t))) {
     if (iface === '*') wildcard = true;
     else names.push(iface);
     hostEndpointChains(iface, hep, input, b);

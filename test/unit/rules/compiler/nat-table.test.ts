@@ -38,12 +38,13 @@ test('without pool messages there is no nat table; with them, the filter table t
     ['filter', 'filter'],
   );
   const withPools = compiled([{ kind: 'inSync' }, upd('10.65.0.0/16', p('10.65.0.0/16', true))]);
+  // Pools also bring the mangle table (mangle-table.ts), between filter and nat.
   assert.deepEqual(
     withPools.tables.map((t) => `${t.table}${t.family}`),
-    ['filter4', 'nat4', 'filter6', 'nat6'],
+    ['filter4', 'mangle4', 'nat4', 'filter6', 'mangle6', 'nat6'],
   );
   assert.equal(renderRestoreText(withPools.tables[0]!), renderRestoreText(without.tables[0]!));
-  assert.equal(renderRestoreText(withPools.tables[2]!), renderRestoreText(without.tables[1]!));
+  assert.equal(renderRestoreText(withPools.tables[3]!), renderRestoreText(without.tables[1]!));
 });
 
 test('a masquerading v4 pool: Felix chains, hooks (PREROUTING/OUTPUT inserted, POSTROUTING appended) and the MASQUERADE rule', () => {
@@ -122,12 +123,12 @@ test('removing the last masquerading pool empties cali-nat-outgoing; the sets st
   const cfg = defaultCompilerConfig({ ipv6Support: false });
   const off = compile(st, { ...cfg, masqFullyRandom: false });
   assert.equal(
-    off.tables[1]!.chains.get('cali-nat-outgoing')!.rules[0]!.body,
+    off.tables.find((t) => t.table === 'nat')!.chains.get('cali-nat-outgoing')!.rules[0]!.body,
     '-m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40network-ip-pools dst --jump MASQUERADE',
   );
   st.apply({ kind: 'ipamPoolRemove', id: '10.65.0.0-16' });
   const d = compile(st, cfg);
-  assert.deepEqual(d.tables[1]!.chains.get('cali-nat-outgoing')!.rules, []);
+  assert.deepEqual(d.tables.find((t) => t.table === 'nat')!.chains.get('cali-nat-outgoing')!.rules, []);
   assert.equal(d.ipsets.get('cali40masq-ipam-pools')!.members.size, 0);
   assert.equal(d.ipsets.get('cali40network-ip-pools')!.members.size, 0);
 });
@@ -137,7 +138,7 @@ test('ChainInsertMode=append appends the PREROUTING/OUTPUT hooks too', () => {
     ...defaultCompilerConfig({ ipv6Support: false }),
     chainInsertMode: 'append',
   });
-  const nat4 = d.tables[1]!;
+  const nat4 = d.tables.find((t) => t.table === 'nat')!;
   assert.equal(nat4.inserts.size, 0);
   assert.deepEqual([...nat4.appends.keys()].sort(), ['OUTPUT', 'POSTROUTING', 'PREROUTING']);
 });
