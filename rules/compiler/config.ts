@@ -53,6 +53,12 @@ export interface CompilerConfig {
   readonly wireguardEnabledV6: boolean;
   readonly wireguardListeningPort: number;
   readonly wireguardListeningPortV6: number;
+  // ---- raw table (issue 12) ----
+  /**
+   * WorkloadSourceSpoofing (felix/config/config_params.go, Disabled|Any): with Any, cali-rpf-skip accepts
+   * each workload's allowSpoofedSourcePrefixes before the RPF check (felix/dataplane/linux/endpoint_mgr.go).
+   */
+  readonly workloadSourceSpoofing: 'Disabled' | 'Any';
 }
 
 const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
@@ -106,6 +112,8 @@ const DEFAULTS: CompilerConfig = {
   wireguardEnabledV6: false,
   wireguardListeningPort: 51820,
   wireguardListeningPortV6: 51821,
+  // raw table (issue 12)
+  workloadSourceSpoofing: 'Disabled',
 };
 
 /** Felix's defaults with the given overrides, validated. Throws CompilerConfigError. */
@@ -174,6 +182,12 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   for (const k of ['vxlanPort', 'wireguardListeningPort', 'wireguardListeningPortV6'] as const) {
     const v = cfg[k];
     if (!Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${k} must be 1..65535`);
+  }
+  // raw table (issue 12)
+  if (cfg.workloadSourceSpoofing !== 'Disabled' && cfg.workloadSourceSpoofing !== 'Any') {
+    problems.push(
+      `workloadSourceSpoofing must be Disabled or Any, got ${String(cfg.workloadSourceSpoofing)}`,
+    );
   }
   if (problems.length > 0) throw new CompilerConfigError(`invalid compiler config: ${problems.join('; ')}`);
 }

@@ -52,10 +52,10 @@ interface Parsed {
   readonly rules: Map<string, string[]>;
 }
 
-function parseStrict(text: string): Parsed {
+function parseStrict(text: string, table: string): Parsed {
   assert.ok(text.endsWith('\n'));
   const lines = text.slice(0, -1).split('\n');
-  assert.equal(lines[0], '*filter');
+  assert.equal(lines[0], `*${table}`);
   assert.equal(lines.at(-1), 'COMMIT');
   const decls: string[] = [];
   const rules = new Map<string, string[]>();
@@ -69,7 +69,10 @@ function parseStrict(text: string): Parsed {
     const r = RULE.exec(line);
     assert.ok(r, `line does not match the rule grammar: ${JSON.stringify(line)}`);
     const chain = r[2]!;
-    assert.ok(/^(cali-[A-Za-z0-9_.:/@=-]+|INPUT|FORWARD|OUTPUT)$/.test(chain), `bad chain ${chain}`);
+    assert.ok(
+      /^(cali-[A-Za-z0-9_.:/@=-]+|PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)$/.test(chain),
+      `bad chain ${chain}`,
+    );
     for (const tok of (r[4] ?? '').match(TOKENS) ?? []) {
       assert.ok(!COMMANDS.has(tok), `command token ${tok} outside quotes in ${JSON.stringify(line)}`);
     }
@@ -87,7 +90,8 @@ test('hostile input: every restore line matches the strict grammar, and the outp
     const et = evil.tables[i]!;
     const gt = good.tables[i]!;
     const text = renderRestoreText(et);
-    const parsed = parseStrict(text);
+    assert.equal(et.table, gt.table);
+    const parsed = parseStrict(text, et.table);
     // Parsed back: the declared chains and each chain's hashes are exactly the desired state's.
     assert.deepEqual(parsed.decls, [...et.chains.keys()].sort());
     for (const [name, chain] of et.chains) {
