@@ -22,5 +22,7 @@ export function compilerConfigFrom(c: FelixConfig): CompilerConfig {
     disableConntrackInvalidCheck: c.DisableConntrackInvalidCheck,
     // mangle table (issue 12)
     iptablesMangleAllowAction: c.IptablesMangleAllowAction,
+    // raw table (issue 12)
+    workloadSourceSpoofing: c.WorkloadSourceSpoofing,
   });
 }

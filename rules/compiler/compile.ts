@@ -11,6 +11,7 @@ import type { DataplaneState } from './state.js';
 import { compileFilterTable } from './filter-table.js';
 import { compileNatTable, poolIpSets } from './nat-table.js';
 import { compileMangleTable, mangleIpSets, mangleTableNeeded } from './mangle-table.js';
+import { compileRawTable, workloadInterfaces } from './raw-table.js';
 import type { TableCompiler, TableInput } from './table.js';
 import { tierPlanner } from './tier-planner.js';
 
@@ -20,8 +21,11 @@ export interface CompileReport {
   readonly warnings: readonly string[];
 }
 
-/** The tables felix-ts programs, in the order they appear for each family. */
-const TABLES: readonly TableCompiler[] = [compileFilterTable];
+/**
+ * The tables felix-ts programs, in the order they appear for each family (filter first: tables[0] is the
+ * IPv4 filter table). The raw table is always programmed, as Felix does.
+ */
+const TABLES: readonly TableCompiler[] = [compileFilterTable, compileRawTable];
 
 /** The desired state Felix would program for this input (see compileWithReport for warnings). */
 export function compile(state: DataplaneState, cfg: CompilerConfig): DesiredState {
@@ -82,5 +86,6 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
     if (nat) tables.push(compileNatTable(input));
   }
   state.hashCache.sweep();
-  return { desired: { tables, ipsets: sink.ipsets }, warnings: sink.warnings };
+  const desired = { tables, ipsets: sink.ipsets, workloadInterfaces: workloadInterfaces(state, cfg) };
+  return { desired, warnings: sink.warnings };
 }

@@ -57,6 +57,12 @@ export interface CompilerConfig {
   /** IptablesMangleAllowAction: verdict of an allowed packet in the mangle table (felix/rules/rule_defs.go). */
   readonly iptablesMangleAllowAction: 'ACCEPT' | 'RETURN';
   // ---- end mangle table ----
+  // ---- raw table (issue 12) ----
+  /**
+   * WorkloadSourceSpoofing (felix/config/config_params.go, Disabled|Any): with Any, cali-rpf-skip accepts
+   * each workload's allowSpoofedSourcePrefixes before the RPF check (felix/dataplane/linux/endpoint_mgr.go).
+   */
+  readonly workloadSourceSpoofing: 'Disabled' | 'Any';
 }
 
 const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
@@ -113,6 +119,8 @@ const DEFAULTS: CompilerConfig = {
   // ---- mangle table (issue 12) ----
   iptablesMangleAllowAction: 'ACCEPT',
   // ---- end mangle table ----
+  // raw table (issue 12)
+  workloadSourceSpoofing: 'Disabled',
 };
 
 /** Felix's defaults with the given overrides, validated. Throws CompilerConfigError. */
@@ -186,6 +194,12 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   for (const k of ['vxlanPort', 'wireguardListeningPort', 'wireguardListeningPortV6'] as const) {
     const v = cfg[k];
     if (!Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${k} must be 1..65535`);
+  }
+  // raw table (issue 12)
+  if (cfg.workloadSourceSpoofing !== 'Disabled' && cfg.workloadSourceSpoofing !== 'Any') {
+    problems.push(
+      `workloadSourceSpoofing must be Disabled or Any, got ${String(cfg.workloadSourceSpoofing)}`,
+    );
   }
   if (problems.length > 0) throw new CompilerConfigError(`invalid compiler config: ${problems.join('; ')}`);
 }

@@ -19,7 +19,7 @@ test('without pools or host endpoints there is no mangle table (the golden input
   const r = compiled([{ kind: 'inSync' }]);
   assert.deepEqual(
     r.desired.tables.map((t) => t.table),
-    ['filter', 'filter'],
+    ['filter', 'raw', 'filter', 'raw'],
   );
   assert.equal(r.desired.ipsets.size, 0);
 });
