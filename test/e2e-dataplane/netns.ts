@@ -9,8 +9,9 @@ let seq = 0;
 export class Netns {
   private constructor(readonly name: string) {}
 
-  static async create(tag: string): Promise<Netns> {
-    const name = `fxe-${process.pid}-${tag}-${seq++}`;
+  /** `prefix` keeps each test file's namespaces apart when several files run side by side. */
+  static async create(tag: string, prefix = 'fxe'): Promise<Netns> {
+    const name = `${prefix}-${process.pid}-${tag}-${seq++}`;
     await execa('ip', ['netns', 'add', name]);
     const ns = new Netns(name);
     await ns.exec('ip', ['link', 'set', 'lo', 'up']);
