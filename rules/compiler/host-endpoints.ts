@@ -5,7 +5,7 @@ import type { HostEndpoint } from '../dataplane-api/types.js';
 import type { Direction } from '../model.js';
 import { safeChainName } from './hash.js';
 import { CHAIN, PREFIX, WILDCARD_HEP_SUFFIX } from './names.js';
-import { act, m, type IRule } from './rule.js';
+import { act, type IRule } from './rule.js';
 import { endpointChain, type EndpointChainType, type EndpointCtx } from './endpoint-chains.js';
 import { dispatchChains } from './dispatch.js';
 import type { TierPlan } from './policy-groups.js';
@@ -15,8 +15,6 @@ import type { TableBuilder } from './table.js';
 export interface HostEndpointInput {
   readonly state: DataplaneState;
   readonly ectx: EndpointCtx;
-  /** InterfacePrefixes: the wildcard HEP's egress policy skips traffic to these (local workloads). */
-  readonly workloadPrefixes: readonly string[];
   readonly plan: (tiers: HostEndpoint['tiers']) => readonly TierPlan[];
 }
 
@@ -105,18 +103,12 @@ export function addHostEndpoints(input: HostEndpointInput, b: TableBuilder): voi
     wildcard
       ? [{ match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] }]
       : [];
-  // In the (non-forward) to direction the wildcard HEP's egress policy is skipped for traffic to local
-  // workloads: one RETURN per workload prefix comes before the goto (felix/rules/dispatch.go).
-  const skipLocalWorkloads: IRule[] = wildcard
-    ? input.workloadPrefixes.map((p) => ({
-        match: [m.outInterface(p + '+')],
-        action: act.ret(),
-        comments: ['Skip egress WHEP policy for traffic to local workload'],
-      }))
-    : [];
+  // The filter table's dispatch is HostDispatchChains(..., applyOnForward=true) (endpoint_mgr.go), so it has no
+  // "Skip egress WHEP" rules (dispatch_test.go "apply on forward, with default interface name"); only the mangle
+  // table's to-dispatch has them (hep-tables.ts). Traffic to local workloads already returns in cali-OUTPUT.
   const dispatch: [string, string, 'in' | 'out', IRule[]][] = [
     [CHAIN.fromHostEndpoint, PREFIX.hostFrom, 'in', end(PREFIX.hostFrom)],
-    [CHAIN.toHostEndpoint, PREFIX.hostTo, 'out', [...skipLocalWorkloads, ...end(PREFIX.hostTo)]],
+    [CHAIN.toHostEndpoint, PREFIX.hostTo, 'out', end(PREFIX.hostTo)],
     [CHAIN.fromHepForward, PREFIX.hostFromForward, 'in', end(PREFIX.hostFromForward)],
     [CHAIN.toHepForward, PREFIX.hostToForward, 'out', end(PREFIX.hostToForward)],
   ];
