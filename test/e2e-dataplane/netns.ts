@@ -9,7 +9,7 @@ let seq = 0;
 export class Netns {
   private constructor(readonly name: string) {}
 
-  /** `prefix` keeps each test file's namespaces apart when several files run side by side. */
+  /** `prefix`: a test's own namespace-name prefix (default fxe). */
   static async create(tag: string, prefix = 'fxe'): Promise<Netns> {
     const name = `${prefix}-${process.pid}-${tag}-${seq++}`;
     await execa('ip', ['netns', 'add', name]);
