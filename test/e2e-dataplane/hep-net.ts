@@ -3,22 +3,34 @@
 // servers in the node, clients in the client, and the node's conntrack table. Namespaces are ftm-*.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { HostEndpoint, PolicyID, Rule, ToDataplane } from '../../rules/dataplane-api/types.js';
-import { Netns } from './netns.js';
+import { Netns, saveCmd, type Backend } from './netns.js';
 
-export const NODE_IP = '192.168.78.1';
-export const CLIENT_IP = '192.168.78.2';
+export type Family = 4 | 6;
+
+/** The node's and the client's address per family (only inside the test's own namespaces). */
+const ADDRS: Record<Family, { node: string; client: string; len: number }> = {
+  4: { node: '192.168.78.1', client: '192.168.78.2', len: 24 },
+  6: { node: 'fd78::1', client: 'fd78::2', len: 64 },
+};
 
 export interface HepNet {
   readonly node: Netns;
   readonly client: Netns;
   /** The node's end of the veth: the host endpoint's interface. */
   readonly iface: string;
+  readonly family: Family;
+  readonly nodeIp: string;
 }
 
-export async function hepNet(tag: string): Promise<HepNet> {
+async function mac(ns: Netns, dev: string): Promise<string> {
+  return (await ns.exec('cat', [`/sys/class/net/${dev}/address`])).stdout.trim();
+}
+
+export async function hepNet(tag: string, family: Family = 4): Promise<HepNet> {
   const node = await Netns.create(`${tag}n`, 'ftm');
   const client = await Netns.create(`${tag}c`, 'ftm');
   const iface = `ftm${process.pid % 10000}${tag}`;
+  const a = ADDRS[family];
   await node.exec('ip', [
     'link',
     'add',
@@ -31,11 +43,54 @@ export async function hepNet(tag: string): Promise<HepNet> {
     'netns',
     client.name,
   ]);
-  await node.exec('ip', ['addr', 'add', `${NODE_IP}/24`, 'dev', iface]);
+  // nodad: usable at once. IPv6 neighbours are static, so that neighbour discovery (ICMPv6, which the
+  // host endpoint's policy would have to allow) plays no part in what the tests see.
+  const extra = family === 6 ? ['nodad'] : [];
+  await node.exec('ip', ['addr', 'add', `${a.node}/${a.len}`, 'dev', iface, ...extra]);
+  await client.exec('ip', ['addr', 'add', `${a.client}/${a.len}`, 'dev', 'peer0', ...extra]);
   await node.exec('ip', ['link', 'set', iface, 'up']);
-  await client.exec('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', 'peer0']);
   await client.exec('ip', ['link', 'set', 'peer0', 'up']);
-  return { node, client, iface };
+  if (family === 6) {
+    const nodeMac = await mac(node, iface);
+    const clientMac = await mac(client, 'peer0');
+    await node.exec('ip', [
+      '-6',
+      'neigh',
+      'replace',
+      a.client,
+      'lladdr',
+      clientMac,
+      'dev',
+      iface,
+      'nud',
+      'permanent',
+    ]);
+    await client.exec('ip', [
+      '-6',
+      'neigh',
+      'replace',
+      a.node,
+      'lladdr',
+      nodeMac,
+      'dev',
+      'peer0',
+      'nud',
+      'permanent',
+    ]);
+  }
+  return { node, client, iface, family, nodeIp: a.node };
+}
+
+/** iptables-save of one table of the net's family, without banners (with counters when asked). */
+export async function saveTable(
+  net: HepNet,
+  backend: Backend,
+  table: string,
+  counters = false,
+): Promise<string[]> {
+  const args = counters ? ['-c', '-t', table] : ['-t', table];
+  const r = await net.node.exec(saveCmd(backend, net.family), args);
+  return r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 /** A long-running node process in the namespace (a server); killed by the caller. */
@@ -43,30 +98,30 @@ export function serve(ns: Netns, script: string): ChildProcess {
   return spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e', script], { stdio: 'ignore' });
 }
 
-/** UDP echo on each port, TCP "ok" on each port, bound to every address of the node. */
+/** UDP echo on each port, TCP "ok" on each port, bound to every address of the node (both families). */
 export function udpEcho(ports: readonly number[]): string {
   return `const d = require('dgram'); for (const p of ${JSON.stringify(ports)}) {
-    const s = d.createSocket('udp4'); s.on('message', (m, r) => s.send(m, r.port, r.address)); s.bind(p); }`;
+    const s = d.createSocket('udp6'); s.on('message', (m, r) => s.send(m, r.port, r.address)); s.bind(p, '::'); }`;
 }
 export function tcpOk(ports: readonly number[]): string {
   return `const n = require('net'); for (const p of ${JSON.stringify(ports)})
-    n.createServer((s) => s.end('ok')).listen(p, '0.0.0.0');`;
+    n.createServer((s) => s.end('ok')).listen(p, '::');`;
 }
 
 /** One UDP round trip from the client: the echoed text, or '' when nothing came back in time. */
-export async function udpRoundTrip(client: Netns, port: number, text: string): Promise<string> {
-  const script = `const s = require('dgram').createSocket('udp4');
+export async function udpRoundTrip(net: HepNet, port: number, text: string): Promise<string> {
+  const script = `const s = require('dgram').createSocket('udp${net.family}');
     s.on('message', (m) => { process.stdout.write(String(m)); process.exit(0); });
-    s.send(${JSON.stringify(text)}, ${port}, '${NODE_IP}'); setTimeout(() => process.exit(2), 1500);`;
-  return (await client.exec(process.execPath, ['-e', script], { reject: false })).stdout;
+    s.send(${JSON.stringify(text)}, ${port}, '${net.nodeIp}'); setTimeout(() => process.exit(2), 1500);`;
+  return (await net.client.exec(process.execPath, ['-e', script], { reject: false })).stdout;
 }
 
 /** One TCP connection from the client: what the server sent, or '' when it did not connect in time. */
-export async function tcpFetch(client: Netns, port: number): Promise<string> {
-  const script = `const s = require('net').connect(${port}, '${NODE_IP}'); let d = '';
+export async function tcpFetch(net: HepNet, port: number): Promise<string> {
+  const script = `const s = require('net').connect(${port}, '${net.nodeIp}'); let d = '';
     s.on('data', (c) => (d += c)); s.on('end', () => { process.stdout.write(d); process.exit(0); });
     s.on('error', () => process.exit(1)); setTimeout(() => process.exit(2), 1500);`;
-  return (await client.exec(process.execPath, ['-e', script], { reject: false })).stdout;
+  return (await net.client.exec(process.execPath, ['-e', script], { reject: false })).stdout;
 }
 
 /** The node's conntrack entries (its own namespace's /proc/net/nf_conntrack), one per line. */
