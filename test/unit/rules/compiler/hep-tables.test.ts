@@ -15,7 +15,7 @@ import { renderBody, type IChain } from '../../../../rules/compiler/rule.js';
 import { tierPlanner } from '../../../../rules/compiler/tier-planner.js';
 import type { TableInput } from '../../../../rules/compiler/table.js';
 import type { ToDataplane } from '../../../../rules/dataplane-api/types.js';
-import { gnp, hep, policy, profile, stateOf, tier } from './hep-fixtures.js';
+import { bodies, compiled, gnp, hashes, hep, policy, profile, stateOf, table, tier } from './hep-fixtures.js';
 
 function raw(
   msgs: readonly ToDataplane[],
@@ -152,4 +152,21 @@ test('untracked policies sharing a selector: one cali-gi- chain, NOTRACK after t
     '--jump cali-pi-gnp/a',
     '-m mark --mark 0/0x30000 --jump cali-pi-gnp/b',
   ]);
+});
+
+test('through compile(): the raw table of each family carries the untracked chains, their hashes and the raw failsafes', () => {
+  const msgs = [untracked('c'), hep('h1', { name: 'eth0', untrackedTiers: [tier([gnp('c')], [gnp('c')])] })];
+  const r = compiled(msgs);
+  for (const fam of [4, 6] as const) {
+    const t = table(r, 'raw', fam);
+    assert.deepEqual(hashes(t, 'cali-fh-eth0'), hashesOf(raw(msgs, fam).chains, 'cali-fh-eth0'));
+    assert.deepEqual(bodies(t, 'cali-from-host-endpoint'), ['--in-interface eth0 --goto cali-fh-eth0']);
+    // Referenced by the untracked chains, so programmed (felix/rules/static.go failsafeInChain("raw")).
+    assert.ok(t.chains.has('cali-failsafe-in') && t.chains.has('cali-failsafe-out'));
+    assert.ok(t.chains.has('cali-pi-gnp/c') && t.chains.has('cali-po-gnp/c'));
+  }
+  assert.deepEqual(hashes(table(r, 'raw'), 'cali-fh-eth0')[0], 'RKoAO6cNXCcLf1Xr');
+  // The untracked policy is in raw only: neither the filter nor the mangle table references it.
+  assert.ok(!table(r, 'filter').chains.has('cali-pi-gnp/c'));
+  assert.ok(!table(r, 'mangle').chains.has('cali-pi-gnp/c'));
 });
