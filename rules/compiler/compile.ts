@@ -87,5 +87,6 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   }
   state.hashCache.sweep();
   const desired = { tables, ipsets: sink.ipsets, workloadInterfaces: workloadInterfaces(state, cfg) };
-  return { desired, warnings: sink.warnings };
+  // The filter and mangle tables can both refer to a missing profile or policy: say it once.
+  return { desired, warnings: [...new Set(sink.warnings)] };
 }

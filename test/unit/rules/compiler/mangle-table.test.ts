@@ -280,3 +280,10 @@ test('IptablesMangleAllowAction reaches the compiler from FELIX_ env, and a bad 
     /IptablesMangleAllowAction/,
   );
 });
+
+test('a host endpoint with a profile that has not arrived: both tables program it empty, one warning', () => {
+  const r = compiled([hep('h1', { name: 'eth0', profileIds: ['late'] })], { ipv6Support: false });
+  assert.deepEqual(bodies(table(r, 'mangle'), 'cali-pro-late'), []);
+  assert.deepEqual(bodies(table(r, 'filter'), 'cali-pro-late'), []);
+  assert.equal(r.warnings.filter((w) => w.includes('cali-pro-late')).length, 1);
+});
