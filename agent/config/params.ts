@@ -276,6 +276,13 @@ export const PARAMS = {
     'felix-ts extension: minimum gap between two dataplane applies (throttling).',
   ),
 
+  // ---- raw table (issue 12) ----
+  WorkloadSourceSpoofing: def(
+    oneOf(['Disabled', 'Any']),
+    'Disabled',
+    'Any: workloads may send from their allowSpoofedSourcePrefixes (cali-rpf-skip, rp_filter 0); Disabled: such workloads are refused.',
+  ),
+
   // ClusterInformation fields: Felix's no-restart set (felix/daemon/daemon.go).
   // Felix uses them for usage reporting only.
   CalicoVersion: def(str(), 'none', 'From ClusterInformation.', { hot: true, ...noEffect(CLUSTER_INFO) }),

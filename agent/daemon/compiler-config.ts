@@ -20,5 +20,7 @@ export function compilerConfigFrom(c: FelixConfig): CompilerConfig {
     allowVXLANPacketsFromWorkloads: c.AllowVXLANPacketsFromWorkloads,
     allowIPIPPacketsFromWorkloads: c.AllowIPIPPacketsFromWorkloads,
     disableConntrackInvalidCheck: c.DisableConntrackInvalidCheck,
+    // raw table (issue 12)
+    workloadSourceSpoofing: c.WorkloadSourceSpoofing,
   });
 }
