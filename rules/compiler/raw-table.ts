@@ -88,7 +88,7 @@ function rawFailsafeRules(
 }
 
 /** cali-failsafe-in / cali-failsafe-out of the raw table (felix/rules/static.go failsafeInChain("raw")). */
-function rawFailsafeChains(input: TableInput): IChain[] {
+export function rawFailsafeChains(input: TableInput): IChain[] {
   const { cfg, family } = input;
   const inbound = cfg.failsafeInboundHostPorts;
   const outbound = cfg.failsafeOutboundHostPorts;
