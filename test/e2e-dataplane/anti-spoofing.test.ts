@@ -12,20 +12,51 @@ import { DataplaneDriver, runnerProcSys } from '../../rules/index.js';
 import { ExecaRunner, netnsPrefix } from '../../rules/backend/runner.js';
 import { defaultCompilerConfig } from '../../rules/compiler/index.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
-import { Netns, isRoot, save } from './netns.js';
+import { Netns, isRoot, saveCmd } from './netns.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';
-const NODE_IP = '10.70.0.1';
-const POD_IP = '10.70.0.2';
-const SPOOF_IP = '10.99.0.5';
 const PORT = 9099;
 
+interface Fam {
+  readonly family: 4 | 6;
+  readonly node: string;
+  readonly pod: string;
+  /** A foreign source: on the pod's interface only; the node has no route back to it. */
+  readonly spoof: string;
+  readonly allowed: string;
+  readonly notCovering: string;
+  readonly plen: number;
+}
+const V4: Fam = {
+  family: 4,
+  node: '10.70.0.1',
+  pod: '10.70.0.2',
+  spoof: '10.99.0.5',
+  allowed: '10.99.0.0/16',
+  notCovering: '10.98.0.0/16',
+  plen: 24,
+};
+const V6: Fam = {
+  family: 6,
+  node: 'fd70::1',
+  pod: 'fd70::2',
+  spoof: 'fd99::5',
+  allowed: 'fd99::/64',
+  notCovering: 'fd98::/64',
+  plen: 64,
+};
+
 // The node's listener prints "<source> <payload>" for every datagram.
-const LISTENER = `const s = require('dgram').createSocket('udp4');
+const listenerJs = (f: Fam): string => `const s = require('dgram').createSocket('udp${f.family}');
 s.on('message', (m, r) => process.stdout.write(r.address + ' ' + m.toString() + '\\n'));
-s.bind(${PORT}, '${NODE_IP}', () => process.stdout.write('ready\\n'));`;
-const send = (src: string, payload: string): string => `const s = require('dgram').createSocket('udp4');
-s.bind({ address: '${src}' }, () => s.send('${payload}', ${PORT}, '${NODE_IP}', (e) => { s.close(); process.exit(e ? 1 : 0); }));`;
+s.bind(${PORT}, '${f.node}', () => process.stdout.write('ready\\n'));`;
+const sendJs = (
+  f: Fam,
+  src: string,
+  payload: string,
+): string => `const s = require('dgram').createSocket('udp${f.family}');
+s.bind({ address: '${src}' }, () => s.send('${payload}', ${PORT}, '${f.node}', (e) => { s.close(); process.exit(e ? 1 : 0); }));`;
+const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const PROFILE: ToDataplane = {
   kind: 'activeProfileUpdate',
@@ -33,16 +64,24 @@ const PROFILE: ToDataplane = {
   profile: { inboundRules: [{ action: 'allow' }], outboundRules: [{ action: 'allow' }] },
 };
 
-for (const backend of ['legacy', 'nft'] as const) {
-  describe(`anti-spoofing in the compiled raw table (${backend})`, { skip }, () => {
+for (const [backend, f] of [
+  ['legacy', V4],
+  ['nft', V4],
+  ['legacy', V6],
+  ['nft', V6],
+] as const) {
+  describe(`anti-spoofing in the compiled raw table (${backend}, IPv${f.family})`, { skip }, () => {
     let pod: Netns;
     let node: Netns;
     let driver: DataplaneDriver;
     let listener: ChildProcess | undefined;
     let heard = '';
     let seq = 0;
-    const iface = `califtr${process.pid % 10000}${backend[0]}`;
-    const podIface = `ftrp${process.pid % 10000}${backend[0]}`;
+    const tag = `${process.pid % 1000}${backend[0]}${f.family}`;
+    const iface = `califtr${tag}`;
+    const podIface = `ftrp${tag}`;
+    const POD_IP = f.pod;
+    const SPOOF_IP = f.spoof;
 
     const wep = (prefixes: string[]): ToDataplane => ({
       kind: 'workloadEndpointUpdate',
@@ -51,8 +90,8 @@ for (const backend of ['legacy', 'nft'] as const) {
         state: 'active',
         name: iface,
         profileIds: ['kns.ftr'],
-        ipv4Nets: [`${POD_IP}/32`],
-        ipv6Nets: [],
+        ipv4Nets: f.family === 4 ? [`${POD_IP}/32`] : [],
+        ipv6Nets: f.family === 6 ? [`${POD_IP}/128`] : [],
         tiers: [],
         allowSpoofedSourcePrefixes: prefixes,
       },
@@ -61,7 +100,7 @@ for (const backend of ['legacy', 'nft'] as const) {
     /** Sends one datagram from `src` and waits up to `ms` for the listener to report it. */
     async function arrives(src: string, ms = 1500): Promise<boolean> {
       const payload = `p${seq++}`;
-      await pod.exec(process.execPath, ['-e', send(src, payload)]);
+      await pod.exec(process.execPath, ['-e', sendJs(f, src, payload)]);
       const want = `${src} ${payload}\n`;
       for (let t = 0; t < ms; t += 50) {
         if (heard.includes(want)) return true;
@@ -70,13 +109,19 @@ for (const backend of ['legacy', 'nft'] as const) {
       return heard.includes(want);
     }
 
+    /** The raw table of this family, as iptables-save prints it. */
+    async function rawSave(): Promise<string> {
+      return (await node.exec(saveCmd(backend, f.family), ['-t', 'raw'])).stdout;
+    }
+
+    /** The interface's IPv4 rp_filter sysctl (IPv6 has none). */
     async function rpFilter(name: string): Promise<string> {
       return (await node.exec('cat', [`/proc/sys/net/ipv4/conf/${name}/rp_filter`])).stdout.trim();
     }
 
     before(async () => {
-      pod = await Netns.create(`p${backend[0]}`, 'ftr');
-      node = await Netns.create(`n${backend[0]}`, 'ftr');
+      pod = await Netns.create(`p${tag}`, 'ftr');
+      node = await Netns.create(`n${tag}`, 'ftr');
       // The kernel's RPF off everywhere in the node, before the veth exists (it inherits default).
       for (const k of ['all', 'default'])
         await node.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${k}.rp_filter=0`]);
@@ -93,13 +138,16 @@ for (const backend of ['legacy', 'nft'] as const) {
         pod.name,
       ]);
       await node.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${iface}.rp_filter=0`]);
-      await node.exec('ip', ['addr', 'add', `${NODE_IP}/24`, 'dev', iface]);
+      // IPv6 addresses without duplicate address detection, so they are usable at once.
+      const nodad = f.family === 6 ? ['nodad'] : [];
+      await node.exec('ip', ['addr', 'add', `${f.node}/${f.plen}`, 'dev', iface, ...nodad]);
       await node.exec('ip', ['link', 'set', iface, 'up']);
-      await pod.exec('ip', ['addr', 'add', `${POD_IP}/24`, 'dev', podIface]);
+      await pod.exec('ip', ['addr', 'add', `${POD_IP}/${f.plen}`, 'dev', podIface, ...nodad]);
       // The foreign address: on the pod's side only, so the pod can bind it; the node has no route to it.
-      await pod.exec('ip', ['addr', 'add', `${SPOOF_IP}/32`, 'dev', podIface]);
+      const host = f.family === 4 ? 32 : 128;
+      await pod.exec('ip', ['addr', 'add', `${SPOOF_IP}/${host}`, 'dev', podIface, ...nodad]);
       await pod.exec('ip', ['link', 'set', podIface, 'up']);
-      listener = spawn('ip', ['netns', 'exec', node.name, process.execPath, '-e', LISTENER], {
+      listener = spawn('ip', ['netns', 'exec', node.name, process.execPath, '-e', listenerJs(f)], {
         stdio: ['ignore', 'pipe', 'ignore'],
       });
       listener.stdout!.on('data', (c: Buffer) => (heard += c.toString()));
@@ -111,12 +159,12 @@ for (const backend of ['legacy', 'nft'] as const) {
       const runner = new ExecaRunner({ prefix: netnsPrefix(node.name) });
       driver = new DataplaneDriver({
         compilerConfig: defaultCompilerConfig({
-          ipv6Support: false,
+          ipv6Support: f.family === 6,
           defaultEndpointToHostAction: 'ACCEPT',
           workloadSourceSpoofing: 'Any',
         }),
         backend,
-        ipv6: false,
+        ipv6: f.family === 6,
         netns: node.name,
         runner,
         procSys: runnerProcSys(runner),
@@ -134,7 +182,7 @@ for (const backend of ['legacy', 'nft'] as const) {
     test('a workload without allowed prefixes: its own source passes, a foreign source is dropped in raw', async () => {
       driver.onMessages([PROFILE, wep([]), { kind: 'inSync' }]);
       await driver.settled();
-      const rawText = (await save(node, backend, 'raw')).join('\n');
+      const rawText = await rawSave();
       assert.match(
         rawText,
         /^-A PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING$/m,
@@ -147,7 +195,7 @@ for (const backend of ['legacy', 'nft'] as const) {
       assert.equal(await arrives(SPOOF_IP, 700), false, 'foreign source dropped');
       assert.equal(await arrives(POD_IP), true, 'own source still passes after the drop');
       // The drop was the RPF rule's (its packet counter moved).
-      const counted = (await node.exec(`iptables-${backend}-save`, ['-c', '-t', 'raw'])).stdout;
+      const counted = (await node.exec(saveCmd(backend, f.family), ['-c', '-t', 'raw'])).stdout;
       const m = /^\[(\d+):\d+\] -A cali-PREROUTING .*-m rpfilter --validmark --invert -j DROP$/m.exec(
         counted,
       );
@@ -156,13 +204,13 @@ for (const backend of ['legacy', 'nft'] as const) {
     });
 
     test('with WorkloadSourceSpoofing=Any and the prefix allowed: cali-rpf-skip lets it through, rp_filter 0', async () => {
-      driver.onMessages([wep(['10.99.0.0/16'])]);
+      driver.onMessages([wep([f.allowed])]);
       await driver.settled();
-      const rawText = (await save(node, backend, 'raw')).join('\n');
+      const rawText = await rawSave();
       assert.match(
         rawText,
         new RegExp(
-          `^-A cali-rpf-skip -s 10\\.99\\.0\\.0/16 -i ${iface} -m comment --comment "cali:[\\w-]+" -j ACCEPT$`,
+          `^-A cali-rpf-skip -s ${esc(f.allowed)} -i ${iface} -m comment --comment "cali:[\\w-]+" -j ACCEPT$`,
           'm',
         ),
       );
@@ -179,13 +227,13 @@ for (const backend of ['legacy', 'nft'] as const) {
     test('the prefix removed again: the foreign source is dropped again', async () => {
       driver.onMessages([wep([])]);
       await driver.settled();
-      assert.doesNotMatch((await save(node, backend, 'raw')).join('\n'), /^-A cali-rpf-skip /m);
+      assert.doesNotMatch(await rawSave(), /^-A cali-rpf-skip /m);
       assert.equal(await arrives(SPOOF_IP, 700), false, 'foreign source dropped again');
       assert.equal(await arrives(POD_IP), true, 'own source passes');
     });
 
     test('an allowed prefix that does not cover the address: still dropped', async () => {
-      driver.onMessages([wep(['10.98.0.0/16'])]);
+      driver.onMessages([wep([f.notCovering])]);
       await driver.settled();
       assert.equal(await arrives(SPOOF_IP, 700), false, 'foreign source outside the prefix dropped');
       assert.equal(await arrives(POD_IP), true);
