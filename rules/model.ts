@@ -94,4 +94,16 @@ export interface DesiredState {
   readonly tables: readonly TableState[];
   /** By kernel name. */
   readonly ipsets: ReadonlyMap<string, IpSetState>;
+  // ---- raw table (issue 12) ----
+  /**
+   * Each local workload interface and whether it may send from foreign source prefixes: the driver sets its
+   * IPv4 rp_filter sysctl from this (rules/driver/rp-filter.ts). Absent: no sysctl is written.
+   */
+  readonly workloadInterfaces?: ReadonlyMap<string, WorkloadInterfaceState>;
+}
+
+/** raw table (issue 12): what the kernel's per-interface settings depend on. */
+export interface WorkloadInterfaceState {
+  /** The endpoint has allowSpoofedSourcePrefixes and WorkloadSourceSpoofing is Any: rp_filter 0. */
+  readonly allowSpoofing: boolean;
 }

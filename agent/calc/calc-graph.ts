@@ -75,7 +75,12 @@ export class CalcGraph {
     this.endpoints = new Endpoints(
       opts.hostname,
       { ipsets: this.ipsets, activeRules: this.activeRules, sequencer: this.sequencer },
-      () => this.config.get('WorkloadSourceSpoofing') === 'Any',
+      // Felix's validation filter reads the merged config (felix/calc/validation_filter.go); oneof values
+      // are case-insensitive (felix/config/param_types.go OneofListParam).
+      () =>
+        (opts.workloadSourceSpoofing ?? this.config.get('WorkloadSourceSpoofing') ?? '')
+          .trim()
+          .toLowerCase() === 'any',
       this.log,
     );
   }

@@ -13,7 +13,9 @@ import type {
 } from '../../rules/dataplane-api/types.js';
 import {
   addressOf,
+  formatIp,
   hostCidrOf,
+  parseCidr,
   type EndpointPort,
   type Key,
   type ModelHostEndpoint,
@@ -108,8 +110,35 @@ export class Endpoints {
     return this.clusterWeps.size;
   }
 
-  onWorkloadUpdate(key: Key & { type: 'workloadEndpoint' }, path: string, v: ModelWorkloadEndpoint): void {
-    if ((v.allow_spoofed_source_ips ?? []).length > 0 && !this.spoofingAllowed()) {
+  /**
+   * raw table (issue 12): the allowed spoofed source prefixes in Go's IPNet.String() form (address as
+   * written, so host bits stay, "/" prefix length; libcalico-go/lib/net/ipnet.go ParseCIDROrIP: a bare IP
+   * is a host prefix), as felix/calc/event_sequencer.go netsToStrings sends them. A malformed entry (Felix
+   * refuses the whole endpoint at JSON decoding) is logged with the key and skipped.
+   */
+  private spoofedPrefixes(path: string, list: readonly string[] | null | undefined): string[] {
+    const out: string[] = [];
+    for (const p of list ?? []) {
+      const c = parseCidr(p);
+      if (!c) {
+        this.log.warn('calc: malformed allow_spoofed_source_ips entry skipped', { key: path, prefix: p });
+        continue;
+      }
+      out.push(`${formatIp(c.family, c.bytes)}/${c.prefix}`);
+    }
+    return out;
+  }
+
+  onWorkloadUpdate(
+    key: Key & { type: 'workloadEndpoint' },
+    path: string,
+    given: ModelWorkloadEndpoint,
+  ): void {
+    const spoofed = this.spoofedPrefixes(path, given.allow_spoofed_source_ips);
+    const v: ModelWorkloadEndpoint = given.allow_spoofed_source_ips
+      ? { ...given, allow_spoofed_source_ips: spoofed }
+      : given;
+    if (spoofed.length > 0 && !this.spoofingAllowed()) {
       // Felix rejects such a WEP (treated as delete) unless WorkloadSourceSpoofing=Any
       // (felix/calc/validation_filter.go).
       this.log.warn(

@@ -11,6 +11,12 @@ export interface CalcGraphOptions {
   /** Felix's hostname: selects the local WEPs (key hostname) and HEPs (spec.node). */
   readonly hostname: string;
   readonly logger?: CalcLogger;
+  // ---- raw table (issue 12) ----
+  /**
+   * WorkloadSourceSpoofing when a local source (env, config file, flag) sets it: it then wins over the
+   * datastore's value, as in Felix's precedence. Undefined: the datastore's value (ConfigBatcher) or Disabled.
+   */
+  readonly workloadSourceSpoofing?: 'Disabled' | 'Any';
 }
 
 export interface CalcStats {

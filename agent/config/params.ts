@@ -205,8 +205,7 @@ export const PARAMS = {
   IptablesMangleAllowAction: def(
     oneOf(['ACCEPT', 'RETURN']),
     'ACCEPT',
-    'Verdict for allowed packets in the mangle table.',
-    noEffect('felix-ts programs no policy in the mangle table'),
+    'Verdict for allowed packets in the mangle table (pre-DNAT policy).',
   ),
   IptablesFilterDenyAction: def(oneOf(['DROP', 'REJECT']), 'DROP', 'Verdict for denied packets.'),
   IpsetsRefreshInterval: def(
@@ -289,6 +288,13 @@ export const PARAMS = {
     millis(),
     '100',
     'felix-ts extension: minimum gap between two dataplane applies (throttling).',
+  ),
+
+  // ---- raw table (issue 12) ----
+  WorkloadSourceSpoofing: def(
+    oneOf(['Disabled', 'Any']),
+    'Disabled',
+    'Any: workloads may send from their allowSpoofedSourcePrefixes (cali-rpf-skip, rp_filter 0); Disabled: such workloads are refused.',
   ),
 
   // ClusterInformation fields: Felix's no-restart set (felix/daemon/daemon.go).

@@ -22,5 +22,9 @@ export function compilerConfigFrom(c: FelixConfig): CompilerConfig {
     allowVXLANPacketsFromWorkloads: c.AllowVXLANPacketsFromWorkloads,
     allowIPIPPacketsFromWorkloads: c.AllowIPIPPacketsFromWorkloads,
     disableConntrackInvalidCheck: c.DisableConntrackInvalidCheck,
+    // mangle table (issue 12)
+    iptablesMangleAllowAction: c.IptablesMangleAllowAction,
+    // raw table (issue 12)
+    workloadSourceSpoofing: c.WorkloadSourceSpoofing,
   });
 }

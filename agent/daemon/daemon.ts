@@ -129,7 +129,7 @@ export class Daemon {
     this.health.setBusySource(REPORTER.dataplane, oldestChildStartMs);
     await this.servers.apply(cfg);
 
-    this.calc = this.opts.deps.makeCalc(cfg, this.log.child('calc'));
+    this.calc = this.opts.deps.makeCalc(cfg, this.log.child('calc'), this.loaded.sources);
     this.log.info('Connecting to Typha.', {
       typhaAddr: cfg.TyphaAddr || undefined,
       typhaK8sServiceName: cfg.TyphaK8sServiceName || undefined,

@@ -5,7 +5,7 @@ import type { KVUpdate, SyncStatus, SyncerEvent } from '../../syncer-client/api.
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import type { DesiredState } from '../../rules/model.js';
 import type { CompilerConfig, DataplaneState } from '../../rules/compiler/index.js';
-import type { FelixConfig } from '../config/index.js';
+import type { FelixConfig, ParamName, SourceKind } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { CalcCounts, CountedDriver, LineCounts } from '../metrics/index.js';
 
@@ -76,7 +76,8 @@ export interface Dataplane {
 /** Factories; the real ones are in ./real-deps.ts. */
 export interface DaemonDeps {
   makeSyncer(cfg: FelixConfig, logger: Logger): SyncerLike;
-  makeCalc(cfg: FelixConfig, logger: Logger): CalcLike;
+  /** `sources`: where each parameter came from (a locally set WorkloadSourceSpoofing beats the datastore's). */
+  makeCalc(cfg: FelixConfig, logger: Logger, sources?: Readonly<Record<ParamName, SourceKind>>): CalcLike;
   /** Called at the first in-sync, with the config merged with the datastore's (again after a failed start). */
   makeDataplane(cfg: FelixConfig, logger: Logger): Dataplane;
 }

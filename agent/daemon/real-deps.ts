@@ -3,10 +3,10 @@
 // returned as it is; see ./deps.ts for the interfaces they satisfy.
 import { SyncerClient } from '../../syncer-client/client/index.js';
 import { CalcGraph } from '../calc/index.js';
-import { CompilerSource, DataplaneDriver } from '../../rules/driver/index.js';
+import { CompilerSource, DataplaneDriver, fsProcSys, runnerProcSys } from '../../rules/driver/index.js';
 import { ExecaRunner, netnsPrefix } from '../../rules/backend/runner.js';
 import { LineCountingRunner } from '../metrics/index.js';
-import type { FelixConfig } from '../config/index.js';
+import type { FelixConfig, ParamName, SourceKind } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { compilerConfigFrom } from './compiler-config.js';
 import type { DaemonDeps } from './deps.js';
@@ -23,6 +23,11 @@ export interface RealDepsOptions {
     readonly roundBackoffInitialMs?: number;
     readonly roundBackoffMaxMs?: number;
   };
+}
+
+/** env, config file or flag: the sources that rank above the datastore (agent/config/resolve.ts). */
+function isLocalSource(k: SourceKind | undefined): boolean {
+  return k === 'env' || k === 'file' || k === 'flag';
 }
 
 export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
@@ -46,7 +51,15 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
         logger,
         failover: opts.failover,
       }),
-    makeCalc: (cfg: FelixConfig, logger: Logger) => new CalcGraph({ hostname: cfg.FelixHostname, logger }),
+    makeCalc: (cfg: FelixConfig, logger: Logger, sources?: Readonly<Record<ParamName, SourceKind>>) =>
+      new CalcGraph({
+        hostname: cfg.FelixHostname,
+        logger,
+        // raw table (issue 12): a local WorkloadSourceSpoofing wins over the datastore's.
+        ...(isLocalSource(sources?.WorkloadSourceSpoofing)
+          ? { workloadSourceSpoofing: cfg.WorkloadSourceSpoofing }
+          : {}),
+      }),
     makeDataplane(cfg: FelixConfig, logger: Logger) {
       // The compiler source keeps what it compiled last: it is also the daemon's CompiledView.
       const source = new CompilerSource(compilerConfigFrom(cfg), logger);
@@ -57,6 +70,8 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
       const driver = new DataplaneDriver({
         compilerConfig: source.config,
         source,
+        // raw table (issue 12): rp_filter of workload interfaces, in the programmed namespace.
+        procSys: opts.netns ? runnerProcSys(runner) : fsProcSys,
         backend: cfg.IptablesBackend,
         ipv6: cfg.Ipv6Support,
         minApplyIntervalMs: cfg.DataplaneMinApplyIntervalMillis,

@@ -23,5 +23,6 @@ export {
   hostCidrOf,
   addressOf,
   cidrFamily,
+  formatIp,
   type ParsedCidr,
 } from '../../rules/compiler/ipaddr.js';

@@ -244,7 +244,9 @@ export const workloadEndpointSchema = z.object({
   ipv6_gateway: z.string().nullish(),
   ports: z.array(endpointPortSchema).nullish(),
   generate_name: z.string().nullish(),
-  allow_spoofed_source_ips: z.array(endpointNetSchema).nullish(),
+  // raw table (issue 12): each entry is checked by the calc (agent/calc/endpoints.ts), which logs and skips a
+  // malformed one instead of refusing the whole endpoint.
+  allow_spoofed_source_ips: z.array(z.string()).nullish(),
   annotations: labels.nullish(),
   qosControls: z.unknown().optional(),
 });

@@ -10,6 +10,8 @@ import { ipSetName } from './names.js';
 import type { DataplaneState } from './state.js';
 import { compileFilterTable } from './filter-table.js';
 import { compileNatTable, poolIpSets } from './nat-table.js';
+import { compileMangleTable, mangleIpSets, mangleTableNeeded } from './mangle-table.js';
+import { compileRawTable, workloadInterfaces } from './raw-table.js';
 import type { TableCompiler, TableInput } from './table.js';
 import { tierPlanner } from './tier-planner.js';
 
@@ -19,8 +21,11 @@ export interface CompileReport {
   readonly warnings: readonly string[];
 }
 
-/** The tables felix-ts programs, in the order they appear for each family. */
-const TABLES: readonly TableCompiler[] = [compileFilterTable];
+/**
+ * The tables felix-ts programs, in the order they appear for each family (filter first: tables[0] is the
+ * IPv4 filter table). The raw table is always programmed, as Felix does.
+ */
+const TABLES: readonly TableCompiler[] = [compileFilterTable, compileRawTable];
 
 /** The desired state Felix would program for this input (see compileWithReport for warnings). */
 export function compile(state: DataplaneState, cfg: CompilerConfig): DesiredState {
@@ -63,6 +68,13 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   // datastore always has at least the default pool, so only inputs without pools (tests, recordings) lack it.
   const nat = state.poolsSeen;
   if (nat) for (const fam of families) for (const s of poolIpSets(state, fam)) sink.ipsets.set(s.name, s);
+  // The mangle table (pre-DNAT policy, mangle-table.ts) and the sets its DSCP rule refers to; a set the
+  // calc graph sent under the same name is kept.
+  const mangle = mangleTableNeeded(state);
+  if (mangle) {
+    for (const fam of families)
+      for (const s of mangleIpSets(state, fam)) if (!sink.ipsets.has(s.name)) sink.ipsets.set(s.name, s);
+  }
   const tables: TableState[] = [];
   state.hashCache.begin();
   const planned = tierPlanner(state);
@@ -70,8 +82,11 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   for (const family of families) {
     const input: TableInput = { state, cfg, marks, family, sink, planned, cfgKey };
     for (const table of TABLES) tables.push(table(input));
+    if (mangle) tables.push(compileMangleTable(input));
     if (nat) tables.push(compileNatTable(input));
   }
   state.hashCache.sweep();
-  return { desired: { tables, ipsets: sink.ipsets }, warnings: sink.warnings };
+  const desired = { tables, ipsets: sink.ipsets, workloadInterfaces: workloadInterfaces(state, cfg) };
+  // The filter and mangle tables can both refer to a missing profile or policy: say it once.
+  return { desired, warnings: [...new Set(sink.warnings)] };
 }

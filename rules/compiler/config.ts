@@ -57,6 +57,16 @@ export interface CompilerConfig {
   readonly wireguardEnabledV6: boolean;
   readonly wireguardListeningPort: number;
   readonly wireguardListeningPortV6: number;
+  // ---- mangle table (issue 12, rules/compiler/mangle-table.ts) ----
+  /** IptablesMangleAllowAction: verdict of an allowed packet in the mangle table (felix/rules/rule_defs.go). */
+  readonly iptablesMangleAllowAction: 'ACCEPT' | 'RETURN';
+  // ---- end mangle table ----
+  // ---- raw table (issue 12) ----
+  /**
+   * WorkloadSourceSpoofing (felix/config/config_params.go, Disabled|Any): with Any, cali-rpf-skip accepts
+   * each workload's allowSpoofedSourcePrefixes before the RPF check (felix/dataplane/linux/endpoint_mgr.go).
+   */
+  readonly workloadSourceSpoofing: 'Disabled' | 'Any';
 }
 
 const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
@@ -112,6 +122,11 @@ const DEFAULTS: CompilerConfig = {
   wireguardEnabledV6: false,
   wireguardListeningPort: 51820,
   wireguardListeningPortV6: 51821,
+  // ---- mangle table (issue 12) ----
+  iptablesMangleAllowAction: 'ACCEPT',
+  // ---- end mangle table ----
+  // raw table (issue 12)
+  workloadSourceSpoofing: 'Disabled',
 };
 
 /** Felix's defaults with the given overrides, validated. Throws CompilerConfigError. */
@@ -154,6 +169,11 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   if (!['DROP', 'REJECT'].includes(cfg.iptablesFilterDenyAction)) {
     problems.push(`iptablesFilterDenyAction must be DROP or REJECT`);
   }
+  // ---- mangle table (issue 12) ----
+  if (!['ACCEPT', 'RETURN'].includes(cfg.iptablesMangleAllowAction)) {
+    problems.push(`iptablesMangleAllowAction must be ACCEPT or RETURN`);
+  }
+  // ---- end mangle table ----
   if (cfg.interfacePrefixes.length === 0) problems.push('interfacePrefixes must not be empty');
   for (const p of cfg.interfacePrefixes) {
     if (!PREFIX_RE.test(p))
@@ -189,6 +209,12 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   for (const k of ['vxlanPort', 'wireguardListeningPort', 'wireguardListeningPortV6'] as const) {
     const v = cfg[k];
     if (!Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${k} must be 1..65535`);
+  }
+  // raw table (issue 12)
+  if (cfg.workloadSourceSpoofing !== 'Disabled' && cfg.workloadSourceSpoofing !== 'Any') {
+    problems.push(
+      `workloadSourceSpoofing must be Disabled or Any, got ${String(cfg.workloadSourceSpoofing)}`,
+    );
   }
   if (problems.length > 0) throw new CompilerConfigError(`invalid compiler config: ${problems.join('; ')}`);
 }

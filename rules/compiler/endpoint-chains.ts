@@ -7,7 +7,12 @@ import { act, m, rule, type Action, type IChain, type IRule } from './rule.js';
 import { isStaged, policyChainName, profileChainName } from './policy-render.js';
 import { groupChainName, hasNonStaged, shouldInline, type TierPlan } from './policy-groups.js';
 
-export type EndpointChainType = 'normal' | 'forward';
+/**
+ * felix/rules/endpoints.go endpointChainType: normal and forward chains live in the filter table (and the
+ * mangle table's cali-th- egress chains are normal chains with a RETURN allow action); untracked chains
+ * live in raw, pre-DNAT chains in mangle.
+ */
+export type EndpointChainType = 'normal' | 'forward' | 'untracked' | 'preDNAT';
 
 export interface EndpointCtx {
   readonly marks: MarkBits;
@@ -45,11 +50,15 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
     return { name, rules: [rule([], ctx.denyAction, 'Endpoint admin disabled')], source: spec.source };
   }
   const rules: IRule[] = [];
-  // Conntrack (row 2/3). With a RETURN allow action the accept bit is set first so callers can see it.
-  if (ctx.allowAction.isReturn)
-    rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], act.setMark(marks.accept)));
-  rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], ctx.allowAction));
-  if (!ctx.disableConntrackInvalid) rules.push(rule([m.conntrackState('INVALID')], ctx.denyAction));
+  const untracked = spec.chainType === 'untracked';
+  // Conntrack (row 2/3), not in untracked chains: the raw table runs before conntrack. With a RETURN allow
+  // action the accept bit is set first so callers can see it (appendConntrackRules).
+  if (!untracked) {
+    if (ctx.allowAction.isReturn)
+      rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], act.setMark(marks.accept)));
+    rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], ctx.allowAction));
+    if (!ctx.disableConntrackInvalid) rules.push(rule([m.conntrackState('INVALID')], ctx.denyAction));
+  }
   if (spec.failsafeChain) rules.push(rule([], act.jump(spec.failsafeChain)));
   rules.push(rule([], act.clearMark(marks.accept | marks.pass)));
   if (spec.dropVXLAN) {
@@ -85,12 +94,16 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
         : [groupChainName(g)];
       for (const t of targets) {
         rules.push(rule([m.markClear(marks.pass)], act.jump(t)));
-        if (nonStaged)
-          rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if policy accepted'));
+        if (!nonStaged) continue;
+        // An untracked allow is "NOTRACK and allow" (felix/rules/endpoints.go).
+        if (untracked) rules.push(rule([m.markSingleBitSet(marks.accept)], act.noTrack()));
+        rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if policy accepted'));
       }
     }
-    // No end-of-tier drop when the tier's default action is Pass (felix/rules/endpoints.go).
-    if (endOfTierDrop && tier.defaultAction !== 'Pass') {
+    // No end-of-tier drop when the tier's default action is Pass, and none in untracked and pre-DNAT
+    // chains, where the filter table's normal policy still follows (felix/rules/endpoints.go).
+    const dropAtEnd = spec.chainType === 'normal' || spec.chainType === 'forward';
+    if (dropAtEnd && endOfTierDrop && tier.defaultAction !== 'Pass') {
       rules.push(
         rule(
           [m.markClear(marks.pass)],
@@ -107,6 +120,8 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
     }
     return { name, rules, source: spec.source };
   }
+  // Profiles are not rendered into the raw table nor into pre-DNAT chains.
+  if (spec.chainType !== 'normal') return { name, rules, source: spec.source };
   for (const prof of spec.profileIds) {
     rules.push(rule([], act.jump(profileChainName(polDir, prof))));
     rules.push(rule([m.markSingleBitSet(marks.accept)], act.ret(), 'Return if profile accepted'));

@@ -174,10 +174,7 @@ export const compileFilterTable: TableCompiler = (input: TableInput): TableState
 
   addWorkloadDispatch(addWorkloads(input, ctx, b), ctx, b);
   const planHep = (t: readonly TierInfo[]): readonly TierPlan[] => ctx.plan(t).plans;
-  addHostEndpoints(
-    { state: input.state, ectx: ctx.ectx, workloadPrefixes: input.cfg.interfacePrefixes, plan: planHep },
-    b,
-  );
+  addHostEndpoints({ state: input.state, ectx: ctx.ectx, plan: planHep }, b);
   for (const g of ctx.groups.values()) b.add(groupChain(g, input.marks));
   addPoliciesAndProfiles(input, ctx, b);
 

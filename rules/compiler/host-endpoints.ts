@@ -5,7 +5,7 @@ import type { HostEndpoint } from '../dataplane-api/types.js';
 import type { Direction } from '../model.js';
 import { safeChainName } from './hash.js';
 import { CHAIN, PREFIX, WILDCARD_HEP_SUFFIX } from './names.js';
-import { act, m, type IRule } from './rule.js';
+import { act, type IRule } from './rule.js';
 import { endpointChain, type EndpointChainType, type EndpointCtx } from './endpoint-chains.js';
 import { dispatchChains } from './dispatch.js';
 import type { TierPlan } from './policy-groups.js';
@@ -15,8 +15,6 @@ import type { TableBuilder } from './table.js';
 export interface HostEndpointInput {
   readonly state: DataplaneState;
   readonly ectx: EndpointCtx;
-  /** InterfacePrefixes: the wildcard HEP's egress policy skips traffic to these (local workloads). */
-  readonly workloadPrefixes: readonly string[];
   readonly plan: (tiers: HostEndpoint['tiers']) => readonly TierPlan[];
 }
 
@@ -24,17 +22,24 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** One host endpoint per interface, in key order so a duplicate resolves the same way every time. */
-function hostEndpointsByIface(state: DataplaneState, b: TableBuilder): Map<string, HostEndpoint> {
+/**
+ * One host endpoint per interface, in key order so a duplicate resolves the same way every time. The
+ * filter table reports what it ignores through `warn`; the raw and mangle tables use the same resolution
+ * (felix/dataplane/linux/endpoint_mgr.go resolves once for all tables) and pass no `warn`.
+ */
+export function hostEndpointsByIface(
+  state: DataplaneState,
+  warn: (text: string) => void = () => undefined,
+): Map<string, HostEndpoint> {
   const byIface = new Map<string, HostEndpoint>();
   for (const [id, { endpoint }] of [...state.hostEndpoints.entries()].sort(([x], [y]) => cmp(x, y))) {
     if (endpoint.name === '') {
       // Felix maps IP-only host endpoints to interfaces with its interface monitor; we have none.
-      b.warnOnce(`host endpoint ${id} has no interface name; ignored`);
+      warn(`host endpoint ${id} has no interface name; ignored`);
       continue;
     }
     if (byIface.has(endpoint.name)) {
-      b.warnOnce(`host endpoint ${id}: interface ${endpoint.name} already has a host endpoint; ignored`);
+      warn(`host endpoint ${id}: interface ${endpoint.name} already has a host endpoint; ignored`);
       continue;
     }
     byIface.set(endpoint.name, endpoint);
@@ -88,7 +93,7 @@ function hostEndpointChains(
 export function addHostEndpoints(input: HostEndpointInput, b: TableBuilder): void {
   const names: string[] = [];
   let wildcard = false;
-  for (const [iface, hep] of hostEndpointsByIface(input.state, b)) {
+  for (const [iface, hep] of hostEndpointsByIface(input.state, (t) => b.warnOnce(t))) {
     if (iface === '*') wildcard = true;
     else names.push(iface);
     hostEndpointChains(iface, hep, input, b);
@@ -98,18 +103,12 @@ export function addHostEndpoints(input: HostEndpointInput, b: TableBuilder): voi
     wildcard
       ? [{ match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] }]
       : [];
-  // In the (non-forward) to direction the wildcard HEP's egress policy is skipped for traffic to local
-  // workloads: one RETURN per workload prefix comes before the goto (felix/rules/dispatch.go).
-  const skipLocalWorkloads: IRule[] = wildcard
-    ? input.workloadPrefixes.map((p) => ({
-        match: [m.outInterface(p + '+')],
-        action: act.ret(),
-        comments: ['Skip egress WHEP policy for traffic to local workload'],
-      }))
-    : [];
+  // The filter table's dispatch is HostDispatchChains(..., applyOnForward=true) (endpoint_mgr.go), so it has no
+  // "Skip egress WHEP" rules (dispatch_test.go "apply on forward, with default interface name"); only the mangle
+  // table's to-dispatch has them (hep-tables.ts). Traffic to local workloads already returns in cali-OUTPUT.
   const dispatch: [string, string, 'in' | 'out', IRule[]][] = [
     [CHAIN.fromHostEndpoint, PREFIX.hostFrom, 'in', end(PREFIX.hostFrom)],
-    [CHAIN.toHostEndpoint, PREFIX.hostTo, 'out', [...skipLocalWorkloads, ...end(PREFIX.hostTo)]],
+    [CHAIN.toHostEndpoint, PREFIX.hostTo, 'out', end(PREFIX.hostTo)],
     [CHAIN.fromHepForward, PREFIX.hostFromForward, 'in', end(PREFIX.hostFromForward)],
     [CHAIN.toHepForward, PREFIX.hostToForward, 'out', end(PREFIX.hostToForward)],
   ];

@@ -72,6 +72,8 @@ export const act = {
   drop: (): Action => ({ frag: '--jump DROP' }),
   reject: (): Action => ({ frag: '--jump REJECT' }),
   ret: (): Action => ({ frag: '--jump RETURN', isReturn: true }),
+  /** NoTrackAction: the raw table's untracked allow. */
+  noTrack: (): Action => ({ frag: '--jump NOTRACK' }),
   jump: (chain: string): Action => ({ frag: `--jump ${chain}`, target: chain }),
   goto: (chain: string): Action => ({ frag: `--goto ${chain}`, target: chain }),
   /** SetMark: value and mask are the same bits. */

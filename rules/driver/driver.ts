@@ -18,6 +18,7 @@ import { silentLogger, type DriverLogger } from './logger.js';
 import type { DesiredStateSource } from './source.js';
 import { CompilerSource } from './compiler-source.js';
 import { defaultCompilerConfig, type CompilerConfig } from '../compiler/index.js';
+import { RpFilterWriter, type ProcSys } from './rp-filter.js';
 
 export interface DataplaneDriverOptions {
   /** Compiler settings; the driver compiles messages with rules/compiler (default: Felix's defaults). */
@@ -47,6 +48,9 @@ export interface DataplaneDriverOptions {
   readonly maxIpsetSize?: number;
   /** Delay before re-applying after a failed apply (doubles up to 30 s). Default 1 s. */
   readonly errorRetryMs?: number;
+  // ---- raw table (issue 12) ----
+  /** Writes the workload interfaces' rp_filter sysctl through this (rp-filter.ts); absent: never written. */
+  readonly procSys?: ProcSys;
 }
 
 export interface ApplyEvent {
@@ -108,6 +112,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private applied = 0;
   private consecutiveErrors = 0;
   private readonly lastInputs = new Map<string, string>();
+  private readonly rpFilter: RpFilterWriter | undefined;
 
   constructor(opts: DataplaneDriverOptions) {
     super();
@@ -117,6 +122,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     const cfg = opts.compilerConfig ?? defaultCompilerConfig({ ipv6Support: opts.ipv6 ?? false });
     this.source = opts.source ?? new CompilerSource(cfg, this.log);
     this.maxIpsetSize = opts.maxIpsetSize ?? cfg.maxIpsetSize;
+    if (opts.procSys && !opts.dryRun) this.rpFilter = new RpFilterWriter(opts.procSys, this.log);
     this.runner =
       opts.runner ??
       new ExecaRunner({
@@ -234,6 +240,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   refresh(): void {
     for (const w of this.tables.values()) w.invalidate();
     this.ipsets?.invalidate();
+    this.rpFilter?.invalidate();
     if (this.inSync) this.schedule();
   }
 
@@ -338,6 +345,8 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
         for (const c of r.changedChains) changedChains.push(`${key}:${c}`);
       }
     }
+    // Per-interface sysctls (Felix's endpoint manager); a missing interface is retried on the next apply.
+    if (this.rpFilter && desired.workloadInterfaces) await this.rpFilter.apply(desired.workloadInterfaces);
     // 3. Destroy stale sets once no rule uses them.
     for (const r of refused) {
       this.log.warn('Refused by the kernel; isolated it, programmed the rest, will retry', { ...r });

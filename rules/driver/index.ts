@@ -5,3 +5,5 @@ export type { DesiredStateSource } from './source.js';
 export { silentLogger } from './logger.js';
 export type { DriverLogger } from './logger.js';
 export { CompilerSource } from './compiler-source.js';
+export { RpFilterWriter, fsProcSys, runnerProcSys, isSafeInterfaceName } from './rp-filter.js';
+export type { ProcSys, RpFilterResult } from './rp-filter.js';

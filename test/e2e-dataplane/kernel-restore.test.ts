@@ -58,9 +58,17 @@ function savedHashes(save: string): Map<string, string[]> {
   return out;
 }
 
+/** The kernel chains iptables-save lists for each table. */
+const KERNEL_CHAINS: Readonly<Record<string, readonly string[]>> = {
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  raw: ['PREROUTING', 'OUTPUT'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+};
+
 function expectedHashes(t: TableState): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const k of ['INPUT', 'FORWARD', 'OUTPUT']) {
+  for (const k of KERNEL_CHAINS[t.table]!) {
     out.set(
       k,
       [...(t.inserts.get(k) ?? []), ...(t.appends.get(k) ?? [])].map((r) => r.hash),
@@ -81,7 +89,7 @@ function checkBackends(d: DesiredState): void {
       for (const t of d.tables) {
         const bin = t.family === 4 ? 'iptables' : 'ip6tables';
         run(ns, [`${bin}-${backend}-restore`, '--noflush'], renderRestoreText(t));
-        const got = savedHashes(run(ns, [`${bin}-${backend}-save`, '-t', 'filter']));
+        const got = savedHashes(run(ns, [`${bin}-${backend}-save`, '-t', t.table]));
         assert.deepEqual(got, expectedHashes(t), `${bin}-${backend}`);
       }
     }

@@ -9,8 +9,9 @@ let seq = 0;
 export class Netns {
   private constructor(readonly name: string) {}
 
-  static async create(tag: string): Promise<Netns> {
-    const name = `fxe-${process.pid}-${tag}-${seq++}`;
+  /** `prefix`: a test's own namespace-name prefix (default fxe). */
+  static async create(tag: string, prefix = 'fxe'): Promise<Netns> {
+    const name = `${prefix}-${process.pid}-${tag}-${seq++}`;
     await execa('ip', ['netns', 'add', name]);
     const ns = new Netns(name);
     await ns.exec('ip', ['link', 'set', 'lo', 'up']);

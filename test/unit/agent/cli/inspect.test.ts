@@ -157,6 +157,8 @@ test('inspect reads owners from the compiler: annotated first rule, host endpoin
       ['cali-fhfw-eth9', 'eth9', 'ingress'],
       ['cali-th-eth9', 'eth9', 'egress'],
       ['cali-thfw-eth9', 'eth9', 'egress'],
+      // The mangle table's egress chain for host traffic that was DNATed (mangle-table.ts).
+      ['cali-th-eth9', 'eth9', 'egress'],
     ],
   );
   // The host endpoint's view: ingress chains (the policy right after the chain that jumps to it), then egress.
@@ -170,6 +172,7 @@ test('inspect reads owners from the compiler: annotated first rule, host endpoin
       ['filter', 'cali-fhfw-eth9', 'host-endpoint'],
       ['filter', 'cali-th-eth9', 'host-endpoint'],
       ['filter', 'cali-thfw-eth9', 'host-endpoint'],
+      ['mangle', 'cali-th-eth9', 'host-endpoint'],
     ],
   );
   const stat = chains.find((c) => c.name === 'cali-from-host-endpoint' && c.ipVersion === 4);

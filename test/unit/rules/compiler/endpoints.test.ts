@@ -68,10 +68,11 @@ function hep(id: string, ep: Partial<HostEndpoint>): ToDataplane {
     },
   };
 }
+/** The filter tables, v4 first (the raw, mangle and nat tables have their own tests). */
 function build(msgs: ToDataplane[], over: Partial<CompilerConfig> = {}): readonly TableState[] {
   const st = new DataplaneState();
   assert.deepEqual(st.applyAll(msgs), []);
-  return compile(st, defaultCompilerConfig(over)).tables;
+  return compile(st, defaultCompilerConfig(over)).tables.filter((t) => t.table === 'filter');
 }
 const bodies = (t: TableState, chain: string): string[] => {
   const c = t.chains.get(chain);
@@ -297,11 +298,11 @@ test('wildcard host endpoint: unmatched interfaces go to the any-interface-at-al
     '--in-interface eth0 --goto cali-fh-eth0',
     '--goto cali-fh-any-interface-at-all',
   ]);
-  // Felix (felix/rules/dispatch.go): in the non-forward to direction, traffic to a local workload
-  // returns before the wildcard goto, one rule per workload interface prefix.
+  // Felix renders the filter dispatch with applyOnForward=true (endpoint_mgr.go), so there is no "Skip
+  // egress WHEP" rule here (dispatch_test.go "apply on forward, with default interface name"); the mangle
+  // table's to-dispatch has it (mangle-table.test.ts).
   assert.deepEqual(bodies(t!, 'cali-to-host-endpoint'), [
     '--out-interface eth0 --goto cali-th-eth0',
-    '-m comment --comment "Skip egress WHEP policy for traffic to local workload" --out-interface cali+ --jump RETURN',
     '--goto cali-th-any-interface-at-all',
   ]);
   assert.deepEqual(bodies(t!, 'cali-from-hep-forward'), [
@@ -325,45 +326,56 @@ test('wildcard host endpoint: unmatched interfaces go to the any-interface-at-al
   assert.ok([...t!.chains.keys()].every((n) => n.length <= 28));
 });
 
-test('wildcard host endpoint: one skip rule per workload prefix, in the root and in child chains', () => {
+test('wildcard host endpoint: the skip rules are in the mangle to-dispatch (root and child chains), not in filter', () => {
   const skip = (p: string): string =>
     `-m comment --comment "Skip egress WHEP policy for traffic to local workload" --out-interface ${p}+ --jump RETURN`;
-  const [t] = build(
-    [
+  const st = new DataplaneState();
+  assert.deepEqual(
+    st.applyAll([
       hep('all', { name: '*' }),
       hep('h1', { name: 'eth0' }),
       hep('h2', { name: 'eth1' }),
       hep('h3', { name: 'lo' }),
-    ],
-    { ipv6Support: false, interfacePrefixes: ['cali', 'tap'] },
+    ]),
+    [],
   );
+  const tables = compile(
+    st,
+    defaultCompilerConfig({ ipv6Support: false, interfacePrefixes: ['cali', 'tap'] }),
+  ).tables;
+  const f = tables.find((t) => t.table === 'filter')!;
+  const mg = tables.find((t) => t.table === 'mangle')!;
   // No common prefix: eth0 and eth1 share the bin "e" and get a child chain that ends with the same
   // end rules as the root; lo is alone in bin "l" and gets a direct rule.
-  assert.deepEqual(bodies(t!, 'cali-to-host-endpoint'), [
+  assert.deepEqual(bodies(mg, 'cali-to-host-endpoint'), [
     '--out-interface e+ --goto cali-to-host-endpoint-e',
     '--out-interface lo --goto cali-th-lo',
     skip('cali'),
     skip('tap'),
     '--goto cali-th-any-interface-at-all',
   ]);
-  assert.deepEqual(bodies(t!, 'cali-to-host-endpoint-e'), [
+  assert.deepEqual(bodies(mg, 'cali-to-host-endpoint-e'), [
     '--out-interface eth0 --goto cali-th-eth0',
     '--out-interface eth1 --goto cali-th-eth1',
     skip('cali'),
     skip('tap'),
     '--goto cali-th-any-interface-at-all',
   ]);
-  assert.deepEqual(bodies(t!, 'cali-to-hep-forward'), [
+  assert.deepEqual(bodies(f, 'cali-to-host-endpoint'), [
+    '--out-interface e+ --goto cali-to-host-endpoint-e',
+    '--out-interface lo --goto cali-th-lo',
+    '--goto cali-th-any-interface-at-all',
+  ]);
+  assert.deepEqual(bodies(f, 'cali-to-host-endpoint-e'), [
+    '--out-interface eth0 --goto cali-th-eth0',
+    '--out-interface eth1 --goto cali-th-eth1',
+    '--goto cali-th-any-interface-at-all',
+  ]);
+  assert.deepEqual(bodies(f, 'cali-to-hep-forward'), [
     '--out-interface e+ --goto cali-to-hep-forward-e',
     '--out-interface lo --goto cali-thfw-lo',
     '--goto cali-thfw-_Nqh4HyA73udmyanQI',
   ]);
-  // Without a wildcard HEP there is no skip rule at all.
-  const [n] = build([hep('h1', { name: 'eth0' })], {
-    ipv6Support: false,
-    interfacePrefixes: ['cali', 'tap'],
-  });
-  assert.deepEqual(bodies(n!, 'cali-to-host-endpoint'), ['--out-interface eth0 --goto cali-th-eth0']);
 });
 
 test('failsafe ports with a CIDR go only into the table of that family', () => {

@@ -11,6 +11,10 @@ import {
 import type { IPAMPool, ToDataplane } from '../../../../rules/dataplane-api/types.js';
 import { decodeRecording, encodeRecording } from '../../../../rules/dataplane-api/codec.js';
 import { CompilerInputError } from '../../../../rules/compiler/errors.js';
+import type { DesiredState, TableState } from '../../../../rules/model.js';
+
+/** The IPv4 nat table, looked up by name (the raw table sits between filter and nat). */
+const nat = (d: DesiredState): TableState => d.tables.find((t) => t.table === 'nat' && t.family === 4)!;
 
 const p = (cidr: string, masquerade: boolean, allowedUses: string[] = []): IPAMPool => ({
   cidr,
@@ -34,16 +38,19 @@ function compiled(msgs: ToDataplane[], cfg = defaultCompilerConfig({ ipv6Support
 test('without pool messages there is no nat table; with them, the filter table text is unchanged', () => {
   const without = compiled([{ kind: 'inSync' }]);
   assert.deepEqual(
-    without.tables.map((t) => t.table),
-    ['filter', 'filter'],
+    without.tables.map((t) => `${t.table}${t.family}`),
+    ['filter4', 'raw4', 'filter6', 'raw6'],
   );
   const withPools = compiled([{ kind: 'inSync' }, upd('10.65.0.0/16', p('10.65.0.0/16', true))]);
+  // Pools also bring the mangle table (mangle-table.ts), between filter and nat.
   assert.deepEqual(
     withPools.tables.map((t) => `${t.table}${t.family}`),
-    ['filter4', 'nat4', 'filter6', 'nat6'],
+    ['filter4', 'raw4', 'mangle4', 'nat4', 'filter6', 'raw6', 'mangle6', 'nat6'],
   );
-  assert.equal(renderRestoreText(withPools.tables[0]!), renderRestoreText(without.tables[0]!));
-  assert.equal(renderRestoreText(withPools.tables[2]!), renderRestoreText(without.tables[1]!));
+  const filter = (d: DesiredState, f: 4 | 6): TableState =>
+    d.tables.find((t) => t.table === 'filter' && t.family === f)!;
+  assert.equal(renderRestoreText(filter(withPools, 4)), renderRestoreText(filter(without, 4)));
+  assert.equal(renderRestoreText(filter(withPools, 6)), renderRestoreText(filter(without, 6)));
 });
 
 test('a masquerading v4 pool: Felix chains, hooks (PREROUTING/OUTPUT inserted, POSTROUTING appended) and the MASQUERADE rule', () => {
@@ -122,12 +129,12 @@ test('removing the last masquerading pool empties cali-nat-outgoing; the sets st
   const cfg = defaultCompilerConfig({ ipv6Support: false });
   const off = compile(st, { ...cfg, masqFullyRandom: false });
   assert.equal(
-    off.tables[1]!.chains.get('cali-nat-outgoing')!.rules[0]!.body,
+    nat(off).chains.get('cali-nat-outgoing')!.rules[0]!.body,
     '-m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40network-ip-pools dst --jump MASQUERADE',
   );
   st.apply({ kind: 'ipamPoolRemove', id: '10.65.0.0-16' });
   const d = compile(st, cfg);
-  assert.deepEqual(d.tables[1]!.chains.get('cali-nat-outgoing')!.rules, []);
+  assert.deepEqual(nat(d).chains.get('cali-nat-outgoing')!.rules, []);
   assert.equal(d.ipsets.get('cali40masq-ipam-pools')!.members.size, 0);
   assert.equal(d.ipsets.get('cali40network-ip-pools')!.members.size, 0);
 });
@@ -137,7 +144,7 @@ test('ChainInsertMode=append appends the PREROUTING/OUTPUT hooks too', () => {
     ...defaultCompilerConfig({ ipv6Support: false }),
     chainInsertMode: 'append',
   });
-  const nat4 = d.tables[1]!;
+  const nat4 = nat(d);
   assert.equal(nat4.inserts.size, 0);
   assert.deepEqual([...nat4.appends.keys()].sort(), ['OUTPUT', 'POSTROUTING', 'PREROUTING']);
 });
