@@ -2,7 +2,7 @@
 // (issue 17 item 2). Felix retries the whole transaction and panics after ten failures
 // (felix/iptables/table.go applyUpdates); felix-ts instead takes the refused chain out of the
 // transaction and programs everything else. Pure helpers; the writer does the I/O.
-import type { RenderedRule, TableState } from '../model.js';
+import type { RenderedRule, TableName, TableState } from '../model.js';
 
 /**
  * The one rule of a quarantined chain. Fail closed: a chain that others jump to must exist, and
@@ -11,6 +11,18 @@ import type { RenderedRule, TableState } from '../model.js';
  * The hash doubles as the comment (`cali:quarantined`), so iptables-save shows why it is there.
  */
 export const QUARANTINE_RULE: RenderedRule = { hash: 'quarantined', body: '--jump DROP' };
+
+/**
+ * Outside the filter table a quarantined chain RETURNs instead: a DROP in raw or mangle PREROUTING
+ * would cut the node off before the failsafe ports are reached, and the nat table refuses DROP.
+ * What raw and mangle would have accepted early then meets the filter table's policy, which still
+ * fails closed; a refused anti-spoofing or pre-DNAT chain is reported as refused, never silent.
+ */
+export const QUARANTINE_RETURN_RULE: RenderedRule = { hash: 'quarantined', body: '--jump RETURN' };
+
+export function quarantineRule(table: TableName): RenderedRule {
+  return table === 'filter' ? QUARANTINE_RULE : QUARANTINE_RETURN_RULE;
+}
 
 /** How much of a refused input or error text a log line or readiness detail may carry. */
 export const EXCERPT_BYTES = 2048;
@@ -42,8 +54,8 @@ export function isolateChain(q: Quarantine, desired: TableState, chain: string):
 export function withQuarantine(desired: TableState, q: Quarantine): TableState {
   if (q.placeholder.size === 0) return desired;
   const chains = new Map(desired.chains);
-  for (const name of q.placeholder)
-    if (chains.has(name)) chains.set(name, { name, rules: [QUARANTINE_RULE] });
+  const placeholder = quarantineRule(desired.table);
+  for (const name of q.placeholder) if (chains.has(name)) chains.set(name, { name, rules: [placeholder] });
   return { ...desired, chains };
 }
 

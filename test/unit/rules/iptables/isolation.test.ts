@@ -52,6 +52,34 @@ test('a refused line isolates its chain with a DROP placeholder; every other cha
   assert.match(fake.chain(4, 'filter', 'cali-pi-p17')![0]!, /--dport 80 --jump ACCEPT$/);
 });
 
+test('outside the filter table a refused chain RETURNs: raw PREROUTING never drops the whole node', async () => {
+  const fake = new FakeRunner().refuse(/rpfilter/, "Couldn't load match `rpfilter'");
+  const w = new TableWriter({
+    table: 'raw',
+    family: 4,
+    backend: 'legacy',
+    runner: fake,
+    counters: newCounters(),
+  });
+  const r = await w.apply(
+    mkTable('raw', 4, {
+      chains: {
+        'cali-PREROUTING': ['-m rpfilter --validmark --invert --jump DROP'],
+        'cali-OUTPUT': ['--jump MARK --set-mark 0/0xf0000'],
+      },
+      inserts: { PREROUTING: ['--jump cali-PREROUTING'], OUTPUT: ['--jump cali-OUTPUT'] },
+    }),
+  );
+  assert.deepEqual(
+    r.refused.map((x) => [x.chain, x.action]),
+    [['cali-PREROUTING', 'placeholder']],
+  );
+  assert.deepEqual(fake.chain(4, 'raw', 'cali-PREROUTING'), [
+    '-m comment --comment "cali:quarantined" --jump RETURN',
+  ]);
+  assert.match(fake.chain(4, 'raw', 'cali-OUTPUT')![0]!, /--set-mark 0\/0xf0000$/);
+});
+
 test('a refusal at COMMIT names no chain: bisection finds it within the budget', async () => {
   const fake = new FakeRunner().refuse(/BADMATCH/, 'Invalid argument', true);
   const w = writer(fake);
