@@ -9,8 +9,9 @@ let seq = 0;
 export class Netns {
   private constructor(readonly name: string) {}
 
-  static async create(tag: string): Promise<Netns> {
-    const name = `fxe-${process.pid}-${tag}-${seq++}`;
+  /** `prefix` keeps one suite's namespaces apart from another's (each helper has its own). */
+  static async create(tag: string, prefix = 'fxe'): Promise<Netns> {
+    const name = `${prefix}-${process.pid}-${tag}-${seq++}`;
     await execa('ip', ['netns', 'add', name]);
     const ns = new Netns(name);
     await ns.exec('ip', ['link', 'set', 'lo', 'up']);
@@ -30,6 +31,13 @@ export class Netns {
     // Sets and tables die with the namespace.
     await execa('ip', ['netns', 'del', this.name], { reject: false });
   }
+}
+
+/** A veth pair: `aName` in `a`, `bName` in `b`, both up. */
+export async function veth(a: Netns, aName: string, b: Netns, bName: string): Promise<void> {
+  await a.exec('ip', ['link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b.name]);
+  await a.exec('ip', ['link', 'set', aName, 'up']);
+  await b.exec('ip', ['link', 'set', bName, 'up']);
 }
 
 export type Backend = 'legacy' | 'nft';
