@@ -112,6 +112,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private applied = 0;
   private consecutiveErrors = 0;
   private readonly lastInputs = new Map<string, string>();
+  private lastDestroyFailed = '';
 
   constructor(opts: DataplaneDriverOptions) {
     super();
@@ -350,7 +351,11 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       this.log.warn('Refused by the kernel; isolated it, programmed the rest, will retry', { ...r });
     }
     const del = await ipsets.applyDeletions();
-    if (del.failed.length > 0) this.log.warn('ipset destroy failed; will retry', { sets: del.failed });
+    // Logged when the list changes, not on every apply while a set stays in use.
+    const failed = del.failed.join(' ');
+    if (failed !== '' && failed !== this.lastDestroyFailed)
+      this.log.warn('ipset destroy failed; will retry', { sets: del.failed });
+    this.lastDestroyFailed = failed;
     this.ctrs.lastApplyTime = Date.now();
     return {
       durationMs: performance.now() - t0,
