@@ -9,7 +9,7 @@ import { DataplaneDriver, StaticSource } from '../rules/index.js';
 import { DataplaneState, compile, defaultCompilerConfig } from '../rules/compiler/index.js';
 import type { DesiredState } from '../rules/model.js';
 import { messages, poolMsg } from './apply-fixture.js';
-import { delNetns, median, netns, run } from './kernel.js';
+import { benchMatrix, delNetns, median, netns, run } from './kernel.js';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 3) || 3;
@@ -124,18 +124,7 @@ async function benchOne(backend: Row['backend'], endpoints: number): Promise<Row
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) {
-    console.error('bench/apply-tables needs root (network namespaces)');
-    process.exit(2);
-  }
-  const rows: Row[] = [];
-  for (const endpoints of [250, 2500]) {
-    for (const backend of ['legacy', 'nft'] as const) {
-      const r = await benchOne(backend, endpoints);
-      rows.push(r);
-      console.error(JSON.stringify(r));
-    }
-  }
+  const rows = await benchMatrix('bench/apply-tables', benchOne);
   const f = (x: number) => x.toFixed(0);
   console.log(
     '| backend | endpoints | tables (rules) | IP sets | restore input | compile ms | ours: full apply ms | raw restore ms | ratio (median of per-run ratios) |',

@@ -6,7 +6,7 @@ import { DataplaneDriver, StaticSource } from '../rules/index.js';
 import { DataplaneState, compile, defaultCompilerConfig } from '../rules/compiler/index.js';
 import { messages, policyMsg } from './apply-fixture.js';
 import type { DesiredState } from '../rules/model.js';
-import { delNetns, median, netns as benchNetns, run } from './kernel.js';
+import { benchMatrix, delNetns, median, netns as benchNetns, run } from './kernel.js';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 3) || 3;
@@ -135,18 +135,7 @@ async function benchOne(backend: 'legacy' | 'nft', endpoints: number): Promise<R
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) {
-    console.error('bench/apply needs root (network namespaces)');
-    process.exit(2);
-  }
-  const rows: Row[] = [];
-  for (const endpoints of [250, 2500]) {
-    for (const backend of ['legacy', 'nft'] as const) {
-      const r = await benchOne(backend, endpoints);
-      rows.push(r);
-      console.error(JSON.stringify(r));
-    }
-  }
+  const rows = await benchMatrix('bench/apply', benchOne);
   const f = (x: number) => x.toFixed(0);
   console.log(
     '| backend | endpoints | filter chains | rules | restore input | compile ms | writer full apply ms | raw restore ms | ratio (median of per-run ratios) | incremental ms (cached) | raw restore of the delta ms | incremental ms (with re-read) |',

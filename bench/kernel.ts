@@ -21,3 +21,28 @@ export async function run(ns: string, file: string, a: string[], input?: string)
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export const BACKENDS = ['legacy', 'nft'] as const;
+
+/**
+ * Runs `one` for 250 and 2,500 endpoints on each backend (root only), logging each row as JSON on
+ * stderr as it comes; the caller prints the table.
+ */
+export async function benchMatrix<R>(
+  name: string,
+  one: (backend: (typeof BACKENDS)[number], endpoints: number) => Promise<R>,
+): Promise<R[]> {
+  if (process.getuid?.() !== 0) {
+    console.error(`${name} needs root (network namespaces)`);
+    process.exit(2);
+  }
+  const rows: R[] = [];
+  for (const endpoints of [250, 2500]) {
+    for (const backend of BACKENDS) {
+      const r = await one(backend, endpoints);
+      rows.push(r);
+      console.error(JSON.stringify(r));
+    }
+  }
+  return rows;
+}
