@@ -65,3 +65,12 @@ export function messages(endpoints: number): ToDataplane[] {
   msgs.push({ kind: 'inSync' });
   return msgs;
 }
+
+/** One IP pool with natOutgoing covering the endpoints, so that the nat table is compiled too. */
+export function poolMsg(): ToDataplane {
+  return {
+    kind: 'ipamPoolUpdate',
+    id: '10.200.0.0-16',
+    pool: { cidr: '10.200.0.0/16', masquerade: true, ipipMode: '', vxlanMode: '', allowedUses: [] },
+  };
+}

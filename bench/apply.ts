@@ -2,30 +2,16 @@
 // per backend, in scratch network namespaces; plus the latency of one incremental policy change.
 // Run as root after building: node dist/bench/apply.js [--reps N]. See bench/apply.md.
 import { performance } from 'node:perf_hooks';
-import { execa } from 'execa';
 import { DataplaneDriver, StaticSource } from '../rules/index.js';
 import { DataplaneState, compile, defaultCompilerConfig } from '../rules/compiler/index.js';
 import { messages, policyMsg } from './apply-fixture.js';
 import type { DesiredState } from '../rules/model.js';
+import { benchMatrix, delNetns, median, netns as benchNetns, run } from './kernel.js';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 3) || 3;
 
-async function netns(tag: string): Promise<string> {
-  const name = `fxe-bench-${process.pid}-${tag}`;
-  await execa('ip', ['netns', 'add', name]);
-  return name;
-}
-const delNetns = (name: string) => execa('ip', ['netns', 'del', name], { reject: false });
-
-async function run(ns: string, file: string, a: string[], input?: string): Promise<number> {
-  const t0 = performance.now();
-  const r = await execa('ip', ['netns', 'exec', ns, file, ...a], { input: input ?? '', reject: false });
-  if (r.exitCode !== 0) throw new Error(`${file} failed: ${r.stderr}`);
-  return performance.now() - t0;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const netns = (tag: string) => benchNetns('fxe-bench', tag);
 
 interface Row {
   backend: string;
@@ -149,18 +135,7 @@ async function benchOne(backend: 'legacy' | 'nft', endpoints: number): Promise<R
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) {
-    console.error('bench/apply needs root (network namespaces)');
-    process.exit(2);
-  }
-  const rows: Row[] = [];
-  for (const endpoints of [250, 2500]) {
-    for (const backend of ['legacy', 'nft'] as const) {
-      const r = await benchOne(backend, endpoints);
-      rows.push(r);
-      console.error(JSON.stringify(r));
-    }
-  }
+  const rows = await benchMatrix('bench/apply', benchOne);
   const f = (x: number) => x.toFixed(0);
   console.log(
     '| backend | endpoints | filter chains | rules | restore input | compile ms | writer full apply ms | raw restore ms | ratio (median of per-run ratios) | incremental ms (cached) | raw restore of the delta ms | incremental ms (with re-read) |',

@@ -2,6 +2,7 @@
 // endpoints, P policies (tcp/udp ports, selectors, CIDRs, named ports), namespace and service-account
 // profiles. The same seed always gives the same messages.
 import type { PolicyID, Rule, ToDataplane } from '../rules/dataplane-api/types.js';
+import { mulberry32 } from '../test/fuzz/prng.js';
 
 export interface GenOptions {
   readonly endpoints: number;
@@ -12,17 +13,7 @@ export interface GenOptions {
   readonly seed?: number;
 }
 
-/** mulberry32: tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function setId(rand: () => number, prefix: string): string {
   const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -8,6 +8,7 @@
 
 import { UpdateType, type KVUpdate } from '../syncer-client/api.js';
 import { ResyncView } from '../syncer-client/client/resync.js';
+import { workloadEndpointKV } from './workload-fixture.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -18,33 +19,11 @@ function arg(name: string, dflt: number): number {
 const flat = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 function kv(i: number): KVUpdate {
-  const ns = `namespace-${i % 40}`;
-  const pod = `frontend-deployment-${(i * 2654435761) % 1e9}-${i.toString(36)}`;
-  const value = flat(
-    JSON.stringify({
-      state: 'active',
-      name: `cali${(i * 40503).toString(16).padStart(11, '0').slice(0, 11)}`,
-      active_instance_id: '',
-      mac: `ee:ee:ee:ee:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
-      profile_ids: [`kns.${ns}`, `ksa.${ns}.default`],
-      ipv4_nets: [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`],
-      ipv6_nets: null,
-      labels: {
-        app: `frontend-${i % 17}`,
-        'pod-template-hash': (i * 7919).toString(16),
-        'projectcalico.org/namespace': ns,
-        'projectcalico.org/orchestrator': 'k8s',
-        'projectcalico.org/serviceaccount': 'default',
-        tier: i % 3 === 0 ? 'web' : 'backend',
-      },
-      ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
-      generate_name: 'frontend-deployment-',
-    }),
-  );
+  const { key, value } = workloadEndpointKV(i);
   return {
     // Built afresh on each call, so a resync shares no strings with the snapshot.
-    key: flat(`/calico/v1/host/node-${i % 500}/workload/k8s/${ns}%2f${pod}/endpoint/eth0`),
-    value,
+    key: flat(key),
+    value: flat(value),
     revision: String(1_000_000 + i),
     updateType: UpdateType.New,
   };

@@ -3,7 +3,11 @@
 // (felix/calc/stats_collector.go): hosts are the hostnames that own at least one Node resource,
 // workload endpoint, host endpoint or per-host config key; tiers, policies and profiles are the
 // keys of that type currently present (felix/calc/active_rules_calculator.go OnPolicyCountsChanged).
-import type { KVUpdate } from '../../syncer-client/api.js';
+// Workload endpoints (100k in a large cluster) are counted per host, not kept: like Felix's
+// keyCountByHost, a New update adds one and a deletion takes one away; the syncer client's resync
+// sends New only for keys it has not emitted before (syncer-client/client/resync.ts). The few other
+// per-host keys (Node, host endpoints, host config) are kept, so a repeated update of one counts once.
+import { UpdateType, type KVUpdate } from '../../syncer-client/api.js';
 import { parseKey } from '../model/index.js';
 
 export interface ClusterCountsView {
@@ -15,7 +19,8 @@ export interface ClusterCountsView {
 }
 
 export class ClusterCounts implements ClusterCountsView {
-  private readonly keysByHost = new Map<string, Set<string>>();
+  /** Per host: its workload endpoint count and its other keys; a host is listed while either is non-empty. */
+  private readonly byHost = new Map<string, { weps: number; readonly keys: Set<string> }>();
   private readonly hostEndpointKeys = new Set<string>();
   private readonly tierKeys = new Set<string>();
   private readonly policyKeys = new Set<string>();
@@ -37,6 +42,7 @@ export class ClusterCounts implements ClusterCountsView {
         toggle(this.hostEndpointKeys, u.key, present);
         return this.onHostKey(k.hostname, u.key, present);
       case 'workloadEndpoint':
+        return this.onWorkloadEndpoint(k.hostname, u);
       case 'hostConfig':
         return this.onHostKey(k.hostname, u.key, present);
       case 'resource':
@@ -48,7 +54,7 @@ export class ClusterCounts implements ClusterCountsView {
   }
 
   get hosts(): number {
-    return this.keysByHost.size;
+    return this.byHost.size;
   }
   get hostEndpoints(): number {
     return this.hostEndpointKeys.size;
@@ -63,16 +69,36 @@ export class ClusterCounts implements ClusterCountsView {
     return this.profileKeys.size;
   }
 
-  private onHostKey(hostname: string, key: string, present: boolean): void {
+  private host(hostname: string): { weps: number; readonly keys: Set<string> } {
+    let h = this.byHost.get(hostname);
+    if (!h) this.byHost.set(hostname, (h = { weps: 0, keys: new Set() }));
+    return h;
+  }
+
+  private dropIfEmpty(hostname: string): void {
+    const h = this.byHost.get(hostname);
+    if (h && h.weps <= 0 && h.keys.size === 0) this.byHost.delete(hostname);
+  }
+
+  private onWorkloadEndpoint(hostname: string, u: KVUpdate): void {
     if (hostname === '') return;
-    let keys = this.keysByHost.get(hostname);
-    if (present) {
-      if (!keys) this.keysByHost.set(hostname, (keys = new Set()));
-      keys.add(key);
+    if (u.value !== null) {
+      if (u.updateType === UpdateType.New) this.host(hostname).weps++;
       return;
     }
-    keys?.delete(key);
-    if (keys?.size === 0) this.keysByHost.delete(hostname);
+    const h = this.byHost.get(hostname);
+    if (h && h.weps > 0) h.weps--;
+    this.dropIfEmpty(hostname);
+  }
+
+  private onHostKey(hostname: string, key: string, present: boolean): void {
+    if (hostname === '') return;
+    if (present) {
+      this.host(hostname).keys.add(key);
+      return;
+    }
+    this.byHost.get(hostname)?.keys.delete(key);
+    this.dropIfEmpty(hostname);
   }
 }
 

@@ -74,8 +74,10 @@ export function compileNatTable(input: TableInput): ReturnType<TableBuilder['bui
   });
   // InsertOrAppendRules: at the top unless ChainInsertMode is Append.
   b.hook('PREROUTING', [rule([], act.jump(NAT_CHAIN.prerouting))], cfg.chainInsertMode);
-  // Appended so that kube-proxy's POSTROUTING rules run first (felix/dataplane/linux/int_dataplane.go).
-  b.hook('POSTROUTING', [rule([], act.jump(NAT_CHAIN.postrouting))], 'append');
+  // AppendRules, not InsertOrAppendRules: always appended, so that kube-proxy's POSTROUTING rules run
+  // first, and hashed as "POSTROUTING*appends*" (felix/dataplane/linux/int_dataplane.go; Felix's hash
+  // on real nodes is cali:0i8pjzKKPyA34aQD, docs/reference/felix-iptables-dataplane.md §5.3).
+  b.alwaysAppend('POSTROUTING', [rule([], act.jump(NAT_CHAIN.postrouting))]);
   b.hook('OUTPUT', [rule([], act.jump(NAT_CHAIN.output))], cfg.chainInsertMode);
   return b.build();
 }

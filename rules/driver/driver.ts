@@ -1,6 +1,10 @@
 // DataplaneDriver: the dataplane half of the agent. It absorbs calc->dataplane messages, and
 // after the first InSync (graceful restart, felix/dataplane/linux/int_dataplane.go) applies the desired state in Felix's order:
 // ipset creates/updates, then every iptables table (one restore each), then ipset destroys.
+// The tables written are the ones compile() returns, never a fixed list: a (table, family) the compiler
+// has never returned is not read or written at all, so on a node Felix programmed its chains there
+// (the raw RPF check, say) stay as they are until felix-ts programs that table. Once returned, a table
+// stays ours: if it is later missing from the desired state it is written empty (stale cali- chains go).
 // Bursts are coalesced: at most one apply per minApplyIntervalMs. A periodic refresh
 // (IptablesRefreshInterval) forgets the cached kernel state so that drift is re-read and repaired.
 import { EventEmitter } from 'node:events';
@@ -11,7 +15,7 @@ import { newCounters, type DataplaneCounters } from '../backend/counters.js';
 import { detectBackend, type IptablesBackend, type IptablesBackendSetting } from '../backend/detect.js';
 import { DataplaneError } from '../backend/errors.js';
 import { sweepOtherBackend, type OtherBackendResult } from '../backend/other-backend.js';
-import { TableWriter } from '../iptables/table-writer.js';
+import { TableWriter, type TableWriterOptions } from '../iptables/table-writer.js';
 import { IpsetWriter } from '../ipsets/writer.js';
 import { inputExcerpt, refusedLine } from '../iptables/isolate.js';
 import { silentLogger, type DriverLogger } from './logger.js';
@@ -81,8 +85,6 @@ export interface DriverEvents {
   'first-apply': [ApplyEvent];
 }
 
-const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];
-
 function tableKey(table: TableName, family: IpFamily): string {
   return `ipv${family}/${table}`;
 }
@@ -99,7 +101,9 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly ctrs: DataplaneCounters = newCounters();
   private readonly families: readonly IpFamily[];
   private readonly maxIpsetSize: number;
+  /** One writer per (table, family) that compile() has returned so far, in first-seen order. */
   private tables = new Map<string, TableWriter>();
+  private writerOpts: Omit<TableWriterOptions, 'table' | 'family'> | undefined;
   private ipsets: IpsetWriter | undefined;
   private chosenBackend: IptablesBackend | undefined;
   private inSync = false;
@@ -113,6 +117,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private consecutiveErrors = 0;
   private readonly lastInputs = new Map<string, string>();
   private readonly rpFilter: RpFilterWriter | undefined;
+  private lastDestroyFailed = '';
 
   constructor(opts: DataplaneDriverOptions) {
     super();
@@ -181,26 +186,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
       dryRun: this.opts.dryRun ?? false,
     };
-    for (const family of this.families) {
-      for (const table of TABLES) {
-        this.tables.set(
-          tableKey(table, family),
-          new TableWriter({
-            ...common,
-            table,
-            family,
-            onRetry: (err, attempt) =>
-              this.log.warn('iptables restore failed; re-reading and retrying', {
-                table,
-                family,
-                attempt,
-                code: err.code,
-                error: err.message,
-              }),
-          }),
-        );
-      }
-    }
+    this.writerOpts = common;
     this.ipsets = new IpsetWriter({
       runner: this.runner,
       counters: this.ctrs,
@@ -257,6 +243,22 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       }
       return;
     }
+  }
+
+  private newWriter(table: TableName, family: IpFamily): TableWriter {
+    return new TableWriter({
+      ...this.writerOpts!,
+      table,
+      family,
+      onRetry: (err, attempt) =>
+        this.log.warn('iptables restore failed; re-reading and retrying', {
+          table,
+          family,
+          attempt,
+          code: err.code,
+          error: err.message,
+        }),
+    });
   }
 
   private schedule(delayOverride?: number): void {
@@ -322,9 +324,15 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       const ipVersion: IpFamily = desired.ipsets.get(r.set)?.family ?? 4;
       refused.push({ ipVersion, table: 'ipsets', kind: 'set', name: r.set, reason: r.reason });
     }
-    // 2. Every table; tables with nothing desired are still written to remove stale cali chains.
+    // 2. Every table compile() returns, and (empty) every one it returned before, so that stale cali-
+    // chains go; a table never returned is left alone.
     const byKey = new Map<string, TableState>();
-    for (const t of desired.tables) byKey.set(tableKey(t.table, t.family), t);
+    for (const t of desired.tables) {
+      const key = tableKey(t.table, t.family);
+      byKey.set(key, t);
+      if (!this.tables.has(key) && this.families.includes(t.family))
+        this.tables.set(key, this.newWriter(t.table, t.family));
+    }
     const changedChains: string[] = [];
     let restoreCalls = 0;
     for (const [key, writer] of this.tables) {
@@ -352,7 +360,11 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       this.log.warn('Refused by the kernel; isolated it, programmed the rest, will retry', { ...r });
     }
     const del = await ipsets.applyDeletions();
-    if (del.failed.length > 0) this.log.warn('ipset destroy failed; will retry', { sets: del.failed });
+    // Logged when the list changes, not on every apply while a set stays in use.
+    const failed = del.failed.join(' ');
+    if (failed !== '' && failed !== this.lastDestroyFailed)
+      this.log.warn('ipset destroy failed; will retry', { sets: del.failed });
+    this.lastDestroyFailed = failed;
     this.ctrs.lastApplyTime = Date.now();
     return {
       durationMs: performance.now() - t0,

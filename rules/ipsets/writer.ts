@@ -68,6 +68,9 @@ function withRefused(
   return out;
 }
 
+/** ipset's refusal to destroy a set that a rule still references. */
+const IN_USE_RE = /in use by a kernel component/;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class IpsetWriter {
@@ -214,7 +217,10 @@ export class IpsetWriter {
       } else {
         this.opts.counters.ipsetErrors++;
         failed.push(name);
-        this.belief = undefined;
+        // Still referenced (by a table felix-ts does not program yet, after a takeover from Felix, or
+        // by a rule not yet removed): the set is there as we believe it, so keep the belief instead of
+        // re-reading every set on every apply. Anything else leaves the kernel's state unknown.
+        if (!r || !IN_USE_RE.test(r.stderr)) this.belief = undefined;
       }
     }
     this.pendingDestroy = [];

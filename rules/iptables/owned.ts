@@ -9,8 +9,12 @@ export const OWNED_CHAIN_RE = new RegExp(`^${OWNED_PREFIXES}`);
 /** Felix's hash-comment regex; the first match on a line wins. */
 export const HASH_COMMENT_RE = /--comment "?cali:([a-zA-Z0-9_-]+)"?/;
 
-/** Old-style inserts without a hash: jumps into our chains from foreign chains. */
-export const OLD_INSERT_RE = new RegExp(`(?:-j|--jump|-g|--goto) ${OWNED_PREFIXES}`);
+/**
+ * Old-style inserts without a hash: jumps into our chains from foreign chains. Felix's oldInsertRegexp
+ * (felix/iptables/table.go NewTable) matches `-j`/`--jump` only: an unhashed `-g cali-…` in a foreign
+ * chain is a foreign rule and is kept.
+ */
+export const OLD_INSERT_RE = new RegExp(`(?:-j|--jump) ${OWNED_PREFIXES}`);
 
 /** Pseudo-hash for an unhashed rule of ours in a foreign chain (always removed). */
 export const OLD_INSERT_HASH = 'OLD INSERT RULE';

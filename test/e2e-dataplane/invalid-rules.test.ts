@@ -5,7 +5,6 @@
 // one warning naming its key and field. Both backends, root only.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { CalcGraph } from '../../agent/calc/index.js';
 import { DataplaneDriver } from '../../rules/index.js';
 import {
@@ -16,7 +15,7 @@ import {
 } from '../../rules/compiler/index.js';
 import type { Rule, ToDataplane } from '../../rules/dataplane-api/types.js';
 import type { KVUpdate } from '../../syncer-client/api.js';
-import { Netns, isRoot, type Backend } from './netns.js';
+import { Netns, isRoot, serverClient, type Backend, type ServerClient } from './netns.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';
 const HOST = 'node-1';
@@ -184,46 +183,23 @@ function datastore(vethA: string): KVUpdate[] {
 
 for (const backend of ['legacy', 'nft'] as const) {
   describe(`rules the kernel refuses are dropped before the calc (${backend})`, { skip }, () => {
-    let server: Netns;
-    let client: Netns;
-    const listeners: ChildProcess[] = [];
+    let pair: ServerClient;
     const veth = `fxi${process.pid % 100000}${backend[0]}`;
-    const connects = async (port: number): Promise<boolean> =>
-      (await client.exec('nc', ['-z', '-w', '1', SERVER_IP, String(port)], { reject: false })).exitCode === 0;
+    const connects = (port: number): Promise<boolean> => pair.connects(port);
 
     before(async () => {
-      server = await Netns.create(`iv${backend[0]}`);
-      client = await Netns.create(`ic${backend[0]}`);
-      await server.exec('ip', [
-        'link',
-        'add',
-        `${veth}a`,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        `${veth}b`,
-        'netns',
-        client.name,
-      ]);
-      await server.exec('ip', ['addr', 'add', `${SERVER_IP}/24`, 'dev', `${veth}a`]);
-      await server.exec('ip', ['link', 'set', `${veth}a`, 'up']);
-      await client.exec('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', `${veth}b`]);
-      await client.exec('ip', ['link', 'set', `${veth}b`, 'up']);
-      for (const port of [8080, 9090]) {
-        const l = spawn('ip', ['netns', 'exec', server.name, 'nc', '-l', '-k', SERVER_IP, String(port)], {
-          stdio: 'ignore',
-        });
-        listeners.push(l);
-      }
-      for (const port of [8080, 9090]) {
-        for (let i = 0; i < 50 && !(await connects(port)); i++) await new Promise((r) => setTimeout(r, 50));
-      }
+      pair = await serverClient(
+        {
+          server: `iv${backend[0]}`,
+          client: `ic${backend[0]}`,
+          veth: `fxi${process.pid % 100000}${backend[0]}`,
+        },
+        { server: SERVER_IP, client: CLIENT_IP },
+        [8080, 9090],
+      );
     });
     after(async () => {
-      for (const l of listeners) l.kill('SIGKILL');
-      await client?.destroy();
-      await server?.destroy();
+      await pair?.destroy();
     });
 
     test('each bad rule, compiled unchecked, makes iptables-restore refuse the whole table', async () => {
@@ -274,7 +250,7 @@ for (const backend of ['legacy', 'nft'] as const) {
         compilerConfig: defaultCompilerConfig({ ipv6Support: false }),
         backend,
         ipv6: false,
-        netns: server.name,
+        netns: pair.server.name,
         minApplyIntervalMs: 50,
         refreshIntervalMs: 0,
       });

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { DataplaneDriver } from '../../rules/index.js';
 import { defaultCompilerConfig } from '../../rules/compiler/index.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
-import { Netns, isRoot, save } from './netns.js';
+import { Netns, isRoot, save, veth } from './netns.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';
 const POD_IP = '10.65.0.2';
@@ -31,12 +31,6 @@ s.on('error', (e) => { console.error(e.message); process.exit(1); }); setTimeout
 
 async function sourceSeen(pod: Netns): Promise<string> {
   return (await pod.exec(process.execPath, ['-e', CLIENT])).stdout;
-}
-
-async function veth(a: Netns, aName: string, b: Netns, bName: string): Promise<void> {
-  await a.exec('ip', ['link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b.name]);
-  await a.exec('ip', ['link', 'set', aName, 'up']);
-  await b.exec('ip', ['link', 'set', bName, 'up']);
 }
 
 for (const backend of ['legacy', 'nft'] as const) {

@@ -2,11 +2,10 @@
 // let the allowed flow through and drop the denied one (both backends). Root only.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { DataplaneDriver, StaticSource } from '../../rules/index.js';
 import type { DesiredState } from '../../rules/model.js';
 import { mkSet, mkSets, mkTable } from '../unit/rules/writer-fixtures.js';
-import { Netns, isRoot } from './netns.js';
+import { isRoot, serverClient, type ServerClient } from './netns.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';
 const SERVER_IP = '10.231.0.1';
@@ -31,74 +30,43 @@ function policy(denied: readonly string[]): DesiredState {
   };
 }
 
-async function connects(client: Netns, port: number): Promise<boolean> {
-  const r = await client.exec('nc', ['-z', '-w', '1', SERVER_IP, String(port)], { reject: false });
-  return r.exitCode === 0;
-}
-
 for (const backend of ['legacy', 'nft'] as const) {
   describe(`traffic through applied rules (${backend})`, { skip }, () => {
-    let server: Netns;
-    let client: Netns;
-    const listeners: ChildProcess[] = [];
+    let pair: ServerClient;
 
     before(async () => {
-      server = await Netns.create(`s${backend[0]}`);
-      client = await Netns.create(`c${backend[0]}`);
-      const veth = `fxv${process.pid % 100000}${backend[0]}`;
-      await server.exec('ip', [
-        'link',
-        'add',
-        `${veth}a`,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        `${veth}b`,
-        'netns',
-        client.name,
-      ]);
-      await server.exec('ip', ['addr', 'add', `${SERVER_IP}/24`, 'dev', `${veth}a`]);
-      await server.exec('ip', ['link', 'set', `${veth}a`, 'up']);
-      await client.exec('ip', ['addr', 'add', `${CLIENT_IP}/24`, 'dev', `${veth}b`]);
-      await client.exec('ip', ['link', 'set', `${veth}b`, 'up']);
-      for (const port of [8080, 9090]) {
-        listeners.push(
-          spawn('ip', ['netns', 'exec', server.name, 'nc', '-l', '-k', SERVER_IP, String(port)], {
-            stdio: 'ignore',
-          }),
-        );
-      }
-      for (const port of [8080, 9090]) {
-        for (let i = 0; i < 50 && !(await connects(client, port)); i++) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+      pair = await serverClient(
+        {
+          server: `s${backend[0]}`,
+          client: `c${backend[0]}`,
+          veth: `fxv${process.pid % 100000}${backend[0]}`,
+        },
+        { server: SERVER_IP, client: CLIENT_IP },
+        [8080, 9090],
+      );
     });
     after(async () => {
-      for (const l of listeners) l.kill('SIGKILL');
-      await client?.destroy();
-      await server?.destroy();
+      await pair?.destroy();
     });
 
     test('allowed flow passes, denied flow is dropped, and the deny follows set membership', async () => {
-      assert.equal(await connects(client, 9090), true, 'without rules 9090 is reachable');
+      assert.equal(await pair.connects(9090), true, 'without rules 9090 is reachable');
       const driver = new DataplaneDriver({
         source: new StaticSource(),
         backend,
-        netns: server.name,
+        netns: pair.server.name,
         refreshIntervalMs: 0,
       });
       await driver.start();
       await driver.applyNow(policy([`${CLIENT_IP}/32`]));
-      assert.equal(await connects(client, 8080), true, 'allowed flow passes');
-      assert.equal(await connects(client, 9090), false, 'denied flow is dropped');
-      const ping = await client.exec('ping', ['-c', '1', '-W', '1', SERVER_IP], { reject: false });
+      assert.equal(await pair.connects(8080), true, 'allowed flow passes');
+      assert.equal(await pair.connects(9090), false, 'denied flow is dropped');
+      const ping = await pair.client.exec('ping', ['-c', '1', '-W', '1', SERVER_IP], { reject: false });
       assert.equal(ping.exitCode, 0, 'ICMP is not affected');
       // Removing the client from the set (an ipset-only delta) lets the flow through again.
       await driver.applyNow(policy(['10.232.0.0/16']));
       assert.equal(driver.lastRestoreInputs().get('ipv4/filter')?.includes('-R') ?? false, false);
-      assert.equal(await connects(client, 9090), true, 'flow allowed after set membership change');
+      assert.equal(await pair.connects(9090), true, 'flow allowed after set membership change');
       await driver.stop();
     });
   });

@@ -14,17 +14,9 @@ import type { Msg } from '../../syncer-client/syncproto/index.js';
 import { snapshotKV } from '../protocol/fixture-data.js';
 import { FIXTURES } from '../protocol/paths.js';
 import { CLIENT_STREAM, SERVER_S1, hex } from '../protocol/spec-vectors.js';
+import { mulberry32 } from './prng.js';
 
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** A non-coded failure: the bug a fuzzer looks for. */
 export class Crash extends Error {
@@ -320,29 +312,61 @@ function coded(target: string, input: Uint8Array, e: unknown): string {
   throw new Crash(target, input, e);
 }
 
+interface Count {
+  messages: number;
+}
+
+/** Runs `body`; a coded error ends the input (its code is the outcome), anything else is a Crash. */
+function guarded(target: string, input: Uint8Array, body: (st: Count) => void): Outcome {
+  const st: Count = { messages: 0 };
+  try {
+    body(st);
+    return { messages: st.messages };
+  } catch (e) {
+    return { messages: st.messages, code: coded(target, input, e) };
+  }
+}
+
+/** Feeds `input` in random chunks, as a socket would, draining every item after each push. */
+function drain<M>(
+  f: Fuzzer,
+  input: Uint8Array,
+  st: Count,
+  push: (b: Uint8Array) => void,
+  next: () => M | undefined,
+  onItem: (m: M) => void = () => {},
+): void {
+  let at = 0;
+  while (at < input.length) {
+    const n = f.chunk();
+    push(input.subarray(at, at + n));
+    at += n;
+    for (let m = next(); m !== undefined; m = next()) {
+      st.messages++;
+      onItem(m);
+    }
+  }
+}
+
 /** Syncproto StreamDecoder (gob, and snappy + gob), following DecoderRestarts. */
 export function runStream(f: Fuzzer, input: Uint8Array, mode: '' | 'snappy'): Outcome {
   const d = new StreamDecoder();
   if (mode === 'snappy') d.restart('snappy');
-  let messages = 0;
-  try {
-    let at = 0;
-    while (at < input.length) {
-      const n = f.chunk();
-      d.push(input.subarray(at, at + n));
-      at += n;
-      for (let m = d.next(); m !== undefined; m = d.next()) {
-        messages++;
+  return guarded(mode === '' ? 'stream-plain' : 'stream-snappy', input, (st) => {
+    drain(
+      f,
+      input,
+      st,
+      (b) => d.push(b),
+      () => d.next(),
+      (m) => {
         // A bound no legitimate input this small can reach: a loop here would be a hang.
-        if (messages > 100_000) throw new Error('decoder keeps returning messages: hang');
+        if (st.messages > 100_000) throw new Error('decoder keeps returning messages: hang');
         if (m.type === 'DecoderRestart') d.restart(m.compressionAlgorithm === 'snappy' ? 'snappy' : '');
-      }
-    }
+      },
+    );
     d.finish();
-    return { messages };
-  } catch (e) {
-    return { messages, code: coded(mode === '' ? 'stream-plain' : 'stream-snappy', input, e) };
-  }
+  });
 }
 
 const GENERIC_REGISTRY = TypeRegistry.withBasics().register(
@@ -353,41 +377,33 @@ const GENERIC_REGISTRY = TypeRegistry.withBasics().register(
 /** The gob decoder with no local types (every wire shape decoded generically). */
 export function runGeneric(f: Fuzzer, input: Uint8Array): Outcome {
   const d = new GobDecoder({ registry: GENERIC_REGISTRY });
-  let messages = 0;
-  try {
-    let at = 0;
-    while (at < input.length) {
-      const n = f.chunk();
-      d.push(input.subarray(at, at + n));
-      at += n;
-      for (let v = d.next(); v !== undefined; v = d.next()) messages++;
-    }
+  return guarded('gob-generic', input, (st) => {
+    drain(
+      f,
+      input,
+      st,
+      (b) => d.push(b),
+      () => d.next(),
+    );
     d.finish();
-    return { messages };
-  } catch (e) {
-    return { messages, code: coded('gob-generic', input, e) };
-  }
+  });
 }
 
 /** The snappy frame reader alone (framing, CRC, block decompression). */
 export function runFrames(f: Fuzzer, input: Uint8Array): Outcome {
   const q = new ByteQueue();
   const r = new FrameReader(q);
-  let messages = 0;
-  try {
-    let at = 0;
-    while (at < input.length) {
-      const n = f.chunk();
-      q.push(input.subarray(at, at + n));
-      at += n;
-      for (let c = r.nextChunk(); c !== undefined; c = r.nextChunk()) messages++;
-    }
+  return guarded('snappy', input, (st) => {
+    drain(
+      f,
+      input,
+      st,
+      (b) => q.push(b),
+      () => r.nextChunk(),
+    );
     r.finish();
     if (f.int(4) === 0) unframe(input); // the one-shot path on the same bytes
-    return { messages };
-  } catch (e) {
-    return { messages, code: coded('snappy', input, e) };
-  }
+  });
 }
 
 const utf8 = new TextEncoder();
@@ -410,6 +426,40 @@ export function runKV(key: string, value: string): Outcome {
 export const TARGETS = ['stream-plain', 'stream-snappy', 'gob-generic', 'snappy', 'kv'] as const;
 export type Target = (typeof TARGETS)[number];
 
+type Run = (f: Fuzzer, seeds: Seeds, bytes: (input: Uint8Array) => Uint8Array) => Outcome;
+
+/** Per target: how an input is generated from the seeds, and which runner takes it. */
+const RUNS: Readonly<Record<Target, Run>> = {
+  'stream-plain': (f, seeds, bytes) =>
+    runStream(f, bytes(f.int(10) === 0 ? f.noise(512) : f.mutate(f.pick(seeds.plain), seeds.all)), ''),
+  'stream-snappy': (f, seeds, bytes) => {
+    const kind = f.int(10);
+    const input =
+      kind === 0
+        ? f.noise(512)
+        : kind === 1
+          ? Buffer.concat([seeds.snappy[0]!.subarray(0, 10), f.noise(300)])
+          : kind === 2
+            ? frame(f.mutate(f.pick(seeds.plain), seeds.all)) // valid framing around bad gob
+            : f.mutate(f.pick(seeds.snappy), seeds.all);
+    return runStream(f, bytes(input), 'snappy');
+  },
+  'gob-generic': (f, seeds, bytes) => runGeneric(f, bytes(f.mutate(f.pick(seeds.generic), seeds.generic))),
+  snappy: (f, seeds, bytes) => {
+    const kind = f.int(4);
+    const input = kind === 0 ? frame(f.noise(2048)) : f.mutate(f.pick(seeds.snappy), seeds.snappy);
+    return runFrames(f, bytes(input));
+  },
+  kv: (f, seeds, bytes) => {
+    const s = f.pick(seeds.kvs);
+    const which = f.int(3); // 0: mutate the key, 1: the value, 2: both
+    const key = which === 1 ? s.key : f.mutateText(s.key, seeds.kvKeys);
+    const value = which === 0 ? s.value : f.mutateText(s.value, seeds.kvValues);
+    bytes(utf8.encode(`${key}\n${value}`));
+    return runKV(key, value);
+  },
+};
+
 /**
  * One generated input for `target`, run; returns its outcome (throws Crash on a bug). `onInput`
  * sees each input before it runs (the long runner keeps it, to report an input that never returns).
@@ -420,40 +470,5 @@ export function fuzzOne(
   target: Target,
   onInput: (input: Uint8Array) => void = () => {},
 ): Outcome {
-  const bytes = (input: Uint8Array): Uint8Array => (onInput(input), input);
-  switch (target) {
-    case 'stream-plain':
-      return runStream(
-        f,
-        bytes(f.int(10) === 0 ? f.noise(512) : f.mutate(f.pick(seeds.plain), seeds.all)),
-        '',
-      );
-    case 'stream-snappy': {
-      const kind = f.int(10);
-      const input =
-        kind === 0
-          ? f.noise(512)
-          : kind === 1
-            ? Buffer.concat([seeds.snappy[0]!.subarray(0, 10), f.noise(300)])
-            : kind === 2
-              ? frame(f.mutate(f.pick(seeds.plain), seeds.all)) // valid framing around bad gob
-              : f.mutate(f.pick(seeds.snappy), seeds.all);
-      return runStream(f, bytes(input), 'snappy');
-    }
-    case 'gob-generic':
-      return runGeneric(f, bytes(f.mutate(f.pick(seeds.generic), seeds.generic)));
-    case 'snappy': {
-      const kind = f.int(4);
-      const input = kind === 0 ? frame(f.noise(2048)) : f.mutate(f.pick(seeds.snappy), seeds.snappy);
-      return runFrames(f, bytes(input));
-    }
-    case 'kv': {
-      const s = f.pick(seeds.kvs);
-      const which = f.int(3); // 0: mutate the key, 1: the value, 2: both
-      const key = which === 1 ? s.key : f.mutateText(s.key, seeds.kvKeys);
-      const value = which === 0 ? s.value : f.mutateText(s.value, seeds.kvValues);
-      onInput(utf8.encode(`${key}\n${value}`));
-      return runKV(key, value);
-    }
-  }
+  return RUNS[target](f, seeds, (input) => (onInput(input), input));
 }

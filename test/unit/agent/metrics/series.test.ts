@@ -144,3 +144,18 @@ test('felix_ipset_lines_executed: ipset restore lines plus single destroys', asy
   await r.run('ipset', ['destroy', 'cali40s:x']);
   assert.equal((await scrape(m)).get('felix_ipset_lines_executed'), 3);
 });
+
+test('felix_cluster_num_hosts: workload endpoints are counted per host by New and delete, as Felix keyCountByHost', async () => {
+  const m = new AgentMetrics({ hostname: 'a' });
+  m.onUpdate(kv(WEP('node-d', 'ns%2fp1'), '{}'));
+  // An Updated value of a known endpoint is not a new one.
+  m.onUpdate({ key: WEP('node-d', 'ns%2fp1'), value: '{"x":1}', revision: '2', updateType: 2 } as KVUpdate);
+  m.onUpdate(kv(WEP('node-d', 'ns%2fp2'), '{}'));
+  m.onUpdate(kv(WEP('node-d', 'ns%2fp1'), null));
+  assert.equal((await scrape(m)).get('felix_cluster_num_hosts'), 1, 'node-d still has p2');
+  m.onUpdate(kv(WEP('node-d', 'ns%2fp2'), null));
+  assert.equal((await scrape(m)).get('felix_cluster_num_hosts'), 0);
+  m.onUpdate(kv(WEP('node-d', 'ns%2fp3'), null)); // a stray deletion never goes below zero
+  m.onUpdate(kv(WEP('node-d', 'ns%2fp4'), '{}'));
+  assert.equal((await scrape(m)).get('felix_cluster_num_hosts'), 1);
+});

@@ -95,6 +95,12 @@ test('a masquerading v4 pool: Felix chains, hooks (PREROUTING/OUTPUT inserted, P
     nat4.appends.get('POSTROUTING')!.map((r) => r.body),
     ['--jump cali-POSTROUTING'],
   );
+  // Felix's AppendRules hash ("POSTROUTING*appends*"), as seen on real nodes (reference §5.3); with the
+  // kernel chain's own name the hash would differ and a takeover would rewrite Felix's hook.
+  assert.deepEqual(
+    nat4.appends.get('POSTROUTING')!.map((r) => r.hash),
+    ['0i8pjzKKPyA34aQD'],
+  );
   const text = renderRestoreText(nat4);
   assert.match(text, /^\*nat\n/);
   assert.match(

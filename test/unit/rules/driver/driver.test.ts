@@ -110,3 +110,41 @@ test('a refused chain: the apply succeeds for the rest, names it, and is retried
   assert.equal(d.applyCount, n, 'no more retries once it went in');
   await d.stop();
 });
+
+test('takeover (issue 12): a table compile() never returned is not read or written; once returned it stays ours', async () => {
+  const fake = new FakeRunner();
+  // Felix's chains in raw, which this desired state does not program.
+  await fake.run(
+    'iptables-legacy-restore',
+    ['--noflush'],
+    '*raw\n:cali-PREROUTING - -\n-A cali-PREROUTING -m comment --comment "cali:felixraw" --jump ACCEPT\n' +
+      '-I PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" --jump cali-PREROUTING\nCOMMIT\n',
+  );
+  const withNat: DesiredState = {
+    tables: [
+      ...state('--jump ACCEPT').tables,
+      mkTable('nat', 4, { chains: { 'cali-nat-outgoing': ['--jump MASQUERADE'] } }),
+    ],
+    ipsets: new Map(),
+  };
+  const src = new StaticSource(withNat);
+  const d = driver(fake, src);
+  await d.start();
+  d.onMessages([{ kind: 'inSync' }]);
+  await d.settled();
+  const touched = (table: string) =>
+    fake.calls.filter((c) => c.args.includes(table) || !!c.input?.includes(`*${table}\n`)).length;
+  assert.equal(touched('raw'), 1, 'raw: only the test’s own restore, never a save or a write by the driver');
+  assert.equal(touched('mangle'), 0);
+  assert.deepEqual(fake.chain(4, 'raw', 'cali-PREROUTING'), [
+    '-m comment --comment "cali:felixraw" --jump ACCEPT',
+  ]);
+  assert.ok(fake.chain(4, 'nat', 'cali-nat-outgoing'));
+  // nat no longer returned: written empty, its stale chain goes; raw is still left alone.
+  src.set(state('--jump ACCEPT'));
+  d.onMessages([]);
+  await d.settled();
+  assert.equal(fake.chain(4, 'nat', 'cali-nat-outgoing'), undefined);
+  assert.equal(touched('raw'), 1);
+  await d.stop();
+});

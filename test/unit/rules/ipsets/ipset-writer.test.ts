@@ -59,3 +59,28 @@ test('a hung ipset restore (killed at its deadline) is not retried inside the ap
   await w.applyUpdates(mkSets(mkSet('cali40a', 'hash:ip', ['10.0.0.1'])));
   assert.deepEqual([...fake.sets.get('cali40a')!.members], ['10.0.0.1'], 'the next apply programs it');
 });
+
+test('a stale set still in use (e.g. by a table Felix wrote and felix-ts does not program) is retried without re-reading every set', async () => {
+  const fake = new FakeRunner();
+  const w = writer(fake);
+  await w.applyUpdates(mkSets(mkSet('cali40a', 'hash:net', ['10.0.0.0/24'])));
+  await w.applyUpdates(new Map());
+  fake.failNext((c) => c.file === 'ipset' && c.args[0] === 'destroy', {
+    exitCode: 1,
+    stderr: 'ipset v7.17: Set cannot be destroyed: it is in use by a kernel component\n',
+  });
+  assert.deepEqual((await w.applyDeletions()).failed, ['cali40a']);
+  const saves = () => fake.callsOf('ipset').filter((c) => c.args[0] === 'save').length;
+  const before = saves();
+  await w.applyUpdates(new Map());
+  assert.equal(saves(), before, 'the belief was kept');
+  assert.deepEqual((await w.applyDeletions()).destroyed, ['cali40a'], 'retried, and gone once unused');
+  // Any other failure leaves the kernel unknown: the next apply re-reads.
+  await w.applyUpdates(mkSets(mkSet('cali40b', 'hash:net', [])));
+  await w.applyUpdates(new Map());
+  fake.failNext((c) => c.file === 'ipset' && c.args[0] === 'destroy', { exitCode: 1, stderr: 'boom' });
+  await w.applyDeletions();
+  const before2 = saves();
+  await w.applyUpdates(new Map());
+  assert.equal(saves(), before2 + 1);
+});

@@ -197,6 +197,21 @@ test('parseSave: hash regex (quoted and not), first match wins, other tables ign
   );
 });
 
+test('parseSave: an unhashed jump to our chain is an old insert (removed); an unhashed goto is foreign (kept), as in Felix', () => {
+  const snap = parseSave(
+    ['*filter', ':INPUT ACCEPT [0:0]', '-A INPUT -j cali-INPUT', '-A INPUT -g cali-INPUT', 'COMMIT'].join(
+      '\n',
+    ),
+    'filter',
+  );
+  assert.deepEqual(
+    snap.chains.get('INPUT')!.map((r) => r.hash),
+    ['OLD INSERT RULE', undefined],
+  );
+  const p = planTable(mkTable('filter', 4, { chains: {} }), snap, 'legacy');
+  assert.equal(p.text, '*filter\n-D INPUT -j cali-INPUT\nCOMMIT\n');
+});
+
 test('parseSave: nft-incompatible table is an error', () => {
   assert.throws(
     () => parseSave("# Table `filter' is incompatible, use 'nft' tool.\n", 'filter'),

@@ -15,17 +15,9 @@ import {
   maskedCrc32c,
   unframe,
 } from '../../../../syncer-client/snappy/index.js';
+import { mulberry32 } from '../../../fuzz/prng.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function chunk(type: number, body: Uint8Array): Uint8Array {
   return Uint8Array.from([type, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16, ...body]);
