@@ -12,7 +12,7 @@ import { DataplaneDriver, runnerProcSys } from '../../rules/index.js';
 import { ExecaRunner, netnsPrefix } from '../../rules/backend/runner.js';
 import { defaultCompilerConfig } from '../../rules/compiler/index.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
-import { Netns, isRoot, saveCmd } from './netns.js';
+import { Netns, isRoot, saveCmd, veth } from './netns.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';
 const PORT = 9099;
@@ -125,28 +125,15 @@ for (const [backend, f] of [
       // The kernel's RPF off everywhere in the node, before the veth exists (it inherits default).
       for (const k of ['all', 'default'])
         await node.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${k}.rp_filter=0`]);
-      await node.exec('ip', [
-        'link',
-        'add',
-        iface,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        podIface,
-        'netns',
-        pod.name,
-      ]);
+      await veth(node, iface, pod, podIface);
       await node.exec('sysctl', ['-q', '-w', `net.ipv4.conf.${iface}.rp_filter=0`]);
       // IPv6 addresses without duplicate address detection, so they are usable at once.
       const nodad = f.family === 6 ? ['nodad'] : [];
       await node.exec('ip', ['addr', 'add', `${f.node}/${f.plen}`, 'dev', iface, ...nodad]);
-      await node.exec('ip', ['link', 'set', iface, 'up']);
       await pod.exec('ip', ['addr', 'add', `${POD_IP}/${f.plen}`, 'dev', podIface, ...nodad]);
       // The foreign address: on the pod's side only, so the pod can bind it; the node has no route to it.
       const host = f.family === 4 ? 32 : 128;
       await pod.exec('ip', ['addr', 'add', `${SPOOF_IP}/${host}`, 'dev', podIface, ...nodad]);
-      await pod.exec('ip', ['link', 'set', podIface, 'up']);
       listener = spawn('ip', ['netns', 'exec', node.name, process.execPath, '-e', listenerJs(f)], {
         stdio: ['ignore', 'pipe', 'ignore'],
       });

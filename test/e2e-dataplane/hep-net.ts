@@ -3,7 +3,7 @@
 // servers in the node, clients in the client, and the node's conntrack table. Namespaces are ftm-*.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { HostEndpoint, PolicyID, Rule, ToDataplane } from '../../rules/dataplane-api/types.js';
-import { Netns, saveCmd, type Backend } from './netns.js';
+import { Netns, saveCmd, veth, type Backend } from './netns.js';
 
 export type Family = 4 | 6;
 
@@ -31,25 +31,12 @@ export async function hepNet(tag: string, family: Family = 4): Promise<HepNet> {
   const client = await Netns.create(`${tag}c`, 'ftm');
   const iface = `ftm${process.pid % 10000}${tag}`;
   const a = ADDRS[family];
-  await node.exec('ip', [
-    'link',
-    'add',
-    iface,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    'peer0',
-    'netns',
-    client.name,
-  ]);
+  await veth(node, iface, client, 'peer0');
   // nodad: usable at once. IPv6 neighbours are static, so that neighbour discovery (ICMPv6, which the
   // host endpoint's policy would have to allow) plays no part in what the tests see.
   const extra = family === 6 ? ['nodad'] : [];
   await node.exec('ip', ['addr', 'add', `${a.node}/${a.len}`, 'dev', iface, ...extra]);
   await client.exec('ip', ['addr', 'add', `${a.client}/${a.len}`, 'dev', 'peer0', ...extra]);
-  await node.exec('ip', ['link', 'set', iface, 'up']);
-  await client.exec('ip', ['link', 'set', 'peer0', 'up']);
   if (family === 6) {
     const nodeMac = await mac(node, iface);
     const clientMac = await mac(client, 'peer0');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { DataplaneDriver, type ApplyEvent } from '../../rules/index.js';
 import { defaultCompilerConfig } from '../../rules/compiler/index.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
-import { Netns, isRoot, saveCmd } from './netns.js';
+import { Netns, isRoot, saveCmd, veth } from './netns.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';
 const POD_IP = '10.65.3.2';
@@ -62,22 +62,9 @@ for (const backend of ['legacy', 'nft'] as const) {
     before(async () => {
       pod = await Netns.create(`lp${backend[0]}`);
       node = await Netns.create(`ln${backend[0]}`);
-      await node.exec('ip', [
-        'link',
-        'add',
-        iface,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        'eth0',
-        'netns',
-        pod.name,
-      ]);
+      await veth(node, iface, pod, 'eth0');
       await node.exec('ip', ['addr', 'add', `${NODE_IP}/24`, 'dev', iface]);
-      await node.exec('ip', ['link', 'set', iface, 'up']);
       await pod.exec('ip', ['addr', 'add', `${POD_IP}/24`, 'dev', 'eth0']);
-      await pod.exec('ip', ['link', 'set', 'eth0', 'up']);
       driver = new DataplaneDriver({
         compilerConfig: defaultCompilerConfig({
           ipv6Support: false,
