@@ -7,7 +7,7 @@ import type { ModelPolicy, ModelProfileRules } from '../model/index.js';
 import type { RulesSink } from './event-sequencer.js';
 import type { IPSetSpec } from './ipsets.js';
 import { convertRules } from './rule-convert.js';
-import { normaliseSelector } from '../selector/index.js';
+import type { Selector } from '../selector/index.js';
 
 /** The IP set calculator's reference counting, as the scanner uses it. */
 export interface IPSetRefs {
@@ -23,6 +23,8 @@ export interface ScannedPolicy {
   readonly untracked: boolean;
   readonly preDnat: boolean;
   readonly model: ModelPolicy;
+  /** The policy's selector, parsed once by the active-rules calculator. */
+  readonly selector: Selector;
 }
 
 interface Scanned {
@@ -71,8 +73,9 @@ export class RuleScanner {
         outboundRules: convertRules(rec.model.outbound_rules, `pol-out-default/${pk}`, specs),
         untracked: rec.untracked,
         preDnat: rec.preDnat,
-        // Normalised as Felix's rule scanner does: policy groups (cali-gi-/cali-go-) hash this text.
-        originalSelector: normaliseSelector(rec.model.selector ?? ''),
+        // Normalised as Felix's rule scanner does (selector.Normalise: the canonical text); policy
+        // groups (cali-gi-/cali-go-) hash this text.
+        originalSelector: rec.selector.canonical(),
         tier: rec.tier,
       },
     };

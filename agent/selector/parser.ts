@@ -212,18 +212,3 @@ export function parseSelector(text: string): Selector {
   const root = p.parseSelector();
   return new Selector(root, p.maxDepth > DEEP);
 }
-
-/**
- * Felix's selector.Normalise (libcalico-go/lib/selector/selector.go): the canonical text of a selector,
- * or the trimmed input when it does not parse. The rule scanner keeps a policy's selector in this form
- * (felix/calc/rule_scanner.go OnPolicyActive), so equal selectors group into one policy-group chain.
- */
-export function normaliseSelector(text: string): string {
-  const trimmed = text.trim();
-  try {
-    return parseSelector(trimmed).canonical();
-  } catch (e) {
-    if (e instanceof SelectorParseError) return trimmed;
-    throw e;
-  }
-}

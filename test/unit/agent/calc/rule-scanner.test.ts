@@ -30,7 +30,15 @@ class RecordingRules implements RulesSink {
 }
 
 function scanned(model: ModelPolicy, key = 'gnp/p'): ScannedPolicy {
-  return { key, id: parsePolicyKey(key), tier: 'default', untracked: false, preDnat: false, model };
+  return {
+    key,
+    id: parsePolicyKey(key),
+    tier: 'default',
+    untracked: false,
+    preDnat: false,
+    model,
+    selector: parseSelector(model.selector ?? ''),
+  };
 }
 
 test('rule scanner alone: converts active rules, references their sets (new before old), drops unchanged', () => {
