@@ -21,6 +21,7 @@ import {
   strList,
   type ValueSchema,
 } from './values.js';
+import { NAT_PARAMS } from './params-nat.js';
 
 export interface ParamDef<T> {
   readonly schema: ValueSchema<T>;
@@ -296,6 +297,9 @@ export const PARAMS = {
     'Disabled',
     'Any: workloads may send from their allowSpoofedSourcePrefixes (cali-rpf-skip, rp_filter 0); Disabled: such workloads are refused.',
   ),
+
+  // ---- nat table, overlay, feature detection (issue 12): params-nat.ts ----
+  ...NAT_PARAMS,
 
   // ClusterInformation fields: Felix's no-restart set (felix/daemon/daemon.go).
   // Felix uses them for usage reporting only.

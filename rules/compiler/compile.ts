@@ -59,7 +59,7 @@ function desiredIpSets(state: DataplaneState, families: readonly IpFamily[]): Ma
 
 export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): CompileReport {
   validateCompilerConfig(cfg);
-  const marks = allocateMarks(cfg.iptablesMarkMask);
+  const marks = allocateMarks(cfg.iptablesMarkMask, cfg.wireguardEnabled || cfg.wireguardEnabledV6);
   if (!marks) throw new CompilerConfigError('iptablesMarkMask has too few bits');
   const families: IpFamily[] = cfg.ipv6Support ? [4, 6] : [4];
   // Referenced IP sets the calc graph has not sent are added (empty) by the table builders.

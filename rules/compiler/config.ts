@@ -4,6 +4,7 @@
 import { CompilerConfigError } from './errors.js';
 import { allocateMarks } from './marks.js';
 import { parseCidr } from './ipaddr.js';
+import { natConfigProblems } from './nat-config.js';
 
 export interface FailsafePort {
   /** "tcp" | "udp" | "sctp" */
@@ -67,6 +68,29 @@ export interface CompilerConfig {
    * each workload's allowSpoofedSourcePrefixes before the RPF check (felix/dataplane/linux/endpoint_mgr.go).
    */
   readonly workloadSourceSpoofing: 'Disabled' | 'Any';
+  // ---- nat table (issue 12, rules/compiler/nat-outgoing.ts, nat-fip.ts) ----
+  /** Feature SNATFullyRandom (iptables >= 1.6.0, kernel >= 3.14): SNAT gets --random-fully. Absent: detected (true). */
+  readonly snatFullyRandom?: boolean;
+  /** NATOutgoingAddress: SNAT to this IPv4 address instead of MASQUERADE ('' for none). */
+  readonly natOutgoingAddress: string;
+  /** NATPortRange: tcp/udp source ports of NAT outgoing; max 0 means none. */
+  readonly natPortRange: { readonly min: number; readonly max: number };
+  /** NATOutgoingExclusions: IPPoolsAndHostIPs also exempts the all-hosts-net set. */
+  readonly natOutgoingExclusions: 'IPPoolsOnly' | 'IPPoolsAndHostIPs';
+  /** IptablesNATOutgoingInterfaceFilter: --out-interface of the NAT-outgoing rules ('' for any). */
+  readonly natOutgoingInterfaceFilter: string;
+  /** FloatingIPs=Enabled: the workloads' ipv4Nat/ipv6Nat become cali-fip-dnat/cali-fip-snat rules. */
+  readonly floatingIPs: boolean;
+  /**
+   * Tunnel devices whose wrongly-sourced host traffic is masqueraded (cali-POSTROUTING), per family, in
+   * Felix's order: tunl0, vxlan.calico / vxlan-v6.calico, the WireGuard device (felix/rules/static.go).
+   */
+  readonly tunnelMasqInterfaces: { readonly v4: readonly string[]; readonly v6: readonly string[] };
+  /** WireguardInterfaceName / WireguardInterfaceNameV6 (cali-wireguard-incoming-mark). */
+  readonly wireguardInterfaceName: string;
+  readonly wireguardInterfaceNameV6: string;
+  /** WireguardHostEncryptionEnabled: raw cali-PREROUTING marks non-workload, non-WireGuard traffic. */
+  readonly wireguardHostEncryption: boolean;
 }
 
 const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
@@ -127,6 +151,16 @@ const DEFAULTS: CompilerConfig = {
   // ---- end mangle table ----
   // raw table (issue 12)
   workloadSourceSpoofing: 'Disabled',
+  // nat table (issue 12)
+  natOutgoingAddress: '',
+  natPortRange: { min: 0, max: 0 },
+  natOutgoingExclusions: 'IPPoolsOnly',
+  natOutgoingInterfaceFilter: '',
+  floatingIPs: false,
+  tunnelMasqInterfaces: { v4: [], v6: [] },
+  wireguardInterfaceName: 'wireguard.cali',
+  wireguardInterfaceNameV6: 'wg-v6.cali',
+  wireguardHostEncryption: false,
 };
 
 /** Felix's defaults with the given overrides, validated. Throws CompilerConfigError. */
@@ -154,8 +188,10 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
   const mask = cfg.iptablesMarkMask;
   if (!Number.isInteger(mask) || mask < 0 || mask > 0xffffffff) {
     problems.push(`iptablesMarkMask must be a 32-bit unsigned integer, got ${String(mask)}`);
-  } else if (!allocateMarks(mask)) {
-    problems.push(`iptablesMarkMask 0x${mask.toString(16)} has fewer than the 5 bits Felix needs`);
+  } else if (!allocateMarks(mask, cfg.wireguardEnabled || cfg.wireguardEnabledV6)) {
+    problems.push(
+      `iptablesMarkMask 0x${mask.toString(16)} has fewer than the 5 bits Felix needs (6 with WireGuard)`,
+    );
   }
   if (cfg.chainInsertMode !== 'insert' && cfg.chainInsertMode !== 'append') {
     problems.push(`chainInsertMode must be insert or append, got ${String(cfg.chainInsertMode)}`);
@@ -216,5 +252,6 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
       `workloadSourceSpoofing must be Disabled or Any, got ${String(cfg.workloadSourceSpoofing)}`,
     );
   }
+  problems.push(...natConfigProblems(cfg));
   if (problems.length > 0) throw new CompilerConfigError(`invalid compiler config: ${problems.join('; ')}`);
 }

@@ -6,6 +6,8 @@ export interface MarkBits {
   readonly drop: number;
   readonly scratch0: number;
   readonly scratch1: number;
+  /** The WireGuard bit (0 unless WireGuard is enabled): cali-wireguard-incoming-mark sets it. */
+  readonly wireguard: number;
   /** Every remaining bit of the mask as one block (used only with kube-proxy IPVS). */
   readonly endpoint: number;
   /** accept | pass | scratch0 | scratch1 (the drop bit is not included, felix/dataplane/driver.go). */
@@ -14,20 +16,21 @@ export interface MarkBits {
 
 /**
  * Hands out bits from the lowest set bit of the mask upwards, in Felix's order: accept, pass, drop,
- * scratch0, scratch1 (WireGuard is not supported, so it takes no bit), then the rest as the endpoint
- * block. Returns undefined when the mask has fewer than 5 bits.
+ * scratch0, scratch1, the WireGuard bit when WireGuard is enabled (IPv4 or IPv6), then the rest as the
+ * endpoint block. Returns undefined when the mask has too few bits (5, or 6 with WireGuard).
  */
-export function allocateMarks(mask: number): MarkBits | undefined {
+export function allocateMarks(mask: number, wireguard = false): MarkBits | undefined {
   const bits: number[] = [];
+  const want = wireguard ? 6 : 5;
   let rest = mask >>> 0;
-  for (let b = 0; b < 32 && bits.length < 5; b++) {
+  for (let b = 0; b < 32 && bits.length < want; b++) {
     const bit = (1 << b) >>> 0;
     if ((rest & bit) !== 0) {
       bits.push(bit);
       rest = (rest & ~bit) >>> 0;
     }
   }
-  if (bits.length < 5) return undefined;
+  if (bits.length < want) return undefined;
   const [accept, pass, drop, scratch0, scratch1] = bits as [number, number, number, number, number];
   return {
     accept,
@@ -35,6 +38,7 @@ export function allocateMarks(mask: number): MarkBits | undefined {
     drop,
     scratch0,
     scratch1,
+    wireguard: bits[5] ?? 0,
     endpoint: rest,
     allCalico: (accept | pass | scratch0 | scratch1) >>> 0,
   };

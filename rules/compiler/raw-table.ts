@@ -16,6 +16,7 @@ export const RAW_CHAIN = {
   prerouting: 'cali-PREROUTING',
   output: 'cali-OUTPUT',
   rpfSkip: 'cali-rpf-skip',
+  wireguardIncomingMark: 'cali-wireguard-incoming-mark',
 } as const;
 
 /** felix/iptables/match_builder.go RPFCheckFailed. */
@@ -116,11 +117,35 @@ function rpfDenyAction(): Action {
   return act.drop();
 }
 
-/** cali-PREROUTING (felix/rules/static.go StaticRawPreroutingChain, without WireGuard and OpenStack). */
+/** WireGuard's host-encryption mark is set in raw (felix/rules/static.go StaticRawPreroutingChain). */
+function wireguardMarkOn(input: TableInput): boolean {
+  const { cfg } = input;
+  return (cfg.wireguardEnabled || cfg.wireguardEnabledV6) && cfg.wireguardHostEncryption;
+}
+
+/**
+ * cali-wireguard-incoming-mark (felix/rules/static.go WireguardIncomingMarkChain): everything but lo, the
+ * WireGuard devices and workload interfaces gets the WireGuard mark, so that the RPF check passes it.
+ */
+function wireguardIncomingMarkChain(input: TableInput): IChain {
+  const { cfg, marks } = input;
+  const ifaces = [
+    'lo',
+    cfg.wireguardInterfaceName,
+    cfg.wireguardInterfaceNameV6,
+    ...cfg.interfacePrefixes.map((p) => `${p}+`),
+  ];
+  const rules = ifaces.map((i) => rule([m.inInterface(i)], act.ret()));
+  rules.push(rule([], act.setMark(marks.wireguard)));
+  return { name: RAW_CHAIN.wireguardIncomingMark, rules };
+}
+
+/** cali-PREROUTING (felix/rules/static.go StaticRawPreroutingChain, without OpenStack). */
 function preroutingChain(input: TableInput): IChain {
   const { cfg, marks } = input;
   const fromWorkload = marks.scratch0;
   const rules: IRule[] = [rule([], act.clearMark(marks.allCalico))];
+  if (wireguardMarkOn(input)) rules.push(rule([], act.jump(RAW_CHAIN.wireguardIncomingMark)));
   if (vxlanOn(input)) rules.push(vxlanNoTrack(input));
   for (const p of cfg.interfacePrefixes) {
     rules.push(rule([m.inInterface(`${p}+`)], act.setMark(fromWorkload)));
@@ -176,6 +201,7 @@ export function compileRawTable(input: TableInput): TableState {
   for (const c of rawFailsafeChains(input)) b.add(c);
   b.add(preroutingChain(input));
   b.add(outputChain(input));
+  b.add(wireguardIncomingMarkChain(input));
   b.add({ name: RAW_CHAIN.rpfSkip, rules: rpfSkipRules(input, b) });
   for (const c of rawHostEndpointChains(input)) b.add(c);
   // InsertOrAppendRules: at the top unless ChainInsertMode is Append (int_dataplane.go setUpIptablesNormal).

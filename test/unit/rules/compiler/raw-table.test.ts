@@ -83,6 +83,7 @@ test('real-cluster hashes: with Felix <= v3.29 marks, cali-PREROUTING, cali-OUTP
       drop: 0x800000,
       scratch0: 0x40000,
       scratch1: 0x80000,
+      wireguard: 0,
       endpoint: 0xff000000,
       allCalico: 0xf0000,
     },
