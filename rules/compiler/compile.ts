@@ -1,6 +1,6 @@
 // compile(): DataplaneState + CompilerConfig -> DesiredState: the desired IP sets, then each table
 // module (TABLES) for each IP family. A table module fills a TableBuilder (table.ts); the filter table is
-// filter-table.ts, and raw/mangle/nat tables plug in as further entries of TABLES.
+// filter-table.ts, then raw-table.ts, mangle-table.ts and nat-table.ts.
 import type { DesiredState, IpFamily, IpSetState, IpSetType, TableState } from '../model.js';
 import type { CompilerConfig } from './config.js';
 import { validateCompilerConfig } from './config.js';
@@ -10,7 +10,7 @@ import { ipSetName } from './names.js';
 import type { DataplaneState } from './state.js';
 import { compileFilterTable } from './filter-table.js';
 import { compileNatTable, poolIpSets } from './nat-table.js';
-import { compileMangleTable, mangleIpSets, mangleTableNeeded } from './mangle-table.js';
+import { compileMangleTable, mangleIpSets } from './mangle-table.js';
 import { compileRawTable, workloadInterfaces } from './raw-table.js';
 import type { TableCompiler, TableInput } from './table.js';
 import { tierPlanner } from './tier-planner.js';
@@ -23,9 +23,14 @@ export interface CompileReport {
 
 /**
  * The tables felix-ts programs, in the order they appear for each family (filter first: tables[0] is the
- * IPv4 filter table). The raw table is always programmed, as Felix does.
+ * IPv4 filter table). All four are always programmed, as Felix does in iptables mode.
  */
-const TABLES: readonly TableCompiler[] = [compileFilterTable, compileRawTable];
+const TABLES: readonly TableCompiler[] = [
+  compileFilterTable,
+  compileRawTable,
+  compileMangleTable,
+  compileNatTable,
+];
 
 /** The desired state Felix would program for this input (see compileWithReport for warnings). */
 export function compile(state: DataplaneState, cfg: CompilerConfig): DesiredState {
@@ -64,16 +69,13 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   const families: IpFamily[] = cfg.ipv6Support ? [4, 6] : [4];
   // Referenced IP sets the calc graph has not sent are added (empty) by the table builders.
   const sink = { ipsets: desiredIpSets(state, families), warnings: [] as string[] };
-  // The nat table (NAT outgoing, docs/nat-plan.md) is programmed once IP pools have been heard of; a
-  // datastore always has at least the default pool, so only inputs without pools (tests, recordings) lack it.
-  const nat = state.poolsSeen;
-  if (nat) for (const fam of families) for (const s of poolIpSets(state, fam)) sink.ipsets.set(s.name, s);
-  // The mangle table (pre-DNAT policy, mangle-table.ts) and the sets its DSCP rule refers to; a set the
-  // calc graph sent under the same name is kept.
-  const mangle = mangleTableNeeded(state);
-  if (mangle) {
-    for (const fam of families)
-      for (const s of mangleIpSets(state, fam)) if (!sink.ipsets.has(s.name)) sink.ipsets.set(s.name, s);
+  // Felix always programs raw, mangle, nat and filter for each family in iptables mode and creates the
+  // pool sets (masq_mgr.go newMasqManager) and the sets the mangle DSCP rule refers to (dscp_mgr.go,
+  // hostip_mgr.go) at start (felix/dataplane/linux/int_dataplane.go setUpIptablesNormal). A set the calc
+  // graph sent under the same name is kept.
+  for (const fam of families) {
+    for (const s of poolIpSets(state, fam)) sink.ipsets.set(s.name, s);
+    for (const s of mangleIpSets(state, fam)) if (!sink.ipsets.has(s.name)) sink.ipsets.set(s.name, s);
   }
   const tables: TableState[] = [];
   state.hashCache.begin();
@@ -82,8 +84,6 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   for (const family of families) {
     const input: TableInput = { state, cfg, marks, family, sink, planned, cfgKey };
     for (const table of TABLES) tables.push(table(input));
-    if (mangle) tables.push(compileMangleTable(input));
-    if (nat) tables.push(compileNatTable(input));
   }
   state.hashCache.sweep();
   const desired = { tables, ipsets: sink.ipsets, workloadInterfaces: workloadInterfaces(state, cfg) };

@@ -23,15 +23,6 @@ export const MANGLE_CHAIN = {
 /** Felix's set IDs (felix/rules/rule_defs.go IPSetIDDSCPEndpoints, IPSetIDThisHostIPs). */
 export const MANGLE_SET_ID = { dscp: 'dscp-src-net', thisHost: 'this-host' } as const;
 
-/**
- * Whether the mangle table is programmed. Felix always programs it; felix-ts does once the input has IP
- * pools (a datastore always has the default pool) or host endpoints, so that inputs with neither (the
- * golden and bench recordings) keep their exact IP sets: the mangle table brings three sets with it.
- */
-export function mangleTableNeeded(state: DataplaneState): boolean {
-  return state.poolsSeen || state.hostEndpoints.size > 0;
-}
-
 /** The sets cali-POSTROUTING's DSCP rule refers to: dscp-src-net and this-host empty, network-ip-pools. */
 export function mangleIpSets(state: DataplaneState, family: IpFamily): IpSetState[] {
   const pools = poolIpSets(state, family).filter((s) => s.name === ipSetName(POOL_SET_ID.all, family));

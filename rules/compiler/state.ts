@@ -72,7 +72,6 @@ export class DataplaneState {
   private readonly _workloads = new Map<string, WorkloadEntry>();
   private readonly _hostEndpoints = new Map<string, HostEndpointEntry>();
   private readonly _pools = new Map<string, PoolEntry>();
-  private _poolsSeen = false;
   private _config: Readonly<Record<string, string>> = {};
   private _inSync = false;
   /** Rule-hash memo used by compile(); it never changes results, only skips re-hashing. */
@@ -109,10 +108,6 @@ export class DataplaneState {
   /** IP pools by message id. */
   get pools(): ReadonlyMap<string, PoolEntry> {
     return this._pools;
-  }
-  /** True once any IP pool message has arrived: from then on the nat table is programmed (compile.ts). */
-  get poolsSeen(): boolean {
-    return this._poolsSeen;
   }
   /** The last ConfigUpdate (the agent decides what to do with it). */
   get config(): Readonly<Record<string, string>> {
@@ -228,12 +223,10 @@ export class DataplaneState {
         if (!c)
           throw new CompilerInputError('ERR_BAD_MESSAGE', `ipamPoolUpdate ${msg.id}`, 'invalid pool CIDR');
         this._pools.set(msg.id, { pool: msg.pool, family: c.family, cidr: c.text });
-        this._poolsSeen = true;
         return;
       }
       case 'ipamPoolRemove':
         this._pools.delete(msg.id);
-        this._poolsSeen = true;
         return;
       default: {
         const never: never = msg;

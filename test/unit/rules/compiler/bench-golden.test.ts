@@ -42,16 +42,20 @@ function compileAll(msgs: readonly ToDataplane[], ipv6Support: boolean): string 
   return digest(compile(st, defaultCompilerConfig({ ipv6Support })));
 }
 
+// The IP-set part of every digest changed deliberately (issue 12, tables ungated): the sets Felix always
+// creates (cali4*/cali6* network-ip-pools, masq-ipam-pools, dscp-src-net, this-host, empty here) are in the
+// output of every input. With those four empty sets left out, each digest is the one recorded before, so
+// the filter tables and all other sets are byte-identical.
 const EXPECTED: Record<string, string> = {
-  'compile 250x20 all v4': '673982c7f0a21c1a4a71b4aca0dad9ae03993afae164731399c1ba60847a5dde',
-  'compile 250x20 all v4+v6': 'eb200bc84454e255a7613a703f0bfef7cb8ffc5538567c099cd248a5cc7f9d5f',
-  'compile 2500x20 3-per v4+v6': '4280618538c68e6e17d8dd9421cc7eb60770fef57b38ac80de8cf3ec761ea5ab',
-  'apply 250': '12d83f068547352ef0966380b7278406a3e7a410d2e2d98c7ea778cf1a0a477f',
-  'apply 2500': '18625eed1eafa6f8f54d1e0683e80fd3e6e9a9c4dfe95aee89c9191d2b686a37',
+  'compile 250x20 all v4': '4ef2e28da4d296b181d4a742bd88d3d6ee9ed3d38a063c21c23548442882d987',
+  'compile 250x20 all v4+v6': '09a14216bcdc671ed7ec63fff8ff2efa2be957454d71720023a5bad645bc70ae',
+  'compile 2500x20 3-per v4+v6': 'b0eb31088454835dacb3a8293161466671107f85f9aa2824e276a95d4072d680',
+  'apply 250': '0a01b08c70cb248758683b32f25f2fbd916b59af7619cc17d009367403150d80',
+  'apply 2500': 'ce811d50ef603d14112f68881df2f9e1e3c3f49864847e8bf29cfda20f915683',
   // Changed deliberately (issue 16 item 1): policy selectors are normalised as Felix's rule scanner does,
   // so the policy-group chain names (cali-gi-/cali-go-) of the cluster's single-quoted selectors, and
   // the originalSelector in the messages, changed. Nothing else in the output did.
-  'calc 2% cluster v4+v6': '269dc8cf367a253cd402f4397e280000bb6a385530a2b53c8bb572dde393f008',
+  'calc 2% cluster v4+v6': '78b69bdfcf1b990ebbb19090481ab0adfc7d50dcf817cb7a9c616dc55e5d1321',
   'calc 2% cluster message sequence': '6883a44d0500575f11948a2b226ca4fdef8f01c864c46a7a6e541739a1dc1970',
 };
 

@@ -21,9 +21,14 @@ test('worked example test/unit/rules/compiler/fixtures/worked-example-12.3.txt: 
 test('worked example test/unit/rules/compiler/fixtures/worked-example-12.2.txt: the frontend IP set, canonical members', () => {
   const st = new DataplaneState();
   st.applyAll(workedExampleMessages());
-  const desired = compile(st, defaultCompilerConfig({ ipv6Support: false }));
+  const cfg = defaultCompilerConfig({ ipv6Support: false });
+  const desired = compile(st, cfg);
+  // The sets Felix always creates (pool sets, the mangle DSCP rule's sets; compile.ts) come with any
+  // input and are empty here; the fixture is the calc graph's set.
+  const always = compile(new DataplaneState(), cfg).ipsets;
   const lines: string[] = [];
   for (const s of desired.ipsets.values()) {
+    if (always.has(s.name) && s.members.size === 0) continue;
     lines.push(`create ${s.name} ${s.type} family ${s.family === 4 ? 'inet' : 'inet6'} maxelem 1048576`);
     for (const mem of [...s.members].sort()) lines.push(`add ${s.name} ${mem}`);
   }

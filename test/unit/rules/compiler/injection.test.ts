@@ -145,8 +145,8 @@ test('hostile names are hashed in chain names and escaped in comments', () => {
     tw.includes('-m comment --comment "Start of tier t _x___filter" --jump MARK --set-mark 0/0x20000'),
   );
   // The hostile set ID maps to one hashed kernel name, used by the set and by the rules, in both families.
-  // (The mangle table's own sets, brought by the host endpoint, are not datastore names.)
-  const mangleSets = /^cali[46]0(dscp-src-net|this-host|network-ip-pools)$/;
+  // (The sets Felix always creates, for the mangle table and NAT outgoing, are not datastore names.)
+  const mangleSets = /^cali[46]0(dscp-src-net|this-host|network-ip-pools|masq-ipam-pools)$/;
   const setNames = [...d.ipsets.keys()].filter((n) => !mangleSets.test(n)).sort();
   assert.equal(setNames.length, 2);
   assert.match(setNames[0]!, /^cali40h:[A-Za-z0-9_-]{23}$/);

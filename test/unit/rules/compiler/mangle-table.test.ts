@@ -15,13 +15,32 @@ import { bodies, compiled, gnp, hashes, hep, policy, pool, profile, table, tier 
 
 const ACCEPTED = '-m mark --mark 0x10000/0x10000';
 
-test('without pools or host endpoints there is no mangle table (the golden inputs keep their output)', () => {
+test('without pools or host endpoints the mangle table is still programmed, with its static chains and sets', () => {
+  // Felix programs all four tables in iptables mode (int_dataplane.go setUpIptablesNormal).
   const r = compiled([{ kind: 'inSync' }]);
   assert.deepEqual(
     r.desired.tables.map((t) => t.table),
-    ['filter', 'raw', 'filter', 'raw'],
+    ['filter', 'raw', 'mangle', 'nat', 'filter', 'raw', 'mangle', 'nat'],
   );
-  assert.equal(r.desired.ipsets.size, 0);
+  const t = table(r, 'mangle');
+  assert.deepEqual(hashes(t, 'cali-PREROUTING'), [
+    '6BJqBjBC7crtA-7-',
+    'KX7AGNd6rMcDUai6',
+    'wNH7KsA3ILKJBsY9',
+    'Cg96MgVuoPm7UMRo',
+  ]);
+  assert.deepEqual(t.chains.get('cali-egress-dscp')!.rules, []);
+  assert.deepEqual([...r.desired.ipsets.keys()].sort(), [
+    'cali40dscp-src-net',
+    'cali40masq-ipam-pools',
+    'cali40network-ip-pools',
+    'cali40this-host',
+    'cali60dscp-src-net',
+    'cali60masq-ipam-pools',
+    'cali60network-ip-pools',
+    'cali60this-host',
+  ]);
+  for (const s of r.desired.ipsets.values()) assert.equal(s.members.size, 0, s.name);
 });
 
 test('static chains: cali-PREROUTING with the hashes of real Felix nodes, cali-POSTROUTING as static_test.go, hooks inserted', () => {

@@ -13,7 +13,7 @@ import { decodeRecording, encodeRecording } from '../../../../rules/dataplane-ap
 import { CompilerInputError } from '../../../../rules/compiler/errors.js';
 import type { DesiredState, TableState } from '../../../../rules/model.js';
 
-/** The IPv4 nat table, looked up by name (the raw table sits between filter and nat). */
+/** The IPv4 nat table, looked up by name (tables come filter, raw, mangle, nat for each family). */
 const nat = (d: DesiredState): TableState => d.tables.find((t) => t.table === 'nat' && t.family === 4)!;
 
 const p = (cidr: string, masquerade: boolean, allowedUses: string[] = []): IPAMPool => ({
@@ -35,18 +35,22 @@ function compiled(msgs: ToDataplane[], cfg = defaultCompilerConfig({ ipv6Support
   return compile(st, cfg);
 }
 
-test('without pool messages there is no nat table; with them, the filter table text is unchanged', () => {
+test('without pool messages the nat table is still programmed (empty cali-nat-outgoing); pools leave the filter table text unchanged', () => {
+  // Felix programs raw, mangle, nat and filter for each family (int_dataplane.go setUpIptablesNormal).
   const without = compiled([{ kind: 'inSync' }]);
   assert.deepEqual(
     without.tables.map((t) => `${t.table}${t.family}`),
-    ['filter4', 'raw4', 'filter6', 'raw6'],
+    ['filter4', 'raw4', 'mangle4', 'nat4', 'filter6', 'raw6', 'mangle6', 'nat6'],
   );
+  assert.deepEqual(nat(without).chains.get('cali-nat-outgoing')!.rules, []);
+  assert.equal(without.ipsets.get('cali40masq-ipam-pools')!.members.size, 0);
+  assert.equal(without.ipsets.get('cali40network-ip-pools')!.members.size, 0);
   const withPools = compiled([{ kind: 'inSync' }, upd('10.65.0.0/16', p('10.65.0.0/16', true))]);
-  // Pools also bring the mangle table (mangle-table.ts), between filter and nat.
   assert.deepEqual(
     withPools.tables.map((t) => `${t.table}${t.family}`),
     ['filter4', 'raw4', 'mangle4', 'nat4', 'filter6', 'raw6', 'mangle6', 'nat6'],
   );
+  assert.equal(nat(withPools).chains.get('cali-nat-outgoing')!.rules.length, 1);
   const filter = (d: DesiredState, f: 4 | 6): TableState =>
     d.tables.find((t) => t.table === 'filter' && t.family === f)!;
   assert.equal(renderRestoreText(filter(withPools, 4)), renderRestoreText(filter(without, 4)));

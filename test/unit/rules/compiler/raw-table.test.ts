@@ -117,7 +117,7 @@ test('default config: raw is always programmed for both families, after filter (
   const d = compiled([]);
   assert.deepEqual(
     d.tables.map((t) => `${t.table}${t.family}`),
-    ['filter4', 'raw4', 'filter6', 'raw6'],
+    ['filter4', 'raw4', 'mangle4', 'nat4', 'filter6', 'raw6', 'mangle6', 'nat6'],
   );
   for (const fam of [4, 6] as const) {
     const t = raw(d, fam);
@@ -137,10 +137,10 @@ test('default config: raw is always programmed for both families, after filter (
     assert.equal(t.appends.size, 0);
     assert.ok(renderRestoreText(t).startsWith('*raw\n'));
   }
-  // Without IPv6 only raw v4.
+  // Without IPv6 only the v4 tables.
   assert.deepEqual(
     compiled([], { ipv6Support: false }).tables.map((t) => `${t.table}${t.family}`),
-    ['filter4', 'raw4'],
+    ['filter4', 'raw4', 'mangle4', 'nat4'],
   );
 });
 
