@@ -11,6 +11,7 @@ import {
   type ParamName,
 } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import { natNotices } from './compiler-config.js';
 
 export type ConfigDecision =
   | { readonly kind: 'rejected'; readonly error: string }
@@ -43,7 +44,7 @@ export function decideConfigUpdate(
 /** Configuration log lines, each at most once per process. */
 export class ConfigLog {
   private readonly warned = new Set<string>();
-  private readonly noEffectNamed = new Set<ParamName>();
+  private readonly noEffectNamed = new Set<string>();
 
   constructor(private readonly log: Logger) {}
 
@@ -81,6 +82,12 @@ export class ConfigLog {
 
   /** One line naming the no-effect parameters set to a non-default value (not named before). */
   private noEffect(loaded: LoadedConfig): void {
+    // What felix-ts only partly enforces of the nat/overlay settings (compiler-config.ts natNotices).
+    for (const text of natNotices(loaded.config)) {
+      if (this.noEffectNamed.has(text)) continue;
+      this.noEffectNamed.add(text);
+      this.log.warn(text);
+    }
     const names = noEffectSettings(loaded.config).filter((n) => !this.noEffectNamed.has(n));
     if (names.length === 0) return;
     for (const n of names) this.noEffectNamed.add(n);

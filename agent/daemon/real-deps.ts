@@ -73,6 +73,7 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
         // raw table (issue 12): rp_filter of workload interfaces, in the programmed namespace.
         procSys: opts.netns ? runnerProcSys(runner) : fsProcSys,
         backend: cfg.IptablesBackend,
+        featureOverride: cfg.FeatureDetectOverride,
         ipv6: cfg.Ipv6Support,
         minApplyIntervalMs: cfg.DataplaneMinApplyIntervalMillis,
         refreshIntervalMs: cfg.IptablesRefreshInterval,

@@ -6,19 +6,33 @@ import type { DesiredState } from '../model.js';
 import { DataplaneState, compile, type CompilerConfig } from '../compiler/index.js';
 import { DataplaneError } from '../backend/errors.js';
 import type { DesiredStateSource } from './source.js';
+import type { DataplaneFeatures } from '../backend/features.js';
 import type { DriverLogger } from './logger.js';
 
 export class CompilerSource implements DesiredStateSource {
   readonly state = new DataplaneState();
-  readonly config: CompilerConfig;
+  private _config: CompilerConfig;
   private readonly log: DriverLogger;
   /** Messages the compiler rejected (for health/metrics). */
   rejected = 0;
   private _last: DesiredState | undefined;
 
   constructor(cfg: CompilerConfig, log: DriverLogger) {
-    this.config = cfg;
+    this._config = cfg;
     this.log = log;
+  }
+
+  get config(): CompilerConfig {
+    return this._config;
+  }
+
+  /** Detected --random-fully support; an explicit false in the config (tests) is kept. */
+  setFeatures(f: DataplaneFeatures): void {
+    this._config = {
+      ...this._config,
+      masqFullyRandom: this._config.masqFullyRandom === false ? false : f.masqFullyRandom,
+      snatFullyRandom: this._config.snatFullyRandom === false ? false : f.snatFullyRandom,
+    };
   }
 
   /** What desired() compiled last; undefined until the first successful compile. */
@@ -39,7 +53,7 @@ export class CompilerSource implements DesiredStateSource {
 
   desired(): DesiredState {
     try {
-      this._last = compile(this.state, this.config);
+      this._last = compile(this.state, this._config);
       return this._last;
     } catch (err) {
       throw new DataplaneError('ERR_COMPILE', `compile failed: ${String(err)}`, { cause: err });

@@ -14,6 +14,7 @@ import { ExecaRunner, netnsPrefix, type CommandRunner } from '../backend/runner.
 import { newCounters, type DataplaneCounters } from '../backend/counters.js';
 import { detectBackend, type IptablesBackend, type IptablesBackendSetting } from '../backend/detect.js';
 import { DataplaneError } from '../backend/errors.js';
+import { detectFeatures } from '../backend/features.js';
 import { sweepOtherBackend, type OtherBackendResult } from '../backend/other-backend.js';
 import { TableWriter, type TableWriterOptions } from '../iptables/table-writer.js';
 import { IpsetWriter } from '../ipsets/writer.js';
@@ -55,6 +56,8 @@ export interface DataplaneDriverOptions {
   // ---- raw table (issue 12) ----
   /** Writes the workload interfaces' rp_filter sysctl through this (rp-filter.ts); absent: never written. */
   readonly procSys?: ProcSys;
+  /** FeatureDetectOverride (e.g. MASQFullyRandom=false), applied over detection (rules/backend/features.ts). */
+  readonly featureOverride?: Readonly<Record<string, string>>;
 }
 
 export interface ApplyEvent {
@@ -158,6 +161,19 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     return new Map(this.lastInputs);
   }
 
+  /** Felix's feature detection for the chosen backend; the compiler source takes the result. */
+  private async detectFeatures(backend: IptablesBackend): Promise<void> {
+    const d = await detectFeatures(this.runner, backend, this.opts.featureOverride ?? {});
+    for (const p of d.problems) this.log.warn(p);
+    for (const n of d.notices) this.log.info(n.message, { flag: n.flag, value: n.value });
+    this.log.info('Updating detected iptables features', {
+      features: d.features,
+      kernelVersion: d.kernelVersion,
+      iptablesVersion: d.iptablesVersion,
+    });
+    this.source.setFeatures?.(d.features);
+  }
+
   /** Detects the backend, builds the writers and starts the refresh timer. */
   async start(): Promise<void> {
     if (this.started) return;
@@ -168,6 +184,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
         : await detectBackend(this.runner, setting);
     this.chosenBackend = det.backend;
     this.log.info('iptables backend chosen', { backend: det.backend, reason: det.reason });
+    if (!this.opts.dryRun) await this.detectFeatures(det.backend);
     // Our chains and hooks in the backend not in use go, as Felix's cleanup-only tables do.
     if (!this.opts.dryRun)
       this.otherBackend = await sweepOtherBackend(

@@ -2,10 +2,13 @@
 // and can produce a DesiredState on demand (normally the rule compiler, rules/compiler).
 import type { ToDataplane } from '../dataplane-api/types.js';
 import type { DesiredState } from '../model.js';
+import type { DataplaneFeatures } from '../backend/features.js';
 
 export interface DesiredStateSource {
   apply(msgs: readonly ToDataplane[]): void;
   desired(): DesiredState;
+  /** The kernel's and iptables' detected features, once the backend is chosen (rules/backend/features.ts). */
+  setFeatures?(f: DataplaneFeatures): void;
 }
 
 /** A source that ignores messages and returns whatever was last set (tests, bench, demo). */
