@@ -2,14 +2,8 @@
 // *bool, iface-param, portrange and keyvaluelist. Same conventions as values.ts: "none" is the zero value.
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-import type { ValueSchema } from './values.js';
-
-const isNone = (s: string): boolean => s.trim().toLowerCase() === 'none';
-
-function fail(ctx: z.RefinementCtx, message: string): never {
-  ctx.addIssue({ code: 'custom', message });
-  return z.NEVER;
-}
+import { IFACE_PARAM_RE } from '../../rules/compiler/nat-config.js';
+import { fail, isNone, type ValueSchema } from './values.js';
 
 /** Felix's "ipv4" (Ipv4Param): an IPv4 address, or '' for none. */
 export function ipv4(): ValueSchema<string> {
@@ -41,9 +35,6 @@ export function optBool(): ValueSchema<boolean | undefined> {
     return fail(ctx, `must be a boolean (true/false), got ${JSON.stringify(raw)}`);
   });
 }
-
-/** felix/config/config_params.go IfaceParamRegexp. */
-export const IFACE_PARAM_RE = /^[a-zA-Z0-9:._+-]{1,15}$/;
 
 /** Felix's "iface-param": an interface name (or '' when the parameter allows none). */
 export function ifaceParam(opts: { nonZero?: boolean } = {}): ValueSchema<string> {

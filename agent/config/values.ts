@@ -7,9 +7,9 @@ import { parseEndpoint } from '../../syncer-client/client/endpoints.js';
 /** A zod schema turning one raw config string into a typed value. */
 export type ValueSchema<T> = z.ZodType<T, string>;
 
-const isNone = (s: string): boolean => s.trim().toLowerCase() === 'none';
+export const isNone = (s: string): boolean => s.trim().toLowerCase() === 'none';
 
-function fail(ctx: z.RefinementCtx, message: string): never {
+export function fail(ctx: z.RefinementCtx, message: string): never {
   ctx.addIssue({ code: 'custom', message });
   return z.NEVER;
 }

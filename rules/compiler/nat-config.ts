@@ -4,7 +4,7 @@ import { isIPv4 } from 'node:net';
 import type { CompilerConfig } from './config.js';
 
 /** Felix's iface-param syntax (felix/config/config_params.go IfaceParamRegexp); "+" is iptables' wildcard. */
-const IFACE_PARAM_RE = /^[a-zA-Z0-9:._+-]{1,15}$/;
+export const IFACE_PARAM_RE = /^[a-zA-Z0-9:._+-]{1,15}$/;
 
 export function natConfigProblems(cfg: CompilerConfig): string[] {
   const problems: string[] = [];
