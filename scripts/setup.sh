@@ -4,11 +4,12 @@
 #   iptables, ipset, iproute2   the dataplane (and the namespace / e2e tests)
 #   golang-go, golang-github-golang-snappy-dev   Go's own gob/snappy for the protocol cross-checks
 #   iputils-ping, netcat-openbsd, procps         traffic checks in the tests
+#   nftables                                     `nft -a` rule handles in the takeover test
 #   kubernetes-client (only without a kubectl)   `kubectl kustomize` renders the deploy overlays in tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(iptables ipset iproute2 golang-go golang-github-golang-snappy-dev iputils-ping netcat-openbsd procps ca-certificates)
+pkgs=(iptables ipset iproute2 golang-go golang-github-golang-snappy-dev iputils-ping netcat-openbsd procps nftables ca-certificates)
 need=()
 for pkg in "${pkgs[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
