@@ -87,3 +87,37 @@ test('bareAddr', () => {
   assert.equal(bareAddr('FD00::1/64', 6), 'fd00::1');
   assert.equal(bareAddr('10.1.2.3', 6), undefined);
 });
+
+test('CalcGraph routes Node resources, bird_ip and tunnel HostConfig to host metadata, pools to encapsulation', async () => {
+  const { CalcGraph } = await import('../../../../agent/calc/index.js');
+  const { kv } = await import('./fake-dataplane.js');
+  const g = new CalcGraph({ hostname: 'me' });
+  g.onUpdates([
+    kv('/calico/resources/v3/projectcalico.org/nodes/me', {
+      kind: 'Node',
+      metadata: { name: 'me', labels: { zone: 'a' } },
+      spec: { bgp: { ipv4Address: '10.0.0.1/24' }, ipv4VXLANTunnelAddr: '10.65.0.1' },
+    }),
+    kv('/calico/v1/host/old/bird_ip', '10.0.0.7'),
+    kv('/calico/v1/host/me/config/IpInIpTunnelAddr', '10.65.0.9'),
+    kv('/calico/v1/ipam/v4/pool/10.65.0.0-16', {
+      cidr: '10.65.0.0/16',
+      ipip_mode: 'Always',
+      vxlan_mode: 'Never',
+    }),
+  ]);
+  assert.deepEqual(g.hostMetadata.allHostsNet(4), ['10.0.0.1', '10.0.0.7']);
+  assert.deepEqual(g.hostMetadata.allVxlanNet(4), ['10.0.0.1']);
+  assert.deepEqual(g.hostMetadata.labels('me'), { zone: 'a' });
+  assert.deepEqual(g.hostMetadata.localTunnelAddrs(), {
+    IpInIpTunnelAddr: '10.65.0.9',
+    IPv4VXLANTunnelAddr: '10.65.0.1',
+  });
+  assert.deepEqual(g.encapsulation.encapsulation, {
+    ipipEnabled: true,
+    vxlanEnabled: false,
+    vxlanEnabledV6: false,
+  });
+  g.onUpdates([kv('/calico/resources/v3/projectcalico.org/nodes/me', null)]);
+  assert.deepEqual(g.hostMetadata.allHostsNet(4), ['10.0.0.7']);
+});
