@@ -9,7 +9,11 @@
 //                                          └─ all ───► IPSetCalculator ─────┤
 //   network sets ─────────────► IPSetCalculator ───────────────────────────►├► EventSequencer ─► out
 //   IP pools ─────────────────► IPPoolCalculator ──────────────────────────►┤
+//   IP pools ─────────────────► EncapsulationCalculator (read by the daemon; issue 14)
+//   nodes, bird_ip, tunnel cfg► HostMetadataCalculator (read by the daemon; issue 14)
 //   (dirty endpoints are resolved at flush: Endpoints + policy resolver) ───┘
+import { EncapsulationCalculator } from './encapsulation.js';
+import { HostMetadataCalculator, type NodeResource } from './host-metadata.js';
 import type { KVUpdate, SyncStatus } from '../../syncer-client/api.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import {
@@ -59,6 +63,10 @@ export class CalcGraph {
   private readonly activeRules: ActiveRulesCalculator;
   private readonly endpoints: Endpoints;
   private readonly pools: IPPoolCalculator;
+  /** Node addresses, labels, tunnel addresses (issue 14). */
+  readonly hostMetadata: HostMetadataCalculator;
+  /** IPIP/VXLAN from the pools (issue 14), before the config overrides. */
+  readonly encapsulation: EncapsulationCalculator;
 
   constructor(opts: CalcGraphOptions) {
     this.log = opts.logger ?? NOOP_LOGGER;
@@ -66,6 +74,8 @@ export class CalcGraph {
     this.sequencer = new EventSequencer((key) => this.endpointUpdate(key));
     this.ipsets = new IPSetCalculator(this.sequencer);
     this.pools = new IPPoolCalculator(this.sequencer);
+    this.hostMetadata = new HostMetadataCalculator(opts.hostname, this.log);
+    this.encapsulation = new EncapsulationCalculator({}, this.log);
     this.scanner = new RuleScanner(this.ipsets, this.sequencer);
     this.activeRules = new ActiveRulesCalculator(
       this.scanner,
@@ -148,6 +158,10 @@ export class CalcGraph {
         return;
       case 'hostConfig':
         this.config.onHostConfig(key.hostname, key.name, value as string | undefined);
+        this.hostMetadata.onHostConfig(key.hostname, key.name, value as string | undefined);
+        return;
+      case 'hostIp':
+        this.hostMetadata.onHostIp(key.hostname, value as string | undefined);
         return;
       case 'tier':
         this.activeRules.onTierUpdate(key.name, value as ModelTier | undefined);
@@ -171,14 +185,20 @@ export class CalcGraph {
         return;
       case 'ipPool':
         this.pools.onUpdate(key.cidr, value as ModelIPPool | undefined);
+        this.onPoolEncap(key.cidr, value as ModelIPPool | undefined);
         return;
       case 'resource':
         if (key.plural === 'profiles') this.onProfileResource(key.name, value as ProfileResource | undefined);
+        if (key.plural === 'nodes') this.hostMetadata.onNode(key.name, value as NodeResource | undefined);
         return;
       default:
         // profileLabels (unused by Felix's calc graph), wireguard, blocks, other resources.
         return;
     }
+  }
+
+  private onPoolEncap(cidr: string, v: ModelIPPool | undefined): void {
+    this.encapsulation.onPoolUpdate(cidr, v && { ipipMode: v.ipip_mode, vxlanMode: v.vxlan_mode });
   }
 
   private onNetworkSet(path: string, ns: ModelNetworkSet | undefined): void {

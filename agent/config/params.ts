@@ -22,6 +22,7 @@ import {
   type ValueSchema,
 } from './values.js';
 import { NAT_PARAMS } from './params-nat.js';
+import { OVERLAY_PARAMS } from './params-overlay.js';
 
 export interface ParamDef<T> {
   readonly schema: ValueSchema<T>;
@@ -300,6 +301,8 @@ export const PARAMS = {
 
   // ---- nat table, overlay, feature detection (issue 12): params-nat.ts ----
   ...NAT_PARAMS,
+  // ---- overlay (issue 14): params-overlay.ts ----
+  ...OVERLAY_PARAMS,
 
   // ClusterInformation fields: Felix's no-restart set (felix/daemon/daemon.go).
   // Felix uses them for usage reporting only.
