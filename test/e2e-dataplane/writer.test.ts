@@ -41,6 +41,23 @@ async function addForeign(ns: Netns, b: Backend): Promise<void> {
   await ns.exec(ipt, ['-w', '-A', 'FORWARD', '-j', 'KUBE-FOO']);
   await ns.exec('ipset', ['create', 'theirs', 'hash:ip']);
   await ns.exec('ipset', ['add', 'theirs', '192.0.2.3']);
+  // Look-alikes that only contain an owned prefix, or use one for the other family: never ours.
+  for (const n of LOOK_ALIKE_SETS) await ns.exec('ipset', ['create', n, 'hash:net']);
+}
+
+/**
+ * Sets an older Felix left behind (felix/rules/rule_defs.go AllHistoricIPSetNamePrefixes "felix-" and
+ * LegacyV4IPSetNames): Felix v3.32.1 owns them and removes them once nothing refers to them, and so does
+ * felix-ts. The IPv6 one stays while IPv6 is off (this driver's default), as Felix without IPv6Support
+ * leaves IPv6 sets alone.
+ */
+const LEGACY_FELIX_V6_SET = 'felix-6-all-pools';
+const LEGACY_FELIX_SETS = ['felix-masq-ipam-pools', 'felix-all-ipam-pools', 'felix-4-all-pools'];
+const LOOK_ALIKE_SETS = ['calico-pools', 'kube-felix-4', 'kube-cali4-x'];
+
+async function addLegacyFelixSets(ns: Netns): Promise<void> {
+  for (const n of LEGACY_FELIX_SETS) await ns.exec('ipset', ['create', n, 'hash:net']);
+  await ns.exec('ipset', ['create', LEGACY_FELIX_V6_SET, 'hash:net', 'family', 'inet6']);
 }
 
 async function assertForeignIntact(ns: Netns, b: Backend): Promise<void> {
@@ -51,6 +68,8 @@ async function assertForeignIntact(ns: Netns, b: Backend): Promise<void> {
   assert.ok(lines.includes('-A FORWARD -j KUBE-FOO'), 'foreign FORWARD jump survives');
   const sets = await ns.exec('ipset', ['save']);
   assert.match(sets.stdout, /^add theirs 192\.0\.2\.3$/m, 'foreign ipset survives');
+  for (const n of LOOK_ALIKE_SETS)
+    assert.match(sets.stdout, new RegExp(`^create ${n} `, 'm'), `${n} survives`);
 }
 
 async function assertMatches(ns: Netns, b: Backend, d: DesiredState): Promise<void> {
@@ -84,6 +103,7 @@ for (const backend of ['legacy', 'nft'] as const) {
     before(async () => {
       ns = await Netns.create(backend.slice(0, 3));
       await addForeign(ns, backend);
+      await addLegacyFelixSets(ns);
       driver = mk();
       await driver.start();
     });
@@ -102,6 +122,14 @@ for (const backend of ['legacy', 'nft'] as const) {
       assert.match(sets, /^create cali40s:blocked hash:net family inet .*maxelem 1048576/m);
       assert.match(sets, /^add cali40s:blocked 10\.99\.0\.2$/m);
       assert.match(sets, /^add cali40s:blocked 10\.98\.0\.0\/16$/m);
+      for (const n of LEGACY_FELIX_SETS)
+        assert.doesNotMatch(sets, new RegExp(`^create ${n} `, 'm'), `${n} (an older Felix's) removed`);
+      assert.deepEqual(
+        LEGACY_FELIX_SETS.filter((n) => !ev.changedSets.includes(n)),
+        [],
+        'the removals are reported',
+      );
+      assert.match(sets, new RegExp(`^create ${LEGACY_FELIX_V6_SET} `, 'm'), 'IPv6 off: IPv6 sets untouched');
       // Rule text as iptables prints it (test/unit/rules/compiler/fixtures/worked-example-12.4.txt): our comment first, the body after it.
       assert.ok(
         (await save(ns, backend, 'filter')).some((l) =>
