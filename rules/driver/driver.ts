@@ -17,6 +17,7 @@ import { DataplaneError } from '../backend/errors.js';
 import { detectFeatures } from '../backend/features.js';
 import { sweepOtherBackend, type OtherBackendResult } from '../backend/other-backend.js';
 import { TableWriter, type TableWriterOptions } from '../iptables/table-writer.js';
+import { prefetchTables } from '../iptables/prefetch.js';
 import { IpsetWriter } from '../ipsets/writer.js';
 import { inputExcerpt, refusedLine } from '../iptables/isolate.js';
 import { silentLogger, type DriverLogger } from './logger.js';
@@ -352,6 +353,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     }
     const changedChains: string[] = [];
     let restoreCalls = 0;
+    if (!this.writerOpts!.dryRun) await prefetchTables([...this.tables.values()], this.writerOpts!);
     for (const [key, writer] of this.tables) {
       const want = byKey.get(key) ?? emptyTable(writer.table, writer.family);
       const r = await writer.apply(want);

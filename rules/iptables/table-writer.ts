@@ -83,6 +83,16 @@ export class TableWriter {
     this.belief = undefined;
   }
 
+  /** True when the next apply starts with a read of the kernel (no belief). */
+  needsRead(): boolean {
+    return this.belief === undefined;
+  }
+
+  /** Takes a snapshot another reader just made of this table (rules/iptables/prefetch.ts) as the belief. */
+  adopt(snapshot: TableSnapshot): void {
+    this.belief = snapshot;
+  }
+
   /** The last non-empty restore input this writer produced. */
   lastRestoreInput(): string {
     return this.lastInput;
