@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { ConfigError, loadConfig, RESTART_EXIT_CODE, type LoadedConfig } from '../config/index.js';
 import { createLogger, type RootLogger, type Severity } from '../log/index.js';
 import { Daemon, compilerConfigFrom, realDeps, type DaemonDeps } from '../daemon/index.js';
+import { registerProfilingSignalHandlers } from '../daemon/profiles.js';
 import type { Io } from './commands.js';
 
 export interface RunOptions {
@@ -93,6 +94,8 @@ export async function runCommand(io: Io, opts: RunOptions): Promise<number> {
     };
     on('SIGTERM', () => void daemon.stop('Received SIGTERM'));
     on('SIGINT', () => void daemon.stop('Received SIGINT'));
+    // SIGUSR1/SIGUSR2 profiles (Felix's), and no Node debugger on SIGUSR1: agent/daemon/profiles.ts.
+    cleanup.push(registerProfilingSignalHandlers(c, logger));
     on('SIGHUP', () => {
       logger.info('Received a SIGHUP, treating as a request to reload config');
       void daemon.restart('Received SIGHUP');

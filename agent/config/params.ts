@@ -23,6 +23,7 @@ import {
 } from './values.js';
 import { NAT_PARAMS } from './params-nat.js';
 import { OVERLAY_PARAMS } from './params-overlay.js';
+import { DEBUG_PARAMS } from './params-debug.js';
 
 export interface ParamDef<T> {
   readonly schema: ValueSchema<T>;
@@ -303,6 +304,8 @@ export const PARAMS = {
   ...NAT_PARAMS,
   // ---- overlay (issue 14): params-overlay.ts ----
   ...OVERLAY_PARAMS,
+  // ---- profiles on signal (issue 18): params-debug.ts ----
+  ...DEBUG_PARAMS,
 
   // ClusterInformation fields: Felix's no-restart set (felix/daemon/daemon.go).
   // Felix uses them for usage reporting only.
