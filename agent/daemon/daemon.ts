@@ -199,7 +199,9 @@ export class Daemon {
     if (updates.length > 0) {
       for (const u of updates) this.metrics.onUpdate(u);
       this.status.kvsProcessed += updates.length;
+      const t0 = performance.now();
       calc.onUpdates(updates);
+      this.metrics.calcUpdateTime.observe((performance.now() - t0) / 1000);
     }
     if (status !== undefined) {
       this.typha.onStatus(status, this.syncer?.knownKeys ?? this.status.kvsProcessed);
@@ -214,6 +216,7 @@ export class Daemon {
   }
 
   private async toDataplane(msgs: readonly ToDataplane[]): Promise<void> {
+    this.metrics.dataplaneBatchSize.observe(msgs.length);
     for (const m of msgs) {
       this.metrics.dataplaneMessages.inc({ type: m.kind });
       // A restart-requiring change ends the daemon here: nothing after it reaches the driver.

@@ -116,6 +116,8 @@ export class AgentMetrics {
   readonly dataplaneMessages: client.Counter<'type'>;
   readonly calcUpdatesProcessed: client.Counter<'type'>;
   readonly calcOutputEvents: client.Counter;
+  readonly calcUpdateTime: client.Summary;
+  readonly dataplaneBatchSize: client.Summary;
   private readonly cluster = new ClusterCounts();
 
   constructor(src: MetricsSources) {
@@ -179,6 +181,19 @@ export class AgentMetrics {
       name: 'felix_calc_graph_updates_processed',
       help: 'Datastore updates processed by the calculation graph, by key type.',
       labelNames: ['type'],
+      registers,
+    });
+    // felix/calc/async_calc_graph.go: observed once per batch of datastore updates.
+    this.calcUpdateTime = new client.Summary({
+      name: 'felix_calc_graph_update_time_seconds',
+      help: 'Seconds to update calculation graph for each datastore OnUpdate call.',
+      registers,
+    });
+    // felix/dataplane/linux/int_dataplane.go: messages per batch; here one batch is what one calc flush
+    // hands the dataplane (the driver may coalesce several into one apply).
+    this.dataplaneBatchSize = new client.Summary({
+      name: 'felix_int_dataplane_msg_batch_size',
+      help: "Number of messages processed in each batch. Higher values indicate we're doing more batching to try to keep up.",
       registers,
     });
     this.calcOutputEvents = new client.Counter({

@@ -95,6 +95,16 @@ test('daemon over mTLS: ready after the first apply, details + metrics, Typha ou
     assert.equal(metricValue(metrics, 'felix_typha_connected'), 1);
     assert.equal(metricValue(metrics, 'felix_typha_snapshot_size'), typha.size);
     assert.ok((metricValue(metrics, 'felix_int_dataplane_initial_resync_time_seconds') ?? 0) > 0);
+    // Felix's per-batch summaries: at least one datastore batch went through the calc, and the batches
+    // handed to the dataplane add up to every message the daemon counted by type.
+    assert.ok((metricValue(metrics, 'felix_calc_graph_update_time_seconds_count') ?? 0) >= 1);
+    assert.ok((metricValue(metrics, 'felix_calc_graph_update_time_seconds_sum') ?? 0) > 0);
+    const byType = [...metrics.matchAll(/^felix_int_dataplane_messages\{[^}]*\} (\d+)$/gm)];
+    assert.ok(byType.length > 0);
+    assert.equal(
+      metricValue(metrics, 'felix_int_dataplane_msg_batch_size_sum'),
+      byType.reduce((a, m) => a + Number(m[1]), 0),
+    );
 
     // Typha goes away: not ready (but live); it comes back on the same port: ready again.
     await typha.stop();
