@@ -83,6 +83,10 @@ export class Daemon {
       calc: () => this.calc?.stats(),
       dataplane: () => this.dataplane.counts(),
       typha: () => this.typha.counts(),
+      certFiles: () => [
+        { role: 'client', path: this.config.TyphaCertFile },
+        { role: 'ca', path: this.config.TyphaCAFile },
+      ],
     });
     this.typha = new TyphaStatus(this.status, this.metrics, this.log, this.now);
     this.configLog = new ConfigLog(this.log);

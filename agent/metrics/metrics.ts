@@ -2,6 +2,7 @@
 // plus Typha client metrics, which Felix lacks. Each AgentMetrics owns its own
 // registry, so tests and a restarted daemon never collide on the global one. Only what felix-ts
 // can count is exported: a metric without a source would report a false 0.
+import { registerCertExpiry, type CertFile } from './cert-expiry.js';
 import client from 'prom-client';
 import type { KVUpdate } from '../../syncer-client/api.js';
 import { ClusterCounts, type ClusterCountsView } from './cluster-counts.js';
@@ -34,6 +35,8 @@ export interface MetricsSources {
   readonly dataplane?: () => DataplaneCounts | undefined;
   readonly typha?: () => TyphaCounts | undefined;
   readonly now?: () => number;
+  /** The Typha client certificate and CA files, for the expiry gauge (cert-expiry.ts). */
+  readonly certFiles?: () => readonly CertFile[];
   /** Node.js runtime + process metrics (PrometheusGoMetricsEnabled / PrometheusProcessMetricsEnabled). */
   readonly processMetrics?: boolean;
 }
@@ -202,6 +205,7 @@ export class AgentMetrics {
       registers,
     });
     registerScraped(this.registry, src);
+    if (src.certFiles) registerCertExpiry(this.registry, src.certFiles);
     if (src.processMetrics) client.collectDefaultMetrics({ register: this.registry });
   }
 

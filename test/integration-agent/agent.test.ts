@@ -4,11 +4,12 @@
 // `inspect endpoint` / `inspect chains` (in process) against a running daemon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { TyphaServer } from '../../tools/typha-server/index.js';
+import { X509Certificate } from 'node:crypto';
 import { writeDevPki } from '../../tools/pki/index.js';
 import { loadConfig } from '../../agent/config/index.js';
 import { createLogger } from '../../agent/log/index.js';
@@ -95,6 +96,21 @@ test('daemon over mTLS: ready after the first apply, details + metrics, Typha ou
     assert.equal(metricValue(metrics, 'felix_typha_connected'), 1);
     assert.equal(metricValue(metrics, 'felix_typha_snapshot_size'), typha.size);
     assert.ok((metricValue(metrics, 'felix_int_dataplane_initial_resync_time_seconds') ?? 0) > 0);
+    // Certificate expiry, from the files the agent was configured with.
+    for (const [role, file] of [
+      ['client', files.clientCertFile],
+      ['ca', files.caFile],
+    ] as const) {
+      const want = Date.parse(new X509Certificate(readFileSync(file)).validTo) / 1000;
+      assert.equal(
+        metricValue(
+          metrics,
+          `felix_ts_typha_certificate_expiry_timestamp_seconds{role="${role}",file="${file}"}`,
+        ),
+        want,
+        role,
+      );
+    }
     // Felix's per-batch summaries: at least one datastore batch went through the calc, and the batches
     // handed to the dataplane add up to every message the daemon counted by type.
     assert.ok((metricValue(metrics, 'felix_calc_graph_update_time_seconds_count') ?? 0) >= 1);
