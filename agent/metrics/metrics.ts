@@ -3,6 +3,7 @@
 // registry, so tests and a restarted daemon never collide on the global one. Only what felix-ts
 // can count is exported: a metric without a source would report a false 0.
 import { registerCertExpiry, type CertFile } from './cert-expiry.js';
+import { setExecObserver } from '../../rules/backend/runner.js';
 import client from 'prom-client';
 import type { KVUpdate } from '../../syncer-client/api.js';
 import { ClusterCounts, type ClusterCountsView } from './cluster-counts.js';
@@ -199,6 +200,13 @@ export class AgentMetrics {
       help: "Number of messages processed in each batch. Higher values indicate we're doing more batching to try to keep up.",
       registers,
     });
+    // felix/ipsets/ipset_defs.go; observed for every child the dataplane starts (rules/backend/runner.ts).
+    const execTime = new client.Summary({
+      name: 'felix_exec_time_micros',
+      help: 'Summary of time taken to fork/exec child processes',
+      registers,
+    });
+    setExecObserver((us) => execTime.observe(us));
     this.calcOutputEvents = new client.Counter({
       name: 'felix_calc_graph_output_events',
       help: 'Events emitted by the calculation graph towards the dataplane.',

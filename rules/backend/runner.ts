@@ -50,6 +50,17 @@ export interface ExecaRunnerOptions {
   readonly killGraceMs?: number;
 }
 
+let execObserver: ((micros: number) => void) | undefined;
+
+/**
+ * Receives the fork/exec time of every child in microseconds (the agent's felix_exec_time_micros, as
+ * Felix observes it around cmd.Start() in felix/ipsets/ipsets.go). Node's spawn is synchronous, so
+ * the time across execa() is the fork/exec. One observer per process; undefined removes it.
+ */
+export function setExecObserver(f: ((micros: number) => void) | undefined): void {
+  execObserver = f;
+}
+
 /** Process-group ids of the children running now, with their start times (ms since epoch). */
 const live = new Map<number, number>();
 let exitHookInstalled = false;
@@ -110,6 +121,7 @@ export class ExecaRunner implements CommandRunner {
     let kill: NodeJS.Timeout | undefined;
     let pgid: number | undefined;
     try {
+      const t0 = performance.now();
       const child = execa(cmd, rest, {
         input: stdin,
         reject: false,
@@ -118,6 +130,7 @@ export class ExecaRunner implements CommandRunner {
         detached: true,
         maxBuffer: 1024 * 1024 * 1024,
       });
+      execObserver?.((performance.now() - t0) * 1000);
       pgid = child.pid;
       if (pgid !== undefined) {
         live.set(pgid, Date.now());

@@ -9,6 +9,7 @@ import {
   type DataplaneCounts,
 } from '../../../../agent/metrics/index.js';
 import type { DesiredState, TableState } from '../../../../rules/model.js';
+import { ExecaRunner } from '../../../../rules/backend/runner.js';
 
 /** Parses Prometheus text exposition into "name{labels}" -> value. */
 function parse(text: string): Map<string, number> {
@@ -177,4 +178,21 @@ test("felix_calc_graph_updates_processed type label: Felix's Go key type names, 
   ] as const) {
     assert.equal(keyTypeLabel(key), want, key);
   }
+});
+
+test('felix_exec_time_micros: every child the dataplane runner starts is observed', async () => {
+  const m = new AgentMetrics({ hostname: 'h' });
+  const value = async (name: string) =>
+    Number(
+      (await m.text())
+        .split('\n')
+        .find((l) => l.startsWith(name + ' '))
+        ?.split(' ')[1],
+    );
+  assert.equal(await value('felix_exec_time_micros_count'), 0);
+  const r = new ExecaRunner();
+  await r.run('true', []);
+  await r.run('true', [], 'some stdin');
+  assert.equal(await value('felix_exec_time_micros_count'), 2);
+  assert.ok((await value('felix_exec_time_micros_sum')) > 0);
 });
