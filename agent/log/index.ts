@@ -6,6 +6,7 @@ export {
   nullLogger,
   memoryLogger,
   SEVERITIES,
+  logStats,
 } from './logger.js';
 export type {
   Logger,

@@ -136,6 +136,13 @@ function jsonFormat(): winston.Logform.Format {
   });
 }
 
+/**
+ * Process-wide counts behind Felix's felix_log_errors and felix_logs_dropped (felix/logutils/logutils.go):
+ * errors are failed writes to a destination and lines that could not be formatted; dropped are screen
+ * lines not written because the destination had failed.
+ */
+export const logStats = { errors: 0, dropped: 0 };
+
 /** A winston transport writing lines to any Writable (so tests can capture output). */
 class LineTransport extends Transport {
   /** Set once the destination failed (stdout piped into a reader that exited: EPIPE). */
@@ -149,6 +156,7 @@ class LineTransport extends Transport {
     // logs, which writes again: a busy loop. A broken screen destination is dropped for good;
     // the daemon (and a log file, if configured) carries on.
     out.on('error', () => {
+      logStats.errors++;
       this.broken = true;
     });
   }
@@ -156,6 +164,8 @@ class LineTransport extends Transport {
     if (!this.broken && !this.out.destroyed) {
       const line = (info as unknown as Record<symbol, unknown>)[Symbol.for('message')];
       this.out.write(String(line) + '\n');
+    } else {
+      logStats.dropped++;
     }
     next();
   }
@@ -177,7 +187,9 @@ export function createLogger(opts: LoggerOptions): RootLogger {
   }
   const w = winston.createLogger({ levels: LEVELS, level: 'trace', format, transports, exitOnError: false });
   // A broken destination must never kill the daemon.
-  w.on('error', () => undefined);
+  w.on('error', () => {
+    logStats.errors++;
+  });
 
   const make = (component: string): Logger => {
     const emit = (level: WinstonLevel, msg: string, fields?: LogFields): void => {
@@ -190,6 +202,7 @@ export function createLogger(opts: LoggerOptions): RootLogger {
         } as unknown as winston.LogEntry);
       } catch {
         // Logging must not throw into callers.
+        logStats.errors++;
       }
     };
     return {

@@ -4,6 +4,7 @@
 // can count is exported: a metric without a source would report a false 0.
 import { registerCertExpiry, type CertFile } from './cert-expiry.js';
 import { setExecObserver } from '../../rules/backend/runner.js';
+import { logStats } from '../log/index.js';
 import client from 'prom-client';
 import type { KVUpdate } from '../../syncer-client/api.js';
 import { ClusterCounts, type ClusterCountsView } from './cluster-counts.js';
@@ -207,6 +208,27 @@ export class AgentMetrics {
       registers,
     });
     setExecObserver((us) => execTime.observe(us));
+    // felix/logutils/logutils.go; counted in agent/log/logger.ts.
+    for (const [name, help, pick] of [
+      ['felix_log_errors', 'Number of errors encountered while logging.', () => logStats.errors],
+      [
+        'felix_logs_dropped',
+        'Number of logs dropped because the output stream was blocked.',
+        () => logStats.dropped,
+      ],
+    ] as const) {
+      let last = 0;
+      new client.Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = pick();
+          if (v > last) this.inc(v - last);
+          last = v;
+        },
+      });
+    }
     this.calcOutputEvents = new client.Counter({
       name: 'felix_calc_graph_output_events',
       help: 'Events emitted by the calculation graph towards the dataplane.',
