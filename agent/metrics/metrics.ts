@@ -209,26 +209,18 @@ export class AgentMetrics {
     });
     setExecObserver((us) => execTime.observe(us));
     // felix/logutils/logutils.go; counted in agent/log/logger.ts.
-    for (const [name, help, pick] of [
-      ['felix_log_errors', 'Number of errors encountered while logging.', () => logStats.errors],
-      [
-        'felix_logs_dropped',
-        'Number of logs dropped because the output stream was blocked.',
-        () => logStats.dropped,
-      ],
-    ] as const) {
-      let last = 0;
-      new client.Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          const v = pick();
-          if (v > last) this.inc(v - last);
-          last = v;
-        },
-      });
-    }
+    mirrorCounter(
+      registers,
+      'felix_log_errors',
+      'Number of errors encountered while logging.',
+      () => logStats.errors,
+    );
+    mirrorCounter(
+      registers,
+      'felix_logs_dropped',
+      'Number of logs dropped because the output stream was blocked.',
+      () => logStats.dropped,
+    );
     this.calcOutputEvents = new client.Counter({
       name: 'felix_calc_graph_output_events',
       help: 'Events emitted by the calculation graph towards the dataplane.',
@@ -254,6 +246,31 @@ export class AgentMetrics {
   }
 }
 
+/**
+ * A counter that mirrors a count kept elsewhere, read at scrape time (undefined: no source yet). A count
+ * that went down was restarted (a new driver counts from 0): its whole value is new work.
+ */
+function mirrorCounter(
+  registers: client.Registry[],
+  name: string,
+  help: string,
+  read: () => number | undefined,
+): void {
+  let last = 0;
+  new client.Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const v = read();
+      if (v === undefined) return;
+      const delta = v >= last ? v - last : v;
+      if (delta > 0) this.inc(delta);
+      last = v;
+    },
+  });
+}
+
 /** The metrics whose value is read from the calc graph, the driver or the Typha client at scrape time. */
 function registerScraped(registry: client.Registry, src: MetricsSources): void {
   const registers = [registry];
@@ -271,20 +288,9 @@ function registerScraped(registry: client.Registry, src: MetricsSources): void {
     });
   }
   for (const [name, help, pick] of MIRRORED) {
-    let last = 0;
-    new client.Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        const d = src.dataplane?.();
-        if (!d) return;
-        // A new driver restarts its counts from 0; count its total as new work.
-        const v = pick(d);
-        const delta = v >= last ? v - last : v;
-        if (delta > 0) this.inc(delta);
-        last = v;
-      },
+    mirrorCounter(registers, name, help, () => {
+      const d = src.dataplane?.();
+      return d && pick(d);
     });
   }
   for (const [name, help, labelNames, pick] of LABELLED) {

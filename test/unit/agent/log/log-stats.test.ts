@@ -5,18 +5,13 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger, logStats } from '../../../../agent/log/index.js';
 import { AgentMetrics } from '../../../../agent/metrics/index.js';
+import { parseExposition } from '../metrics/exposition.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
 test('a failing screen stream: one log error, later lines dropped, both in the metrics', async () => {
   const m = new AgentMetrics({ hostname: 'h' });
-  const value = async (name: string) =>
-    Number(
-      (await m.text())
-        .split('\n')
-        .find((l) => l.startsWith(name + ' '))
-        ?.split(' ')[1],
-    );
+  const value = async (name: string) => parseExposition(await m.text()).get(name)!;
   const errors0 = await value('felix_log_errors');
   const dropped0 = await value('felix_logs_dropped');
   const out = new Writable({ write: (_c, _e, cb) => cb(new Error('EPIPE')) });

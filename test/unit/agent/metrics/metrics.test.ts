@@ -9,19 +9,11 @@ import {
   type DataplaneCounts,
 } from '../../../../agent/metrics/index.js';
 import type { DesiredState, TableState } from '../../../../rules/model.js';
+import { parseExposition } from './exposition.js';
 import { ExecaRunner } from '../../../../rules/backend/runner.js';
 
 /** Parses Prometheus text exposition into "name{labels}" -> value. */
-function parse(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    assert.ok(m, `bad exposition line: ${line}`);
-    out.set(m[1] as string, Number(m[2]));
-  }
-  return out;
-}
+const parse = parseExposition;
 
 test('scrape /metrics over HTTP: Felix names, mirrored counters, Typha metrics', async () => {
   let now = 50_000;
@@ -182,17 +174,11 @@ test("felix_calc_graph_updates_processed type label: Felix's Go key type names, 
 
 test('felix_exec_time_micros: every child the dataplane runner starts is observed', async () => {
   const m = new AgentMetrics({ hostname: 'h' });
-  const value = async (name: string) =>
-    Number(
-      (await m.text())
-        .split('\n')
-        .find((l) => l.startsWith(name + ' '))
-        ?.split(' ')[1],
-    );
+  const value = async (name: string) => parse(await m.text()).get(name);
   assert.equal(await value('felix_exec_time_micros_count'), 0);
   const r = new ExecaRunner();
   await r.run('true', []);
   await r.run('true', [], 'some stdin');
   assert.equal(await value('felix_exec_time_micros_count'), 2);
-  assert.ok((await value('felix_exec_time_micros_sum')) > 0);
+  assert.ok((await value('felix_exec_time_micros_sum'))! > 0);
 });
