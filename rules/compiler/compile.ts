@@ -14,6 +14,7 @@ import { compileMangleTable, mangleIpSets } from './mangle-table.js';
 import { compileRawTable, workloadInterfaces } from './raw-table.js';
 import type { TableCompiler, TableInput } from './table.js';
 import { tierPlanner } from './tier-planner.js';
+import { resolveKubeIPVS, thisHostIpSets } from './ipvs-chains.js';
 
 export interface CompileReport {
   readonly desired: DesiredState;
@@ -76,13 +77,19 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   for (const fam of families) {
     for (const s of poolIpSets(state, fam)) sink.ipsets.set(s.name, s);
     for (const s of mangleIpSets(state, fam)) if (!sink.ipsets.has(s.name)) sink.ipsets.set(s.name, s);
+    // The node's addresses, once the interface monitor has read them (hostip_mgr.go; issue 13 item 4).
+    const thisHost = thisHostIpSets(state, cfg, fam);
+    if (thisHost) sink.ipsets.set(thisHost.name, thisHost);
   }
+  // KubeIPVSSupportEnabled as resolved for this compile: the tables read it from their config.
+  const kubeIPVSSupportEnabled = resolveKubeIPVS(cfg, state, marks, sink.warnings);
+  const tcfg: CompilerConfig = { ...cfg, kubeIPVSSupportEnabled };
   const tables: TableState[] = [];
   state.hashCache.begin();
   const planned = tierPlanner(state);
-  const cfgKey = JSON.stringify(cfg);
+  const cfgKey = JSON.stringify(tcfg);
   for (const family of families) {
-    const input: TableInput = { state, cfg, marks, family, sink, planned, cfgKey };
+    const input: TableInput = { state, cfg: tcfg, marks, family, sink, planned, cfgKey };
     for (const table of TABLES) tables.push(table(input));
   }
   state.hashCache.sweep();

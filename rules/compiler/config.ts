@@ -91,6 +91,17 @@ export interface CompilerConfig {
   readonly wireguardInterfaceNameV6: string;
   /** WireguardHostEncryptionEnabled: raw cali-PREROUTING marks non-workload, non-WireGuard traffic. */
   readonly wireguardHostEncryption: boolean;
+  // ---- kube-proxy IPVS (issue 13 item 4, rules/compiler/ipvs-chains.ts) ----
+  /**
+   * Felix's RulesConfig.KubeIPVSSupportEnabled. Felix has no parameter for it: it is on when the
+   * kube-ipvs0 device exists (felix/dataplane/driver.go), which is what undefined means here (read from
+   * DataplaneState.hostInterfaces on every compile); true/false force it (tests).
+   */
+  readonly kubeIPVSSupportEnabled?: boolean;
+  /** KubeNodePortRanges: cali-forward-check's NodePort rules (felix/rules/static.go). */
+  readonly kubeNodePortRanges: readonly { readonly first: number; readonly last: number }[];
+  /** InterfaceExclude (names, or /regexp/): interfaces whose addresses are not in this-host. */
+  readonly interfaceExclude: readonly string[];
 }
 
 const tcp = (port: number): FailsafePort => ({ protocol: 'tcp', port });
@@ -161,6 +172,9 @@ const DEFAULTS: CompilerConfig = {
   wireguardInterfaceName: 'wireguard.cali',
   wireguardInterfaceNameV6: 'wg-v6.cali',
   wireguardHostEncryption: false,
+  // kube-proxy IPVS (issue 13 item 4)
+  kubeNodePortRanges: [{ first: 30000, last: 32767 }],
+  interfaceExclude: ['kube-ipvs0'],
 };
 
 /** Felix's defaults with the given overrides, validated. Throws CompilerConfigError. */
@@ -253,5 +267,16 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
     );
   }
   problems.push(...natConfigProblems(cfg));
+  // kube-proxy IPVS (issue 13 item 4)
+  cfg.kubeNodePortRanges.forEach((r, i) => {
+    if (
+      !Number.isInteger(r.first) ||
+      !Number.isInteger(r.last) ||
+      r.first < 0 ||
+      r.last > 65535 ||
+      r.first > r.last
+    )
+      problems.push(`kubeNodePortRanges[${i}] must be a port range within 0..65535`);
+  });
   if (problems.length > 0) throw new CompilerConfigError(`invalid compiler config: ${problems.join('; ')}`);
 }

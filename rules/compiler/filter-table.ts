@@ -23,6 +23,7 @@ import {
 } from './static-chains.js';
 import { TableBuilder, type TableCompiler, type TableInput } from './table.js';
 import type { PlannedTiers } from './tier-planner.js';
+import { addIpvsFilterChains } from './ipvs-chains.js';
 
 interface FilterCtx {
   readonly sctx: StaticCtx;
@@ -172,7 +173,10 @@ export const compileFilterTable: TableCompiler = (input: TableInput): TableState
   ].forEach(add);
   failsafeChains(ctx.sctx).forEach(add);
 
-  addWorkloadDispatch(addWorkloads(input, ctx, b), ctx, b);
+  const workloads = addWorkloads(input, ctx, b);
+  addWorkloadDispatch(workloads, ctx, b);
+  // kube-proxy IPVS (issue 13 item 4): forward check, endpoint marks and their dispatch.
+  addIpvsFilterChains(input, b, workloads, ctx.sctx.allowAction, ctx.denyAction);
   const planHep = (t: readonly TierInfo[]): readonly TierPlan[] => ctx.plan(t).plans;
   addHostEndpoints({ state: input.state, ectx: ctx.ectx, plan: planHep }, b);
   for (const g of ctx.groups.values()) b.add(groupChain(g, input.marks));

@@ -3,8 +3,8 @@
 // hooks from felix/dataplane/linux/int_dataplane.go setUpIptablesNormal; host-endpoint chains in
 // hep-tables.ts). DSCP is not supported: cali-egress-dscp is empty and the dscp-src-net set is empty, as
 // Felix programs them when no endpoint has a DSCP annotation (felix/dataplane/linux/dscp_mgr.go), so the
-// DSCP rule of cali-POSTROUTING never matches; this-host is empty because felix-ts has no interface
-// monitor (felix/dataplane/linux/hostip_mgr.go fills it with the host's addresses).
+// DSCP rule of cali-POSTROUTING never matches. this-host is created empty here; compile.ts fills it with
+// the node's addresses from the interface monitor (felix/dataplane/linux/hostip_mgr.go).
 import type { IpFamily, IpSetState, TableState } from '../model.js';
 import { addMangleHostEndpoints } from './hep-tables.js';
 import { CHAIN, ipSetName } from './names.js';
@@ -13,6 +13,7 @@ import { act, m, rule, type Action, type IChain } from './rule.js';
 import { failsafeChains } from './static-chains.js';
 import type { DataplaneState } from './state.js';
 import { TableBuilder, type TableCompiler, type TableInput } from './table.js';
+import { ipvsManglePostroutingRules, ipvsMarks } from './ipvs-chains.js';
 
 export const MANGLE_CHAIN = {
   prerouting: 'cali-PREROUTING',
@@ -49,9 +50,11 @@ function preroutingChain(input: TableInput, allow: Action): IChain {
   };
 }
 
-/** StaticManglePostroutingChain (no Istio ambient mode, no IPVS, not BPF). */
+/** StaticManglePostroutingChain (no Istio ambient mode, not BPF). */
 function postroutingChain(input: TableInput): IChain {
   const { marks, family } = input;
+  // kube-proxy IPVS (issue 13 item 4): IPVS-forwarded traffic gets no host endpoint policy here either.
+  const im = input.cfg.kubeIPVSSupportEnabled === true ? ipvsMarks(marks) : undefined;
   return {
     name: MANGLE_CHAIN.postrouting,
     rules: [
@@ -66,6 +69,7 @@ function postroutingChain(input: TableInput): IChain {
       ),
       // filter FORWARD's last appended rule sets the accept bit: forwarded traffic gets no HEP policy here.
       rule([m.markSingleBitSet(marks.accept)], act.ret()),
+      ...(im ? ipvsManglePostroutingRules(im) : []),
       rule([], act.clearMark(marks.allCalico)),
       // Host-originated traffic that was DNATed gets its host endpoint's egress policy here, once the
       // kernel has recalculated the outgoing interface.

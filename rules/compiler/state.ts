@@ -1,5 +1,6 @@
 // DataplaneState: the compiler's input, built from the calc->dataplane message stream. It only stores
 // validated data; compile() turns it into a DesiredState.
+import type { HostInterfaces } from './host-ifaces.js';
 import type {
   HostEndpoint,
   HostEndpointID,
@@ -78,6 +79,11 @@ export class DataplaneState {
   readonly hashCache = new HashCache();
   /** Compiled chains per source entry, reused while the entry and the config are unchanged. */
   readonly chainMemo = new ChainMemo<unknown>();
+  /**
+   * The node's interfaces and local addresses (issue 13 item 4: this-host, kube-ipvs0), from the
+   * driver's interface monitor rather than from the calc graph; undefined until the first reading.
+   */
+  hostInterfaces: HostInterfaces | undefined;
 
   get ipsets(): ReadonlyMap<string, IpSetEntry> {
     return this._ipsets;

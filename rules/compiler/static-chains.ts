@@ -1,11 +1,12 @@
 // The static filter-table chains and the kernel-chain hooks (felix/rules/static.go).
-// IPVS and OpenStack extras are not supported.
+// OpenStack extras are not supported; the kube-proxy IPVS rules come from ipvs-chains.ts.
 import type { IpFamily } from '../model.js';
 import type { CompilerConfig, FailsafePort } from './config.js';
 import type { MarkBits } from './marks.js';
 import { CHAIN, ipSetName } from './names.js';
 import { parseCidr } from './ipaddr.js';
 import { act, m, rule, type Action, type IChain, type IRule } from './rule.js';
+import { ipvsInputRules, ipvsMarks, ipvsOutputRules } from './ipvs-chains.js';
 
 export interface StaticCtx {
   readonly cfg: CompilerConfig;
@@ -169,6 +170,9 @@ export function filterForwardChain(c: StaticCtx): IChain {
 export function filterInputChain(c: StaticCtx): IChain {
   const { marks } = c;
   const rules: IRule[] = encapInputRules(c);
+  // kube-proxy IPVS: forwarded traffic gets its endpoint mark and skips the "to local host" rules.
+  const im = c.cfg.kubeIPVSSupportEnabled === true ? ipvsMarks(marks) : undefined;
+  if (im) rules.push(...ipvsInputRules(im));
   for (const p of c.cfg.interfacePrefixes)
     rules.push(rule([m.inInterface(p + '+')], act.goto(CHAIN.wlToHost)));
   rules.push(rule([m.markSingleBitSet(marks.accept)], c.allowAction));
@@ -184,6 +188,9 @@ export function filterInputChain(c: StaticCtx): IChain {
 export function filterOutputChain(c: StaticCtx): IChain {
   const { marks } = c;
   const rules: IRule[] = [rule([m.markSingleBitSet(marks.accept)], c.allowAction)];
+  // kube-proxy IPVS: packets cali-INPUT marked as forwarded are policed as FORWARD would.
+  const im = c.cfg.kubeIPVSSupportEnabled === true ? ipvsMarks(marks) : undefined;
+  if (im) rules.push(...ipvsOutputRules(im));
   // Host-to-workload traffic is not checked against workload ingress policy.
   for (const p of c.cfg.interfacePrefixes) rules.push(rule([m.outInterface(p + '+')], act.ret()));
   rules.push(...encapOutputRules(c));
