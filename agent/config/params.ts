@@ -227,15 +227,13 @@ export const PARAMS = {
   InterfaceRefreshInterval: def(
     seconds(),
     '90',
-    'Seconds between interface rescans.',
-    noEffect('felix-ts does not watch interfaces'),
+    'Seconds between full interface rescans (changes are also read on netlink events).',
   ),
   InterfacePrefix: def(strList(), 'cali', 'Workload interface prefixes (comma-separated).'),
   InterfaceExclude: def(
     strList(),
     'kube-ipvs0',
-    'Interfaces to ignore.',
-    noEffect('felix-ts does not watch interfaces'),
+    'Interfaces (names, or /regexp/) whose addresses are not host addresses (this-host).',
   ),
   Ipv6Support: def(bool(), 'true', 'Program ip6tables too.'),
   FailsafeInboundHostPorts: def(
@@ -252,8 +250,7 @@ export const PARAMS = {
   KubeNodePortRanges: def(
     portRangeList(),
     '30000:32767',
-    'NodePort ranges.',
-    noEffect('felix-ts programs no kube-proxy (IPVS) NodePort rules'),
+    'NodePort ranges: with kube-proxy in IPVS mode, traffic to them is policed as forwarded.',
   ),
   NetlinkTimeoutSecs: def(
     seconds(),

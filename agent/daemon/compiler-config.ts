@@ -42,6 +42,9 @@ export function compilerConfigFrom(c: FelixConfig): CompilerConfig {
     wireguardInterfaceName: c.WireguardInterfaceName,
     wireguardInterfaceNameV6: c.WireguardInterfaceNameV6,
     wireguardHostEncryption: c.WireguardHostEncryptionEnabled,
+    // kube-proxy IPVS (issue 13 item 4); KubeIPVSSupportEnabled itself is detected (kube-ipvs0).
+    kubeNodePortRanges: c.KubeNodePortRanges,
+    interfaceExclude: c.InterfaceExclude,
   });
 }
 

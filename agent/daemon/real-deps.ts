@@ -82,6 +82,8 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
         netns: opts.netns,
         runner,
         dryRun: opts.dryRun,
+        // kube-proxy IPVS and this-host (issue 13 item 4): the node's interfaces, on netlink events.
+        hostInterfaces: { resyncMs: cfg.InterfaceRefreshInterval, events: true },
       });
       return { driver, compiled: source, lines: () => runner.counts(), dryRun: opts.dryRun ?? false };
     },

@@ -8,6 +8,7 @@ import { DataplaneError } from '../backend/errors.js';
 import type { DesiredStateSource } from './source.js';
 import type { DataplaneFeatures } from '../backend/features.js';
 import type { DriverLogger } from './logger.js';
+import type { HostInterfaces } from '../compiler/host-ifaces.js';
 
 export class CompilerSource implements DesiredStateSource {
   readonly state = new DataplaneState();
@@ -33,6 +34,11 @@ export class CompilerSource implements DesiredStateSource {
       masqFullyRandom: this._config.masqFullyRandom === false ? false : f.masqFullyRandom,
       snatFullyRandom: this._config.snatFullyRandom === false ? false : f.snatFullyRandom,
     };
+  }
+
+  /** The interface monitor's reading: this-host and kube-ipvs0 (issue 13 item 4). */
+  setHostInterfaces(h: HostInterfaces): void {
+    this.state.hostInterfaces = h;
   }
 
   /** What desired() compiled last; undefined until the first successful compile. */

@@ -25,6 +25,8 @@ import type { DesiredStateSource } from './source.js';
 import { CompilerSource } from './compiler-source.js';
 import { defaultCompilerConfig, type CompilerConfig } from '../compiler/index.js';
 import { RpFilterWriter, type ProcSys } from './rp-filter.js';
+import { InterfaceMonitor, ipMonitorArgv, ipvsModeLine } from './iface-monitor.js';
+import type { HostInterfaces } from '../compiler/host-ifaces.js';
 
 export interface DataplaneDriverOptions {
   /** Compiler settings; the driver compiles messages with rules/compiler (default: Felix's defaults). */
@@ -59,6 +61,14 @@ export interface DataplaneDriverOptions {
   readonly procSys?: ProcSys;
   /** FeatureDetectOverride (e.g. MASQFullyRandom=false), applied over detection (rules/backend/features.ts). */
   readonly featureOverride?: Readonly<Record<string, string>>;
+  // ---- kube-proxy IPVS / this-host (issue 13 item 4) ----
+  /**
+   * Read the node's interfaces and local addresses (`ip -j`, through the runner) on every
+   * `ip monitor` event (events: true, in the netns when set) and every resyncMs, and give them to
+   * the source (this-host, kube-ipvs0). The first reading is taken in start(), before the first
+   * apply (Felix waits for its interface monitor too). Absent: never read (tests, dry run).
+   */
+  readonly hostInterfaces?: { readonly resyncMs: number; readonly events: boolean };
 }
 
 export interface ApplyEvent {
@@ -122,6 +132,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly lastInputs = new Map<string, string>();
   private readonly rpFilter: RpFilterWriter | undefined;
   private lastDestroyFailed = '';
+  private ifaceMonitor: InterfaceMonitor | undefined;
 
   constructor(opts: DataplaneDriverOptions) {
     super();
@@ -214,6 +225,16 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       ...(this.opts.maxAttempts !== undefined ? { maxAttempts: this.opts.maxAttempts } : {}),
       ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
     });
+    if (this.opts.hostInterfaces && !this.opts.dryRun) {
+      this.ifaceMonitor = new InterfaceMonitor({
+        runner: this.runner,
+        resyncMs: this.opts.hostInterfaces.resyncMs,
+        watchArgv: this.opts.hostInterfaces.events ? ipMonitorArgv(this.opts.netns) : undefined,
+        log: this.log,
+        onChange: (h) => this.onHostInterfaces(h),
+      });
+      await this.ifaceMonitor.start();
+    }
     this.started = true;
     const refresh = this.opts.refreshIntervalMs ?? 90_000;
     if (refresh > 0) {
@@ -226,6 +247,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   /** Stops timers and waits for an in-flight apply. Rules stay in place. */
   async stop(): Promise<void> {
     this.started = false;
+    this.ifaceMonitor?.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.timer = undefined;
@@ -239,6 +261,20 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     if (msgs.some((m) => m.kind === 'inSync')) this.inSync = true;
     if (this.inSync) this.schedule();
   }
+
+  /**
+   * A new reading of the node's interfaces (the monitor's, or a test's): recompiled on the next apply.
+   * kube-ipvs0 appearing or going switches IPVS support live; Felix restarts for that
+   * (felix/dataplane/linux/int_dataplane.go checkIPVSConfigOnStateUpdate), with the same end state.
+   */
+  onHostInterfaces(h: HostInterfaces): void {
+    const line = ipvsModeLine(this.hostIfaces, h);
+    if (line) this.log.info(line);
+    this.hostIfaces = h;
+    this.source.setHostInterfaces?.(h);
+    if (this.inSync) this.schedule();
+  }
+  private hostIfaces: HostInterfaces | undefined;
 
   /** Forces a re-read of every table and set on the next apply, and schedules one. */
   refresh(): void {

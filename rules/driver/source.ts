@@ -3,12 +3,15 @@
 import type { ToDataplane } from '../dataplane-api/types.js';
 import type { DesiredState } from '../model.js';
 import type { DataplaneFeatures } from '../backend/features.js';
+import type { HostInterfaces } from '../compiler/host-ifaces.js';
 
 export interface DesiredStateSource {
   apply(msgs: readonly ToDataplane[]): void;
   desired(): DesiredState;
   /** The kernel's and iptables' detected features, once the backend is chosen (rules/backend/features.ts). */
   setFeatures?(f: DataplaneFeatures): void;
+  /** The node's interfaces and local addresses (rules/driver/iface-monitor.ts). */
+  setHostInterfaces?(h: HostInterfaces): void;
 }
 
 /** A source that ignores messages and returns whatever was last set (tests, bench, demo). */

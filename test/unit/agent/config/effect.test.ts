@@ -75,7 +75,7 @@ test('noEffectSettings: the noEffect parameters whose value is not the default',
   const some = loadConfig({
     env: {
       FELIX_NFTABLESMODE: 'Enabled',
-      FELIX_KUBENODEPORTRANGES: '30000:31000',
+      FELIX_ROUTEREFRESHINTERVAL: '30',
       // Set, but to the default: nothing to warn about.
       FELIX_DATASTORETYPE: 'etcdv3',
       // Not a noEffect parameter.
@@ -83,5 +83,5 @@ test('noEffectSettings: the noEffect parameters whose value is not the default',
     },
     readFile: noFile,
   });
-  assert.deepEqual(noEffectSettings(some.config), ['NFTablesMode', 'KubeNodePortRanges']);
+  assert.deepEqual(noEffectSettings(some.config), ['NFTablesMode', 'RouteRefreshInterval']);
 });
