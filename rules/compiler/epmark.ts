@@ -60,6 +60,8 @@ export class EndpointMarkMapper {
   constructor(
     readonly mask: number,
     nonCaliMark: number,
+    /** NewEndpointMarkMapperWithShim's hash (tests use Felix's mock). */
+    private readonly hash: (name: string) => number = fnv1_32,
   ) {
     this.maxPosition = mask === 0 ? 0 : 2 ** maskBits(mask).length;
     const pos = mapMarkToNumber(mask, nonCaliMark);
@@ -77,7 +79,7 @@ export class EndpointMarkMapper {
     if (name === '') return undefined;
     const have = this.byName.get(name);
     if (have) return have.mark;
-    const total = fnv1_32(name);
+    const total = this.hash(name);
     for (let i = 0; i < this.maxPosition; i++) {
       const pos = (total + i) % this.maxPosition;
       if (pos === 0 || this.byPos.has(pos)) continue;
