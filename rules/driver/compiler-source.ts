@@ -8,7 +8,8 @@ import { DataplaneError } from '../backend/errors.js';
 import type { DesiredStateSource } from './source.js';
 import type { DataplaneFeatures } from '../backend/features.js';
 import type { DriverLogger } from './logger.js';
-import type { HostInterfaces } from '../compiler/host-ifaces.js';
+import { kubeIPVSPresent, type HostInterfaces } from '../compiler/host-ifaces.js';
+import { allocateMarks } from '../compiler/marks.js';
 
 export class CompilerSource implements DesiredStateSource {
   readonly state = new DataplaneState();
@@ -39,6 +40,17 @@ export class CompilerSource implements DesiredStateSource {
   /** The interface monitor's reading: this-host and kube-ipvs0 (issue 13 item 4). */
   setHostInterfaces(h: HostInterfaces): void {
     this.state.hostInterfaces = h;
+    const marks = allocateMarks(
+      this._config.iptablesMarkMask,
+      this._config.wireguardEnabled || this._config.wireguardEnabledV6,
+    );
+    if (kubeIPVSPresent(h) && marks?.endpoint === 0 && this._config.kubeIPVSSupportEnabled !== false)
+      this.log.warn(
+        'kube-proxy IPVS mode detected but IptablesMarkMask leaves no endpoint mark bits; IPVS support is off',
+        {
+          iptablesMarkMask: this._config.iptablesMarkMask,
+        },
+      );
   }
 
   /** What desired() compiled last; undefined until the first successful compile. */
