@@ -1,4 +1,4 @@
-// kube-proxy IPVS mode end to end (issue 13 item 4), both backends, IPv4, root only. A "node" namespace
+// kube-proxy IPVS mode end to end (issue 13 item 4), both backends, root only; IPv4, and IPv6 for the OUTPUT half. A "node" namespace
 // with two pods on cali… veths (A: profile allows all; B: ingress allows only TCP 8080), a non-workload
 // bridge carrying the node's host address, and felix-ts's DataplaneDriver with its interface monitor
 // (`ip monitor` events). The driver starts without kube-ipvs0; the test then creates it (a bridge: this
@@ -27,6 +27,8 @@ import { Netns, iptCmd, isRoot, saveCmd, veth } from './netns.js';
 const skip = isRoot ? false : 'needs root (network namespaces)';
 const A = { node: '10.72.1.1', pod: '10.72.1.2' };
 const B = { node: '10.72.2.1', pod: '10.72.2.2' };
+const B6 = { node: 'fd72:2::1', pod: 'fd72:2::2' };
+const HOST_IP6 = 'fd72:99::1';
 const HOST_IP = '192.168.72.1';
 const EXTRA_HOST_IP = '192.168.72.5';
 const VIP = '10.96.0.10';
@@ -60,7 +62,7 @@ const allow8080: ToDataplane = {
   },
 };
 
-function wep(name: string, ip: string, ingress: boolean): ToDataplane {
+function wep(name: string, ip: string, ingress: boolean, ip6?: string): ToDataplane {
   return {
     kind: 'workloadEndpointUpdate',
     id: { orchestratorId: 'k8s', workloadId: `hv/${name}`, endpointId: 'eth0' },
@@ -69,7 +71,7 @@ function wep(name: string, ip: string, ingress: boolean): ToDataplane {
       name,
       profileIds: ['kns.hv'],
       ipv4Nets: [`${ip}/32`],
-      ipv6Nets: [],
+      ipv6Nets: ip6 ? [`${ip6}/128`] : [],
       tiers: ingress
         ? [
             {
@@ -95,17 +97,16 @@ for (const backend of ['legacy', 'nft'] as const) {
     let driver: DataplaneDriver;
     const listeners: ChildProcess[] = [];
 
-    const listen = (ns: Netns, port: number): void => {
-      listeners.push(
-        spawn('ip', ['netns', 'exec', ns.name, 'nc', '-l', '-k', String(port)], { stdio: 'ignore' }),
-      );
+    const listen = (ns: Netns, port: number, v6 = false): void => {
+      const nc = ['nc', ...(v6 ? ['-6'] : []), '-l', '-k', String(port)];
+      listeners.push(spawn('ip', ['netns', 'exec', ns.name, ...nc], { stdio: 'ignore' }));
     };
     const connects = async (from: Netns, ip: string, port: number): Promise<boolean> =>
       (await from.exec('nc', ['-z', '-w', '1', ip, String(port)], { reject: false })).exitCode === 0;
     const filterSave = async (): Promise<string> =>
       (await node.exec(saveCmd(backend), ['-t', 'filter'])).stdout;
-    const thisHost = async (): Promise<string[]> => {
-      const r = await node.exec('ipset', ['list', 'cali40this-host'], { reject: false });
+    const thisHost = async (family: 4 | 6 = 4): Promise<string[]> => {
+      const r = await node.exec('ipset', ['list', `cali${family}0this-host`], { reject: false });
       return (
         r.stdout
           .split('Members:\n')[1]
@@ -123,9 +124,17 @@ for (const backend of ['legacy', 'nft'] as const) {
     };
     /** Our stand-in for IPVS: node-local traffic to pod B carries `mark` in the endpoint bits. */
     const markToB = async (mark: string): Promise<void> => {
-      await node.exec(iptCmd(backend), ['-t', 'mangle', '-F', 'OUTPUT']);
-      const rule = ['-p', 'tcp', '-d', B.pod, '-j', 'MARK', '--set-mark', `${mark}/0xffe00000`];
-      await node.exec(iptCmd(backend), ['-t', 'mangle', '-A', 'OUTPUT', ...rule]);
+      for (const [f, ip] of [
+        [4, B.pod],
+        [6, B6.pod],
+      ] as const) {
+        await node.exec(iptCmd(backend, f), ['-t', 'mangle', '-F', 'OUTPUT']);
+        const rule = ['-p', 'tcp', '-d', ip, '-j', 'MARK', '--set-mark', `${mark}/0xffe00000`];
+        await node.exec(iptCmd(backend, f), ['-t', 'mangle', '-A', 'OUTPUT', ...rule]);
+      }
+    };
+    const unmarkToB = async (): Promise<void> => {
+      for (const f of [4, 6] as const) await node.exec(iptCmd(backend, f), ['-t', 'mangle', '-F', 'OUTPUT']);
     };
 
     before(async () => {
@@ -142,20 +151,31 @@ for (const backend of ['legacy', 'nft'] as const) {
         await pod.exec('ip', ['addr', 'add', `${ips.pod}/24`, 'dev', 'eth0']);
         await pod.exec('ip', ['route', 'add', 'default', 'via', ips.node]);
       }
+      // IPv6 for pod B only: the OUTPUT half in the second family (addresses usable at once: nodad).
+      await node.exec('ip', ['addr', 'add', `${B6.node}/64`, 'dev', ifB, 'nodad']);
+      await podB.exec('ip', ['addr', 'add', `${B6.pod}/64`, 'dev', 'eth0', 'nodad']);
+      await podB.exec('ip', ['-6', 'route', 'add', 'default', 'via', B6.node]);
       await node.exec('ip', ['link', 'add', bridge, 'type', 'bridge']);
       await node.exec('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', bridge]);
+      await node.exec('ip', ['addr', 'add', `${HOST_IP6}/64`, 'dev', bridge, 'nodad']);
       await node.exec('ip', ['link', 'set', bridge, 'up']);
       listen(podB, 8080);
       listen(podB, 8081);
+      listen(podB, 8080, true);
+      listen(podB, 8081, true);
       listen(node, HOST_PORT);
       listen(node, NODE_PORT);
       await until(
         'listeners',
-        async () => (await connects(podA, B.pod, 8081)) && (await connects(podA, HOST_IP, HOST_PORT)),
+        async () =>
+          (await connects(podA, B.pod, 8081)) &&
+          (await connects(node, B6.pod, 8081)) &&
+          (await connects(podA, HOST_IP, HOST_PORT)),
       );
       driver = new DataplaneDriver({
-        compilerConfig: defaultCompilerConfig({ ipv6Support: false }),
+        compilerConfig: defaultCompilerConfig({ ipv6Support: true }),
         backend,
+        ipv6: true,
         netns: node.name,
         minApplyIntervalMs: 20,
         refreshIntervalMs: 0,
@@ -166,7 +186,7 @@ for (const backend of ['legacy', 'nft'] as const) {
         allowAll,
         allow8080,
         wep(ifA, A.pod, false),
-        wep(ifB, B.pod, true),
+        wep(ifB, B.pod, true, B6.pod),
         { kind: 'inSync' },
       ]);
       await driver.settled();
@@ -235,7 +255,7 @@ for (const backend of ['legacy', 'nft'] as const) {
         'from outside Calico (non-Cali mark): dropped too',
       );
       assert.equal(await connects(node, B.pod, 8080), true, 'from outside Calico to 8080: allowed');
-      await node.exec(iptCmd(backend), ['-t', 'mangle', '-F', 'OUTPUT']);
+      await unmarkToB();
       assert.equal(
         await connects(node, B.pod, 8081),
         true,
@@ -287,6 +307,11 @@ for (const backend of ['legacy', 'nft'] as const) {
       assert.doesNotMatch(text, /cali-sm-|cali-set-endpoint-mark|cali-forward-endpoint-mark/);
       await markToB('0x400000');
       assert.equal(await connects(node, B.pod, 8081), true, 'back to iptables-mode behaviour');
+      assert.equal(await connects(node, B6.pod, 8081), true, 'IPv6 too');
+      assert.doesNotMatch(
+        (await node.exec(saveCmd(backend, 6), ['-t', 'filter'])).stdout,
+        /cali-forward-check/,
+      );
       assert.equal(await connects(podA, B.pod, 8081), false, 'FORWARD still denies');
     });
   });
