@@ -53,6 +53,7 @@ export class InterfaceMonitor {
   private failing = false;
   private reading: Promise<void> | undefined;
   private again = false;
+  private restartMs = 1000;
 
   constructor(private readonly o: InterfaceMonitorOptions) {}
 
@@ -86,15 +87,21 @@ export class InterfaceMonitor {
     if (!argv || !this.running) return;
     this.watch = watchLines(
       argv,
-      () => this.kick(),
+      () => {
+        this.restartMs = 1000;
+        this.kick();
+      },
       (reason) => {
         this.watch = undefined;
         if (!this.running) return;
-        this.o.log.warn('Interface monitor exited; restarting it', { reason });
+        // 1 s, doubling to 30 s while it keeps failing (no line in between).
+        const delayMs = this.restartMs;
+        this.restartMs = Math.min(30_000, delayMs * 2);
+        this.o.log.warn('Interface monitor exited; restarting it', { reason, delayMs });
         setTimeout(() => {
           this.startWatch();
           this.kick();
-        }, 1000).unref();
+        }, delayMs).unref();
       },
     );
   }

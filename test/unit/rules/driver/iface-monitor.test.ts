@@ -188,3 +188,28 @@ test('the driver takes the first reading before its first apply and recompiles o
   assert.deepEqual([...fake.sets.get('cali40this-host')!.members], ['192.168.0.6']);
   await d.stop();
 });
+
+test('an event line from the watched command triggers a re-read; an exit restarts it; stop() ends it', async () => {
+  const runner = new IpRunner({ ...NODE });
+  const log = logger();
+  const seen: HostInterfaces[] = [];
+  // Prints one event line, stays up briefly, then exits (as if ip monitor died).
+  const script =
+    'setTimeout(() => console.log("2: eth0: <BROADCAST> mtu 1500"), 100); setTimeout(() => {}, 300);';
+  const mon = new InterfaceMonitor({
+    runner,
+    resyncMs: 0,
+    watchArgv: [process.execPath, '-e', script],
+    log,
+    onChange: (h) => seen.push(h),
+  });
+  await mon.start();
+  const afterStart = runner.calls;
+  runner.node = { ...NODE, links: [...NODE.links, 'kube-ipvs0'] };
+  for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(runner.calls > afterStart, 're-read after the event line');
+  assert.equal(seen.length, 2, 'the change was reported');
+  for (let i = 0; i < 100 && log.warns.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(log.warns[0] ?? '', /Interface monitor exited; restarting it/);
+  mon.stop();
+});
