@@ -8,7 +8,7 @@ import { DataplaneError } from '../backend/errors.js';
 import type { DesiredStateSource } from './source.js';
 import type { DataplaneFeatures } from '../backend/features.js';
 import type { DriverLogger } from './logger.js';
-import { kubeIPVSPresent, type HostInterfaces } from '../compiler/host-ifaces.js';
+import { kubeIPVSPresent, thisHostMembers, type HostInterfaces } from '../compiler/host-ifaces.js';
 import { allocateMarks } from '../compiler/marks.js';
 
 export class CompilerSource implements DesiredStateSource {
@@ -37,21 +37,26 @@ export class CompilerSource implements DesiredStateSource {
     };
   }
 
-  /** The interface monitor's reading: this-host and kube-ipvs0 (issue 13 item 4). */
-  setHostInterfaces(h: HostInterfaces): void {
+  /**
+   * The interface monitor's reading: this-host and kube-ipvs0 (issue 13 item 4). Returns whether it
+   * changes what is compiled (a new workload interface, say, does not), so the driver can skip an apply.
+   */
+  setHostInterfaces(h: HostInterfaces): boolean {
     this.state.hostInterfaces = h;
-    const marks = allocateMarks(
-      this._config.iptablesMarkMask,
-      this._config.wireguardEnabled || this._config.wireguardEnabledV6,
-    );
-    if (kubeIPVSPresent(h) && marks?.endpoint === 0 && this._config.kubeIPVSSupportEnabled !== false)
+    const cfg = this._config;
+    const ipvs = kubeIPVSPresent(h);
+    const key = JSON.stringify([ipvs, thisHostMembers(h, cfg.interfacePrefixes, cfg.interfaceExclude)]);
+    if (key === this.hostKey) return false;
+    this.hostKey = key;
+    const marks = allocateMarks(cfg.iptablesMarkMask, cfg.wireguardEnabled || cfg.wireguardEnabledV6);
+    if (ipvs && marks?.endpoint === 0 && cfg.kubeIPVSSupportEnabled !== false)
       this.log.warn(
         'kube-proxy IPVS mode detected but IptablesMarkMask leaves no endpoint mark bits; IPVS support is off',
-        {
-          iptablesMarkMask: this._config.iptablesMarkMask,
-        },
+        { iptablesMarkMask: cfg.iptablesMarkMask },
       );
+    return true;
   }
+  private hostKey: string | undefined;
 
   /** What desired() compiled last; undefined until the first successful compile. */
   get last(): DesiredState | undefined {

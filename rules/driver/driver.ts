@@ -271,8 +271,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     const line = ipvsModeLine(this.hostIfaces, h);
     if (line) this.log.info(line);
     this.hostIfaces = h;
-    this.source.setHostInterfaces?.(h);
-    if (this.inSync) this.schedule();
+    if (this.source.setHostInterfaces?.(h) !== false && this.inSync) this.schedule();
   }
   private hostIfaces: HostInterfaces | undefined;
 

@@ -10,8 +10,8 @@ export interface DesiredStateSource {
   desired(): DesiredState;
   /** The kernel's and iptables' detected features, once the backend is chosen (rules/backend/features.ts). */
   setFeatures?(f: DataplaneFeatures): void;
-  /** The node's interfaces and local addresses (rules/driver/iface-monitor.ts). */
-  setHostInterfaces?(h: HostInterfaces): void;
+  /** The node's interfaces and local addresses (rules/driver/iface-monitor.ts); false: nothing to apply. */
+  setHostInterfaces?(h: HostInterfaces): boolean;
 }
 
 /** A source that ignores messages and returns whatever was last set (tests, bench, demo). */

@@ -89,6 +89,33 @@ test('cali-OUTPUT with IPVS: marked packets go to cali-forward-endpoint-mark (st
   assert.ok(!off.some((r) => r.includes('cali-forward-endpoint-mark')));
 });
 
+test('with IPIP and REJECT: the IPVS rules come after the IPIP rules in cali-INPUT, after the accept in cali-OUTPUT', () => {
+  const c: StaticCtx = {
+    ...staticCtx(true),
+    cfg: defaultCompilerConfig({
+      kubeIPVSSupportEnabled: true,
+      ipipEnabled: true,
+      iptablesFilterDenyAction: 'REJECT',
+    }),
+    denyAction: act.reject(),
+    denyName: 'Reject',
+  };
+  // static_test.go "with IPIP enabled and IPVS=true": expInputChainIPIPV4IPVS, expOutputChainIPIPV4IPVS.
+  assert.deepEqual(text(filterInputChain(c)).slice(0, 5), [
+    '-m comment --comment "Allow IPIP packets from Calico hosts" -p 4 -m set --match-set cali40all-hosts-net src -m addrtype --dst-type LOCAL --jump ACCEPT',
+    '-m comment --comment "Reject IPIP packets from non-Calico hosts" -p 4 --jump REJECT',
+    '--jump MARK --set-mark 0/0xff000',
+    '--jump cali-forward-check',
+    '-m mark ! --mark 0/0xff000 --jump RETURN',
+  ]);
+  assert.deepEqual(text(filterOutputChain(c)).slice(0, 4), [
+    '-m mark --mark 0x10/0x10 --jump ACCEPT',
+    '-m mark ! --mark 0/0xff000 --goto cali-forward-endpoint-mark',
+    '--out-interface cali+ --jump RETURN',
+    '-m comment --comment "Allow IPIP packets to other Calico hosts" -p 4 -m set --match-set cali40all-hosts-net dst -m addrtype --src-type LOCAL --jump ACCEPT',
+  ]);
+});
+
 test('cali-forward-check: established returns, NodePorts to this-host go to the set-mark dispatch (static_test.go)', () => {
   const ports = [{ first: 30030, last: 30040 }];
   assert.deepEqual(text(forwardCheckChain(4, ports)), [

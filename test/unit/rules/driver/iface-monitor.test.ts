@@ -180,6 +180,12 @@ test('the driver takes the first reading before its first apply and recompiles o
   assert.ok(fake.chain(4, 'filter', 'cali-forward-check'), 'IPVS on from the first apply');
   assert.ok(fake.chain(6, 'filter', 'cali-sm-cali1234'));
   assert.ok(log.infos.includes('Kube-proxy in ipvs mode, enabling felix kube-proxy ipvs support.'));
+  // A new workload interface changes neither this-host nor the IPVS mode: no apply.
+  const before = d.applyCount;
+  const h0 = await readHostInterfaces(runner);
+  d.onHostInterfaces({ links: new Set([...h0.links, 'cali5678']), addrs: h0.addrs });
+  await d.settled();
+  assert.equal(d.applyCount, before, 'nothing to apply');
   const applies = d.applyCount;
   d.onHostInterfaces({ links: new Set(['lo', 'eth0']), addrs: new Map([['eth0', ['192.168.0.6']]]) });
   await d.settled();
