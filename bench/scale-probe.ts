@@ -14,6 +14,8 @@ export interface ProbeReport {
   readonly probeMaxMs: number;
   readonly probesOver1s: number;
   readonly probesUnanswered: number;
+  /** The first few reasons a probe got no answer. */
+  readonly unansweredWhy: readonly string[];
 }
 
 function rssKiB(pid: number): number {
@@ -48,15 +50,15 @@ function treeRssKiB(pid: number): number {
   return sum;
 }
 
-function probe(port: number): Promise<number | undefined> {
+function probe(port: number): Promise<number | string> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/liveness', timeout: 10_000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(performance.now() - t0));
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', (e) => resolve(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`));
   });
 }
 
@@ -68,6 +70,7 @@ function main(): void {
   let probeMax = 0;
   let over1s = 0;
   let unanswered = 0;
+  const why: string[] = [];
   let started = false;
   const rss = setInterval(() => {
     peakTree = Math.max(peakTree, treeRssKiB(pid));
@@ -78,12 +81,15 @@ function main(): void {
     while (!stop) {
       const t = await probe(healthPort);
       // Before the health server listens, a refused probe is not a stall.
-      if (t !== undefined) {
+      if (typeof t === 'number') {
         started = true;
         probes++;
         probeMax = Math.max(probeMax, t);
         if (t > 1000) over1s++;
-      } else if (started) unanswered++;
+      } else if (started) {
+        unanswered++;
+        if (why.length < 3) why.push(t);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   };
@@ -100,6 +106,7 @@ function main(): void {
         probeMaxMs: Math.round(probeMax),
         probesOver1s: over1s,
         probesUnanswered: unanswered,
+        unansweredWhy: why,
       };
       parentPort!.postMessage(r);
     });

@@ -249,10 +249,11 @@ async function inner(a: Args): Promise<void> {
       );
     }
     const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    agent.kill('SIGTERM');
-    await new Promise((r) => agent.once('exit', r));
+    // The probes stop before the agent does, so its shutdown is not counted as unanswered.
     worker.postMessage('stop');
     const probe = await new Promise<ProbeReport>((r) => worker.once('message', r));
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
     const med = (xs: { ms: number; agentCpuMs: number }[]) => ({
       ms: Math.round(median(xs.map((x) => x.ms))),
       agentCpuMs: Math.round(median(xs.map((x) => x.agentCpuMs))),
