@@ -2,8 +2,10 @@
 // interface monitor (rules/driver/iface-monitor.ts) to re-read the node's interfaces, as Felix listens
 // to netlink (felix/ifacemonitor/iface_monitor.go). Unlike runner.ts's commands it has no deadline and
 // does not count as a busy dataplane (it is idle by design); it runs in its own process group, which is
-// killed on stop() and on agent exit.
+// killed on stop() and on agent exit, and like runner.ts's children it is started through
+// `setpriv --pdeathsig KILL` when setpriv is installed, so a kill -9 of the agent takes it along.
 import { execa } from 'execa';
+import { setprivOnPath } from './runner.js';
 
 export interface LineWatch {
   stop(): void;
@@ -33,7 +35,9 @@ export function watchLines(
     hooked = true;
     process.once('exit', () => groups.forEach(killGroup));
   }
-  const [cmd, ...args] = argv as [string, ...string[]];
+  const setpriv = setprivOnPath();
+  const pdeath = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [];
+  const [cmd, ...args] = [...pdeath, ...argv] as [string, ...string[]];
   const child = execa(cmd, args, {
     buffer: false,
     stdin: 'ignore',

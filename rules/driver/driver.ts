@@ -25,8 +25,7 @@ import type { DesiredStateSource } from './source.js';
 import { CompilerSource } from './compiler-source.js';
 import { defaultCompilerConfig, type CompilerConfig } from '../compiler/index.js';
 import { RpFilterWriter, type ProcSys } from './rp-filter.js';
-import { InterfaceMonitor, ipMonitorArgv, ipvsModeLine } from './iface-monitor.js';
-import type { HostInterfaces } from '../compiler/host-ifaces.js';
+import * as hostMon from './iface-monitor.js';
 
 export interface DataplaneDriverOptions {
   /** Compiler settings; the driver compiles messages with rules/compiler (default: Felix's defaults). */
@@ -46,6 +45,8 @@ export interface DataplaneDriverOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the execa runner entirely. */
   readonly runner?: CommandRunner;
+  /** How often a failed sweep of the other iptables backend is retried (ms, default 30 s). */
+  readonly otherBackendRetryMs?: number;
   /** Compute and record restore inputs without executing restore or ipset (non-root). */
   readonly dryRun?: boolean;
   readonly lockWaitSecs?: number;
@@ -61,14 +62,7 @@ export interface DataplaneDriverOptions {
   readonly procSys?: ProcSys;
   /** FeatureDetectOverride (e.g. MASQFullyRandom=false), applied over detection (rules/backend/features.ts). */
   readonly featureOverride?: Readonly<Record<string, string>>;
-  // ---- kube-proxy IPVS / this-host (issue 13 item 4) ----
-  /**
-   * Read the node's interfaces and local addresses (`ip -j`, through the runner) on every
-   * `ip monitor` event (events: true, in the netns when set) and every resyncMs, and give them to
-   * the source (this-host, kube-ipvs0). The first reading is taken in start(), before the first
-   * apply (Felix waits for its interface monitor too). Absent: never read (tests, dry run).
-   */
-  readonly hostInterfaces?: { readonly resyncMs: number; readonly events: boolean };
+  readonly hostInterfaces?: hostMon.HostMonitorOptions; // this-host, kube-ipvs0 (iface-monitor.ts); absent: none
 }
 
 export interface ApplyEvent {
@@ -81,6 +75,8 @@ export interface ApplyEvent {
   readonly changedSets: readonly string[];
   /** What the kernel refused in this apply; everything else was programmed. Retried on back-off. */
   readonly refused: readonly RefusedItem[];
+  /** Why our rules in the iptables backend not in use could not be removed ([] = swept or nothing there). */
+  readonly otherBackendErrors?: readonly string[];
 }
 
 /** A chain or set the kernel refused, isolated so that the rest could be programmed. */
@@ -132,7 +128,9 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly lastInputs = new Map<string, string>();
   private readonly rpFilter: RpFilterWriter | undefined;
   private lastDestroyFailed = '';
-  private ifaceMonitor: InterfaceMonitor | undefined;
+  private ifaceMonitor: hostMon.InterfaceMonitor | undefined;
+  private lastSweepMs = 0;
+  private sweepRetry: NodeJS.Timeout | undefined;
 
   constructor(opts: DataplaneDriverOptions) {
     super();
@@ -198,14 +196,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.log.info('iptables backend chosen', { backend: det.backend, reason: det.reason });
     if (!this.opts.dryRun) await this.detectFeatures(det.backend);
     // Our chains and hooks in the backend not in use go, as Felix's cleanup-only tables do.
-    if (!this.opts.dryRun)
-      this.otherBackend = await sweepOtherBackend(
-        this.runner,
-        det.backend,
-        this.families,
-        this.log,
-        this.opts.lockWaitSecs,
-      );
+    if (!this.opts.dryRun) await this.sweepOther(det.backend);
     const common = {
       backend: det.backend,
       runner: this.runner,
@@ -225,16 +216,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       ...(this.opts.maxAttempts !== undefined ? { maxAttempts: this.opts.maxAttempts } : {}),
       ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
     });
-    if (this.opts.hostInterfaces && !this.opts.dryRun) {
-      this.ifaceMonitor = new InterfaceMonitor({
-        runner: this.runner,
-        resyncMs: this.opts.hostInterfaces.resyncMs,
-        watchArgv: this.opts.hostInterfaces.events ? ipMonitorArgv(this.opts.netns) : undefined,
-        log: this.log,
-        onChange: (h) => this.onHostInterfaces(h),
-      });
-      await this.ifaceMonitor.start();
-    }
+    this.ifaceMonitor = await hostMon.startHostMonitor(this.opts, this.runner, this.log, this);
     this.started = true;
     const refresh = this.opts.refreshIntervalMs ?? 90_000;
     if (refresh > 0) {
@@ -250,8 +232,10 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.ifaceMonitor?.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.sweepRetry) clearTimeout(this.sweepRetry);
     this.timer = undefined;
     this.refreshTimer = undefined;
+    this.sweepRetry = undefined;
     await this.applying;
   }
 
@@ -262,19 +246,10 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     if (this.inSync) this.schedule();
   }
 
-  /**
-   * A new reading of the node's interfaces (the monitor's, or a test's): recompiled on the next apply.
-   * kube-ipvs0 appearing or going switches IPVS support live; Felix restarts for that
-   * (felix/dataplane/linux/int_dataplane.go checkIPVSConfigOnStateUpdate), with the same end state.
-   */
-  onHostInterfaces(h: HostInterfaces): void {
-    const line = ipvsModeLine(this.hostIfaces, h);
-    if (line) this.log.info(line);
-    this.hostIfaces = h;
+  /** A reading of the node's interfaces: applied when it changes this-host or the IPVS mode (no restart). */
+  onHostInterfaces(h: hostMon.HostInterfaces): void {
     if (this.source.setHostInterfaces?.(h) !== false && this.inSync) this.schedule();
   }
-  private hostIfaces: HostInterfaces | undefined;
-
   /** Forces a re-read of every table and set on the next apply, and schedules one. */
   refresh(): void {
     for (const w of this.tables.values()) w.invalidate();
@@ -328,11 +303,44 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     }, delay);
   }
 
+  /** Sweeps our chains out of the backend not in use (Felix's cleanup-only tables, retried like them). */
+  private async sweepOther(inUse: IptablesBackend): Promise<void> {
+    this.lastSweepMs = Date.now();
+    this.otherBackend = await sweepOtherBackend(
+      this.runner,
+      inUse,
+      this.families,
+      this.log,
+      this.opts.lockWaitSecs,
+    );
+  }
+
+  /** A failed sweep is tried again with an apply, at most every otherBackendRetryMs (default 30 s). */
+  private async retrySweep(): Promise<void> {
+    const retryMs = this.opts.otherBackendRetryMs ?? 30_000;
+    if (!this.otherBackend?.errors.length || !this.chosenBackend) return;
+    if (Date.now() - this.lastSweepMs >= retryMs) await this.sweepOther(this.chosenBackend);
+    if (this.otherBackend.errors.length && !this.sweepRetry && this.started) {
+      this.sweepRetry = setTimeout(
+        () => {
+          this.sweepRetry = undefined;
+          if (this.started) this.schedule();
+        },
+        Math.max(0, this.lastSweepMs + retryMs - Date.now()),
+      );
+      this.sweepRetry.unref();
+    }
+  }
+
   private async runApply(): Promise<void> {
     this.dirty = false;
     this.lastApplyStart = Date.now();
     try {
-      const ev = await this.applyDesired(this.source.desired());
+      await this.retrySweep();
+      const ev = {
+        ...(await this.applyDesired(this.source.desired())),
+        otherBackendErrors: this.otherBackend?.errors ?? [],
+      };
       this.applied++;
       this.emit('apply', ev);
       if (this.applied === 1) this.emit('first-apply', ev);

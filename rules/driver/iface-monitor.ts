@@ -15,6 +15,38 @@ import {
 } from '../compiler/host-ifaces.js';
 import type { DriverLogger } from './logger.js';
 
+export type { HostInterfaces };
+
+/** The driver's option: re-read every resyncMs (InterfaceRefreshInterval) and, with events, on `ip monitor` lines. */
+export interface HostMonitorOptions {
+  readonly resyncMs: number;
+  readonly events: boolean;
+}
+
+/**
+ * The driver's monitor (none without the option or in a dry run), in the namespace the driver programs,
+ * after its first reading: start() awaits it, so the first apply has it (Felix waits for its monitor too).
+ * kube-ipvs0 appearing or going switches IPVS support live; Felix restarts for that
+ * (felix/dataplane/linux/int_dataplane.go checkIPVSConfigOnStateUpdate), with the same end state.
+ */
+export async function startHostMonitor(
+  o: { readonly hostInterfaces?: HostMonitorOptions; readonly dryRun?: boolean; readonly netns?: string },
+  runner: CommandRunner,
+  log: DriverLogger,
+  sink: { onHostInterfaces(h: HostInterfaces): void },
+): Promise<InterfaceMonitor | undefined> {
+  if (!o.hostInterfaces || o.dryRun) return undefined;
+  const mon = new InterfaceMonitor({
+    runner,
+    resyncMs: o.hostInterfaces.resyncMs,
+    watchArgv: o.hostInterfaces.events ? ipMonitorArgv(o.netns) : undefined,
+    log,
+    onChange: (h) => sink.onHostInterfaces(h),
+  });
+  await mon.start();
+  return mon;
+}
+
 export interface InterfaceMonitorOptions {
   readonly runner: CommandRunner;
   /** Full re-read every resyncMs (InterfaceRefreshInterval); 0: only on events. */
@@ -141,6 +173,8 @@ export class InterfaceMonitor {
     }
     this.failing = false;
     if (sameHostInterfaces(this.last, h)) return;
+    const line = ipvsModeLine(this.last, h);
+    if (line) this.o.log.info(line);
     this.last = h;
     this.o.onChange(h);
   }
