@@ -79,6 +79,8 @@ export class EndpointMarkMapper {
     if (name === '') return undefined;
     const have = this.byName.get(name);
     if (have) return have.mark;
+    // Every usable position (1 .. max-1) taken: no probe can succeed (a node with more endpoints than marks).
+    if (this.byPos.size >= this.maxPosition - 1) return undefined;
     const total = this.hash(name);
     for (let i = 0; i < this.maxPosition; i++) {
       const pos = (total + i) % this.maxPosition;
