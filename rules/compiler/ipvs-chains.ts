@@ -8,7 +8,7 @@ import type { IpFamily, IpSetState } from '../model.js';
 import { kubeIPVSPresent, thisHostMembers } from './host-ifaces.js';
 import { EndpointMarkMapper } from './epmark.js';
 import { safeChainName } from './hash.js';
-import type { MarkBits } from './marks.js';
+import { hex, type MarkBits } from './marks.js';
 import { CHAIN, PREFIX, ipSetName } from './names.js';
 import { prefixTree } from './dispatch.js';
 import {
@@ -53,11 +53,9 @@ export function ipvsMarks(marks: MarkBits): IpvsMarks | undefined {
   return { endpoint, nonCali: (endpoint & -endpoint) >>> 0 };
 }
 
-const markMatches = (mark: number, mask: number): string => `-m mark --mark ${hexs(mark)}/${hexs(mask)}`;
-const notMarkMatches = (mark: number, mask: number): string => `-m mark ! --mark ${hexs(mark)}/${hexs(mask)}`;
-function hexs(n: number): string {
-  return '0x' + (n >>> 0).toString(16);
-}
+// MarkMatchesWithMask / NotMarkMatchesWithMask (felix/iptables/match_builder.go).
+const markMatches = (mark: number, mask: number): string => `-m mark --mark ${hex(mark)}/${hex(mask)}`;
+const notMarkMatches = (mark: number, mask: number): string => `-m mark ! --mark ${hex(mark)}/${hex(mask)}`;
 
 /** cali-INPUT's rules after the encapsulation allows (filterInputChain with KubeIPVSSupportEnabled). */
 export function ipvsInputRules(im: IpvsMarks): IRule[] {
