@@ -157,7 +157,8 @@ SELECTOR_TESTS.forEach(([sel, matches, nonMatches], i) => {
 });
 
 test('parser_test.go badSelectors: every one is refused', () => {
-  for (const sel of BAD_SELECTORS) assert.throws(() => parseSelector(sel), SelectorParseError, JSON.stringify(sel));
+  for (const sel of BAD_SELECTORS)
+    assert.throws(() => parseSelector(sel), SelectorParseError, JSON.stringify(sel));
 });
 
 CANONICALISATION_TESTS.forEach(([input, canonical, uid], i) => {
