@@ -91,6 +91,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const { traceCommand } = await import('./trace.js');
       return traceCommand(io, target, { src: pos[1], dst: pos[2], packet: pos[3] });
     }
+    case 'diags': {
+      const { diagsCommand } = await import('./diags.js');
+      return diagsCommand(io, { ...target, dir: v.dir, sets: v.set ?? [] });
+    }
     case 'certs':
       if (!v.dir) {
         io.err.write(`felix-ts: certs needs --dir <directory>\n\n${usageFor('certs')}`);

@@ -1,6 +1,7 @@
 // The health server's /debug handlers, behind `felix-ts inspect endpoint|chains` and `felix-ts trace`: what the calc
 // graph knows about a local endpoint, and the chains the compiler produced last (./inspect.ts).
 import type { DebugHandler } from '../health/index.js';
+import { effectiveConfig, type LoadedConfig } from '../config/index.js';
 import type { CalcLike, CompiledView } from './deps.js';
 import { describeChains, describeEndpointChains } from './inspect.js';
 import { trace, TraceError } from './trace.js';
@@ -11,6 +12,8 @@ export interface DebugSources {
   readonly compiled: () => CompiledView | undefined;
   /** The chains are computed but not programmed (`run --dry-run`). */
   readonly dryRun?: () => boolean;
+  /** The configuration in effect (local sources merged with the datastore's), for `felix-ts diags`. */
+  readonly loaded?: () => LoadedConfig | undefined;
 }
 
 export function debugHandlers(src: DebugSources): Record<string, DebugHandler> {
@@ -38,6 +41,12 @@ export function debugHandlers(src: DebugSources): Record<string, DebugHandler> {
       return { status: 200, body: { endpoint: ep, chains: { chains }, dryRun: dryRun() } };
     },
     chains: () => ({ status: 200, body: { ...describeChains(src.compiled()?.last), dryRun: dryRun() } }),
+    config: () => {
+      const l = src.loaded?.();
+      return l
+        ? { status: 200, body: { params: effectiveConfig(l) } }
+        : { status: 404, body: { error: 'no configuration' } };
+    },
     // `felix-ts trace`: the verdict of a flow over the dataplane's state (./trace.ts).
     trace: (q) => {
       const c = src.compiled();
