@@ -31,8 +31,7 @@ const RESULT_TEXT: Readonly<Record<TraceStep['result'], string>> = {
 };
 
 function decidedText(d: DirectionTrace): string {
-  const rule =
-    d.rule !== undefined ? ` rule ${d.rule}${d.ruleId ? ` (id ${d.ruleId})` : ''} (${d.action ?? ''})` : '';
+  const rule = d.rule !== undefined ? ` rule ${d.rule} (${d.action ?? ''})` : '';
   switch (d.decidedBy) {
     case 'policy':
       return `policy ${d.policy ?? ''}${rule} in tier ${d.tier ?? ''}`;

@@ -7,7 +7,7 @@
 // so membership is read from the IP sets the kernel is given, which is what the kernel matches.
 // Pure: no I/O.
 import type { IcmpTypeAndCode, PortRange, Protocol, Rule } from '../../rules/dataplane-api/types.js';
-import type { IpSetEntry } from '../../rules/compiler/index.js';
+import { ipSetName, type IpSetEntry } from '../../rules/compiler/index.js';
 import { formatIp, parseCidr, type ParsedCidr } from '../../rules/compiler/ipaddr.js';
 
 /** An address or a network (a CIDR given on the command line stands for every address in it). */
@@ -165,9 +165,19 @@ function setsCheck(
     const member = withPort
       ? pp !== undefined && inSet(sets, id, p.family, a, pp)
       : inSet(sets, id, p.family, a);
-    if (member === negated) return `${side} ${netText(a)} ${negated ? 'is' : 'is not'} in IP set ${id}`;
+    if (member === negated)
+      return `${side} ${netText(a)} ${negated ? 'is' : 'is not'} in IP set ${ipSetName(id, p.family)}`;
   }
   return undefined;
+}
+
+/** A failed IP-set check names the selector the set stands for (the IP set name alone says little). */
+function withSelector(
+  why: string | undefined,
+  what: string,
+  selector: string | undefined,
+): string | undefined {
+  return why !== undefined && selector ? `${why}, the ${what} selector ${JSON.stringify(selector)}` : why;
 }
 
 /**
@@ -190,10 +200,10 @@ export function ruleMismatch(r: Rule, p: TracePacket, sets: IpSetView): string |
         ? `protocol ${p.protocol === undefined ? '(not given)' : protocolName(p.protocol)} is not ${protocolName(proto ?? -1)}`
         : undefined,
     () => netsCheck('src', srcNet, false, p.src),
-    () => setsCheck('src', r.srcIpSetIds, false, p, sets),
+    () => withSelector(setsCheck('src', r.srcIpSetIds, false, p, sets), 'src', r.originalSrcSelector),
     () => portsCheck('src', r.srcPorts ?? [], r.srcNamedPortIpSetIds ?? [], p, sets),
     () => netsCheck('dst', dstNet, false, p.dst),
-    () => setsCheck('dst', r.dstIpSetIds, false, p, sets),
+    () => withSelector(setsCheck('dst', r.dstIpSetIds, false, p, sets), 'dst', r.originalDstSelector),
     () => setsCheck('dst', r.dstIpPortSetIds, false, p, sets, true),
     () => portsCheck('dst', r.dstPorts ?? [], r.dstNamedPortIpSetIds ?? [], p, sets),
     () =>
@@ -206,11 +216,11 @@ export function ruleMismatch(r: Rule, p: TracePacket, sets: IpSetView): string |
         ? `protocol is ${protocolName(notProto ?? -1)} (notProtocol)`
         : undefined,
     () => netsCheck('src', notSrcNet, true, p.src),
-    () => setsCheck('src', r.notSrcIpSetIds, true, p, sets),
+    () => withSelector(setsCheck('src', r.notSrcIpSetIds, true, p, sets), 'notSrc', r.originalNotSrcSelector),
     () => (portIn(r.notSrcPorts ?? [], p.srcPort) ? `src port ${p.srcPort} is in notSrcPorts` : undefined),
     () => setsCheck('src', r.notSrcNamedPortIpSetIds, true, p, sets, true),
     () => netsCheck('dst', notDstNet, true, p.dst),
-    () => setsCheck('dst', r.notDstIpSetIds, true, p, sets),
+    () => withSelector(setsCheck('dst', r.notDstIpSetIds, true, p, sets), 'notDst', r.originalNotDstSelector),
     () => (portIn(r.notDstPorts ?? [], p.dstPort) ? `dst port ${p.dstPort} is in notDstPorts` : undefined),
     () => setsCheck('dst', r.notDstNamedPortIpSetIds, true, p, sets, true),
     () =>

@@ -119,6 +119,7 @@ test('default deny plus an allow by IP set and port: allow, end-of-tier drop, wr
         action: 'allow',
         protocol: { name: 'tcp' },
         srcIpSetIds: ['s:client'],
+        originalSrcSelector: "app == 'client'",
         dstPorts: [{ first: 8080, last: 8080 }],
       },
     ]),
@@ -146,7 +147,10 @@ test('default deny plus an allow by IP set and port: allow, end-of-tier drop, wr
 
   const other = w.run('dev/tool', 'prod/web', 'tcp/8080');
   assert.equal(other.verdict, 'deny');
-  assert.match(other.directions[1]?.steps[0]?.why ?? '', /not in IP set s:client/);
+  assert.match(
+    other.directions[1]?.steps[0]?.why ?? '',
+    /not in IP set cali40s:client, the src selector "app == 'client'"$/,
+  );
   // The same address given as an IP is the same workload; an outside address is only traced at web.
   assert.equal(w.run('10.65.1.3', '10.65.1.1', 'tcp/8080').directions.length, 2);
   const outside = w.run('192.0.2.7', 'web', 'tcp/8080');
