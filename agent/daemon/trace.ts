@@ -180,7 +180,9 @@ export function trace(
   const src = resolveEnd(srcQ, workloads);
   const dst = resolveEnd(dstQ, workloads);
   const family = chooseFamily(src, dst);
-  const spec = parsePacketSpec(packetQ, family);
+  let spec = parsePacketSpec(packetQ, family);
+  // "icmp" on an IPv6 flow is ICMPv6 (an IPv6 packet never carries protocol 1 echo requests).
+  if (family === 6 && spec.protocol === 1) spec = { ...spec, protocol: 58 };
   const sa = addrOf(src, family) as Addr;
   const da = addrOf(dst, family) as Addr;
   const p: TracePacket = { family, src: sa, dst: da, ...spec };
@@ -190,6 +192,11 @@ export function trace(
   if (dst.kind === 'workload')
     directions.push(traceDirection(dst.key, dst.entry.endpoint, 'ingress', p, sources));
   const notes: string[] = [];
+  if (src.kind === 'workload' && dst.kind === 'address')
+    notes.push(
+      `if ${view(dstQ, dst, da).address} is an address of this host, DefaultEndpointToHostAction=` +
+        `${sources.config.defaultEndpointToHostAction} applies after the egress policy (felix/rules/static.go cali-wl-to-host)`,
+    );
   if (directions.length === 0)
     notes.push('neither end is a local workload: no felix-ts policy applies on this node');
   if (spec.protocol === undefined)

@@ -246,6 +246,8 @@ test('egress deny, named ports, negations, ICMP and the IP family', () => {
   assert.deepEqual(v('web', 'udp/5000'), ['allow', 'policy', 2]);
   assert.deepEqual(v('db', 'udp/5000'), ['allow', 'policy', 3]); // notDstNet excludes db from rule 2
   assert.deepEqual(v('web', 'udp/53'), ['allow', 'policy', 3]);
+  assert.equal(w.run('client', 'fd00::1', 'icmp').directions[0]?.rule, 4, 'icmp on IPv6 is ICMPv6');
+  assert.match(w.run('client', '192.0.2.1', 'tcp/80').notes.join('\n'), /DefaultEndpointToHostAction=DROP/);
   const v6 = w.run('client', 'fd00::1', 'icmpv6');
   assert.equal(v6.ipVersion, 6);
   assert.equal(v6.directions[0]?.rule, 4); // rule 3 is IPv4 only
