@@ -52,8 +52,10 @@ function printDirection(o: Writable, d: DirectionTrace): void {
   const chain = d.endpointChain ? `, chain ${d.endpointChain}` : '';
   o.write(`${d.direction === 'egress' ? 'Egress from' : 'Ingress to'} ${d.endpoint} (${d.iface}${chain}):\n`);
   if (d.steps.length === 0) o.write('  (no policy or profile rule evaluated)\n');
-  for (const s of d.steps)
+  for (const s of d.steps) {
     o.write(`  ${stepWhere(s) || '-'}: ${RESULT_TEXT[s.result]}${s.why ? ` (${s.why})` : ''}\n`);
+    if (s.selectorCheck) o.write(`    selector check: ${s.selectorCheck}\n`);
+  }
   o.write(`  ${d.verdict === 'allow' ? 'ALLOW' : 'DENY'} by ${decidedText(d)}\n`);
   for (const k of d.kernel)
     o.write(

@@ -55,7 +55,10 @@ export function debugHandlers(src: DebugSources): Record<string, DebugHandler> {
       const [from, to] = [q.get('src') ?? '', q.get('dst') ?? ''];
       if (from === '' || to === '') return { status: 400, body: { error: 'src and dst are required' } };
       try {
-        const sources = { state: c.state, config: c.config, desired: c.last };
+        // The calc's labels of a local workload ("ns/pod/eth0"), for the selector cross-check.
+        const labelsOf = (name: string): Record<string, string> | undefined =>
+          (src.calc()?.describeEndpoint(name) as { labels?: Record<string, string> } | undefined)?.labels;
+        const sources = { state: c.state, config: c.config, desired: c.last, labelsOf };
         return {
           status: 200,
           body: { ...trace(from, to, q.get('packet') ?? undefined, sources), dryRun: dryRun() },

@@ -14,7 +14,13 @@ import {
 } from '../../rules/dataplane-api/types.js';
 import { isStaged, type CompilerConfig, type DataplaneState } from '../../rules/compiler/index.js';
 import type { Chain, DesiredState, RenderedRule } from '../../rules/model.js';
-import { ruleMismatch, type IpSetView, type TracePacket } from './trace-match.js';
+import {
+  ruleMismatch,
+  selectorDisagreement,
+  type EndLabels,
+  type IpSetView,
+  type TracePacket,
+} from './trace-match.js';
 
 export type Verdict = 'allow' | 'deny';
 
@@ -53,6 +59,8 @@ export interface TraceStep {
     | 'missing';
   /** Why a rule did not match. */
   readonly why?: string;
+  /** The rule's selectors on the local ends' labels disagree with the IP sets (trace-match.ts selectorDisagreement). */
+  readonly selectorCheck?: string;
 }
 
 export interface DirectionTrace {
@@ -79,6 +87,8 @@ export interface TraceSources {
   readonly state: DataplaneState;
   readonly config: CompilerConfig;
   readonly desired: DesiredState | undefined;
+  /** Labels of the local ends, for the selector cross-check (absent: no cross-check). */
+  readonly labels?: EndLabels;
 }
 
 interface Decision {
@@ -99,19 +109,21 @@ type RuleOutcome =
 function runRules(
   rules: readonly Rule[],
   p: TracePacket,
-  sets: IpSetView,
+  ctx: { readonly sets: IpSetView; readonly labels: EndLabels },
   where: Pick<TraceStep, 'tier' | 'policy' | 'profile'>,
   steps: TraceStep[],
 ): RuleOutcome {
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i] as Rule;
+    const check = selectorDisagreement(r, p, ctx.sets, ctx.labels);
     const base = {
       ...where,
       rule: i,
       ...(r.ruleId ? { ruleId: r.ruleId } : {}),
       action: r.action || 'allow',
+      ...(check !== undefined ? { selectorCheck: check } : {}),
     };
-    const why = ruleMismatch(r, p, sets);
+    const why = ruleMismatch(r, p, ctx.sets);
     if (why !== undefined) {
       steps.push({ ...base, result: 'no-match', why });
       continue;
@@ -157,6 +169,7 @@ function decide(
   steps: TraceStep[],
 ): Decision {
   const { state, config } = src;
+  const ctx = { sets: state.ipsets, labels: src.labels ?? {} };
   if (ep.state !== 'active') return { verdict: 'deny', decidedBy: 'admin-down' };
   if (direction === 'egress') {
     if (!config.allowVXLANPacketsFromWorkloads && p.protocol === 17 && p.dstPort === config.vxlanPort)
@@ -183,7 +196,7 @@ function decide(
         continue;
       }
       const rules = direction === 'ingress' ? entry.policy.inboundRules : entry.policy.outboundRules;
-      const o = runRules(rules, p, state.ipsets, { tier: tier.name, policy }, steps);
+      const o = runRules(rules, p, ctx, { tier: tier.name, policy }, steps);
       if (o.kind === 'verdict') return { ...ruleDecision(o), decidedBy: 'policy', tier: tier.name, policy };
       if (o.kind === 'pass') {
         passed = true;
@@ -205,7 +218,7 @@ function decide(
       continue;
     }
     const rules = direction === 'ingress' ? prof.inboundRules : prof.outboundRules;
-    const o = runRules(rules, p, state.ipsets, { profile }, steps);
+    const o = runRules(rules, p, ctx, { profile }, steps);
     if (o.kind === 'verdict') return { ...ruleDecision(o), decidedBy: 'profile', profile };
   }
   return { verdict: 'deny', decidedBy: 'no-profile-matched' };

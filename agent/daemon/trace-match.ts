@@ -9,6 +9,7 @@
 import type { IcmpTypeAndCode, PortRange, Protocol, Rule } from '../../rules/dataplane-api/types.js';
 import { ipSetName, type IpSetEntry } from '../../rules/compiler/index.js';
 import { formatIp, parseCidr, type ParsedCidr } from '../../rules/compiler/ipaddr.js';
+import { parseSelector, type Selector } from '../selector/index.js';
 
 /** An address or a network (a CIDR given on the command line stands for every address in it). */
 export type Addr = ParsedCidr;
@@ -234,4 +235,62 @@ export function ruleMismatch(r: Rule, p: TracePacket, sets: IpSetView): string |
     if (why !== undefined) return why;
   }
   return undefined;
+}
+
+/** The labels of the ends that are local workloads (from the calc's label index, inherited labels included). */
+export interface EndLabels {
+  readonly src?: Readonly<Record<string, string>> | undefined;
+  readonly dst?: Readonly<Record<string, string>> | undefined;
+}
+
+const selectorCache = new Map<string, Selector | null>();
+
+function selectorOf(text: string): Selector | null {
+  let s = selectorCache.get(text);
+  if (s === undefined) {
+    try {
+      s = parseSelector(text);
+    } catch {
+      s = null;
+    }
+    if (selectorCache.size > 1000) selectorCache.clear();
+    selectorCache.set(text, s);
+  }
+  return s;
+}
+
+/**
+ * Cross-check of the kernel's view with the selectors: for a rule selector on a side that is a local
+ * workload, the selector evaluated on that workload's labels (agent/selector) against the IP sets
+ * that stand for it. A difference is not an error by itself (the address can be in the set through
+ * another endpoint or a network set) but can also mean the IP sets are catching up; it is reported,
+ * the verdict stays the kernel's.
+ */
+export function selectorDisagreement(
+  r: Rule,
+  p: TracePacket,
+  sets: IpSetView,
+  labels: EndLabels,
+): string | undefined {
+  const sides = [
+    ['src', r.originalSrcSelector, r.srcIpSetIds],
+    ['dst', r.originalDstSelector, r.dstIpSetIds],
+    ['src', r.originalNotSrcSelector, r.notSrcIpSetIds],
+    ['dst', r.originalNotDstSelector, r.notDstIpSetIds],
+  ] as const;
+  const out: string[] = [];
+  for (const [side, text, ids] of sides) {
+    const l = side === 'src' ? labels.src : labels.dst;
+    const sel = text ? selectorOf(text) : null;
+    if (!sel || !l || !ids || ids.length === 0) continue;
+    const bySelector = sel.evaluate(l);
+    const a = side === 'src' ? p.src : p.dst;
+    const bySets = ids.every((id) => inSet(sets, id, p.family, a));
+    if (bySelector !== bySets)
+      out.push(
+        `${side} selector ${JSON.stringify(text)} ${bySelector ? 'matches' : 'does not match'} the ${side} workload's labels, ` +
+          `but its address is ${bySets ? '' : 'not '}in ${ids.map((id) => ipSetName(id, p.family)).join(', ')}`,
+      );
+  }
+  return out.length > 0 ? out.join('; ') : undefined;
 }

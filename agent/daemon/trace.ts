@@ -174,7 +174,9 @@ export function trace(
   srcQ: string,
   dstQ: string,
   packetQ: string | undefined,
-  sources: TraceSources,
+  sources: TraceSources & {
+    readonly labelsOf?: (workload: string) => Readonly<Record<string, string>> | undefined;
+  },
 ): TraceResult {
   const workloads = sources.state.workloads;
   const src = resolveEnd(srcQ, workloads);
@@ -186,11 +188,16 @@ export function trace(
   const sa = addrOf(src, family) as Addr;
   const da = addrOf(dst, family) as Addr;
   const p: TracePacket = { family, src: sa, dst: da, ...spec };
+  const labelsOf = (e: TraceEnd): Readonly<Record<string, string>> | undefined =>
+    e.kind === 'workload'
+      ? sources.labelsOf?.(`${e.entry.id.workloadId}/${e.entry.id.endpointId}`)
+      : undefined;
+  const withLabels: TraceSources = { ...sources, labels: { src: labelsOf(src), dst: labelsOf(dst) } };
   const directions: DirectionTrace[] = [];
   if (src.kind === 'workload')
-    directions.push(traceDirection(src.key, src.entry.endpoint, 'egress', p, sources));
+    directions.push(traceDirection(src.key, src.entry.endpoint, 'egress', p, withLabels));
   if (dst.kind === 'workload')
-    directions.push(traceDirection(dst.key, dst.entry.endpoint, 'ingress', p, sources));
+    directions.push(traceDirection(dst.key, dst.entry.endpoint, 'ingress', p, withLabels));
   const notes: string[] = [];
   if (src.kind === 'workload' && dst.kind === 'address')
     notes.push(

@@ -319,3 +319,35 @@ test('names: ambiguous and unknown ends, bad packet specs', () => {
   );
   assert.equal(two.run('other/web', 'prod/web', 'tcp/80').directions[0]?.decidedBy, 'no-profile-matched');
 });
+
+test('selector cross-check: a rule selector on a local end disagreeing with its IP set is reported', () => {
+  const w = world([
+    pol(ALLOW_WEB, 'default', [
+      { action: 'allow', srcIpSetIds: ['s:client'], originalSrcSelector: "app == 'client'" },
+    ]),
+    wep('client', noTiers),
+    wep('tool', noTiers),
+    wep('web', [defaultTier([ALLOW_WEB])]),
+  ]);
+  const config = defaultCompilerConfig({ ipv6Support: true });
+  const run = (labels: Record<string, Record<string, string>>, from: string): TraceResult =>
+    trace(from, 'web', 'tcp/80', {
+      state: w.state,
+      config,
+      desired: w.desired,
+      labelsOf: (name) => labels[name],
+    });
+  const consistent = run(
+    { 'prod/client/eth0': { app: 'client' }, 'dev/tool/eth0': { app: 'tool' } },
+    'client',
+  );
+  assert.equal(consistent.verdict, 'allow');
+  assert.ok(consistent.directions.every((d) => d.steps.every((s) => s.selectorCheck === undefined)));
+  // tool's labels now say app=client, but its address is not in the set: reported, verdict stays the kernel's.
+  const stale = run({ 'dev/tool/eth0': { app: 'client' } }, 'tool');
+  assert.equal(stale.verdict, 'deny');
+  assert.match(
+    stale.directions[1]?.steps[0]?.selectorCheck ?? '',
+    /^src selector "app == 'client'" matches the src workload's labels, but its address is not in cali40s:client$/,
+  );
+});
