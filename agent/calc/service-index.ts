@@ -121,7 +121,8 @@ export class ServiceIndex implements ServiceSets {
     const cur = this.sets.get(id);
     if (cur) {
       // The ID is a hash of the service name and its kind (felix/serviceindex UpdateIPSet).
-      if (cur.service !== service) this.log.error('service index: one set ID for two services', { id, service });
+      if (cur.service !== service)
+        this.log.error('service index: one set ID for two services', { id, service });
       return;
     }
     const set: ActiveSet = { service, withPort, members: new Map() };
@@ -197,7 +198,8 @@ export class ServiceIndex implements ServiceSets {
         if (ip) addrs.push(formatIp(ip.family, ip.bytes));
         const net = normalizeCidr(a);
         if (net) nets.push(net);
-        else if (fqdn) this.log.debug('service index: skipping non-IP endpoint address', { key: path, address: a });
+        else if (fqdn)
+          this.log.debug('service index: skipping non-IP endpoint address', { key: path, address: a });
         else this.log.warn('service index: skipping malformed endpoint address', { key: path, address: a });
       }
     }

@@ -80,7 +80,8 @@ export function decodeValue<K extends Key>(
   }
   // v3 Profiles carry the labels endpoints inherit, slices, Services and the BGPConfiguration feed
   // the service index and loop prevention; other resources only need an envelope.
-  const schema: z.ZodType = (key.type === 'resource' && RESOURCE_SCHEMAS.get(key.plural)) || SCHEMAS[key.type];
+  const schema: z.ZodType =
+    (key.type === 'resource' && RESOURCE_SCHEMAS.get(key.plural)) || SCHEMAS[key.type];
   const r = schema.safeParse(input);
   if (!r.success) {
     const first = r.error.issues[0];

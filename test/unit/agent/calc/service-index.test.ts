@@ -40,7 +40,11 @@ interface SliceOpts {
 
 function slice(name: string, o: SliceOpts, ns = 'default'): ModelEndpointSlice {
   return {
-    metadata: { name, namespace: ns, labels: o.svc === undefined ? {} : { 'kubernetes.io/service-name': o.svc } },
+    metadata: {
+      name,
+      namespace: ns,
+      labels: o.svc === undefined ? {} : { 'kubernetes.io/service-name': o.svc },
+    },
     addressType: o.addressType ?? 'IPv4',
     endpoints: o.endpoints.map((addresses) => ({ addresses: [...addresses] })),
     ports: (o.ports ?? [{ port: 80, protocol: 'TCP' }]).map((p) => ({ ...p })),
@@ -54,7 +58,12 @@ function setup(): { idx: ServiceIndex; rec: Recorder; log: RecordingLogger } {
 }
 
 const put = (idx: ServiceIndex, name: string, s: ModelEndpointSlice | undefined, ns = 'default'): void =>
-  idx.onSliceUpdate(ns, name, `/calico/resources/v3/projectcalico.org/kubernetesendpointslices/${ns}/${name}`, s);
+  idx.onSliceUpdate(
+    ns,
+    name,
+    `/calico/resources/v3/projectcalico.org/kubernetesendpointslices/${ns}/${name}`,
+    s,
+  );
 
 test('Felix: a Service made active, then inactive', () => {
   const { idx, rec } = setup();
