@@ -9,6 +9,7 @@
 //                                          └─ all ───► IPSetCalculator ─────┤
 //   network sets ─────────────► IPSetCalculator ───────────────────────────►├► EventSequencer ─► out
 //   EndpointSlices, Services ─► ServiceIndex (Service sets activated by IPSetCalculator) ─►┤
+//   BGPConfiguration default ─► globalBgpConfig (service CIDRs) ───────────────────────────►┤
 //   IP pools ─────────────────► IPPoolCalculator ──────────────────────────►┤
 //   IP pools ─────────────────► EncapsulationCalculator (read by the daemon; issue 14)
 //   nodes, bird_ip, tunnel cfg► HostMetadataCalculator (read by the daemon; issue 14)
@@ -23,6 +24,7 @@ import {
   parseKey,
   type Key,
   K8S_PLURALS,
+  type ModelBGPConfiguration,
   type ModelEndpointSlice,
   type ModelHostEndpoint,
   type ModelService,
@@ -45,6 +47,7 @@ import { toLabelMap } from './label-index.js';
 import { resolveTiers, type TierLists } from './policy-resolver.js';
 import { RuleScanner } from './rule-scanner.js';
 import { ServiceIndex } from './service-index.js';
+import { DEFAULT_BGP_CONFIGURATION, globalBgpConfig } from './bgp-config.js';
 import type {
   CalcGraphOptions,
   CalcLogger,
@@ -201,6 +204,10 @@ export class CalcGraph {
           this.services.onSliceUpdate(key.namespace, key.name, path, value as ModelEndpointSlice | undefined);
         if (key.plural === K8S_PLURALS.service)
           this.services.onServiceUpdate(key.namespace, key.name, value as ModelService | undefined);
+        if (key.plural === K8S_PLURALS.bgpConfiguration && key.name === DEFAULT_BGP_CONFIGURATION)
+          this.sequencer.onGlobalBGPConfigUpdate(
+            globalBgpConfig(value as ModelBGPConfiguration | undefined, path, this.log),
+          );
         return;
       default:
         // profileLabels (unused by Felix's calc graph), wireguard, blocks, other resources.
