@@ -4,7 +4,8 @@
 // Service's EndpointSlice); its output goes to the driver, which programs the node. The client
 // reaches the Service's backend on the Service port and nothing else; adding the second backend
 // to the slice admits it live (an IP set delta, no iptables change, no restart); a Service in
-// another namespace and one that does not exist yet behave as Felix's. Both backends, root only.
+// another namespace and one that does not exist yet behave as Felix's; a BGP-advertised service CIDR
+// is blocked in cali-cidr-block (service loop prevention). Both backends, root only.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -193,6 +194,61 @@ for (const backend of ['legacy', 'nft'] as const) {
       // The slice deleted: the set empties, the rule matches nothing again.
       await push([kv(`${SLICES}/shop/web-y1`, null)]);
       assert.equal(await connects(webA, SVC_PORT), false);
+    });
+    test('service loop prevention: forwarded traffic to a BGP-advertised service CIDR is dropped in cali-cidr-block', async () => {
+      // A "service IP" that kube-proxy did not DNAT: the node routes the CIDR on to web-a, which answers it.
+      const svcIp = `10.${oct + 10}.0.10`;
+      const cidr = `10.${oct + 10}.0.0/16`;
+      await podNs[1]!.exec('ip', ['addr', 'add', `${svcIp}/32`, 'dev', `hsp${tag}1`]);
+      await node.exec('ip', ['route', 'add', cidr, 'via', webA.ip]);
+      listeners.push(
+        spawn('ip', ['netns', 'exec', podNs[1]!.name, 'nc', '-l', '-k', svcIp, String(SVC_PORT)], {
+          stdio: 'ignore',
+        }),
+      );
+      const toSvcIp = async () =>
+        (await podNs[0]!.exec('nc', ['-z', '-w', '1', svcIp, String(SVC_PORT)], { reject: false }))
+          .exitCode === 0;
+      const bgpKey = '/calico/resources/v3/projectcalico.org/bgpconfigurations/default';
+      // The client may send there (the policy allows the CIDR); nothing blocks it yet.
+      await push([
+        kv('/calico/v1/policy/GlobalNetworkPolicy//client-egress', {
+          tier: 'default',
+          selector: "app == 'client'",
+          types: ['egress'],
+          outbound_rules: [{ action: 'allow', dst_net: cidr }],
+        }),
+      ]);
+      let ok = false;
+      for (let t = 0; t < 40 && !ok; t++) {
+        ok = await toSvcIp();
+        if (!ok) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(ok, 'reachable without a BGPConfiguration');
+      const out = await push([
+        kv(bgpKey, {
+          kind: 'BGPConfiguration',
+          metadata: { name: 'default' },
+          spec: { serviceClusterIPs: [{ cidr }] },
+        }),
+      ]);
+      assert.deepEqual(
+        out.map((m) => m.kind),
+        ['globalBgpConfigUpdate'],
+      );
+      const filter = (await node.exec(saveCmd(backend), ['-c', '-t', 'filter'])).stdout;
+      assert.match(filter, new RegExp(`-A cali-cidr-block -d ${cidr.replace(/\./g, '\\.')} .*-j DROP`));
+      assert.equal(await toSvcIp(), false, 'dropped by cali-cidr-block');
+      const counted = (await node.exec(saveCmd(backend), ['-c', '-t', 'filter'])).stdout;
+      const m = /^\[(\d+):\d+\] -A cali-cidr-block .*-j DROP$/m.exec(counted);
+      assert.ok(m && Number(m[1]) >= 1, 'the DROP rule counted the packet');
+      // The BGPConfiguration deleted: the chain empties and the traffic flows again.
+      await push([kv(bgpKey, null)]);
+      assert.doesNotMatch(
+        (await node.exec(saveCmd(backend), ['-t', 'filter'])).stdout,
+        /^-A cali-cidr-block /m,
+      );
+      assert.equal(await toSvcIp(), true, 'reachable again');
     });
   });
 }
