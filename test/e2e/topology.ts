@@ -84,8 +84,13 @@ export class Topology {
   ) {}
 
   /** Builds the node namespace, `typhaCount` uplinks and the given pods. */
-  static async create(opts: { pods: readonly PodSpec[]; typhaCount?: number }): Promise<Topology> {
-    const id = `fe2e-${process.pid}-${++counter}`;
+  static async create(opts: {
+    pods: readonly PodSpec[];
+    typhaCount?: number;
+    /** Namespace-name prefix (default fe2e). */
+    prefix?: string;
+  }): Promise<Topology> {
+    const id = `${opts.prefix ?? 'fe2e'}-${process.pid}-${++counter}`;
     const nodeNs = `${id}-node`;
     const typhas: TyphaSite[] = [];
     const topo = new Topology(id, nodeNs, typhas);
