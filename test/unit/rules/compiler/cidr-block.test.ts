@@ -1,4 +1,4 @@
-// Service loop prevention (rules/compiler/static-chains.ts cidrBlockChain; felix/rules/nat.go
+// Service loop prevention, and the Service IP sets per family (rules/compiler/static-chains.ts cidrBlockChain; felix/rules/nat.go
 // BlockedCIDRsToIptablesChains, felix/dataplane/linux/service_loop_mgr.go). The expectations are
 // Felix's fv test's (felix/fv/service_loop_prevention_test.go: "-A cali-cidr-block -d 10.96.0.0/17
 // … -j DROP", "-d fd5f::/119 … -j REJECT") in felix-ts's long-form bodies; hashes are Felix's
@@ -93,4 +93,27 @@ test('the compiler config refuses other ServiceLoopPrevention values', () => {
     () => defaultCompilerConfig({ serviceLoopPrevention: 'drop' as 'Drop' }),
     /serviceLoopPrevention must be Drop, Reject or Disabled/,
   );
+});
+
+test('Service sets in both families: the v4 and v6 ip,port members go to cali40svc:/cali60svc: sets', () => {
+  const id = 'svc:Jhwii46PCMT5NlhWsUqZmv7al8TeHFbNQMhoVg';
+  const st = new DataplaneState();
+  assert.deepEqual(
+    st.applyAll([
+      {
+        kind: 'ipsetUpdate',
+        id,
+        type: 1,
+        members: ['10.0.0.1,tcp:80', 'fd00::a,tcp:80', 'fd00::b,sctp:5000'],
+      },
+    ]),
+    [],
+  );
+  const d = compile(st, defaultCompilerConfig({ ipv6Support: true }));
+  const v4 = d.ipsets.get('cali40svc:Jhwii46PCMT5NlhWsUqZm');
+  const v6 = d.ipsets.get('cali60svc:Jhwii46PCMT5NlhWsUqZm');
+  assert.equal(v4?.type, 'hash:ip,port');
+  assert.deepEqual([...(v4?.members ?? [])], ['10.0.0.1,tcp:80']);
+  assert.equal(v6?.type, 'hash:ip,port');
+  assert.deepEqual([...(v6?.members ?? [])].sort(), ['fd00::a,tcp:80', 'fd00::b,sctp:5000']);
 });
