@@ -42,6 +42,13 @@ interface SliceData {
   readonly nets: readonly string[];
   /** Numeric ports with their protocol (lower case), in slice order. */
   readonly ports: readonly { readonly proto: string; readonly port: number }[];
+  /** Each address text of the slice, parsed: the next version of the slice reuses it. */
+  readonly parsed: ReadonlyMap<string, ParsedAddress>;
+}
+
+interface ParsedAddress {
+  readonly addr: string | undefined;
+  readonly net: string | undefined;
 }
 
 interface ActiveSet {
@@ -101,7 +108,7 @@ export class ServiceIndex implements ServiceSets {
   onSliceUpdate(namespace: string, name: string, path: string, slice: ModelEndpointSlice | undefined): void {
     const k = `${namespace}/${name}`;
     const old = this.slices.get(k);
-    const next = slice ? this.parseSlice(namespace, path, slice) : undefined;
+    const next = slice ? this.parseSlice(namespace, path, slice, old) : undefined;
     if (old && (!next || next.service !== old.service)) {
       // Deleted, or moved to another Service: withdraw everything it gave the old one's sets.
       this.contribute(old.service, undefined, old);
@@ -153,10 +160,7 @@ export class ServiceIndex implements ServiceSets {
     for (const id of ids) {
       const set = this.sets.get(id) as ActiveSet;
       let lists = cache.get(set.withPort);
-      if (!lists) {
-        lists = diff(sliceMembers(next, set.withPort), sliceMembers(prev, set.withPort));
-        cache.set(set.withPort, lists);
-      }
+      if (!lists) cache.set(set.withPort, (lists = memberDelta(next, prev, set.withPort)));
       const [added, removed] = lists;
       // Add before removing, so a member that moves within the service never flaps.
       for (const m of added) this.incref(id, set, m);
@@ -187,20 +191,19 @@ export class ServiceIndex implements ServiceSets {
     if (ks?.size === 0) this.slicesByService.delete(service);
   }
 
-  private parseSlice(namespace: string, path: string, s: ModelEndpointSlice): SliceData {
+  private parseSlice(namespace: string, path: string, s: ModelEndpointSlice, old?: SliceData): SliceData {
     const svcName = s.metadata?.labels?.[SERVICE_NAME_LABEL] ?? '';
     const fqdn = s.addressType === 'FQDN';
     const addrs: string[] = [];
     const nets: string[] = [];
+    const parsed = new Map<string, ParsedAddress>();
     for (const ep of s.endpoints ?? []) {
       for (const a of ep.addresses ?? []) {
-        const ip = parseIp(a);
-        if (ip) addrs.push(formatIp(ip.family, ip.bytes));
-        const net = normalizeCidr(a);
-        if (net) nets.push(net);
-        else if (fqdn)
-          this.log.debug('service index: skipping non-IP endpoint address', { key: path, address: a });
-        else this.log.warn('service index: skipping malformed endpoint address', { key: path, address: a });
+        let p = parsed.get(a) ?? old?.parsed.get(a);
+        if (!p) p = this.parseAddress(a, fqdn, path);
+        parsed.set(a, p);
+        if (p.addr !== undefined) addrs.push(p.addr);
+        if (p.net !== undefined) nets.push(p.net);
       }
     }
     const ports: { proto: string; port: number }[] = [];
@@ -209,8 +212,47 @@ export class ServiceIndex implements ServiceSets {
       if (p.port === null || p.port === undefined) continue;
       ports.push({ proto: (p.protocol ?? 'TCP').toLowerCase(), port: p.port });
     }
-    return { service: `${namespace}/${svcName}`, addrs, nets, ports };
+    return { service: `${namespace}/${svcName}`, addrs, nets, ports, parsed };
   }
+
+  /** Felix's ip.FromString (IP+port members) and ip.ParseCIDROrIP (IP-only members) of one address. */
+  private parseAddress(a: string, fqdn: boolean, path: string): ParsedAddress {
+    const ip = parseIp(a);
+    const net = normalizeCidr(a) ?? undefined;
+    if (net === undefined) {
+      if (fqdn) this.log.debug('service index: skipping non-IP endpoint address', { key: path, address: a });
+      else this.log.warn('service index: skipping malformed endpoint address', { key: path, address: a });
+    }
+    return { addr: ip ? formatIp(ip.family, ip.bytes) : undefined, net };
+  }
+}
+
+/**
+ * The members a slice version adds and removes against the previous one. Addresses are diffed
+ * rather than members when the ports did not change (the usual scale up/down), so the cost is one
+ * pass over the slice's cached address strings, and member text is built only for the addresses
+ * that changed.
+ */
+function memberDelta(
+  next: SliceData | undefined,
+  prev: SliceData | undefined,
+  withPort: boolean,
+): [readonly string[], readonly string[]] {
+  if (!withPort) return diff(next?.nets ?? EMPTY, prev?.nets ?? EMPTY);
+  if (!next || !prev || !samePorts(next, prev)) {
+    return diff(sliceMembers(next, true), sliceMembers(prev, true));
+  }
+  const [added, removed] = diff(next.addrs, prev.addrs);
+  const expand = (as: readonly string[]): readonly string[] =>
+    as.length === 0 ? EMPTY : sliceMembers({ ...next, addrs: as }, true);
+  return [expand(added), expand(removed)];
+}
+
+function samePorts(a: SliceData, b: SliceData): boolean {
+  return (
+    a.ports.length === b.ports.length &&
+    a.ports.every((p, i) => p.port === b.ports[i]?.port && p.proto === b.ports[i]?.proto)
+  );
 }
 
 /** Multiset difference: what `next` has more of, and what `prev` has more of. */
