@@ -3,7 +3,7 @@
 // report changes as they happen; flush() coalesces them and emits in dependency order:
 //   config, IP sets added, IP set deltas, policies, profiles, endpoints (after InSync),
 //   endpoint removes, profile removes, policy removes, IP sets removed, IP pool removes, IP pool
-//   updates, InSync (once).
+//   updates, the BGP service CIDRs, InSync (once).
 // Endpoints are marked dirty here and materialised at flush through `resolveEndpoint`, so a burst
 // of changes to one endpoint costs one resolution; an unchanged result is not re-sent.
 import type {
