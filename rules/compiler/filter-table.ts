@@ -173,7 +173,7 @@ export const compileFilterTable: TableCompiler = (input: TableInput): TableState
     filterInputChain(ctx.sctx),
     filterOutputChain(ctx.sctx),
     wlToHostChain(ctx.sctx),
-    cidrBlockChain(),
+    cidrBlockChain(ctx.sctx, input.state.serviceCidrs),
   ].forEach(add);
   failsafeChains(ctx.sctx).forEach(add);
 

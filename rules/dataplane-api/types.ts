@@ -173,6 +173,13 @@ export interface IPAMPool {
   readonly allowedUses: readonly string[];
 }
 
+/** Felix's proto.GlobalBGPConfigUpdate, trimmed to the service CIDRs. */
+export interface GlobalBGPConfig {
+  readonly serviceClusterCidrs: readonly string[];
+  readonly serviceExternalCidrs: readonly string[];
+  readonly serviceLoadbalancerCidrs: readonly string[];
+}
+
 export const enum IPSetType {
   IP = 0,
   IP_AND_PORT = 1,
@@ -210,7 +217,9 @@ export type ToDataplane =
   | { readonly kind: 'hostEndpointRemove'; readonly id: HostEndpointID }
   /** `id` is the pool's CIDR with "/" replaced by "-" (felix/calc/event_sequencer.go cidrToIPPoolID). */
   | { readonly kind: 'ipamPoolUpdate'; readonly id: string; readonly pool: IPAMPool }
-  | { readonly kind: 'ipamPoolRemove'; readonly id: string };
+  | { readonly kind: 'ipamPoolRemove'; readonly id: string }
+  /** The default BGPConfiguration's service CIDRs (felix/calc/event_sequencer.go OnGlobalBGPConfigUpdate). */
+  | ({ readonly kind: 'globalBgpConfigUpdate' } & GlobalBGPConfig);
 
 /** Felix's PolicyID.ID(): "<kind>/<name>" or "<kind>/<namespace>/<name>". */
 export function policyIdString(id: PolicyID): string {
