@@ -3,6 +3,7 @@
 // KV to the calculators that consume it (Felix's dispatcher) and flushes them in order.
 //
 //   config KVs ───────────────► ConfigBatcher ─────────────────────────────┐
+//   scoped FelixConfigs, Node ► (selector-scoped config, local labels)     │
 //   tiers, policies, profiles ► ActiveRulesCalculator ──► RuleScanner ──────┤
 //   profile labels ───────────► (and IPSetCalculator)      │ ref/unref      │
 //   endpoints ────────────────► Endpoints ─┬─ local ─► ActiveRulesCalculator│
@@ -70,7 +71,7 @@ export class CalcGraph {
 
   constructor(opts: CalcGraphOptions) {
     this.log = opts.logger ?? NOOP_LOGGER;
-    this.config = new ConfigBatcher(opts.hostname);
+    this.config = new ConfigBatcher(opts.hostname, this.log);
     this.sequencer = new EventSequencer((key) => this.endpointUpdate(key));
     this.ipsets = new IPSetCalculator(this.sequencer);
     this.pools = new IPPoolCalculator(this.sequencer);
@@ -189,7 +190,12 @@ export class CalcGraph {
         return;
       case 'resource':
         if (key.plural === 'profiles') this.onProfileResource(key.name, value as ProfileResource | undefined);
-        if (key.plural === 'nodes') this.hostMetadata.onNode(key.name, value as NodeResource | undefined);
+        if (key.plural === 'nodes') {
+          this.hostMetadata.onNode(key.name, value as NodeResource | undefined);
+          this.config.onNode(key.name, value as NodeResource | undefined);
+        }
+        // A FelixConfiguration arrives whole only when it is selector-scoped (configurationprocessor.go).
+        if (key.plural === 'felixconfigurations') this.config.onFelixConfigResource(key.name, path, value);
         return;
       default:
         // profileLabels (unused by Felix's calc graph), wireguard, blocks, other resources.
