@@ -42,6 +42,8 @@ export interface ApplyInfo {
     readonly name: string;
     readonly reason: string;
   }[];
+  /** The apply programmed the state of the first this-many messages handed to onMessages. */
+  readonly messages?: number;
 }
 
 /** DataplaneDriver. */

@@ -71,6 +71,8 @@ export interface ApplyEvent {
   readonly changedSets: readonly string[];
   /** What the kernel refused in this apply; everything else was programmed. Retried on back-off. */
   readonly refused: readonly RefusedItem[];
+  /** The apply programmed the state of the first this-many messages given to onMessages (later ones wait). */
+  readonly messages: number;
 }
 
 /** A chain or set the kernel refused, isolated so that the rest could be programmed. */
@@ -122,6 +124,8 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly lastInputs = new Map<string, string>();
   private readonly rpFilter: RpFilterWriter | undefined;
   private lastDestroyFailed = '';
+  /** Messages received so far (ApplyEvent.messages). */
+  private received = 0;
 
   constructor(opts: DataplaneDriverOptions) {
     super();
@@ -236,6 +240,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   /** Feeds messages to the desired-state source; applies only after the first InSync. */
   onMessages(msgs: readonly ToDataplane[]): void {
     this.source.apply(msgs);
+    this.received += msgs.length;
     if (msgs.some((m) => m.kind === 'inSync')) this.inSync = true;
     if (this.inSync) this.schedule();
   }
@@ -297,7 +302,9 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.dirty = false;
     this.lastApplyStart = Date.now();
     try {
-      const ev = await this.applyDesired(this.source.desired());
+      // desired() reflects every message received so far; later ones wait for the next apply.
+      const upTo = this.received;
+      const ev = await this.applyDesired(this.source.desired(), upTo);
       this.applied++;
       this.emit('apply', ev);
       if (this.applied === 1) this.emit('first-apply', ev);
@@ -331,7 +338,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     }
   }
 
-  private async applyDesired(desired: DesiredState): Promise<ApplyEvent> {
+  private async applyDesired(desired: DesiredState, messages: number): Promise<ApplyEvent> {
     const t0 = performance.now();
     const ipsets = this.ipsets!;
     // 1. Sets first, so that no rule refers to a missing set.
@@ -391,6 +398,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       restoreCalls,
       changedSets: [...setRes.changedSets, ...del.destroyed],
       refused,
+      messages,
     };
   }
 
@@ -402,6 +410,6 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     if (!this.ipsets)
       throw new DataplaneError('ERR_BAD_DESIRED_STATE', 'DataplaneDriver.applyNow called before start()');
     await this.applying;
-    return this.applyDesired(desired);
+    return this.applyDesired(desired, this.received);
   }
 }
