@@ -215,10 +215,9 @@ test('reporter: a failed write is retried on the back-off from a fresh read; a m
     const backoff = () => () => (delays.push(1), 1);
     const r = new EndpointStatusFileReporter({ prefix, log, fs, reapplyMs: 60_000, backoff });
     r.update(new Map([['k8s default%2Fa eth0', '{}']]), true);
-    await until(
-      'the file after two failed writes',
-      () => listing(join(prefix, 'endpoint-status')).length === 1,
-    );
+    // (The temporary file can be listed for a moment before its rename: wait for the real name.)
+    const there = (dir: string) => listing(dir).includes('k8s default%2Fa eth0');
+    await until('the file after two failed writes', () => there(join(prefix, 'endpoint-status')));
     assert.deepEqual(readdirSync(join(prefix, 'endpoint-status')), ['k8s default%2Fa eth0']);
     assert.deepEqual(
       ops.filter((o) => o !== 'mkdir endpoint-status 755'),
@@ -245,10 +244,7 @@ test('reporter: a failed write is retried on the back-off from a fresh read; a m
     await r2.settled();
     assert.ok(warns.includes('Encountered an error while resyncing state with kernel. Queueing retry...'));
     mkdirSync(missing);
-    await until(
-      'the file once the prefix exists',
-      () => listing(join(missing, 'endpoint-status')).length === 1,
-    );
+    await until('the file once the prefix exists', () => there(join(missing, 'endpoint-status')));
     assert.deepEqual(readdirSync(join(missing, 'endpoint-status')), ['k8s default%2Fa eth0']);
     await r2.stop();
   } finally {
