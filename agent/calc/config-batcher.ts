@@ -70,7 +70,11 @@ export class ConfigBatcher {
     }
     const r = selectorConfigEntry(name, resource);
     if (!r.ok) {
-      this.log.warn('Failed to parse nodeSelector on FelixConfiguration, ignoring', {
+      const msg =
+        r.what === 'selector'
+          ? 'Failed to parse nodeSelector on FelixConfiguration, ignoring'
+          : 'Failed to decode selector-scoped FelixConfiguration, ignoring';
+      this.log.warn(msg, {
         name,
         key,
         selector: r.selectorText,

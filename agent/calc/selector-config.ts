@@ -21,7 +21,13 @@ export interface SelectorConfigEntry {
 
 export type EntryResult =
   | { readonly ok: true; readonly entry: SelectorConfigEntry }
-  | { readonly ok: false; readonly selectorText: string; readonly error: string };
+  | {
+      readonly ok: false;
+      /** 'selector': nodeSelector does not parse; 'value': another field Go could not have decoded. */
+      readonly what: 'selector' | 'value';
+      readonly selectorText: string;
+      readonly error: string;
+    };
 
 interface FelixConfigurationJson {
   readonly metadata?: { readonly creationTimestamp?: unknown } | null;
@@ -34,26 +40,27 @@ export function selectorConfigEntry(name: string, resource: unknown): EntryResul
   const raw = r.spec?.nodeSelector;
   const selectorText = typeof raw === 'string' ? raw : '';
   if (raw !== undefined && raw !== null && typeof raw !== 'string')
-    return { ok: false, selectorText, error: 'nodeSelector is not a string' };
+    return { ok: false, what: 'selector', selectorText, error: 'nodeSelector is not a string' };
   let selector: Selector | undefined;
   if (selectorText !== '') {
     try {
       selector = parseSelector(selectorText);
     } catch (e) {
-      return { ok: false, selectorText, error: e instanceof Error ? e.message : String(e) };
+      return { ok: false, what: 'selector', selectorText, error: e instanceof Error ? e.message : String(e) };
     }
   }
   const ts = r.metadata?.creationTimestamp;
   let created = -Infinity;
   if (typeof ts === 'string' && ts !== '') {
     created = Date.parse(ts);
-    if (Number.isNaN(created)) return { ok: false, selectorText, error: `bad creationTimestamp ${ts}` };
+    if (Number.isNaN(created))
+      return { ok: false, what: 'value', selectorText, error: `bad creationTimestamp ${ts}` };
   }
   let config: Record<string, string>;
   try {
     config = extractFelixConfigFields(resource);
   } catch (e) {
-    return { ok: false, selectorText, error: e instanceof Error ? e.message : String(e) };
+    return { ok: false, what: 'value', selectorText, error: e instanceof Error ? e.message : String(e) };
   }
   return { ok: true, entry: { name, selector, selectorText, config, created } };
 }

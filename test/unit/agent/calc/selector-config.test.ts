@@ -135,6 +135,24 @@ test('an invalid selector is logged with the key and ignored; an earlier valid v
   assert.deepEqual(t.sent.at(-1), { LogPrefix: 'good' });
 });
 
+test('a field Go could not decode: logged with the key as a decode failure and ignored', () => {
+  const log: Logged[] = [];
+  const t = batcher(log);
+  t.send('odd', fc('odd', "role == 'gpu'", { iptablesRefreshInterval: 'soon' }));
+  t.send('late', fc('late', "role == 'gpu'", { logPrefix: 'x' }, 'yesterday'));
+  t.inSync();
+  assert.deepEqual(t.sent, [{}]);
+  const w = log.filter((l) => l.level === 'warn');
+  assert.deepEqual(
+    w.map((l) => [l.msg, (l.fields as { key: string }).key]),
+    [
+      ['Failed to decode selector-scoped FelixConfiguration, ignoring', '/fc/odd'],
+      ['Failed to decode selector-scoped FelixConfiguration, ignoring', '/fc/late'],
+    ],
+  );
+  assert.match((w[0]!.fields as { error: string }).error, /IptablesRefreshInterval: not a Go duration/);
+});
+
 test('no selector, an empty selector, no local Node, or a Node without labels: nothing matches', () => {
   const t = batcher();
   t.send('none', fc('none', undefined, { logPrefix: 'none' }));
