@@ -127,8 +127,8 @@ export class DataplaneRunner {
   private onProgrammed(messages: number | undefined, refused: number): void {
     const sf = this.statusFiles;
     if (!sf || messages === undefined || refused > 0) return;
-    sf.tracker.programmed(messages);
-    sf.reporter.update(sf.tracker.files(), true);
+    // The first complete apply is Felix's DataplaneInSync: the reporter starts then, even with no files due.
+    if (sf.tracker.programmed(messages) || !sf.reporter.started) sf.reporter.update(sf.tracker.files(), true);
   }
 
   /** Stops the driver's timers; the rules it programmed stay in place (docs/operations.md "Signals"). */

@@ -98,6 +98,11 @@ export class EndpointStatusFileReporter {
     this.kick();
   }
 
+  /** True once the dataplane was in sync (Felix's DataplaneInSync): from then on the disk is reconciled. */
+  get started(): boolean {
+    return this.inSync;
+  }
+
   /** Resolves when no pass is running or queued (tests). */
   async settled(): Promise<void> {
     while (this.running) await this.running;
