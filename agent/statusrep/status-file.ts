@@ -9,6 +9,10 @@ import type { WorkloadEndpoint, WorkloadEndpointID } from '../../rules/dataplane
 export const STATUS_DIR = 'endpoint-status';
 
 const HEX = '0123456789ABCDEF';
+/** ASCII bytes PathEscape keeps as they are. */
+const KEEP = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~$&+:=@')
+  KEEP[c.charCodeAt(0)] = 1;
 
 /**
  * Go's url.PathEscape (net/url shouldEscape in encodePathSegment mode): ASCII letters, digits and
@@ -16,10 +20,19 @@ const HEX = '0123456789ABCDEF';
  */
 export function goPathEscape(s: string): string {
   let out = '';
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) {
+      ascii = false;
+      break;
+    }
+    out += KEEP[c] ? s[i] : `%${HEX[c >> 4]}${HEX[c & 15]}`;
+  }
+  if (ascii) return out;
+  out = '';
   for (const b of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(b);
-    if (/^[A-Za-z0-9\-_.~$&+:=@]$/.test(c)) out += c;
-    else out += `%${HEX[b >> 4]}${HEX[b & 15]}`;
+    out += b < 128 && KEEP[b] ? String.fromCharCode(b) : `%${HEX[b >> 4]}${HEX[b & 15]}`;
   }
   return out;
 }

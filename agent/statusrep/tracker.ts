@@ -45,13 +45,15 @@ export class EndpointStatusTracker {
   /** An apply programmed the state made of the first `upTo` messages; returns whether the desired files changed. */
   programmed(upTo: number): boolean {
     let changed = false;
-    while (this.pending.length > 0 && (this.pending[0] as Change).seq <= upTo) {
-      const c = this.pending.shift() as Change;
+    let done = 0; // one splice at the end: shift() per change would be quadratic on a large snapshot
+    for (; done < this.pending.length && (this.pending[done] as Change).seq <= upTo; done++) {
+      const c = this.pending[done] as Change;
       const before = this.desired.get(c.file);
       if (c.content === undefined) this.desired.delete(c.file);
       else this.desired.set(c.file, c.content);
       if (before !== c.content) changed = true;
     }
+    if (done > 0) this.pending.splice(0, done);
     return changed;
   }
 
