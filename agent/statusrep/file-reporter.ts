@@ -78,6 +78,8 @@ export class EndpointStatusFileReporter {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private tmpSeq = 0;
+  /** The last resync error logged at warning (a repeat is logged at debug). */
+  private lastResyncError: string | undefined;
 
   constructor(private readonly o: FileReporterOptions) {
     this.dir = join(o.prefix, STATUS_DIR);
@@ -154,12 +156,20 @@ export class EndpointStatusFileReporter {
       try {
         this.onDisk = await this.readDir();
       } catch (e) {
-        this.o.log.warn('Encountered an error while resyncing state with kernel. Queueing retry...', {
+        // Felix warns on every retry (every 5 s while the prefix is missing); the same error again is debug here.
+        const error = (e as Error).message;
+        const log = error === this.lastResyncError ? this.o.log.debug : this.o.log.warn;
+        log.call(this.o.log, 'Encountered an error while resyncing state with kernel. Queueing retry...', {
           dir: this.dir,
-          error: (e as Error).message,
+          error,
         });
+        this.lastResyncError = error;
         return false;
       }
+    }
+    if (this.lastResyncError !== undefined) {
+      this.o.log.info('Endpoint status directory readable again', { dir: this.dir });
+      this.lastResyncError = undefined;
     }
     const disk = this.onDisk;
     let failed = false;
