@@ -261,8 +261,7 @@ export const PARAMS = {
   EndpointStatusPathPrefix: def(
     str(),
     '/var/run/calico',
-    'Directory of endpoint status files.',
-    noEffect('felix-ts writes no endpoint status files'),
+    'Directory under which endpoint-status/ holds a file per programmed workload (the CNI policy wait); empty disables.',
   ),
   LogPrefix: def(
     // Felix's "string" (any one line); a quote or backslash cannot be put into a restore line.
@@ -295,6 +294,13 @@ export const PARAMS = {
     oneOf(['Disabled', 'Any']),
     'Disabled',
     'Any: workloads may send from their allowSpoofedSourcePrefixes (cali-rpf-skip, rp_filter 0); Disabled: such workloads are refused.',
+  ),
+
+  // ---- Kubernetes Services (issue 13) ----
+  ServiceLoopPrevention: def(
+    oneOf(['Drop', 'Reject', 'Disabled']),
+    'Drop',
+    'What cali-cidr-block does with forwarded traffic to the default BGPConfiguration service CIDRs that kube-proxy did not DNAT: Drop, Reject, or Disabled (no rules).',
   ),
 
   // ---- nat table, overlay, feature detection (issue 12): params-nat.ts ----

@@ -8,6 +8,7 @@ import { dataplaneCounts, type AgentMetrics, type DataplaneCounts } from '../met
 import type { CompiledView, DaemonDeps, Dataplane } from './deps.js';
 import type { DaemonStatus } from './status.js';
 import { refusedDetail } from './health-report.js';
+import { EndpointStatusFileReporter, EndpointStatusTracker, type StatusFs } from '../statusrep/index.js';
 
 export interface DataplaneRunnerOptions {
   readonly deps: DaemonDeps;
@@ -18,6 +19,14 @@ export interface DataplaneRunnerOptions {
   readonly now: () => number;
   /** Called whenever status.dataplane changed (the daemon reports health). */
   readonly changed: () => void;
+  /** File operations of the endpoint status files (tests); default node:fs. */
+  readonly statusFs?: StatusFs;
+}
+
+/** Endpoint status files (EndpointStatusPathPrefix): what the applies programmed, and the writer. */
+interface StatusFiles {
+  readonly tracker: EndpointStatusTracker;
+  readonly reporter: EndpointStatusFileReporter;
 }
 
 export class DataplaneRunner {
@@ -26,6 +35,7 @@ export class DataplaneRunner {
   /** Set at the first in-sync; a driver that failed to start is retried on each heartbeat. */
   private wanted = false;
   private stopped = false;
+  private statusFiles: StatusFiles | undefined;
 
   constructor(private readonly o: DataplaneRunnerOptions) {}
 
@@ -54,7 +64,7 @@ export class DataplaneRunner {
   async send(msgs: readonly ToDataplane[], cfg: FelixConfig): Promise<void> {
     this.o.status.messagesToDataplane += msgs.length;
     if (this.dp) {
-      this.dp.driver.onMessages(msgs);
+      this.feed(this.dp, msgs);
       return;
     }
     this.pending.push(...msgs);
@@ -85,15 +95,52 @@ export class DataplaneRunner {
     this.dp = made;
     dp.started = true;
     dp.lastApplyFailed = false;
+    this.statusFiles = this.makeStatusFiles(cfg, made);
     const msgs = this.pending;
     this.pending = [];
-    made.driver.onMessages(msgs);
+    this.feed(made, msgs);
+  }
+
+  /** Every message the driver gets goes through here, so the status tracker numbers them as the driver does. */
+  private feed(dp: Dataplane, msgs: readonly ToDataplane[]): void {
+    this.statusFiles?.tracker.onMessages(msgs);
+    dp.driver.onMessages(msgs);
+  }
+
+  /** Felix writes status files when EndpointStatusPathPrefix is set (felix/daemon/daemon.go); never in a dry run. */
+  private makeStatusFiles(cfg: FelixConfig, made: Dataplane): StatusFiles | undefined {
+    const prefix = cfg.EndpointStatusPathPrefix;
+    if (prefix === '' || made.dryRun) return undefined;
+    const log = this.o.logger.child('status-file');
+    const reporter = new EndpointStatusFileReporter({
+      prefix,
+      log,
+      ...(this.o.statusFs ? { fs: this.o.statusFs } : {}),
+    });
+    return { tracker: new EndpointStatusTracker(), reporter };
+  }
+
+  /**
+   * After an apply that programmed everything (nothing refused), the endpoints of the messages it covered
+   * are programmed: their files are due (Felix reports endpoint status at the end of a complete apply).
+   */
+  private onProgrammed(messages: number | undefined, refused: number): void {
+    const sf = this.statusFiles;
+    if (!sf || messages === undefined || refused > 0) return;
+    // The first complete apply is Felix's DataplaneInSync: the reporter starts then, even with no files due.
+    if (sf.tracker.programmed(messages) || !sf.reporter.started) sf.reporter.update(sf.tracker.files(), true);
   }
 
   /** Stops the driver's timers; the rules it programmed stay in place (docs/operations.md "Signals"). */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.dp?.driver.stop();
+    await this.statusFiles?.reporter.stop();
+  }
+
+  /** The status file writer, when EndpointStatusPathPrefix is set (tests wait on it). */
+  get statusReporter(): EndpointStatusFileReporter | undefined {
+    return this.statusFiles?.reporter;
   }
 
   private listen({ driver }: Dataplane): void {
@@ -111,6 +158,7 @@ export class DataplaneRunner {
       for (const r of refused)
         metrics.dataplaneQuarantined.inc({ ip_version: String(r.ipVersion), table: r.table });
       if (dp.firstApplyDone) metrics.applyTime.observe(e.durationMs / 1000);
+      this.onProgrammed(e.messages, refused.length);
       changed();
     });
     driver.on('first-apply', (e) => {

@@ -3,7 +3,7 @@
 // returned as it is; see ./deps.ts for the interfaces they satisfy.
 import { SyncerClient } from '../../syncer-client/client/index.js';
 import { CalcGraph } from '../calc/index.js';
-import { CompilerSource, DataplaneDriver, fsProcSys, runnerProcSys } from '../../rules/driver/index.js';
+import { CompilerSource, InterfaceAwareDriver, fsProcSys, runnerProcSys } from '../../rules/driver/index.js';
 import { ExecaRunner, netnsPrefix } from '../../rules/backend/runner.js';
 import { LineCountingRunner } from '../metrics/index.js';
 import type { FelixConfig, ParamName, SourceKind } from '../config/index.js';
@@ -67,7 +67,8 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
       const runner = new LineCountingRunner(
         new ExecaRunner({ prefix: opts.netns ? netnsPrefix(opts.netns) : [] }),
       );
-      const driver = new DataplaneDriver({
+      // The driver plus the interface monitor (this-host, kube-ipvs0; issue 13 item 4).
+      const driver = new InterfaceAwareDriver({
         compilerConfig: source.config,
         source,
         // raw table (issue 12): rp_filter of workload interfaces, in the programmed namespace.
@@ -82,7 +83,6 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
         netns: opts.netns,
         runner,
         dryRun: opts.dryRun,
-        // kube-proxy IPVS and this-host (issue 13 item 4): the node's interfaces, on netlink events.
         hostInterfaces: { resyncMs: cfg.InterfaceRefreshInterval, events: true },
       });
       return { driver, compiled: source, lines: () => runner.counts(), dryRun: opts.dryRun ?? false };

@@ -25,7 +25,6 @@ import type { DesiredStateSource } from './source.js';
 import { CompilerSource } from './compiler-source.js';
 import { defaultCompilerConfig, type CompilerConfig } from '../compiler/index.js';
 import { RpFilterWriter, type ProcSys } from './rp-filter.js';
-import * as hostMon from './iface-monitor.js';
 
 export interface DataplaneDriverOptions {
   /** Compiler settings; the driver compiles messages with rules/compiler (default: Felix's defaults). */
@@ -62,7 +61,6 @@ export interface DataplaneDriverOptions {
   readonly procSys?: ProcSys;
   /** FeatureDetectOverride (e.g. MASQFullyRandom=false), applied over detection (rules/backend/features.ts). */
   readonly featureOverride?: Readonly<Record<string, string>>;
-  readonly hostInterfaces?: hostMon.HostMonitorOptions; // this-host, kube-ipvs0 (iface-monitor.ts); absent: none
 }
 
 export interface ApplyEvent {
@@ -75,6 +73,8 @@ export interface ApplyEvent {
   readonly changedSets: readonly string[];
   /** What the kernel refused in this apply; everything else was programmed. Retried on back-off. */
   readonly refused: readonly RefusedItem[];
+  /** The apply programmed the state of the first this-many messages given to onMessages (later ones wait). */
+  readonly messages: number;
   /** Why our rules in the iptables backend not in use could not be removed ([] = swept or nothing there). */
   readonly otherBackendErrors?: readonly string[];
 }
@@ -105,9 +105,9 @@ function emptyTable(table: TableName, family: IpFamily): TableState {
 
 export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly opts: DataplaneDriverOptions;
-  private readonly source: DesiredStateSource;
-  private readonly runner: CommandRunner;
-  private readonly log: DriverLogger;
+  protected readonly source: DesiredStateSource;
+  protected readonly runner: CommandRunner;
+  protected readonly log: DriverLogger;
   private readonly ctrs: DataplaneCounters = newCounters();
   private readonly families: readonly IpFamily[];
   private readonly maxIpsetSize: number;
@@ -128,7 +128,8 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly lastInputs = new Map<string, string>();
   private readonly rpFilter: RpFilterWriter | undefined;
   private lastDestroyFailed = '';
-  private ifaceMonitor: hostMon.InterfaceMonitor | undefined;
+  /** Messages received so far (ApplyEvent.messages). */
+  private received = 0;
   private lastSweepMs = 0;
   private sweepRetry: NodeJS.Timeout | undefined;
 
@@ -216,7 +217,6 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       ...(this.opts.maxAttempts !== undefined ? { maxAttempts: this.opts.maxAttempts } : {}),
       ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
     });
-    this.ifaceMonitor = await hostMon.startHostMonitor(this.opts, this.runner, this.log, this);
     this.started = true;
     const refresh = this.opts.refreshIntervalMs ?? 90_000;
     if (refresh > 0) {
@@ -229,7 +229,6 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   /** Stops timers and waits for an in-flight apply. Rules stay in place. */
   async stop(): Promise<void> {
     this.started = false;
-    this.ifaceMonitor?.stop();
     if (this.timer) clearTimeout(this.timer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.sweepRetry) clearTimeout(this.sweepRetry);
@@ -242,14 +241,11 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   /** Feeds messages to the desired-state source; applies only after the first InSync. */
   onMessages(msgs: readonly ToDataplane[]): void {
     this.source.apply(msgs);
+    this.received += msgs.length;
     if (msgs.some((m) => m.kind === 'inSync')) this.inSync = true;
     if (this.inSync) this.schedule();
   }
 
-  /** A reading of the node's interfaces: applied when it changes this-host or the IPVS mode (no restart). */
-  onHostInterfaces(h: hostMon.HostInterfaces): void {
-    if (this.source.setHostInterfaces?.(h) !== false && this.inSync) this.schedule();
-  }
   /** Forces a re-read of every table and set on the next apply, and schedules one. */
   refresh(): void {
     for (const w of this.tables.values()) w.invalidate();
@@ -337,8 +333,10 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.lastApplyStart = Date.now();
     try {
       await this.retrySweep();
+      // desired() reflects every message received so far; later ones wait for the next apply.
+      const upTo = this.received;
       const ev = {
-        ...(await this.applyDesired(this.source.desired())),
+        ...(await this.applyDesired(this.source.desired(), upTo)),
         otherBackendErrors: this.otherBackend?.errors ?? [],
       };
       this.applied++;
@@ -374,7 +372,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     }
   }
 
-  private async applyDesired(desired: DesiredState): Promise<ApplyEvent> {
+  private async applyDesired(desired: DesiredState, messages: number): Promise<ApplyEvent> {
     const t0 = performance.now();
     const ipsets = this.ipsets!;
     // 1. Sets first, so that no rule refers to a missing set.
@@ -434,6 +432,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       restoreCalls,
       changedSets: [...setRes.changedSets, ...del.destroyed],
       refused,
+      messages,
     };
   }
 
@@ -445,6 +444,6 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     if (!this.ipsets)
       throw new DataplaneError('ERR_BAD_DESIRED_STATE', 'DataplaneDriver.applyNow called before start()');
     await this.applying;
-    return this.applyDesired(desired);
+    return this.applyDesired(desired, this.received);
   }
 }

@@ -15,20 +15,13 @@ import {
 } from '../compiler/host-ifaces.js';
 import type { DriverLogger } from './logger.js';
 
-export type { HostInterfaces };
-
 /** The driver's option: re-read every resyncMs (InterfaceRefreshInterval) and, with events, on `ip monitor` lines. */
 export interface HostMonitorOptions {
   readonly resyncMs: number;
   readonly events: boolean;
 }
 
-/**
- * The driver's monitor (none without the option or in a dry run), in the namespace the driver programs,
- * after its first reading: start() awaits it, so the first apply has it (Felix waits for its monitor too).
- * kube-ipvs0 appearing or going switches IPVS support live; Felix restarts for that
- * (felix/dataplane/linux/int_dataplane.go checkIPVSConfigOnStateUpdate), with the same end state.
- */
+/** The driver's monitor (none without the option or in a dry run), in its namespace, after the first reading. */
 export async function startHostMonitor(
   o: { readonly hostInterfaces?: HostMonitorOptions; readonly dryRun?: boolean; readonly netns?: string },
   runner: CommandRunner,

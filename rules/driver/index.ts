@@ -1,4 +1,6 @@
 export { DataplaneDriver } from './driver.js';
+export { InterfaceAwareDriver } from './interface-aware-driver.js';
+export type { InterfaceAwareDriverOptions } from './interface-aware-driver.js';
 export type { DataplaneDriverOptions, ApplyEvent, DriverEvents, RefusedItem } from './driver.js';
 export { StaticSource } from './source.js';
 export type { DesiredStateSource } from './source.js';

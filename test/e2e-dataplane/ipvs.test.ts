@@ -1,6 +1,6 @@
 // kube-proxy IPVS mode end to end (issue 13 item 4), both backends, root only; IPv4, and IPv6 for the OUTPUT half. A "node" namespace
 // with two pods on cali… veths (A: profile allows all; B: ingress allows only TCP 8080), a non-workload
-// bridge carrying the node's host address, and felix-ts's DataplaneDriver with its interface monitor
+// bridge carrying the node's host address, and felix-ts's InterfaceAwareDriver (the DataplaneDriver with its interface monitor)
 // (`ip monitor` events). The driver starts without kube-ipvs0; the test then creates it (a bridge: this
 // kernel has no dummy module) and removes it again, and every switch happens in the running driver.
 //
@@ -19,7 +19,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { DataplaneDriver } from '../../rules/index.js';
+import { InterfaceAwareDriver } from '../../rules/index.js';
 import { defaultCompilerConfig } from '../../rules/compiler/index.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import { Netns, iptCmd, isRoot, saveCmd, veth } from './netns.js';
@@ -94,7 +94,7 @@ for (const backend of ['legacy', 'nft'] as const) {
     let node: Netns;
     let podA: Netns;
     let podB: Netns;
-    let driver: DataplaneDriver;
+    let driver: InterfaceAwareDriver;
     const listeners: ChildProcess[] = [];
 
     const listen = (ns: Netns, port: number, v6 = false): void => {
@@ -172,7 +172,7 @@ for (const backend of ['legacy', 'nft'] as const) {
           (await connects(node, B6.pod, 8081)) &&
           (await connects(podA, HOST_IP, HOST_PORT)),
       );
-      driver = new DataplaneDriver({
+      driver = new InterfaceAwareDriver({
         compilerConfig: defaultCompilerConfig({ ipv6Support: true }),
         backend,
         ipv6: true,

@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DataplaneDriver, type ApplyEvent } from '../../rules/index.js';
+import { InterfaceAwareDriver, type ApplyEvent } from '../../rules/index.js';
 import { defaultCompilerConfig } from '../../rules/compiler/index.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import { fixture, repoRoot, workedExampleMessages } from '../unit/rules/compiler/worked-example.js';
@@ -193,10 +193,10 @@ for (const backend of ['legacy', 'nft'] as const) {
     const samples: Sample[] = [];
     const blocks = { 4: felixText(4), 6: felixText(6) } as const;
     const felix = { 4: felixRules(blocks[4]), 6: felixRules(blocks[6]) } as const;
-    const drivers: DataplaneDriver[] = [];
+    const drivers: InterfaceAwareDriver[] = [];
 
     const newDriver = () => {
-      const d = new DataplaneDriver({
+      const d = new InterfaceAwareDriver({
         compilerConfig: defaultCompilerConfig({ ipv6Support: true }),
         backend,
         ipv6: true,

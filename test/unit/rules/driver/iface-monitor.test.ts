@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CommandResult, CommandRunner } from '../../../../rules/backend/runner.js';
-import { DataplaneDriver } from '../../../../rules/driver/index.js';
+import { InterfaceAwareDriver } from '../../../../rules/driver/index.js';
 import {
   InterfaceMonitor,
   ipMonitorArgv,
@@ -156,7 +156,7 @@ test('the driver takes the first reading before its first apply and recompiles o
   const fake = new FakeRunner();
   const runner = new IpRunner({ ...NODE, links: [...NODE.links, 'kube-ipvs0'] }, fake);
   const log = logger();
-  const d = new DataplaneDriver({
+  const d = new InterfaceAwareDriver({
     compilerConfig: defaultCompilerConfig({ ipv6Support: true }),
     runner,
     backend: 'legacy',

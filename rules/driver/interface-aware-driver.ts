@@ -1,0 +1,41 @@
+// The DataplaneDriver plus the node's interfaces (issue 13 item 4): an interface monitor
+// (iface-monitor.ts) in the namespace the driver programs, whose readings become the compiler's
+// DataplaneState.hostInterfaces (the this-host set, kube-ipvs0 switching kube-proxy IPVS support).
+// The first reading is taken before the driver starts, so the first apply has it (Felix's first
+// apply waits for its interface monitor too: felix/dataplane/linux/int_dataplane.go). A reading is
+// applied only when it changes this-host or the IPVS mode; kube-ipvs0 appearing or going is applied
+// live, where Felix restarts (int_dataplane.go checkIPVSConfigOnStateUpdate) to the same end state.
+import { DataplaneDriver, type DataplaneDriverOptions } from './driver.js';
+import { startHostMonitor, type HostMonitorOptions, type InterfaceMonitor } from './iface-monitor.js';
+import type { HostInterfaces } from '../compiler/host-ifaces.js';
+
+export interface InterfaceAwareDriverOptions extends DataplaneDriverOptions {
+  /** Re-read every resyncMs (InterfaceRefreshInterval) and, with events, on `ip monitor` lines; absent: never (tests). */
+  readonly hostInterfaces?: HostMonitorOptions;
+}
+
+export class InterfaceAwareDriver extends DataplaneDriver {
+  private monitor: InterfaceMonitor | undefined;
+
+  constructor(private readonly ifaceOpts: InterfaceAwareDriverOptions) {
+    super(ifaceOpts);
+  }
+
+  /** The monitor's first reading (none in a dry run), then the driver's start. */
+  override async start(): Promise<void> {
+    this.monitor ??= await startHostMonitor(this.ifaceOpts, this.runner, this.log, this);
+    await super.start();
+  }
+
+  override async stop(): Promise<void> {
+    this.monitor?.stop();
+    this.monitor = undefined;
+    await super.stop();
+  }
+
+  /** A reading of the node's interfaces (the monitor's, or a test's). */
+  onHostInterfaces(h: HostInterfaces): void {
+    // An empty batch recompiles and schedules an apply (after InSync), as a message would.
+    if (this.source.setHostInterfaces?.(h) !== false) this.onMessages([]);
+  }
+}
