@@ -1,8 +1,10 @@
 // TLS towards Typha (typha/pkg/syncclient/sync_client.go): TLS ≥ 1.2, chain verified against TyphaCAFile, no hostname
 // check, then the leaf's CN must equal TyphaCN and/or a URI SAN must equal TyphaURISAN (either passes
 // when both are set). Key pair and CA are re-read on each attempt so rotated files apply on reconnect.
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { ConnectionOptions, PeerCertificate } from 'node:tls';
+import type { DiagnosisCause, TlsContext } from './diagnosis.js';
 import { SyncerClientError } from './errors.js';
 import type { TlsFiles } from './options.js';
 
@@ -12,6 +14,22 @@ export interface TlsMaterial {
   readonly key: string;
   /** Set when the key file's mode is looser than it should be (see keyFileModeWarning). */
   readonly keyWarning?: string;
+  /** The parsed identities, for diagnoses (diagnosis.ts). */
+  readonly context: TlsContext;
+}
+
+/** A local-file failure: ERR_TYPHA_CONFIG with its diagnosis (the file, Go's text, the fix). */
+function fileError(
+  cause: DiagnosisCause,
+  goError: string,
+  detail: string,
+  fix: string,
+  err?: unknown,
+): SyncerClientError {
+  return new SyncerClientError('ERR_TYPHA_CONFIG', detail, {
+    ...(err !== undefined ? { cause: err } : {}),
+    diagnosis: { cause, step: 'files', goError, detail, fix },
+  });
 }
 
 /**
@@ -28,27 +46,124 @@ export async function keyFileModeWarning(path: string): Promise<string | undefin
   }
   const octal = (mode & 0o777).toString(8).padStart(4, '0');
   if (mode & 0o002) {
-    throw new SyncerClientError(
-      'ERR_TYPHA_CONFIG',
-      `TyphaKeyFile ${path} is writable by others (mode ${octal}); refusing to use it (chmod 0600 ${path})`,
-    );
+    const detail = `TyphaKeyFile ${path} is writable by others (mode ${octal}); refusing to use it (chmod 0600 ${path})`;
+    throw fileError('key-file', detail, detail, `chmod 0600 ${path}`);
   }
   if (mode & 0o044)
     return `TyphaKeyFile ${path} is readable by group or others (mode ${octal}); chmod 0600 it`;
   return undefined;
 }
 
+const FILE_CAUSE = { TyphaCAFile: 'ca-file', TyphaCertFile: 'cert-file', TyphaKeyFile: 'key-file' } as const;
+type FileField = keyof typeof FILE_CAUSE;
+
+/** Go's os.PathError text: "open /x: no such file or directory". */
+function goOpenError(path: string, err: NodeJS.ErrnoException): string {
+  const why =
+    err.code === 'ENOENT'
+      ? 'no such file or directory'
+      : err.code === 'EACCES'
+        ? 'permission denied'
+        : err.code === 'EISDIR'
+          ? 'is a directory'
+          : err.message;
+  return `open ${path}: ${why}`;
+}
+
+const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Every certificate in a PEM bundle that parses (Go's AppendCertsFromPEM skips the others). */
+export function pemCertificates(text: string): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  for (const block of text.match(PEM_CERT_RE) ?? []) {
+    try {
+      out.push(new X509Certificate(block));
+    } catch {
+      // not a certificate: skipped, as Go does
+    }
+  }
+  return out;
+}
+
+/** The subject DN of a parsed certificate on one line ("CN=felix-ts dev CA"). */
+export function subjectLine(c: X509Certificate): string {
+  return c.subject.split('\n').join(', ');
+}
+
+/**
+ * Checks what tls.LoadX509KeyPair and AppendCertsFromPEM check in Felix (typha/pkg/syncclient/sync_client.go),
+ * so a broken file is named with Go's error text instead of surfacing as an OpenSSL code (or, for a
+ * CA file without certificates, as a misleading verification error against the server).
+ */
+export function checkTlsMaterial(files: TlsFiles, ca: string, cert: string, key: string): TlsContext {
+  const leaf = pemCertificates(cert)[0];
+  if (leaf === undefined) {
+    const none = !cert.includes('-----BEGIN');
+    throw fileError(
+      'cert-file',
+      none ? 'tls: failed to find any PEM data in certificate input' : 'x509: malformed certificate',
+      `TyphaCertFile ${files.certFile} holds no PEM certificate${none ? '' : ' that parses'}`,
+      `point TyphaCertFile at the PEM client certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (err) {
+    const none = !key.includes('-----BEGIN');
+    throw fileError(
+      'key-file',
+      none ? 'tls: failed to find any PEM data in key input' : 'tls: failed to parse private key',
+      `TyphaKeyFile ${files.keyFile} holds no private key that parses (${(err as { code?: string }).code ?? (err as Error).message})`,
+      'point TyphaKeyFile at the PEM private key of TyphaCertFile (unencrypted)',
+      err,
+    );
+  }
+  if (!leaf.checkPrivateKey(privateKey)) {
+    throw fileError(
+      'key-mismatch',
+      'tls: private key does not match public key',
+      `TyphaKeyFile ${files.keyFile} is not the key of TyphaCertFile ${files.certFile} (${subjectLine(leaf)})`,
+      'install the key and certificate as a pair (the same Secret), or re-issue both',
+    );
+  }
+  const cas = pemCertificates(ca);
+  if (cas.length === 0) {
+    throw fileError(
+      'ca-file',
+      'failed to add CA data to pool',
+      `TyphaCAFile ${files.caFile} holds no PEM certificate${ca.includes('-----BEGIN CERTIFICATE') ? ' that parses' : ''}`,
+      'point TyphaCAFile at the PEM certificate of the CA that signed Typha’s certificate',
+    );
+  }
+  return {
+    caFile: files.caFile,
+    certFile: files.certFile,
+    keyFile: files.keyFile,
+    cn: files.cn,
+    uriSAN: files.uriSAN,
+    caSubjects: cas.map(subjectLine),
+    ours: {
+      cn: /(?:^|\n)CN=([^\n]*)/.exec(leaf.subject)?.[1],
+      uris: uriSANs(leaf.subjectAltName),
+      notBefore: new Date(leaf.validFrom),
+      notAfter: new Date(leaf.validTo),
+    },
+  };
+}
+
 export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
-  const read = async (what: string, path: string): Promise<string> => {
+  const read = async (what: FileField, path: string): Promise<string> => {
     try {
       return await readFile(path, 'utf8');
     } catch (err) {
-      throw new SyncerClientError(
-        'ERR_TYPHA_CONFIG',
-        `cannot read ${what} ${path}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+      const e = err as NodeJS.ErrnoException;
+      throw fileError(
+        FILE_CAUSE[what],
+        goOpenError(path, e),
+        `cannot read ${what} ${path}: ${e.message}`,
+        `check ${what} (FELIX_${what.toUpperCase()}) and that the file is mounted and readable by felix-ts`,
+        err,
       );
     }
   };
@@ -58,7 +173,8 @@ export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
     read('TyphaCertFile', files.certFile),
     read('TyphaKeyFile', files.keyFile),
   ]);
-  return { ca, cert, key, ...(keyWarning !== undefined ? { keyWarning } : {}) };
+  const context = checkTlsMaterial(files, ca, cert, key);
+  return { ca, cert, key, context, ...(keyWarning !== undefined ? { keyWarning } : {}) };
 }
 
 /** Options for tls.connect: chain verification on, hostname check off (Felix sets InsecureSkipVerify + its own verify). */
