@@ -37,6 +37,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         days: { type: 'string' },
         expired: { type: 'boolean' },
         'no-eku': { type: 'boolean' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -107,6 +108,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           ...(v['dry-run'] ? { dryRun: true } : {}),
         });
       });
+    case 'diagnose': {
+      const secs = v.timeout !== undefined ? Number(v.timeout) : undefined;
+      if (secs !== undefined && !(secs > 0 && secs <= 600)) {
+        io.err.write(
+          `felix-ts: --timeout must be more than 0 and at most 600 seconds, got ${JSON.stringify(v.timeout)}\n`,
+        );
+        return 2;
+      }
+      const { runDiagnose } = await import('../diagnose/index.js');
+      return runDiagnose(io, {
+        configFile: v['config-file'],
+        sets: v.set ?? [],
+        json: v.json ?? false,
+        ...(secs !== undefined ? { stepTimeoutMs: Math.round(secs * 1000) } : {}),
+      });
+    }
     case 'version':
       io.out.write(`${VERSION}\n`);
       return 0;

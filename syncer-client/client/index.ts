@@ -25,7 +25,7 @@ export {
 export type { DiscoveredEndpoints, DiscoveryParams } from './k8s-discovery.js';
 export { AttemptTracker, attemptBudget, roundBackoffMs } from './failover.js';
 export { ResyncView } from './resync.js';
-export { checkPeerIdentity, uriSANs, commonName, tlsConnectOptions, loadTlsMaterial } from './tls.js';
+export { checkPeerIdentity, uriSANs, commonName, tlsConnectOptions } from './tls.js';
 export type { TlsMaterial } from './tls.js';
 export { syncStatusFromWire } from './session.js';
 // Connection diagnosis, shared by the agent's log and `felix-ts diagnose` (issue 18).
@@ -47,7 +47,21 @@ export type {
   SessionContext,
   TlsContext,
 } from './diagnosis.js';
-export { checkTlsMaterial, keyFileModeWarning, pemCertificates, subjectLine } from './tls.js';
+export {
+  certCN,
+  checkCaText,
+  checkCertText,
+  checkKeyPair,
+  checkKeyText,
+  checkTlsMaterial,
+  keyFileModeWarning,
+  keyModeDiagnosis,
+  loadTlsMaterial,
+  pemCertificates,
+  readErrorDiagnosis,
+  subjectLine,
+} from './tls-files.js';
+export type { FileField } from './tls-files.js';
 export { dialTypha } from './dial.js';
 export type { DialParams } from './dial.js';
 export { TyphaSession } from './session.js';

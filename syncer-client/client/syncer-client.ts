@@ -12,7 +12,7 @@ import { discoverTyphaEndpoints } from './k8s-discovery.js';
 import { resolveOptions, type ResolvedOptions, type SyncerClientOptions } from './options.js';
 import { ResyncView } from './resync.js';
 import { TyphaSession } from './session.js';
-import { loadTlsMaterial } from './tls.js';
+import { loadTlsMaterial } from './tls-files.js';
 
 export type SyncerEventListener = (ev: SyncerEvent) => void;
 
