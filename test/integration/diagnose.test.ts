@@ -486,3 +486,14 @@ test('discovery: not in a cluster is an error naming the missing variables', asy
   assert.equal(r.get('discovery').cause, 'ERR_TYPHA_DISCOVERY');
   assert.match(r.get('discovery').message, /KUBERNETES_SERVICE_HOST/);
 });
+
+test('the command line: --help documents the exit codes, a bad --timeout is a usage error', async () => {
+  let text = '';
+  const out = { write: (s: string) => ((text += s), true) };
+  const io = { out: out as never, err: out as never, env: { FELIX_CONFIGFILE: '/nonexistent/felix.cfg' } };
+  assert.equal(await main(['diagnose', '--help'], io), 0);
+  assert.match(text, /Exit codes: 0 every check ok, 1 the worst is a warning, 2 at least one error/);
+  text = '';
+  assert.equal(await main(['diagnose', '--timeout', '0'], io), 2);
+  assert.match(text, /--timeout must be more than 0/);
+});
