@@ -11,6 +11,7 @@ import {
   joinHostPort,
   resolveOptions,
   silentLogger,
+  type KubernetesApiOptions,
   type ResolvedOptions,
   type TlsMaterial,
 } from '../../syncer-client/client/index.js';
@@ -33,6 +34,8 @@ export interface DiagnoseArgs {
   readonly stepTimeoutMs?: number;
   /** The clock for the validity checks (tests). */
   readonly now?: Date;
+  /** The API server for discovery; default: the in-cluster service account and the environment's KUBERNETES_SERVICE_HOST/PORT. */
+  readonly kubernetes?: KubernetesApiOptions;
 }
 
 export const DEFAULT_STEP_TIMEOUT_MS = 5000;
@@ -187,8 +190,8 @@ export async function runChecks(
   const stepMs = args.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   const conf = configChecks(args, io.env);
   const checks = [...conf.checks];
-  const o = conf.options;
-  if (o === undefined) return { checks };
+  if (conf.options === undefined) return { checks };
+  const o: ResolvedOptions = { ...conf.options, kubernetes: args.kubernetes ?? { env: io.env } };
   const tls = tlsChecks(o, args.now ?? new Date());
   checks.push(...tls.checks);
   const eps = await endpointsOf(o, stepMs);

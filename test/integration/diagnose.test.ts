@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -18,7 +19,7 @@ import {
   type PkiFiles,
 } from '../../tools/pki/index.js';
 import { TyphaServer, type TyphaServerOptions } from '../../tools/typha-server/index.js';
-import { runDiagnose, type Check } from '../../agent/diagnose/index.js';
+import { runDiagnose, type Check, type DiagnoseArgs } from '../../agent/diagnose/index.js';
 import { main } from '../../agent/cli/main.js';
 
 const SPIFFE_SERVER = 'spiffe://cluster.local/ns/calico-system/sa/calico-typha';
@@ -50,13 +51,17 @@ function tlsEnv(addr: string, over: Record<string, string> = {}): Record<string,
   };
 }
 
-async function diagnose(env: Record<string, string>, stepTimeoutMs = 3000): Promise<Result> {
+async function diagnose(
+  env: Record<string, string>,
+  stepTimeoutMs = 3000,
+  extra: Partial<DiagnoseArgs> = {},
+): Promise<Result> {
   let out = '';
   const io = {
     out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
     env: { FELIX_CONFIGFILE: '/nonexistent/felix.cfg', FELIX_FELIXHOSTNAME: 'node-1', ...env },
   };
-  const code = await runDiagnose(io, { json: true, stepTimeoutMs });
+  const code = await runDiagnose(io, { json: true, stepTimeoutMs, ...extra });
   const body = JSON.parse(out) as { exitCode: number; checks: Check[] };
   assert.equal(body.exitCode, code, 'the JSON says the exit code');
   return {
@@ -496,4 +501,83 @@ test('the command line: --help documents the exit codes, a bad --timeout is a us
   text = '';
   assert.equal(await main(['diagnose', '--timeout', '0'], io), 2);
   assert.match(text, /--timeout must be more than 0/);
+});
+
+test('Typha rejects our client certificate during a TLS 1.2 handshake: named from the TLS side', async () => {
+  const other = makeCA('other client CA');
+  const srv = createTlsServer(
+    {
+      cert: pki.server.cert,
+      key: pki.server.key,
+      ca: other.cert,
+      requestCert: true,
+      rejectUnauthorized: true,
+      maxVersion: 'TLSv1.2',
+    },
+    (sock) => sock.end(),
+  );
+  srv.on('tlsClientError', () => undefined);
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', () => res()));
+  try {
+    const r = await diagnose(tlsEnv(`127.0.0.1:${(srv.address() as { port: number }).port}`));
+    assert.equal(r.code, 2);
+    const c = r.get('tls');
+    assert.equal(c.cause, 'client-cert-rejected');
+    assert.match(
+      c.message,
+      /closed the connection during the TLS handshake: it probably rejected our client certificate; our certificate/,
+    );
+  } finally {
+    await new Promise<void>((res) => srv.close(() => res()));
+  }
+});
+
+test('discovery: the EndpointSlices of the Typha service, then each endpoint probed', async () => {
+  const kubeCA = makeCA('kube CA');
+  const apiCert = kubeCA.issue({ cn: 'kube-apiserver', usage: 'server', ipSANs: ['127.0.0.1'] });
+  const caFile = join(dir, 'kube-ca.crt');
+  const tokenFile = join(dir, 'token');
+  writeFileSync(caFile, kubeCA.cert);
+  writeFileSync(tokenFile, 'tok\n');
+  await withServer(serverTls(), async (typha) => {
+    const { port } = typha.address();
+    const slices = {
+      items: [
+        {
+          ports: [{ name: 'calico-typha', port, protocol: 'TCP' }],
+          endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true }, nodeName: 'node-1' }],
+        },
+      ],
+    };
+    const api = createHttpsServer({ cert: apiCert.cert, key: apiCert.key }, (req, res) => {
+      const ok =
+        req.headers.authorization === 'Bearer tok' &&
+        (req.url ?? '').includes('/namespaces/kube-system/endpointslices');
+      res
+        .writeHead(ok ? 200 : 404, { 'content-type': 'application/json' })
+        .end(JSON.stringify(ok ? slices : {}));
+    });
+    await new Promise<void>((res) => api.listen(0, '127.0.0.1', () => res()));
+    try {
+      const apiPort = (api.address() as { port: number }).port;
+      const env = tlsEnv('', { FELIX_TYPHAK8SSERVICENAME: 'calico-typha' });
+      delete env['FELIX_TYPHAADDR'];
+      const r = await diagnose(env, 3000, {
+        kubernetes: {
+          env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(apiPort) },
+          tokenFile,
+          caFile,
+        },
+      });
+      assert.equal(r.code, 0, JSON.stringify(r.checks, null, 1));
+      assert.match(r.get('config').message, /discovery of Service kube-system\/calico-typha/);
+      assert.equal(
+        r.get('discovery').message,
+        `EndpointSlices of kube-system/calico-typha: 1 ready (1 on this node): 127.0.0.1:${port}`,
+      );
+      assert.equal(r.get('sync').endpoint, `127.0.0.1:${port}`);
+    } finally {
+      await new Promise<void>((res) => api.close(() => res()));
+    }
+  });
 });
