@@ -221,7 +221,7 @@ export async function runDiagnose(io: DiagnoseIo, args: DiagnoseArgs): Promise<n
       renderJson(checks, { version: VERSION, hostname: node, time: (args.now ?? new Date()).toISOString() }),
     );
   } else {
-    io.out.write(renderText(checks, `felix-ts ${VERSION} diagnose: the Typha path of node ${node}`));
+    io.out.write(renderText(checks, `felix-ts diagnose (${VERSION}): the Typha path of node ${node}`));
   }
   return exitCode(checks);
 }

@@ -49,9 +49,8 @@ function elapsed(t0: number): number {
 }
 
 /** TCP (+ TLS): the connected socket, or the checks that say why not. */
-async function dial(p: ProbeParams, checks: Check[]): Promise<Socket | undefined> {
+async function dial(p: ProbeParams, checks: Check[], t0: number): Promise<Socket | undefined> {
   const a = p.address;
-  const t0 = performance.now();
   let tcpMs = -1;
   const tls =
     p.material !== undefined
@@ -72,7 +71,7 @@ async function dial(p: ProbeParams, checks: Check[]): Promise<Socket | undefined
       checks.push(failed('tcp', a, d));
       if (p.options.tls !== undefined) checks.push(skipped('tls', a, 'needs a TCP connection'));
     } else {
-      checks.push({ id: 'tcp', endpoint: a, status: 'ok', message: `connected in ${tcpMs} ms` });
+      checks.push({ id: 'tcp', endpoint: a, status: 'ok', message: `connected after ${tcpMs} ms` });
       checks.push(failed('tls', a, d));
     }
     return undefined;
@@ -81,7 +80,7 @@ async function dial(p: ProbeParams, checks: Check[]): Promise<Socket | undefined
     id: 'tcp',
     endpoint: a,
     status: 'ok',
-    message: `connected in ${tcpMs >= 0 ? tcpMs : elapsed(t0)} ms`,
+    message: `connected after ${tcpMs >= 0 ? tcpMs : elapsed(t0)} ms`,
   });
   if (tls !== undefined) {
     const t = sock as TLSSocket;
@@ -90,7 +89,7 @@ async function dial(p: ProbeParams, checks: Check[]): Promise<Socket | undefined
       id: 'tls',
       endpoint: a,
       status: 'ok',
-      message: `${t.getProtocol() ?? 'TLS'} in ${elapsed(t0)} ms; Typha’s certificate: ${describeIdentity(commonName(peer), uriSANs(peer.subjectaltname))}, issued by ${formatDN(peer.issuer)}, until ${goTime(new Date(peer.valid_to))}`,
+      message: `${t.getProtocol() ?? 'TLS'} after ${elapsed(t0)} ms; Typha’s certificate: ${describeIdentity(commonName(peer), uriSANs(peer.subjectaltname))}, issued by ${formatDN(peer.issuer)}, until ${goTime(new Date(peer.valid_to))}`,
       data: { protocol: t.getProtocol(), serverCN: commonName(peer) ?? null, issuer: formatDN(peer.issuer) },
     });
   } else if (p.tlsBroken) {
@@ -111,9 +110,8 @@ interface SessionOutcome {
 }
 
 /** ServerHello, then KVs until in-sync or the step timeout. */
-function runSession(p: ProbeParams, sock: Socket): Promise<SessionOutcome> {
+function runSession(p: ProbeParams, sock: Socket, t0: number): Promise<SessionOutcome> {
   const out: SessionOutcome = { compression: '', kvs: 0 };
-  const t0 = performance.now();
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const end = (why: string): void => session.close(new SyncerClientError('ERR_TYPHA_STOPPED', why));
@@ -227,11 +225,13 @@ function helloChecks(p: ProbeParams, o: SessionOutcome): Check[] {
 /** Every check of one endpoint; the later steps are skipped after a failure. */
 export async function probeEndpoint(p: ProbeParams): Promise<Check[]> {
   const checks: Check[] = [];
-  const sock = await dial(p, checks);
+  // Every time is since the start of this endpoint's probe.
+  const t0 = performance.now();
+  const sock = await dial(p, checks, t0);
   if (sock === undefined) {
     if (!checks.some((c) => c.id === 'hello')) checks.push(skipped('hello', p.address, 'needs a connection'));
     return checks;
   }
-  const outcome = await runSession(p, sock);
+  const outcome = await runSession(p, sock, t0);
   return [...checks, ...helloChecks(p, outcome)];
 }
