@@ -51,6 +51,8 @@ export function dialTypha(p: DialParams): Promise<Socket | TLSSocket> {
     });
     // Chain verification is ours (below, before anything is written), so that a refusal can name
     // the issuer the server sent; Node's automatic refusal destroys the socket and the certificate with it.
+    // The handshake itself completes either way (our certificate, which is public, is sent); no
+    // application data goes to a server that fails the checks.
     const sock: Socket | TLSSocket =
       p.tls === undefined
         ? netConnect({ host, port })
