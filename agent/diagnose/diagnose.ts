@@ -57,7 +57,7 @@ function readFileInfo(path: string): FileRead {
 function configChecks(
   args: DiagnoseArgs,
   env: DiagnoseIo['env'],
-): { checks: Check[]; cfg?: FelixConfig; options?: ResolvedOptions } {
+): { checks: Check[]; options?: ResolvedOptions } {
   let cfg: FelixConfig;
   try {
     cfg = loadConfig(
@@ -92,7 +92,6 @@ function configChecks(
           cause: (e as { code?: string }).code ?? 'config',
         },
       ],
-      cfg,
     };
   }
   const src =
@@ -114,7 +113,7 @@ function configChecks(
         }
       : {}),
   };
-  return { checks: [check], cfg, options };
+  return { checks: [check], options };
 }
 
 async function endpointsOf(
