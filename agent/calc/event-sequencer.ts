@@ -3,10 +3,16 @@
 // report changes as they happen; flush() coalesces them and emits in dependency order:
 //   config, IP sets added, IP set deltas, policies, profiles, endpoints (after InSync),
 //   endpoint removes, profile removes, policy removes, IP sets removed, IP pool removes, IP pool
-//   updates, InSync (once).
+//   updates, the BGP service CIDRs, InSync (once).
 // Endpoints are marked dirty here and materialised at flush through `resolveEndpoint`, so a burst
 // of changes to one endpoint costs one resolution; an unchanged result is not re-sent.
-import type { IPAMPool, IPSetType, PolicyID, ToDataplane } from '../../rules/dataplane-api/types.js';
+import type {
+  GlobalBGPConfig,
+  IPAMPool,
+  IPSetType,
+  PolicyID,
+  ToDataplane,
+} from '../../rules/dataplane-api/types.js';
 import type { IPPoolSink } from './ip-pools.js';
 
 /** What the IP set calculator (ipsets.ts) reports. */
@@ -78,6 +84,9 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
   private readonly pendingPoolUpdates = new Map<string, IPAMPool>();
   private readonly pendingPoolRemoves = new Set<string>();
   private readonly sentPools = new Set<string>();
+
+  private pendingBgpConfig: GlobalBGPConfig | undefined;
+  private sentBgpConfigJson: string | undefined;
 
   private inSync = false;
   private inSyncSent = false;
@@ -170,6 +179,12 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
     if (this.sentPools.has(id)) this.pendingPoolRemoves.add(id);
   }
 
+  // ---- the default BGPConfiguration (felix/calc/event_sequencer.go OnGlobalBGPConfigUpdate) ----
+
+  onGlobalBGPConfigUpdate(cfg: GlobalBGPConfig): void {
+    this.pendingBgpConfig = cfg;
+  }
+
   // ---- endpoints ----
 
   onEndpointDirty(key: string): void {
@@ -239,6 +254,7 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
     }
     this.pendingRemovedIPSets.clear();
     this.flushPools(out);
+    this.flushBgpConfig(out);
     if (this.inSync && !this.inSyncSent) {
       out.push({ kind: 'inSync' });
       this.inSyncSent = true;
@@ -258,6 +274,17 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
       this.sentPools.add(id);
     }
     this.pendingPoolUpdates.clear();
+  }
+
+  /** After the IP pools, as Felix's flush; an unchanged config is not re-sent. */
+  private flushBgpConfig(out: ToDataplane[]): void {
+    const cfg = this.pendingBgpConfig;
+    if (!cfg) return;
+    this.pendingBgpConfig = undefined;
+    const json = JSON.stringify(cfg);
+    if (json === this.sentBgpConfigJson) return;
+    this.sentBgpConfigJson = json;
+    out.push({ kind: 'globalBgpConfigUpdate', ...cfg });
   }
 
   private flushConfig(out: ToDataplane[]): void {

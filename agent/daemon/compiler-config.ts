@@ -26,6 +26,7 @@ export function compilerConfigFrom(c: FelixConfig): CompilerConfig {
     iptablesMangleAllowAction: c.IptablesMangleAllowAction,
     // raw table (issue 12)
     workloadSourceSpoofing: c.WorkloadSourceSpoofing,
+    serviceLoopPrevention: c.ServiceLoopPrevention,
     // nat table (issue 12)
     natOutgoingAddress: c.NATOutgoingAddress,
     natPortRange: c.NATPortRange,

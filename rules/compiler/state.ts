@@ -1,6 +1,7 @@
 // DataplaneState: the compiler's input, built from the calc->dataplane message stream. It only stores
 // validated data; compile() turns it into a DesiredState.
 import type {
+  GlobalBGPConfig,
   HostEndpoint,
   HostEndpointID,
   IPAMPool,
@@ -54,6 +55,12 @@ export interface PoolEntry {
   readonly cidr: string;
 }
 
+/** A service CIDR for loop prevention, canonical. */
+export interface ServiceCidr {
+  readonly family: 4 | 6;
+  readonly cidr: string;
+}
+
 export function workloadKey(id: WorkloadEndpointID): string {
   return `${id.orchestratorId}/${id.workloadId}/${id.endpointId}`;
 }
@@ -73,6 +80,7 @@ export class DataplaneState {
   private readonly _hostEndpoints = new Map<string, HostEndpointEntry>();
   private readonly _pools = new Map<string, PoolEntry>();
   private _config: Readonly<Record<string, string>> = {};
+  private _serviceCidrs: readonly ServiceCidr[] = [];
   private _inSync = false;
   /** Rule-hash memo used by compile(); it never changes results, only skips re-hashing. */
   readonly hashCache = new HashCache();
@@ -108,6 +116,13 @@ export class DataplaneState {
   /** IP pools by message id. */
   get pools(): ReadonlyMap<string, PoolEntry> {
     return this._pools;
+  }
+  /**
+   * The last GlobalBGPConfigUpdate's cluster, external and load-balancer CIDRs, in that order, with
+   * their family (felix/dataplane/linux/service_loop_mgr.go).
+   */
+  get serviceCidrs(): readonly ServiceCidr[] {
+    return this._serviceCidrs;
   }
   /** The last ConfigUpdate (the agent decides what to do with it). */
   get config(): Readonly<Record<string, string>> {
@@ -228,6 +243,9 @@ export class DataplaneState {
       case 'ipamPoolRemove':
         this._pools.delete(msg.id);
         return;
+      case 'globalBgpConfigUpdate':
+        this._serviceCidrs = serviceCidrsOf(msg);
+        return;
       default: {
         const never: never = msg;
         throw new CompilerInputError('ERR_BAD_MESSAGE', 'message', `unknown kind ${JSON.stringify(never)}`);
@@ -251,6 +269,22 @@ export class DataplaneState {
     }
     return errors;
   }
+}
+
+/** The message's CIDRs in Felix's order (cluster, external, load balancer), canonical; throws on a malformed one. */
+function serviceCidrsOf(msg: GlobalBGPConfig): ServiceCidr[] {
+  const all = [...msg.serviceClusterCidrs, ...msg.serviceExternalCidrs, ...msg.serviceLoadbalancerCidrs];
+  return all.map((cidr) => {
+    const c = canonicalMember(2 /* NET */, cidr);
+    if (!c) {
+      throw new CompilerInputError(
+        'ERR_BAD_MESSAGE',
+        'globalBgpConfigUpdate',
+        `invalid CIDR ${JSON.stringify(cidr)}`,
+      );
+    }
+    return { family: c.family, cidr: c.text };
+  });
 }
 
 function badMemberThrow(subject: string, m: string): never {
