@@ -33,6 +33,9 @@ export function compilerConfigFrom(c: FelixConfig): CompilerConfig {
     natOutgoingInterfaceFilter: c.IptablesNATOutgoingInterfaceFilter,
     floatingIPs: c.FloatingIPs === 'Enabled',
     tunnelMasqInterfaces: tunnelMasqInterfaces(c),
+    // overlay host sets (issue 14, rules/compiler/overlay-sets.ts)
+    externalNodesCidrs: c.ExternalNodesCIDRList,
+    hostname: c.FelixHostname,
     // WireGuard's allow rules only accept; the IPIP/VXLAN allow-then-drop rules wait for all-hosts-net
     // (overlayNotices).
     wireguardEnabled: c.WireguardEnabled,

@@ -2,6 +2,7 @@
 // validated data; compile() turns it into a DesiredState.
 import type {
   HostEndpoint,
+  HostMetadata,
   HostEndpointID,
   IPAMPool,
   IPSetType,
@@ -54,6 +55,9 @@ export interface PoolEntry {
   readonly cidr: string;
 }
 
+/** A node's validated addresses (canonical, "" for none), from hostMetadataUpdate. */
+export type HostEntry = HostMetadata;
+
 export function workloadKey(id: WorkloadEndpointID): string {
   return `${id.orchestratorId}/${id.workloadId}/${id.endpointId}`;
 }
@@ -72,6 +76,7 @@ export class DataplaneState {
   private readonly _workloads = new Map<string, WorkloadEntry>();
   private readonly _hostEndpoints = new Map<string, HostEndpointEntry>();
   private readonly _pools = new Map<string, PoolEntry>();
+  private readonly _hosts = new Map<string, HostEntry>();
   private _config: Readonly<Record<string, string>> = {};
   private _inSync = false;
   /** Rule-hash memo used by compile(); it never changes results, only skips re-hashing. */
@@ -108,6 +113,10 @@ export class DataplaneState {
   /** IP pools by message id. */
   get pools(): ReadonlyMap<string, PoolEntry> {
     return this._pools;
+  }
+  /** Cluster nodes' addresses by hostname (all-hosts-net, all-vxlan-net: overlay-sets.ts). */
+  get hosts(): ReadonlyMap<string, HostEntry> {
+    return this._hosts;
   }
   /** The last ConfigUpdate (the agent decides what to do with it). */
   get config(): Readonly<Record<string, string>> {
@@ -228,6 +237,12 @@ export class DataplaneState {
       case 'ipamPoolRemove':
         this._pools.delete(msg.id);
         return;
+      case 'hostMetadataUpdate':
+        this._hosts.set(msg.hostname, hostEntry(msg.hostname, msg.host));
+        return;
+      case 'hostMetadataRemove':
+        this._hosts.delete(msg.hostname);
+        return;
       default: {
         const never: never = msg;
         throw new CompilerInputError('ERR_BAD_MESSAGE', 'message', `unknown kind ${JSON.stringify(never)}`);
@@ -251,6 +266,28 @@ export class DataplaneState {
     }
     return errors;
   }
+}
+
+/** Each address must be "" or a bare address of its family; the canonical text is kept. */
+function hostEntry(hostname: string, h: HostMetadata): HostEntry {
+  const addr = (field: keyof HostMetadata, family: 4 | 6): string => {
+    const v = h[field] ?? '';
+    if (v === '') return '';
+    const c = canonicalMember(0 /* IP */, v);
+    if (!c || c.family !== family)
+      throw new CompilerInputError(
+        'ERR_BAD_MESSAGE',
+        `hostMetadataUpdate ${hostname}`,
+        `${field} ${JSON.stringify(v)} is not an IPv${family} address`,
+      );
+    return c.text;
+  };
+  return {
+    ipv4Addr: addr('ipv4Addr', 4),
+    ipv6Addr: addr('ipv6Addr', 6),
+    vxlanTunnelAddr: addr('vxlanTunnelAddr', 4),
+    vxlanTunnelAddrV6: addr('vxlanTunnelAddrV6', 6),
+  };
 }
 
 function badMemberThrow(subject: string, m: string): never {

@@ -148,6 +148,18 @@ export interface IPAMPool {
   readonly allowedUses: readonly string[];
 }
 
+/**
+ * One node's addresses (Felix's HostMetadataV4V6Update plus the node's VTEP, felix/proto/felixbackend.proto):
+ * bare addresses, "" for none. A node's VTEP exists when it has a VXLAN tunnel address and a host address of
+ * that family (felix/calc/vxlan_resolver.go).
+ */
+export interface HostMetadata {
+  readonly ipv4Addr: string;
+  readonly ipv6Addr: string;
+  readonly vxlanTunnelAddr: string;
+  readonly vxlanTunnelAddrV6: string;
+}
+
 export const enum IPSetType {
   IP = 0,
   IP_AND_PORT = 1,
@@ -185,7 +197,9 @@ export type ToDataplane =
   | { readonly kind: 'hostEndpointRemove'; readonly id: HostEndpointID }
   /** `id` is the pool's CIDR with "/" replaced by "-" (felix/calc/event_sequencer.go cidrToIPPoolID). */
   | { readonly kind: 'ipamPoolUpdate'; readonly id: string; readonly pool: IPAMPool }
-  | { readonly kind: 'ipamPoolRemove'; readonly id: string };
+  | { readonly kind: 'ipamPoolRemove'; readonly id: string }
+  | { readonly kind: 'hostMetadataUpdate'; readonly hostname: string; readonly host: HostMetadata }
+  | { readonly kind: 'hostMetadataRemove'; readonly hostname: string };
 
 /** Felix's PolicyID.ID(): "<kind>/<name>" or "<kind>/<namespace>/<name>". */
 export function policyIdString(id: PolicyID): string {
