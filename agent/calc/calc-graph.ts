@@ -47,6 +47,7 @@ import type {
   CalcStats,
   EndpointCandidate,
   EndpointDescription,
+  OverlayFacts,
 } from './types.js';
 
 const NOOP_LOGGER: CalcLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -248,6 +249,11 @@ export class CalcGraph {
   }
 
   // ---- read-only views ----
+
+  /** The pools' encapsulation and this node's tunnel addresses, for the daemon (compiler-config.ts). */
+  overlay(): OverlayFacts {
+    return { pools: this.encapsulation.encapsulation, tunnels: this.hostMetadata.localTunnelAddrs() };
+  }
 
   stats(): CalcStats {
     let weps = 0;

@@ -22,6 +22,8 @@ import {
 import { CALC_GRAPH_TIMEOUT_MS, HealthAggregator, REPORTER, type DebugHandler } from '../health/index.js';
 import { AgentMetrics } from '../metrics/index.js';
 import type { RootLogger } from '../log/index.js';
+import { encapChanged, ENCAP_CHANGED_LOG } from '../calc/index.js';
+import { resolvedEncapsulation } from './compiler-config.js';
 import { ConfigLog, decideConfigUpdate } from './config-reload.js';
 import { DataplaneRunner } from './dataplane.js';
 import { debugHandlers } from './debug-api.js';
@@ -97,6 +99,7 @@ export class Daemon {
       metrics: this.metrics,
       now: this.now,
       changed: () => this.health.report(REPORTER.dataplane, dataplaneReport(this.status.dataplane)),
+      overlay: () => this.calc?.overlay?.(),
     });
     this.servers = new Servers({
       health: this.health,
@@ -212,6 +215,13 @@ export class Daemon {
       calc.onStatus(status);
     }
     const out = calc.flush();
+    // felix/daemon/daemon.go: an encapsulation other than the one the dataplane started with is a restart;
+    // nothing of this batch reaches the driver.
+    if (this.encapsulationChanged()) {
+      this.log.warn(ENCAP_CHANGED_LOG);
+      void this.shutdown('encapsulation changed', RESTART_EXIT_CODE, 'Exiting for encapsulation change');
+      return;
+    }
     if (out.length > 0) {
       this.metrics.calcOutputEvents.inc(out.length);
       await this.toDataplane(out);
@@ -254,6 +264,16 @@ export class Daemon {
     return false;
   }
 
+  private encapsulationChanged(): boolean {
+    const start = this.dataplane.startOverlay;
+    const now = this.calc?.overlay?.();
+    if (!start || !now) return false;
+    return encapChanged(
+      resolvedEncapsulation(this.config, start.pools),
+      resolvedEncapsulation(this.config, now.pools),
+    );
+  }
+
   private reportHealth(): void {
     this.health.report(REPORTER.calcGraph, calcGraphReport(this.status));
     this.health.report(REPORTER.dataplane, dataplaneReport(this.status.dataplane));
@@ -272,7 +292,11 @@ export class Daemon {
     });
   }
 
-  private async shutdown(reason: string, code: number): Promise<number> {
+  private async shutdown(
+    reason: string,
+    code: number,
+    exitLog = 'Exiting for config change',
+  ): Promise<number> {
     if (this.stopping) return this.exited;
     this.stopping = true;
     this.log.info('Felix is shutting down', { reason });
@@ -290,7 +314,7 @@ export class Daemon {
       ['health server', () => this.servers.closeHealth()],
     ]);
     clearTimeout(bound);
-    if (code === RESTART_EXIT_CODE) this.log.info('Exiting for config change', { rc: code });
+    if (code === RESTART_EXIT_CODE) this.log.info(exitLog, { rc: code });
     this.resolveExit(code);
     return code;
   }

@@ -2,6 +2,7 @@
 // buffered until then), retried on each heartbeat if it fails to start, and its apply events
 // become status, metrics and log lines (docs/operations.md).
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { OverlayFacts } from '../calc/index.js';
 import type { FelixConfig } from '../config/index.js';
 import type { RootLogger } from '../log/index.js';
 import { dataplaneCounts, type AgentMetrics, type DataplaneCounts } from '../metrics/index.js';
@@ -18,6 +19,8 @@ export interface DataplaneRunnerOptions {
   readonly now: () => number;
   /** Called whenever status.dataplane changed (the daemon reports health). */
   readonly changed: () => void;
+  /** The calc's overlay facts, read when the driver is made; the daemon keeps the ones used (`startOverlay`). */
+  readonly overlay?: () => OverlayFacts | undefined;
 }
 
 export class DataplaneRunner {
@@ -26,11 +29,17 @@ export class DataplaneRunner {
   /** Set at the first in-sync; a driver that failed to start is retried on each heartbeat. */
   private wanted = false;
   private stopped = false;
+  private _startOverlay: OverlayFacts | undefined;
 
   constructor(private readonly o: DataplaneRunnerOptions) {}
 
   get started(): boolean {
     return this.dp !== undefined;
+  }
+
+  /** The overlay facts the running driver was made with (Felix's configParams.Encapsulation at start). */
+  get startOverlay(): OverlayFacts | undefined {
+    return this.dp ? this._startOverlay : undefined;
   }
 
   get compiled(): CompiledView | undefined {
@@ -70,8 +79,9 @@ export class DataplaneRunner {
     if (this.dp || !this.wanted || this.stopped) return;
     const dp = this.o.status.dataplane;
     let made: Dataplane;
+    const overlay = this.o.overlay?.();
     try {
-      made = this.o.deps.makeDataplane(cfg, this.o.logger.child('dataplane'));
+      made = this.o.deps.makeDataplane(cfg, this.o.logger.child('dataplane'), overlay);
       this.listen(made);
       await made.driver.start();
     } catch (e) {
@@ -83,6 +93,7 @@ export class DataplaneRunner {
       return;
     }
     this.dp = made;
+    this._startOverlay = overlay;
     dp.started = true;
     dp.lastApplyFailed = false;
     const msgs = this.pending;

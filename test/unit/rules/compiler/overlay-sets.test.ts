@@ -133,3 +133,27 @@ test('hostMetadataUpdate/Remove survive the protobuf codec', () => {
     assert.deepEqual(decodeToDataplane(encodeToDataplane(m, 7)), { msg: m, sequenceNumber: 7 });
   }
 });
+
+test('with REJECT as deny action: the IPIP and IPv6 VXLAN drops reject, the IPv4 VXLAN drop stays DROP (static.go)', () => {
+  const d = run(HOSTS, {
+    ipipEnabled: true,
+    vxlanEnabled: true,
+    vxlanEnabledV6: true,
+    iptablesFilterDenyAction: 'REJECT',
+  });
+  const input = (family: 4 | 6): string[] =>
+    d.tables
+      .find((t) => t.table === 'filter' && t.family === family)!
+      .chains.get('cali-INPUT')!
+      .rules.map((r) => r.body);
+  assert.deepEqual(input(4).slice(0, 4), [
+    '-m comment --comment "Allow IPIP packets from Calico hosts" -p 4 -m set --match-set cali40all-hosts-net src -m addrtype --dst-type LOCAL --jump ACCEPT',
+    '-m comment --comment "Reject IPIP packets from non-Calico hosts" -p 4 --jump REJECT',
+    '-m comment --comment "Allow IPv4 VXLAN packets from allowed hosts" -p 17 -m multiport --destination-ports 4789 -m set --match-set cali40all-vxlan-net src -m addrtype --dst-type LOCAL --jump ACCEPT',
+    '-m comment --comment "Drop IPv4 VXLAN packets from non-allowed hosts" -p 17 -m multiport --destination-ports 4789 -m addrtype --dst-type LOCAL --jump DROP',
+  ]);
+  assert.deepEqual(input(6).slice(0, 2), [
+    '-m comment --comment "Allow IPv6 VXLAN packets from allowed hosts" -p 17 -m multiport --destination-ports 4789 -m set --match-set cali60all-vxlan-net src -m addrtype --dst-type LOCAL --jump ACCEPT',
+    '-m comment --comment "Reject IPv6 VXLAN packets from non-allowed hosts" -p 17 -m multiport --destination-ports 4789 -m addrtype --dst-type LOCAL --jump REJECT',
+  ]);
+});
