@@ -53,7 +53,7 @@ export function compilerConfigFrom(c: FelixConfig, overlay?: OverlayFacts): Comp
     natOutgoingExclusions: c.NATOutgoingExclusions,
     natOutgoingInterfaceFilter: c.IptablesNATOutgoingInterfaceFilter,
     floatingIPs: c.FloatingIPs === 'Enabled',
-    tunnelMasqInterfaces: tunnelMasqInterfaces(c, encap),
+    tunnelMasqInterfaces: tunnelMasqInterfaces(c, encap, overlay?.tunnels),
     // overlay host sets (issue 14, rules/compiler/overlay-sets.ts)
     externalNodesCidrs: c.ExternalNodesCIDRList,
     hostname: c.FelixHostname,
@@ -73,17 +73,38 @@ export function compilerConfigFrom(c: FelixConfig, overlay?: OverlayFacts): Comp
   });
 }
 
+/** The tunnel-address parameters the masquerade rules read (felix/rules/static.go). */
+export const TUNNEL_ADDR_PARAMS = ['IpInIpTunnelAddr', 'IPv4VXLANTunnelAddr', 'IPv6VXLANTunnelAddr'] as const;
+type TunnelAddrParam = (typeof TUNNEL_ADDR_PARAMS)[number];
+
+/**
+ * This node's tunnel address: Felix reads the config parameter (calico-node writes it as per-host config);
+ * without one, the address on this node's v3 Node resource (HostMetadataCalculator.localTunnelAddrs).
+ */
+export function tunnelAddr(
+  c: FelixConfig,
+  n: TunnelAddrParam,
+  tunnels: OverlayFacts['tunnels'] = {},
+): string {
+  return c[n] !== '' ? c[n] : (tunnels[n] ?? '');
+}
+
 /**
  * The tunnel devices of Felix's cali-POSTROUTING masquerade rules (felix/rules/static.go
  * StaticNATPostroutingChains): tunl0 with IPIP and a tunnel address, vxlan.calico / vxlan-v6.calico
  * with VXLAN / VXLANv6 and a tunnel address, the WireGuard devices whenever WireGuard is on.
  */
-export function tunnelMasqInterfaces(c: FelixConfig, encap: Encapsulation): { v4: string[]; v6: string[] } {
+export function tunnelMasqInterfaces(
+  c: FelixConfig,
+  encap: Encapsulation,
+  tunnels: OverlayFacts['tunnels'] = {},
+): { v4: string[]; v6: string[] } {
   const v4: string[] = [];
   const v6: string[] = [];
-  if (encap.ipipEnabled && c.IpInIpTunnelAddr !== '') v4.push('tunl0');
-  if (encap.vxlanEnabled && c.IPv4VXLANTunnelAddr !== '') v4.push('vxlan.calico');
-  if (encap.vxlanEnabledV6 && c.IPv6VXLANTunnelAddr !== '') v6.push('vxlan-v6.calico');
+  const has = (n: TunnelAddrParam): boolean => tunnelAddr(c, n, tunnels) !== '';
+  if (encap.ipipEnabled && has('IpInIpTunnelAddr')) v4.push('tunl0');
+  if (encap.vxlanEnabled && has('IPv4VXLANTunnelAddr')) v4.push('vxlan.calico');
+  if (encap.vxlanEnabledV6 && has('IPv6VXLANTunnelAddr')) v6.push('vxlan-v6.calico');
   if (c.WireguardEnabled) v4.push(c.WireguardInterfaceName);
   if (c.WireguardEnabledV6) v6.push(c.WireguardInterfaceNameV6);
   return { v4, v6 };

@@ -23,7 +23,7 @@ import { CALC_GRAPH_TIMEOUT_MS, HealthAggregator, REPORTER, type DebugHandler } 
 import { AgentMetrics } from '../metrics/index.js';
 import type { RootLogger } from '../log/index.js';
 import { encapChanged, ENCAP_CHANGED_LOG } from '../calc/index.js';
-import { resolvedEncapsulation } from './compiler-config.js';
+import { resolvedEncapsulation, TUNNEL_ADDR_PARAMS, tunnelAddr } from './compiler-config.js';
 import { ConfigLog, decideConfigUpdate } from './config-reload.js';
 import { DataplaneRunner } from './dataplane.js';
 import { debugHandlers } from './debug-api.js';
@@ -215,13 +215,9 @@ export class Daemon {
       calc.onStatus(status);
     }
     const out = calc.flush();
-    // felix/daemon/daemon.go: an encapsulation other than the one the dataplane started with is a restart;
-    // nothing of this batch reaches the driver.
-    if (this.encapsulationChanged()) {
-      this.log.warn(ENCAP_CHANGED_LOG);
-      void this.shutdown('encapsulation changed', RESTART_EXIT_CODE, 'Exiting for encapsulation change');
-      return;
-    }
+    // felix/daemon/daemon.go: an encapsulation or tunnel address other than the dataplane started with is a
+    // restart; nothing of this batch reaches the driver.
+    if (this.overlayRestart()) return;
     if (out.length > 0) {
       this.metrics.calcOutputEvents.inc(out.length);
       await this.toDataplane(out);
@@ -264,14 +260,32 @@ export class Daemon {
     return false;
   }
 
-  private encapsulationChanged(): boolean {
+  /**
+   * Felix restarts when the encapsulation resolved from the pools changes (the Encapsulation message), and for
+   * a changed tunnel address (a config change of IpInIpTunnelAddr & co; here also one seen on the Node alone).
+   */
+  private overlayRestart(): boolean {
     const start = this.dataplane.startOverlay;
     const now = this.calc?.overlay?.();
     if (!start || !now) return false;
-    return encapChanged(
-      resolvedEncapsulation(this.config, start.pools),
-      resolvedEncapsulation(this.config, now.pools),
+    const c = this.config;
+    if (encapChanged(resolvedEncapsulation(c, start.pools), resolvedEncapsulation(c, now.pools))) {
+      this.log.warn(ENCAP_CHANGED_LOG);
+      void this.shutdown('encapsulation changed', RESTART_EXIT_CODE, 'Exiting for encapsulation change');
+      return true;
+    }
+    const keys = TUNNEL_ADDR_PARAMS.filter(
+      (n) => tunnelAddr(c, n, start.tunnels) !== tunnelAddr(c, n, now.tunnels),
     );
+    if (keys.length === 0) return false;
+    for (const key of keys)
+      this.log.info('Configuration value changed; change DOES require Felix to restart.', {
+        key,
+        oldValue: tunnelAddr(c, key, start.tunnels) || 'none',
+        newValue: tunnelAddr(c, key, now.tunnels) || 'none',
+      });
+    void this.shutdown('Config changed', RESTART_EXIT_CODE);
+    return true;
   }
 
   private reportHealth(): void {

@@ -106,6 +106,8 @@ test('IPIP from the pools turns on the IPIP rules and all-hosts-net; a VXLAN poo
   assert.equal(d.compilerConfig.ipipEnabled, true);
   assert.equal(d.compilerConfig.vxlanEnabled, false);
   assert.equal(d.compilerConfig.hostname, 'me');
+  // This node's tunnel address from its Node resource: the tunl0 masquerade rule (static.go).
+  assert.deepEqual(d.compilerConfig.tunnelMasqInterfaces, { v4: ['tunl0'], v6: [] });
   assert.deepEqual(
     d.msgs
       .filter((m) => m.kind === 'hostMetadataUpdate')
@@ -146,4 +148,52 @@ test('IpInIpEnabled / VXLANEnabled set locally win over the pools, so pool chang
   assert.ok(r.drivers[0]!.msgs.some((m) => m.kind === 'ipamPoolRemove'));
   await r.daemon.stop();
   assert.equal(await r.daemon.exited, 0);
+});
+
+/** This node's Node resource: `spec` extras, and the IPIP tunnel address (under spec.bgp). */
+const me = (spec: Record<string, unknown>, ipip?: string): KVUpdate =>
+  kv('/calico/resources/v3/projectcalico.org/nodes/me', {
+    kind: 'Node',
+    spec: { bgp: { ipv4Address: '10.0.0.1/24', ipv4IPIPTunnelAddr: ipip }, ...spec },
+  });
+
+test('tunnel masquerade: the Node or HostConfig tunnel address with its encapsulation on; none without', async () => {
+  const r = await rig();
+  await r.emit(
+    [
+      pool('10.65.0.0/16', '', 'always'),
+      pool('fd65::/64', '', 'always'),
+      me({ ipv4VXLANTunnelAddr: '10.65.0.1' }),
+      kv('/calico/v1/host/me/config/IPv6VXLANTunnelAddr', 'fd65::1'),
+    ],
+    'in-sync',
+  );
+  assert.deepEqual(r.drivers[0]!.compilerConfig.tunnelMasqInterfaces, {
+    v4: ['vxlan.calico'],
+    v6: ['vxlan-v6.calico'],
+  });
+  await r.daemon.stop();
+  const r2 = await rig();
+  // IPIP on, but no tunnel address anywhere: no masquerade rule.
+  await r2.emit([pool('10.65.0.0/16', 'always', ''), me({})], 'in-sync');
+  assert.deepEqual(r2.drivers[0]!.compilerConfig.tunnelMasqInterfaces, { v4: [], v6: [] });
+  await r2.daemon.stop();
+});
+
+test('a tunnel address that changes on the Node after start exits 129 naming it; a local setting wins', async () => {
+  const r = await rig();
+  await r.emit([pool('10.65.0.0/16', 'always', ''), me({}, '10.65.0.1')], 'in-sync');
+  await r.emit([me({}, '10.65.0.1')]);
+  await r.emit([me({}, '10.65.0.2')]);
+  assert.equal(await r.daemon.exited, 129);
+  assert.match(
+    r.log(),
+    /Configuration value changed; change DOES require Felix to restart\. key=IpInIpTunnelAddr newValue=10\.65\.0\.2 oldValue=10\.65\.0\.1/,
+  );
+  const local = await rig({ FELIX_IPINIPTUNNELADDR: '10.65.0.9' });
+  await local.emit([pool('10.65.0.0/16', 'always', ''), me({}, '10.65.0.1')], 'in-sync');
+  assert.deepEqual(local.drivers[0]!.compilerConfig.tunnelMasqInterfaces, { v4: ['tunl0'], v6: [] });
+  await local.emit([me({}, '10.65.0.2')]);
+  await local.daemon.stop();
+  assert.equal(await local.daemon.exited, 0);
 });
