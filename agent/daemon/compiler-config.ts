@@ -86,7 +86,12 @@ export function tunnelAddr(
   n: TunnelAddrParam,
   tunnels: OverlayFacts['tunnels'] = {},
 ): string {
-  return c[n] !== '' ? c[n] : (tunnels[n] ?? '');
+  const configured = {
+    IpInIpTunnelAddr: c.IpInIpTunnelAddr,
+    IPv4VXLANTunnelAddr: c.IPv4VXLANTunnelAddr,
+    IPv6VXLANTunnelAddr: c.IPv6VXLANTunnelAddr,
+  }[n];
+  return configured !== '' ? configured : (tunnels[n] ?? '');
 }
 
 /**
@@ -110,16 +115,46 @@ export function tunnelMasqInterfaces(
   return { v4, v6 };
 }
 
-/** What of the nat/overlay configuration felix-ts does not (fully) enforce: one warning each at start. */
+/** What of the nat configuration felix-ts does not (fully) enforce: one warning each at start. */
 export function natNotices(c: FelixConfig): string[] {
   const out: string[] = [];
-  if (c.WireguardEnabled || c.WireguardEnabledV6)
-    out.push(
-      'WireguardEnabled: felix-ts programs the WireGuard allow and masquerade rules only; it does not create the WireGuard device, keys, routes or routing rules',
-    );
   if (c.NATOutgoingAddress !== '' && c.Ipv6Support)
     out.push(
       'NATOutgoingAddress is IPv4: IPv6 NAT outgoing uses MASQUERADE (Felix writes the IPv4 address into the IPv6 SNAT rule, which ip6tables refuses)',
     );
+  return out;
+}
+
+/** Something in use that felix-ts does not enforce (logged once, in the readiness detail and a metric). */
+export interface UnsupportedFeature {
+  /** The metric label: a short stable name. */
+  readonly feature: string;
+  readonly detail: string;
+}
+
+/**
+ * The parts of the overlay Felix would program and felix-ts does not, for the encapsulation the dataplane
+ * starts with: the tunnel devices, routes and neighbours of felix/dataplane/linux/ipip_mgr.go, vxlan_mgr.go and
+ * the WireGuard device, keys and routing (felix/wireguard). The filter rules, host sets and masquerade are.
+ */
+export function unsupportedOverlay(c: FelixConfig, encap: Encapsulation): UnsupportedFeature[] {
+  const out: UnsupportedFeature[] = [];
+  const rules = 'felix-ts programs its filter rules, host IP set and tunnel masquerade only';
+  if (encap.ipipEnabled)
+    out.push({
+      feature: 'ipip-tunnel',
+      detail: `IPIP encapsulation is on: ${rules}; it does not create or configure tunl0 or program IPIP routes`,
+    });
+  if (encap.vxlanEnabled || encap.vxlanEnabledV6)
+    out.push({
+      feature: 'vxlan-tunnel',
+      detail: `VXLAN encapsulation is on: ${rules}; it does not create vxlan.calico/vxlan-v6.calico or program their routes and neighbour/FDB entries`,
+    });
+  if (c.WireguardEnabled || c.WireguardEnabledV6)
+    out.push({
+      feature: 'wireguard',
+      detail:
+        'WireguardEnabled: felix-ts programs the WireGuard allow and masquerade rules only; it does not create the WireGuard device, keys, routes or routing rules',
+    });
   return out;
 }

@@ -9,6 +9,7 @@ import { dataplaneCounts, type AgentMetrics, type DataplaneCounts } from '../met
 import type { CompiledView, DaemonDeps, Dataplane } from './deps.js';
 import type { DaemonStatus } from './status.js';
 import { refusedDetail } from './health-report.js';
+import { resolvedEncapsulation, unsupportedOverlay } from './compiler-config.js';
 
 export interface DataplaneRunnerOptions {
   readonly deps: DaemonDeps;
@@ -94,11 +95,21 @@ export class DataplaneRunner {
     }
     this.dp = made;
     this._startOverlay = overlay;
+    this.reportUnsupported(cfg, overlay);
     dp.started = true;
     dp.lastApplyFailed = false;
     const msgs = this.pending;
     this.pending = [];
     made.driver.onMessages(msgs);
+  }
+
+  /** Once per process (the driver is made once): what of the overlay in use is not enforced. */
+  private reportUnsupported(cfg: FelixConfig, overlay: OverlayFacts | undefined): void {
+    for (const u of unsupportedOverlay(cfg, resolvedEncapsulation(cfg, overlay?.pools))) {
+      this.o.logger.warn(u.detail, { feature: u.feature });
+      this.o.status.unsupported.push(u);
+      this.o.metrics.unsupportedFeatures.set({ feature: u.feature }, 1);
+    }
   }
 
   /** Stops the driver's timers; the rules it programmed stay in place (docs/operations.md "Signals"). */

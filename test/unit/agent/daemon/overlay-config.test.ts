@@ -197,3 +197,29 @@ test('a tunnel address that changes on the Node after start exits 129 naming it;
   await local.daemon.stop();
   assert.equal(await local.daemon.exited, 0);
 });
+
+test('what of the overlay felix-ts does not program is logged once, in the status and as felix_ts_unsupported_features', async () => {
+  const r = await rig({ FELIX_WIREGUARDENABLED: 'true' });
+  await r.emit([pool('10.65.0.0/16', 'always', ''), pool('fd65::/64', '', 'always')], 'in-sync');
+  await r.emit([pool('10.66.0.0/16', 'always', '')]);
+  assert.deepEqual(
+    r.daemon.status.unsupported.map((u) => u.feature),
+    ['ipip-tunnel', 'vxlan-tunnel', 'wireguard'],
+  );
+  const log = r.log();
+  for (const text of [
+    'does not create or configure tunl0',
+    'does not create vxlan.calico',
+    'does not create the WireGuard device',
+  ])
+    assert.equal(log.split(text).length - 1, 1, `logged once: ${text}`);
+  assert.match(log, /\[WARNING\]\[\d+\] felix: IPIP encapsulation is on: .* feature=ipip-tunnel/);
+  const metric = await r.daemon.metrics.registry.getSingleMetricAsString('felix_ts_unsupported_features');
+  for (const f of ['ipip-tunnel', 'vxlan-tunnel', 'wireguard'])
+    assert.match(metric, new RegExp(`feature="${f}"\\} 1`));
+  await r.daemon.stop();
+  const plain = await rig();
+  await plain.emit([pool('10.65.0.0/16', '', '')], 'in-sync');
+  assert.deepEqual(plain.daemon.status.unsupported, []);
+  await plain.daemon.stop();
+});
