@@ -36,8 +36,28 @@ export function allVxlanNetWanted(cfg: CompilerConfig, family: IpFamily): boolea
   return family === 4 ? cfg.vxlanEnabled : cfg.vxlanEnabledV6;
 }
 
+/** The last sets built per state and family, reused while the hosts and the inputs from the config are the same. */
+const memo = new WeakMap<DataplaneState, Map<IpFamily, { key: string; sets: IpSetState[] }>>();
+
 /** The overlay sets Felix would have for this family (none, one or both). */
 export function overlayIpSets(state: DataplaneState, cfg: CompilerConfig, family: IpFamily): IpSetState[] {
+  const key = JSON.stringify([
+    state.hostsVersion,
+    allHostsNetWanted(cfg, family),
+    allVxlanNetWanted(cfg, family),
+    cfg.externalNodesCidrs,
+    cfg.hostname,
+  ]);
+  let perFamily = memo.get(state);
+  if (!perFamily) memo.set(state, (perFamily = new Map()));
+  const hit = perFamily.get(family);
+  if (hit?.key === key) return hit.sets;
+  const sets = buildOverlaySets(state, cfg, family);
+  perFamily.set(family, { key, sets });
+  return sets;
+}
+
+function buildOverlaySets(state: DataplaneState, cfg: CompilerConfig, family: IpFamily): IpSetState[] {
   const out: IpSetState[] = [];
   if (allHostsNetWanted(cfg, family)) {
     const members = new Set<string>();

@@ -77,6 +77,7 @@ export class DataplaneState {
   private readonly _hostEndpoints = new Map<string, HostEndpointEntry>();
   private readonly _pools = new Map<string, PoolEntry>();
   private readonly _hosts = new Map<string, HostEntry>();
+  private _hostsVersion = 0;
   private _config: Readonly<Record<string, string>> = {};
   private _inSync = false;
   /** Rule-hash memo used by compile(); it never changes results, only skips re-hashing. */
@@ -117,6 +118,10 @@ export class DataplaneState {
   /** Cluster nodes' addresses by hostname (all-hosts-net, all-vxlan-net: overlay-sets.ts). */
   get hosts(): ReadonlyMap<string, HostEntry> {
     return this._hosts;
+  }
+  /** Bumped on every host change, so the overlay sets are rebuilt only then. */
+  get hostsVersion(): number {
+    return this._hostsVersion;
   }
   /** The last ConfigUpdate (the agent decides what to do with it). */
   get config(): Readonly<Record<string, string>> {
@@ -239,9 +244,10 @@ export class DataplaneState {
         return;
       case 'hostMetadataUpdate':
         this._hosts.set(msg.hostname, hostEntry(msg.hostname, msg.host));
+        this._hostsVersion++;
         return;
       case 'hostMetadataRemove':
-        this._hosts.delete(msg.hostname);
+        if (this._hosts.delete(msg.hostname)) this._hostsVersion++;
         return;
       default: {
         const never: never = msg;

@@ -157,3 +157,28 @@ test('with REJECT as deny action: the IPIP and IPv6 VXLAN drops reject, the IPv4
     '-m comment --comment "Reject IPv6 VXLAN packets from non-allowed hosts" -p 17 -m multiport --destination-ports 4789 -m addrtype --dst-type LOCAL --jump REJECT',
   ]);
 });
+
+test('the sets are rebuilt only when a host or their config inputs change (the same member set otherwise)', () => {
+  const st = new DataplaneState();
+  assert.deepEqual(st.applyAll(HOSTS), []);
+  const cfg = defaultCompilerConfig({ hostname: 'me', ipipEnabled: true, ipv6Support: false });
+  const first = compile(st, cfg).ipsets.get('cali40all-hosts-net')!.members;
+  st.apply({
+    kind: 'ipamPoolUpdate',
+    id: '10.65.0.0-16',
+    pool: { cidr: '10.65.0.0/16', masquerade: true, ipipMode: 'Always', vxlanMode: '', allowedUses: [] },
+  });
+  assert.equal(compile(st, cfg).ipsets.get('cali40all-hosts-net')!.members, first, 'a pool change reuses it');
+  const ext = compile(st, { ...cfg, externalNodesCidrs: ['192.0.2.0/24'] }).ipsets.get(
+    'cali40all-hosts-net',
+  )!;
+  assert.ok(ext.members.has('192.0.2.0/24'));
+  st.apply({ kind: 'hostMetadataRemove', hostname: 'plain' });
+  const after = compile(st, cfg).ipsets.get('cali40all-hosts-net')!.members;
+  assert.deepEqual([...after].sort(), ['10.0.0.1', '10.0.0.2']);
+  assert.deepEqual(
+    [...first].sort(),
+    ['10.0.0.1', '10.0.0.2', '10.0.0.3'],
+    'an earlier result is never changed',
+  );
+});
