@@ -10,6 +10,10 @@ export interface ClusterShape {
   readonly namespaces: number;
   /** Extra broad global policies (`version == 'vN'`), so each local pod matches many. */
   readonly broadPolicies?: number;
+  /** Remote nodes the endpoints are spread over (default 997), each with a v3 Node and bird_ip. */
+  readonly hosts?: number;
+  /** Mixed into the label hash: another seed gives another, equally deterministic cluster. */
+  readonly seed?: number;
 }
 
 export const LOCAL_HOST = 'bench-local';
@@ -29,10 +33,11 @@ export function wepKV(i: number, shape: ClusterShape, labelOverride?: Record<str
   // Spread local endpoints evenly over the index range so they land in many namespaces.
   const stride = Math.max(1, Math.floor(shape.weps / shape.localWeps));
   const local = i % stride === 0 && i / stride < shape.localWeps;
-  const host = local ? LOCAL_HOST : `node-${i % 997}`;
+  const host = local ? LOCAL_HOST : `node-${i % (shape.hosts ?? 997)}`;
   const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
   // Hash the index so the evenly spaced local pods still get varied labels.
-  let h = Math.imul(i ^ (i >>> 16), 0x45d9f3b) >>> 0;
+  const x = (i ^ (shape.seed ?? 0)) >>> 0;
+  let h = Math.imul(x ^ (x >>> 16), 0x45d9f3b) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x45d9f3b) >>> 0;
   const labels: Record<string, string> = {
     app: `app-${h % 50}`,
@@ -166,6 +171,21 @@ export function generateSnapshot(shape: ClusterShape): KVUpdate[] {
   for (let i = 0; i < shape.netsets; i++) {
     const nets = Array.from({ length: 5 }, (_, j) => `172.${16 + (i % 16)}.${(i >> 4) & 255}.${j * 16}/28`);
     out.push(kv(`/calico/v1/netset/netset-${i}`, { nets, labels: { role: `blocked-${i % 200}` } }));
+  }
+  if (shape.hosts !== undefined) {
+    for (let n = 0; n <= shape.hosts; n++) {
+      const name = n === shape.hosts ? LOCAL_HOST : `node-${n}`;
+      const ip = `192.168.${n >> 8}.${(n & 255) + 1}`;
+      out.push(kv(`/calico/v1/host/${name}/bird_ip`, ip));
+      out.push(
+        kv(`/calico/resources/v3/projectcalico.org/nodes/${name}`, {
+          kind: 'Node',
+          apiVersion: 'projectcalico.org/v3',
+          metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+          spec: { bgp: { ipv4Address: `${ip}/24` } },
+        }),
+      );
+    }
   }
   // Typha sends the snapshot sorted by key (libcalico-go/lib/backend/model).
   out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

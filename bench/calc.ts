@@ -1,7 +1,7 @@
 // Bench: calculation graph at cluster scale (issue 4 felix/calc/event_sequencer.go). Runs each scale in a child process
 // (so peak RSS is per scale) and prints the figures side by side, with the ratio of the full
 // scale to the 10% baseline to show how cost grows.
-//   node dist/bench/calc.js            # baseline (10%) and full scale
+//   node dist/bench/calc.js            # baseline (10%), full scale, dense, and Felix's scale
 //   node dist/bench/calc.js --child 1  # one scale, JSON on stdout
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
@@ -45,6 +45,8 @@ const FULL: ClusterShape = {
   netsets: 2_000,
   namespaces: 1_000,
 };
+/** Felix's own scale target (issue 15 item 3): 250,000 endpoints, 200 of them local, 10k policies. */
+const FELIX: ClusterShape = { ...FULL, weps: 250_000, localWeps: 200 };
 /** The node-density case: 2,500 local pods of 10k, each selected by 20+ policies. */
 const DENSE: ClusterShape = {
   weps: 10_000,
@@ -59,16 +61,18 @@ function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 }
 
-function runChild(scale: number, dense: boolean): Result {
-  const shape: ClusterShape = dense
-    ? DENSE
-    : {
-        weps: Math.round(FULL.weps * scale),
-        localWeps: FULL.localWeps,
-        policies: Math.round(FULL.policies * scale),
-        netsets: Math.round(FULL.netsets * scale),
-        namespaces: Math.round(FULL.namespaces * scale),
-      };
+function runChild(scale: number, dense: boolean, felix: boolean): Result {
+  const shape: ClusterShape = felix
+    ? FELIX
+    : dense
+      ? DENSE
+      : {
+          weps: Math.round(FULL.weps * scale),
+          localWeps: FULL.localWeps,
+          policies: Math.round(FULL.policies * scale),
+          netsets: Math.round(FULL.netsets * scale),
+          namespaces: Math.round(FULL.namespaces * scale),
+        };
   const snapshot = generateSnapshot(shape);
   const g = new CalcGraph({ hostname: LOCAL_HOST });
   let messages = 0;
@@ -208,17 +212,21 @@ function runChild(scale: number, dense: boolean): Result {
 const args = process.argv.slice(2);
 const childIdx = args.indexOf('--child');
 if (childIdx >= 0) {
-  process.stdout.write(JSON.stringify(runChild(Number(args[childIdx + 1]), args.includes('--dense'))) + '\n');
+  process.stdout.write(
+    JSON.stringify(runChild(Number(args[childIdx + 1]), args.includes('--dense'), args.includes('--felix'))) +
+      '\n',
+  );
 } else {
   const self = fileURLToPath(import.meta.url);
   const results: Result[] = [];
-  const runs: ReadonlyArray<readonly [number, boolean]> = [
-    [0.1, false],
-    [1, false],
-    [1, true],
+  const runs: ReadonlyArray<readonly [number, string]> = [
+    [0.1, ''],
+    [1, ''],
+    [1, '--dense'],
+    [1, '--felix'],
   ];
-  for (const [scale, dense] of runs) {
-    const extra = dense ? ['--dense'] : [];
+  for (const [scale, mode] of runs) {
+    const extra = mode ? [mode] : [];
     const r = spawnSync(
       process.execPath,
       ['--max-old-space-size=4096', self, '--child', String(scale), ...extra],
@@ -232,7 +240,7 @@ if (childIdx >= 0) {
     }
     results.push(JSON.parse(r.stdout) as Result);
   }
-  const [base, full, dense] = results as [Result, Result, Result];
+  const [base, full, dense, felix] = results as [Result, Result, Result, Result];
   const rows: Array<[string, keyof Result]> = [
     ['KVs in snapshot', 'kvs'],
     ['snapshot → InSync (ms)', 'snapshotToInSyncMs'],
@@ -248,13 +256,15 @@ if (childIdx >= 0) {
     ['policies per local endpoint (ingress)', 'policiesPerLocalEndpoint'],
   ];
   console.log(
-    '| measure | 10% baseline | full (100k WEPs, 250 local, 10k policies, 2k netsets) | ratio full/10% | dense (10k WEPs, 2.5k local) |',
+    '| measure | 10% baseline | full (100k WEPs, 250 local, 10k policies, 2k netsets) | ratio full/10% | dense (10k WEPs, 2.5k local) | Felix scale (250k WEPs, 200 local, 10k policies) |',
   );
-  console.log('|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|');
   for (const [label, k] of rows) {
     const a = base[k] as number;
     const b = full[k] as number;
-    console.log(`| ${label} | ${a} | ${b} | ${(b / Math.max(a, 1)).toFixed(2)} | ${dense[k] as number} |`);
+    console.log(
+      `| ${label} | ${a} | ${b} | ${(b / Math.max(a, 1)).toFixed(2)} | ${dense[k] as number} | ${felix[k] as number} |`,
+    );
   }
   console.log('\nfull-scale stats:', JSON.stringify(full.stats));
   console.log('dense stats:', JSON.stringify(dense.stats));
@@ -262,6 +272,7 @@ if (childIdx >= 0) {
     ['10%', base],
     ['full', full],
     ['dense', dense],
+    ['felix', felix],
   ] as const)
     for (const p of r.picked) console.log(`${name} ${p}`);
 }

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(iptables ipset iproute2 golang-go golang-github-golang-snappy-dev iputils-ping netcat-openbsd procps nftables ca-certificates)
+pkgs=(iptables ipset iproute2 golang-go golang-github-golang-snappy-dev iputils-ping netcat-openbsd procps nftables util-linux ca-certificates)
 need=()
 for pkg in "${pkgs[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

@@ -8,6 +8,8 @@
 //   endpoints ────────────────► Endpoints ─┬─ local ─► ActiveRulesCalculator│
 //                                          └─ all ───► IPSetCalculator ─────┤
 //   network sets ─────────────► IPSetCalculator ───────────────────────────►├► EventSequencer ─► out
+//   EndpointSlices, Services ─► ServiceIndex (Service sets activated by IPSetCalculator) ─►┤
+//   BGPConfiguration default ─► globalBgpConfig (service CIDRs) ───────────────────────────►┤
 //   IP pools ─────────────────► IPPoolCalculator ──────────────────────────►┤
 //   IP pools ─────────────────► EncapsulationCalculator (read by the daemon; issue 14)
 //   nodes, bird_ip, tunnel cfg► HostMetadataCalculator ───── dirty hosts at flush ──────►┤
@@ -22,7 +24,11 @@ import {
   keyRefusalReason,
   parseKey,
   type Key,
+  K8S_PLURALS,
+  type ModelBGPConfiguration,
+  type ModelEndpointSlice,
   type ModelHostEndpoint,
+  type ModelService,
   type ModelIPPool,
   type ModelNetworkSet,
   type ModelPolicy,
@@ -41,6 +47,8 @@ import { IPSetCalculator, networkSetData } from './ipsets.js';
 import { toLabelMap } from './label-index.js';
 import { resolveTiers, type TierLists } from './policy-resolver.js';
 import { RuleScanner } from './rule-scanner.js';
+import { ServiceIndex } from './service-index.js';
+import { DEFAULT_BGP_CONFIGURATION, globalBgpConfig } from './bgp-config.js';
 import type {
   CalcGraphOptions,
   CalcLogger,
@@ -61,6 +69,7 @@ export class CalcGraph {
   private readonly config: ConfigBatcher;
   private readonly sequencer: EventSequencer;
   private readonly ipsets: IPSetCalculator;
+  private readonly services: ServiceIndex;
   private readonly scanner: RuleScanner;
   private readonly activeRules: ActiveRulesCalculator;
   private readonly endpoints: Endpoints;
@@ -76,7 +85,8 @@ export class CalcGraph {
     this.log = opts.logger ?? NOOP_LOGGER;
     this.config = new ConfigBatcher(opts.hostname);
     this.sequencer = new EventSequencer((key) => this.endpointUpdate(key));
-    this.ipsets = new IPSetCalculator(this.sequencer);
+    this.services = new ServiceIndex(this.sequencer, this.log);
+    this.ipsets = new IPSetCalculator(this.sequencer, this.services);
     this.pools = new IPPoolCalculator(this.sequencer);
     this.hostMetadata = new HostMetadataCalculator(opts.hostname, this.log);
     this.encapsulation = new EncapsulationCalculator({}, this.log);
@@ -199,6 +209,14 @@ export class CalcGraph {
           this.hostMetadata.onNode(key.name, value as NodeResource | undefined);
           this.dirtyHosts.add(key.name);
         }
+        if (key.plural === K8S_PLURALS.endpointSlice)
+          this.services.onSliceUpdate(key.namespace, key.name, path, value as ModelEndpointSlice | undefined);
+        if (key.plural === K8S_PLURALS.service)
+          this.services.onServiceUpdate(key.namespace, key.name, value as ModelService | undefined);
+        if (key.plural === K8S_PLURALS.bgpConfiguration && key.name === DEFAULT_BGP_CONFIGURATION)
+          this.sequencer.onGlobalBGPConfigUpdate(
+            globalBgpConfig(value as ModelBGPConfiguration | undefined, path, this.log),
+          );
         return;
       default:
         // profileLabels (unused by Felix's calc graph), wireguard, blocks, other resources.

@@ -7,6 +7,7 @@
 import type {
   HostEndpoint,
   HostEndpointID,
+  QoSControls,
   ToDataplane,
   WorkloadEndpoint,
   WorkloadEndpointID,
@@ -16,6 +17,7 @@ import {
   formatIp,
   hostCidrOf,
   parseCidr,
+  qosControlsOf,
   type EndpointPort,
   type Key,
   type ModelHostEndpoint,
@@ -34,6 +36,8 @@ export type LocalEndpoint =
       readonly id: WorkloadEndpointID;
       readonly model: ModelWorkloadEndpoint;
       readonly profileIds: readonly string[];
+      /** qosControls checked by the model (agent/model/validate.ts qosControlsOf). */
+      readonly qos?: QoSControls;
     }
   | {
       readonly kind: 'host';
@@ -129,6 +133,24 @@ export class Endpoints {
     return out;
   }
 
+  /**
+   * A local workload's QoS controls: an out-of-range packet-rate or connection limit is logged with the key
+   * and skipped; bandwidth limits (tc in Felix, felix/dataplane/linux/qos) are logged as not applied.
+   */
+  private qosControls(path: string, v: ModelWorkloadEndpoint): QoSControls | undefined {
+    const { controls, problems, bandwidth } = qosControlsOf(v.qosControls);
+    for (const p of problems)
+      this.log.warn('calc: bad qosControls value skipped', { key: path, field: p.path, reason: p.message });
+    if (bandwidth)
+      this.log.warn(
+        'calc: workload endpoint asks for bandwidth QoS controls, which felix-ts does not apply (tc)',
+        {
+          key: path,
+        },
+      );
+    return controls;
+  }
+
   onWorkloadUpdate(
     key: Key & { type: 'workloadEndpoint' },
     path: string,
@@ -166,7 +188,8 @@ export class Endpoints {
       workloadId: key.workloadId,
       endpointId: key.endpointId,
     };
-    this.setLocal({ kind: 'workload', key: path, id, model: v, profileIds }, labels);
+    const qos = this.qosControls(path, v);
+    this.setLocal({ kind: 'workload', key: path, id, model: v, profileIds, ...(qos ? { qos } : {}) }, labels);
   }
 
   onHostUpdate(key: Key & { type: 'hostEndpoint' }, path: string, v: ModelHostEndpoint): void {
@@ -227,6 +250,7 @@ export function endpointMessage(ep: LocalEndpoint, t: TierLists): ToDataplane {
       ipv6Nat: (m.ipv6_nat ?? []).map((n) => ({ extIp: n.ext_ip, intIp: n.int_ip })),
       allowSpoofedSourcePrefixes: m.allow_spoofed_source_ips ?? [],
       ...(m.annotations ? { annotations: m.annotations } : {}),
+      ...(ep.qos ? { qosControls: ep.qos } : {}),
     };
     return { kind: 'workloadEndpointUpdate', id: ep.id, endpoint };
   }

@@ -3,10 +3,11 @@
 // report changes as they happen; flush() coalesces them and emits in dependency order:
 //   config, IP sets added, IP set deltas, policies, profiles, endpoints (after InSync),
 //   endpoint removes, profile removes, policy removes, IP sets removed, host metadata removes, host
-//   metadata updates, IP pool removes, IP pool updates, InSync (once).
+//   metadata updates, IP pool removes, IP pool updates, the BGP service CIDRs, InSync (once).
 // Endpoints are marked dirty here and materialised at flush through `resolveEndpoint`, so a burst
 // of changes to one endpoint costs one resolution; an unchanged result is not re-sent.
 import type {
+  GlobalBGPConfig,
   HostMetadata,
   IPAMPool,
   IPSetType,
@@ -89,6 +90,9 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
   private readonly pendingHostRemoves = new Set<string>();
   /** Hostname → JSON of the host metadata last sent, to drop unchanged updates. */
   private readonly sentHosts = new Map<string, string>();
+
+  private pendingBgpConfig: GlobalBGPConfig | undefined;
+  private sentBgpConfigJson: string | undefined;
 
   private inSync = false;
   private inSyncSent = false;
@@ -193,6 +197,12 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
     if (this.sentHosts.has(hostname)) this.pendingHostRemoves.add(hostname);
   }
 
+  // ---- the default BGPConfiguration (felix/calc/event_sequencer.go OnGlobalBGPConfigUpdate) ----
+
+  onGlobalBGPConfigUpdate(cfg: GlobalBGPConfig): void {
+    this.pendingBgpConfig = cfg;
+  }
+
   // ---- endpoints ----
 
   onEndpointDirty(key: string): void {
@@ -263,6 +273,7 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
     this.pendingRemovedIPSets.clear();
     this.flushHosts(out);
     this.flushPools(out);
+    this.flushBgpConfig(out);
     if (this.inSync && !this.inSyncSent) {
       out.push({ kind: 'inSync' });
       this.inSyncSent = true;
@@ -298,6 +309,17 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
       this.sentPools.add(id);
     }
     this.pendingPoolUpdates.clear();
+  }
+
+  /** After the IP pools, as Felix's flush; an unchanged config is not re-sent. */
+  private flushBgpConfig(out: ToDataplane[]): void {
+    const cfg = this.pendingBgpConfig;
+    if (!cfg) return;
+    this.pendingBgpConfig = undefined;
+    const json = JSON.stringify(cfg);
+    if (json === this.sentBgpConfigJson) return;
+    this.sentBgpConfigJson = json;
+    out.push({ kind: 'globalBgpConfigUpdate', ...cfg });
   }
 
   private flushConfig(out: ToDataplane[]): void {

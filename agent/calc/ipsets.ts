@@ -12,6 +12,7 @@ import { IPSetType } from '../../rules/dataplane-api/types.js';
 import type { Selector } from '../selector/index.js';
 import type { IPSetSink } from './event-sequencer.js';
 import { LabelIndex, type MatchListener } from './label-index.js';
+import type { ServiceSets } from './service-index.js';
 
 export type NamedPortProto = 'tcp' | 'udp' | 'sctp' | 'any';
 
@@ -24,8 +25,8 @@ export type IPSetSpec =
       readonly proto: NamedPortProto;
       readonly port: string;
     }
-  /** Kubernetes Service sets (felix/calc/rule_scanner.go): no service index here, so they stay empty. */
-  | { readonly kind: 'service'; readonly id: string; readonly withPort: boolean };
+  /** Kubernetes Service sets (felix/calc/rule_scanner.go); members come from the service index. */
+  | { readonly kind: 'service'; readonly id: string; readonly service: string; readonly withPort: boolean };
 
 export interface ItemPort {
   readonly name: string;
@@ -67,7 +68,11 @@ export class IPSetCalculator implements MatchListener {
   private readonly sets = new Map<string, SetState>();
   private readonly setsBySelector = new Map<string, Set<string>>();
 
-  constructor(private readonly sink: IPSetSink) {}
+  /** `services` fills the Service sets (service-index.ts), as Felix's calc graph hands them to its service index. */
+  constructor(
+    private readonly sink: IPSetSink,
+    private readonly services?: ServiceSets,
+  ) {}
 
   get activeCount(): number {
     return this.sets.size;
@@ -79,6 +84,7 @@ export class IPSetCalculator implements MatchListener {
 
   membersOf(id: string): string[] | undefined {
     const s = this.sets.get(id);
+    if (s?.spec.kind === 'service') return this.services?.membersOf(id) ?? [];
     return s ? [...s.members.keys()] : undefined;
   }
 
@@ -151,7 +157,11 @@ export class IPSetCalculator implements MatchListener {
     };
     this.sets.set(spec.id, set);
     this.sink.onIPSetAdded(spec.id, setType(spec));
-    if (selectorId === undefined || spec.kind === 'service') return;
+    if (spec.kind === 'service') {
+      this.services?.activate(spec.id, spec.service, spec.withPort);
+      return;
+    }
+    if (selectorId === undefined) return;
     let ids = this.setsBySelector.get(selectorId);
     const known = ids !== undefined;
     if (!ids) this.setsBySelector.set(selectorId, (ids = new Set()));
@@ -171,6 +181,8 @@ export class IPSetCalculator implements MatchListener {
     if (!set) return;
     if (--set.refs > 0) return;
     this.sets.delete(id);
+    // Felix's order: the service index withdraws the members, then the set goes.
+    if (set.spec.kind === 'service') this.services?.deactivate(id);
     this.sink.onIPSetRemoved(id);
     if (set.selectorId !== undefined) {
       const ids = this.setsBySelector.get(set.selectorId);

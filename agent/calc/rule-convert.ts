@@ -103,8 +103,9 @@ function serviceSet(
   withPort: boolean,
   specs: Map<string, IPSetSpec>,
 ): string {
-  const id = makeUniqueId(withPort ? 'svc' : 'svcnoport', `${ns ?? ''}/${name}`);
-  if (!specs.has(id)) specs.set(id, { kind: 'service', id, withPort });
+  const service = `${ns ?? ''}/${name}`;
+  const id = makeUniqueId(withPort ? 'svc' : 'svcnoport', service);
+  if (!specs.has(id)) specs.set(id, { kind: 'service', id, service, withPort });
   return id;
 }
 

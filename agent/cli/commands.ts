@@ -95,7 +95,11 @@ function chainsWhat(dryRun: boolean | undefined): string {
   return dryRun ? 'computed (dry run, not programmed)' : 'programmed';
 }
 
-async function getJson(io: Io, t: Target, path: string): Promise<{ status: number; json: unknown } | null> {
+export async function getJson(
+  io: Io,
+  t: Target,
+  path: string,
+): Promise<{ status: number; json: unknown } | null> {
   const { host, port } = healthTarget(io, t);
   try {
     const r = await httpGet(`${baseUrl(host, port)}${path}`);

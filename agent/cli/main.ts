@@ -83,6 +83,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       if (pos[1] === 'chains') return (await commands()).inspectChains(io, target);
       io.err.write(`felix-ts: inspect needs "endpoint <name>" or "chains"\n\n${usageFor('inspect')}`);
       return 2;
+    case 'trace': {
+      if (!pos[1] || !pos[2] || pos.length > 4) {
+        io.err.write(`felix-ts: trace needs <src> <dst> [proto/port]\n\n${usageFor('trace')}`);
+        return 2;
+      }
+      const { traceCommand } = await import('./trace.js');
+      return traceCommand(io, target, { src: pos[1], dst: pos[2], packet: pos[3] });
+    }
+    case 'diags': {
+      const { diagsCommand } = await import('./diags.js');
+      return diagsCommand(io, { ...target, dir: v.dir, sets: v.set ?? [] });
+    }
     case 'certs':
       if (!v.dir) {
         io.err.write(`felix-ts: certs needs --dir <directory>\n\n${usageFor('certs')}`);

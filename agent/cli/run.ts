@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, RESTART_EXIT_CODE, type LoadedConfig } from '.
 import { createLogger, type RootLogger, type Severity } from '../log/index.js';
 import { Daemon, compilerConfigFrom, realDeps, type DaemonDeps } from '../daemon/index.js';
 import { registerProfilingSignalHandlers } from '../daemon/profiles.js';
+import { setprivOnPath } from '../../rules/backend/index.js';
 import type { Io } from './commands.js';
 
 export interface RunOptions {
@@ -85,6 +86,10 @@ export async function runCommand(io: Io, opts: RunOptions): Promise<number> {
     deps: opts.deps ?? realDeps(opts.dryRun ? { dryRun: true } : {}),
   });
   if (opts.dryRun) logger.warn('Dry run: the dataplane is computed but never programmed (--dry-run).');
+  else if (!setprivOnPath())
+    logger.warn(
+      'setpriv (util-linux) is not on PATH: an iptables-restore or ipset child running when felix-ts is killed with SIGKILL will outlive it',
+    );
 
   const cleanup: (() => void)[] = [];
   if (opts.installProcessHandlers) {

@@ -11,6 +11,10 @@ Commands:
                               interface or key) and its chains in evaluation order
   inspect chains              Every chain felix-ts programs (computes, in a dry run), each rule with
                               the policy it came from
+  trace <src> <dst> [p/port]  Verdict of a flow from the running agent's state: per direction the
+                              tier, policy/profile and rule that decide it and its kernel rule
+  diags [--dir <dir>]         Write one .tar.gz for a bug report: iptables (4 tables, both families,
+                              counters), IP sets, readiness, inspect chains, config, logs; no secrets
   certs --dir <dir>           Write a development PKI (CA, Typha server and client certs)
   demo [--dry-run] [--keep]   Bundled Typha server + sample cluster -> agent over mTLS -> dataplane
                               (as root: a throw-away netns and a traffic check; else a dry run)
@@ -65,6 +69,45 @@ chains            Every chain felix-ts programs (in a dry run: computes but does
 
 Options:
   --json                      Machine-readable output
+${TARGET}`,
+  trace: `Usage: felix-ts trace <src> <dst> [proto/port] [--json] [--host <h>] [--port <p>]
+
+Asks the running agent how the first packet of a connection from <src> to <dst> is treated: the
+egress of <src> and the ingress of <dst> (each when it is a local workload), in the order the
+kernel evaluates them: tiers (allow, deny, pass, end-of-tier drop), then profiles, then the final
+drop; with the policy or profile rule that decides and the filter-table chain, rule number and
+rule hash (cali:...) that implement it. Staged policies are shown but never decide.
+
+<src>, <dst>      ns/pod, a pod name alone (when unique), a workload interface (cali...), the
+                  endpoint key, or an IP or CIDR (a local workload's IP is that workload)
+[proto/port]      tcp/8080, udp/53, sctp/9, tcp, icmp (echo request), icmp/<type>[/<code>],
+                  icmpv6, or a protocol number; left out: no protocol (only rules without
+                  protocol, port or ICMP conditions match). The source port is never known.
+
+Exit codes: 0 allowed, 1 denied, 2 bad arguments or an unknown/ambiguous endpoint, 3 the agent
+cannot be reached (or has not started its dataplane).
+
+Options:
+  --json                      Machine-readable output (every evaluated rule with the reason it
+                              did not match)
+${TARGET}`,
+  diags: `Usage: felix-ts diags [--dir <dir>] [-c <file>] [--set Name=Value]... [--host <h>] [--port <p>]
+
+Collects what \`calicoctl node diags\` collects that applies to felix-ts into one archive,
+<dir>/felix-ts-diags-<host>-<UTC time>.tar.gz (mode 0600; <dir> defaults to the temp directory):
+iptables-save -c and ip6tables-save -c of the backend in use (detected as the agent does) for the
+filter, raw, mangle and nat tables, ipset list and ipset save, the readiness and liveness JSON,
+inspect chains, the effective configuration with the source of each value (from the running
+agent, else the local sources), the last log lines of LogFilePath, and the versions of felix-ts,
+Node.js, the kernel, iptables and ipset. Run it where the agent runs (as root, in its network
+namespace). Never included: key and certificate file contents (only their paths), the
+environment, PEM private keys found in any collected text. README.txt in the archive lists what
+could not be collected. Exit codes: 0 written (possibly partial), 1 the archive could not be written.
+
+Options:
+  --dir <dir>                 Directory to write the archive into
+  -c, --config-file <path>    Config file (as for run)
+  --set Name=Value            Set a parameter (as for run)
 ${TARGET}`,
   certs: `Usage: felix-ts certs --dir <dir> [--force] [--server-cn CN] [--client-cn CN] [--days N]
                       [--expired] [--no-eku]

@@ -24,3 +24,5 @@ export { loadConfig, withDatastore } from './load.js';
 export type { LoadedConfig } from './load.js';
 export { parseGoDuration, formatGoDuration } from './values.js';
 export type { ProtoPort, PortRange } from './values.js';
+export { effectiveConfig, formatEffectiveConfig } from './effective.js';
+export type { EffectiveParam } from './effective.js';

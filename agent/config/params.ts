@@ -300,6 +300,13 @@ export const PARAMS = {
     'Any: workloads may send from their allowSpoofedSourcePrefixes (cali-rpf-skip, rp_filter 0); Disabled: such workloads are refused.',
   ),
 
+  // ---- Kubernetes Services (issue 13) ----
+  ServiceLoopPrevention: def(
+    oneOf(['Drop', 'Reject', 'Disabled']),
+    'Drop',
+    'What cali-cidr-block does with forwarded traffic to the default BGPConfiguration service CIDRs that kube-proxy did not DNAT: Drop, Reject, or Disabled (no rules).',
+  ),
+
   // ---- nat table, overlay, feature detection (issue 12): params-nat.ts ----
   ...NAT_PARAMS,
   // ---- overlay (issue 14): params-overlay.ts ----

@@ -47,6 +47,7 @@ export function compilerConfigFrom(c: FelixConfig, overlay?: OverlayFacts): Comp
     iptablesMangleAllowAction: c.IptablesMangleAllowAction,
     // raw table (issue 12)
     workloadSourceSpoofing: c.WorkloadSourceSpoofing,
+    serviceLoopPrevention: c.ServiceLoopPrevention,
     // nat table (issue 12)
     natOutgoingAddress: c.NATOutgoingAddress,
     natPortRange: c.NATPortRange,

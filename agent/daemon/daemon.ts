@@ -110,6 +110,7 @@ export class Daemon {
           calc: () => this.calc,
           compiled: () => this.dataplane.compiled,
           dryRun: () => this.dataplane.dryRun,
+          loaded: () => this.loaded,
         }),
         ...(opts.debug ?? {}),
       },

@@ -128,6 +128,7 @@ export class DataplaneRunner {
       dp.lastApplyFailed = false;
       const refused = e.refused ?? [];
       dp.refused = refusedDetail(refused);
+      dp.otherBackend = (e.otherBackendErrors ?? []).join('; ');
       metrics.dataplaneQuarantined.reset();
       for (const r of refused)
         metrics.dataplaneQuarantined.inc({ ip_version: String(r.ipVersion), table: r.table });

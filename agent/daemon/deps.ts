@@ -45,6 +45,8 @@ export interface ApplyInfo {
     readonly name: string;
     readonly reason: string;
   }[];
+  /** Why our rules in the iptables backend not in use could not be removed (retried by the driver). */
+  readonly otherBackendErrors?: readonly string[];
 }
 
 /** DataplaneDriver. */

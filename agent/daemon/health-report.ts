@@ -21,7 +21,8 @@ export function calcGraphReport(s: DaemonStatus): HealthReport {
 /**
  * InternalDataplaneMainLoop: ready after the first apply, while the last apply succeeded in full.
  * A chain or set the kernel refused (isolated, everything else programmed) keeps it not ready and
- * is named in the detail until an apply gets it in.
+ * is named in the detail until an apply gets it in. So do our rules left in the iptables backend
+ * not in use that the sweep could not remove: they may still drop traffic that policy allows.
  */
 export function dataplaneReport(dp: DaemonStatus['dataplane']): HealthReport {
   const ready = dp.firstApplyDone && !dp.lastApplyFailed;
@@ -37,8 +38,10 @@ export function dataplaneReport(dp: DaemonStatus['dataplane']): HealthReport {
         ? `Last apply failed: ${dp.lastApplyError}`
         : dp.refused
           ? `Refused by the kernel, retrying: ${dp.refused}`
-          : '';
-  return { live: true, ready: ready && !dp.refused, detail };
+          : dp.otherBackend
+            ? `Calico rules in the iptables backend not in use could not be removed, retrying: ${dp.otherBackend}`
+            : '';
+  return { live: true, ready: ready && !dp.refused && !dp.otherBackend, detail };
 }
 
 /** "ipv4 filter chain cali-x, ipv6 ipset cali60s:y": what the readiness detail names. */

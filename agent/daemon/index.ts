@@ -17,3 +17,6 @@ export type { RealDepsOptions } from './real-deps.js';
 export { compilerConfigFrom } from './compiler-config.js';
 export { describeChains, describeEndpointChains } from './inspect.js';
 export type { InspectedChain, InspectedRule, ChainOwner, SourceRule } from './inspect.js';
+export { trace, parsePacketSpec, resolveEnd, TraceError } from './trace.js';
+export type { TraceResult, TraceEndView, PacketSpec } from './trace.js';
+export type { DirectionTrace, KernelRule, TraceStep, Verdict, DecidedBy } from './trace-eval.js';

@@ -26,6 +26,8 @@ export interface DaemonStatus {
     lastApplyFailed: boolean;
     /** What the kernel refused in the last apply ('' = nothing), e.g. "ipv4 filter chain cali-x". */
     refused: string;
+    /** Why Calico rules in the iptables backend not in use could not be removed ('' = none left). */
+    otherBackend: string;
   };
   startedMs: number;
   /** ms from start to the first Typha connection. */
@@ -60,6 +62,7 @@ export function newStatus(nowMs: number): DaemonStatus {
       lastApplyError: '',
       lastApplyFailed: false,
       refused: '',
+      otherBackend: '',
     },
     startedMs: nowMs,
     timeToTyphaMs: -1,

@@ -4,6 +4,9 @@
 // out: that is how "the main loop is stuck" becomes visible to kubelet (felix/daemon/daemon.go).
 import type { Logger } from '../log/index.js';
 
+/** The longest run of back-to-back jobs before the loop lets I/O in. */
+export const YIELD_AFTER_MS = 20;
+
 type Job = { readonly name: string; readonly run: () => void | Promise<void>; readonly done: () => void };
 
 export class WorkQueue {
@@ -13,6 +16,8 @@ export class WorkQueue {
   /** Jobs finished (errors included). */
   processed = 0;
   errors = 0;
+  /** Times the loop gave the event loop a turn between jobs. */
+  yields = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -37,8 +42,16 @@ export class WorkQueue {
 
   private async drain(): Promise<void> {
     this.running = true;
+    let slice = performance.now();
     try {
       for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
+        // Jobs queued back to back would otherwise run in one macrotask (awaiting a settled promise
+        // does not let I/O in): after YIELD_AFTER_MS of them, let probes and sockets be served.
+        if (performance.now() - slice > YIELD_AFTER_MS) {
+          await new Promise((r) => setImmediate(r));
+          this.yields++;
+          slice = performance.now();
+        }
         try {
           await job.run();
         } catch (e) {

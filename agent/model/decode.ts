@@ -18,6 +18,7 @@ import {
   workloadEndpointSchema,
 } from './values.js';
 import { valueProblems } from './validate.js';
+import { bgpConfigurationSchema, endpointSliceSchema, K8S_PLURALS, serviceSchema } from './k8s.js';
 
 const SCHEMAS = {
   ready: readyFlagSchema,
@@ -36,6 +37,13 @@ const SCHEMAS = {
   block: v3ResourceSchema,
   resource: v3ResourceSchema,
 } as const satisfies Record<KeyType, z.ZodType>;
+
+const RESOURCE_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
+  ['profiles', v3ProfileSchema],
+  [K8S_PLURALS.endpointSlice, endpointSliceSchema],
+  [K8S_PLURALS.service, serviceSchema],
+  [K8S_PLURALS.bgpConfiguration, bgpConfigurationSchema],
+]);
 
 export type ValueOf<T extends KeyType> = z.output<(typeof SCHEMAS)[T]>;
 
@@ -70,9 +78,10 @@ export function decodeValue<K extends Key>(
       return { ok: false, error: new ValueDecodeError(path, `not JSON (${(e as Error).message})`) };
     }
   }
-  // v3 Profiles carry the labels endpoints inherit; other resources only need an envelope.
+  // v3 Profiles carry the labels endpoints inherit, slices, Services and the BGPConfiguration feed
+  // the service index and loop prevention; other resources only need an envelope.
   const schema: z.ZodType =
-    key.type === 'resource' && key.plural === 'profiles' ? v3ProfileSchema : SCHEMAS[key.type];
+    (key.type === 'resource' && RESOURCE_SCHEMAS.get(key.plural)) || SCHEMAS[key.type];
   const r = schema.safeParse(input);
   if (!r.success) {
     const first = r.error.issues[0];

@@ -6,7 +6,14 @@
 // without "-p tcp"), and one refused line fails the whole table transaction.
 import { parseIp } from '../../rules/compiler/ipaddr.js';
 import type { Key } from './keys.js';
-import type { ModelHostEndpoint, ModelRule, ModelWorkloadEndpoint, Port } from './values.js';
+import type { QoSControls } from '../../rules/dataplane-api/types.js';
+import type {
+  ModelHostEndpoint,
+  ModelQosControls,
+  ModelRule,
+  ModelWorkloadEndpoint,
+  Port,
+} from './values.js';
 
 /** A problem with one field: `path` is the dotted field path inside the value. */
 export interface FieldProblem {
@@ -127,4 +134,100 @@ export function valueProblems(key: Key, value: unknown): FieldProblem[] {
     default:
       return [];
   }
+}
+
+// Limits of libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go (minPacketRate..maxPacketRate,
+// minPacketBurst..maxPacketBurst, defaultPacketBurst, minNumConnections..maxNumConnections), which are also the
+// kernel's: xt_limit's XT_LIMIT_SCALE and xt_connlimit's u32 (felix/iptables/actions.go LimitPacketRateAction and
+// LimitNumConnectionsAction panic outside them).
+const MAX_PACKET_RATE = 10_000;
+const MAX_PACKET_BURST = 10_000;
+const DEFAULT_PACKET_BURST = 5;
+const MAX_CONNECTIONS = 4_294_967_295;
+
+export interface QosResult {
+  /** The controls to send to the dataplane, out-of-range ones zeroed; undefined when the model has none. */
+  readonly controls: QoSControls | undefined;
+  /** One entry per control that was skipped. */
+  readonly problems: readonly FieldProblem[];
+  /** The endpoint asks for bandwidth limits (tc in Felix, not applied by felix-ts). */
+  readonly bandwidth: boolean;
+}
+
+function packetRate(
+  dir: 'ingress' | 'egress',
+  q: ModelQosControls,
+  out: FieldProblem[],
+): { rate: number; burst: number } {
+  const rate = q[`${dir}PacketRate`] ?? 0;
+  const burst = q[`${dir}PacketBurst`] ?? 0;
+  if (rate === 0) {
+    if (burst !== 0)
+      out.push({
+        path: `qosControls.${dir}PacketBurst`,
+        message: `${dir} packet rate must be specified when ${dir} packet burst is specified`,
+      });
+    return { rate: 0, burst: 0 };
+  }
+  if (rate < 1 || rate > MAX_PACKET_RATE) {
+    out.push({ path: `qosControls.${dir}PacketRate`, message: `${rate} is not 1..${MAX_PACKET_RATE}` });
+    return { rate: 0, burst: 0 };
+  }
+  if (burst === 0) return { rate, burst: DEFAULT_PACKET_BURST };
+  if (burst < 1 || burst > MAX_PACKET_BURST) {
+    out.push({ path: `qosControls.${dir}PacketBurst`, message: `${burst} is not 1..${MAX_PACKET_BURST}` });
+    return { rate: 0, burst: 0 };
+  }
+  return { rate, burst };
+}
+
+function maxConnections(dir: 'ingress' | 'egress', q: ModelQosControls, out: FieldProblem[]): number {
+  const n = q[`${dir}MaxConnections`] ?? 0;
+  if (n === 0) return 0;
+  if (n < 1 || n > MAX_CONNECTIONS) {
+    out.push({ path: `qosControls.${dir}MaxConnections`, message: `${n} is not 1..${MAX_CONNECTIONS}` });
+    return 0;
+  }
+  return n;
+}
+
+/**
+ * The dataplane form of a workload endpoint's qosControls (felix/calc/event_sequencer.go
+ * ModelWorkloadEndpointToProto copies every field), with the packet burst defaulted to 5 when only the rate
+ * is given and each out-of-range packet-rate or connection limit skipped and reported, so one bad number
+ * drops that limit rather than the endpoint.
+ */
+export function qosControlsOf(q: ModelQosControls | null | undefined): QosResult {
+  if (!q) return { controls: undefined, problems: [], bandwidth: false };
+  const problems: FieldProblem[] = [];
+  const ingress = packetRate('ingress', q, problems);
+  const egress = packetRate('egress', q, problems);
+  const v = (f: keyof ModelQosControls): number => q[f] ?? 0;
+  const controls: QoSControls = {
+    ingressBandwidth: v('ingressBandwidth'),
+    egressBandwidth: v('egressBandwidth'),
+    ingressBurst: v('ingressBurst'),
+    egressBurst: v('egressBurst'),
+    ingressPeakrate: v('ingressPeakrate'),
+    egressPeakrate: v('egressPeakrate'),
+    ingressMinburst: v('ingressMinburst'),
+    egressMinburst: v('egressMinburst'),
+    ingressPacketRate: ingress.rate,
+    ingressPacketBurst: ingress.burst,
+    egressPacketRate: egress.rate,
+    egressPacketBurst: egress.burst,
+    ingressMaxConnections: maxConnections('ingress', q, problems),
+    egressMaxConnections: maxConnections('egress', q, problems),
+  };
+  const bandwidth = (
+    [
+      'ingressBandwidth',
+      'egressBandwidth',
+      'ingressBurst',
+      'egressBurst',
+      'ingressPeakrate',
+      'egressPeakrate',
+    ] as const
+  ).some((f) => v(f) !== 0);
+  return { controls, problems, bandwidth };
 }

@@ -228,6 +228,38 @@ export type EndpointPort = z.infer<typeof endpointPortSchema>;
 
 const natSchema = z.object({ int_ip: ipSchema, ext_ip: ipSchema });
 
+/** The int64 fields of libcalico-go/lib/apis/internalapi QoSControls (the model's qosControls), JSON names. */
+export const QOS_FIELDS = [
+  'ingressBandwidth',
+  'ingressBurst',
+  'ingressPeakrate',
+  'ingressMinburst',
+  'egressBandwidth',
+  'egressBurst',
+  'egressPeakrate',
+  'egressMinburst',
+  'ingressPacketRate',
+  'ingressPacketBurst',
+  'egressPacketRate',
+  'egressPacketBurst',
+  'ingressMaxConnections',
+  'egressMaxConnections',
+] as const;
+export type QosField = (typeof QOS_FIELDS)[number];
+
+/**
+ * qosControls as Go decodes it: each field an integer (a string or a fraction fails the whole value, as
+ * encoding/json does for int64), absent meaning 0; "dscp" and unknown fields are ignored. Ranges are
+ * checked by validate.ts qosControlsOf, which skips an out-of-range control instead of the endpoint.
+ */
+export const qosControlsSchema = z.object(
+  Object.fromEntries(QOS_FIELDS.map((f) => [f, z.number().int().nullish()])) as Record<
+    QosField,
+    z.ZodOptional<z.ZodNullable<z.ZodNumber>>
+  >,
+);
+export type ModelQosControls = z.infer<typeof qosControlsSchema>;
+
 export const workloadEndpointSchema = z.object({
   state: z.string().nullish(),
   // Felix rejects a WEP with an empty interface name (felix/calc/validation_filter.go).
@@ -248,7 +280,7 @@ export const workloadEndpointSchema = z.object({
   // malformed one instead of refusing the whole endpoint.
   allow_spoofed_source_ips: z.array(z.string()).nullish(),
   annotations: labels.nullish(),
-  qosControls: z.unknown().optional(),
+  qosControls: qosControlsSchema.nullish(),
 });
 export type ModelWorkloadEndpoint = z.infer<typeof workloadEndpointSchema>;
 

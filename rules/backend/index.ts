@@ -7,6 +7,7 @@ export {
   killAllChildren,
   oldestChildStartMs,
   liveChildGroups,
+  setprivOnPath,
   DEFAULT_DEADLINE,
 } from './runner.js';
 export type { DeadlineParams } from './runner.js';

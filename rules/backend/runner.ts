@@ -7,7 +7,12 @@
 // and the run fails with ERR_COMMAND_TIMEOUT (the driver's normal failed-apply retry with
 // back-off). Felix has no config parameter for this (felix/config/config_params.go), so the
 // formula is documented in docs/operations.md. Live children are tracked so that health can count
-// a running child against the dataplane's liveness timeout, and so that none outlives the agent.
+// a running child against the dataplane's liveness timeout, and so that none outlives the agent:
+// on a normal exit the live groups are killed, and against a kill -9 (no exit hook runs) each
+// child is started through util-linux `setpriv --pdeathsig KILL`, so the kernel kills it when the
+// agent dies (Node has no prctl(PR_SET_PDEATHSIG) of its own).
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { DataplaneError } from './errors.js';
 
@@ -48,6 +53,35 @@ export interface ExecaRunnerOptions {
   /** Deadline formula; `{ baseMs: 0, perKiBMs: 0 }` disables the deadline. */
   readonly deadline?: DeadlineParams;
   readonly killGraceMs?: number;
+  /** Start children through `setpriv --pdeathsig KILL` when setpriv is on PATH (default true). */
+  readonly parentDeathSignal?: boolean;
+}
+
+let setprivPath: string | null | undefined;
+
+/** setpriv's path on PATH, looked up once (null: not installed). */
+export function setprivOnPath(): string | null {
+  if (setprivPath === undefined) {
+    setprivPath = null;
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      if (dir === '') continue;
+      try {
+        accessSync(join(dir, 'setpriv'), constants.X_OK);
+        setprivPath = join(dir, 'setpriv');
+        break;
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return setprivPath;
+}
+
+/** setpriv's own report that it could not exec the command (util-linux exits 127 for ENOENT). */
+function setprivNotFound(r: { exitCode?: number; stderr?: unknown }): boolean {
+  return (
+    r.exitCode === 127 && /^setpriv: failed to execute .*No such file or directory/m.test(String(r.stderr))
+  );
 }
 
 let execObserver: ((micros: number) => void) | undefined;
@@ -102,9 +136,12 @@ export class ExecaRunner implements CommandRunner {
   private readonly env: Readonly<Record<string, string>> | undefined;
   private readonly deadline: DeadlineParams;
   private readonly graceMs: number;
+  private readonly pdeath: readonly string[];
 
   constructor(opts: ExecaRunnerOptions = {}) {
     this.prefix = opts.prefix ?? [];
+    const setpriv = opts.parentDeathSignal === false ? null : setprivOnPath();
+    this.pdeath = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : [];
     this.env = opts.env;
     this.deadline = opts.deadline ?? DEFAULT_DEADLINE;
     this.graceMs = opts.killGraceMs ?? KILL_GRACE_MS;
@@ -112,7 +149,7 @@ export class ExecaRunner implements CommandRunner {
 
   async run(file: string, args: readonly string[], input?: string): Promise<CommandResult> {
     const argv = [...this.prefix, file, ...args];
-    const [cmd, ...rest] = argv as [string, ...string[]];
+    const [cmd, ...rest] = [...this.pdeath, ...argv] as [string, ...string[]];
     const stdin = input ?? '';
     const limitMs = commandDeadlineMs(Buffer.byteLength(stdin), this.deadline);
     installExitHook();
@@ -150,6 +187,9 @@ export class ExecaRunner implements CommandRunner {
           `${argv.join(' ')}: no exit within its deadline of ${limitMs} ms; process group killed`,
           { input },
         );
+      }
+      if (this.pdeath.length > 0 && setprivNotFound(r)) {
+        throw new DataplaneError('ERR_COMMAND_NOT_FOUND', `${argv.join(' ')}: command not found`, { input });
       }
       if (r.failed && r.exitCode === undefined) {
         // Spawn failure (ENOENT) or a signal: no exit code to report.

@@ -75,6 +75,9 @@ export interface CompilerConfig {
    * each workload's allowSpoofedSourcePrefixes before the RPF check (felix/dataplane/linux/endpoint_mgr.go).
    */
   readonly workloadSourceSpoofing: 'Disabled' | 'Any';
+  // ---- Kubernetes Services (issue 13) ----
+  /** ServiceLoopPrevention: the cali-cidr-block verdict for service CIDRs, or no rules (felix/rules/rule_defs.go). */
+  readonly serviceLoopPrevention: 'Drop' | 'Reject' | 'Disabled';
   // ---- nat table (issue 12, rules/compiler/nat-outgoing.ts, nat-fip.ts) ----
   /** Feature SNATFullyRandom (iptables >= 1.6.0, kernel >= 3.14): SNAT gets --random-fully. Absent: detected (true). */
   readonly snatFullyRandom?: boolean;
@@ -160,6 +163,7 @@ const DEFAULTS: CompilerConfig = {
   // ---- end mangle table ----
   // raw table (issue 12)
   workloadSourceSpoofing: 'Disabled',
+  serviceLoopPrevention: 'Drop',
   // nat table (issue 12)
   natOutgoingAddress: '',
   natPortRange: { min: 0, max: 0 },
@@ -263,6 +267,9 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
     problems.push(
       `workloadSourceSpoofing must be Disabled or Any, got ${String(cfg.workloadSourceSpoofing)}`,
     );
+  }
+  if (!['Drop', 'Reject', 'Disabled'].includes(cfg.serviceLoopPrevention)) {
+    problems.push(`serviceLoopPrevention must be Drop, Reject or Disabled`);
   }
   problems.push(...natConfigProblems(cfg));
   if (problems.length > 0) throw new CompilerConfigError(`invalid compiler config: ${problems.join('; ')}`);

@@ -1,5 +1,6 @@
 // Per-endpoint chains: cali-tw-/cali-fw- for workloads, cali-th-/cali-fh-/cali-thfw-/cali-fhfw- for
 // host endpoints (felix/rules/endpoints.go; the failsafe chains are in felix/rules/static.go).
+import type { QoSControls } from '../dataplane-api/types.js';
 import type { ChainSource } from '../model.js';
 import type { MarkBits } from './marks.js';
 import { safeChainName } from './hash.js';
@@ -40,6 +41,60 @@ export interface EndpointChainSpec {
   readonly dropIPIP: boolean;
   /** The endpoint the chain implements (kind, interface name, policy direction). */
   readonly source: ChainSource;
+  /** This direction's QoS limits (workload endpoints' qosControls; normal chains only). */
+  readonly qos?: EndpointQos;
+}
+
+/** One direction of a workload's QoSControls; 0 means no limit (felix/proto QoSControls). */
+export interface EndpointQos {
+  readonly packetRate: number;
+  readonly packetBurst: number;
+  readonly maxConnections: number;
+}
+
+const inRange = (n: number, lo: number, hi: number): boolean => Number.isInteger(n) && n >= lo && n <= hi;
+
+/**
+ * One direction of a workload's QoS controls for its endpoint chain, or undefined when it sets none. The
+ * calc has checked the ranges already (agent/model/validate.ts); a message that still breaks the kernel's
+ * limits (xt_limit's 10000, xt_connlimit's u32) loses that limit with a warning, where Felix would panic in
+ * felix/iptables/actions.go.
+ */
+export function endpointQos(
+  q: QoSControls | null | undefined,
+  dir: 'ingress' | 'egress',
+  warn: (text: string) => void,
+): EndpointQos | undefined {
+  if (!q) return undefined;
+  let packetRate = q[`${dir}PacketRate`] ?? 0;
+  let packetBurst = q[`${dir}PacketBurst`] ?? 0;
+  let maxConnections = q[`${dir}MaxConnections`] ?? 0;
+  if (packetRate !== 0 && !(inRange(packetRate, 1, 10_000) && inRange(packetBurst, 1, 10_000))) {
+    warn(`${dir} packet rate ${packetRate} (burst ${packetBurst}) is outside 1..10000; not applied`);
+    packetRate = packetBurst = 0;
+  }
+  if (maxConnections !== 0 && !inRange(maxConnections, 1, 4_294_967_295)) {
+    warn(`${dir} max connections ${maxConnections} is outside 1..4294967295; not applied`);
+    maxConnections = 0;
+  }
+  return packetRate === 0 && maxConnections === 0 ? undefined : { packetRate, packetBurst, maxConnections };
+}
+
+/** The packet-rate rules at the top of a normal endpoint chain, marking with scratch0 (felix/rules/endpoints.go). */
+function packetRateRules(q: EndpointQos, dir: string, marks: MarkBits): IRule[] {
+  const mark = marks.scratch0;
+  const clear = rule([], act.clearMark(mark), `Clear ${dir} packet rate limit mark`);
+  return [
+    clear,
+    rule(
+      [],
+      act.limitPacketRate(q.packetRate, q.packetBurst, mark),
+      `Mark packets within ${dir} packet rate limit`,
+    ),
+    // r.Drop(), not the configured deny action.
+    rule([m.notMarkMatchesWithMask(mark, mark)], act.drop(), `Drop packets over ${dir} packet rate limit`),
+    clear,
+  ];
 }
 
 /** endpointIptablesChain (felix/rules/endpoints.go). */
@@ -51,6 +106,8 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
   }
   const rules: IRule[] = [];
   const untracked = spec.chainType === 'untracked';
+  const qos = spec.chainType === 'normal' ? spec.qos : undefined;
+  if (qos && qos.packetRate !== 0) rules.push(...packetRateRules(qos, spec.direction, marks));
   // Conntrack (row 2/3), not in untracked chains: the raw table runs before conntrack. With a RETURN allow
   // action the accept bit is set first so callers can see it (appendConntrackRules).
   if (!untracked) {
@@ -59,6 +116,15 @@ export function endpointChain(spec: EndpointChainSpec, ctx: EndpointCtx): IChain
     rules.push(rule([m.conntrackState('RELATED,ESTABLISHED')], ctx.allowAction));
     if (!ctx.disableConntrackInvalid) rules.push(rule([m.conntrackState('INVALID')], ctx.denyAction));
   }
+  // Connection limits come after the conntrack rules, so only new connections are counted against them.
+  if (qos && qos.maxConnections !== 0)
+    rules.push(
+      rule(
+        [],
+        act.limitNumConnections(qos.maxConnections),
+        `Reject connections over ${spec.direction} connection limit`,
+      ),
+    );
   if (spec.failsafeChain) rules.push(rule([], act.jump(spec.failsafeChain)));
   rules.push(rule([], act.clearMark(marks.accept | marks.pass)));
   if (spec.dropVXLAN) {

@@ -7,7 +7,7 @@ import type { TableState } from '../model.js';
 import { CHAIN, PREFIX } from './names.js';
 import { act, type Action, type IRule } from './rule.js';
 import { isStaged, policyChains, profileChains, type RenderCtx } from './policy-render.js';
-import { endpointChain, type EndpointCtx } from './endpoint-chains.js';
+import { endpointChain, endpointQos, type EndpointCtx } from './endpoint-chains.js';
 import { dispatchChains } from './dispatch.js';
 import { addHostEndpoints } from './host-endpoints.js';
 import { groupChain, type PolicyGroup, type TierPlan } from './policy-groups.js';
@@ -89,6 +89,9 @@ function addWorkloads(input: TableInput, ctx: FilterCtx, b: TableBuilder): strin
     const { plans: tiers, key: tiersKey } = ctx.plan(ep.tiers);
     const common = { ifaceSuffix: ep.name, tiers, profileIds: ep.profileIds, adminUp: ep.state === 'active' };
     const id = ep.name;
+    const warn = (t: string): void => b.warnOnce(`workload ${key}: ${t}`);
+    const qosIn = endpointQos(ep.qosControls, 'ingress', warn);
+    const qosOut = endpointQos(ep.qosControls, 'egress', warn);
     b.addMemo(
       entry,
       () => [
@@ -101,6 +104,7 @@ function addWorkloads(input: TableInput, ctx: FilterCtx, b: TableBuilder): strin
             dropVXLAN: false,
             dropIPIP: false,
             source: { kind: 'workload-endpoint', id, direction: 'ingress' },
+            ...(qosIn ? { qos: qosIn } : {}),
           },
           ctx.ectx,
         ),
@@ -113,6 +117,7 @@ function addWorkloads(input: TableInput, ctx: FilterCtx, b: TableBuilder): strin
             dropVXLAN: !cfg.allowVXLANPacketsFromWorkloads,
             dropIPIP: !cfg.allowIPIPPacketsFromWorkloads,
             source: { kind: 'workload-endpoint', id, direction: 'egress' },
+            ...(qosOut ? { qos: qosOut } : {}),
           },
           ctx.ectx,
         ),
@@ -168,7 +173,7 @@ export const compileFilterTable: TableCompiler = (input: TableInput): TableState
     filterInputChain(ctx.sctx),
     filterOutputChain(ctx.sctx),
     wlToHostChain(ctx.sctx),
-    cidrBlockChain(),
+    cidrBlockChain(ctx.sctx, input.state.serviceCidrs),
   ].forEach(add);
   failsafeChains(ctx.sctx).forEach(add);
 

@@ -13,11 +13,10 @@
 // mangle and filter, and each table programs only the chains it references).
 import type { HostEndpoint, PolicyID } from '../dataplane-api/types.js';
 import type { Direction } from '../model.js';
-import { safeChainName } from './hash.js';
 import { CHAIN, PREFIX, WILDCARD_HEP_SUFFIX } from './names.js';
-import { act, m, type Action, type IChain, type IRule } from './rule.js';
+import { act, type Action, type IChain } from './rule.js';
 import { endpointChain, type EndpointChainType, type EndpointCtx } from './endpoint-chains.js';
-import { dispatchChains } from './dispatch.js';
+import { hostDispatchChains } from './host-dispatch.js';
 import { hostEndpointsByIface } from './host-endpoints.js';
 import {
   groupChain,
@@ -120,11 +119,6 @@ function hepChain(s: HepChainSpec, ectx: EndpointCtx): IChain {
   );
 }
 
-/** The goto to the wildcard host endpoint's chain at the end of a dispatch chain. */
-function wildcardGoto(prefix: string): IRule {
-  return { match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] };
-}
-
 /**
  * The raw table's untracked host-endpoint chains for one family: the two dispatch chains (always), the
  * cali-th-/cali-fh- chains of interfaces with untracked tiers, and the policy and group chains they use.
@@ -158,19 +152,9 @@ export function rawHostEndpointChains(input: TableInput): IChain[] {
     refs.note(tiers, 'egress');
     refs.note(tiers, 'ingress');
   }
+  // HostDispatchChains(untracked, "", false): no default interface, so no end rules.
   chains.push(
-    ...dispatchChains(names, {
-      root: RAW_HEP_CHAIN.fromHostEndpoint,
-      endpointPrefix: PREFIX.hostFrom,
-      direction: 'in',
-      endRules: [],
-    }),
-    ...dispatchChains(names, {
-      root: RAW_HEP_CHAIN.toHostEndpoint,
-      endpointPrefix: PREFIX.hostTo,
-      direction: 'out',
-      endRules: [],
-    }),
+    ...hostDispatchChains({ names, directions: 'to+from', applyOnForward: false, workloadPrefixes: [] }),
   );
   chains.push(...refs.groupChains());
   const rctx = renderCtx(input);
@@ -257,31 +241,26 @@ interface MangleDispatch {
   readonly wildcardPreDnat: boolean;
 }
 
-/** FromHostDispatchChains(preDNAT endpoints) and ToHostDispatchChains(all endpoints) (felix/rules/dispatch.go). */
+/**
+ * FromHostDispatchChains(pre-DNAT endpoints, wildcard if it has pre-DNAT tiers) and ToHostDispatchChains(all
+ * endpoints, wildcard if any) (felix/dataplane/linux/endpoint_mgr.go updateHostEndpoints): not apply-on-forward,
+ * so the to-dispatch skips the wildcard HEP's egress policy for traffic to local workloads.
+ */
 function addMangleDispatch(input: TableInput, b: TableBuilder, d: MangleDispatch): void {
-  const fromEnd = d.wildcardPreDnat ? [wildcardGoto(PREFIX.hostFrom)] : [];
-  // Not apply-on-forward, so traffic to a local workload skips the wildcard HEP's egress policy.
-  const toEnd: IRule[] = d.wildcard
-    ? [
-        ...input.cfg.interfacePrefixes.map((p): IRule => ({
-          match: [m.outInterface(p + '+')],
-          action: act.ret(),
-          comments: ['Skip egress WHEP policy for traffic to local workload'],
-        })),
-        wildcardGoto(PREFIX.hostTo),
-      ]
-    : [];
   const add = b.add.bind(b);
-  dispatchChains(d.fromNames, {
-    root: CHAIN.fromHostEndpoint,
-    endpointPrefix: PREFIX.hostFrom,
-    direction: 'in',
-    endRules: fromEnd,
+  const workloadPrefixes = input.cfg.interfacePrefixes;
+  hostDispatchChains({
+    names: d.fromNames,
+    ...(d.wildcardPreDnat ? { defaultIface: WILDCARD_HEP_SUFFIX } : {}),
+    directions: 'from',
+    applyOnForward: false,
+    workloadPrefixes,
   }).forEach(add);
-  dispatchChains(d.toNames, {
-    root: CHAIN.toHostEndpoint,
-    endpointPrefix: PREFIX.hostTo,
-    direction: 'out',
-    endRules: toEnd,
+  hostDispatchChains({
+    names: d.toNames,
+    ...(d.wildcard ? { defaultIface: WILDCARD_HEP_SUFFIX } : {}),
+    directions: 'to',
+    applyOnForward: false,
+    workloadPrefixes,
   }).forEach(add);
 }

@@ -3,11 +3,9 @@
 // wildcard ("*") host endpoint as their fall-through (felix/rules/endpoints.go, felix/rules/dispatch.go).
 import type { HostEndpoint } from '../dataplane-api/types.js';
 import type { Direction } from '../model.js';
-import { safeChainName } from './hash.js';
 import { CHAIN, PREFIX, WILDCARD_HEP_SUFFIX } from './names.js';
-import { act, type IRule } from './rule.js';
 import { endpointChain, type EndpointChainType, type EndpointCtx } from './endpoint-chains.js';
-import { dispatchChains } from './dispatch.js';
+import { hostDispatchChains } from './host-dispatch.js';
 import type { TierPlan } from './policy-groups.js';
 import type { DataplaneState } from './state.js';
 import type { TableBuilder } from './table.js';
@@ -98,20 +96,14 @@ export function addHostEndpoints(input: HostEndpointInput, b: TableBuilder): voi
     else names.push(iface);
     hostEndpointChains(iface, hep, input, b);
   }
-  // With a wildcard HEP, unmatched interfaces go to its chains; otherwise they fall out (felix/rules/dispatch.go).
-  const end = (prefix: string): IRule[] =>
-    wildcard
-      ? [{ match: [], action: act.goto(safeChainName(prefix, WILDCARD_HEP_SUFFIX)), comments: [] }]
-      : [];
-  // The filter table's dispatch is HostDispatchChains(..., applyOnForward=true) (endpoint_mgr.go), so it has no
-  // "Skip egress WHEP" rules (dispatch_test.go "apply on forward, with default interface name"); only the mangle
-  // table's to-dispatch has them (hep-tables.ts). Traffic to local workloads already returns in cali-OUTPUT.
-  const dispatch: [string, string, 'in' | 'out', IRule[]][] = [
-    [CHAIN.fromHostEndpoint, PREFIX.hostFrom, 'in', end(PREFIX.hostFrom)],
-    [CHAIN.toHostEndpoint, PREFIX.hostTo, 'out', end(PREFIX.hostTo)],
-    [CHAIN.fromHepForward, PREFIX.hostFromForward, 'in', end(PREFIX.hostFromForward)],
-    [CHAIN.toHepForward, PREFIX.hostToForward, 'out', end(PREFIX.hostToForward)],
-  ];
-  for (const [root, endpointPrefix, direction, endRules] of dispatch)
-    dispatchChains(names, { root, endpointPrefix, direction, endRules }).forEach((c) => b.add(c));
+  // The filter table's dispatch is HostDispatchChains(..., applyOnForward=true) (endpoint_mgr.go): with a wildcard
+  // HEP, unmatched interfaces go to its chains, and there are no "Skip egress WHEP" rules (dispatch_test.go "apply
+  // on forward, with default interface name"); only the mangle table's to-dispatch has them (hep-tables.ts).
+  hostDispatchChains({
+    names,
+    ...(wildcard ? { defaultIface: WILDCARD_HEP_SUFFIX } : {}),
+    directions: 'to+from',
+    applyOnForward: true,
+    workloadPrefixes: [],
+  }).forEach((c) => b.add(c));
 }

@@ -15,3 +15,4 @@ export { ipSetName, escapeComment, isValidInterfaceName } from './names.js';
 export { allocateMarks, type MarkBits } from './marks.js';
 export { renderRestoreText, ruleLine } from './restore-text.js';
 export { prefixTree } from './dispatch.js';
+export { isStaged } from './policy-render.js';

@@ -85,6 +85,19 @@ export const act = {
     frag: `--jump MARK --set-mark ${hex(m)}/${hex(mask)}`,
   }),
   log: (prefix: string): Action => ({ frag: `--jump LOG --log-prefix "${prefix}: " --log-level 5` }),
+  /** LimitPacketRateAction: sets the mark on packets within the rate (felix/iptables/actions.go). */
+  limitPacketRate: (rate: number, burst: number, mark: number): Action => ({
+    frag: `-m limit --limit ${rate}/sec --limit-burst ${burst} --jump MARK --set-mark ${hex(mark)}/${hex(mark)}`,
+  }),
+  /**
+   * LimitNumConnectionsAction with RejectWithTCPReset: the action text carries its own match (a new TCP
+   * connection above the limit), in the long form iptables-save prints (felix/iptables/actions.go).
+   */
+  limitNumConnections: (n: number): Action => ({
+    frag:
+      '-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -m connlimit ' +
+      `--connlimit-above ${n} --connlimit-mask 0 -j REJECT --reject-with tcp-reset`,
+  }),
 };
 
 // ---- Match fragments (felix/iptables/match_builder.go) ----
@@ -92,6 +105,8 @@ export const m = {
   markClear: (mark: number): string => `-m mark --mark 0/${hex(mark)}`,
   markNotClear: (mark: number): string => `-m mark ! --mark 0/${hex(mark)}`,
   markSingleBitSet: (mark: number): string => `-m mark --mark ${hex(mark)}/${hex(mark)}`,
+  notMarkMatchesWithMask: (mark: number, mask: number): string =>
+    `-m mark ! --mark ${hex(mark)}/${hex(mask)}`,
   inInterface: (name: string): string => `--in-interface ${name}`,
   outInterface: (name: string): string => `--out-interface ${name}`,
   conntrackState: (s: string): string => `-m conntrack --ctstate ${s}`,

@@ -1,6 +1,7 @@
 // DataplaneState: the compiler's input, built from the calc->dataplane message stream. It only stores
 // validated data; compile() turns it into a DesiredState.
 import type {
+  GlobalBGPConfig,
   HostEndpoint,
   HostMetadata,
   HostEndpointID,
@@ -58,6 +59,12 @@ export interface PoolEntry {
 /** A node's validated addresses (canonical, "" for none), from hostMetadataUpdate. */
 export type HostEntry = HostMetadata;
 
+/** A service CIDR for loop prevention, canonical. */
+export interface ServiceCidr {
+  readonly family: 4 | 6;
+  readonly cidr: string;
+}
+
 export function workloadKey(id: WorkloadEndpointID): string {
   return `${id.orchestratorId}/${id.workloadId}/${id.endpointId}`;
 }
@@ -79,6 +86,7 @@ export class DataplaneState {
   private readonly _hosts = new Map<string, HostEntry>();
   private _hostsVersion = 0;
   private _config: Readonly<Record<string, string>> = {};
+  private _serviceCidrs: readonly ServiceCidr[] = [];
   private _inSync = false;
   /** Rule-hash memo used by compile(); it never changes results, only skips re-hashing. */
   readonly hashCache = new HashCache();
@@ -122,6 +130,13 @@ export class DataplaneState {
   /** Bumped on every host change, so the overlay sets are rebuilt only then. */
   get hostsVersion(): number {
     return this._hostsVersion;
+  }
+  /**
+   * The last GlobalBGPConfigUpdate's cluster, external and load-balancer CIDRs, in that order, with
+   * their family (felix/dataplane/linux/service_loop_mgr.go).
+   */
+  get serviceCidrs(): readonly ServiceCidr[] {
+    return this._serviceCidrs;
   }
   /** The last ConfigUpdate (the agent decides what to do with it). */
   get config(): Readonly<Record<string, string>> {
@@ -243,17 +258,23 @@ export class DataplaneState {
         this._pools.delete(msg.id);
         return;
       case 'hostMetadataUpdate':
-        this._hosts.set(msg.hostname, hostEntry(msg.hostname, msg.host));
-        this._hostsVersion++;
-        return;
       case 'hostMetadataRemove':
-        if (this._hosts.delete(msg.hostname)) this._hostsVersion++;
+        this.applyHost(msg);
+        return;
+      case 'globalBgpConfigUpdate':
+        this._serviceCidrs = serviceCidrsOf(msg);
         return;
       default: {
         const never: never = msg;
         throw new CompilerInputError('ERR_BAD_MESSAGE', 'message', `unknown kind ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  private applyHost(msg: Extract<ToDataplane, { kind: 'hostMetadataUpdate' | 'hostMetadataRemove' }>): void {
+    if (msg.kind === 'hostMetadataUpdate') this._hosts.set(msg.hostname, hostEntry(msg.hostname, msg.host));
+    else if (!this._hosts.delete(msg.hostname)) return;
+    this._hostsVersion++;
   }
 
   /**
@@ -294,6 +315,22 @@ function hostEntry(hostname: string, h: HostMetadata): HostEntry {
     vxlanTunnelAddr: addr('vxlanTunnelAddr', 4),
     vxlanTunnelAddrV6: addr('vxlanTunnelAddrV6', 6),
   };
+}
+
+/** The message's CIDRs in Felix's order (cluster, external, load balancer), canonical; throws on a malformed one. */
+function serviceCidrsOf(msg: GlobalBGPConfig): ServiceCidr[] {
+  const all = [...msg.serviceClusterCidrs, ...msg.serviceExternalCidrs, ...msg.serviceLoadbalancerCidrs];
+  return all.map((cidr) => {
+    const c = canonicalMember(2 /* NET */, cidr);
+    if (!c) {
+      throw new CompilerInputError(
+        'ERR_BAD_MESSAGE',
+        'globalBgpConfigUpdate',
+        `invalid CIDR ${JSON.stringify(cidr)}`,
+      );
+    }
+    return { family: c.family, cidr: c.text };
+  });
 }
 
 function badMemberThrow(subject: string, m: string): never {

@@ -6,6 +6,7 @@ import type { MarkBits } from './marks.js';
 import { CHAIN, ipSetName } from './names.js';
 import { parseCidr } from './ipaddr.js';
 import { act, m, rule, type Action, type IChain, type IRule } from './rule.js';
+import type { ServiceCidr } from './state.js';
 
 export interface StaticCtx {
   readonly cfg: CompilerConfig;
@@ -243,9 +244,20 @@ export function failsafeChains(c: StaticCtx): IChain[] {
   ];
 }
 
-/** cali-cidr-block: service-loop prevention, empty because no service CIDRs are configured (felix/rules/static.go). */
-export function cidrBlockChain(): IChain {
-  return { name: CHAIN.cidrBlock, rules: [] };
+/**
+ * cali-cidr-block, the last jump of cali-FORWARD: service loop prevention (felix/rules/nat.go
+ * BlockedCIDRsToIptablesChains, felix/dataplane/linux/service_loop_mgr.go). Forwarded traffic still
+ * addressed to a service CIDR of the default BGPConfiguration was not DNATed by kube-proxy: drop or
+ * reject it rather than send it back towards the BGP peer that routed it here. The CIDRs in string
+ * order, this family's only; no rules with ServiceLoopPrevention=Disabled.
+ */
+export function cidrBlockChain(c: StaticCtx, cidrs: readonly ServiceCidr[]): IChain {
+  const mode = c.cfg.serviceLoopPrevention;
+  if (mode === 'Disabled') return { name: CHAIN.cidrBlock, rules: [] };
+  const action = mode === 'Reject' ? act.reject() : act.drop();
+  const mine = cidrs.filter((x) => x.family === c.family).map((x) => x.cidr);
+  mine.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { name: CHAIN.cidrBlock, rules: mine.map((n) => rule([m.destNet(n)], action)) };
 }
 
 export interface Hooks {

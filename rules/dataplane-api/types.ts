@@ -120,6 +120,31 @@ export interface WorkloadEndpoint {
   readonly ipv6Nat?: readonly NatInfo[];
   readonly allowSpoofedSourcePrefixes?: readonly string[];
   readonly annotations?: Readonly<Record<string, string>>;
+  /** The endpoint's QoS controls (felix/proto/felixbackend.proto QoSControls); null or absent: none. */
+  readonly qosControls?: QoSControls | null;
+}
+
+/**
+ * felix/proto/felixbackend.proto QoSControls (filled from the WorkloadEndpoint's qosControls by
+ * felix/calc/event_sequencer.go ModelWorkloadEndpointToProto). Zero means "not set". The packet-rate and
+ * connection limits are rendered into the endpoint chains (felix/rules/endpoints.go); the bandwidth fields
+ * are carried but not applied (Felix programs them with tc, which felix-ts does not do).
+ */
+export interface QoSControls {
+  readonly ingressBandwidth: number;
+  readonly egressBandwidth: number;
+  readonly ingressBurst: number;
+  readonly egressBurst: number;
+  readonly ingressPacketRate: number;
+  readonly egressPacketRate: number;
+  readonly ingressMaxConnections: number;
+  readonly egressMaxConnections: number;
+  readonly ingressPeakrate: number;
+  readonly egressPeakrate: number;
+  readonly ingressMinburst: number;
+  readonly egressMinburst: number;
+  readonly ingressPacketBurst: number;
+  readonly egressPacketBurst: number;
 }
 
 export interface HostEndpointID {
@@ -158,6 +183,13 @@ export interface HostMetadata {
   readonly ipv6Addr: string;
   readonly vxlanTunnelAddr: string;
   readonly vxlanTunnelAddrV6: string;
+}
+
+/** Felix's proto.GlobalBGPConfigUpdate, trimmed to the service CIDRs. */
+export interface GlobalBGPConfig {
+  readonly serviceClusterCidrs: readonly string[];
+  readonly serviceExternalCidrs: readonly string[];
+  readonly serviceLoadbalancerCidrs: readonly string[];
 }
 
 export const enum IPSetType {
@@ -199,7 +231,9 @@ export type ToDataplane =
   | { readonly kind: 'ipamPoolUpdate'; readonly id: string; readonly pool: IPAMPool }
   | { readonly kind: 'ipamPoolRemove'; readonly id: string }
   | { readonly kind: 'hostMetadataUpdate'; readonly hostname: string; readonly host: HostMetadata }
-  | { readonly kind: 'hostMetadataRemove'; readonly hostname: string };
+  | { readonly kind: 'hostMetadataRemove'; readonly hostname: string }
+  /** The default BGPConfiguration's service CIDRs (felix/calc/event_sequencer.go OnGlobalBGPConfigUpdate). */
+  | ({ readonly kind: 'globalBgpConfigUpdate' } & GlobalBGPConfig);
 
 /** Felix's PolicyID.ID(): "<kind>/<name>" or "<kind>/<namespace>/<name>". */
 export function policyIdString(id: PolicyID): string {

@@ -44,6 +44,8 @@ export interface DataplaneDriverOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Replaces the execa runner entirely. */
   readonly runner?: CommandRunner;
+  /** How often a failed sweep of the other iptables backend is retried (ms, default 30 s). */
+  readonly otherBackendRetryMs?: number;
   /** Compute and record restore inputs without executing restore or ipset (non-root). */
   readonly dryRun?: boolean;
   readonly lockWaitSecs?: number;
@@ -71,6 +73,8 @@ export interface ApplyEvent {
   readonly changedSets: readonly string[];
   /** What the kernel refused in this apply; everything else was programmed. Retried on back-off. */
   readonly refused: readonly RefusedItem[];
+  /** Why our rules in the iptables backend not in use could not be removed ([] = swept or nothing there). */
+  readonly otherBackendErrors?: readonly string[];
 }
 
 /** A chain or set the kernel refused, isolated so that the rest could be programmed. */
@@ -122,6 +126,8 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly lastInputs = new Map<string, string>();
   private readonly rpFilter: RpFilterWriter | undefined;
   private lastDestroyFailed = '';
+  private lastSweepMs = 0;
+  private sweepRetry: NodeJS.Timeout | undefined;
 
   constructor(opts: DataplaneDriverOptions) {
     super();
@@ -187,14 +193,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.log.info('iptables backend chosen', { backend: det.backend, reason: det.reason });
     if (!this.opts.dryRun) await this.detectFeatures(det.backend);
     // Our chains and hooks in the backend not in use go, as Felix's cleanup-only tables do.
-    if (!this.opts.dryRun)
-      this.otherBackend = await sweepOtherBackend(
-        this.runner,
-        det.backend,
-        this.families,
-        this.log,
-        this.opts.lockWaitSecs,
-      );
+    if (!this.opts.dryRun) await this.sweepOther(det.backend);
     const common = {
       backend: det.backend,
       runner: this.runner,
@@ -228,8 +227,10 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.started = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.sweepRetry) clearTimeout(this.sweepRetry);
     this.timer = undefined;
     this.refreshTimer = undefined;
+    this.sweepRetry = undefined;
     await this.applying;
   }
 
@@ -293,11 +294,44 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     }, delay);
   }
 
+  /** Sweeps our chains out of the backend not in use (Felix's cleanup-only tables, retried like them). */
+  private async sweepOther(inUse: IptablesBackend): Promise<void> {
+    this.lastSweepMs = Date.now();
+    this.otherBackend = await sweepOtherBackend(
+      this.runner,
+      inUse,
+      this.families,
+      this.log,
+      this.opts.lockWaitSecs,
+    );
+  }
+
+  /** A failed sweep is tried again with an apply, at most every otherBackendRetryMs (default 30 s). */
+  private async retrySweep(): Promise<void> {
+    const retryMs = this.opts.otherBackendRetryMs ?? 30_000;
+    if (!this.otherBackend?.errors.length || !this.chosenBackend) return;
+    if (Date.now() - this.lastSweepMs >= retryMs) await this.sweepOther(this.chosenBackend);
+    if (this.otherBackend.errors.length && !this.sweepRetry && this.started) {
+      this.sweepRetry = setTimeout(
+        () => {
+          this.sweepRetry = undefined;
+          if (this.started) this.schedule();
+        },
+        Math.max(0, this.lastSweepMs + retryMs - Date.now()),
+      );
+      this.sweepRetry.unref();
+    }
+  }
+
   private async runApply(): Promise<void> {
     this.dirty = false;
     this.lastApplyStart = Date.now();
     try {
-      const ev = await this.applyDesired(this.source.desired());
+      await this.retrySweep();
+      const ev = {
+        ...(await this.applyDesired(this.source.desired())),
+        otherBackendErrors: this.otherBackend?.errors ?? [],
+      };
       this.applied++;
       this.emit('apply', ev);
       if (this.applied === 1) this.emit('first-apply', ev);

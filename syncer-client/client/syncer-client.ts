@@ -13,6 +13,8 @@ import { ResyncView } from './resync.js';
 import { TyphaSession } from './session.js';
 import { loadTlsMaterial } from './tls.js';
 
+/** The most KVs one batch event carries (Typha's own snapshot messages hold up to 1000). */
+export const MAX_KVS_PER_BATCH = 1000;
 export type SyncerEventListener = (ev: SyncerEvent) => void;
 
 /** Why the client stopped: undefined after stop(), an error when it gave up (maxRounds). */
@@ -154,11 +156,20 @@ export class SyncerClient {
     }
   }
 
+  /**
+   * Emits the updates in slices of at most MAX_KVS_PER_BATCH, the status (if it changed) with the
+   * last one. Typha sends at most 1000 KVs per message, but one 64 MiB message can hold a million:
+   * sliced, each main-loop job stays short, and the daemon answers probes between them.
+   */
   private emitBatch(updates: KVUpdate[], status?: SyncStatus): void {
     const statusChanged = status !== undefined && status !== this.statusValue;
     if (updates.length === 0 && !statusChanged) return;
     if (statusChanged) this.statusValue = status;
-    this.emit(statusChanged ? { kind: 'batch', updates, status } : { kind: 'batch', updates });
+    let i = 0;
+    for (; updates.length - i > MAX_KVS_PER_BATCH; i += MAX_KVS_PER_BATCH)
+      this.emit({ kind: 'batch', updates: updates.slice(i, i + MAX_KVS_PER_BATCH) });
+    const last = i === 0 ? updates : updates.slice(i);
+    this.emit(statusChanged ? { kind: 'batch', updates: last, status } : { kind: 'batch', updates: last });
   }
 
   private sleep(ms: number): Promise<void> {

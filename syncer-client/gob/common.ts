@@ -52,6 +52,27 @@ export function badField(f: number, n: number): never {
   throw new GobError(GobErrorCode.BadField, `field number ${f} out of range (struct has ${n} fields)`);
 }
 
+/**
+ * The most elements one slice, array or map value may hold. Typha's messages carry at most
+ * ServerMaxMessageSize KVs (default 100; its snapshot batches are of the same order), so 100,000
+ * is far above anything legitimate, and it bounds how long one message's decode holds the event
+ * loop: a 64 MiB message of a million tiny KVs would hold it for seconds. Byte strings ([]byte,
+ * string) are not collections here and keep the 64 MiB message cap only.
+ */
+export const MAX_COLLECTION_ELEMENTS = 100_000;
+
+/** A collection's element count (at least `minBytes` bytes each), refused above the cap. */
+export function collectionLength(r: Reader, minBytes: number, kind: string): number {
+  const n = r.length(minBytes);
+  if (n > MAX_COLLECTION_ELEMENTS) {
+    throw new GobError(
+      GobErrorCode.TooManyElements,
+      `${kind} of ${n} elements (cap ${MAX_COLLECTION_ELEMENTS})`,
+    );
+  }
+  return n;
+}
+
 export function badArrayLength(n: number, len: number): never {
   throw new GobError(GobErrorCode.BadValue, `array of ${n} elements, type says ${len}`);
 }

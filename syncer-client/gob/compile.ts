@@ -10,6 +10,7 @@ import {
   MAX_VALUE_DEPTH,
   badArrayLength,
   badField,
+  collectionLength,
   enterWire,
   mismatch,
   nonZeroSingletonDelta,
@@ -83,7 +84,7 @@ export class Compiler {
           return (r) => {
             // Every element takes at least one byte, so a count cannot exceed what is left; and the
             // array grows as elements really decode, so a lying count allocates nothing up front.
-            const n = r.length(1);
+            const n = collectionLength(r, 1, 'slice');
             const out: unknown[] = [];
             for (let i = 0; i < n; i++) out.push(elem(r));
             return out;
@@ -94,7 +95,7 @@ export class Compiler {
           const elem = this.decoderFor(w.elem, g === undefined ? GENERIC : g.elem, depth + 1, busy);
           const len = w.len;
           return (r) => {
-            const n = r.length(1);
+            const n = collectionLength(r, 1, 'array');
             if (n !== len) badArrayLength(n, len);
             const out: unknown[] = [];
             for (let i = 0; i < n; i++) out.push(elem(r));
@@ -106,7 +107,7 @@ export class Compiler {
           const key = this.decoderFor(w.key, g === undefined ? GENERIC : g.key, depth + 1, busy);
           const elem = this.decoderFor(w.elem, g === undefined ? GENERIC : g.elem, depth + 1, busy);
           return (r) => {
-            const n = r.length(2);
+            const n = collectionLength(r, 2, 'map');
             const out = new Map<unknown, unknown>();
             for (let i = 0; i < n; i++) {
               const k = key(r);

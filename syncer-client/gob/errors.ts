@@ -46,6 +46,8 @@ export const GobErrorCode = {
   TooManyTypes: 'ERR_GOB_TOO_MANY_TYPES',
   /** A struct type definition with more fields than the cap (MAX_STRUCT_FIELDS). */
   TooManyFields: 'ERR_GOB_TOO_MANY_FIELDS',
+  /** A slice, array or map value with more elements than the cap (MAX_COLLECTION_ELEMENTS). */
+  TooManyElements: 'ERR_GOB_TOO_MANY_ELEMENTS',
   /** The type definitions of one stream add up to more bytes than the cap (MAX_TYPEDEF_BYTES). */
   TypedefsTooLarge: 'ERR_GOB_TYPEDEFS_TOO_LARGE',
   /** The encoder was given a value that does not fit its declared Go type. */

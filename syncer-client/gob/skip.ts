@@ -2,7 +2,7 @@
 // (encoding/gob/decode.go, decIgnoreOpFor, ignoreInterface).
 
 import { GobError, GobErrorCode } from './errors.js';
-import { MAX_NAME_BYTES, badArrayLength, badField, enterWire, tooDeep } from './common.js';
+import { MAX_NAME_BYTES, badArrayLength, badField, collectionLength, enterWire, tooDeep } from './common.js';
 import type { SkipFn, TypeSource } from './common.js';
 import type { Reader } from './reader.js';
 import { TypeId } from './wire.js';
@@ -66,7 +66,7 @@ export class Skippers {
           const elem = this.skipperFor(w.elem, depth + 1, busy);
           const len = w.kind === 'array' ? w.len : -1;
           return (r) => {
-            const n = r.length(1);
+            const n = collectionLength(r, 1, w.kind);
             if (len >= 0 && n !== len) badArrayLength(n, len);
             for (let i = 0; i < n; i++) elem(r);
           };
@@ -75,7 +75,7 @@ export class Skippers {
           const key = this.skipperFor(w.key, depth + 1, busy);
           const elem = this.skipperFor(w.elem, depth + 1, busy);
           return (r) => {
-            const n = r.length(2);
+            const n = collectionLength(r, 2, 'map');
             for (let i = 0; i < n; i++) {
               key(r);
               elem(r);

@@ -84,6 +84,7 @@ for (const backend of ['legacy', 'nft'] as Backend[]) {
         lastApplyError: '',
         lastApplyFailed: false,
         refused: refusedDetail(ev.refused),
+        otherBackend: '',
       });
       assert.equal(report.ready, false);
       assert.equal(

@@ -22,6 +22,8 @@ export interface ClusterOpts {
   readonly pingIntervalMs?: number;
   /** Label for the start-to-ready figure. */
   readonly figureName?: string;
+  /** Namespace-name prefix of the topology (default fe2e). */
+  readonly netnsPrefix?: string;
 }
 
 export class Cluster {
@@ -42,7 +44,11 @@ export class Cluster {
     let topo: Topology | undefined;
     const typhas: TyphaProcess[] = [];
     try {
-      topo = await Topology.create({ pods: opts.pods, typhaCount: opts.typhaCount ?? 1 });
+      topo = await Topology.create({
+        pods: opts.pods,
+        typhaCount: opts.typhaCount ?? 1,
+        ...(opts.netnsPrefix !== undefined ? { prefix: opts.netnsPrefix } : {}),
+      });
       for (const site of topo.typhas) {
         typhas.push(
           await TyphaProcess.start(

@@ -1,12 +1,14 @@
 // Policy scenarios with real packets: the real agent (over mTLS to the Typha-protocol server in
 // another namespace) programs the node namespace, and each scenario checks a traffic matrix of
 // TCP connects and pings between Calico-wired pod namespaces (felix/rules/endpoints.go
-// for the expected semantics; felix/rules/static.go for the chains that enforce them).
+// for the expected semantics; felix/rules/static.go for the chains that enforce them). Every flow of
+// every matrix is also traced with `felix-ts trace`, whose verdict must be the packets' (trace-check.ts).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRoot } from './exec.js';
 import { Cluster, type ClusterPodSpec } from './cluster.js';
-import { allow, deny, expectMatrix, measureFlip } from './traffic.js';
+import { allow, deny, measureFlip } from './traffic.js';
+import { expectMatrixTraced } from './trace-check.js';
 import { figure, pollUntil } from './poll.js';
 import { del, flipPolicies, networkSet, policy, tier, type KV } from './fixtures/kv.js';
 
@@ -71,7 +73,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
   });
 
   it('profile-only baseline: every flow is allowed by the kns.<ns> profiles', async () => {
-    await expectMatrix(c.topo, [
+    await expectMatrixTraced(c, [
       allow('client', 'web', 8080),
       allow('web', 'db', 5432),
       allow('tool', 'web', 9090),
@@ -86,7 +88,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
 
   it('default-deny plus an allow by selector and port; a profile-only namespace stays open', async () => {
     await c.apply([defaultDeny, allowClientToWeb]);
-    await expectMatrix(c.topo, [
+    await expectMatrixTraced(c, [
       allow('client', 'web', 8080),
       deny('client', 'web', 9090),
       deny('tool', 'web', 8080),
@@ -125,7 +127,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       inbound: [{ action: 'next-tier', src_selector: "app == 'tool'" }],
     });
     await c.apply([security, webGuard, tool2Guard]);
-    await expectMatrix(c.topo, [
+    await expectMatrixTraced(c, [
       // Allowed in the security tier, although the default tier would deny it.
       allow('tool', 'web', 8080),
       allow('tool', 'web', 9090),
@@ -141,7 +143,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       allow('client', 'tool', 8080),
     ]);
     await c.apply(deletes(webGuard, tool2Guard, security, defaultDeny, allowClientToWeb));
-    await expectMatrix(c.topo, [
+    await expectMatrixTraced(c, [
       allow('db', 'web', 8080),
       allow('web', 'tool2', 8080),
       allow('web', 'client', 8080),
@@ -158,7 +160,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       outbound: [{ action: 'deny', dst_selector: "role == 'blocked'" }, { action: 'allow' }],
     });
     await c.apply([blocked, egress]);
-    await expectMatrix(c.topo, [
+    await expectMatrixTraced(c, [
       deny('tool', 'db', 5432),
       deny('tool', 'db', 'icmp'),
       allow('tool', 'web', 8080),
@@ -166,7 +168,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       allow('client', 'db', 5432),
     ]);
     await c.apply(deletes(egress, blocked));
-    await expectMatrix(c.topo, [allow('tool', 'db', 5432)]);
+    await expectMatrixTraced(c, [allow('tool', 'db', 5432)]);
   });
 
   it('named ports resolve per endpoint', async () => {
@@ -178,7 +180,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       inbound: [{ action: 'allow', protocol: 'tcp', dst_ports: ['http'] }],
     });
     await c.apply([httpOnly]);
-    await expectMatrix(c.topo, [
+    await expectMatrixTraced(c, [
       allow('tool', 'web', 8080), // web: http = 8080
       deny('tool', 'web', 9090),
       allow('tool', 'db', 5432), // db: http = 5432
@@ -186,14 +188,14 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       deny('tool', 'client', 8080), // client has no named port
     ]);
     await c.apply(deletes(httpOnly));
-    await expectMatrix(c.topo, [allow('tool', 'db', 8080), allow('tool', 'client', 8080)]);
+    await expectMatrixTraced(c, [allow('tool', 'db', 8080), allow('tool', 'client', 8080)]);
   });
 
   it('a live policy change flips a flow within 5 s (both ways)', async () => {
     const { closed, open } = flipPolicies('prod', "app == 'web'", 8080);
     const flow = { from: 'tool', to: 'web', port: 8080 };
     await c.apply([closed]);
-    await expectMatrix(c.topo, [deny('tool', 'web', 8080)]);
+    await expectMatrixTraced(c, [deny('tool', 'web', 8080)]);
 
     // Open: from the moment the update is sent until fresh connects succeed (and keep succeeding).
     const openMs = await measureFlip(c.topo, flow, 'allow', () => c.apply([open]));
@@ -214,12 +216,12 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       'update sent -> first probe of the stable denied run',
     );
     await c.apply(deletes(closed));
-    await expectMatrix(c.topo, [allow('tool', 'web', 8080)]);
+    await expectMatrixTraced(c, [allow('tool', 'web', 8080)]);
   });
 
   it('a pod added and removed: new endpoint chains, IP set membership, clean removal', async () => {
     await c.apply([defaultDeny, allowClientToWeb]);
-    await expectMatrix(c.topo, [allow('client', 'web', 8080), deny('tool', 'web', 8080)]);
+    await expectMatrixTraced(c, [allow('client', 'web', 8080), deny('tool', 'web', 8080)]);
 
     const client2 = await c.addPod({
       name: 'client2',
@@ -228,7 +230,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       ports: [8080],
       labels: { app: 'client' },
     });
-    await expectMatrix(c.topo, [
+    await expectMatrixTraced(c, [
       allow('client2', 'web', 8080), // its IP joined the app == 'client' IP set
       deny('client2', 'web', 9090),
       deny('tool', 'client2', 8080), // prod default deny covers the new pod
@@ -246,7 +248,7 @@ describe('e2e policy scenarios (real agent, real protocol, real kernel)', { skip
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
-    await expectMatrix(c.topo, [
+    await expectMatrixTraced(c, [
       allow('client', 'web', 8080),
       deny('tool', 'web', 8080),
       allow('web', 'tool', 8080),

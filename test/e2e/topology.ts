@@ -84,8 +84,14 @@ export class Topology {
   ) {}
 
   /** Builds the node namespace, `typhaCount` uplinks and the given pods. */
-  static async create(opts: { pods: readonly PodSpec[]; typhaCount?: number }): Promise<Topology> {
-    const id = `fe2e-${process.pid}-${++counter}`;
+  static async create(opts: {
+    pods: readonly PodSpec[];
+    typhaCount?: number;
+    /** Namespace-name prefix (default E2E_NETNS_PREFIX, else fe2e). */
+    prefix?: string;
+  }): Promise<Topology> {
+    // E2E_NETNS_PREFIX (default fe2e) lets concurrent users of one machine tell their namespaces apart.
+    const id = `${opts.prefix ?? process.env.E2E_NETNS_PREFIX ?? 'fe2e'}-${process.pid}-${++counter}`;
     const nodeNs = `${id}-node`;
     const typhas: TyphaSite[] = [];
     const topo = new Topology(id, nodeNs, typhas);

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SyncerClient } from '../../syncer-client/client/index.js';
+import { MAX_KVS_PER_BATCH } from '../../syncer-client/client/syncer-client.js';
 import { TyphaServer, type ClientHelloMsg } from '../../tools/typha-server/index.js';
 import { FAST_FAILOVER, pollUntil, startClient } from './syncer-harness.js';
 
@@ -146,6 +147,27 @@ test('hostile server bytes: the client drops the connection with a protocol erro
     await rec.waitFor(() => rec.count('connected') === 2 && rec.status === 'in-sync', 'reconnected');
     assert.equal(rec.state.get('/a'), '1');
     assert.deepEqual(rec.violations, []);
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
+
+test('one message of 2,500 KVs reaches the daemon in slices of at most 1000, the status after the last', async () => {
+  // Typha's own messages hold ≤1000 KVs; a hostile one can hold a million in 64 MiB.
+  const server = new TyphaServer({ pingIntervalMs: 0, maxKVsPerMessage: 10_000 });
+  await server.start();
+  const want = fill(server, 2500);
+  const { client, rec } = startClient(server.endpoint, { felixHostname: 'node-3', compression: false });
+  try {
+    await rec.waitInSync();
+    assert.deepEqual(rec.state, want);
+    const batches = rec.events.filter((e) => e.kind === 'batch' && e.updates.length > 0);
+    assert.deepEqual(
+      batches.map((e) => (e.kind === 'batch' ? e.updates.length : 0)),
+      [MAX_KVS_PER_BATCH, MAX_KVS_PER_BATCH, 500],
+    );
+    assert.ok(batches.every((e) => e.kind === 'batch' && e.status === undefined));
   } finally {
     await client.stop();
     await server.stop();

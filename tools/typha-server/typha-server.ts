@@ -207,6 +207,11 @@ export class TyphaServer extends EventEmitter<TyphaServerEvents> {
   }
 
   /** Pauses or resumes pings (a server that stops pinging must be dropped by the client's read timeout). */
+  /** Changes ServerMaxMessageSize for connections from now on (tests of the client's caps). */
+  setMaxKVsPerMessage(n: number): void {
+    (this.host as { maxKVsPerMessage: number }).maxKVsPerMessage = n;
+  }
+
   setPinging(enabled: boolean): void {
     this.pingEnabled = enabled;
   }

@@ -226,6 +226,8 @@ export class FakeDataplane {
     for (const id of r.dstIpSetIds ?? []) if (!this.inSet(id, dstIp)) return false;
     for (const id of r.notDstIpSetIds ?? []) if (this.inSet(id, dstIp)) return false;
     for (const id of r.notSrcIpSetIds ?? []) if (this.inSet(id, pkt.src)) return false;
+    for (const id of r.dstIpPortSetIds ?? [])
+      if (!this.inSet(id, dstIp, pkt.dstPort, pkt.proto)) return false;
     const ranges = r.dstPorts ?? [];
     const named = r.dstNamedPortIpSetIds ?? [];
     if (ranges.length > 0 || named.length > 0) {

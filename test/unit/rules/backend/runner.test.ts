@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -9,6 +10,7 @@ import {
   commandDeadlineMs,
   liveChildGroups,
   oldestChildStartMs,
+  setprivOnPath,
 } from '../../../../rules/backend/index.js';
 import { DataplaneError } from '../../../../rules/backend/errors.js';
 
@@ -79,3 +81,54 @@ test('no child outlives the agent: process exit SIGKILLs every running group', a
   for (let i = 0; i < 50 && pids.some(running); i++) await new Promise((res) => setTimeout(res, 20));
   assert.deepEqual(pids.filter(running), [], 'the detached shell and its sleep died with the agent');
 });
+
+test('kill -9 of the agent: the running child dies with it (setpriv --pdeathsig KILL)', async () => {
+  assert.ok(setprivOnPath(), 'util-linux setpriv is installed (scripts/setup.sh)');
+  const dir = mkdtempSync(join(tmpdir(), 'fts-pdeath-'));
+  const pidFile = join(dir, 'child.pid');
+  // A stand-in agent: a Node process whose runner starts a child that would run for 1000 s.
+  const runnerUrl = new URL('../../../../rules/backend/runner.js', import.meta.url).href;
+  const script = [
+    `import { ExecaRunner } from ${JSON.stringify(runnerUrl)};`,
+    `new ExecaRunner().run('sh', ['-c', 'echo $$ > ${pidFile}; exec sleep 1000']);`,
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const agent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  try {
+    const childPid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0));
+    assert.ok(running(childPid), 'the child runs while the agent does');
+    assert.equal(ppidOf(childPid), agent.pid, 'the child is the agent’s own (setpriv exec’d into it)');
+    process.kill(agent.pid!, 'SIGKILL');
+    // No exit hook runs on SIGKILL: only the parent-death signal can end the child.
+    await waitFor(() => (running(childPid) ? 0 : 1));
+    assert.equal(running(childPid), false);
+  } finally {
+    agent.kill('SIGKILL');
+  }
+});
+
+test('through setpriv, a missing binary is still ERR_COMMAND_NOT_FOUND', async () => {
+  const r = new ExecaRunner();
+  await assert.rejects(r.run('felix-ts-no-such-binary', []), (e: unknown) => {
+    assert.ok(e instanceof DataplaneError);
+    assert.equal(e.code, 'ERR_COMMAND_NOT_FOUND');
+    return true;
+  });
+  const plain = new ExecaRunner({ parentDeathSignal: false });
+  await assert.rejects(plain.run('felix-ts-no-such-binary', []), { code: 'ERR_COMMAND_NOT_FOUND' });
+});
+
+function ppidOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** Polls `f` every 20 ms until it returns non-zero (at most 30 s; a hang fails the test). */
+async function waitFor(f: () => number): Promise<number> {
+  for (let i = 0; i < 1500; i++) {
+    const v = f();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('condition not met within 30 s');
+}

@@ -93,6 +93,29 @@ const cases: Case[] = [
     want: allow('-m set --match-set cali40svc:x dst,dst'),
   },
   {
+    // Felix's set IDs for Service default/svc (felix/calc/states_for_test.go), cut to 31 characters.
+    name: 'destination Service: the ip+port set, both families',
+    rule: r({ dstIpPortSetIds: ['svc:Jhwii46PCMT5NlhWsUqZmv7al8TeHFbNQMhoVg'] }),
+    want: allow('-m set --match-set cali40svc:Jhwii46PCMT5NlhWsUqZm dst,dst'),
+  },
+  {
+    name: 'destination Service in IPv6',
+    rule: r({ dstIpPortSetIds: ['svc:Jhwii46PCMT5NlhWsUqZmv7al8TeHFbNQMhoVg'] }),
+    ctx: v6,
+    want: allow('-m set --match-set cali60svc:Jhwii46PCMT5NlhWsUqZm dst,dst'),
+  },
+  {
+    name: "source Service: the IP-only set as a source set, with the rule's protocol and port",
+    rule: r({
+      protocol: { name: 'tcp' },
+      srcPorts: ports(80),
+      srcIpSetIds: ['svcnoport:T03S_6hogdrGKrNFBcbKTFsH_uKwDHEo8JddOg'],
+    }),
+    want: allow(
+      '-p tcp -m set --match-set cali40svcnoport:T03S_6hogdrGKrN src -m multiport --source-ports 80',
+    ),
+  },
+  {
     name: 'ports, ranges, src and dst',
     rule: r({
       protocol: { name: 'tcp' },

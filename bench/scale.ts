@@ -1,0 +1,363 @@
+// bench/scale (issue 15): the real agent against a generated 100k-endpoint cluster, served by the
+// project's Typha-protocol test server over mTLS, in a throw-away network namespace. One run
+// reports, side by side for each backend: time to ready against a raw `ipset restore` +
+// `iptables-restore` of the agent's own final rules replayed into a fresh namespace; peak RSS of
+// the agent and its children; the latency of a policy change and of a local endpoint add against
+// the kernel floor (a single-rule write to the same table, same namespace, same run); and the
+// slowest /liveness answer while all of that ran (issue 17 item 5). See bench/scale.md.
+//
+//   node dist/bench/scale.js [--backend legacy|nft|both] [--weps N] [--local N] [--policies N]
+//                            [--hosts N] [--namespaces N] [--netsets N] [--seed S]
+//
+// The outer process (root) makes the namespaces and replays the dumps; the inner one runs inside
+// the agent's namespace (`--inner`), so the agent, the Typha server and the probes talk over that
+// namespace's loopback and nothing touches the root namespace's iptables.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { execa } from 'execa';
+import { generateSnapshot, LOCAL_HOST, type ClusterShape } from './calc-fixture.js';
+import { delNetns, median, netns, run } from './kernel.js';
+import type { ProbeReport } from './scale-probe.js';
+import { binariesFor, type IptablesBackend } from '../rules/backend/index.js';
+import { makeDevPki, typhaClientEnv, writeDevPki } from '../tools/pki/index.js';
+import { TyphaServer } from '../tools/typha-server/index.js';
+
+const HEALTH_PORT = 9099;
+const CHANGES = 3;
+
+interface Args {
+  readonly inner: boolean;
+  readonly backends: readonly IptablesBackend[];
+  readonly shape: ClusterShape;
+  readonly dump: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const get = (name: string, def: string): string => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
+  };
+  const num = (name: string, def: number): number => {
+    const v = Number(get(name, String(def)));
+    if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a whole number`);
+    return v;
+  };
+  const b = get('backend', 'both');
+  const local = num('local', 250);
+  return {
+    inner: argv.includes('--inner'),
+    backends: b === 'both' ? ['legacy', 'nft'] : [b as IptablesBackend],
+    shape: {
+      weps: num('weps', 100_000) + local,
+      localWeps: local,
+      policies: num('policies', 2000),
+      netsets: num('netsets', 200),
+      namespaces: num('namespaces', 200),
+      hosts: num('hosts', 200),
+      seed: num('seed', 15),
+    },
+    dump: get('dump', ''),
+  };
+}
+
+// ---- inner: inside the agent's namespace ----
+
+async function getJson(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port: HEALTH_PORT, path, timeout: 10_000 }, (res) => {
+      let s = '';
+      res.on('data', (d: Buffer) => (s += d.toString()));
+      res.on('end', () => {
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(s) as Record<string, unknown>;
+        } catch {
+          // plain text form
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve({ status: 0, body: {} }));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function applies(): Promise<number> {
+  const r = await getJson('/readiness?format=json');
+  const d = (r.body.details as { dataplane?: { applies?: number } } | undefined)?.dataplane;
+  return d?.applies ?? -1;
+}
+
+/** utime + stime of the agent process itself (ms), not its children. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+async function save(backend: IptablesBackend, family: 4 | 6): Promise<string> {
+  return (await execa(binariesFor(backend, family).save, [])).stdout + '\n';
+}
+
+/**
+ * Time from `change()` to the end of the first apply after which the kernel holds `want`
+ * (checked after each apply, outside the timed part), and the agent's own CPU in that time.
+ */
+async function timeChange(
+  pid: number,
+  backend: IptablesBackend,
+  change: () => void,
+  want: (filter: string) => boolean,
+): Promise<{ ms: number; agentCpuMs: number }> {
+  let seen = await applies();
+  const cpu0 = cpuMs(pid);
+  const t0 = performance.now();
+  change();
+  for (;;) {
+    await sleep(5);
+    const n = await applies();
+    if (n === seen) continue;
+    const ms = performance.now() - t0;
+    const agentCpuMs = cpuMs(pid) - cpu0;
+    seen = n;
+    if (want(await save(backend, 4))) return { ms, agentCpuMs };
+    if (performance.now() - t0 > 120_000) throw new Error('change never reached the kernel');
+  }
+}
+
+function localWep(n: number): { key: string; value: string; iface: string } {
+  const iface = `caliscale${String(n).padStart(5, '0')}`;
+  const key = `/calico/v1/host/${LOCAL_HOST}/workload/k8s/ns-0%2fscale-probe-${n}/endpoint/eth0`;
+  const value = JSON.stringify({
+    state: 'active',
+    name: iface,
+    mac: 'ee:ee:ee:ee:ee:ee',
+    profile_ids: ['kns.ns-0', 'ksa.ns-0.default'],
+    ipv4_nets: [`10.250.${n >> 8}.${n & 255}/32`],
+    labels: { app: 'app-1', tier: 'db', version: 'v1', 'projectcalico.org/namespace': 'ns-0' },
+  });
+  return { key, value, iface };
+}
+
+async function inner(a: Args): Promise<void> {
+  const backend = a.backends[0]!;
+  const snapshot = generateSnapshot(a.shape);
+  const bytes = snapshot.reduce((n, u) => n + u.key.length + (u.value?.length ?? 0), 0);
+  const dir = mkdtempSync(join(tmpdir(), 'fts-scale-'));
+  const dev = makeDevPki({ serverCN: 'typha-server', clientCN: 'typha-client' });
+  const pki = writeDevPki(dev, dir);
+  const server = new TyphaServer({
+    host: '127.0.0.1',
+    port: 0,
+    tls: { ca: dev.ca.cert, cert: dev.server.cert, key: dev.server.key, clientCN: 'typha-client' },
+  });
+  server.putMany(snapshot.map((u) => [u.key, u.value!] as const));
+  const port = await server.start();
+  const t0 = performance.now();
+  const agent: ChildProcess = spawn(
+    process.execPath,
+    [join(import.meta.dirname, '../agent/cli/main.js'), 'run'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        FELIX_TYPHAADDR: `127.0.0.1:${port}`,
+        ...typhaClientEnv(pki, 'typha-server'),
+        FELIX_FELIXHOSTNAME: LOCAL_HOST,
+        FELIX_IPTABLESBACKEND: backend,
+        FELIX_HEALTHENABLED: 'true',
+        FELIX_HEALTHHOST: '127.0.0.1',
+        FELIX_HEALTHPORT: String(HEALTH_PORT),
+        FELIX_LOGSEVERITYSCREEN: 'warning',
+        FELIX_LOGFILEPATH: 'none',
+      },
+    },
+  );
+  const pid = agent.pid!;
+  const worker = new Worker(new URL('./scale-probe.js', import.meta.url), {
+    workerData: { pid, healthPort: HEALTH_PORT },
+  });
+  try {
+    while ((await getJson('/readiness')).status !== 200) {
+      if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}`);
+      await sleep(20);
+    }
+    const readyMs = performance.now() - t0;
+    // Settle: no apply for 2 s, so the dump is the state the snapshot leads to.
+    for (let last = -2, n = await applies(); n !== last; last = n, await sleep(2000), n = await applies());
+    const dumps = { v4: await save(backend, 4), v6: await save(backend, 6), ipsets: '' };
+    dumps.ipsets = (await execa('ipset', ['save'])).stdout + '\n';
+    for (const [k, v] of Object.entries(dumps)) writeFileSync(join(a.dump, `${k}.save`), v);
+
+    // The kernel floor: one rule in a chain of our own in the filter table, as iptables-restore
+    // --noflush writes it (the legacy backend rewrites the whole table blob for any change).
+    const restore = binariesFor(backend, 4).restore;
+    const floor: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await execa(restore, ['--noflush'], {
+        input: `*filter\n:fts-floor - [0:0]\n-A fts-floor -j RETURN\nCOMMIT\n`,
+      });
+      floor.push(performance.now() - t);
+      await execa(restore, ['--noflush'], { input: `*filter\n-F fts-floor\n-X fts-floor\nCOMMIT\n` });
+    }
+    // A policy that every local endpoint's ingress chain jumps to: added, then removed.
+    const policy: { ms: number; agentCpuMs: number }[] = [];
+    for (let k = 0; k < CHANGES; k++) {
+      const key = `/calico/v1/policy/GlobalNetworkPolicy//scale-probe-${k}`;
+      const port = 59000 + k;
+      const value = JSON.stringify({
+        tier: 'default',
+        order: 1,
+        selector: 'all()',
+        types: ['ingress'],
+        inbound_rules: [{ action: 'allow', protocol: 'tcp', dst_ports: [port] }],
+      });
+      policy.push(
+        await timeChange(
+          pid,
+          backend,
+          () => server.put(key, value),
+          (f) => f.includes(String(port)),
+        ),
+      );
+      policy.push(
+        await timeChange(
+          pid,
+          backend,
+          () => server.delete(key),
+          (f) => !f.includes(String(port)),
+        ),
+      );
+    }
+    const endpoint: { ms: number; agentCpuMs: number }[] = [];
+    for (let n = 0; n < CHANGES; n++) {
+      const w = localWep(n);
+      endpoint.push(
+        await timeChange(
+          pid,
+          backend,
+          () => server.put(w.key, w.value),
+          (f) => f.includes(`cali-tw-${w.iface}`),
+        ),
+      );
+    }
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    // The probes stop before the agent does, so its shutdown is not counted as unanswered.
+    worker.postMessage('stop');
+    const probe = await new Promise<ProbeReport>((r) => worker.once('message', r));
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
+    const med = (xs: { ms: number; agentCpuMs: number }[]) => ({
+      ms: Math.round(median(xs.map((x) => x.ms))),
+      agentCpuMs: Math.round(median(xs.map((x) => x.agentCpuMs))),
+    });
+    console.log(
+      JSON.stringify({
+        backend,
+        kvs: snapshot.length,
+        snapshotMB: +(bytes / 1e6).toFixed(1),
+        readyMs: Math.round(readyMs),
+        agentHwmMiB: hwm ? Math.round(Number(hwm[1]) / 1024) : null,
+        ...probe,
+        floorMs: Math.round(median(floor)),
+        policyChange: med(policy),
+        endpointAdd: med(endpoint),
+        rules: dumps.v4.split('\n').filter((l) => l.startsWith('-A ')).length,
+        ipsetMembers: dumps.ipsets.split('\n').filter((l) => l.startsWith('add ')).length,
+      }),
+    );
+  } finally {
+    agent.kill('SIGKILL');
+    await worker.terminate();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- outer: namespaces, the inner run, the raw replay ----
+
+async function replay(backend: IptablesBackend, dump: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const ns = await netns('ftsscale', `${backend}-raw${i}`);
+    try {
+      const read = (k: string) => readFileSync(join(dump, `${k}.save`), 'utf8');
+      const t = performance.now();
+      await run(ns, 'ipset', ['restore'], read('ipsets'));
+      await run(ns, binariesFor(backend, 4).restore, [], read('v4'));
+      await run(ns, binariesFor(backend, 6).restore, [], read('v6'));
+      times.push(performance.now() - t);
+    } finally {
+      await delNetns(ns);
+    }
+  }
+  return median(times);
+}
+
+async function outer(a: Args): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench/scale needs root (network namespaces)');
+    process.exit(2);
+  }
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.error(`load average before: ${load}`);
+  const rows: Record<string, unknown>[] = [];
+  for (const backend of a.backends) {
+    const ns = await netns('ftsscale', backend);
+    const dump = mkdtempSync(join(tmpdir(), 'fts-scale-dump-'));
+    try {
+      await run(ns, 'ip', ['link', 'set', 'lo', 'up']);
+      const argv = process.argv
+        .slice(2)
+        .filter((x, i, all) => x !== '--backend' && all[i - 1] !== '--backend');
+      const r = await execa(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          process.execPath,
+          process.argv[1]!,
+          ...argv,
+          '--inner',
+          '--backend',
+          backend,
+          '--dump',
+          dump,
+        ],
+        { stderr: 'inherit' },
+      );
+      const row = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+      const rawMs = await replay(backend, dump);
+      const readyMs = row.readyMs as number;
+      const floorMs = row.floorMs as number;
+      const pc = row.policyChange as { ms: number };
+      const ep = row.endpointAdd as { ms: number };
+      Object.assign(row, {
+        rawRestoreMs: Math.round(rawMs),
+        readyRatio: +(readyMs / rawMs).toFixed(2),
+        policyChangeRatio: +(pc.ms / floorMs).toFixed(2),
+        endpointAddRatio: +(ep.ms / floorMs).toFixed(2),
+      });
+      rows.push(row);
+      console.error(JSON.stringify(row));
+    } finally {
+      await delNetns(ns);
+      rmSync(dump, { recursive: true, force: true });
+    }
+  }
+  console.error(
+    `load average after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
+  console.log(JSON.stringify(rows, null, 2));
+}
+
+const args = parseArgs(process.argv.slice(2));
+await (args.inner ? inner(args) : outer(args));
