@@ -3,6 +3,7 @@
 // KV to the calculators that consume it (Felix's dispatcher) and flushes them in order.
 //
 //   config KVs ───────────────► ConfigBatcher ─────────────────────────────┐
+//   scoped FelixConfigs, Node ► (selector-scoped config, local labels)     │
 //   tiers, policies, profiles ► ActiveRulesCalculator ──► RuleScanner ──────┤
 //   profile labels ───────────► (and IPSetCalculator)      │ ref/unref      │
 //   endpoints ────────────────► Endpoints ─┬─ local ─► ActiveRulesCalculator│
@@ -83,7 +84,7 @@ export class CalcGraph {
 
   constructor(opts: CalcGraphOptions) {
     this.log = opts.logger ?? NOOP_LOGGER;
-    this.config = new ConfigBatcher(opts.hostname);
+    this.config = new ConfigBatcher(opts.hostname, this.log);
     this.sequencer = new EventSequencer((key) => this.endpointUpdate(key));
     this.services = new ServiceIndex(this.sequencer, this.log);
     this.ipsets = new IPSetCalculator(this.sequencer, this.services);
@@ -208,7 +209,10 @@ export class CalcGraph {
         if (key.plural === 'nodes') {
           this.hostMetadata.onNode(key.name, value as NodeResource | undefined);
           this.dirtyHosts.add(key.name);
+          this.config.onNode(key.name, value as NodeResource | undefined);
         }
+        // A FelixConfiguration arrives whole only when it is selector-scoped (configurationprocessor.go).
+        if (key.plural === 'felixconfigurations') this.config.onFelixConfigResource(key.name, path, value);
         if (key.plural === K8S_PLURALS.endpointSlice)
           this.services.onSliceUpdate(key.namespace, key.name, path, value as ModelEndpointSlice | undefined);
         if (key.plural === K8S_PLURALS.service)

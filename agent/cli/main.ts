@@ -37,6 +37,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         days: { type: 'string' },
         expired: { type: 'boolean' },
         'no-eku': { type: 'boolean' },
+        timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -119,6 +120,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           ...(v['dry-run'] ? { dryRun: true } : {}),
         });
       });
+    case 'diagnose':
+      return diagnoseCommand(io, v);
     case 'version':
       io.out.write(`${VERSION}\n`);
       return 0;
@@ -126,6 +129,27 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err.write(`felix-ts: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** `felix-ts diagnose` (agent/diagnose): --timeout is per step, in seconds. */
+async function diagnoseCommand(
+  io: Io,
+  v: { timeout?: string; 'config-file'?: string; set?: string[]; json?: boolean },
+): Promise<number> {
+  const secs = v.timeout !== undefined ? Number(v.timeout) : undefined;
+  if (secs !== undefined && !(secs > 0 && secs <= 600)) {
+    io.err.write(
+      `felix-ts: --timeout must be more than 0 and at most 600 seconds, got ${JSON.stringify(v.timeout)}\n`,
+    );
+    return 2;
+  }
+  const { runDiagnose } = await import('../diagnose/index.js');
+  return runDiagnose(io, {
+    configFile: v['config-file'],
+    sets: v.set ?? [],
+    json: v.json ?? false,
+    ...(secs !== undefined ? { stepTimeoutMs: Math.round(secs * 1000) } : {}),
+  });
 }
 
 // Run only when executed as the program (tests import main()).

@@ -11,6 +11,8 @@ Commands:
                               interface or key) and its chains in evaluation order
   inspect chains              Every chain felix-ts programs (computes, in a dry run), each rule with
                               the policy it came from
+  diagnose [--json]           Check the Typha path without a running agent: TLS files, discovery, and per
+                              endpoint TCP, TLS, hello, first KV batch; exit 0 ok, 1 warning, 2 error
   trace <src> <dst> [p/port]  Verdict of a flow from the running agent's state: per direction the
                               tier, policy/profile and rule that decide it and its kernel rule
   diags [--dir <dir>]         Write one .tar.gz for a bug report: iptables (4 tables, both families,
@@ -140,6 +142,31 @@ Options:
   --keep                      Keep everything running after the checks and print the commands to
                               explore it (status, inspect, metrics, iptables-save); Ctrl-C ends the
                               demo and removes everything it created
+`,
+  diagnose: `Usage: felix-ts diagnose [--json] [--timeout <seconds>] [-c <file>] [--set Name=Value]...
+
+Checks the path to Typha with the configuration \`run\` would use (FELIX_* env, the config file,
+--set), without a running agent, and prints one line per check with the fix for each problem:
+  config       TyphaAddr or discovery, TLS settings
+  ca-file      TyphaCAFile parses; each CA's validity window
+  cert-file    TyphaCertFile parses; validity (expired, not yet valid, expiring within 30 days);
+               CN / URI SAN; extendedKeyUsage clientAuth; issued by a CA in TyphaCAFile
+  key-file     TyphaKeyFile parses; its mode (readable by others: warning; writable: error)
+  key-pair     the key belongs to the certificate
+  discovery    the Typha endpoints found through EndpointSlices (with FELIX_TYPHAK8SSERVICENAME)
+  per endpoint tcp (refused / timeout / unreachable told apart), tls (untrusted CA, CN / URI SAN
+               mismatch, expired, not TLS, client certificate refused), hello (server version,
+               syncer type, compression), sync (time to the first KV batch and to in-sync)
+A failed step skips the later steps of that endpoint. Each error also shows the text Felix logs
+for it (error=...), for runbooks.
+
+Options:
+  --json                      Print the checks as JSON
+  --timeout <seconds>         Timeout of each step (discovery, dial, hello, first batch); default 5
+  -c, --config-file <path>    Config file (default /etc/calico/felix.cfg, or FELIX_CONFIGFILE)
+  --set Name=Value            Set a Felix parameter (repeatable)
+
+Exit codes: 0 every check ok, 1 the worst is a warning, 2 at least one error (also a bad option).
 `,
   version: `Usage: felix-ts version   (or felix-ts -v, felix-ts --version)
 

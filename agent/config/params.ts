@@ -264,8 +264,7 @@ export const PARAMS = {
   EndpointStatusPathPrefix: def(
     str(),
     '/var/run/calico',
-    'Directory of endpoint status files.',
-    noEffect('felix-ts writes no endpoint status files'),
+    'Directory under which endpoint-status/ holds a file per programmed workload (the CNI policy wait); empty disables.',
   ),
   LogPrefix: def(
     // Felix's "string" (any one line); a quote or backslash cannot be put into a restore line.

@@ -10,6 +10,7 @@ import type { CompiledView, DaemonDeps, Dataplane } from './deps.js';
 import type { DaemonStatus } from './status.js';
 import { refusedDetail } from './health-report.js';
 import { resolvedEncapsulation, unsupportedOverlay } from './compiler-config.js';
+import { EndpointStatusFileReporter, EndpointStatusTracker, type StatusFs } from '../statusrep/index.js';
 
 export interface DataplaneRunnerOptions {
   readonly deps: DaemonDeps;
@@ -22,6 +23,14 @@ export interface DataplaneRunnerOptions {
   readonly changed: () => void;
   /** The calc's overlay facts, read when the driver is made; the daemon keeps the ones used (`startOverlay`). */
   readonly overlay?: () => OverlayFacts | undefined;
+  /** File operations of the endpoint status files (tests); default node:fs. */
+  readonly statusFs?: StatusFs;
+}
+
+/** Endpoint status files (EndpointStatusPathPrefix): what the applies programmed, and the writer. */
+interface StatusFiles {
+  readonly tracker: EndpointStatusTracker;
+  readonly reporter: EndpointStatusFileReporter;
 }
 
 export class DataplaneRunner {
@@ -31,6 +40,7 @@ export class DataplaneRunner {
   private wanted = false;
   private stopped = false;
   private _startOverlay: OverlayFacts | undefined;
+  private statusFiles: StatusFiles | undefined;
 
   constructor(private readonly o: DataplaneRunnerOptions) {}
 
@@ -64,7 +74,7 @@ export class DataplaneRunner {
   async send(msgs: readonly ToDataplane[], cfg: FelixConfig): Promise<void> {
     this.o.status.messagesToDataplane += msgs.length;
     if (this.dp) {
-      this.dp.driver.onMessages(msgs);
+      this.feed(this.dp, msgs);
       return;
     }
     this.pending.push(...msgs);
@@ -98,9 +108,40 @@ export class DataplaneRunner {
     this.reportUnsupported(cfg, overlay);
     dp.started = true;
     dp.lastApplyFailed = false;
+    this.statusFiles = this.makeStatusFiles(cfg, made);
     const msgs = this.pending;
     this.pending = [];
-    made.driver.onMessages(msgs);
+    this.feed(made, msgs);
+  }
+
+  /** Every message the driver gets goes through here, so the status tracker numbers them as the driver does. */
+  private feed(dp: Dataplane, msgs: readonly ToDataplane[]): void {
+    this.statusFiles?.tracker.onMessages(msgs);
+    dp.driver.onMessages(msgs);
+  }
+
+  /** Felix writes status files when EndpointStatusPathPrefix is set (felix/daemon/daemon.go); never in a dry run. */
+  private makeStatusFiles(cfg: FelixConfig, made: Dataplane): StatusFiles | undefined {
+    const prefix = cfg.EndpointStatusPathPrefix;
+    if (prefix === '' || made.dryRun) return undefined;
+    const log = this.o.logger.child('status-file');
+    const reporter = new EndpointStatusFileReporter({
+      prefix,
+      log,
+      ...(this.o.statusFs ? { fs: this.o.statusFs } : {}),
+    });
+    return { tracker: new EndpointStatusTracker(), reporter };
+  }
+
+  /**
+   * After an apply that programmed everything (nothing refused), the endpoints of the messages it covered
+   * are programmed: their files are due (Felix reports endpoint status at the end of a complete apply).
+   */
+  private onProgrammed(messages: number | undefined, refused: number): void {
+    const sf = this.statusFiles;
+    if (!sf || messages === undefined || refused > 0) return;
+    // The first complete apply is Felix's DataplaneInSync: the reporter starts then, even with no files due.
+    if (sf.tracker.programmed(messages) || !sf.reporter.started) sf.reporter.update(sf.tracker.files(), true);
   }
 
   /** Once per process (the driver is made once): what of the overlay in use is not enforced. */
@@ -116,6 +157,12 @@ export class DataplaneRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.dp?.driver.stop();
+    await this.statusFiles?.reporter.stop();
+  }
+
+  /** The status file writer, when EndpointStatusPathPrefix is set (tests wait on it). */
+  get statusReporter(): EndpointStatusFileReporter | undefined {
+    return this.statusFiles?.reporter;
   }
 
   private listen({ driver }: Dataplane): void {
@@ -133,6 +180,7 @@ export class DataplaneRunner {
       for (const r of refused)
         metrics.dataplaneQuarantined.inc({ ip_version: String(r.ipVersion), table: r.table });
       if (dp.firstApplyDone) metrics.applyTime.observe(e.durationMs / 1000);
+      this.onProgrammed(e.messages, refused.length);
       changed();
     });
     driver.on('first-apply', (e) => {

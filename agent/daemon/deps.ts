@@ -45,6 +45,8 @@ export interface ApplyInfo {
     readonly name: string;
     readonly reason: string;
   }[];
+  /** The apply programmed the state of the first this-many messages handed to onMessages. */
+  readonly messages?: number;
   /** Why our rules in the iptables backend not in use could not be removed (retried by the driver). */
   readonly otherBackendErrors?: readonly string[];
 }

@@ -13,6 +13,7 @@ export type {
 export type { DaemonStatus } from './status.js';
 export { WorkQueue } from './work-queue.js';
 export { realDeps } from './real-deps.js';
+export { syncerClientOptions } from './syncer-options.js';
 export type { RealDepsOptions } from './real-deps.js';
 export { compilerConfigFrom } from './compiler-config.js';
 export { describeChains, describeEndpointChains } from './inspect.js';

@@ -11,7 +11,7 @@ import type { FelixConfig, ParamName, SourceKind } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { compilerConfigFrom } from './compiler-config.js';
 import type { DaemonDeps } from './deps.js';
-import { VERSION } from './version.js';
+import { syncerClientOptions } from './syncer-options.js';
 
 export interface RealDepsOptions {
   /** Program this network namespace instead of the current one (demo, tests). */
@@ -33,25 +33,8 @@ function isLocalSource(k: SourceKind | undefined): boolean {
 
 export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
   return {
-    // The config writes an unset ("none") string as ""; the client treats "" as unset.
     makeSyncer: (cfg: FelixConfig, logger: Logger) =>
-      new SyncerClient({
-        felixHostname: cfg.FelixHostname,
-        typhaAddr: cfg.TyphaAddr,
-        typhaK8sServiceName: cfg.TyphaK8sServiceName,
-        typhaK8sNamespace: cfg.TyphaK8sNamespace,
-        typhaCAFile: cfg.TyphaCAFile,
-        typhaCertFile: cfg.TyphaCertFile,
-        typhaKeyFile: cfg.TyphaKeyFile,
-        typhaCN: cfg.TyphaCN,
-        typhaURISAN: cfg.TyphaURISAN,
-        typhaReadTimeoutMs: cfg.TyphaReadTimeout,
-        typhaWriteTimeoutMs: cfg.TyphaWriteTimeout,
-        version: VERSION,
-        info: 'felix-ts',
-        logger,
-        failover: opts.failover,
-      }),
+      new SyncerClient(syncerClientOptions(cfg, logger, opts.failover)),
     makeCalc: (cfg: FelixConfig, logger: Logger, sources?: Readonly<Record<ParamName, SourceKind>>) =>
       new CalcGraph({
         hostname: cfg.FelixHostname,

@@ -73,6 +73,8 @@ export interface ApplyEvent {
   readonly changedSets: readonly string[];
   /** What the kernel refused in this apply; everything else was programmed. Retried on back-off. */
   readonly refused: readonly RefusedItem[];
+  /** The apply programmed the state of the first this-many messages given to onMessages (later ones wait). */
+  readonly messages: number;
   /** Why our rules in the iptables backend not in use could not be removed ([] = swept or nothing there). */
   readonly otherBackendErrors?: readonly string[];
 }
@@ -126,6 +128,8 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly lastInputs = new Map<string, string>();
   private readonly rpFilter: RpFilterWriter | undefined;
   private lastDestroyFailed = '';
+  /** Messages received so far (ApplyEvent.messages). */
+  private received = 0;
   private lastSweepMs = 0;
   private sweepRetry: NodeJS.Timeout | undefined;
 
@@ -237,6 +241,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   /** Feeds messages to the desired-state source; applies only after the first InSync. */
   onMessages(msgs: readonly ToDataplane[]): void {
     this.source.apply(msgs);
+    this.received += msgs.length;
     if (msgs.some((m) => m.kind === 'inSync')) this.inSync = true;
     if (this.inSync) this.schedule();
   }
@@ -328,8 +333,10 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.lastApplyStart = Date.now();
     try {
       await this.retrySweep();
+      // desired() reflects every message received so far; later ones wait for the next apply.
+      const upTo = this.received;
       const ev = {
-        ...(await this.applyDesired(this.source.desired())),
+        ...(await this.applyDesired(this.source.desired(), upTo)),
         otherBackendErrors: this.otherBackend?.errors ?? [],
       };
       this.applied++;
@@ -365,7 +372,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     }
   }
 
-  private async applyDesired(desired: DesiredState): Promise<ApplyEvent> {
+  private async applyDesired(desired: DesiredState, messages: number): Promise<ApplyEvent> {
     const t0 = performance.now();
     const ipsets = this.ipsets!;
     // 1. Sets first, so that no rule refers to a missing set.
@@ -425,6 +432,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       restoreCalls,
       changedSets: [...setRes.changedSets, ...del.destroyed],
       refused,
+      messages,
     };
   }
 
@@ -436,6 +444,6 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     if (!this.ipsets)
       throw new DataplaneError('ERR_BAD_DESIRED_STATE', 'DataplaneDriver.applyNow called before start()');
     await this.applying;
-    return this.applyDesired(desired);
+    return this.applyDesired(desired, this.received);
   }
 }

@@ -1,4 +1,5 @@
 // Error classes of the syncer client. Callers and tests match on `code`, never on message text.
+import type { Diagnosis } from './diagnosis.js';
 
 export type SyncerErrorCode =
   | 'ERR_TYPHA_CONFIG' // invalid or incomplete options (e.g. TLS half configured): fatal at start
@@ -15,12 +16,15 @@ export type SyncerErrorCode =
 
 export class SyncerClientError extends Error {
   override readonly name = 'SyncerClientError';
+  /** What went wrong, classified (diagnosis.ts): set on connection failures, shared with `felix-ts diagnose`. */
+  readonly diagnosis: Diagnosis | undefined;
   constructor(
     readonly code: SyncerErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; diagnosis?: Diagnosis },
   ) {
     super(message, options);
+    this.diagnosis = options?.diagnosis;
   }
 }
 

@@ -25,6 +25,44 @@ export {
 export type { DiscoveredEndpoints, DiscoveryParams } from './k8s-discovery.js';
 export { AttemptTracker, attemptBudget, roundBackoffMs } from './failover.js';
 export { ResyncView } from './resync.js';
-export { checkPeerIdentity, uriSANs, commonName, tlsConnectOptions, loadTlsMaterial } from './tls.js';
+export { checkPeerIdentity, uriSANs, commonName, tlsConnectOptions } from './tls.js';
 export type { TlsMaterial } from './tls.js';
 export { syncStatusFromWire } from './session.js';
+// Connection diagnosis, shared by the agent's log and `felix-ts diagnose` (issue 18).
+export {
+  diagnoseBeforeHello,
+  diagnoseIdentity,
+  diagnoseSocketError,
+  diagnoseTimeout,
+  diagnoseVerifyFailure,
+  describeIdentity,
+  formatDN,
+  goTime,
+} from './diagnosis.js';
+export type {
+  Diagnosis,
+  DiagnosisCause,
+  DiagnosisStep,
+  DialContext,
+  SessionContext,
+  TlsContext,
+} from './diagnosis.js';
+export {
+  certCN,
+  checkCaText,
+  checkCertText,
+  checkKeyPair,
+  checkKeyText,
+  checkTlsMaterial,
+  keyFileModeWarning,
+  keyModeDiagnosis,
+  loadTlsMaterial,
+  pemCertificates,
+  readErrorDiagnosis,
+  subjectLine,
+} from './tls-files.js';
+export type { FileField } from './tls-files.js';
+export { dialTypha } from './dial.js';
+export type { DialParams } from './dial.js';
+export { TyphaSession } from './session.js';
+export type { SessionCallbacks, SessionParams } from './session.js';

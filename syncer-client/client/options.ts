@@ -26,6 +26,8 @@ export interface FailoverOptions {
   readonly roundBackoffMaxMs?: number;
   /** Give up after this many exhausted rounds; default Infinity (never: the agent stays up, not ready). */
   readonly maxRounds?: number;
+  /** Give up when a local TLS file error (bad PEM, key not matching the certificate) lasts this long; default 30 s (Felix's). */
+  readonly localErrorGiveUpMs?: number;
 }
 
 export interface SyncerClientOptions {
@@ -92,6 +94,7 @@ export interface ResolvedOptions {
   readonly roundBackoffInitialMs: number;
   readonly roundBackoffMaxMs: number;
   readonly maxRounds: number;
+  readonly localErrorGiveUpMs: number;
   readonly logger: Logger;
 }
 
@@ -188,6 +191,7 @@ export function resolveOptions(o: SyncerClientOptions): ResolvedOptions {
     roundBackoffInitialMs: nonNeg('roundBackoffInitialMs', f.roundBackoffInitialMs, 1000),
     roundBackoffMaxMs: nonNeg('roundBackoffMaxMs', f.roundBackoffMaxMs, 30_000),
     maxRounds,
+    localErrorGiveUpMs: nonNeg('localErrorGiveUpMs', f.localErrorGiveUpMs, 30_000),
     logger: o.logger ?? silentLogger,
   };
 }

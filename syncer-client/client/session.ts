@@ -24,7 +24,9 @@ export interface SessionParams {
 }
 
 export interface SessionCallbacks {
-  onServerHello(version: string, serverConnID: bigint): void;
+  onServerHello(version: string, serverConnID: bigint, syncerType: string): void;
+  /** Optional: the server switched the stream to `compression` ('' = none). */
+  onDecoderRestart?(compression: string): void;
   onStatus(status: SyncStatus): void;
   onUpdates(updates: KVUpdate[]): void;
 }
@@ -229,7 +231,7 @@ export class TyphaSession {
         serverVersion: msg.version,
         serverConnID: String(msg.serverConnID),
       });
-      this.cb.onServerHello(msg.version, msg.serverConnID);
+      this.cb.onServerHello(msg.version, msg.serverConnID, st);
       return;
     }
     switch (msg.type) {
@@ -254,6 +256,7 @@ export class TyphaSession {
         });
         this.decoder.restart(alg);
         this.write({ type: 'ACK' });
+        this.cb.onDecoderRestart?.(alg);
         return;
       }
       case 'SyncStatus': {

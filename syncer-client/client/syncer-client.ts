@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SyncStatus, SyncerEvent, KVUpdate } from '../api.js';
 import { dialTypha } from './dial.js';
+import { diagnoseBeforeHello, type TlsContext } from './diagnosis.js';
 import { describeError, SyncerClientError } from './errors.js';
 import { joinHostPort } from './endpoints.js';
 import { AttemptTracker, roundBackoffMs } from './failover.js';
@@ -11,7 +12,7 @@ import { discoverTyphaEndpoints } from './k8s-discovery.js';
 import { resolveOptions, type ResolvedOptions, type SyncerClientOptions } from './options.js';
 import { ResyncView } from './resync.js';
 import { TyphaSession } from './session.js';
-import { loadTlsMaterial } from './tls.js';
+import { loadTlsMaterial } from './tls-files.js';
 
 /** The most KVs one batch event carries (Typha's own snapshot messages hold up to 1000). */
 export const MAX_KVS_PER_BATCH = 1000;
@@ -40,6 +41,8 @@ export class SyncerClient {
   /** Key-file mode warnings already logged (once per file and mode, not once per reconnect). */
   private readonly warnedKeyModes = new Set<string>();
   private connCount = 0n;
+  /** When the current run of local TLS file errors began (localErrorGiveUp). */
+  private localErrorSince: number | undefined;
   private wake: (() => void) | undefined;
   private resolveFinished!: (end: SyncerClientEnd) => void;
   private readonly finishedPromise = new Promise<SyncerClientEnd>((r) => (this.resolveFinished = r));
@@ -258,9 +261,16 @@ export class SyncerClient {
           succeeded = true;
           break;
         }
-        log.warn(`Failed to connect to typha endpoint ${address}.  Will try another if available...`, {
-          error: describeError(res.error),
-        });
+        // Felix's line (typha/pkg/syncclient/sync_client.go) with Go's error text, then the cause in words.
+        const d = res.error.diagnosis;
+        log.warn(
+          `Failed to connect to typha endpoint ${address}.  Will try another if available...`,
+          d !== undefined
+            ? { error: d.goError, cause: d.detail, fix: d.fix }
+            : { error: describeError(res.error) },
+        );
+        const giveUp = this.localErrorGiveUp(res.error);
+        if (giveUp !== undefined) return giveUp;
         await this.sleep(this.o.retryDelayMs);
       }
       if (this.stopped) break;
@@ -284,15 +294,41 @@ export class SyncerClient {
     return undefined;
   }
 
+  /**
+   * A broken local TLS file (unreadable, not PEM, key not matching the certificate) does not heal by
+   * retrying. Felix retries it like any failed connection and exits once it has failed to connect
+   * for 30 s after start (felix/daemon/daemon.go "giving up after timeout"), so the supervisor
+   * restarts it visibly; felix-ts does the same for local-file errors only (network errors are
+   * retried for ever). Files are re-read on each attempt, so a fix within the window applies.
+   */
+  private localErrorGiveUp(err: SyncerClientError): SyncerClientError | undefined {
+    if (err.diagnosis?.step !== 'files') {
+      this.localErrorSince = undefined;
+      return undefined;
+    }
+    const now = Date.now();
+    this.localErrorSince ??= now;
+    if (now - this.localErrorSince < this.o.localErrorGiveUpMs) return undefined;
+    const d = err.diagnosis;
+    this.o.logger.error('Failed to connect to Typha, giving up after timeout', {
+      error: d.goError,
+      cause: d.detail,
+      fix: d.fix,
+    });
+    return new SyncerClientError('ERR_TYPHA_CONFIG', `giving up: ${d.detail}`, { cause: err, diagnosis: d });
+  }
+
   private async attempt(address: string): Promise<AttemptResult> {
     let reachedInSync = false;
     let socket;
+    let tlsContext: TlsContext | undefined;
     try {
       const material = this.o.tls !== undefined ? await loadTlsMaterial(this.o.tls) : undefined;
       if (material?.keyWarning !== undefined && !this.warnedKeyModes.has(material.keyWarning)) {
         this.warnedKeyModes.add(material.keyWarning);
         this.o.logger.warn('Insecure permissions on the Typha client key.', { detail: material.keyWarning });
       }
+      tlsContext = material?.context;
       socket = await dialTypha({
         address,
         timeoutMs: this.o.dialTimeoutMs,
@@ -362,6 +398,21 @@ export class SyncerClient {
     this.session = undefined;
     const wasConnected = this.endpointValue === address;
     this.endpointValue = undefined;
+    if (!wasConnected && error.code !== 'ERR_TYPHA_STOPPED' && error.diagnosis === undefined) {
+      const d = diagnoseBeforeHello({
+        address,
+        tls: tlsContext,
+        code: error.code,
+        cause: error.cause,
+        readTimeoutMs: this.o.readTimeoutMs,
+      });
+      if (d !== undefined)
+        return {
+          reachedInSync,
+          wasConnected,
+          error: new SyncerClientError(error.code, d.detail, { cause: error, diagnosis: d }),
+        };
+    }
     return { reachedInSync, wasConnected, error };
   }
 }

@@ -1,10 +1,8 @@
 // TLS towards Typha (typha/pkg/syncclient/sync_client.go): TLS ≥ 1.2, chain verified against TyphaCAFile, no hostname
 // check, then the leaf's CN must equal TyphaCN and/or a URI SAN must equal TyphaURISAN (either passes
 // when both are set). Key pair and CA are re-read on each attempt so rotated files apply on reconnect.
-import { readFile, stat } from 'node:fs/promises';
 import type { ConnectionOptions, PeerCertificate } from 'node:tls';
-import { SyncerClientError } from './errors.js';
-import type { TlsFiles } from './options.js';
+import type { TlsContext } from './diagnosis.js';
 
 export interface TlsMaterial {
   readonly ca: string;
@@ -12,53 +10,8 @@ export interface TlsMaterial {
   readonly key: string;
   /** Set when the key file's mode is looser than it should be (see keyFileModeWarning). */
   readonly keyWarning?: string;
-}
-
-/**
- * The private key's file mode: a key that others may write is refused (anyone on the node could
- * swap the identity); one that group or others may read is used, with a warning naming the file.
- * Felix does not check; an operator replacing it gets the warning instead of silence.
- */
-export async function keyFileModeWarning(path: string): Promise<string | undefined> {
-  let mode: number;
-  try {
-    mode = (await stat(path)).mode;
-  } catch {
-    return undefined; // the read below reports a missing or unreadable file
-  }
-  const octal = (mode & 0o777).toString(8).padStart(4, '0');
-  if (mode & 0o002) {
-    throw new SyncerClientError(
-      'ERR_TYPHA_CONFIG',
-      `TyphaKeyFile ${path} is writable by others (mode ${octal}); refusing to use it (chmod 0600 ${path})`,
-    );
-  }
-  if (mode & 0o044)
-    return `TyphaKeyFile ${path} is readable by group or others (mode ${octal}); chmod 0600 it`;
-  return undefined;
-}
-
-export async function loadTlsMaterial(files: TlsFiles): Promise<TlsMaterial> {
-  const read = async (what: string, path: string): Promise<string> => {
-    try {
-      return await readFile(path, 'utf8');
-    } catch (err) {
-      throw new SyncerClientError(
-        'ERR_TYPHA_CONFIG',
-        `cannot read ${what} ${path}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
-  };
-  const keyWarning = await keyFileModeWarning(files.keyFile);
-  const [ca, cert, key] = await Promise.all([
-    read('TyphaCAFile', files.caFile),
-    read('TyphaCertFile', files.certFile),
-    read('TyphaKeyFile', files.keyFile),
-  ]);
-  return { ca, cert, key, ...(keyWarning !== undefined ? { keyWarning } : {}) };
+  /** The parsed identities, for diagnoses (diagnosis.ts). */
+  readonly context: TlsContext;
 }
 
 /** Options for tls.connect: chain verification on, hostname check off (Felix sets InsecureSkipVerify + its own verify). */

@@ -46,6 +46,8 @@ export class AgentProcess {
       // E2E_AGENT_LOG_LEVEL=debug helps when a scenario fails (default info keeps CI output small).
       FELIX_LOGSEVERITYSCREEN: process.env.E2E_AGENT_LOG_LEVEL ?? 'info',
       FELIX_LOGFILEPATH: 'none',
+      // Several agents share the host's file system: no endpoint status files in /var/run/calico.
+      FELIX_ENDPOINTSTATUSPATHPREFIX: 'none',
       ...(o.extraEnv ?? {}),
     };
   }

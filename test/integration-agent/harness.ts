@@ -53,6 +53,8 @@ export function felixEnv(files: PkiFiles, typhaPort: number): Record<string, str
     FELIX_LOGFILEPATH: 'none',
     FELIX_IPV6SUPPORT: 'false',
     FELIX_CONFIGFILE: '/nonexistent/felix.cfg',
+    // Not the host's /var/run/calico (test/integration/endpoint-status.test.ts covers the files).
+    FELIX_ENDPOINTSTATUSPATHPREFIX: 'none',
   };
 }
 

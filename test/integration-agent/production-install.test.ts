@@ -48,6 +48,10 @@ test('npm ci --omit=dev: no dev-only package, `run --dry-run` gets ready, dev to
       () => a.output().slice(-4000),
     );
     assert.match(a.output(), /Completed first update to dataplane\./);
+    // `diagnose` is a production command: it runs from this install (node:crypto only, no node-forge).
+    const diag = spawnCli(['diagnose'], env, main);
+    assert.equal(await diag.exit, 0, diag.output());
+    assert.match(diag.output(), /^result: ok \(9 ok, 0 warning, 0 error\); exit 0$/m);
 
     const demo = spawnCli(['demo'], env, main);
     assert.equal(await demo.exit, 2);

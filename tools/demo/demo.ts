@@ -113,6 +113,8 @@ export async function runDemo(io: Io, opts: DemoOptions = {}): Promise<number> {
       FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1',
       FELIX_PROMETHEUSMETRICSPORT: '0',
       FELIX_LOGSEVERITYSCREEN: io.env.FELIX_LOGSEVERITYSCREEN ?? 'INFO',
+      // The demo leaves nothing behind: no endpoint status files in the host's /var/run/calico.
+      FELIX_ENDPOINTSTATUSPATHPREFIX: 'none',
     };
     const loaded = loadConfig({ env, configFile: cfgFile });
     const logger = createLogger({ severity: loaded.config.LogSeverityScreen as Severity, stream: io.out });

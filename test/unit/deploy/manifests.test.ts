@@ -235,13 +235,22 @@ for (const layout of LAYOUTS) {
     assert.deepEqual([...(c.securityContext.capabilities?.add ?? [])].sort(), ['NET_ADMIN', 'NET_RAW']);
     assert.deepEqual(c.securityContext.capabilities?.drop, ['ALL']);
     assert.notEqual(c.securityContext.privileged, true);
-    // hostPath: only the xtables lock. /lib/modules would be useless without SYS_MODULE.
+    // hostPath: only the xtables lock and /var/run/calico (endpoint status files for the CNI).
+    // /lib/modules would be useless without SYS_MODULE.
     assert.deepEqual(
       pod.volumes.filter((v) => v.hostPath).map((v) => v.hostPath),
-      [{ path: '/run/xtables.lock', type: 'FileOrCreate' }],
+      [
+        { path: '/run/xtables.lock', type: 'FileOrCreate' },
+        { path: '/var/run/calico', type: 'DirectoryOrCreate' },
+      ],
     );
-    const lock = pod.volumes.find((v) => v.hostPath)?.name;
-    assert.ok(c.volumeMounts.some((m) => m.name === lock && m.mountPath === '/run/xtables.lock'));
+    for (const path of ['/run/xtables.lock', '/var/run/calico']) {
+      const vol = pod.volumes.find((v) => v.hostPath?.path === path)?.name;
+      assert.ok(
+        c.volumeMounts.some((m) => m.name === vol && m.mountPath === path),
+        path,
+      );
+    }
     assert.ok(pod.tolerations.some((t) => t.operator === 'Exists' && t.effect === 'NoSchedule'));
     assert.ok(pod.tolerations.some((t) => t.operator === 'Exists' && t.effect === 'NoExecute'));
     assert.ok(pod.tolerations.some((t) => t.key === 'CriticalAddonsOnly'));
