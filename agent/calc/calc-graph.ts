@@ -13,10 +13,11 @@
 //   BGPConfiguration default ─► globalBgpConfig (service CIDRs) ───────────────────────────►┤
 //   IP pools ─────────────────► IPPoolCalculator ──────────────────────────►┤
 //   IP pools ─────────────────► EncapsulationCalculator (read by the daemon; issue 14)
-//   nodes, bird_ip, tunnel cfg► HostMetadataCalculator (read by the daemon; issue 14)
+//   nodes, bird_ip, tunnel cfg► HostMetadataCalculator ───── dirty hosts at flush ──────►┤
+//                               (labels, local tunnel addresses: read by the daemon)
 //   (dirty endpoints are resolved at flush: Endpoints + policy resolver) ───┘
 import { EncapsulationCalculator } from './encapsulation.js';
-import { HostMetadataCalculator, type NodeResource } from './host-metadata.js';
+import { HostMetadataCalculator, TUNNEL_CONFIG_NAMES, type NodeResource } from './host-metadata.js';
 import type { KVUpdate, SyncStatus } from '../../syncer-client/api.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import {
@@ -55,6 +56,7 @@ import type {
   CalcStats,
   EndpointCandidate,
   EndpointDescription,
+  OverlayFacts,
 } from './types.js';
 
 const NOOP_LOGGER: CalcLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -77,6 +79,8 @@ export class CalcGraph {
   readonly hostMetadata: HostMetadataCalculator;
   /** IPIP/VXLAN from the pools (issue 14), before the config overrides. */
   readonly encapsulation: EncapsulationCalculator;
+  /** Hosts whose metadata may have changed since the last flush. */
+  private readonly dirtyHosts = new Set<string>();
 
   constructor(opts: CalcGraphOptions) {
     this.log = opts.logger ?? NOOP_LOGGER;
@@ -170,9 +174,11 @@ export class CalcGraph {
       case 'hostConfig':
         this.config.onHostConfig(key.hostname, key.name, value as string | undefined);
         this.hostMetadata.onHostConfig(key.hostname, key.name, value as string | undefined);
+        if ((TUNNEL_CONFIG_NAMES as readonly string[]).includes(key.name)) this.dirtyHosts.add(key.hostname);
         return;
       case 'hostIp':
         this.hostMetadata.onHostIp(key.hostname, value as string | undefined);
+        this.dirtyHosts.add(key.hostname);
         return;
       case 'tier':
         this.activeRules.onTierUpdate(key.name, value as ModelTier | undefined);
@@ -202,6 +208,7 @@ export class CalcGraph {
         if (key.plural === 'profiles') this.onProfileResource(key.name, value as ProfileResource | undefined);
         if (key.plural === 'nodes') {
           this.hostMetadata.onNode(key.name, value as NodeResource | undefined);
+          this.dirtyHosts.add(key.name);
           this.config.onNode(key.name, value as NodeResource | undefined);
         }
         // A FelixConfiguration arrives whole only when it is selector-scoped (configurationprocessor.go).
@@ -254,10 +261,21 @@ export class CalcGraph {
   flush(): ToDataplane[] {
     this.config.flush(this.sequencer);
     this.activeRules.flush();
+    for (const h of this.dirtyHosts) {
+      const view = this.hostMetadata.hostView(h);
+      if (view) this.sequencer.onHostMetadataUpdate(h, view);
+      else this.sequencer.onHostMetadataRemove(h);
+    }
+    this.dirtyHosts.clear();
     return this.sequencer.flush();
   }
 
   // ---- read-only views ----
+
+  /** The pools' encapsulation and this node's tunnel addresses, for the daemon (compiler-config.ts). */
+  overlay(): OverlayFacts {
+    return { pools: this.encapsulation.encapsulation, tunnels: this.hostMetadata.localTunnelAddrs() };
+  }
 
   stats(): CalcStats {
     let weps = 0;

@@ -2,12 +2,13 @@
 // dataplane, what the dataplane has been sent, and the order messages leave in. The calculators
 // report changes as they happen; flush() coalesces them and emits in dependency order:
 //   config, IP sets added, IP set deltas, policies, profiles, endpoints (after InSync),
-//   endpoint removes, profile removes, policy removes, IP sets removed, IP pool removes, IP pool
-//   updates, the BGP service CIDRs, InSync (once).
+//   endpoint removes, profile removes, policy removes, IP sets removed, host metadata removes, host
+//   metadata updates, IP pool removes, IP pool updates, the BGP service CIDRs, InSync (once).
 // Endpoints are marked dirty here and materialised at flush through `resolveEndpoint`, so a burst
 // of changes to one endpoint costs one resolution; an unchanged result is not re-sent.
 import type {
   GlobalBGPConfig,
+  HostMetadata,
   IPAMPool,
   IPSetType,
   PolicyID,
@@ -84,6 +85,11 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
   private readonly pendingPoolUpdates = new Map<string, IPAMPool>();
   private readonly pendingPoolRemoves = new Set<string>();
   private readonly sentPools = new Set<string>();
+
+  private readonly pendingHostUpdates = new Map<string, HostMetadata>();
+  private readonly pendingHostRemoves = new Set<string>();
+  /** Hostname → JSON of the host metadata last sent, to drop unchanged updates. */
+  private readonly sentHosts = new Map<string, string>();
 
   private pendingBgpConfig: GlobalBGPConfig | undefined;
   private sentBgpConfigJson: string | undefined;
@@ -179,6 +185,18 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
     if (this.sentPools.has(id)) this.pendingPoolRemoves.add(id);
   }
 
+  // ---- host metadata (felix/calc/event_sequencer.go OnHostMetadataUpdate/OnHostMetadataRemove) ----
+
+  onHostMetadataUpdate(hostname: string, host: HostMetadata): void {
+    this.pendingHostRemoves.delete(hostname);
+    this.pendingHostUpdates.set(hostname, host);
+  }
+
+  onHostMetadataRemove(hostname: string): void {
+    this.pendingHostUpdates.delete(hostname);
+    if (this.sentHosts.has(hostname)) this.pendingHostRemoves.add(hostname);
+  }
+
   // ---- the default BGPConfiguration (felix/calc/event_sequencer.go OnGlobalBGPConfigUpdate) ----
 
   onGlobalBGPConfigUpdate(cfg: GlobalBGPConfig): void {
@@ -253,6 +271,7 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
       this.sentIPSets.delete(id);
     }
     this.pendingRemovedIPSets.clear();
+    this.flushHosts(out);
     this.flushPools(out);
     this.flushBgpConfig(out);
     if (this.inSync && !this.inSyncSent) {
@@ -260,6 +279,22 @@ export class EventSequencer implements IPSetSink, RulesSink, ConfigSink, Endpoin
       this.inSyncSent = true;
     }
     return out;
+  }
+
+  /** Felix's flushHostDeletes then flushHostUpdates (cluster-wide, before the pools). */
+  private flushHosts(out: ToDataplane[]): void {
+    for (const hostname of this.pendingHostRemoves) {
+      out.push({ kind: 'hostMetadataRemove', hostname });
+      this.sentHosts.delete(hostname);
+    }
+    this.pendingHostRemoves.clear();
+    for (const [hostname, host] of this.pendingHostUpdates) {
+      const json = JSON.stringify(host);
+      if (this.sentHosts.get(hostname) === json) continue;
+      out.push({ kind: 'hostMetadataUpdate', hostname, host });
+      this.sentHosts.set(hostname, json);
+    }
+    this.pendingHostUpdates.clear();
   }
 
   /** Felix's flushIPPoolDeletes then flushIPPoolUpdates, among the cluster-wide updates after endpoints. */

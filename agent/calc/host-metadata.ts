@@ -6,6 +6,7 @@
 // - felix/dataplane/linux/vxlan_mgr.go updateNeighborsAndAllowedSources: all-vxlan-net = ExternalNodesCIDRList
 //   plus the parent-device (host) address of every node that has a VXLAN tunnel address (a VTEP).
 // A v3 Node's address wins over the legacy bird_ip key for the same host.
+import type { HostMetadata } from '../../rules/dataplane-api/types.js';
 import type { CalcLogger } from './types.js';
 
 export const TUNNEL_CONFIG_NAMES = [
@@ -157,6 +158,20 @@ export class HostMetadataCalculator {
       if (vtep !== undefined && parent !== undefined) out.add(parent);
     }
     return [...out].sort();
+  }
+
+  /** One node's addresses for the dataplane (hostMetadataUpdate), undefined when it has none. */
+  hostView(hostname: string): HostMetadata | undefined {
+    const info = this.hosts.get(hostname);
+    if (!info) return undefined;
+    const t = this.tunnels(info);
+    const view: HostMetadata = {
+      ipv4Addr: this.v4(info) ?? '',
+      ipv6Addr: info.nodeV6 ?? '',
+      vxlanTunnelAddr: t.IPv4VXLANTunnelAddr ?? '',
+      vxlanTunnelAddrV6: t.IPv6VXLANTunnelAddr ?? '',
+    };
+    return Object.values(view).some((v) => v !== '') ? view : undefined;
   }
 
   /** A node's labels (from its v3 Node), for selector-scoped config later. */

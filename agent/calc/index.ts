@@ -6,8 +6,16 @@ export type {
   CalcStats,
   EndpointCandidate,
   EndpointDescription,
+  OverlayFacts,
   TierDescription,
 } from './types.js';
+export {
+  encapChanged,
+  ENCAP_CHANGED_LOG,
+  type Encapsulation,
+  EncapsulationCalculator,
+} from './encapsulation.js';
+export type { TunnelConfigName } from './host-metadata.js';
 export { LabelIndex, type MatchListener } from './label-index.js';
 export { IPSetCalculator, type IPSetSpec } from './ipsets.js';
 export { convertRule, convertRules } from './rule-convert.js';

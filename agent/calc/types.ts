@@ -1,4 +1,6 @@
 // Public types of the calculation graph.
+import type { Encapsulation } from './encapsulation.js';
+import type { TunnelConfigName } from './host-metadata.js';
 
 export interface CalcLogger {
   debug(msg: string, fields?: object): void;
@@ -17,6 +19,14 @@ export interface CalcGraphOptions {
    * datastore's value, as in Felix's precedence. Undefined: the datastore's value (ConfigBatcher) or Disabled.
    */
   readonly workloadSourceSpoofing?: 'Disabled' | 'Any';
+}
+
+/** What the daemon reads of the overlay (issue 14) when it builds and checks the dataplane's config. */
+export interface OverlayFacts {
+  /** IPIP / VXLAN / VXLANv6 from the IP pools alone (EncapsulationCalculator, before the config overrides). */
+  readonly pools: Encapsulation;
+  /** This node's tunnel addresses (HostMetadataCalculator.localTunnelAddrs). */
+  readonly tunnels: Partial<Record<TunnelConfigName, string>>;
 }
 
 export interface CalcStats {

@@ -33,8 +33,8 @@ export function cidrList(): ValueSchema<readonly string[]> {
   });
 }
 
-function def<T>(schema: ParamDef<T>['schema'], dflt: string, doc: string, noEffect?: string): ParamDef<T> {
-  return noEffect === undefined ? { schema, default: dflt, doc } : { schema, default: dflt, doc, noEffect };
+function def<T>(schema: ParamDef<T>['schema'], dflt: string, doc: string): ParamDef<T> {
+  return { schema, default: dflt, doc };
 }
 
 export const OVERLAY_PARAMS = {
@@ -42,6 +42,5 @@ export const OVERLAY_PARAMS = {
     cidrList(),
     '',
     'CIDRs of non-Calico hosts allowed to send IPIP/VXLAN to this host (added to all-hosts-net / all-vxlan-net).',
-    'the host metadata calculator takes it, but the all-hosts-net/all-vxlan-net sets are not programmed from it yet',
   ),
 };

@@ -22,6 +22,8 @@ import {
 import { CALC_GRAPH_TIMEOUT_MS, HealthAggregator, REPORTER, type DebugHandler } from '../health/index.js';
 import { AgentMetrics } from '../metrics/index.js';
 import type { RootLogger } from '../log/index.js';
+import { encapChanged, ENCAP_CHANGED_LOG } from '../calc/index.js';
+import { resolvedEncapsulation, TUNNEL_ADDR_PARAMS, tunnelAddr } from './compiler-config.js';
 import { ConfigLog, decideConfigUpdate } from './config-reload.js';
 import { DataplaneRunner } from './dataplane.js';
 import { debugHandlers } from './debug-api.js';
@@ -97,6 +99,7 @@ export class Daemon {
       metrics: this.metrics,
       now: this.now,
       changed: () => this.health.report(REPORTER.dataplane, dataplaneReport(this.status.dataplane)),
+      overlay: () => this.calc?.overlay?.(),
     });
     this.servers = new Servers({
       health: this.health,
@@ -213,6 +216,9 @@ export class Daemon {
       calc.onStatus(status);
     }
     const out = calc.flush();
+    // felix/daemon/daemon.go: an encapsulation or tunnel address other than the dataplane started with is a
+    // restart; nothing of this batch reaches the driver.
+    if (this.overlayRestart()) return;
     if (out.length > 0) {
       this.metrics.calcOutputEvents.inc(out.length);
       await this.toDataplane(out);
@@ -255,6 +261,34 @@ export class Daemon {
     return false;
   }
 
+  /**
+   * Felix restarts when the encapsulation resolved from the pools changes (the Encapsulation message), and for
+   * a changed tunnel address (a config change of IpInIpTunnelAddr & co; here also one seen on the Node alone).
+   */
+  private overlayRestart(): boolean {
+    const start = this.dataplane.startOverlay;
+    const now = this.calc?.overlay?.();
+    if (!start || !now) return false;
+    const c = this.config;
+    if (encapChanged(resolvedEncapsulation(c, start.pools), resolvedEncapsulation(c, now.pools))) {
+      this.log.warn(ENCAP_CHANGED_LOG);
+      void this.shutdown('encapsulation changed', RESTART_EXIT_CODE, 'Exiting for encapsulation change');
+      return true;
+    }
+    const keys = TUNNEL_ADDR_PARAMS.filter(
+      (n) => tunnelAddr(c, n, start.tunnels) !== tunnelAddr(c, n, now.tunnels),
+    );
+    if (keys.length === 0) return false;
+    for (const key of keys)
+      this.log.info('Configuration value changed; change DOES require Felix to restart.', {
+        key,
+        oldValue: tunnelAddr(c, key, start.tunnels) || 'none',
+        newValue: tunnelAddr(c, key, now.tunnels) || 'none',
+      });
+    void this.shutdown('Config changed', RESTART_EXIT_CODE);
+    return true;
+  }
+
   private reportHealth(): void {
     this.health.report(REPORTER.calcGraph, calcGraphReport(this.status));
     this.health.report(REPORTER.dataplane, dataplaneReport(this.status.dataplane));
@@ -273,7 +307,11 @@ export class Daemon {
     });
   }
 
-  private async shutdown(reason: string, code: number): Promise<number> {
+  private async shutdown(
+    reason: string,
+    code: number,
+    exitLog = 'Exiting for config change',
+  ): Promise<number> {
     if (this.stopping) return this.exited;
     this.stopping = true;
     this.log.info('Felix is shutting down', { reason });
@@ -291,7 +329,7 @@ export class Daemon {
       ['health server', () => this.servers.closeHealth()],
     ]);
     clearTimeout(bound);
-    if (code === RESTART_EXIT_CODE) this.log.info('Exiting for config change', { rc: code });
+    if (code === RESTART_EXIT_CODE) this.log.info(exitLog, { rc: code });
     this.resolveExit(code);
     return code;
   }

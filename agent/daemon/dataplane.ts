@@ -2,12 +2,14 @@
 // buffered until then), retried on each heartbeat if it fails to start, and its apply events
 // become status, metrics and log lines (docs/operations.md).
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { OverlayFacts } from '../calc/index.js';
 import type { FelixConfig } from '../config/index.js';
 import type { RootLogger } from '../log/index.js';
 import { dataplaneCounts, type AgentMetrics, type DataplaneCounts } from '../metrics/index.js';
 import type { CompiledView, DaemonDeps, Dataplane } from './deps.js';
 import type { DaemonStatus } from './status.js';
 import { refusedDetail } from './health-report.js';
+import { resolvedEncapsulation, unsupportedOverlay } from './compiler-config.js';
 import { EndpointStatusFileReporter, EndpointStatusTracker, type StatusFs } from '../statusrep/index.js';
 
 export interface DataplaneRunnerOptions {
@@ -19,6 +21,8 @@ export interface DataplaneRunnerOptions {
   readonly now: () => number;
   /** Called whenever status.dataplane changed (the daemon reports health). */
   readonly changed: () => void;
+  /** The calc's overlay facts, read when the driver is made; the daemon keeps the ones used (`startOverlay`). */
+  readonly overlay?: () => OverlayFacts | undefined;
   /** File operations of the endpoint status files (tests); default node:fs. */
   readonly statusFs?: StatusFs;
 }
@@ -35,12 +39,18 @@ export class DataplaneRunner {
   /** Set at the first in-sync; a driver that failed to start is retried on each heartbeat. */
   private wanted = false;
   private stopped = false;
+  private _startOverlay: OverlayFacts | undefined;
   private statusFiles: StatusFiles | undefined;
 
   constructor(private readonly o: DataplaneRunnerOptions) {}
 
   get started(): boolean {
     return this.dp !== undefined;
+  }
+
+  /** The overlay facts the running driver was made with (Felix's configParams.Encapsulation at start). */
+  get startOverlay(): OverlayFacts | undefined {
+    return this.dp ? this._startOverlay : undefined;
   }
 
   get compiled(): CompiledView | undefined {
@@ -80,8 +90,9 @@ export class DataplaneRunner {
     if (this.dp || !this.wanted || this.stopped) return;
     const dp = this.o.status.dataplane;
     let made: Dataplane;
+    const overlay = this.o.overlay?.();
     try {
-      made = this.o.deps.makeDataplane(cfg, this.o.logger.child('dataplane'));
+      made = this.o.deps.makeDataplane(cfg, this.o.logger.child('dataplane'), overlay);
       this.listen(made);
       await made.driver.start();
     } catch (e) {
@@ -93,6 +104,8 @@ export class DataplaneRunner {
       return;
     }
     this.dp = made;
+    this._startOverlay = overlay;
+    this.reportUnsupported(cfg, overlay);
     dp.started = true;
     dp.lastApplyFailed = false;
     this.statusFiles = this.makeStatusFiles(cfg, made);
@@ -129,6 +142,15 @@ export class DataplaneRunner {
     if (!sf || messages === undefined || refused > 0) return;
     // The first complete apply is Felix's DataplaneInSync: the reporter starts then, even with no files due.
     if (sf.tracker.programmed(messages) || !sf.reporter.started) sf.reporter.update(sf.tracker.files(), true);
+  }
+
+  /** Once per process (the driver is made once): what of the overlay in use is not enforced. */
+  private reportUnsupported(cfg: FelixConfig, overlay: OverlayFacts | undefined): void {
+    for (const u of unsupportedOverlay(cfg, resolvedEncapsulation(cfg, overlay?.pools))) {
+      this.o.logger.warn(u.detail, { feature: u.feature });
+      this.o.status.unsupported.push(u);
+      this.o.metrics.unsupportedFeatures.set({ feature: u.feature }, 1);
+    }
   }
 
   /** Stops the driver's timers; the rules it programmed stay in place (docs/operations.md "Signals"). */

@@ -5,6 +5,7 @@ import type { KVUpdate, SyncStatus, SyncerEvent } from '../../syncer-client/api.
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import type { DesiredState } from '../../rules/model.js';
 import type { CompilerConfig, DataplaneState } from '../../rules/compiler/index.js';
+import type { OverlayFacts } from '../calc/index.js';
 import type { FelixConfig, ParamName, SourceKind } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { CalcCounts, CountedDriver, LineCounts } from '../metrics/index.js';
@@ -30,6 +31,8 @@ export interface CalcLike {
   describeEndpoint(nameOrIface: string): unknown;
   /** The endpoints a name matches (JSON-able; more than one: ambiguous). */
   endpointCandidates?(name: string): readonly unknown[];
+  /** The pools' encapsulation and this node's tunnel addresses (issue 14); absent in fakes: no overlay. */
+  overlay?(): OverlayFacts;
 }
 
 export interface ApplyInfo {
@@ -82,6 +85,9 @@ export interface DaemonDeps {
   makeSyncer(cfg: FelixConfig, logger: Logger): SyncerLike;
   /** `sources`: where each parameter came from (a locally set WorkloadSourceSpoofing beats the datastore's). */
   makeCalc(cfg: FelixConfig, logger: Logger, sources?: Readonly<Record<ParamName, SourceKind>>): CalcLike;
-  /** Called at the first in-sync, with the config merged with the datastore's (again after a failed start). */
-  makeDataplane(cfg: FelixConfig, logger: Logger): Dataplane;
+  /**
+   * Called at the first in-sync, with the config merged with the datastore's and the calc's overlay facts
+   * (again after a failed start).
+   */
+  makeDataplane(cfg: FelixConfig, logger: Logger, overlay?: OverlayFacts): Dataplane;
 }

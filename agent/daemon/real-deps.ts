@@ -6,6 +6,7 @@ import { CalcGraph } from '../calc/index.js';
 import { CompilerSource, InterfaceAwareDriver, fsProcSys, runnerProcSys } from '../../rules/driver/index.js';
 import { ExecaRunner, netnsPrefix } from '../../rules/backend/runner.js';
 import { LineCountingRunner } from '../metrics/index.js';
+import type { OverlayFacts } from '../calc/index.js';
 import type { FelixConfig, ParamName, SourceKind } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { compilerConfigFrom } from './compiler-config.js';
@@ -43,9 +44,9 @@ export function realDeps(opts: RealDepsOptions = {}): DaemonDeps {
           ? { workloadSourceSpoofing: cfg.WorkloadSourceSpoofing }
           : {}),
       }),
-    makeDataplane(cfg: FelixConfig, logger: Logger) {
+    makeDataplane(cfg: FelixConfig, logger: Logger, overlay?: OverlayFacts) {
       // The compiler source keeps what it compiled last: it is also the daemon's CompiledView.
-      const source = new CompilerSource(compilerConfigFrom(cfg), logger);
+      const source = new CompilerSource(compilerConfigFrom(cfg, overlay), logger);
       // Counts the lines of every restore input (felix_iptables_lines_executed, felix_ipset_lines_executed).
       const runner = new LineCountingRunner(
         new ExecaRunner({ prefix: opts.netns ? netnsPrefix(opts.netns) : [] }),

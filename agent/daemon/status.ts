@@ -35,6 +35,8 @@ export interface DaemonStatus {
   timeToFirstApplyMs: number;
   kvsProcessed: number;
   messagesToDataplane: number;
+  /** What in use felix-ts does not enforce, found when the dataplane started (compiler-config.ts). */
+  unsupported: { readonly feature: string; readonly detail: string }[];
 }
 
 export function newStatus(nowMs: number): DaemonStatus {
@@ -67,5 +69,6 @@ export function newStatus(nowMs: number): DaemonStatus {
     timeToFirstApplyMs: -1,
     kvsProcessed: 0,
     messagesToDataplane: 0,
+    unsupported: [],
   };
 }

@@ -118,6 +118,8 @@ export class AgentMetrics {
   readonly dataplaneFailures: client.Counter;
   /** Chains/sets the kernel refused in the last apply (isolated; no Felix equivalent). */
   readonly dataplaneQuarantined: client.Gauge<'ip_version' | 'table'>;
+  /** What in use felix-ts does not enforce (1 per feature; no Felix equivalent). */
+  readonly unsupportedFeatures: client.Gauge<'feature'>;
   readonly dataplaneMessages: client.Counter<'type'>;
   readonly calcUpdatesProcessed: client.Counter<'type'>;
   readonly calcOutputEvents: client.Counter;
@@ -174,6 +176,12 @@ export class AgentMetrics {
       name: 'felix_dataplane_quarantined',
       help: 'Chains and IP sets the kernel refused in the last apply, isolated while the rest was programmed.',
       labelNames: ['ip_version', 'table'],
+      registers,
+    });
+    this.unsupportedFeatures = new client.Gauge({
+      name: 'felix_ts_unsupported_features',
+      help: 'Features in use that felix-ts does not enforce (value 1 each); the log and the readiness detail say what.',
+      labelNames: ['feature'],
       registers,
     });
     this.dataplaneMessages = new client.Counter({

@@ -11,6 +11,7 @@ import type { DataplaneState } from './state.js';
 import { compileFilterTable } from './filter-table.js';
 import { compileNatTable, poolIpSets } from './nat-table.js';
 import { compileMangleTable, mangleIpSets } from './mangle-table.js';
+import { overlayIpSets } from './overlay-sets.js';
 import { compileRawTable, workloadInterfaces } from './raw-table.js';
 import type { TableCompiler, TableInput } from './table.js';
 import { tierPlanner } from './tier-planner.js';
@@ -73,9 +74,11 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   // Felix always programs raw, mangle, nat and filter for each family in iptables mode and creates the
   // pool sets (masq_mgr.go newMasqManager) and the sets the mangle DSCP rule refers to (dscp_mgr.go,
   // hostip_mgr.go) at start (felix/dataplane/linux/int_dataplane.go setUpIptablesNormal). A set the calc
-  // graph sent under the same name is kept.
+  // graph sent under the same name is kept. The overlay's host sets exist only where Felix creates them
+  // (overlay-sets.ts).
   for (const fam of families) {
     for (const s of poolIpSets(state, fam)) sink.ipsets.set(s.name, s);
+    for (const s of overlayIpSets(state, cfg, fam)) sink.ipsets.set(s.name, s);
     for (const s of mangleIpSets(state, fam)) if (!sink.ipsets.has(s.name)) sink.ipsets.set(s.name, s);
     // The node's addresses, once the interface monitor has read them (hostip_mgr.go; issue 13 item 4).
     const thisHost = thisHostIpSets(state, cfg, fam);

@@ -53,6 +53,13 @@ export interface CompilerConfig {
   /** VXLANEnabled / VXLANEnabledV6: the same for VXLAN and the all-vxlan-net set. */
   readonly vxlanEnabled: boolean;
   readonly vxlanEnabledV6: boolean;
+  /**
+   * ExternalNodesCIDRList: non-Calico hosts allowed to send IPIP/VXLAN here, added to all-hosts-net (IPv4) and
+   * all-vxlan-net (felix/dataplane/linux/ipset_hosts_mgr.go, vxlan_mgr.go).
+   */
+  readonly externalNodesCidrs: readonly string[];
+  /** FelixHostname: this node's own VTEP is not an allowed VXLAN source (felix/dataplane/linux/vxlan_mgr.go). */
+  readonly hostname: string;
   /** WireguardEnabled / WireguardEnabledV6 and their listening ports (defaults 51820 / 51821). */
   readonly wireguardEnabled: boolean;
   readonly wireguardEnabledV6: boolean;
@@ -156,6 +163,8 @@ const DEFAULTS: CompilerConfig = {
   ipipEnabled: false,
   vxlanEnabled: false,
   vxlanEnabledV6: false,
+  externalNodesCidrs: [],
+  hostname: '',
   wireguardEnabled: false,
   wireguardEnabledV6: false,
   wireguardListeningPort: 51820,
@@ -264,6 +273,9 @@ export function validateCompilerConfig(cfg: CompilerConfig): void {
     const v = cfg[k];
     if (!Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${k} must be 1..65535`);
   }
+  cfg.externalNodesCidrs.forEach((c, i) => {
+    if (!parseCidr(c)) problems.push(`externalNodesCidrs[${i}] is not a CIDR: ${JSON.stringify(c)}`);
+  });
   // raw table (issue 12)
   if (cfg.workloadSourceSpoofing !== 'Disabled' && cfg.workloadSourceSpoofing !== 'Any') {
     problems.push(

@@ -3,8 +3,7 @@
 // cali-POSTROUTING to the floating-IP SNATs, NAT outgoing and the tunnel masquerade rules.
 // NAT outgoing and its sets: nat-outgoing.ts; floating IPs: nat-fip.ts. See docs/nat-plan.md.
 import { fipChains } from './nat-fip.js';
-import { ipSetName } from './names.js';
-import { natOutgoingRules, POOL_SET_ID, tunnelMasqRules } from './nat-outgoing.js';
+import { natOutgoingRules, tunnelMasqRules } from './nat-outgoing.js';
 import { act, rule } from './rule.js';
 import { TableBuilder, type TableInput } from './table.js';
 
@@ -37,11 +36,8 @@ export function compileNatTable(input: TableInput): ReturnType<TableBuilder['bui
   b.add({ name: NAT_CHAIN.fipDnat, rules: fip.dnat });
   b.add({ name: NAT_CHAIN.fipSnat, rules: fip.snat });
   b.add({ name: NAT_CHAIN.natOutgoing, rules: natOutgoingRules(state, family, cfg) });
-  // NATOutgoingExclusions=IPPoolsAndHostIPs refers to all-hosts-net, whose members (the cluster's host
-  // addresses) felix-ts does not compute yet: it is programmed empty, and the agent says so at start.
-  const hosts = ipSetName(POOL_SET_ID.hosts, family);
-  if (cfg.natOutgoingExclusions === 'IPPoolsAndHostIPs' && !input.sink.ipsets.has(hosts))
-    input.sink.ipsets.set(hosts, { name: hosts, type: 'hash:net', family, members: new Set() });
+  // NATOutgoingExclusions=IPPoolsAndHostIPs refers to all-hosts-net, which compile() adds with the nodes'
+  // addresses for each family in that case (overlay-sets.ts).
   // InsertOrAppendRules: at the top unless ChainInsertMode is Append.
   b.hook('PREROUTING', [rule([], act.jump(NAT_CHAIN.prerouting))], cfg.chainInsertMode);
   // AppendRules, not InsertOrAppendRules: always appended, so that kube-proxy's POSTROUTING rules run

@@ -4,6 +4,7 @@ import type { HostInterfaces } from './host-ifaces.js';
 import type {
   GlobalBGPConfig,
   HostEndpoint,
+  HostMetadata,
   HostEndpointID,
   IPAMPool,
   IPSetType,
@@ -56,6 +57,9 @@ export interface PoolEntry {
   readonly cidr: string;
 }
 
+/** A node's validated addresses (canonical, "" for none), from hostMetadataUpdate. */
+export type HostEntry = HostMetadata;
+
 /** A service CIDR for loop prevention, canonical. */
 export interface ServiceCidr {
   readonly family: 4 | 6;
@@ -80,6 +84,8 @@ export class DataplaneState {
   private readonly _workloads = new Map<string, WorkloadEntry>();
   private readonly _hostEndpoints = new Map<string, HostEndpointEntry>();
   private readonly _pools = new Map<string, PoolEntry>();
+  private readonly _hosts = new Map<string, HostEntry>();
+  private _hostsVersion = 0;
   private _config: Readonly<Record<string, string>> = {};
   private _serviceCidrs: readonly ServiceCidr[] = [];
   private _inSync = false;
@@ -122,6 +128,14 @@ export class DataplaneState {
   /** IP pools by message id. */
   get pools(): ReadonlyMap<string, PoolEntry> {
     return this._pools;
+  }
+  /** Cluster nodes' addresses by hostname (all-hosts-net, all-vxlan-net: overlay-sets.ts). */
+  get hosts(): ReadonlyMap<string, HostEntry> {
+    return this._hosts;
+  }
+  /** Bumped on every host change, so the overlay sets are rebuilt only then. */
+  get hostsVersion(): number {
+    return this._hostsVersion;
   }
   /**
    * The last GlobalBGPConfigUpdate's cluster, external and load-balancer CIDRs, in that order, with
@@ -249,6 +263,10 @@ export class DataplaneState {
       case 'ipamPoolRemove':
         this._pools.delete(msg.id);
         return;
+      case 'hostMetadataUpdate':
+      case 'hostMetadataRemove':
+        this.applyHost(msg);
+        return;
       case 'globalBgpConfigUpdate':
         this._serviceCidrs = serviceCidrsOf(msg);
         return;
@@ -257,6 +275,12 @@ export class DataplaneState {
         throw new CompilerInputError('ERR_BAD_MESSAGE', 'message', `unknown kind ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  private applyHost(msg: Extract<ToDataplane, { kind: 'hostMetadataUpdate' | 'hostMetadataRemove' }>): void {
+    if (msg.kind === 'hostMetadataUpdate') this._hosts.set(msg.hostname, hostEntry(msg.hostname, msg.host));
+    else if (!this._hosts.delete(msg.hostname)) return;
+    this._hostsVersion++;
   }
 
   /**
@@ -275,6 +299,28 @@ export class DataplaneState {
     }
     return errors;
   }
+}
+
+/** Each address must be "" or a bare address of its family; the canonical text is kept. */
+function hostEntry(hostname: string, h: HostMetadata): HostEntry {
+  const addr = (field: keyof HostMetadata, family: 4 | 6): string => {
+    const v = h[field] ?? '';
+    if (v === '') return '';
+    const c = canonicalMember(0 /* IP */, v);
+    if (!c || c.family !== family)
+      throw new CompilerInputError(
+        'ERR_BAD_MESSAGE',
+        `hostMetadataUpdate ${hostname}`,
+        `${field} ${JSON.stringify(v)} is not an IPv${family} address`,
+      );
+    return c.text;
+  };
+  return {
+    ipv4Addr: addr('ipv4Addr', 4),
+    ipv6Addr: addr('ipv6Addr', 6),
+    vxlanTunnelAddr: addr('vxlanTunnelAddr', 4),
+    vxlanTunnelAddrV6: addr('vxlanTunnelAddrV6', 6),
+  };
 }
 
 /** The message's CIDRs in Felix's order (cluster, external, load balancer), canonical; throws on a malformed one. */

@@ -173,6 +173,18 @@ export interface IPAMPool {
   readonly allowedUses: readonly string[];
 }
 
+/**
+ * One node's addresses (Felix's HostMetadataV4V6Update plus the node's VTEP, felix/proto/felixbackend.proto):
+ * bare addresses, "" for none. A node's VTEP exists when it has a VXLAN tunnel address and a host address of
+ * that family (felix/calc/vxlan_resolver.go).
+ */
+export interface HostMetadata {
+  readonly ipv4Addr: string;
+  readonly ipv6Addr: string;
+  readonly vxlanTunnelAddr: string;
+  readonly vxlanTunnelAddrV6: string;
+}
+
 /** Felix's proto.GlobalBGPConfigUpdate, trimmed to the service CIDRs. */
 export interface GlobalBGPConfig {
   readonly serviceClusterCidrs: readonly string[];
@@ -218,6 +230,8 @@ export type ToDataplane =
   /** `id` is the pool's CIDR with "/" replaced by "-" (felix/calc/event_sequencer.go cidrToIPPoolID). */
   | { readonly kind: 'ipamPoolUpdate'; readonly id: string; readonly pool: IPAMPool }
   | { readonly kind: 'ipamPoolRemove'; readonly id: string }
+  | { readonly kind: 'hostMetadataUpdate'; readonly hostname: string; readonly host: HostMetadata }
+  | { readonly kind: 'hostMetadataRemove'; readonly hostname: string }
   /** The default BGPConfiguration's service CIDRs (felix/calc/event_sequencer.go OnGlobalBGPConfigUpdate). */
   | ({ readonly kind: 'globalBgpConfigUpdate' } & GlobalBGPConfig);
 
