@@ -15,7 +15,8 @@ import { generateSnapshot, LOCAL_HOST } from './calc-fixture.js';
 import type { ProbeReport } from './scale-probe.js';
 import { TyphaServer } from '../tools/typha-server/index.js';
 
-const HEALTH_PORT = 9097;
+// A port of its own per run, so that an agent left over from an interrupted run cannot answer.
+const HEALTH_PORT = 20_000 + (process.pid % 20_000);
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,11 +66,14 @@ async function runOne(s: Scenario): Promise<Record<string, unknown>> {
         FELIX_HEALTHENABLED: 'true',
         FELIX_HEALTHHOST: '127.0.0.1',
         FELIX_HEALTHPORT: String(HEALTH_PORT),
-        FELIX_LOGSEVERITYSCREEN: 'error',
+        FELIX_LOGSEVERITYSCREEN: process.env.BENCH_AGENT_LOG ?? 'error',
         FELIX_LOGFILEPATH: 'none',
       },
     },
   );
+  const killAgent = (): void => void agent.kill('SIGKILL');
+  process.once('exit', killAgent);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   const worker = new Worker(new URL('./scale-probe.js', import.meta.url), {
     workerData: { pid: agent.pid, healthPort: HEALTH_PORT },
   });
@@ -100,6 +104,7 @@ async function runOne(s: Scenario): Promise<Record<string, unknown>> {
     };
   } finally {
     agent.kill('SIGKILL');
+    process.off('exit', killAgent);
     await worker.terminate();
     await server.stop();
   }
