@@ -17,6 +17,7 @@
 //                               (labels, local tunnel addresses: read by the daemon)
 //   (dirty endpoints are resolved at flush: Endpoints + policy resolver) ───┘
 import { EncapsulationCalculator } from './encapsulation.js';
+import { UnsupportedUses } from './unsupported.js';
 import { HostMetadataCalculator, TUNNEL_CONFIG_NAMES, type NodeResource } from './host-metadata.js';
 import type { KVUpdate, SyncStatus } from '../../syncer-client/api.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
@@ -77,6 +78,8 @@ export class CalcGraph {
   private readonly pools: IPPoolCalculator;
   /** Node addresses, labels, tunnel addresses (issue 14). */
   readonly hostMetadata: HostMetadataCalculator;
+  /** What the datastore asks of this node that felix-ts does not enforce (issue 14 item 5). */
+  readonly unsupported: UnsupportedUses;
   /** IPIP/VXLAN from the pools (issue 14), before the config overrides. */
   readonly encapsulation: EncapsulationCalculator;
   /** Hosts whose metadata may have changed since the last flush. */
@@ -90,6 +93,7 @@ export class CalcGraph {
     this.ipsets = new IPSetCalculator(this.sequencer, this.services);
     this.pools = new IPPoolCalculator(this.sequencer);
     this.hostMetadata = new HostMetadataCalculator(opts.hostname, this.log);
+    this.unsupported = new UnsupportedUses(opts.hostname, this.log);
     this.encapsulation = new EncapsulationCalculator({}, this.log);
     this.scanner = new RuleScanner(this.ipsets, this.sequencer);
     this.activeRules = new ActiveRulesCalculator(
@@ -164,6 +168,7 @@ export class CalcGraph {
 
   /** Felix's dispatcher: one KV (value undefined = delete) to the calculators that consume it. */
   private dispatch(key: Key, path: string, value: unknown, raw: string): void {
+    this.unsupported.observe(key, path, value);
     switch (key.type) {
       case 'ready':
         this.config.onReady(value as ValueOf<'ready'> | undefined);

@@ -135,19 +135,13 @@ export class Endpoints {
 
   /**
    * A local workload's QoS controls: an out-of-range packet-rate or connection limit is logged with the key
-   * and skipped; bandwidth limits (tc in Felix, felix/dataplane/linux/qos) are logged as not applied.
+   * and skipped; bandwidth limits (tc in Felix, felix/dataplane/linux/qos) are not applied (reported once
+   * per endpoint by unsupported.ts).
    */
   private qosControls(path: string, v: ModelWorkloadEndpoint): QoSControls | undefined {
-    const { controls, problems, bandwidth } = qosControlsOf(v.qosControls);
+    const { controls, problems } = qosControlsOf(v.qosControls);
     for (const p of problems)
       this.log.warn('calc: bad qosControls value skipped', { key: path, field: p.path, reason: p.message });
-    if (bandwidth)
-      this.log.warn(
-        'calc: workload endpoint asks for bandwidth QoS controls, which felix-ts does not apply (tc)',
-        {
-          key: path,
-        },
-      );
     return controls;
   }
 

@@ -15,6 +15,8 @@ import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import { oldestChildStartMs } from '../../rules/backend/index.js';
 import {
   dataplaneWatchdogMs,
+  noEffectSettings,
+  PARAMS,
   RESTART_EXIT_CODE,
   type FelixConfig,
   type LoadedConfig,
@@ -137,6 +139,14 @@ export class Daemon {
     this.health.setBusySource(REPORTER.dataplane, oldestChildStartMs);
     await this.servers.apply(cfg);
 
+    // Settings felix-ts accepts without effect (logged by configLog) are reported like other unsupported uses.
+    for (const n of noEffectSettings(cfg)) {
+      this.status.unsupported.push({
+        feature: `config-${n}`,
+        detail: `${n}: ${PARAMS[n].noEffect ?? 'no effect'}`,
+      });
+      this.metrics.unsupportedFeatures.set({ feature: `config-${n}` }, 1);
+    }
     this.calc = this.opts.deps.makeCalc(cfg, this.log.child('calc'), this.loaded.sources);
     this.log.info('Connecting to Typha.', {
       typhaAddr: cfg.TyphaAddr || undefined,
@@ -216,6 +226,7 @@ export class Daemon {
       calc.onStatus(status);
     }
     const out = calc.flush();
+    this.reportUnsupportedInUse(calc);
     // felix/daemon/daemon.go: an encapsulation or tunnel address other than the dataplane started with is a
     // restart; nothing of this batch reaches the driver.
     if (this.overlayRestart()) return;
@@ -224,6 +235,17 @@ export class Daemon {
       await this.toDataplane(out);
     }
     this.reportHealth();
+  }
+
+  /** The calc's count of KVs using what felix-ts does not enforce: readiness detail and metric. */
+  private reportUnsupportedInUse(calc: CalcLike): void {
+    const r = calc.unsupported?.read();
+    if (!r?.changed) return;
+    for (const old of this.status.unsupportedInUse)
+      if (!r.uses.some((u) => u.feature === old.feature))
+        this.metrics.unsupportedFeatures.remove({ feature: old.feature });
+    for (const u of r.uses) this.metrics.unsupportedFeatures.set({ feature: u.feature }, u.uses);
+    this.status.unsupportedInUse = r.uses;
   }
 
   private async toDataplane(msgs: readonly ToDataplane[]): Promise<void> {

@@ -33,6 +33,13 @@ export interface CalcLike {
   endpointCandidates?(name: string): readonly unknown[];
   /** The pools' encapsulation and this node's tunnel addresses (issue 14); absent in fakes: no overlay. */
   overlay?(): OverlayFacts;
+  /** What the datastore asks of this node that felix-ts does not enforce (agent/calc/unsupported.ts). */
+  readonly unsupported?: {
+    read(): {
+      readonly changed: boolean;
+      readonly uses: readonly { readonly feature: string; readonly detail: string; readonly uses: number }[];
+    };
+  };
 }
 
 export interface ApplyInfo {

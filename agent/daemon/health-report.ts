@@ -92,6 +92,6 @@ export function healthDetails(d: DetailsInput): Record<string, unknown> {
     timeToTyphaMs: s.timeToTyphaMs,
     timeToFirstApplyMs: s.timeToFirstApplyMs,
     datastoreConfigKeys: d.datastoreConfigKeys,
-    unsupported: s.unsupported,
+    unsupported: [...s.unsupported, ...s.unsupportedInUse],
   };
 }

@@ -37,6 +37,8 @@ export interface DaemonStatus {
   messagesToDataplane: number;
   /** What in use felix-ts does not enforce, found when the dataplane started (compiler-config.ts). */
   unsupported: { readonly feature: string; readonly detail: string }[];
+  /** In-use datastore features felix-ts does not enforce, with how many KVs use each (calc). */
+  unsupportedInUse: readonly { readonly feature: string; readonly detail: string; readonly uses: number }[];
 }
 
 export function newStatus(nowMs: number): DaemonStatus {
@@ -70,5 +72,6 @@ export function newStatus(nowMs: number): DaemonStatus {
     kvsProcessed: 0,
     messagesToDataplane: 0,
     unsupported: [],
+    unsupportedInUse: [],
   };
 }

@@ -180,7 +180,7 @@ export class AgentMetrics {
     });
     this.unsupportedFeatures = new client.Gauge({
       name: 'felix_ts_unsupported_features',
-      help: 'Features in use that felix-ts does not enforce (value 1 each); the log and the readiness detail say what.',
+      help: 'Features in use that felix-ts does not enforce (1 each, or the number of datastore KVs using it); the log and the readiness detail say what.',
       labelNames: ['feature'],
       registers,
     });

@@ -112,7 +112,7 @@ test('bandwidth controls are carried but reported as not applied (tc)', () => {
   const warned = log.lines.filter((l) => /bandwidth QoS controls/.test(l.msg));
   assert.deepEqual(
     warned.map((l) => l.fields),
-    [{ key: u.key }],
+    [{ feature: 'qos-bandwidth', key: u.key }],
   );
 });
 

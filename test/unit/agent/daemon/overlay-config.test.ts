@@ -59,7 +59,7 @@ async function rig(env: Record<string, string> = {}): Promise<{
       finished: new Promise(() => undefined),
       knownKeys: 0,
     }),
-    makeCalc: (cfg) => new CalcGraph({ hostname: cfg.FelixHostname }),
+    makeCalc: (cfg, logger) => new CalcGraph({ hostname: cfg.FelixHostname, logger }),
     makeDataplane: (cfg, _logger, overlay?: OverlayFacts) => {
       const d = new FakeDriver(compilerConfigFrom(cfg, overlay));
       drivers.push(d);
@@ -67,7 +67,14 @@ async function rig(env: Record<string, string> = {}): Promise<{
     },
   };
   const loaded = loadConfig(
-    { env: { FELIX_CONFIGFILE: '/nonexistent/felix.cfg', FELIX_FELIXHOSTNAME: 'me', ...env } },
+    {
+      env: {
+        FELIX_CONFIGFILE: '/nonexistent/felix.cfg',
+        FELIX_FELIXHOSTNAME: 'me',
+        FELIX_ENDPOINTSTATUSPATHPREFIX: 'none',
+        ...env,
+      },
+    },
     {},
   );
   const daemon = new Daemon({
@@ -222,4 +229,53 @@ test('what of the overlay felix-ts does not program is logged once, in the statu
   await plain.emit([pool('10.65.0.0/16', '', '')], 'in-sync');
   assert.deepEqual(plain.daemon.status.unsupported, []);
   await plain.daemon.stop();
+});
+
+test('datastore features not enforced (bandwidth QoS, HTTP match) are counted in the status and the metric, and go away', async () => {
+  const r = await rig();
+  const wep = kv('/calico/v1/host/me/workload/k8s/prod%2fweb/endpoint/eth0', {
+    state: 'active',
+    name: 'caliweb',
+    profile_ids: [],
+    ipv4_nets: ['10.65.0.9/32'],
+    qosControls: { egressBandwidth: 1000000 },
+  });
+  const gnp = kv('/calico/v1/policy/GlobalNetworkPolicy//alp', {
+    tier: 'default',
+    selector: 'all()',
+    inbound_rules: [{ action: 'allow', http: { methods: ['GET'] } }],
+  });
+  await r.emit([wep, gnp], 'in-sync');
+  assert.deepEqual(
+    r.daemon.status.unsupportedInUse.map((u) => [u.feature, u.uses]),
+    [
+      ['policy-http-match', 1],
+      ['qos-bandwidth', 1],
+    ],
+  );
+  let metric = await r.daemon.metrics.registry.getSingleMetricAsString('felix_ts_unsupported_features');
+  assert.match(metric, /feature="qos-bandwidth"\} 1/);
+  assert.match(metric, /feature="policy-http-match"\} 1/);
+  assert.match(
+    r.log(),
+    /\[WARNING\]\[\d+\] felix\/calc: Not enforced by felix-ts: a local workload asks for bandwidth/,
+  );
+  await r.emit([{ ...gnp, value: null }]);
+  assert.deepEqual(
+    r.daemon.status.unsupportedInUse.map((u) => u.feature),
+    ['qos-bandwidth'],
+  );
+  metric = await r.daemon.metrics.registry.getSingleMetricAsString('felix_ts_unsupported_features');
+  assert.doesNotMatch(metric, /policy-http-match/);
+  await r.daemon.stop();
+});
+
+test('settings accepted without effect are in the unsupported report and the metric', async () => {
+  const r = await rig({ FELIX_USAGEREPORTINGENABLED: 'false' });
+  const u = r.daemon.status.unsupported.find((x) => x.feature === 'config-UsageReportingEnabled');
+  assert.ok(u, JSON.stringify(r.daemon.status.unsupported));
+  assert.match(u.detail, /^UsageReportingEnabled: felix-ts never phones home/);
+  const metric = await r.daemon.metrics.registry.getSingleMetricAsString('felix_ts_unsupported_features');
+  assert.match(metric, /feature="config-UsageReportingEnabled"\} 1/);
+  await r.daemon.stop();
 });
