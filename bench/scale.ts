@@ -176,6 +176,10 @@ async function inner(a: Args): Promise<void> {
         FELIX_HEALTHPORT: String(HEALTH_PORT),
         FELIX_LOGSEVERITYSCREEN: 'warning',
         FELIX_LOGFILEPATH: 'none',
+        // BENCH_CPU_PROFILE=<file>: a 10 s CPU profile of the agent over the policy changes (SIGUSR2).
+        ...(process.env.BENCH_CPU_PROFILE
+          ? { FELIX_DEBUGCPUPROFILEPATH: process.env.BENCH_CPU_PROFILE }
+          : {}),
       },
     },
   );
@@ -209,6 +213,7 @@ async function inner(a: Args): Promise<void> {
     }
     // A policy that every local endpoint's ingress chain jumps to: added, then removed.
     const policy: { ms: number; agentCpuMs: number }[] = [];
+    if (process.env.BENCH_CPU_PROFILE) agent.kill('SIGUSR2');
     for (let k = 0; k < CHANGES; k++) {
       const key = `/calico/v1/policy/GlobalNetworkPolicy//scale-probe-${k}`;
       const port = 59000 + k;
@@ -248,6 +253,7 @@ async function inner(a: Args): Promise<void> {
         ),
       );
     }
+    if (process.env.BENCH_CPU_PROFILE) await sleep(11_000); // the profile is written after 10 s
     const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     // The probes stop before the agent does, so its shutdown is not counted as unanswered.
     worker.postMessage('stop');

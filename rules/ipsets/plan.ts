@@ -20,6 +20,13 @@ export interface IpsetPlanOptions {
   readonly maxElem: number;
   /** Counter for temp names; the planner returns how many it used. */
   readonly nextTemp: number;
+  /**
+   * The snapshot each desired member set was last planned to. The compiler shares a set's members
+   * between compiles until a delta changes them (copy on write), so a set whose members object and
+   * belief are both the ones recorded here is unchanged: it is skipped without a diff. The writer
+   * owns it; a re-read of the kernel gives new snapshots, so nothing is skipped after one.
+   */
+  readonly memo?: WeakMap<ReadonlySet<string>, SetSnapshot>;
 }
 
 /**
@@ -47,6 +54,17 @@ export function planIpsets(
   let temp = opts.nextTemp;
   for (const name of [...desired.keys()].sort()) {
     const want = desired.get(name)!;
+    const have = current.get(name);
+    const memo = opts.memo;
+    if (
+      have !== undefined &&
+      memo?.get(want.members) === have &&
+      have.type === want.type &&
+      have.family === want.family &&
+      have.maxelem === opts.maxElem &&
+      have.name === want.name
+    )
+      continue;
     checkSetName(name);
     if (want.name !== name)
       throw new DataplaneError('ERR_BAD_DESIRED_STATE', `ipset key ${name} != name ${want.name}`);
@@ -63,7 +81,6 @@ export function planIpsets(
     }
     const fam = want.family === 4 ? 'inet' : 'inet6';
     const header = `${want.type} family ${fam}${hashsize(wantCanon.size)} maxelem ${opts.maxElem}`;
-    const have = current.get(name);
     if (!have) {
       lines.push(`create ${name} ${header}`);
       for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
@@ -81,12 +98,17 @@ export function planIpsets(
       const before = lines.length;
       for (const m of have.members) if (!wantCanon.has(m)) lines.push(`del ${name} ${m} -exist`);
       for (const [c, m] of wantCanon) if (!have.members.has(c)) lines.push(`add ${name} ${m} -exist`);
-      if (lines.length === before) continue;
+      if (lines.length === before) {
+        memo?.set(want.members, have);
+        continue;
+      }
     }
     while (lineSets.length < lines.length) lineSets.push(name);
     changed.push(name);
     const members = new Set(wantCanon.keys());
-    after.set(name, { name, type: want.type, family: want.family, maxelem: opts.maxElem, members });
+    const snap: SetSnapshot = { name, type: want.type, family: want.family, maxelem: opts.maxElem, members };
+    after.set(name, snap);
+    memo?.set(want.members, snap);
   }
   const toDestroy = [...current.keys()].filter((n) => !desired.has(n)).sort();
   const text = lines.length === 0 ? '' : [...lines, 'COMMIT', ''].join('\n');

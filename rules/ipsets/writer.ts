@@ -78,6 +78,8 @@ export class IpsetWriter {
   private belief: Map<string, SetSnapshot> | undefined;
   private pendingDestroy: readonly string[] = [];
   private tempCounter = 0;
+  /** What each desired member set was last planned to (see IpsetPlanOptions.memo). */
+  private readonly planMemo = new WeakMap<ReadonlySet<string>, SetSnapshot>();
   private lastInput = '';
 
   constructor(opts: IpsetWriterOptions) {
@@ -133,6 +135,7 @@ export class IpsetWriter {
       const plan = planIpsets(withRefused(wanted, pre, refused), current, {
         maxElem: this.opts.maxElem ?? 1048576,
         nextTemp: this.tempCounter,
+        memo: this.planMemo,
       });
       this.tempCounter += plan.tempsUsed;
       this.pendingDestroy = plan.toDestroy.filter((n) => !refused.has(n) || pre!.has(n));

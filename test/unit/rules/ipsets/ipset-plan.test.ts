@@ -121,3 +121,26 @@ test('backend setting and binaries', () => {
     restore: 'ip6tables-legacy-restore',
   });
 });
+
+test('plan memo: a members object planned to the current snapshot is skipped; any change is diffed again', () => {
+  const memo = new WeakMap();
+  const big = mkSet('cali40s:big', 'hash:net', ['10.0.0.1', '10.0.0.2']);
+  const opts = { maxElem: 1048576, nextTemp: 0, memo };
+  const first = planIpsets(mkSets(big), new Map(), opts);
+  assert.match(first.text, /^create cali40s:big /);
+  // Same members object, belief = the first plan's result: nothing to do, and no diff is made.
+  const again = planIpsets(mkSets(big), first.after, opts);
+  assert.equal(again.text, '');
+  assert.equal(again.after.get('cali40s:big'), first.after.get('cali40s:big'));
+  // The skip trusts identity only: the same content in a new members object is diffed (and found equal).
+  const copy = { ...big, members: new Set(big.members) };
+  assert.equal(planIpsets(mkSets(copy), first.after, opts).text, '');
+  // A belief re-read from the kernel (a new snapshot object) with a member gone is diffed and repaired.
+  const reread = new Map(first.after);
+  const snap = first.after.get('cali40s:big')!;
+  reread.set('cali40s:big', { ...snap, members: new Set(['10.0.0.1']) });
+  assert.equal(planIpsets(mkSets(big), reread, opts).text, 'add cali40s:big 10.0.0.2 -exist\nCOMMIT\n');
+  // A new members object after a delta: diffed.
+  const next = { ...big, members: new Set([...big.members, '10.0.0.3']) };
+  assert.equal(planIpsets(mkSets(next), first.after, opts).text, 'add cali40s:big 10.0.0.3 -exist\nCOMMIT\n');
+});
