@@ -162,7 +162,12 @@ async function inner(a: Args): Promise<void> {
   const t0 = performance.now();
   const agent: ChildProcess = spawn(
     process.execPath,
-    [join(import.meta.dirname, '../agent/cli/main.js'), 'run'],
+    [
+      // BENCH_NODE_ARGS: extra node flags for the agent, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      join(import.meta.dirname, '../agent/cli/main.js'),
+      'run',
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
@@ -356,7 +361,9 @@ async function outer(a: Args): Promise<void> {
       console.error(JSON.stringify(row));
     } finally {
       await delNetns(ns);
-      rmSync(dump, { recursive: true, force: true });
+      // BENCH_KEEP_DUMP=1 keeps the saved rules (their path is printed) for replay experiments.
+      if (process.env.BENCH_KEEP_DUMP) console.error(`dump kept in ${dump}`);
+      else rmSync(dump, { recursive: true, force: true });
     }
   }
   console.error(
