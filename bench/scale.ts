@@ -95,8 +95,8 @@ async function applies(): Promise<number> {
 }
 
 /** utime + stime of the agent process itself (ms), not its children. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuMs(pid: number, task?: number): number {
+  const stat = readFileSync(`/proc/${pid}${task === undefined ? '' : `/task/${task}`}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 }
@@ -109,14 +109,22 @@ async function save(backend: IptablesBackend, family: 4 | 6): Promise<string> {
  * Time from `change()` to the end of the first apply after which the kernel holds `want`
  * (checked after each apply, outside the timed part), and the agent's own CPU in that time.
  */
+/** A change's latency, the agent's CPU (all threads) and its main thread's CPU over it. */
+interface Timed {
+  ms: number;
+  agentCpuMs: number;
+  mainCpuMs: number;
+}
+
 async function timeChange(
   pid: number,
   backend: IptablesBackend,
   change: () => void,
   want: (filter: string) => boolean,
-): Promise<{ ms: number; agentCpuMs: number }> {
+): Promise<Timed> {
   let seen = await applies();
   const cpu0 = cpuMs(pid);
+  const main0 = cpuMs(pid, pid);
   const t0 = performance.now();
   change();
   for (;;) {
@@ -125,8 +133,9 @@ async function timeChange(
     if (n === seen) continue;
     const ms = performance.now() - t0;
     const agentCpuMs = cpuMs(pid) - cpu0;
+    const mainCpuMs = cpuMs(pid, pid) - main0;
     seen = n;
-    if (want(await save(backend, 4))) return { ms, agentCpuMs };
+    if (want(await save(backend, 4))) return { ms, agentCpuMs, mainCpuMs };
     if (performance.now() - t0 > 120_000) throw new Error('change never reached the kernel');
   }
 }
@@ -217,7 +226,7 @@ async function inner(a: Args): Promise<void> {
       await execa(restore, ['--noflush'], { input: `*filter\n-F fts-floor\n-X fts-floor\nCOMMIT\n` });
     }
     // A policy that every local endpoint's ingress chain jumps to: added, then removed.
-    const policy: { ms: number; agentCpuMs: number }[] = [];
+    const policy: Timed[] = [];
     if (process.env.BENCH_CPU_PROFILE) agent.kill('SIGUSR2');
     for (let k = 0; k < CHANGES; k++) {
       const key = `/calico/v1/policy/GlobalNetworkPolicy//scale-probe-${k}`;
@@ -246,7 +255,7 @@ async function inner(a: Args): Promise<void> {
         ),
       );
     }
-    const endpoint: { ms: number; agentCpuMs: number }[] = [];
+    const endpoint: Timed[] = [];
     for (let n = 0; n < CHANGES; n++) {
       const w = localWep(n);
       endpoint.push(
@@ -265,9 +274,10 @@ async function inner(a: Args): Promise<void> {
     const probe = await new Promise<ProbeReport>((r) => worker.once('message', r));
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
-    const med = (xs: { ms: number; agentCpuMs: number }[]) => ({
+    const med = (xs: Timed[]) => ({
       ms: Math.round(median(xs.map((x) => x.ms))),
       agentCpuMs: Math.round(median(xs.map((x) => x.agentCpuMs))),
+      mainCpuMs: Math.round(median(xs.map((x) => x.mainCpuMs))),
     });
     console.log(
       JSON.stringify({

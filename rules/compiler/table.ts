@@ -15,7 +15,7 @@ import type {
 import type { CompilerConfig } from './config.js';
 import type { MarkBits } from './marks.js';
 import type { TierPlanner } from './tier-planner.js';
-import { ruleHashes } from './hash.js';
+import { RULE_HASH_LENGTH, ruleDigests, ruleHashes, type ChainDigests } from './hash.js';
 import { escapeComment } from './names.js';
 import { renderBody, setMatches, type IChain, type IRule } from './rule.js';
 import type { DataplaneState } from './state.js';
@@ -24,6 +24,8 @@ import type { DataplaneState } from './state.js';
 interface Prepared {
   readonly chain: Chain;
   readonly targets: readonly string[];
+  /** Shared chains: the full digests, so the next version of the chain re-hashes only what changed. */
+  readonly digests?: ChainDigests;
 }
 
 type HashFn = (chainName: string, bodies: readonly string[]) => readonly string[];
@@ -36,8 +38,13 @@ function renderedRule(hash: string, body: string, sets?: SetMatch[], source?: Ru
 }
 
 /** Renders and hashes a chain; the IP sets and the source of each rule stay data on the result. */
-function prepareChain(c: IChain, hashFn: HashFn): Prepared {
+function prepareChain(c: IChain, hashFn: HashFn, prev?: Prepared): Prepared {
   const bodies = c.rules.map(renderBody);
+  let digests: ChainDigests | undefined;
+  if (prev) {
+    digests = ruleDigests(c.name, bodies, prev.chain.name === c.name ? prev.digests : undefined);
+    hashFn = () => digests!.digests.map((d) => d.slice(0, RULE_HASH_LENGTH));
+  }
   const hashes = hashFn(c.name, bodies);
   const targets: string[] = [];
   const rules = new Array<RenderedRule>(bodies.length);
@@ -54,8 +61,14 @@ function prepareChain(c: IChain, hashFn: HashFn): Prepared {
     comment: comment === undefined ? '' : escapeComment(comment),
     ...(c.source ? { source: c.source } : {}),
   };
-  return { chain, targets };
+  return digests ? { chain, targets, digests } : { chain, targets };
 }
+
+/** An empty previous version: keep the digests of a first rendering. */
+const NO_PREV: Prepared = { chain: { name: '', rules: [], comment: '' }, targets: [] };
+
+/** Per state and table scope, the sorted chain names of the last build (TableBuilder.order). */
+const LAST_ORDER = new WeakMap<DataplaneState, Map<string, readonly string[]>>();
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -123,6 +136,17 @@ export class TableBuilder {
   }
 
   /**
+   * A chain whose rules do not depend on the IP family, memoised by name and `key` (everything it
+   * depends on besides the config) across compiles and shared by both families' tables.
+   */
+  addShared(key: string, name: string, produce: () => IChain): void {
+    const p = this.state.sharedChains.get(`${this.table}|${name}`, key, (old) =>
+      prepareChain(produce(), ruleHashes, (old as Prepared | undefined) ?? NO_PREV),
+    ) as Prepared;
+    this.candidates.set(p.chain.name, p);
+  }
+
+  /**
    * Hook rules in a kernel chain, hashed with the kernel chain's name. Insert mode puts them at the top;
    * append mode appends them before the hook's always-appends, the order Felix expects there.
    */
@@ -166,7 +190,8 @@ export class TableBuilder {
       chains.set(name, p.chain);
       visit(p);
     }
-    const sorted = new Map([...chains.entries()].sort(([a], [b]) => cmp(a, b)));
+    const sorted = new Map<string, Chain>();
+    for (const name of this.order(chains)) sorted.set(name, chains.get(name)!);
     return {
       table: this.table,
       family: this.family,
@@ -179,6 +204,17 @@ export class TableBuilder {
   /** A warning about the input, given once per compile (with the IPv4 table; IPv6 sees the same input). */
   warnOnce(text: string): void {
     if (this.family === 4) this.sink.warnings.push(text);
+  }
+
+  /** The chain names in byte order: the last compile's order while the set of names is the same. */
+  private order(chains: ReadonlyMap<string, Chain>): readonly string[] {
+    let byScope = LAST_ORDER.get(this.state);
+    if (!byScope) LAST_ORDER.set(this.state, (byScope = new Map()));
+    const last = byScope.get(this.scope);
+    if (last && last.length === chains.size && last.every((n) => chains.has(n))) return last;
+    const order = [...chains.keys()].sort(cmp);
+    byScope.set(this.scope, order);
+    return order;
   }
 
   private prepare(c: IChain): Prepared {

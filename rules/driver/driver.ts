@@ -126,7 +126,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private applied = 0;
   private consecutiveErrors = 0;
   private readonly lastInputs = new Map<string, string>();
-  private readonly rpFilter: RpFilterWriter | undefined;
+  protected readonly rpFilter: RpFilterWriter | undefined;
   private lastDestroyFailed = '';
   /** Messages received so far (ApplyEvent.messages). */
   private received = 0;
