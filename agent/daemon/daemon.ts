@@ -215,7 +215,7 @@ export class Daemon {
     const calc = this.calc;
     if (!calc || this.stopping) return;
     if (updates.length > 0) {
-      for (const u of updates) this.metrics.onUpdate(u);
+      this.metrics.onUpdates(updates);
       this.status.kvsProcessed += updates.length;
       const t0 = performance.now();
       calc.onUpdates(updates);
