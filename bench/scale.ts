@@ -274,6 +274,9 @@ async function inner(a: Args): Promise<void> {
     const endpoint: Timed[] = [];
     for (let n = 0; n < CHANGES; n++) {
       const w = localWep(n);
+      if (n === 0)
+        for (const f of [4, 6] as const)
+          writeFileSync(join(a.dump, `ep-before-v${f}.save`), await save(backend, f));
       endpoint.push(
         await timeChange(
           pid,
@@ -282,6 +285,9 @@ async function inner(a: Args): Promise<void> {
           (f) => f.includes(`cali-tw-${w.iface}`),
         ),
       );
+      if (n === 0)
+        for (const f of [4, 6] as const)
+          writeFileSync(join(a.dump, `ep-after-v${f}.save`), await save(backend, f));
     }
     if (process.env.BENCH_CPU_PROFILE) await sleep(11_000); // the profile is written after 10 s
     const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -344,16 +350,16 @@ async function replay(backend: IptablesBackend, dump: string): Promise<number> {
  * namespace, then the smallest restore input that makes the add (and, alternately, its removal),
  * both families one after the other as the agent writes them; median of 3 each way.
  */
-async function changeFloor(backend: IptablesBackend, dump: string): Promise<number> {
+async function changeFloor(backend: IptablesBackend, dump: string, which: 'chg' | 'ep'): Promise<number> {
   const read = (k: string) => readFileSync(join(dump, `${k}.save`), 'utf8');
-  const ns = await netns('ftsscale', `${backend}-chg`);
+  const ns = await netns('ftsscale', `${backend}-${which}`);
   try {
     await run(ns, 'ipset', ['restore'], read('ipsets'));
     const texts = { fwd: new Map<4 | 6, string>(), back: new Map<4 | 6, string>() };
     for (const f of [4, 6] as const) {
-      await run(ns, binariesFor(backend, f).restore, [], read(`chg-before-v${f}`));
-      texts.fwd.set(f, changeText(read(`chg-before-v${f}`), read(`chg-after-v${f}`)));
-      texts.back.set(f, changeText(read(`chg-after-v${f}`), read(`chg-before-v${f}`)));
+      await run(ns, binariesFor(backend, f).restore, [], read(`${which}-before-v${f}`));
+      texts.fwd.set(f, changeText(read(`${which}-before-v${f}`), read(`${which}-after-v${f}`)));
+      texts.back.set(f, changeText(read(`${which}-after-v${f}`), read(`${which}-before-v${f}`)));
     }
     // `ip netns exec` costs a few ms per call that the agent, already in its namespace, does not pay.
     const execs: number[] = [];
@@ -409,7 +415,8 @@ async function outer(a: Args): Promise<void> {
       );
       const row = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
       const rawMs = await replay(backend, dump);
-      const changeFloorMs = await changeFloor(backend, dump);
+      const changeFloorMs = await changeFloor(backend, dump, 'chg');
+      const epFloorMs = await changeFloor(backend, dump, 'ep');
       const readyMs = row.readyMs as number;
       const floorMs = row.floorMs as number;
       const pc = row.policyChange as { ms: number };
@@ -421,6 +428,8 @@ async function outer(a: Args): Promise<void> {
         changeFloorMs: Math.round(changeFloorMs),
         policyChangeToChangeFloor: +(pc.ms / changeFloorMs).toFixed(2),
         endpointAddRatio: +(ep.ms / floorMs).toFixed(2),
+        endpointFloorMs: Math.round(epFloorMs),
+        endpointAddToItsFloor: +(ep.ms / epFloorMs).toFixed(2),
       });
       rows.push(row);
       console.error(JSON.stringify(row));
