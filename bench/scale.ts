@@ -13,7 +13,7 @@
 // the agent's namespace (`--inner`), so the agent, the Typha server and the probes talk over that
 // namespace's loopback and nothing touches the root namespace's iptables.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,20 @@ async function save(backend: IptablesBackend, family: 4 | 6): Promise<string> {
  * Time from `change()` to the end of the first apply after which the kernel holds `want`
  * (checked after each apply, outside the timed part), and the agent's own CPU in that time.
  */
+/** BENCH_THREADS=1: CPU ms per agent thread name (summed over threads of one name). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+      out.set(`${comm}/${t === String(pid) ? 'main' : t}`, cpuMs(pid, Number(t)));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 /** A change's latency, the agent's CPU (all threads) and its main thread's CPU over it. */
 interface Timed {
   ms: number;
@@ -130,6 +144,7 @@ async function timeChange(
   want: (filter: string) => boolean,
 ): Promise<Timed> {
   let seen = await applies();
+  const threads0 = process.env.BENCH_THREADS ? threadCpu(pid) : undefined;
   const cpu0 = cpuMs(pid);
   const main0 = cpuMs(pid, pid);
   const t0 = performance.now();
@@ -142,6 +157,10 @@ async function timeChange(
     const agentCpuMs = cpuMs(pid) - cpu0;
     const mainCpuMs = cpuMs(pid, pid) - main0;
     seen = n;
+    if (threads0) {
+      const d = [...threadCpu(pid)].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const);
+      console.error(`thread CPU (ms): ${JSON.stringify(Object.fromEntries(d.filter(([, v]) => v > 0)))}`);
+    }
     if (want(await save(backend, 4))) return { ms, agentCpuMs, mainCpuMs };
     if (performance.now() - t0 > 120_000) throw new Error('change never reached the kernel');
   }
@@ -290,7 +309,9 @@ async function inner(a: Args): Promise<void> {
           writeFileSync(join(a.dump, `ep-after-v${f}.save`), await save(backend, f));
     }
     if (process.env.BENCH_CPU_PROFILE) await sleep(11_000); // the profile is written after 10 s
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    const rssEnd = /^VmRSS:\s+(\d+) kB$/m.exec(status);
     // The probes stop before the agent does, so its shutdown is not counted as unanswered.
     worker.postMessage('stop');
     const probe = await new Promise<ProbeReport>((r) => worker.once('message', r));
@@ -308,6 +329,7 @@ async function inner(a: Args): Promise<void> {
         snapshotMB: +(bytes / 1e6).toFixed(1),
         readyMs: Math.round(readyMs),
         agentHwmMiB: hwm ? Math.round(Number(hwm[1]) / 1024) : null,
+        agentRssEndMiB: rssEnd ? Math.round(Number(rssEnd[1]) / 1024) : null,
         ...probe,
         floorMs: Math.round(median(floor)),
         policyChange: med(policy),

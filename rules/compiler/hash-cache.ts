@@ -90,6 +90,12 @@ export class SharedChainMemo<T> {
 export class ChainMemo<T> {
   private readonly memo = new WeakMap<object, Map<string, { key: string; value: T }>>();
 
+  /** The value for (source, scope) if one was produced with this key; nothing is produced. */
+  peek(source: object, scope: string, key: string): T | undefined {
+    const e = this.memo.get(source)?.get(scope);
+    return e && e.key === key ? e.value : undefined;
+  }
+
   /** The value for (source, scope) if it was produced with the same key, else a fresh one. */
   get(source: object, scope: string, key: string, produce: () => T): T {
     let byScope = this.memo.get(source);

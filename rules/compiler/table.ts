@@ -37,9 +37,38 @@ function renderedRule(hash: string, body: string, sets?: SetMatch[], source?: Ru
   return { hash, body };
 }
 
+/** The other family's prepared chain is this one: same bodies, rule sources and chain comment. */
+function isTwin(twin: Prepared, c: IChain, bodies: readonly string[]): boolean {
+  const rules = twin.chain.rules;
+  const a = twin.chain.source;
+  const b = c.source;
+  const sameSource =
+    a === b ||
+    (a !== undefined &&
+      b !== undefined &&
+      a.kind === b.kind &&
+      a.id === b.id &&
+      a.direction === b.direction &&
+      a.rules === b.rules);
+  if (rules.length !== bodies.length || !sameSource) return false;
+  for (let i = 0; i < bodies.length; i++) {
+    const r = rules[i]!;
+    const s = c.rules[i]!.source;
+    if (r.body !== bodies[i] || r.source?.index !== s?.index || r.source?.direction !== s?.direction)
+      return false;
+  }
+  const first = c.rules[0]?.comments[0];
+  const comment = c.comment ?? first;
+  return twin.chain.comment === (comment === undefined ? '' : escapeComment(comment));
+}
+
 /** Renders and hashes a chain; the IP sets and the source of each rule stay data on the result. */
-function prepareChain(c: IChain, hashFn: HashFn, prev?: Prepared): Prepared {
-  const bodies = c.rules.map(renderBody);
+function prepareChain(
+  c: IChain,
+  hashFn: HashFn,
+  prev?: Prepared,
+  bodies: readonly string[] = c.rules.map(renderBody),
+): Prepared {
   let digests: ChainDigests | undefined;
   if (prev) {
     digests = ruleDigests(c.name, bodies, prev.chain.name === c.name ? prev.digests : undefined);
@@ -129,9 +158,19 @@ export class TableBuilder {
 
   /** Chains that depend only on one state entry (and the config), memoised on that entry. */
   addMemo(source: object, produce: () => IChain[], extraKey = ''): void {
-    const prepared = this.state.chainMemo.get(source, this.scope, this.cfgKey + extraKey, () =>
-      produce().map((c) => prepareChain(c, ruleHashes)),
-    ) as Prepared[];
+    const key = this.cfgKey + extraKey;
+    const prepared = this.state.chainMemo.get(source, this.scope, key, () => {
+      // IPv6 after IPv4: a chain that renders the same in both (most policies) reuses IPv4's hashes.
+      const twins =
+        this.family === 6
+          ? (this.state.chainMemo.peek(source, `${this.table}4`, key) as Prepared[] | undefined)
+          : undefined;
+      return produce().map((c) => {
+        const bodies = c.rules.map(renderBody);
+        const twin = twins?.find((p) => p.chain.name === c.name);
+        return twin && isTwin(twin, c, bodies) ? twin : prepareChain(c, ruleHashes, undefined, bodies);
+      });
+    }) as Prepared[];
     for (const p of prepared) this.candidates.set(p.chain.name, p);
   }
 

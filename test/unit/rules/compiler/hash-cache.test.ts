@@ -176,3 +176,16 @@ test('shared endpoint chains: one object for both families, an ingress-only chan
   assert.deepEqual(texts(st), texts(fresh));
   assert.ok(texts(st)[0]!.includes(':cali-gi-'), 'the regrouped tier has a group chain');
 });
+
+test('a profile chain that renders the same in both families is one object; a policy with IP sets is not', () => {
+  const st = new DataplaneState();
+  st.applyAll(workedExampleMessages());
+  const [v4, v6] = compile(st, cfg).tables.filter((t) => t.table === 'filter');
+  assert.equal(v4!.chains.get('cali-pri-kns.default'), v6!.chains.get('cali-pri-kns.default'));
+  const p4 = v4!.chains.get('cali-pi-gnp/allow-http')!;
+  const p6 = v6!.chains.get('cali-pi-gnp/allow-http')!;
+  assert.notEqual(p4, p6);
+  assert.ok(
+    p4.rules.some((r) => r.body.includes('cali40')) && p6.rules.some((r) => r.body.includes('cali60')),
+  );
+});
