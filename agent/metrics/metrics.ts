@@ -10,7 +10,7 @@ import type { KVUpdate } from '../../syncer-client/api.js';
 import { ClusterCounts, type ClusterCountsView } from './cluster-counts.js';
 import type { DataplaneCounts } from './dataplane-counts.js';
 import { keyTypeLabelOf } from './key-type.js';
-import { parseKey } from '../model/index.js';
+import { parseKey, type Key } from '../model/index.js';
 
 /** The calculation graph's counts (CalcGraph.stats(), agent/calc), read at scrape time. */
 export interface CalcCounts {
@@ -246,10 +246,11 @@ export class AgentMetrics {
   }
 
   /** A batch of updates: each key parsed once, the counter incremented once per key type. */
-  onUpdates(updates: readonly KVUpdate[]): void {
+  onUpdates(updates: readonly KVUpdate[], keys?: readonly (Key | null)[]): void {
     const byType = new Map<string, number>();
-    for (const u of updates) {
-      const k = parseKey(u.key);
+    for (let i = 0; i < updates.length; i++) {
+      const u = updates[i]!;
+      const k = keys ? keys[i]! : parseKey(u.key);
       const type = keyTypeLabelOf(k);
       byType.set(type, (byType.get(type) ?? 0) + 1);
       this.cluster.onUpdate(u, k);
