@@ -8,7 +8,19 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { KVUpdate } from '../syncer-client/api.js';
 import { ResyncView } from '../syncer-client/client/resync.js';
-import { decodeValue, parseKey, type Key } from '../agent/model/index.js';
+import type { z } from 'zod';
+import {
+  decodeValue,
+  hostEndpointSchema,
+  networkSetSchema,
+  parseKey,
+  policySchema,
+  profileRulesSchema,
+  workloadEndpointSchema,
+  type Key,
+  type KeyType,
+} from '../agent/model/index.js';
+import { valueProblems } from '../agent/model/validate.js';
 import { generateSnapshot } from './calc-fixture.js';
 
 function arg(name: string, dflt: number): number {
@@ -52,22 +64,44 @@ function timeKeys(snap: readonly KVUpdate[]): { ms: number; keys: Key[] } {
   return { ms: performance.now() - t, keys };
 }
 
-function timeValues(
-  snap: readonly KVUpdate[],
-  keys: readonly Key[],
-): { ms: number; byType: Map<string, number> } {
-  const byType = new Map<string, number>();
-  const t0 = performance.now();
+/** CPU ms (user + system) of the main thread's process over fn. */
+function cpuMs(fn: () => void): number {
+  const c = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(c);
+  return (d.user + d.system) / 1000;
+}
+
+function decodeAll(snap: readonly KVUpdate[], keys: readonly Key[]): void {
+  for (let i = 0; i < snap.length; i++) {
+    const u = snap[i] as KVUpdate;
+    const r = decodeValue(keys[i] as Key, u.key, u.value as string);
+    if (!r.ok) throw new Error(`bench: ${r.error.message}`);
+  }
+}
+
+/** The decode before the fast paths (zod for every value), for a same-run comparison. */
+function zodAll(snap: readonly KVUpdate[], keys: readonly Key[]): void {
   for (let i = 0; i < snap.length; i++) {
     const u = snap[i] as KVUpdate;
     const k = keys[i] as Key;
-    const t = performance.now();
-    const r = decodeValue(k, u.key, u.value as string);
-    if (!r.ok) throw new Error(`bench: ${r.error.message}`);
-    byType.set(k.type, (byType.get(k.type) ?? 0) + performance.now() - t);
+    const schema = ZOD[k.type];
+    if (schema === undefined) {
+      decodeValue(k, u.key, u.value as string);
+      continue;
+    }
+    const r = schema.safeParse(JSON.parse(u.value as string));
+    if (!r.success || valueProblems(k, r.data).length > 0) throw new Error(`bench: ${u.key}`);
   }
-  return { ms: performance.now() - t0, byType };
 }
+
+const ZOD: Partial<Record<KeyType, z.ZodType>> = {
+  workloadEndpoint: workloadEndpointSchema,
+  policy: policySchema,
+  profileRules: profileRulesSchema,
+  hostEndpoint: hostEndpointSchema,
+  networkSet: networkSetSchema,
+};
 
 function resyncHeld(snap: readonly KVUpdate[]): { held: number; applyMs: number; resyncMs: number } {
   // Fresh strings for the view, so it shares nothing with `snap`.
@@ -105,12 +139,14 @@ function main(): void {
       .map((x) => x.toFixed(2))
       .join(' ')}`,
   );
+  const keys = timeKeys(snap).keys;
   for (let r = 0; r < rounds; r++) {
-    const { ms: keyMs, keys } = timeKeys(snap);
-    const { ms: valMs, byType } = timeValues(snap, keys);
-    const parts = [...byType].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`);
+    const keyMs = cpuMs(() => timeKeys(snap));
+    const zodMs = cpuMs(() => zodAll(snap, keys));
+    const fastMs = cpuMs(() => decodeAll(snap, keys));
+    const jsonMs = cpuMs(() => keys.forEach((k, i) => ZOD[k.type] && JSON.parse(snap[i]?.value as string)));
     console.log(
-      `round ${r}: parseKey ${keyMs.toFixed(0)} ms, decodeValue ${valMs.toFixed(0)} ms (${parts.join(', ')})`,
+      `round ${r} (CPU ms): parseKey ${keyMs.toFixed(0)}, decode all-zod ${zodMs.toFixed(0)}, decode now ${fastMs.toFixed(0)} (JSON.parse alone ${jsonMs.toFixed(0)})`,
     );
   }
   const { held, applyMs, resyncMs } = resyncHeld(snap);
