@@ -71,6 +71,9 @@ export interface EndpointConsumers {
 }
 
 function uniq(list: readonly string[]): string[] {
+  // Most lists have one or two entries: no Set for those.
+  if (list.length < 2) return [...list];
+  if (list.length === 2) return list[0] === list[1] ? [list[0]!] : [...list];
   return [...new Set(list)];
 }
 
