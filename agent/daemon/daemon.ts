@@ -52,6 +52,10 @@ export interface DaemonOptions {
   readonly debug?: Readonly<Record<string, DebugHandler>>;
 }
 
+/** Main-loop jobs queued at which the Typha reader pauses, and resumes (issue 15: snapshot memory). */
+const PAUSE_DEPTH = 4;
+const RESUME_DEPTH = 1;
+
 export class Daemon {
   readonly health: HealthAggregator;
   readonly metrics: AgentMetrics;
@@ -78,7 +82,10 @@ export class Daemon {
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
     this.status = newStatus(this.now());
-    this.queue = new WorkQueue(opts.logger.child('mainloop'));
+    // After each job (batch or not), a paused Typha reader resumes once the loop has caught up.
+    this.queue = new WorkQueue(opts.logger.child('mainloop'), () => {
+      if (this.queue.depth <= RESUME_DEPTH) this.syncer?.resume?.();
+    });
     this.health = new HealthAggregator({ now: this.now, logger: opts.logger.child('health') });
     this.health.setOverrides(this.config.HealthTimeoutOverrides);
     this.metrics = new AgentMetrics({
@@ -205,6 +212,9 @@ export class Daemon {
     if (ev.kind === 'batch') {
       this.typha.onBatch();
       void this.queue.push('batch', () => this.onBatch(ev.updates, ev.status));
+      // Backpressure: decoded batches waiting in the main loop are memory (the whole snapshot, at
+      // 100k endpoints); past a few, stop reading from Typha until the loop catches up.
+      if (this.queue.depth >= PAUSE_DEPTH) this.syncer?.pause?.();
       return;
     }
     this.typha.onConnection(ev);

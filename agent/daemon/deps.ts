@@ -20,6 +20,9 @@ export interface SyncerLike {
   readonly finished: Promise<unknown>;
   /** Keys in the client's view of the datastore (snapshot size). */
   readonly knownKeys: number;
+  /** Flow control: stop and restart reading from Typha (optional: test syncers). */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** CalcGraph. */

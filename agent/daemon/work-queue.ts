@@ -19,7 +19,11 @@ export class WorkQueue {
   /** Times the loop gave the event loop a turn between jobs. */
   yields = 0;
 
-  constructor(private readonly log: Logger) {}
+  /** `afterEach` runs after every job, once it is off the queue (flow control reads `depth`). */
+  constructor(
+    private readonly log: Logger,
+    private readonly afterEach?: () => void,
+  ) {}
 
   /** Queues a job; the promise resolves when it has run (or was dropped after close()). */
   push(name: string, run: () => void | Promise<void>): Promise<void> {
@@ -64,6 +68,7 @@ export class WorkQueue {
         } finally {
           this.processed++;
           job.done();
+          this.afterEach?.();
         }
       }
     } finally {

@@ -84,6 +84,28 @@ export class TyphaSession {
     });
   }
 
+  private paused = false;
+
+  /**
+   * Stops reading from Typha until resume() (the consumer is behind: the socket's receive window fills
+   * and Typha's writes wait, as they do against Felix's blocking reader). No read deadline runs while
+   * paused; resume() starts a fresh one.
+   */
+  pause(): void {
+    if (this.paused || this.state === 'closed') return;
+    this.paused = true;
+    this.socket.pause();
+    if (this.readTimer !== undefined) clearTimeout(this.readTimer);
+    this.readTimer = undefined;
+  }
+
+  resume(): void {
+    if (!this.paused || this.state === 'closed') return;
+    this.paused = false;
+    this.armReadTimer();
+    this.socket.resume();
+  }
+
   /** Ends the session (idempotent). */
   close(reason: SyncerClientError): void {
     if (this.state === 'closed') return;
@@ -102,6 +124,7 @@ export class TyphaSession {
   private armReadTimer(): void {
     // typha/pkg/syncclient/sync_client.go step 4 / typha/pkg/syncproto/sync_proto.go: the read deadline is reset for each decoded message.
     if (this.readTimer !== undefined) clearTimeout(this.readTimer);
+    if (this.paused) return;
     this.readTimer = setTimeout(
       () =>
         this.close(

@@ -130,6 +130,22 @@ export class SyncerClient {
     );
   }
 
+  private paused = false;
+
+  /**
+   * Flow control for a consumer that is behind (the agent's main loop): stop reading from Typha until
+   * resume(). A session that starts while paused starts paused.
+   */
+  pause(): void {
+    this.paused = true;
+    this.session?.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.session?.resume();
+  }
+
   /** Stops: closes the connection and ends the run loop and every iterator. */
   async stop(): Promise<void> {
     this.abort.abort();
@@ -394,6 +410,7 @@ export class SyncerClient {
       },
     );
     this.session = session;
+    if (this.paused) session.pause();
     const error = await session.done;
     this.session = undefined;
     const wasConnected = this.endpointValue === address;
