@@ -143,23 +143,27 @@ export class LabelIndex {
     return this.view.bind((this.own[n] as LabelSet).kv, (this.plists[n] as ParentList).recs);
   }
 
-  /** Selectors whose restriction the labels satisfy (every possible match), in index order. */
-  private candidates(kv: Flat, into: Set<SelRec>): void {
-    for (const s of this.selsUnrestricted) into.add(s);
+  /**
+   * Calls `f` for each selector whose restriction the labels satisfy (every possible match), in
+   * index order. Each selector is indexed under one key and an item has one value per key, so no
+   * selector comes twice.
+   */
+  private forCandidates(kv: Flat, f: (s: SelRec) => void): void {
+    for (const s of this.selsUnrestricted) f(s);
     for (let i = 0; i < kv.length; i += 2) {
       const k = kv[i] as string;
       const byKey = this.selsByKey.get(k);
-      if (byKey) for (const s of byKey) into.add(s);
+      if (byKey) for (const s of byKey) f(s);
       const byKV = this.selsByKV.get(k)?.get(kv[i + 1] as string);
-      if (byKV) for (const s of byKV) into.add(s);
+      if (byKV) for (const s of byKV) f(s);
     }
   }
 
   private matchingSelectors(n: number, kv: Flat): SelRec[] {
-    const cands = new Set<SelRec>();
-    this.candidates(kv, cands);
     const out: SelRec[] = [];
-    for (const s of cands) if (s.matches.has(n)) out.push(s);
+    this.forCandidates(kv, (s) => {
+      if (s.matches.has(n)) out.push(s);
+    });
     return out;
   }
 
@@ -226,10 +230,12 @@ export class LabelIndex {
 
   /** Re-evaluates an item: the selectors it matched (by its old labels) and its new candidates. */
   private evaluateItem(n: number, before: Flat | undefined, after: Flat): void {
-    const cands = new Set<SelRec>();
-    if (before) for (const s of this.matchingSelectors(n, before)) cands.add(s);
-    this.candidates(after, cands);
-    for (const s of cands) this.setMatch(s, n, s.sel.evaluate(this.bindView(n)));
+    // The view is rebound per evaluation: a listener may use the index in between.
+    const olds = before ? this.matchingSelectors(n, before) : [];
+    for (const s of olds) this.setMatch(s, n, s.sel.evaluate(this.bindView(n)));
+    this.forCandidates(after, (s) => {
+      if (olds.length === 0 || !olds.includes(s)) this.setMatch(s, n, s.sel.evaluate(this.bindView(n)));
+    });
   }
 
   private setMatch(srec: SelRec, n: number, matches: boolean): void {

@@ -65,7 +65,8 @@ function hashFlat(kv: Flat): number {
     for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
     h = Math.imul(h ^ 0xffff, 0x01000193);
   }
-  return h >>> 0;
+  // Kept in small-integer range so Map keys stay unboxed.
+  return h & 0x3fffffff;
 }
 
 /** Interns label arrays by exact content and order (so labelsOf keeps the caller's order). */
