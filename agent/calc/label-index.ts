@@ -79,7 +79,7 @@ export function toLabelMap(labels: Readonly<Record<string, string>> | null | und
   return m;
 }
 
-const NO_PARENTS: ParentList = { key: '', names: [], recs: [], items: new Set() };
+const NO_PARENTS: ParentList = { names: [], recs: [], items: new Set() };
 
 export class LabelIndex {
   // Items, by integer id.
@@ -90,7 +90,8 @@ export class LabelIndex {
   private readonly freeIds: number[] = [];
   private readonly pool = new LabelSetPool();
   private readonly parents = new Map<string, ParentRec>();
-  private readonly parentLists = new Map<string, ParentList>();
+  /** Interned parent lists by their first name. */
+  private readonly parentLists = new Map<string, ParentList[]>();
   private readonly sels = new Map<string, SelRec>();
   /** label key → item counts (and item lists) over effective labels. */
   private readonly keys = new Map<string, KeyStat>();
@@ -250,26 +251,30 @@ export class LabelIndex {
     }
   }
 
+  /** The interned list for these parent names (lists are found by their first name: no join). */
   private acquireParents(names: readonly string[]): ParentList {
     if (names.length === 0) return NO_PARENTS;
-    const key = names.join('\n');
-    let pl = this.parentLists.get(key);
-    if (!pl) {
-      const recs = names.map((p) => {
-        let pr = this.parents.get(p);
-        if (!pr) this.parents.set(p, (pr = { name: p, labels: undefined, lists: new Set() }));
-        return pr;
-      });
-      pl = { key, names: names.slice(), recs, items: new Set() };
-      for (const pr of recs) pr.lists.add(pl);
-      this.parentLists.set(key, pl);
-    }
+    const first = names[0] as string;
+    const lists = this.parentLists.get(first);
+    if (lists) for (const pl of lists) if (sameList(pl.names, names)) return pl;
+    const recs = names.map((p) => {
+      let pr = this.parents.get(p);
+      if (!pr) this.parents.set(p, (pr = { name: p, labels: undefined, lists: new Set() }));
+      return pr;
+    });
+    const pl: ParentList = { names: names.slice(), recs, items: new Set() };
+    for (const pr of recs) pr.lists.add(pl);
+    if (lists) lists.push(pl);
+    else this.parentLists.set(first, [pl]);
     return pl;
   }
 
   private releaseParents(pl: ParentList): void {
     if (pl === NO_PARENTS || pl.items.size > 0) return;
-    this.parentLists.delete(pl.key);
+    const first = pl.names[0] as string;
+    const rest = (this.parentLists.get(first) ?? []).filter((x) => x !== pl);
+    if (rest.length === 0) this.parentLists.delete(first);
+    else this.parentLists.set(first, rest);
     for (const pr of pl.recs) {
       pr.lists.delete(pl);
       if (pr.labels === undefined && pr.lists.size === 0) this.parents.delete(pr.name);

@@ -23,7 +23,6 @@ export interface ParentRec {
 }
 
 export interface ParentList {
-  readonly key: string;
   readonly names: readonly string[];
   readonly recs: readonly ParentRec[];
   /** Item ids using this list. */
