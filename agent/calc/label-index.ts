@@ -108,6 +108,29 @@ export class LabelIndex {
     return this.ids.size;
   }
 
+  /** Sizes of the internal tables (tests check that nothing is left behind; memory debugging). */
+  sizes(): {
+    items: number;
+    slots: number;
+    labelSets: number;
+    parents: number;
+    parentLists: number;
+    labelKeys: number;
+    selectors: number;
+  } {
+    let parentLists = 0;
+    for (const l of this.parentLists.values()) parentLists += l.length;
+    return {
+      items: this.ids.size,
+      slots: this.names.length,
+      labelSets: this.pool.size,
+      parents: this.parents.size,
+      parentLists,
+      labelKeys: this.keys.size,
+      selectors: this.sels.size,
+    };
+  }
+
   hasItem(id: string): boolean {
     return this.ids.has(id);
   }

@@ -57,7 +57,7 @@ function sameOrder(a: Flat, b: Flat): boolean {
   return true;
 }
 
-function hashFlat(kv: Flat): number {
+export function hashFlat(kv: Flat): number {
   // FNV-1a over the characters, a separator after each string.
   let h = 0x811c9dc5;
   for (const s of kv) {
@@ -72,8 +72,11 @@ function hashFlat(kv: Flat): number {
 export class LabelSetPool {
   private readonly byHash = new Map<number, LabelSet | LabelSet[]>();
 
+  private count = 0;
+
+  /** Distinct label sets held. */
   get size(): number {
-    return this.byHash.size;
+    return this.count;
   }
 
   acquire(kv: Flat): LabelSet {
@@ -82,6 +85,7 @@ export class LabelSetPool {
     if (slot === undefined) {
       const set: LabelSet = { kv, hash, refs: 1 };
       this.byHash.set(hash, set);
+      this.count++;
       return set;
     }
     const list = Array.isArray(slot) ? slot : [slot];
@@ -93,12 +97,14 @@ export class LabelSetPool {
     }
     const set: LabelSet = { kv, hash, refs: 1 };
     list.push(set);
+    this.count++;
     if (!Array.isArray(slot)) this.byHash.set(hash, list);
     return set;
   }
 
   release(set: LabelSet): void {
     if (--set.refs > 0) return;
+    this.count--;
     const slot = this.byHash.get(set.hash);
     if (slot === set) this.byHash.delete(set.hash);
     else if (Array.isArray(slot)) {
