@@ -33,8 +33,13 @@ export const NO_LABELS: Flat = [];
 
 export function flatten(m: ReadonlyMap<string, string>): Flat {
   if (m.size === 0) return NO_LABELS;
-  const out: string[] = [];
-  for (const [k, v] of m) out.push(k, v);
+  // Sized up front: an array grown by push keeps spare capacity, and interned ones live long.
+  const out = new Array<string>(m.size * 2);
+  let i = 0;
+  for (const [k, v] of m) {
+    out[i++] = k;
+    out[i++] = v;
+  }
   return out;
 }
 
