@@ -15,6 +15,9 @@
 // lists are built only for label keys some selector is indexed under; other keys are counted.
 import type { Selector } from '../selector/index.js';
 import {
+  addTo,
+  removeFrom,
+  sameList,
   EffectiveView,
   LabelSetPool,
   NO_LABELS,
@@ -28,13 +31,14 @@ import {
   type ParentRec,
 } from './label-sets.js';
 
+export { toLabelMap } from './label-sets.js';
+
 export interface MatchListener {
   onMatchStarted(selectorId: string, itemId: string): void;
   onMatchStopped(selectorId: string, itemId: string): void;
 }
 
 type Labels = ReadonlyMap<string, string>;
-const EMPTY: Labels = new Map();
 
 interface SelRec {
   readonly id: string;
@@ -52,31 +56,6 @@ interface KeyStat {
   posting: Map<string, Set<number>> | undefined;
   /** Selectors indexed under this key. */
   users: number;
-}
-
-function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
-  let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
-  s.add(v);
-}
-function removeFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
-  const s = m.get(k);
-  if (!s) return;
-  s.delete(v);
-  if (s.size === 0) m.delete(k);
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-export function toLabelMap(labels: Readonly<Record<string, string>> | null | undefined): Labels {
-  if (!labels) return EMPTY;
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return EMPTY;
-  const m = new Map<string, string>();
-  for (const k of keys) m.set(k, labels[k] as string);
-  return m;
 }
 
 const NO_PARENTS: ParentList = { names: [], recs: [], items: new Set() };

@@ -159,3 +159,32 @@ export function effectiveFlat(own: Flat, parents: readonly ParentRec[]): Flat {
   }
   return out ?? own;
 }
+
+const EMPTY: ReadonlyMap<string, string> = new Map();
+
+export function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let s = m.get(k);
+  if (!s) m.set(k, (s = new Set()));
+  s.add(v);
+}
+export function removeFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  if (!s) return;
+  s.delete(v);
+  if (s.size === 0) m.delete(k);
+}
+
+export function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export function toLabelMap(
+  labels: Readonly<Record<string, string>> | null | undefined,
+): ReadonlyMap<string, string> {
+  if (!labels) return EMPTY;
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return EMPTY;
+  const m = new Map<string, string>();
+  for (const k of keys) m.set(k, labels[k] as string);
+  return m;
+}
