@@ -33,6 +33,7 @@ import {
 
 export { toLabelMap } from './label-sets.js';
 
+/** Called synchronously from index updates; must not update this index's selectors from inside a callback. */
 export interface MatchListener {
   onMatchStarted(selectorId: string, itemId: string): void;
   onMatchStopped(selectorId: string, itemId: string): void;
