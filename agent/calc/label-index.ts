@@ -59,6 +59,7 @@ interface KeyStat {
   users: number;
 }
 
+/** Items without parents; shared, and never holds item ids (nothing inherits through it). */
 const NO_PARENTS: ParentList = { names: [], recs: [], items: new Set() };
 
 export class LabelIndex {
@@ -300,7 +301,7 @@ export class LabelIndex {
     }
     this.own[n] = ownSet;
     this.plists[n] = pl;
-    pl.items.add(n);
+    if (pl !== NO_PARENTS) pl.items.add(n); // the shared empty list tracks no items
     if (oldOwn) this.pool.release(oldOwn);
     if (oldPl && oldPl !== pl) {
       oldPl.items.delete(n);
