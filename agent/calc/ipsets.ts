@@ -88,9 +88,10 @@ export class IPSetCalculator implements MatchListener {
     return s ? [...s.members.keys()] : undefined;
   }
 
-  private memberStrings(set: SetState, d: ItemData): string[] {
+  /** The item's members of one set (read-only: a selector set gets the item's own list, not a copy). */
+  private memberStrings(set: SetState, d: ItemData): readonly string[] {
     const spec = set.spec;
-    if (spec.kind === 'selector') return [...d.nets];
+    if (spec.kind === 'selector') return d.nets;
     if (spec.kind === 'namedPort') {
       const out: string[] = [];
       for (const p of d.ports) {

@@ -7,220 +7,328 @@
 // a selector that requires `k == v` (or the presence of `k`) is only evaluated against items
 // carrying that label, and an item change only re-evaluates selectors keyed on one of its
 // labels, the unrestricted selectors, and the selectors it currently matches.
+//
+// Built for 250k items (issue 15): items are small integers (struct of arrays, ids reused),
+// their labels are interned flat arrays (label-sets.ts) and their effective labels are read
+// through own + parents instead of being copied. Only selectors hold match sets (Set<number>);
+// an item's matches are the selectors that can match its labels and hold it. Per-label item
+// lists are built only for label keys some selector is indexed under; other keys are counted.
 import type { Selector } from '../selector/index.js';
+import {
+  addTo,
+  removeFrom,
+  sameList,
+  EffectiveView,
+  LabelSetPool,
+  NO_LABELS,
+  effectiveFlat,
+  flatten,
+  lookup,
+  sameContent,
+  type Flat,
+  type LabelSet,
+  type ParentList,
+  type ParentRec,
+} from './label-sets.js';
 
+export { toLabelMap } from './label-sets.js';
+
+/** Called synchronously from index updates; must not update this index's selectors from inside a callback. */
 export interface MatchListener {
   onMatchStarted(selectorId: string, itemId: string): void;
   onMatchStopped(selectorId: string, itemId: string): void;
 }
 
 type Labels = ReadonlyMap<string, string>;
-const EMPTY: Labels = new Map();
-
-interface ItemRec {
-  own: Labels;
-  parents: readonly string[];
-  effective: Labels;
-  matches: Set<string>;
-}
-
-interface ParentRec {
-  labels: Labels | undefined;
-  children: Set<string>;
-}
 
 interface SelRec {
+  readonly id: string;
   sel: Selector;
   /** The restriction the selector is indexed under (undefined = evaluated against every item). */
   key: string | undefined;
   values: readonly string[] | undefined;
-  matches: Set<string>;
+  readonly matches: Set<number>;
 }
 
-function addTo<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
-  let s = m.get(k);
-  if (!s) m.set(k, (s = new Set()));
-  s.add(v);
-}
-function removeFrom<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
-  const s = m.get(k);
-  if (!s) return;
-  s.delete(v);
-  if (s.size === 0) m.delete(k);
+/** Items carrying one label key: counts always, the item lists once a selector needs them. */
+interface KeyStat {
+  items: number;
+  readonly perValue: Map<string, number>;
+  posting: Map<string, Set<number>> | undefined;
+  /** Selectors indexed under this key. */
+  users: number;
 }
 
-function sameLabels(a: Labels, b: Labels): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-export function toLabelMap(labels: Readonly<Record<string, string>> | null | undefined): Labels {
-  if (!labels) return EMPTY;
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return EMPTY;
-  const m = new Map<string, string>();
-  for (const k of keys) m.set(k, labels[k] as string);
-  return m;
-}
+/** Items without parents; shared, and never holds item ids (nothing inherits through it). */
+const NO_PARENTS: ParentList = { names: [], recs: [], items: new Set() };
 
 export class LabelIndex {
-  private readonly items = new Map<string, ItemRec>();
+  // Items, by integer id.
+  private readonly ids = new Map<string, number>();
+  private readonly names: string[] = [];
+  private readonly own: (LabelSet | undefined)[] = [];
+  private readonly plists: ParentList[] = [];
+  private readonly freeIds: number[] = [];
+  private readonly pool = new LabelSetPool();
   private readonly parents = new Map<string, ParentRec>();
+  /** Interned parent lists by their first name. */
+  private readonly parentLists = new Map<string, ParentList[]>();
   private readonly sels = new Map<string, SelRec>();
-  /** label key → value → item ids (over effective labels). */
-  private readonly itemsByLabel = new Map<string, Map<string, Set<string>>>();
-  /** label key → number of items carrying it. */
-  private readonly keyCounts = new Map<string, number>();
-  /** label key → value → selector ids requiring key == value. */
-  private readonly selsByKV = new Map<string, Map<string, Set<string>>>();
-  /** label key → selector ids requiring only the key. */
-  private readonly selsByKey = new Map<string, Set<string>>();
-  private readonly selsUnrestricted = new Set<string>();
+  /** label key → item counts (and item lists) over effective labels. */
+  private readonly keys = new Map<string, KeyStat>();
+  /** label key → value → selectors requiring key == value. */
+  private readonly selsByKV = new Map<string, Map<string, Set<SelRec>>>();
+  /** label key → selectors requiring only the key. */
+  private readonly selsByKey = new Map<string, Set<SelRec>>();
+  private readonly selsUnrestricted = new Set<SelRec>();
+  private readonly view = new EffectiveView();
 
   constructor(private readonly listener: MatchListener) {}
 
   get itemCount(): number {
-    return this.items.size;
+    return this.ids.size;
+  }
+
+  /** Sizes of the internal tables (tests check that nothing is left behind; memory debugging). */
+  sizes(): {
+    items: number;
+    slots: number;
+    labelSets: number;
+    parents: number;
+    parentLists: number;
+    labelKeys: number;
+    selectors: number;
+  } {
+    let parentLists = 0;
+    for (const l of this.parentLists.values()) parentLists += l.length;
+    return {
+      items: this.ids.size,
+      slots: this.names.length,
+      labelSets: this.pool.size,
+      parents: this.parents.size,
+      parentLists,
+      labelKeys: this.keys.size,
+      selectors: this.sels.size,
+    };
   }
 
   hasItem(id: string): boolean {
-    return this.items.has(id);
+    return this.ids.has(id);
   }
 
   /** Effective labels (own, then inherited in profile order, felix/labelindex/label_inheritance_index.go). */
   labelsOf(id: string): Labels | undefined {
-    return this.items.get(id)?.effective;
+    const n = this.ids.get(id);
+    if (n === undefined) return undefined;
+    const kv = this.effective(n);
+    const m = new Map<string, string>();
+    for (let i = 0; i < kv.length; i += 2) m.set(kv[i] as string, kv[i + 1] as string);
+    return m;
   }
 
   matchesOfSelector(selId: string): ReadonlySet<string> {
-    return this.sels.get(selId)?.matches ?? new Set();
+    const rec = this.sels.get(selId);
+    const out = new Set<string>();
+    if (rec) for (const n of rec.matches) out.add(this.names[n] as string);
+    return out;
   }
 
   matchesOfItem(itemId: string): ReadonlySet<string> {
-    return this.items.get(itemId)?.matches ?? new Set();
+    const n = this.ids.get(itemId);
+    const out = new Set<string>();
+    if (n !== undefined) for (const s of this.matchingSelectors(n, this.effective(n))) out.add(s.id);
+    return out;
   }
 
-  private computeEffective(own: Labels, parents: readonly string[]): Labels {
-    let eff: Map<string, string> | undefined;
-    for (const p of parents) {
-      const pl = this.parents.get(p)?.labels;
-      if (!pl || pl.size === 0) continue;
-      for (const [k, v] of pl) {
-        if (own.has(k) || eff?.has(k)) continue;
-        eff ??= new Map(own);
-        eff.set(k, v);
-      }
+  private effective(n: number): Flat {
+    return effectiveFlat((this.own[n] as LabelSet).kv, (this.plists[n] as ParentList).recs);
+  }
+
+  private bindView(n: number): EffectiveView {
+    return this.view.bind((this.own[n] as LabelSet).kv, (this.plists[n] as ParentList).recs);
+  }
+
+  /**
+   * Calls `f` for each selector whose restriction the labels satisfy (every possible match), in
+   * index order. Each selector is indexed under one key and an item has one value per key, so no
+   * selector comes twice.
+   */
+  private forCandidates(kv: Flat, f: (s: SelRec) => void): void {
+    for (const s of this.selsUnrestricted) f(s);
+    for (let i = 0; i < kv.length; i += 2) {
+      const k = kv[i] as string;
+      const byKey = this.selsByKey.get(k);
+      if (byKey) for (const s of byKey) f(s);
+      const byKV = this.selsByKV.get(k)?.get(kv[i + 1] as string);
+      if (byKV) for (const s of byKV) f(s);
     }
-    return eff ?? own;
   }
 
-  private indexItemLabels(id: string, labels: Labels, add: boolean): void {
-    for (const [k, v] of labels) {
-      let byVal = this.itemsByLabel.get(k);
+  private matchingSelectors(n: number, kv: Flat): SelRec[] {
+    const out: SelRec[] = [];
+    this.forCandidates(kv, (s) => {
+      if (s.matches.has(n)) out.push(s);
+    });
+    return out;
+  }
+
+  private indexLabels(n: number, kv: Flat, add: boolean): void {
+    for (let i = 0; i < kv.length; i += 2) {
+      const k = kv[i] as string;
+      const v = kv[i + 1] as string;
+      let st = this.keys.get(k);
       if (add) {
-        if (!byVal) this.itemsByLabel.set(k, (byVal = new Map()));
-        addTo(byVal, v, id);
-        this.keyCounts.set(k, (this.keyCounts.get(k) ?? 0) + 1);
-      } else if (byVal) {
-        removeFrom(byVal, v, id);
-        if (byVal.size === 0) this.itemsByLabel.delete(k);
-        const n = (this.keyCounts.get(k) ?? 1) - 1;
-        if (n === 0) this.keyCounts.delete(k);
-        else this.keyCounts.set(k, n);
+        if (!st) this.keys.set(k, (st = { items: 0, perValue: new Map(), posting: undefined, users: 0 }));
+        st.items++;
+        st.perValue.set(v, (st.perValue.get(v) ?? 0) + 1);
+        if (st.posting) addTo(st.posting, v, n);
+      } else if (st) {
+        st.items--;
+        const c = (st.perValue.get(v) ?? 1) - 1;
+        if (c === 0) st.perValue.delete(v);
+        else st.perValue.set(v, c);
+        if (st.posting) removeFrom(st.posting, v, n);
+        if (st.items === 0 && st.users === 0) this.keys.delete(k);
       }
     }
   }
 
   /** Re-indexes only the labels that differ between two label sets. */
-  private reindexItemLabels(id: string, before: Labels, after: Labels): void {
-    let removed: Map<string, string> | undefined;
-    let added: Map<string, string> | undefined;
-    for (const [k, v] of before) if (after.get(k) !== v) (removed ??= new Map()).set(k, v);
-    for (const [k, v] of after) if (before.get(k) !== v) (added ??= new Map()).set(k, v);
-    if (removed) this.indexItemLabels(id, removed, false);
-    if (added) this.indexItemLabels(id, added, true);
+  private reindexLabels(n: number, before: Flat, after: Flat): void {
+    let removed: string[] | undefined;
+    let added: string[] | undefined;
+    for (let i = 0; i < before.length; i += 2)
+      if (lookup(after, before[i] as string) !== before[i + 1])
+        (removed ??= []).push(before[i] as string, before[i + 1] as string);
+    for (let i = 0; i < after.length; i += 2)
+      if (lookup(before, after[i] as string) !== after[i + 1])
+        (added ??= []).push(after[i] as string, after[i + 1] as string);
+    if (removed) this.indexLabels(n, removed, false);
+    if (added) this.indexLabels(n, added, true);
+  }
+
+  /** The item lists under one key, built from every item on first use. */
+  private posting(key: string): Map<string, Set<number>> {
+    let st = this.keys.get(key);
+    if (!st) this.keys.set(key, (st = { items: 0, perValue: new Map(), posting: undefined, users: 0 }));
+    if (st.posting) return st.posting;
+    const posting = new Map<string, Set<number>>();
+    if (st.items > 0) {
+      for (const n of this.ids.values()) {
+        const v = this.bindView(n).get(key);
+        if (v !== undefined) addTo(posting, v, n);
+      }
+    }
+    st.posting = posting;
+    return posting;
   }
 
   /** Current number of candidate items under a restriction. */
   private restrictionCost(key: string, values: readonly string[] | undefined): number {
-    if (values === undefined) return this.keyCounts.get(key) ?? 0;
-    const byVal = this.itemsByLabel.get(key);
-    let n = 0;
-    for (const v of values) n += byVal?.get(v)?.size ?? 0;
-    return n;
+    const st = this.keys.get(key);
+    if (!st) return 0;
+    if (values === undefined) return st.items;
+    let c = 0;
+    for (const v of values) c += st.perValue.get(v) ?? 0;
+    return c;
   }
 
-  private evaluateItem(id: string, rec: ItemRec): void {
-    const candidates = new Set<string>(rec.matches);
-    for (const s of this.selsUnrestricted) candidates.add(s);
-    for (const [k, v] of rec.effective) {
-      const byKey = this.selsByKey.get(k);
-      if (byKey) for (const s of byKey) candidates.add(s);
-      const byKV = this.selsByKV.get(k)?.get(v);
-      if (byKV) for (const s of byKV) candidates.add(s);
-    }
-    for (const sid of candidates) {
-      const srec = this.sels.get(sid);
-      if (!srec) continue;
-      this.setMatch(sid, srec, id, rec, srec.sel.evaluate(rec.effective));
-    }
+  /** Re-evaluates an item: the selectors it matched (by its old labels) and its new candidates. */
+  private evaluateItem(n: number, before: Flat | undefined, after: Flat): void {
+    // The view is rebound per evaluation: a listener may use the index in between.
+    const olds = before ? this.matchingSelectors(n, before) : [];
+    for (const s of olds) this.setMatch(s, n, s.sel.evaluate(this.bindView(n)));
+    this.forCandidates(after, (s) => {
+      if (olds.length === 0 || !olds.includes(s)) this.setMatch(s, n, s.sel.evaluate(this.bindView(n)));
+    });
   }
 
-  private setMatch(sid: string, srec: SelRec, iid: string, irec: ItemRec, matches: boolean): void {
-    const had = srec.matches.has(iid);
+  private setMatch(srec: SelRec, n: number, matches: boolean): void {
+    const had = srec.matches.has(n);
     if (matches === had) return;
     if (matches) {
-      srec.matches.add(iid);
-      irec.matches.add(sid);
-      this.listener.onMatchStarted(sid, iid);
+      srec.matches.add(n);
+      this.listener.onMatchStarted(srec.id, this.names[n] as string);
     } else {
-      srec.matches.delete(iid);
-      irec.matches.delete(sid);
-      this.listener.onMatchStopped(sid, iid);
+      srec.matches.delete(n);
+      this.listener.onMatchStopped(srec.id, this.names[n] as string);
+    }
+  }
+
+  /** The interned list for these parent names (lists are found by their first name: no join). */
+  private acquireParents(names: readonly string[]): ParentList {
+    if (names.length === 0) return NO_PARENTS;
+    const first = names[0] as string;
+    const lists = this.parentLists.get(first);
+    if (lists) for (const pl of lists) if (sameList(pl.names, names)) return pl;
+    const recs = names.map((p) => {
+      let pr = this.parents.get(p);
+      if (!pr) this.parents.set(p, (pr = { name: p, labels: undefined, lists: new Set() }));
+      return pr;
+    });
+    const pl: ParentList = { names: names.slice(), recs, items: new Set() };
+    for (const pr of recs) pr.lists.add(pl);
+    if (lists) lists.push(pl);
+    else this.parentLists.set(first, [pl]);
+    return pl;
+  }
+
+  private releaseParents(pl: ParentList): void {
+    if (pl === NO_PARENTS || pl.items.size > 0) return;
+    const first = pl.names[0] as string;
+    const rest = (this.parentLists.get(first) ?? []).filter((x) => x !== pl);
+    if (rest.length === 0) this.parentLists.delete(first);
+    else this.parentLists.set(first, rest);
+    for (const pr of pl.recs) {
+      pr.lists.delete(pl);
+      if (pr.labels === undefined && pr.lists.size === 0) this.parents.delete(pr.name);
     }
   }
 
   updateItem(id: string, own: Labels, parents: readonly string[]): void {
-    const old = this.items.get(id);
-    if (old && sameLabels(old.own, own) && sameList(old.parents, parents)) return;
-    const effective = this.computeEffective(own, parents);
-    if (old) {
-      for (const p of old.parents) this.parents.get(p)?.children.delete(id);
+    let n = this.ids.get(id);
+    const ownKV = flatten(own);
+    const oldOwn = n === undefined ? undefined : (this.own[n] as LabelSet);
+    const oldPl = n === undefined ? undefined : (this.plists[n] as ParentList);
+    if (oldOwn && oldPl && sameContent(oldOwn.kv, ownKV) && sameList(oldPl.names, parents)) return;
+    const before = n === undefined ? undefined : this.effective(n);
+    const pl = oldPl && sameList(oldPl.names, parents) ? oldPl : this.acquireParents(parents);
+    const ownSet = this.pool.acquire(ownKV.length === 0 ? NO_LABELS : ownKV);
+    if (n === undefined) {
+      n = this.freeIds.pop() ?? this.names.length;
+      this.ids.set(id, n);
+      this.names[n] = id;
     }
-    for (const p of parents) {
-      let pr = this.parents.get(p);
-      if (!pr) this.parents.set(p, (pr = { labels: undefined, children: new Set() }));
-      pr.children.add(id);
+    this.own[n] = ownSet;
+    this.plists[n] = pl;
+    if (pl !== NO_PARENTS) pl.items.add(n); // the shared empty list tracks no items
+    if (oldOwn) this.pool.release(oldOwn);
+    if (oldPl && oldPl !== pl) {
+      oldPl.items.delete(n);
+      this.releaseParents(oldPl);
     }
-    const rec: ItemRec = old ?? { own, parents, effective, matches: new Set() };
-    const labelsChanged = !old || !sameLabels(old.effective, effective);
-    if (old && labelsChanged) this.reindexItemLabels(id, old.effective, effective);
-    else if (!old) this.indexItemLabels(id, effective, true);
-    rec.own = own;
-    rec.parents = parents;
-    rec.effective = effective;
-    if (!old) this.items.set(id, rec);
-    if (labelsChanged) this.evaluateItem(id, rec);
-    this.gcParents(old?.parents);
+    const after = this.effective(n);
+    if (before === undefined) this.indexLabels(n, after, true);
+    else if (!sameContent(before, after)) this.reindexLabels(n, before, after);
+    else return;
+    this.evaluateItem(n, before, after);
   }
 
   deleteItem(id: string): void {
-    const rec = this.items.get(id);
-    if (!rec) return;
-    for (const sid of [...rec.matches]) {
-      const srec = this.sels.get(sid);
-      if (srec) this.setMatch(sid, srec, id, rec, false);
-    }
-    this.indexItemLabels(id, rec.effective, false);
-    for (const p of rec.parents) this.parents.get(p)?.children.delete(id);
-    this.items.delete(id);
-    this.gcParents(rec.parents);
+    const n = this.ids.get(id);
+    if (n === undefined) return;
+    const kv = this.effective(n);
+    for (const s of this.matchingSelectors(n, kv)) this.setMatch(s, n, false);
+    this.indexLabels(n, kv, false);
+    const pl = this.plists[n] as ParentList;
+    pl.items.delete(n);
+    this.pool.release(this.own[n] as LabelSet);
+    this.own[n] = undefined;
+    this.plists[n] = NO_PARENTS;
+    this.names[n] = '';
+    this.ids.delete(id);
+    this.freeIds.push(n);
+    this.releaseParents(pl);
   }
 
   /** Profile labels (labelsToApply); undefined = the profile is gone. */
@@ -228,34 +336,34 @@ export class LabelIndex {
     let pr = this.parents.get(name);
     if (!pr) {
       if (labels === undefined) return;
-      this.parents.set(name, (pr = { labels: undefined, children: new Set() }));
+      this.parents.set(name, (pr = { name, labels: undefined, lists: new Set() }));
     }
-    if (pr.labels === labels || (pr.labels && labels && sameLabels(pr.labels, labels))) return;
-    pr.labels = labels;
-    for (const child of pr.children) {
-      const rec = this.items.get(child);
-      if (!rec) continue;
-      const eff = this.computeEffective(rec.own, rec.parents);
-      if (sameLabels(eff, rec.effective)) continue;
-      this.reindexItemLabels(child, rec.effective, eff);
-      rec.effective = eff;
-      this.evaluateItem(child, rec);
+    const kv = labels === undefined ? undefined : flatten(labels);
+    if (pr.labels === kv || (pr.labels && kv && sameContent(pr.labels, kv))) return;
+    const children: number[] = [];
+    const befores: Flat[] = [];
+    for (const pl of pr.lists) {
+      for (const n of pl.items) {
+        children.push(n);
+        befores.push(this.effective(n));
+      }
     }
-    this.gcParents([name]);
-  }
-
-  private gcParents(names: readonly string[] | undefined): void {
-    if (!names) return;
-    for (const n of names) {
-      const pr = this.parents.get(n);
-      if (pr && pr.labels === undefined && pr.children.size === 0) this.parents.delete(n);
+    pr.labels = kv;
+    for (let i = 0; i < children.length; i++) {
+      const n = children[i] as number;
+      const before = befores[i] as Flat;
+      const after = this.effective(n);
+      if (sameContent(before, after)) continue;
+      this.reindexLabels(n, before, after);
+      this.evaluateItem(n, before, after);
     }
+    if (pr.labels === undefined && pr.lists.size === 0) this.parents.delete(name);
   }
 
   updateSelector(id: string, sel: Selector): void {
     const old = this.sels.get(id);
     if (old && old.sel.canonical() === sel.canonical()) return;
-    if (old) this.unindexSelector(id, old);
+    if (old) this.unindexSelector(old);
     // Index under the restriction with the fewest candidate items right now; any restriction
     // is sound because every match must satisfy all of them.
     let key: string | undefined;
@@ -269,50 +377,63 @@ export class LabelIndex {
         values = r.values;
       }
     }
-    const rec: SelRec = old ?? { sel, key, values, matches: new Set() };
+    const rec: SelRec = old ?? { id, sel, key, values, matches: new Set() };
     rec.sel = sel;
     rec.key = key;
     rec.values = values;
     if (!old) this.sels.set(id, rec);
-    if (key === undefined) this.selsUnrestricted.add(id);
-    else if (values === undefined) addTo(this.selsByKey, key, id);
-    else {
-      let byVal = this.selsByKV.get(key);
-      if (!byVal) this.selsByKV.set(key, (byVal = new Map()));
-      for (const v of values) addTo(byVal, v, id);
-    }
-    const result = new Set<string>();
-    const consider = (iid: string): void => {
-      const irec = this.items.get(iid);
-      if (irec && sel.evaluate(irec.effective)) result.add(iid);
+    this.indexSelector(rec);
+    const result = new Set<number>();
+    const consider = (n: number): void => {
+      if (sel.evaluate(this.bindView(n))) result.add(n);
     };
     if (key === undefined) {
-      for (const iid of this.items.keys()) consider(iid);
+      for (const n of this.ids.values()) consider(n);
     } else {
-      const byVal = this.itemsByLabel.get(key);
-      if (byVal) {
-        if (values === undefined) {
-          for (const set of byVal.values()) for (const iid of set) consider(iid);
-        } else {
-          for (const v of values) for (const iid of byVal.get(v) ?? []) consider(iid);
-        }
+      const byVal = this.posting(key);
+      if (values === undefined) {
+        for (const set of byVal.values()) for (const n of set) consider(n);
+      } else {
+        for (const v of values) for (const n of byVal.get(v) ?? []) consider(n);
       }
     }
     // Stop matches that no longer hold, then start the new ones.
-    for (const iid of [...rec.matches]) {
-      if (!result.has(iid)) this.setMatch(id, rec, iid, this.items.get(iid) as ItemRec, false);
-    }
-    for (const iid of result) this.setMatch(id, rec, iid, this.items.get(iid) as ItemRec, true);
+    for (const n of [...rec.matches]) if (!result.has(n)) this.setMatch(rec, n, false);
+    for (const n of result) this.setMatch(rec, n, true);
   }
 
-  private unindexSelector(id: string, rec: SelRec): void {
-    if (rec.key === undefined) this.selsUnrestricted.delete(id);
-    else if (rec.values === undefined) removeFrom(this.selsByKey, rec.key, id);
+  private indexSelector(rec: SelRec): void {
+    const { key, values } = rec;
+    if (key === undefined) {
+      this.selsUnrestricted.add(rec);
+      return;
+    }
+    this.posting(key);
+    (this.keys.get(key) as KeyStat).users++;
+    if (values === undefined) addTo(this.selsByKey, key, rec);
     else {
-      const byVal = this.selsByKV.get(rec.key);
+      let byVal = this.selsByKV.get(key);
+      if (!byVal) this.selsByKV.set(key, (byVal = new Map()));
+      for (const v of values) addTo(byVal, v, rec);
+    }
+  }
+
+  private unindexSelector(rec: SelRec): void {
+    const { key, values } = rec;
+    if (key === undefined) {
+      this.selsUnrestricted.delete(rec);
+      return;
+    }
+    // The key's item lists stay built: dropping them would make a selector edit loop rescan
+    // every item each time.
+    const st = this.keys.get(key);
+    if (st && --st.users === 0 && st.items === 0) this.keys.delete(key);
+    if (values === undefined) removeFrom(this.selsByKey, key, rec);
+    else {
+      const byVal = this.selsByKV.get(key);
       if (byVal) {
-        for (const v of rec.values) removeFrom(byVal, v, id);
-        if (byVal.size === 0) this.selsByKV.delete(rec.key);
+        for (const v of values) removeFrom(byVal, v, rec);
+        if (byVal.size === 0) this.selsByKV.delete(key);
       }
     }
   }
@@ -320,8 +441,8 @@ export class LabelIndex {
   deleteSelector(id: string): void {
     const rec = this.sels.get(id);
     if (!rec) return;
-    for (const iid of [...rec.matches]) this.setMatch(id, rec, iid, this.items.get(iid) as ItemRec, false);
-    this.unindexSelector(id, rec);
+    for (const n of [...rec.matches]) this.setMatch(rec, n, false);
+    this.unindexSelector(rec);
     this.sels.delete(id);
   }
 }
