@@ -1,7 +1,15 @@
 // The ipset delta planner (Felix: felix/ipsets/ipsets.go tryUpdates / writeDeltas). Pure: no I/O.
 import type { IpSetState } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
-import { canonicalMember, checkMember, checkSetName, ownedFamily, tempSetName } from './names.js';
+import {
+  canonicalMember,
+  checkMember,
+  checkSetName,
+  isWrittenMember,
+  ownedFamily,
+  tempSetName,
+  writtenMember,
+} from './names.js';
 import type { IpsetSnapshot, SetSnapshot } from './snapshot.js';
 
 export interface IpsetPlan {
@@ -27,6 +35,51 @@ export interface IpsetPlanOptions {
    * owns it; a re-read of the kernel gives new snapshots, so nothing is skipped after one.
    */
   readonly memo?: WeakMap<ReadonlySet<string>, SetSnapshot>;
+}
+
+/**
+ * A set's members by comparison key (writtenMember), with the text to write for each key when it
+ * is not the key itself. `text` is absent when every member is its own key: then `keys` is the
+ * members object it came from, not a copy.
+ */
+interface Keyed {
+  readonly keys: ReadonlySet<string>;
+  readonly text?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Member sets known to hold comparison keys only: those the planner put in a belief. A desired
+ * members object is never changed once it has been handed to the writer (the compiler copies on
+ * write, rules/compiler/state.ts), which is what lets a belief be that same object.
+ */
+const KEYED = new WeakSet<ReadonlySet<string>>();
+
+/** The desired members by key; every member is checked to be safe restore text. */
+function desiredKeys(name: string, type: string, members: ReadonlySet<string>): Keyed {
+  let own = true;
+  for (const m of members) {
+    if (isWrittenMember(type, m)) continue; // canonical IPv4, checked in place: the calc's form
+    checkMember(name, m);
+    if (writtenMember(type, m) !== m) {
+      own = false;
+      break;
+    }
+  }
+  if (own) return { keys: members };
+  const text = new Map<string, string>();
+  for (const m of members) {
+    checkMember(name, m);
+    text.set(writtenMember(type, m), m);
+  }
+  return { keys: new Set(text.keys()), text };
+}
+
+/** A belief's members by key: as they are when the planner wrote them, re-keyed after a read. */
+function beliefKeys(have: SetSnapshot): Keyed {
+  if (KEYED.has(have.members)) return { keys: have.members };
+  const text = new Map<string, string>();
+  for (const m of have.members) text.set(writtenMember(have.type, m), m);
+  return { keys: new Set(text.keys()), text };
 }
 
 /**
@@ -74,38 +127,51 @@ export function planIpsets(
         `ipset ${name} is not under the owned prefix for IPv${want.family}`,
       );
     }
-    const wantCanon = new Map<string, string>();
-    for (const m of want.members) {
-      checkMember(name, m);
-      wantCanon.set(canonicalMember(want.type, m), m);
-    }
+    const wantK = desiredKeys(name, want.type, want.members);
+    const size = wantK.keys.size;
     const fam = want.family === 4 ? 'inet' : 'inet6';
-    const header = `${want.type} family ${fam}${hashsize(wantCanon.size)} maxelem ${opts.maxElem}`;
+    const header = `${want.type} family ${fam}${hashsize(size)} maxelem ${opts.maxElem}`;
+    const addAll = (set: string): void => {
+      if (wantK.text) for (const m of wantK.text.values()) lines.push(`add ${set} ${m}`);
+      else for (const m of wantK.keys) lines.push(`add ${set} ${m}`);
+    };
     if (!have) {
       lines.push(`create ${name} ${header}`);
-      for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
+      addAll(name);
     } else if (have.type !== want.type || have.family !== want.family) {
       // swap needs equal types, so a type change must recreate the set. This fails (and is
       // reported) while a rule still uses it; Felix avoids the case by versioning set names.
       lines.push(`destroy ${name}`, `create ${name} ${header}`);
-      for (const m of wantCanon.values()) lines.push(`add ${name} ${m}`);
+      addAll(name);
     } else if (have.maxelem !== opts.maxElem) {
       const tmp = tempSetName(want.family, temp++);
       lines.push(`create ${tmp} ${header}`);
-      for (const m of wantCanon.values()) lines.push(`add ${tmp} ${m}`);
+      addAll(tmp);
       lines.push(`swap ${name} ${tmp}`, `destroy ${tmp}`);
     } else {
+      const haveK = beliefKeys(have);
       const before = lines.length;
-      for (const m of have.members) if (!wantCanon.has(m)) lines.push(`del ${name} ${m} -exist`);
-      for (const [c, m] of wantCanon) if (!have.members.has(c)) lines.push(`add ${name} ${m} -exist`);
+      // A delete names the member as `ipset save` prints it (canonicalMember), as the kernel holds it.
+      for (const k of haveK.keys)
+        if (!wantK.keys.has(k))
+          lines.push(`del ${name} ${haveK.text?.get(k) ?? canonicalMember(have.type, k)} -exist`);
+      for (const k of wantK.keys)
+        if (!haveK.keys.has(k)) lines.push(`add ${name} ${wantK.text?.get(k) ?? k} -exist`);
       if (lines.length === before) {
-        memo?.set(want.members, have);
+        // Nothing to write: the belief becomes the keyed desired members (after a read, the
+        // kernel's copy of them is dropped).
+        const same = have.members === wantK.keys ? have : { ...have, members: wantK.keys };
+        KEYED.add(wantK.keys);
+        after.set(name, same);
+        memo?.set(want.members, same);
         continue;
       }
     }
     while (lineSets.length < lines.length) lineSets.push(name);
     changed.push(name);
-    const members = new Set(wantCanon.keys());
+    // The belief shares the desired members object when it was already keyed (no copy).
+    const members = wantK.keys;
+    KEYED.add(members);
     const snap: SetSnapshot = { name, type: want.type, family: want.family, maxelem: opts.maxElem, members };
     after.set(name, snap);
     memo?.set(want.members, snap);
