@@ -20,8 +20,8 @@ export interface IpsetPlan {
   readonly changedSets: readonly string[];
   /** Belief after the restore succeeds (before destroys). */
   readonly after: Map<string, SetSnapshot>;
-  /** The set each line of `text` writes (index 0 = line 1), so a refused line maps to a set. */
-  readonly lineSets: readonly (string | undefined)[];
+  /** The set line n (1-based) of `text` writes, so a refused line maps to a set (undefined: COMMIT). */
+  lineSet(line: number): string | undefined;
 }
 
 export interface IpsetPlanOptions {
@@ -95,13 +95,60 @@ function hashsize(members: number): string {
   return ` hashsize ${n}`;
 }
 
+/**
+ * Restore text built a set at a time: a set's add lines are one join, not a string per line
+ * (432k members made 432k line strings, then one more copy for the join), and the lines each set
+ * wrote are kept as ranges.
+ */
+class RestoreText {
+  private readonly chunks: string[] = [];
+  /** Line count after each set's lines, and that set. */
+  private readonly ends: number[] = [];
+  private readonly sets: string[] = [];
+  lines = 0;
+
+  line(text: string): void {
+    this.chunks.push(text, '\n');
+    this.lines++;
+  }
+
+  /** `<prefix><item>` for each item, one line each. */
+  each(prefix: string, items: readonly string[]): void {
+    if (items.length === 0) return;
+    this.chunks.push(prefix, items.join(`\n${prefix}`), '\n');
+    this.lines += items.length;
+  }
+
+  /** The lines since the previous endSet belong to `name`. */
+  endSet(name: string): void {
+    if (this.lines === (this.ends[this.ends.length - 1] ?? 0)) return;
+    this.ends.push(this.lines);
+    this.sets.push(name);
+  }
+
+  text(): string {
+    return this.lines === 0 ? '' : this.chunks.join('') + 'COMMIT\n';
+  }
+
+  lineSet(line: number): string | undefined {
+    if (!(line >= 1)) return undefined;
+    let lo = 0;
+    let hi = this.ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.ends[mid] as number) < line) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.sets[lo];
+  }
+}
+
 export function planIpsets(
   desired: ReadonlyMap<string, IpSetState>,
   current: IpsetSnapshot,
   opts: IpsetPlanOptions,
 ): IpsetPlan & { readonly tempsUsed: number } {
-  const lines: string[] = [];
-  const lineSets: (string | undefined)[] = [];
+  const out = new RestoreText();
   const changed: string[] = [];
   const after = new Map(current);
   let temp = opts.nextTemp;
@@ -131,33 +178,33 @@ export function planIpsets(
     const size = wantK.keys.size;
     const fam = want.family === 4 ? 'inet' : 'inet6';
     const header = `${want.type} family ${fam}${hashsize(size)} maxelem ${opts.maxElem}`;
-    const addAll = (set: string): void => {
-      if (wantK.text) for (const m of wantK.text.values()) lines.push(`add ${set} ${m}`);
-      else for (const m of wantK.keys) lines.push(`add ${set} ${m}`);
-    };
+    const addAll = (set: string): void =>
+      out.each(`add ${set} `, wantK.text ? [...wantK.text.values()] : [...wantK.keys]);
     if (!have) {
-      lines.push(`create ${name} ${header}`);
+      out.line(`create ${name} ${header}`);
       addAll(name);
     } else if (have.type !== want.type || have.family !== want.family) {
       // swap needs equal types, so a type change must recreate the set. This fails (and is
       // reported) while a rule still uses it; Felix avoids the case by versioning set names.
-      lines.push(`destroy ${name}`, `create ${name} ${header}`);
+      out.line(`destroy ${name}`);
+      out.line(`create ${name} ${header}`);
       addAll(name);
     } else if (have.maxelem !== opts.maxElem) {
       const tmp = tempSetName(want.family, temp++);
-      lines.push(`create ${tmp} ${header}`);
+      out.line(`create ${tmp} ${header}`);
       addAll(tmp);
-      lines.push(`swap ${name} ${tmp}`, `destroy ${tmp}`);
+      out.line(`swap ${name} ${tmp}`);
+      out.line(`destroy ${tmp}`);
     } else {
       const haveK = beliefKeys(have);
-      const before = lines.length;
+      const before = out.lines;
       // A delete names the member as `ipset save` prints it (canonicalMember), as the kernel holds it.
       for (const k of haveK.keys)
         if (!wantK.keys.has(k))
-          lines.push(`del ${name} ${haveK.text?.get(k) ?? canonicalMember(have.type, k)} -exist`);
+          out.line(`del ${name} ${haveK.text?.get(k) ?? canonicalMember(have.type, k)} -exist`);
       for (const k of wantK.keys)
-        if (!haveK.keys.has(k)) lines.push(`add ${name} ${wantK.text?.get(k) ?? k} -exist`);
-      if (lines.length === before) {
+        if (!haveK.keys.has(k)) out.line(`add ${name} ${wantK.text?.get(k) ?? k} -exist`);
+      if (out.lines === before) {
         // Nothing to write: the belief becomes the keyed desired members (after a read, the
         // kernel's copy of them is dropped).
         const same = have.members === wantK.keys ? have : { ...have, members: wantK.keys };
@@ -167,7 +214,7 @@ export function planIpsets(
         continue;
       }
     }
-    while (lineSets.length < lines.length) lineSets.push(name);
+    out.endSet(name);
     changed.push(name);
     // The belief shares the desired members object when it was already keyed (no copy).
     const members = wantK.keys;
@@ -177,7 +224,12 @@ export function planIpsets(
     memo?.set(want.members, snap);
   }
   const toDestroy = [...current.keys()].filter((n) => !desired.has(n)).sort();
-  const text = lines.length === 0 ? '' : [...lines, 'COMMIT', ''].join('\n');
-  if (lines.length > 0) lineSets.push(undefined); // COMMIT
-  return { text, toDestroy, changedSets: changed, after, lineSets, tempsUsed: temp - opts.nextTemp };
+  return {
+    text: out.text(),
+    toDestroy,
+    changedSets: changed,
+    after,
+    lineSet: (line) => out.lineSet(line),
+    tempsUsed: temp - opts.nextTemp,
+  };
 }
