@@ -13,7 +13,7 @@
 // the agent's namespace (`--inner`), so the agent, the Typha server and the probes talk over that
 // namespace's loopback and nothing touches the root namespace's iptables.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
 import { generateSnapshot, LOCAL_HOST, type ClusterShape } from './calc-fixture.js';
 import { delNetns, median, netns, run } from './kernel.js';
+import { changeText } from './change-floor.js';
 import type { ProbeReport } from './scale-probe.js';
 import { binariesFor, type IptablesBackend } from '../rules/backend/index.js';
 import { makeDevPki, typhaClientEnv, writeDevPki } from '../tools/pki/index.js';
@@ -66,21 +67,27 @@ function parseArgs(argv: readonly string[]): Args {
 
 // ---- inner: inside the agent's namespace ----
 
+/** One kept-alive connection for the polling, so the agent does not accept one per poll. */
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
 async function getJson(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port: HEALTH_PORT, path, timeout: 10_000 }, (res) => {
-      let s = '';
-      res.on('data', (d: Buffer) => (s += d.toString()));
-      res.on('end', () => {
-        let body: Record<string, unknown> = {};
-        try {
-          body = JSON.parse(s) as Record<string, unknown>;
-        } catch {
-          // plain text form
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port: HEALTH_PORT, path, timeout: 10_000, agent: keepAlive },
+      (res) => {
+        let s = '';
+        res.on('data', (d: Buffer) => (s += d.toString()));
+        res.on('end', () => {
+          let body: Record<string, unknown> = {};
+          try {
+            body = JSON.parse(s) as Record<string, unknown>;
+          } catch {
+            // plain text form
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve({ status: 0, body: {} }));
   });
@@ -95,8 +102,8 @@ async function applies(): Promise<number> {
 }
 
 /** utime + stime of the agent process itself (ms), not its children. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuMs(pid: number, task?: number): number {
+  const stat = readFileSync(`/proc/${pid}${task === undefined ? '' : `/task/${task}`}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 }
@@ -109,14 +116,37 @@ async function save(backend: IptablesBackend, family: 4 | 6): Promise<string> {
  * Time from `change()` to the end of the first apply after which the kernel holds `want`
  * (checked after each apply, outside the timed part), and the agent's own CPU in that time.
  */
+/** BENCH_THREADS=1: CPU ms per agent thread name (summed over threads of one name). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+      out.set(`${comm}/${t === String(pid) ? 'main' : t}`, cpuMs(pid, Number(t)));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** A change's latency, the agent's CPU (all threads) and its main thread's CPU over it. */
+interface Timed {
+  ms: number;
+  agentCpuMs: number;
+  mainCpuMs: number;
+}
+
 async function timeChange(
   pid: number,
   backend: IptablesBackend,
   change: () => void,
   want: (filter: string) => boolean,
-): Promise<{ ms: number; agentCpuMs: number }> {
+): Promise<Timed> {
   let seen = await applies();
+  const threads0 = process.env.BENCH_THREADS ? threadCpu(pid) : undefined;
   const cpu0 = cpuMs(pid);
+  const main0 = cpuMs(pid, pid);
   const t0 = performance.now();
   change();
   for (;;) {
@@ -125,8 +155,13 @@ async function timeChange(
     if (n === seen) continue;
     const ms = performance.now() - t0;
     const agentCpuMs = cpuMs(pid) - cpu0;
+    const mainCpuMs = cpuMs(pid, pid) - main0;
     seen = n;
-    if (want(await save(backend, 4))) return { ms, agentCpuMs };
+    if (threads0) {
+      const d = [...threadCpu(pid)].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const);
+      console.error(`thread CPU (ms): ${JSON.stringify(Object.fromEntries(d.filter(([, v]) => v > 0)))}`);
+    }
+    if (want(await save(backend, 4))) return { ms, agentCpuMs, mainCpuMs };
     if (performance.now() - t0 > 120_000) throw new Error('change never reached the kernel');
   }
 }
@@ -158,6 +193,8 @@ async function inner(a: Args): Promise<void> {
     tls: { ca: dev.ca.cert, cert: dev.server.cert, key: dev.server.key, clientCN: 'typha-client' },
   });
   server.putMany(snapshot.map((u) => [u.key, u.value!] as const));
+  // Typha serves a snapshot from its binary snapshot cache; encoding it here is the bench's work.
+  server.warmBinarySnapshot();
   const port = await server.start();
   const t0 = performance.now();
   const agent: ChildProcess = spawn(
@@ -217,9 +254,13 @@ async function inner(a: Args): Promise<void> {
       await execa(restore, ['--noflush'], { input: `*filter\n-F fts-floor\n-X fts-floor\nCOMMIT\n` });
     }
     // A policy that every local endpoint's ingress chain jumps to: added, then removed.
-    const policy: { ms: number; agentCpuMs: number }[] = [];
+    const policy: Timed[] = [];
     if (process.env.BENCH_CPU_PROFILE) agent.kill('SIGUSR2');
     for (let k = 0; k < CHANGES; k++) {
+      // The first add's before/after dumps give the change floor (change-floor.ts, in outer()).
+      if (k === 0)
+        for (const f of [4, 6] as const)
+          writeFileSync(join(a.dump, `chg-before-v${f}.save`), await save(backend, f));
       const key = `/calico/v1/policy/GlobalNetworkPolicy//scale-probe-${k}`;
       const port = 59000 + k;
       const value = JSON.stringify({
@@ -237,6 +278,9 @@ async function inner(a: Args): Promise<void> {
           (f) => f.includes(String(port)),
         ),
       );
+      if (k === 0)
+        for (const f of [4, 6] as const)
+          writeFileSync(join(a.dump, `chg-after-v${f}.save`), await save(backend, f));
       policy.push(
         await timeChange(
           pid,
@@ -246,9 +290,12 @@ async function inner(a: Args): Promise<void> {
         ),
       );
     }
-    const endpoint: { ms: number; agentCpuMs: number }[] = [];
+    const endpoint: Timed[] = [];
     for (let n = 0; n < CHANGES; n++) {
       const w = localWep(n);
+      if (n === 0)
+        for (const f of [4, 6] as const)
+          writeFileSync(join(a.dump, `ep-before-v${f}.save`), await save(backend, f));
       endpoint.push(
         await timeChange(
           pid,
@@ -257,17 +304,23 @@ async function inner(a: Args): Promise<void> {
           (f) => f.includes(`cali-tw-${w.iface}`),
         ),
       );
+      if (n === 0)
+        for (const f of [4, 6] as const)
+          writeFileSync(join(a.dump, `ep-after-v${f}.save`), await save(backend, f));
     }
     if (process.env.BENCH_CPU_PROFILE) await sleep(11_000); // the profile is written after 10 s
-    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    const rssEnd = /^VmRSS:\s+(\d+) kB$/m.exec(status);
     // The probes stop before the agent does, so its shutdown is not counted as unanswered.
     worker.postMessage('stop');
     const probe = await new Promise<ProbeReport>((r) => worker.once('message', r));
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
-    const med = (xs: { ms: number; agentCpuMs: number }[]) => ({
+    const med = (xs: Timed[]) => ({
       ms: Math.round(median(xs.map((x) => x.ms))),
       agentCpuMs: Math.round(median(xs.map((x) => x.agentCpuMs))),
+      mainCpuMs: Math.round(median(xs.map((x) => x.mainCpuMs))),
     });
     console.log(
       JSON.stringify({
@@ -276,6 +329,7 @@ async function inner(a: Args): Promise<void> {
         snapshotMB: +(bytes / 1e6).toFixed(1),
         readyMs: Math.round(readyMs),
         agentHwmMiB: hwm ? Math.round(Number(hwm[1]) / 1024) : null,
+        agentRssEndMiB: rssEnd ? Math.round(Number(rssEnd[1]) / 1024) : null,
         ...probe,
         floorMs: Math.round(median(floor)),
         policyChange: med(policy),
@@ -287,6 +341,7 @@ async function inner(a: Args): Promise<void> {
   } finally {
     agent.kill('SIGKILL');
     await worker.terminate();
+    keepAlive.destroy();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -310,6 +365,41 @@ async function replay(backend: IptablesBackend, dump: string): Promise<number> {
     }
   }
   return median(times);
+}
+
+/**
+ * The kernel floor of the policy change itself: the first add's before state restored into a fresh
+ * namespace, then the smallest restore input that makes the add (and, alternately, its removal),
+ * both families one after the other as the agent writes them; median of 3 each way.
+ */
+async function changeFloor(backend: IptablesBackend, dump: string, which: 'chg' | 'ep'): Promise<number> {
+  const read = (k: string) => readFileSync(join(dump, `${k}.save`), 'utf8');
+  const ns = await netns('ftsscale', `${backend}-${which}`);
+  try {
+    await run(ns, 'ipset', ['restore'], read('ipsets'));
+    const texts = { fwd: new Map<4 | 6, string>(), back: new Map<4 | 6, string>() };
+    for (const f of [4, 6] as const) {
+      await run(ns, binariesFor(backend, f).restore, [], read(`${which}-before-v${f}`));
+      texts.fwd.set(f, changeText(read(`${which}-before-v${f}`), read(`${which}-after-v${f}`)));
+      texts.back.set(f, changeText(read(`${which}-after-v${f}`), read(`${which}-before-v${f}`)));
+    }
+    // `ip netns exec` costs a few ms per call that the agent, already in its namespace, does not pay.
+    const execs: number[] = [];
+    for (let i = 0; i < 5; i++) execs.push(await run(ns, 'true', []));
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      for (const dir of [texts.fwd, texts.back]) {
+        let ms = 0;
+        for (const [f, text] of dir)
+          if (text)
+            ms += (await run(ns, binariesFor(backend, f).restore, ['--noflush'], text)) - median(execs);
+        times.push(ms);
+      }
+    }
+    return median(times);
+  } finally {
+    await delNetns(ns);
+  }
 }
 
 async function outer(a: Args): Promise<void> {
@@ -347,6 +437,8 @@ async function outer(a: Args): Promise<void> {
       );
       const row = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
       const rawMs = await replay(backend, dump);
+      const changeFloorMs = await changeFloor(backend, dump, 'chg');
+      const epFloorMs = await changeFloor(backend, dump, 'ep');
       const readyMs = row.readyMs as number;
       const floorMs = row.floorMs as number;
       const pc = row.policyChange as { ms: number };
@@ -355,7 +447,11 @@ async function outer(a: Args): Promise<void> {
         rawRestoreMs: Math.round(rawMs),
         readyRatio: +(readyMs / rawMs).toFixed(2),
         policyChangeRatio: +(pc.ms / floorMs).toFixed(2),
+        changeFloorMs: Math.round(changeFloorMs),
+        policyChangeToChangeFloor: +(pc.ms / changeFloorMs).toFixed(2),
         endpointAddRatio: +(ep.ms / floorMs).toFixed(2),
+        endpointFloorMs: Math.round(epFloorMs),
+        endpointAddToItsFloor: +(ep.ms / epFloorMs).toFixed(2),
       });
       rows.push(row);
       console.error(JSON.stringify(row));

@@ -116,10 +116,12 @@ export class CalcGraph {
 
   // ---- input ----
 
-  onUpdates(updates: readonly KVUpdate[]): void {
-    for (const u of updates) {
+  /** `keys`, when given, are the updates' keys already parsed with parseKey (the daemon parses once). */
+  onUpdates(updates: readonly KVUpdate[], keys?: readonly (Key | null)[]): void {
+    for (let i = 0; i < updates.length; i++) {
+      const u = updates[i]!;
       try {
-        this.apply(u);
+        this.apply(u, keys ? keys[i]! : parseKey(u.key));
       } catch (e) {
         // Defensive: the schemas should make this unreachable; never let one KV stop the rest.
         this.log.error('calc: failed to apply KV', { key: u.key, error: (e as Error).message });
@@ -140,8 +142,7 @@ export class CalcGraph {
     return this.config.datastoreReady;
   }
 
-  private apply(u: KVUpdate): void {
-    const key = parseKey(u.key);
+  private apply(u: KVUpdate, key: Key | null): void {
     if (!key) {
       const refusal = keyRefusalReason(u.key);
       if (refusal) this.log.warn('calc: refusing key with an unsafe name', { key: u.key, reason: refusal });

@@ -168,10 +168,19 @@ export class Endpoints {
     }
     const profileIds = uniq(v.profile_ids ?? []);
     const labels = toLabelMap(v.labels);
-    const allNets = [...(v.ipv4_nets ?? []), ...(v.ipv6_nets ?? [])];
+    // Each address parsed once for both forms: the host prefix (IP sets) and the bare address (named ports).
+    const addrs: string[] = [];
+    const nets: string[] = [];
+    for (const n of [...(v.ipv4_nets ?? []), ...(v.ipv6_nets ?? [])]) {
+      const c = parseCidr(n);
+      if (!c) continue; // not reached: decoding refuses a malformed address
+      const a = formatIp(c.family, c.bytes);
+      addrs.push(a);
+      nets.push(`${a}/${c.family === 4 ? 32 : 128}`);
+    }
     const data: ItemData = {
-      nets: uniq(allNets.map((n) => hostCidrOf(n) as string)),
-      addrs: uniq(allNets.map((n) => addressOf(n) as string)),
+      nets: uniq(nets),
+      addrs: uniq(addrs),
       ports: itemPorts(v.ports),
     };
     this.clusterWeps.add(path);

@@ -36,6 +36,7 @@ import { newStatus, type DaemonStatus } from './status.js';
 import { TyphaStatus } from './typha-status.js';
 import { WorkQueue } from './work-queue.js';
 import { VERSION } from './version.js';
+import { parseKey } from '../model/index.js';
 
 export interface DaemonOptions {
   readonly loaded: LoadedConfig;
@@ -215,10 +216,12 @@ export class Daemon {
     const calc = this.calc;
     if (!calc || this.stopping) return;
     if (updates.length > 0) {
-      for (const u of updates) this.metrics.onUpdate(u);
+      // Each key parsed once, for the metrics and the calc.
+      const keys = updates.map((u) => parseKey(u.key));
+      this.metrics.onUpdates(updates, keys);
       this.status.kvsProcessed += updates.length;
       const t0 = performance.now();
-      calc.onUpdates(updates);
+      calc.onUpdates(updates, keys);
       this.metrics.calcUpdateTime.observe((performance.now() - t0) / 1000);
     }
     if (status !== undefined) {

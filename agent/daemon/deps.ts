@@ -3,6 +3,7 @@
 // (agent/calc) and DataplaneDriver (rules/driver). Tests plug in fakes.
 import type { KVUpdate, SyncStatus, SyncerEvent } from '../../syncer-client/api.js';
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { Key } from '../model/index.js';
 import type { DesiredState } from '../../rules/model.js';
 import type { CompilerConfig, DataplaneState } from '../../rules/compiler/index.js';
 import type { OverlayFacts } from '../calc/index.js';
@@ -23,7 +24,8 @@ export interface SyncerLike {
 
 /** CalcGraph. */
 export interface CalcLike {
-  onUpdates(kvs: readonly KVUpdate[]): void;
+  /** `keys`: parseKey of each update's key, when the caller has them (parsed once per update). */
+  onUpdates(kvs: readonly KVUpdate[], keys?: readonly (Key | null)[]): void;
   onStatus(status: SyncStatus): void;
   flush(): ToDataplane[];
   stats(): CalcCounts;

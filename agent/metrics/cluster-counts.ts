@@ -8,7 +8,7 @@
 // sends New only for keys it has not emitted before (syncer-client/client/resync.ts). The few other
 // per-host keys (Node, host endpoints, host config) are kept, so a repeated update of one counts once.
 import { UpdateType, type KVUpdate } from '../../syncer-client/api.js';
-import { parseKey } from '../model/index.js';
+import { parseKey, type Key } from '../model/index.js';
 
 export interface ClusterCountsView {
   readonly hosts: number;
@@ -27,8 +27,7 @@ export class ClusterCounts implements ClusterCountsView {
   private readonly profileKeys = new Set<string>();
 
   /** A KV update as received from Typha; a null value is a deletion. Keys Felix does not parse are ignored. */
-  onUpdate(u: KVUpdate): void {
-    const k = parseKey(u.key);
+  onUpdate(u: KVUpdate, k: Key | null = parseKey(u.key)): void {
     if (k === null) return;
     const present = u.value !== null;
     switch (k.type) {

@@ -31,16 +31,22 @@ export interface CountedDriver {
   readonly backend: string | undefined;
 }
 
-export function dataplaneCounts(
-  driver: CountedDriver,
-  desired: DesiredState | undefined,
-  lines?: LineCounts,
-): DataplaneCounts {
-  const c = driver.counters;
+interface SizeCounts {
+  readonly chains: Record<string, number>;
+  readonly rules: Record<string, number>;
+  readonly sets: Record<string, number>;
+}
+
+/** The sizes of one desired state, counted once: the readiness and metrics endpoints ask on every request. */
+const SIZES = new WeakMap<DesiredState, SizeCounts>();
+
+function desiredCounts(desired: DesiredState): SizeCounts {
+  const memo = SIZES.get(desired);
+  if (memo) return memo;
   const chains: Record<string, number> = {};
   const rules: Record<string, number> = {};
   const sets: Record<string, number> = {};
-  for (const t of desired?.tables ?? []) {
+  for (const t of desired.tables) {
     const k = `${t.family}/${t.table}`;
     chains[k] = t.chains.size;
     let n = 0;
@@ -49,7 +55,19 @@ export function dataplaneCounts(
     for (const r of t.appends.values()) n += r.length;
     rules[k] = n;
   }
-  for (const s of desired?.ipsets.values() ?? []) sets[String(s.family)] = (sets[String(s.family)] ?? 0) + 1;
+  for (const s of desired.ipsets.values()) sets[String(s.family)] = (sets[String(s.family)] ?? 0) + 1;
+  const out = { chains, rules, sets };
+  SIZES.set(desired, out);
+  return out;
+}
+
+export function dataplaneCounts(
+  driver: CountedDriver,
+  desired: DesiredState | undefined,
+  lines?: LineCounts,
+): DataplaneCounts {
+  const c = driver.counters;
+  const { chains, rules, sets } = desired ? desiredCounts(desired) : { chains: {}, rules: {}, sets: {} };
   return {
     iptablesRestoreCalls: c.iptablesRestoreCalls,
     iptablesRestoreErrors: c.iptablesRestoreErrors,

@@ -9,7 +9,8 @@ import client from 'prom-client';
 import type { KVUpdate } from '../../syncer-client/api.js';
 import { ClusterCounts, type ClusterCountsView } from './cluster-counts.js';
 import type { DataplaneCounts } from './dataplane-counts.js';
-import { keyTypeLabel } from './key-type.js';
+import { keyTypeLabelOf } from './key-type.js';
+import { parseKey, type Key } from '../model/index.js';
 
 /** The calculation graph's counts (CalcGraph.stats(), agent/calc), read at scrape time. */
 export interface CalcCounts {
@@ -241,8 +242,20 @@ export class AgentMetrics {
 
   /** One datastore update on its way to the calculation graph. */
   onUpdate(u: KVUpdate): void {
-    this.calcUpdatesProcessed.inc({ type: keyTypeLabel(u.key) });
-    this.cluster.onUpdate(u);
+    this.onUpdates([u]);
+  }
+
+  /** A batch of updates: each key parsed once, the counter incremented once per key type. */
+  onUpdates(updates: readonly KVUpdate[], keys?: readonly (Key | null)[]): void {
+    const byType = new Map<string, number>();
+    for (let i = 0; i < updates.length; i++) {
+      const u = updates[i]!;
+      const k = keys ? keys[i]! : parseKey(u.key);
+      const type = keyTypeLabelOf(k);
+      byType.set(type, (byType.get(type) ?? 0) + 1);
+      this.cluster.onUpdate(u, k);
+    }
+    for (const [type, n] of byType) this.calcUpdatesProcessed.inc({ type }, n);
   }
 
   async text(): Promise<string> {

@@ -18,6 +18,7 @@ import {
   workloadEndpointSchema,
 } from './values.js';
 import { valueProblems } from './validate.js';
+import { BAD, FAST_PATHS } from './fast-decode.js';
 import { bgpConfigurationSchema, endpointSliceSchema, K8S_PLURALS, serviceSchema } from './k8s.js';
 
 const SCHEMAS = {
@@ -78,22 +79,29 @@ export function decodeValue<K extends Key>(
       return { ok: false, error: new ValueDecodeError(path, `not JSON (${(e as Error).message})`) };
     }
   }
+  const data = checkValue(key, path, input);
+  if (data instanceof ValueDecodeError) return { ok: false, error: data };
+  const problems = valueProblems(key, data);
+  if (problems.length > 0) {
+    const detail = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+    return { ok: false, error: new ValueDecodeError(path, detail) };
+  }
+  return { ok: true, value: data as ValueOf<K['type']> };
+}
+
+/** The schema's output for a parsed value: the fast path when it accepts, else zod (and its error). */
+function checkValue(key: Key, path: string, input: unknown): unknown {
+  const fast = FAST_PATHS[key.type]?.(input) ?? BAD;
+  if (fast !== BAD) return fast;
   // v3 Profiles carry the labels endpoints inherit, slices, Services and the BGPConfiguration feed
   // the service index and loop prevention; other resources only need an envelope.
   const schema: z.ZodType =
     (key.type === 'resource' && RESOURCE_SCHEMAS.get(key.plural)) || SCHEMAS[key.type];
   const r = schema.safeParse(input);
-  if (!r.success) {
-    const first = r.error.issues[0];
-    const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
-    return { ok: false, error: new ValueDecodeError(path, `${where}${first?.message ?? 'schema mismatch'}`) };
-  }
-  const problems = valueProblems(key, r.data);
-  if (problems.length > 0) {
-    const detail = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-    return { ok: false, error: new ValueDecodeError(path, detail) };
-  }
-  return { ok: true, value: r.data as ValueOf<K['type']> };
+  if (r.success) return r.data;
+  const first = r.error.issues[0];
+  const where = first && first.path.length > 0 ? `${first.path.join('.')}: ` : '';
+  return new ValueDecodeError(path, `${where}${first?.message ?? 'schema mismatch'}`);
 }
 
 export { parseKey };

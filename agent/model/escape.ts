@@ -7,5 +7,6 @@ export function escapeName(s: string): string {
 
 /** `%2f` → `/`, then `%25` → `%` (the order Felix uses). */
 export function unescapeName(s: string): string {
-  return s.replace(/%2f/g, '/').replace(/%25/g, '%');
+  if (!s.includes('%')) return s;
+  return s.replaceAll('%2f', '/').replaceAll('%25', '%');
 }

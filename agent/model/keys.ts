@@ -112,14 +112,27 @@ export function upgradeLegacyPolicyName(tier: string, fullName: string): Key & {
 const UNSAFE = /[\s\x00-\x1f\x7f]/;
 
 /**
+ * Whether a string has whitespace or a control character (the UNSAFE class): a charCode scan over
+ * ASCII, the regex only once a non-ASCII character shows up (\s also covers Unicode spaces).
+ */
+function hasUnsafeChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return true;
+    if (c >= 0x80) return UNSAFE.test(s);
+  }
+  return false;
+}
+
+/**
  * Parses a key path; returns null for keys Felix does not understand (caller logs at debug).
- * A path with whitespace or control characters (before or after unescaping) is refused.
+ * A path with whitespace or control characters (before or after unescaping) is refused. Every name
+ * in a key is a substring of the path, or one unescaped, which only ever adds '/' and '%': a safe
+ * path has safe names, so only the path is scanned here (keyRefusalReason still checks both).
  */
 export function parseKey(path: string): Key | null {
-  if (typeof path !== 'string' || UNSAFE.test(path)) return null;
-  const k = parsePath(path);
-  if (k && hasUnsafeName(k)) return null;
-  return k;
+  if (typeof path !== 'string' || hasUnsafeChar(path)) return null;
+  return parsePath(path);
 }
 
 /**
@@ -175,7 +188,8 @@ function parsePath(path: string): Key | null {
       if (s.length < 3 || seg(1) === '') return null;
       const hostname = seg(1);
       if (seg(2) === 'config' && s.length >= 4) {
-        const name = s.slice(3).join('/');
+        // The rest of the path after "host/<hostname>/config/", '/' and all.
+        const name = rest.slice(hostname.length + 13);
         return name === '' ? null : { type: 'hostConfig', hostname, name };
       }
       if (seg(2) === 'workload' && s.length === 7 && seg(5) === 'endpoint') {

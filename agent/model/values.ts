@@ -15,20 +15,18 @@ const stringList = z.array(z.string());
  * fields to restore input.
  */
 // eslint-disable-next-line no-control-regex
-const SAFE_NAME = /^[^\s\x00-\x1f\x7f]{1,512}$/;
+export const SAFE_NAME = /^[^\s\x00-\x1f\x7f]{1,512}$/;
 export const safeNameSchema = z
   .string()
   .regex(SAFE_NAME, { message: 'name contains whitespace or control characters' });
 const safeNameList = z.array(safeNameSchema);
 
 /** Linux interface names (IFNAMSIZ 16 incl. NUL); the set Felix's validator accepts. */
-export const interfaceNameSchema = z
-  .string()
-  .regex(/^[a-zA-Z0-9_.-]{1,15}$/, { message: 'invalid interface name' });
+export const INTERFACE_NAME = /^[a-zA-Z0-9_.-]{1,15}$/;
+export const interfaceNameSchema = z.string().regex(INTERFACE_NAME, { message: 'invalid interface name' });
 
-export const macSchema = z
-  .string()
-  .regex(/^$|^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/, { message: 'invalid MAC address' });
+export const MAC = /^$|^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/;
+export const macSchema = z.string().regex(MAC, { message: 'invalid MAC address' });
 
 /** A CIDR (or bare IP = host prefix), normalised to masked network form. */
 export const cidrSchema = z.string().transform((s, ctx) => {
@@ -49,18 +47,25 @@ export const ipSchema = z
   .string()
   .refine((s) => parseIp(s) !== undefined, { message: 'malformed IP address' });
 
-/** A selector string that must parse (libcalico-go/lib/selector); "" means all(). */
-export const selectorSchema = z.string().refine(
-  (s) => {
-    try {
-      parseSelector(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'selector does not parse' },
-);
+// Selectors repeat across policies and rules: remember the last few thousand that parsed.
+const PARSED_SELECTORS = new Set<string>();
+const PARSED_SELECTORS_MAX = 4096;
+
+/** Whether a selector string parses (libcalico-go/lib/selector); "" means all(). */
+export function selectorParses(s: string): boolean {
+  if (PARSED_SELECTORS.has(s)) return true;
+  try {
+    parseSelector(s);
+  } catch {
+    return false;
+  }
+  if (PARSED_SELECTORS.size >= PARSED_SELECTORS_MAX) PARSED_SELECTORS.clear();
+  PARSED_SELECTORS.add(s);
+  return true;
+}
+
+/** A selector string that must parse; "" means all(). */
+export const selectorSchema = z.string().refine(selectorParses, { message: 'selector does not parse' });
 
 /** numorstring.Port: 80, "80", "8000:9000" or a named port "http" (api/pkg/lib/numorstring/port.go). */
 export type Port =
@@ -74,13 +79,11 @@ function isValidPortName(s: string): boolean {
   return s.length <= 15 && /^[-a-z0-9]+$/.test(s) && /[a-z]/.test(s) && !s.includes('--') && !/^-|-$/.test(s);
 }
 
-export const portSchema = z.union([z.number(), z.string()]).transform((v, ctx): Port => {
-  const bad = (why: string): never => {
-    ctx.addIssue({ code: 'custom', message: `invalid port ${JSON.stringify(v)}: ${why}` });
-    return z.NEVER;
-  };
-  // numorstring.Port, then validatePort: numbers are 1..65535 and a range is first <= last.
-  const numeric = (first: number, last: number): Port => {
+/** numorstring.Port, then validatePort: the port, or why it is invalid (portSchema's message). */
+export function portOf(v: number | string): Port | { readonly error: string } {
+  const bad = (why: string): { error: string } => ({ error: `invalid port ${JSON.stringify(v)}: ${why}` });
+  // numbers are 1..65535 and a range is first <= last.
+  const numeric = (first: number, last: number): Port | { error: string } => {
     if (first > 65535 || last > 65535) return bad('port number must be between 0 and 65536');
     if (first > last) return bad('port range invalid');
     if (first < 1) return bad('port range invalid, port number must be between 0 and 65536');
@@ -96,6 +99,15 @@ export const portSchema = z.union([z.number(), z.string()]).transform((v, ctx): 
   if (!NAMED_PORT.test(v)) return bad('invalid name for named port');
   if (!isValidPortName(v)) return bad('invalid port name');
   return { kind: 'named', name: v };
+}
+
+export const portSchema = z.union([z.number(), z.string()]).transform((v, ctx): Port => {
+  const p = portOf(v);
+  if ('error' in p) {
+    ctx.addIssue({ code: 'custom', message: p.error });
+    return z.NEVER;
+  }
+  return p;
 });
 
 /** The protocol names Felix's v1 validator accepts (typha/pkg/validator/v1/validator.go). */
@@ -105,31 +117,36 @@ const PROTOCOL_NAMES: ReadonlySet<string> = new Set(['tcp', 'udp', 'icmp', 'icmp
  * v1 Protocol: a name or a number 1..255; a numeric string decodes as a number (numorstring).
  * Names are taken case-insensitively (Felix's v1 regex is lower case; the syncer sends lower case).
  */
-export const protocolSchema = z.union([z.number(), z.string()]).transform((v, ctx): string | number => {
+/** The protocol as the schema outputs it, or why it is invalid (protocolSchema's message). */
+export function protocolOf(v: number | string): string | number | { readonly error: string } {
   if (typeof v === 'number' || /^[0-9]+$/.test(v)) {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > 255) {
-      ctx.addIssue({ code: 'custom', message: `protocol number invalid: ${v}` });
-      return z.NEVER;
-    }
+    if (!Number.isInteger(n) || n < 1 || n > 255) return { error: `protocol number invalid: ${v}` };
     return n;
   }
   const name = v.toLowerCase();
-  if (!PROTOCOL_NAMES.has(name)) {
-    ctx.addIssue({ code: 'custom', message: `protocol name invalid: ${JSON.stringify(v)}` });
+  if (!PROTOCOL_NAMES.has(name)) return { error: `protocol name invalid: ${JSON.stringify(v)}` };
+  return name;
+}
+
+export const protocolSchema = z.union([z.number(), z.string()]).transform((v, ctx): string | number => {
+  const p = protocolOf(v);
+  if (typeof p === 'object') {
+    ctx.addIssue({ code: 'custom', message: p.error });
     return z.NEVER;
   }
-  return name;
+  return p;
 });
 
 // model.Rule: icmp_type gte=0,lt=255 (the kernel cannot match type 255); icmp_code gte=0,lte=255.
 const icmpType = z.number().int().min(0).max(254);
 const icmpCode = z.number().int().min(0).max(255);
 
+export const RULE_ACTIONS = ['', 'allow', 'deny', 'log', 'next-tier', 'pass'] as const;
 export const ruleActionSchema = z
   .string()
   .transform((s) => s.toLowerCase())
-  .pipe(z.enum(['', 'allow', 'deny', 'log', 'next-tier', 'pass']));
+  .pipe(z.enum(RULE_ACTIONS));
 
 export const ruleSchema = z.object({
   action: ruleActionSchema.nullish(),

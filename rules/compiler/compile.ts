@@ -91,11 +91,13 @@ export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): C
   state.hashCache.begin();
   const planned = tierPlanner(state);
   const cfgKey = JSON.stringify(tcfg);
+  state.sharedChains.begin(cfgKey);
   for (const family of families) {
     const input: TableInput = { state, cfg: tcfg, marks, family, sink, planned, cfgKey };
     for (const table of TABLES) tables.push(table(input));
   }
   state.hashCache.sweep();
+  state.sharedChains.sweep();
   const desired = { tables, ipsets: sink.ipsets, workloadInterfaces: workloadInterfaces(state, cfg) };
   // The filter and mangle tables can both refer to a missing profile or policy: say it once.
   return { desired, warnings: [...new Set(sink.warnings)] };

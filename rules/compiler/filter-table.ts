@@ -73,7 +73,11 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** cali-tw-/cali-fw- per workload interface (memoised on the endpoint entry); returns the interfaces. */
+/**
+ * cali-tw-/cali-fw- per workload interface; returns the interfaces. Each chain is memoised on what it
+ * depends on (shared by both families: nothing in it depends on the family), so a change to an
+ * endpoint's ingress policies re-renders its ingress chain only, once for both families.
+ */
 function addWorkloads(input: TableInput, ctx: FilterCtx, b: TableBuilder): string[] {
   const { state, cfg } = input;
   const ifaces: string[] = [];
@@ -87,28 +91,34 @@ function addWorkloads(input: TableInput, ctx: FilterCtx, b: TableBuilder): strin
     }
     seen.add(ep.name);
     ifaces.push(ep.name);
-    const { plans: tiers, key: tiersKey } = ctx.plan(ep.tiers);
-    const common = { ifaceSuffix: ep.name, tiers, profileIds: ep.profileIds, adminUp: ep.state === 'active' };
+    const planned = ctx.plan(ep.tiers);
+    const adminUp = ep.state === 'active';
+    const common = { ifaceSuffix: ep.name, tiers: planned.plans, profileIds: ep.profileIds, adminUp };
     const id = ep.name;
     const warn = (t: string): void => b.warnOnce(`workload ${key}: ${t}`);
     const qosIn = endpointQos(ep.qosControls, 'ingress', warn);
     const qosOut = endpointQos(ep.qosControls, 'egress', warn);
-    b.addMemo(
-      entry,
-      () => [
-        endpointChain(
-          {
-            ...common,
-            chainPrefix: PREFIX.wlTo,
-            direction: 'ingress',
-            chainType: 'normal',
-            dropVXLAN: false,
-            dropIPIP: false,
-            source: { kind: 'workload-endpoint', id, direction: 'ingress' },
-            ...(qosIn ? { qos: qosIn } : {}),
-          },
-          ctx.ectx,
-        ),
+    // Besides the config: the name, this direction's tiers, the profiles, admin state and QoS.
+    const rest = JSON.stringify([ep.profileIds, adminUp]);
+    b.addShared(`${planned.ingressKey}|${rest}|${JSON.stringify(qosIn ?? null)}`, PREFIX.wlTo + ep.name, () =>
+      endpointChain(
+        {
+          ...common,
+          chainPrefix: PREFIX.wlTo,
+          direction: 'ingress',
+          chainType: 'normal',
+          dropVXLAN: false,
+          dropIPIP: false,
+          source: { kind: 'workload-endpoint', id, direction: 'ingress' },
+          ...(qosIn ? { qos: qosIn } : {}),
+        },
+        ctx.ectx,
+      ),
+    );
+    b.addShared(
+      `${planned.egressKey}|${rest}|${JSON.stringify(qosOut ?? null)}`,
+      PREFIX.wlFrom + ep.name,
+      () =>
         endpointChain(
           {
             ...common,
@@ -122,8 +132,6 @@ function addWorkloads(input: TableInput, ctx: FilterCtx, b: TableBuilder): strin
           },
           ctx.ectx,
         ),
-      ],
-      tiersKey,
     );
   }
   return ifaces;
@@ -184,7 +192,8 @@ export const compileFilterTable: TableCompiler = (input: TableInput): TableState
   addIpvsFilterChains(input, b, workloads, ctx.sctx.allowAction, ctx.denyAction);
   const planHep = (t: readonly TierInfo[]): readonly TierPlan[] => ctx.plan(t).plans;
   addHostEndpoints({ state: input.state, ectx: ctx.ectx, plan: planHep }, b);
-  for (const g of ctx.groups.values()) b.add(groupChain(g, input.marks));
+  // A group chain's name is a hash of its content (policy-groups.ts groupUid): the name is the key.
+  for (const [name, g] of ctx.groups) b.addShared('', name, () => groupChain(g, input.marks));
   addPoliciesAndProfiles(input, ctx, b);
 
   // Hooks into the kernel chains (felix/rules/static.go StaticFilterTableChains and the insert mode).

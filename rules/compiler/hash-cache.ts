@@ -43,6 +43,45 @@ export class HashCache {
 }
 
 /**
+ * Memo of compiled chains by chain name and content key, shared by both IP families (a workload's
+ * endpoint chains do not depend on the family) and surviving a replaced state entry: an endpoint
+ * update that changes only its ingress policies re-renders only its ingress chain. The key must hold
+ * everything the chain depends on besides the config; a config change (begin() with another cfgKey)
+ * drops everything. Entries not used by a compile go at sweep().
+ */
+export class SharedChainMemo<T> {
+  private readonly entries = new Map<string, { key: string; value: T; gen: number }>();
+  private gen = 0;
+  private cfgKey: string | undefined;
+
+  begin(cfgKey: string): void {
+    this.gen++;
+    if (cfgKey !== this.cfgKey) this.entries.clear();
+    this.cfgKey = cfgKey;
+  }
+
+  /** The value for id if made with the same key, else a fresh one (produce sees the previous value). */
+  get(id: string, key: string, produce: (previous: T | undefined) => T): T {
+    const e = this.entries.get(id);
+    if (e && e.key === key) {
+      e.gen = this.gen;
+      return e.value;
+    }
+    const value = produce(e?.value);
+    this.entries.set(id, { key, value, gen: this.gen });
+    return value;
+  }
+
+  sweep(): void {
+    for (const [id, e] of this.entries) if (e.gen !== this.gen) this.entries.delete(id);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
  * Memo of compiled chains per source object (a workload, host endpoint, policy or profile entry in
  * DataplaneState). State updates replace those objects, so identity is a safe "unchanged" test; the key
  * (config fingerprint, plus anything else the chains depend on) guards the rest. Entries die with
@@ -50,6 +89,12 @@ export class HashCache {
  */
 export class ChainMemo<T> {
   private readonly memo = new WeakMap<object, Map<string, { key: string; value: T }>>();
+
+  /** The value for (source, scope) if one was produced with this key; nothing is produced. */
+  peek(source: object, scope: string, key: string): T | undefined {
+    const e = this.memo.get(source)?.get(scope);
+    return e && e.key === key ? e.value : undefined;
+  }
 
   /** The value for (source, scope) if it was produced with the same key, else a fresh one. */
   get(source: object, scope: string, key: string, produce: () => T): T {

@@ -25,6 +25,34 @@ export function ruleHashes(chainName: string, bodies: readonly string[]): string
   return out;
 }
 
+/** A chain's rule bodies with the full base64url digest of each rule's chained hash. */
+export interface ChainDigests {
+  readonly bodies: readonly string[];
+  readonly digests: readonly string[];
+}
+
+/**
+ * ruleHashes, keeping the full digests, and reusing `prev` (the same chain's last hashing) for the
+ * rules before the first body that differs: each hash depends only on the rules above it.
+ */
+export function ruleDigests(chainName: string, bodies: readonly string[], prev?: ChainDigests): ChainDigests {
+  let k = 0;
+  if (prev) while (k < bodies.length && k < prev.bodies.length && bodies[k] === prev.bodies[k]) k++;
+  const digests: string[] = new Array<string>(bodies.length);
+  for (let i = 0; i < k; i++) digests[i] = prev!.digests[i] as string;
+  let d =
+    k > 0
+      ? Buffer.from(digests[k - 1] as string, 'base64url')
+      : createHash('sha224').update(chainName, 'utf8').digest();
+  for (let i = k; i < bodies.length; i++) {
+    const body = bodies[i] as string;
+    const s = body === '' ? `-A ${chainName} HASH` : `-A ${chainName} HASH ${body}`;
+    d = createHash('sha224').update(d).update(s, 'utf8').digest();
+    digests[i] = d.toString('base64url');
+  }
+  return { bodies, digests };
+}
+
 /**
  * Felix's hashutils.GetLengthLimitedID(prefix, suffix, maxLen) (libcalico-go/lib/hash): prefix+suffix when it fits,
  * otherwise prefix + "_" + base64url(SHA-256(suffix)) cut to the limit. An empty suffix becomes "_".

@@ -17,7 +17,7 @@ import type {
 } from '../dataplane-api/types.js';
 import { policyIdString } from '../dataplane-api/types.js';
 import { CompilerInputError } from './errors.js';
-import { ChainMemo, HashCache } from './hash-cache.js';
+import { ChainMemo, HashCache, SharedChainMemo } from './hash-cache.js';
 import { isCanonicalV4Member, type MemberShape } from './ipaddr.js';
 import { isValidInterfaceName } from './names.js';
 import { canonicalMember, checkRules, type CanonicalMember } from './validate.js';
@@ -94,6 +94,8 @@ export class DataplaneState {
   readonly hashCache = new HashCache();
   /** Compiled chains per source entry, reused while the entry and the config are unchanged. */
   readonly chainMemo = new ChainMemo<unknown>();
+  /** Compiled chains by name and content key, shared by both families (endpoint chains). */
+  readonly sharedChains = new SharedChainMemo<unknown>();
   /**
    * The node's interfaces and local addresses (issue 13 item 4: this-host, kube-ipvs0), from the
    * driver's interface monitor rather than from the calc graph; undefined until the first reading.

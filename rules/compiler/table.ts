@@ -15,7 +15,7 @@ import type {
 import type { CompilerConfig } from './config.js';
 import type { MarkBits } from './marks.js';
 import type { TierPlanner } from './tier-planner.js';
-import { ruleHashes } from './hash.js';
+import { RULE_HASH_LENGTH, ruleDigests, ruleHashes, type ChainDigests } from './hash.js';
 import { escapeComment } from './names.js';
 import { renderBody, setMatches, type IChain, type IRule } from './rule.js';
 import type { DataplaneState } from './state.js';
@@ -24,6 +24,8 @@ import type { DataplaneState } from './state.js';
 interface Prepared {
   readonly chain: Chain;
   readonly targets: readonly string[];
+  /** Shared chains: the full digests, so the next version of the chain re-hashes only what changed. */
+  readonly digests?: ChainDigests;
 }
 
 type HashFn = (chainName: string, bodies: readonly string[]) => readonly string[];
@@ -35,9 +37,43 @@ function renderedRule(hash: string, body: string, sets?: SetMatch[], source?: Ru
   return { hash, body };
 }
 
+/** The other family's prepared chain is this one: same bodies, rule sources and chain comment. */
+function isTwin(twin: Prepared, c: IChain, bodies: readonly string[]): boolean {
+  const rules = twin.chain.rules;
+  const a = twin.chain.source;
+  const b = c.source;
+  const sameSource =
+    a === b ||
+    (a !== undefined &&
+      b !== undefined &&
+      a.kind === b.kind &&
+      a.id === b.id &&
+      a.direction === b.direction &&
+      a.rules === b.rules);
+  if (rules.length !== bodies.length || !sameSource) return false;
+  for (let i = 0; i < bodies.length; i++) {
+    const r = rules[i]!;
+    const s = c.rules[i]!.source;
+    if (r.body !== bodies[i] || r.source?.index !== s?.index || r.source?.direction !== s?.direction)
+      return false;
+  }
+  const first = c.rules[0]?.comments[0];
+  const comment = c.comment ?? first;
+  return twin.chain.comment === (comment === undefined ? '' : escapeComment(comment));
+}
+
 /** Renders and hashes a chain; the IP sets and the source of each rule stay data on the result. */
-function prepareChain(c: IChain, hashFn: HashFn): Prepared {
-  const bodies = c.rules.map(renderBody);
+function prepareChain(
+  c: IChain,
+  hashFn: HashFn,
+  prev?: Prepared,
+  bodies: readonly string[] = c.rules.map(renderBody),
+): Prepared {
+  let digests: ChainDigests | undefined;
+  if (prev) {
+    digests = ruleDigests(c.name, bodies, prev.chain.name === c.name ? prev.digests : undefined);
+    hashFn = () => digests!.digests.map((d) => d.slice(0, RULE_HASH_LENGTH));
+  }
   const hashes = hashFn(c.name, bodies);
   const targets: string[] = [];
   const rules = new Array<RenderedRule>(bodies.length);
@@ -54,8 +90,14 @@ function prepareChain(c: IChain, hashFn: HashFn): Prepared {
     comment: comment === undefined ? '' : escapeComment(comment),
     ...(c.source ? { source: c.source } : {}),
   };
-  return { chain, targets };
+  return digests ? { chain, targets, digests } : { chain, targets };
 }
+
+/** An empty previous version: keep the digests of a first rendering. */
+const NO_PREV: Prepared = { chain: { name: '', rules: [], comment: '' }, targets: [] };
+
+/** Per state and table scope, the sorted chain names of the last build (TableBuilder.order). */
+const LAST_ORDER = new WeakMap<DataplaneState, Map<string, readonly string[]>>();
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -116,10 +158,31 @@ export class TableBuilder {
 
   /** Chains that depend only on one state entry (and the config), memoised on that entry. */
   addMemo(source: object, produce: () => IChain[], extraKey = ''): void {
-    const prepared = this.state.chainMemo.get(source, this.scope, this.cfgKey + extraKey, () =>
-      produce().map((c) => prepareChain(c, ruleHashes)),
-    ) as Prepared[];
+    const key = this.cfgKey + extraKey;
+    const prepared = this.state.chainMemo.get(source, this.scope, key, () => {
+      // IPv6 after IPv4: a chain that renders the same in both (most policies) reuses IPv4's hashes.
+      const twins =
+        this.family === 6
+          ? (this.state.chainMemo.peek(source, `${this.table}4`, key) as Prepared[] | undefined)
+          : undefined;
+      return produce().map((c) => {
+        const bodies = c.rules.map(renderBody);
+        const twin = twins?.find((p) => p.chain.name === c.name);
+        return twin && isTwin(twin, c, bodies) ? twin : prepareChain(c, ruleHashes, undefined, bodies);
+      });
+    }) as Prepared[];
     for (const p of prepared) this.candidates.set(p.chain.name, p);
+  }
+
+  /**
+   * A chain whose rules do not depend on the IP family, memoised by name and `key` (everything it
+   * depends on besides the config) across compiles and shared by both families' tables.
+   */
+  addShared(key: string, name: string, produce: () => IChain): void {
+    const p = this.state.sharedChains.get(`${this.table}|${name}`, key, (old) =>
+      prepareChain(produce(), ruleHashes, (old as Prepared | undefined) ?? NO_PREV),
+    ) as Prepared;
+    this.candidates.set(p.chain.name, p);
   }
 
   /**
@@ -166,7 +229,8 @@ export class TableBuilder {
       chains.set(name, p.chain);
       visit(p);
     }
-    const sorted = new Map([...chains.entries()].sort(([a], [b]) => cmp(a, b)));
+    const sorted = new Map<string, Chain>();
+    for (const name of this.order(chains)) sorted.set(name, chains.get(name)!);
     return {
       table: this.table,
       family: this.family,
@@ -179,6 +243,17 @@ export class TableBuilder {
   /** A warning about the input, given once per compile (with the IPv4 table; IPv6 sees the same input). */
   warnOnce(text: string): void {
     if (this.family === 4) this.sink.warnings.push(text);
+  }
+
+  /** The chain names in byte order: the last compile's order while the set of names is the same. */
+  private order(chains: ReadonlyMap<string, Chain>): readonly string[] {
+    let byScope = LAST_ORDER.get(this.state);
+    if (!byScope) LAST_ORDER.set(this.state, (byScope = new Map()));
+    const last = byScope.get(this.scope);
+    if (last && last.length === chains.size && last.every((n) => chains.has(n))) return last;
+    const order = [...chains.keys()].sort(cmp);
+    byScope.set(this.scope, order);
+    return order;
   }
 
   private prepare(c: IChain): Prepared {

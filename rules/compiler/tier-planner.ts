@@ -11,16 +11,51 @@ export interface PlannedTiers {
   readonly groups: ReadonlyArray<readonly [string, PolicyGroup]>;
   /** JSON of plans: part of the memo key of chains built from them. */
   readonly key: string;
+  /** JSON of the ingress (egress) half of plans: the key of one direction's endpoint chain. */
+  readonly ingressKey: string;
+  readonly egressKey: string;
 }
 
 export type TierPlanner = (tiers: readonly TierInfo[]) => PlannedTiers;
 
-/** Plans each endpoint's tiers once per compile (memoised on the tiers array), not once per family. */
+/** Per state: the plans by tiers array, valid while every policy's selector stays as recorded. */
+interface PlannerMemo {
+  readonly selectors: Map<string, string>;
+  plans: WeakMap<readonly TierInfo[], PlannedTiers>;
+}
+const MEMO = new WeakMap<DataplaneState, PlannerMemo>();
+
+/**
+ * The planner memo of this state, emptied when a policy's selector changed, or a policy came or went,
+ * since the last compile (grouping depends on the selectors, felix/rules/endpoints.go).
+ */
+function plannerMemo(state: DataplaneState): PlannerMemo {
+  let m = MEMO.get(state);
+  if (!m) MEMO.set(state, (m = { selectors: new Map(), plans: new WeakMap() }));
+  let same = m.selectors.size === state.policies.size;
+  for (const [k, e] of state.policies) {
+    const sel = e.policy.originalSelector ?? '';
+    if (m.selectors.get(k) !== sel) {
+      same = false;
+      m.selectors.set(k, sel);
+    }
+  }
+  if (!same) {
+    for (const k of m.selectors.keys()) if (!state.policies.has(k)) m.selectors.delete(k);
+    m.plans = new WeakMap();
+  }
+  return m;
+}
+
+/**
+ * Plans each endpoint's tiers once (memoised on the tiers array across compiles while the policies'
+ * selectors are unchanged), not once per family.
+ */
 export function tierPlanner(state: DataplaneState): TierPlanner {
   // Policy groups need each policy's selector; a policy that has not arrived groups under "" like Felix.
   const selectorOf = (id: PolicyID): string =>
     state.policies.get(policyKey(id))?.policy.originalSelector ?? '';
-  const memo = new Map<readonly TierInfo[], PlannedTiers>();
+  const memo = plannerMemo(state).plans;
   return (tiers) => {
     let p = memo.get(tiers);
     if (!p) {
@@ -30,7 +65,9 @@ export function tierPlanner(state: DataplaneState): TierPlanner {
         for (const g of [...t.ingress, ...t.egress])
           if (!shouldInline(g)) groups.push([groupChainName(g), g]);
       }
-      p = { plans, groups, key: JSON.stringify(plans) };
+      const ingressKey = JSON.stringify(plans.map((t) => [t.name, t.defaultAction, t.ingress]));
+      const egressKey = JSON.stringify(plans.map((t) => [t.name, t.defaultAction, t.egress]));
+      p = { plans, groups, key: `${ingressKey}|${egressKey}`, ingressKey, egressKey };
       memo.set(tiers, p);
     }
     return p;

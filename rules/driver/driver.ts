@@ -19,7 +19,7 @@ import { sweepOtherBackend, type OtherBackendResult } from '../backend/other-bac
 import { TableWriter, type TableWriterOptions } from '../iptables/table-writer.js';
 import { prefetchTables } from '../iptables/prefetch.js';
 import { IpsetWriter } from '../ipsets/writer.js';
-import { inputExcerpt, refusedLine } from '../iptables/isolate.js';
+import { inputExcerpt, keptInput, refusedLine } from '../iptables/isolate.js';
 import { silentLogger, type DriverLogger } from './logger.js';
 import type { DesiredStateSource } from './source.js';
 import { CompilerSource } from './compiler-source.js';
@@ -126,7 +126,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private applied = 0;
   private consecutiveErrors = 0;
   private readonly lastInputs = new Map<string, string>();
-  private readonly rpFilter: RpFilterWriter | undefined;
+  protected readonly rpFilter: RpFilterWriter | undefined;
   private lastDestroyFailed = '';
   /** Messages received so far (ApplyEvent.messages). */
   private received = 0;
@@ -167,7 +167,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     return this.applied;
   }
 
-  /** The last restore input per table (`ipv4/filter`, …) and `ipset`. */
+  /** The last restore input per table (`ipv4/filter`, …) and `ipset`; one over 1 MiB as a note of its size. */
   lastRestoreInputs(): ReadonlyMap<string, string> {
     return new Map(this.lastInputs);
   }
@@ -377,7 +377,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     const ipsets = this.ipsets!;
     // 1. Sets first, so that no rule refers to a missing set.
     const setRes = await ipsets.applyUpdates(desired.ipsets);
-    if (setRes.restoreInput) this.lastInputs.set('ipset', setRes.restoreInput);
+    if (setRes.restoreInput) this.lastInputs.set('ipset', keptInput(setRes.restoreInput));
     const refused: RefusedItem[] = [];
     for (const r of setRes.refused) {
       const ipVersion: IpFamily = desired.ipsets.get(r.set)?.family ?? 4;
@@ -409,7 +409,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
         });
       }
       if (r.restoreInput) {
-        this.lastInputs.set(key, r.restoreInput);
+        this.lastInputs.set(key, keptInput(r.restoreInput));
         for (const c of r.changedChains) changedChains.push(`${key}:${c}`);
       }
     }

@@ -35,7 +35,9 @@ export class InterfaceAwareDriver extends DataplaneDriver {
 
   /** A reading of the node's interfaces (the monitor's, or a test's). */
   onHostInterfaces(h: HostInterfaces): void {
-    // An empty batch recompiles and schedules an apply (after InSync), as a message would.
-    if (this.source.setHostInterfaces?.(h) !== false) this.onMessages([]);
+    // An empty batch recompiles and schedules an apply (after InSync), as a message would. So does a
+    // workload interface appearing whose rp_filter waits for it.
+    const appeared = this.rpFilter?.linksAppeared(h.links) ?? false;
+    if (this.source.setHostInterfaces?.(h) !== false || appeared) this.onMessages([]);
   }
 }

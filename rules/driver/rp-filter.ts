@@ -63,6 +63,26 @@ export class RpFilterWriter {
   /** What each interface was last set to by us; only a change (or invalidate()) writes again. */
   private readonly done = new Map<string, string>();
   private defaultValue: string | undefined;
+  /** The interface monitor's last reading of the links; undefined without a monitor (then every apply tries). */
+  private links: ReadonlySet<string> | undefined;
+  /** Interfaces the monitor does not list: not tried until it does (Felix waits for the interface too). */
+  private readonly waiting = new Set<string>();
+
+  /**
+   * A reading of the node's links. Returns whether an interface we are waiting for appeared, so the
+   * caller applies again (felix/dataplane/linux/endpoint_mgr.go drops a missing interface from its
+   * retries and configures it when the interface monitor reports it).
+   */
+  linksAppeared(links: ReadonlySet<string>): boolean {
+    this.links = links;
+    let appeared = false;
+    for (const iface of this.waiting) {
+      if (!links.has(iface)) continue;
+      this.waiting.delete(iface);
+      appeared = true;
+    }
+    return appeared;
+  }
 
   constructor(
     private readonly io: ProcSys,
@@ -96,6 +116,7 @@ export class RpFilterWriter {
 
   async apply(ifaces: ReadonlyMap<string, WorkloadInterfaceState>): Promise<RpFilterResult> {
     for (const name of [...this.done.keys()]) if (!ifaces.has(name)) this.done.delete(name);
+    for (const name of [...this.waiting]) if (!ifaces.has(name)) this.waiting.delete(name);
     const written: string[] = [];
     const pending: string[] = [];
     for (const [iface, st] of ifaces) {
@@ -105,6 +126,11 @@ export class RpFilterWriter {
       }
       const want = st.allowSpoofing ? '0' : await this.nodeDefault();
       if (this.done.get(iface) === want) continue;
+      if (this.links && !this.links.has(iface)) {
+        this.waiting.add(iface);
+        pending.push(iface);
+        continue;
+      }
       try {
         await this.io.write(this.path(iface), want);
         this.done.set(iface, want);

@@ -89,3 +89,11 @@ export function inputExcerpt(input: string | undefined, line: number | undefined
   for (let n = 0; n < 5 && end >= 0; n++) end = input.indexOf('\n', end + 1);
   return bounded(input.slice(start, end < 0 ? undefined : end));
 }
+
+/** Restore inputs longer than this are not kept after use (issue 15: the snapshot's texts are tens of MB). */
+export const MAX_KEPT_INPUT = 1 << 20;
+
+/** What a writer keeps of a restore input it ran: the text, or a one-line note of its size when too long. */
+export function keptInput(text: string): string {
+  return text.length <= MAX_KEPT_INPUT ? text : `# ${text.length} bytes of restore input, not kept\n`;
+}

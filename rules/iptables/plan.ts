@@ -37,6 +37,13 @@ function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The keys in byte order; the compiler's maps are sorted already, so the sort is usually skipped. */
+function sortedKeys(keys: Iterable<string>): string[] {
+  const out = [...keys];
+  for (let i = 1; i < out.length; i++) if (out[i - 1]! > out[i]!) return out.sort(byteOrder);
+  return out;
+}
+
 type Line = readonly [chain: string, text: string];
 
 export function planTable(
@@ -58,7 +65,7 @@ export function planTable(
 
   // 1. Our chains: create, or patch rule by rule. nft rewrites a changed chain whole
   // because per-rule -R was unreliable in older iptables-nft.
-  for (const name of [...desired.chains.keys()].sort(byteOrder)) {
+  for (const name of sortedKeys(desired.chains.keys())) {
     const want = desired.chains.get(name)!.rules;
     const have = current.chains.get(name);
     if ((have && sameHashes(have, want)) || leave.has(name)) continue;
@@ -81,7 +88,7 @@ export function planTable(
 
   // 2. Owned chains we no longer want: flush via a forward reference (drops the references they
   // hold), delete last.
-  for (const name of [...current.chains.keys()].sort(byteOrder)) {
+  for (const name of sortedKeys(current.chains.keys())) {
     if (!isOwnedChain(name) || desired.chains.has(name) || leave.has(name)) continue;
     declares.push([name, `:${name} - -`]);
     deletes.push([name, `--delete-chain ${name}`]);
@@ -98,7 +105,7 @@ export function planTable(
   for (const name of desired.inserts.keys()) hookChains.add(name);
   for (const name of desired.appends.keys()) hookChains.add(name);
   const builtins = BUILTIN_CHAINS[table];
-  for (const name of [...hookChains].sort(byteOrder)) {
+  for (const name of sortedKeys(hookChains)) {
     if (leave.has(name)) continue;
     const inserts = desired.inserts.get(name) ?? [];
     const appends = desired.appends.get(name) ?? [];
@@ -129,7 +136,7 @@ export function planTable(
   return {
     text,
     lineChains: body.length === 0 ? [] : [undefined, ...body.map((l) => l[0]), undefined],
-    changedChains: [...changed].sort(byteOrder),
+    changedChains: sortedKeys(changed),
     deletedChains: deleted,
     after: { chains: after },
   };

@@ -2,7 +2,7 @@
 // `-A <chain> -m comment --comment "cali:<hash>" <body>`, felix/iptables/table.go), with the safety
 // checks that stop datastore text from injecting lines or tokens into restore input. The table writer
 // and the compiler's clean-node restore text (rules/compiler/restore-text.ts) both render through it.
-import type { RenderedRule, TableState } from '../model.js';
+import type { Chain, RenderedRule, TableState } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
 import { isOwnedChain } from './owned.js';
 
@@ -47,17 +47,25 @@ export function checkRule(chain: string, rule: RenderedRule): void {
   }
 }
 
+/**
+ * Chain objects whose name and rules passed the checks. Desired chains are immutable and the compiler
+ * reuses unchanged ones between compiles, so each is checked once, not on every apply.
+ */
+const CHECKED = new WeakSet<Chain>();
+
 /** Validates a desired table before anything is rendered from it. */
 export function checkTableState(t: TableState): void {
   for (const [name, chain] of t.chains) {
-    checkChainName(name);
     if (chain.name !== name) {
       throw new DataplaneError('ERR_BAD_DESIRED_STATE', `chain map key ${name} != chain name ${chain.name}`);
     }
+    if (CHECKED.has(chain)) continue;
+    checkChainName(name);
     if (!isOwnedChain(name)) {
       throw new DataplaneError('ERR_BAD_DESIRED_STATE', `desired chain ${name} is not under an owned prefix`);
     }
     for (const r of chain.rules) checkRule(name, r);
+    CHECKED.add(chain);
   }
   for (const m of [t.inserts, t.appends]) {
     for (const [name, rules] of m) {

@@ -15,6 +15,7 @@ import {
   bounded,
   emptyQuarantine,
   isolateChain,
+  keptInput,
   refusalReason,
   refusedLine,
   withQuarantine,
@@ -238,7 +239,7 @@ export class TableWriter {
       this.belief = current;
       return { restoreInput: '', changedChains: [] };
     }
-    this.lastInput = plan.text;
+    this.lastInput = keptInput(plan.text);
     if (!this.opts.dryRun) {
       try {
         st.restoreCalls++;

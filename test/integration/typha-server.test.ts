@@ -273,3 +273,36 @@ test('pongs keep a connection alive past the pong timeout', async () => {
     await server.stop();
   }
 });
+
+test('binary snapshot cache: encoded once for unchanged KVs, re-encoded after a put or delete', async () => {
+  const server = new TyphaServer({ pingIntervalMs: 0 });
+  await server.start();
+  const keys = seed(server, 20);
+  const snapshotKeys = async (): Promise<string[]> => {
+    const c = await RawClient.open(server);
+    try {
+      c.send(HELLO);
+      await c.waitMsgs(2, 'hello + restart');
+      c.send({ type: 'ACK' });
+      const snap = await c.waitMsgs(4, 'binary snapshot');
+      return snap[2]?.type === 'KVs' ? snap[2].kvs.map((u) => u.key) : [];
+    } finally {
+      c.socket.destroy();
+    }
+  };
+  try {
+    const warm = server.warmBinarySnapshot();
+    assert.equal(server.warmBinarySnapshot(), warm, 'cached while nothing changed');
+    assert.deepEqual(await snapshotKeys(), keys);
+    server.put(keys[0]!, '{"i":"same key, new value"}');
+    assert.notEqual(server.warmBinarySnapshot(), warm, 'a changed value re-encodes');
+    server.put('/calico/v1/netset/0-new', '{}');
+    server.delete(keys[1]!);
+    const want = [...keys.filter((k) => k !== keys[1]), '/calico/v1/netset/0-new'].sort((x, y) =>
+      Buffer.compare(Buffer.from(x), Buffer.from(y)),
+    );
+    assert.deepEqual(await snapshotKeys(), want, 'a client after the changes gets them');
+  } finally {
+    await server.stop();
+  }
+});

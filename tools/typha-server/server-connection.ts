@@ -22,6 +22,12 @@ export interface ConnectionHost {
   readonly pingEnabled: boolean;
   /** The current KVs sorted by key (byte-wise) and the status, taken atomically. */
   snapshot(): { kvs: SerializedUpdate[]; status: SyncStatus };
+  /**
+   * The binary snapshot stream (snappy+gob MsgKVs then the end-of-snapshot restart) of the current KVs,
+   * and the status, taken atomically; cached until the KVs change (Typha's binary snapshot cache,
+   * typha/pkg/syncserver/sync_server.go binSnapCaches).
+   */
+  binarySnapshot(): { bytes: Uint8Array; status: SyncStatus };
   onHello(conn: ServerConnection, hello: ClientHelloMsg): void;
   onPong(conn: ServerConnection): void;
   onAck(conn: ServerConnection): void;
@@ -33,6 +39,17 @@ export const STATUS_WIRE: Readonly<Record<SyncStatus, number>> = {
   resync: 1,
   'in-sync': 2,
 };
+
+/**
+ * typha/pkg/syncserver/sync_server.go step 4c: a fresh snappy+gob stream of MsgKVs of ≤ batch sorted KVs,
+ * then the end-of-snapshot restart.
+ */
+export function encodeBinarySnapshot(snap: readonly SerializedUpdate[], batch: number): Uint8Array {
+  const msgs: Msg[] = [];
+  for (let i = 0; i < snap.length; i += batch) msgs.push({ type: 'KVs', kvs: snap.slice(i, i + batch) });
+  msgs.push({ type: 'DecoderRestart', message: RESTART_END, compressionAlgorithm: 'snappy' });
+  return new StreamEncoder('snappy').encodeMany(msgs);
+}
 
 type State = 'await-hello' | 'await-ack1' | 'await-ack2' | 'live' | 'closed';
 
@@ -200,14 +217,10 @@ export class ServerConnection {
 
   private sendBinarySnapshot(): void {
     clearTimeout(this.timer);
-    const snap = this.takeSnapshot();
-    // typha/pkg/syncserver/sync_server.go step 4c: a fresh snappy+gob stream: MsgKVs of ≤1000 sorted KVs, then the end-of-snapshot restart.
-    const msgs: Msg[] = [];
-    for (let i = 0; i < snap.length; i += this.host.snapshotBatchSize) {
-      msgs.push({ type: 'KVs', kvs: snap.slice(i, i + this.host.snapshotBatchSize) });
-    }
-    msgs.push({ type: 'DecoderRestart', message: RESTART_END, compressionAlgorithm: 'snappy' });
-    this.writeBytes(new StreamEncoder('snappy').encodeMany(msgs));
+    const { bytes, status } = this.host.binarySnapshot();
+    this.snapshotStatus = status;
+    this.queue = [];
+    this.writeBytes(bytes);
     this.state = 'await-ack2';
     this.timer = setTimeout(() => this.close('timed out waiting for ACK'), this.host.pongTimeoutMs);
   }

@@ -109,3 +109,83 @@ test('memo: one Profile object sent under two names compiles to two correctly na
     );
   }
 });
+
+test('shared endpoint chains: one object for both families, an ingress-only change keeps the egress chain', () => {
+  const st = new DataplaneState();
+  const msgs = workedExampleMessages();
+  st.applyAll(msgs);
+  const wep = msgs.find((m) => m.kind === 'workloadEndpointUpdate')!;
+  if (wep.kind !== 'workloadEndpointUpdate') throw new Error('fixture');
+  const tw = 'cali-tw-cali1a2b3c4d5e6';
+  const fw = 'cali-fw-cali1a2b3c4d5e6';
+  const filters = (): [
+    ReturnType<typeof compile>['tables'][number],
+    ReturnType<typeof compile>['tables'][number],
+  ] => {
+    const ts = compile(st, cfg).tables.filter((t) => t.table === 'filter');
+    assert.equal(ts.length, 2);
+    return [ts[0]!, ts[1]!];
+  };
+  const [v4, v6] = filters();
+  assert.equal(v4.chains.get(tw), v6.chains.get(tw), 'the same chain object serves both families');
+  // A replaced endpoint entry whose ingress policies change: a new ingress chain, the same egress one.
+  const policies: ToDataplane[] = [
+    {
+      kind: 'activePolicyUpdate',
+      id: { kind: 'gnp', namespace: '', name: 'second' },
+      policy: {
+        tier: 'default',
+        inboundRules: [{ action: 'allow' }],
+        outboundRules: [],
+        originalSelector: 'all()',
+      },
+    },
+  ];
+  st.applyAll(policies);
+  const tiers = [
+    {
+      name: 'default',
+      ingressPolicies: [
+        { kind: 'gnp' as const, namespace: '', name: 'allow-http' },
+        { kind: 'gnp' as const, namespace: '', name: 'second' },
+      ],
+      egressPolicies: [],
+    },
+  ];
+  const changed: ToDataplane = { ...wep, endpoint: { ...wep.endpoint, tiers } };
+  st.apply(changed);
+  const [a4] = filters();
+  assert.notEqual(a4.chains.get(tw), v4.chains.get(tw));
+  assert.equal(a4.chains.get(fw), v4.chains.get(fw));
+  assert.ok(a4.chains.get(tw)!.rules.some((r) => r.body.includes('cali-pi-gnp/second')));
+  // Same output as a fresh compile of the same messages, including after a selector change that
+  // regroups the tier (both policies get the same selector: one policy-group chain).
+  const same: ToDataplane = {
+    kind: 'activePolicyUpdate',
+    id: { kind: 'gnp', namespace: '', name: 'allow-http' },
+    policy: {
+      tier: 'default',
+      inboundRules: [{ action: 'deny' }],
+      outboundRules: [],
+      originalSelector: 'all()',
+    },
+  };
+  st.apply(same);
+  const fresh = new DataplaneState();
+  fresh.applyAll([...msgs, ...policies, changed, same]);
+  assert.deepEqual(texts(st), texts(fresh));
+  assert.ok(texts(st)[0]!.includes(':cali-gi-'), 'the regrouped tier has a group chain');
+});
+
+test('a profile chain that renders the same in both families is one object; a policy with IP sets is not', () => {
+  const st = new DataplaneState();
+  st.applyAll(workedExampleMessages());
+  const [v4, v6] = compile(st, cfg).tables.filter((t) => t.table === 'filter');
+  assert.equal(v4!.chains.get('cali-pri-kns.default'), v6!.chains.get('cali-pri-kns.default'));
+  const p4 = v4!.chains.get('cali-pi-gnp/allow-http')!;
+  const p6 = v6!.chains.get('cali-pi-gnp/allow-http')!;
+  assert.notEqual(p4, p6);
+  assert.ok(
+    p4.rules.some((r) => r.body.includes('cali40')) && p6.rules.some((r) => r.body.includes('cali60')),
+  );
+});

@@ -158,3 +158,45 @@ test('runnerProcSys: cat and tee through the runner; a missing file is ENOENT', 
     'tee /proc/sys/net/ipv4/conf/gone/rp_filter 0',
   ]);
 });
+
+test('rp_filter: with an interface monitor, an interface it does not list is not tried until it appears', async () => {
+  const root = fakeProc('1\n', ['calia']);
+  try {
+    const lines: Logged[] = [];
+    const writes: string[] = [];
+    const io = {
+      read: fsProcSys.read,
+      write: async (path: string, value: string) => {
+        writes.push(path);
+        await fsProcSys.write(path, value);
+      },
+    };
+    const w = new RpFilterWriter(io, logger(lines), root);
+    const ifaces = new Map([
+      ['calia', { allowSpoofing: false }],
+      ['calib', { allowSpoofing: true }],
+    ]);
+    assert.equal(w.linksAppeared(new Set(['lo', 'calia'])), false);
+    assert.deepEqual(await w.apply(ifaces), { written: ['calia'], pending: ['calib'] });
+    // Not retried on every apply while the monitor does not list it (no write attempt, no log).
+    const before = writes.length;
+    assert.deepEqual(await w.apply(ifaces), { written: [], pending: ['calib'] });
+    assert.equal(writes.length, before);
+    assert.equal(lines.length, 0);
+    // It appears: the caller is told to apply, and the next apply writes it.
+    mkdirSync(join(root, 'net', 'ipv4', 'conf', 'calib'), { recursive: true });
+    writeFileSync(join(root, 'net', 'ipv4', 'conf', 'calib', 'rp_filter'), '2\n');
+    assert.equal(w.linksAppeared(new Set(['lo', 'calia', 'calib'])), true);
+    assert.deepEqual(await w.apply(ifaces), { written: ['calib'], pending: [] });
+    assert.equal(rp(root, 'calib'), '0');
+    // A workload that goes stops the wait for its interface.
+    assert.equal(w.linksAppeared(new Set(['lo'])), false);
+    ifaces.set('calic', { allowSpoofing: false });
+    await w.apply(ifaces);
+    ifaces.delete('calic');
+    await w.apply(ifaces);
+    assert.equal(w.linksAppeared(new Set(['lo', 'calic'])), false);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -4,7 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TableWriter } from '../../../../rules/iptables/index.js';
-import { inputExcerpt, refusedLine, refusalReason } from '../../../../rules/iptables/isolate.js';
+import {
+  MAX_KEPT_INPUT,
+  inputExcerpt,
+  keptInput,
+  refusedLine,
+  refusalReason,
+} from '../../../../rules/iptables/isolate.js';
 import { newCounters } from '../../../../rules/backend/index.js';
 import { FakeRunner } from '../fake-runner.js';
 import { mkTable } from '../writer-fixtures.js';
@@ -128,4 +134,13 @@ test('failure texts are bounded: line numbers, reasons and input excerpts', () =
   assert.ok(ex.length < 2100);
   assert.match(ex, /line99999\n/);
   assert.ok(inputExcerpt(big, undefined)!.length < 2100 + 40);
+});
+
+test('keptInput: a restore input up to 1 MiB is kept as is, a longer one as a note of its size', () => {
+  const small = '*filter\n-A cali-x -j ACCEPT\nCOMMIT\n';
+  assert.equal(keptInput(small), small);
+  const edge = 'x'.repeat(MAX_KEPT_INPUT);
+  assert.equal(keptInput(edge), edge);
+  const big = 'y'.repeat(MAX_KEPT_INPUT + 1);
+  assert.equal(keptInput(big), `# ${MAX_KEPT_INPUT + 1} bytes of restore input, not kept\n`);
 });
