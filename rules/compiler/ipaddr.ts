@@ -173,3 +173,76 @@ export function addressOf(text: string): string | null {
 export function cidrFamily(text: string): IpFamily | null {
   return parseCidr(text)?.family ?? null;
 }
+
+/**
+ * The 32-bit value of s[start, end) when that is an IPv4 address in Go's canonical dotted form
+ * (four decimal parts 0..255 without leading zeros), else -1. Reads the characters in place.
+ */
+function canonicalV4Value(s: string, start: number, end: number): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+      continue;
+    }
+    if (c < 48 || c > 57 || (digits > 0 && part === 0)) return -1; // not a digit, or a leading zero
+    part = part * 10 + (c - 48);
+    if (part > 255) return -1;
+    digits++;
+  }
+  return digits === 0 || dots !== 3 ? -1 : value * 256 + part;
+}
+
+/** s[start, end) as a decimal 0..max without leading zeros, else -1. */
+function canonicalDecimal(s: string, start: number, end: number, max: number): number {
+  if (end <= start || end - start > 5 || (end - start > 1 && s.charCodeAt(start) === 48)) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + (c - 48);
+  }
+  return n > max ? -1 : n;
+}
+
+/** Which IP set member syntax: hash:ip, hash:ip,port, hash:net. */
+export type MemberShape = 'ip' | 'ip,port' | 'net';
+
+/**
+ * True when `m` is an IPv4 IP set member already in the canonical written form (felix/ipsets/
+ * ipsets.go; validate.ts canonicalMember gives the same text back for it): "10.65.0.7" (ip),
+ * "10.65.0.7,tcp:8080" (ip,port), "10.65.0.0/26" with the host bits clear (net). The calc sends
+ * members in this form (agent/calc/endpoints.ts hostCidrOf), so the compiler and the ipset writer
+ * check it in place instead of parsing and re-printing every member; anything else (IPv6, a
+ * non-canonical or malformed text) gets false and goes through the full parser. A true result
+ * also means the text is safe in restore input: digits, '.', '/', ',', ':' and tcp/udp/sctp only.
+ */
+export function isCanonicalV4Member(shape: MemberShape, m: string): boolean {
+  if (typeof m !== 'string') return false;
+  const n = m.length;
+  if (shape === 'ip') return canonicalV4Value(m, 0, n) >= 0;
+  if (shape === 'net') {
+    const slash = m.indexOf('/');
+    if (slash < 0) return false;
+    const v = canonicalV4Value(m, 0, slash);
+    const p = v < 0 ? -1 : canonicalDecimal(m, slash + 1, n, 32);
+    if (p < 0) return false;
+    return p === 32 || v % 2 ** (32 - p) === 0; // host bits clear
+  }
+  const comma = m.indexOf(',');
+  if (comma < 0 || canonicalV4Value(m, 0, comma) < 0) return false;
+  const colon = m.indexOf(':', comma + 1);
+  const protoLen = colon - comma - 1;
+  const proto =
+    (protoLen === 3 && (m.startsWith('tcp', comma + 1) || m.startsWith('udp', comma + 1))) ||
+    (protoLen === 4 && m.startsWith('sctp', comma + 1));
+  return proto && canonicalDecimal(m, colon + 1, n, 65535) >= 0;
+}

@@ -18,8 +18,9 @@ import type {
 import { policyIdString } from '../dataplane-api/types.js';
 import { CompilerInputError } from './errors.js';
 import { ChainMemo, HashCache, SharedChainMemo } from './hash-cache.js';
+import { isCanonicalV4Member, type MemberShape } from './ipaddr.js';
 import { isValidInterfaceName } from './names.js';
-import { canonicalMember, checkRules } from './validate.js';
+import { canonicalMember, checkRules, type CanonicalMember } from './validate.js';
 
 export interface IpSetEntry {
   readonly type: IPSetType;
@@ -187,10 +188,8 @@ export class DataplaneState {
         if (!old)
           throw new CompilerInputError('ERR_BAD_MESSAGE', subject, 'delta update for an unknown IP set');
         // Validate everything first, so a bad delta changes nothing.
-        const removed = msg.removedMembers.map(
-          (m) => canonicalMember(old.type, m) ?? badMemberThrow(subject, m),
-        );
-        const added = msg.addedMembers.map((m) => canonicalMember(old.type, m) ?? badMemberThrow(subject, m));
+        const removed = msg.removedMembers.map((m) => memberOf(old.type, m) ?? badMemberThrow(subject, m));
+        const added = msg.addedMembers.map((m) => memberOf(old.type, m) ?? badMemberThrow(subject, m));
         // Copy on write: a set that compile() has handed out is never changed under its reader; one that
         // has not been handed out since its last copy is changed in place (cheap bursts of deltas).
         let next = this._ipsets.get(msg.id) as MutableIpSetEntry;
@@ -349,8 +348,26 @@ function badMember(subject: string, m: string): CompilerInputError {
   return new CompilerInputError('ERR_BAD_IPSET_MEMBER', subject, `malformed member ${JSON.stringify(m)}`);
 }
 
+const SHAPE: Readonly<Record<IPSetType, MemberShape>> = { 0: 'ip', 1: 'ip,port', 2: 'net' };
+
+/**
+ * One member's family and canonical text. The calc sends canonical members, so an IPv4 one is
+ * checked in place and kept as the very string it sent (shared with the calc, not re-printed);
+ * anything else is parsed (canonicalMember), which also rejects a malformed one.
+ */
+function memberOf(type: IPSetType, m: string): CanonicalMember | undefined {
+  return isCanonicalV4Member(SHAPE[type], m) ? { family: 4, text: m } : canonicalMember(type, m);
+}
+
 function addMembers(entry: MutableIpSetEntry, members: readonly string[], subject: string): void {
+  const shape = SHAPE[entry.type];
+  const v4 = entry.v4;
   for (const m of members) {
+    // memberOf without the result object: this loop sees every member of a full update.
+    if (isCanonicalV4Member(shape, m)) {
+      v4.add(m);
+      continue;
+    }
     const c = canonicalMember(entry.type, m);
     if (!c) throw badMember(subject, m);
     (c.family === 4 ? entry.v4 : entry.v6).add(c.text);

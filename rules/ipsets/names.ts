@@ -1,6 +1,7 @@
 // Which sets are ours and how members compare (Felix: felix/ipsets/ipsets.go, felix/ipsets/ipset_defs.go).
 import type { IpFamily, IpSetType } from '../model.js';
 import { DataplaneError } from '../backend/errors.js';
+import { isCanonicalV4Member, type MemberShape } from '../compiler/ipaddr.js';
 
 const OWNED_V4_RE = /^(cali4|felix-4)/;
 const OWNED_V6_RE = /^(cali6|felix-6)/;
@@ -68,4 +69,33 @@ export function canonicalMember(type: IpSetType | string, member: string): strin
   const host = addr.includes(':') ? '128' : '32';
   if (type === 'hash:net' && len === host) return addr;
   return `${addr}/${len}`;
+}
+
+const SHAPES: Readonly<Record<string, MemberShape>> = {
+  'hash:ip': 'ip',
+  'hash:ip,port': 'ip,port',
+  'hash:net': 'net',
+};
+
+/**
+ * True when `member` is in the form the compiler writes and the planner compares (see
+ * writtenMember) and is safe in restore input, checked without parsing: the fast path for an
+ * IPv4 member (rules/compiler/ipaddr.ts isCanonicalV4Member).
+ */
+export function isWrittenMember(type: IpSetType | string, member: string): boolean {
+  const shape = SHAPES[type];
+  return shape !== undefined && isCanonicalV4Member(shape, member);
+}
+
+/**
+ * The form a member is compared in by the planner: the compiler's written form
+ * (rules/compiler/validate.ts canonicalMember), so a desired set already in it is its own key set
+ * and the writer's belief can be that very set. It is canonicalMember's form except that a host
+ * member of a hash:net set keeps its /32 (/128), which `ipset save` leaves out.
+ */
+export function writtenMember(type: IpSetType | string, member: string): string {
+  if (isWrittenMember(type, member)) return member;
+  const c = canonicalMember(type, member);
+  if (type === 'hash:net' && !c.includes('/')) return `${c}/${c.includes(':') ? '128' : '32'}`;
+  return c;
 }

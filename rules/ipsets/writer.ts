@@ -159,8 +159,8 @@ export class IpsetWriter {
       last = err;
       if (err.code === 'ERR_COMMAND_TIMEOUT') break; // as above: the driver's back-off retries it
       const line = /Error in line (\d+)/.exec(err.stderr ?? '')?.[1];
-      const set = line === undefined ? undefined : plan.lineSets[Number(line) - 1];
-      const base = set; // a temporary set's lines belong to the set it rebuilds (plan.lineSets)
+      // A temporary set's lines belong to the set it rebuilds (plan.lineSet).
+      const base = line === undefined ? undefined : plan.lineSet(Number(line));
       if (base !== undefined && !refused.has(base) && refused.size < (this.opts.isolationBudget ?? 64)) {
         refused.set(base, refusalReason(err.stderr ?? err.message));
         // A set that did not exist before this apply is removed now, so that no rule can use a
