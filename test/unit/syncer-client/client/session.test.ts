@@ -367,3 +367,26 @@ test('over the type-definition limits: the session ends with the typed gob error
     assert.ok(sock.destroyed);
   }
 });
+
+test('pause: nothing is delivered and no read deadline runs until resume; then the held bytes arrive', async () => {
+  const { sock, session, updates } = open({ readTimeoutMs: 100 });
+  const enc = new StreamEncoder('');
+  sock.push(enc.encode(SERVER_HELLO));
+  await tick();
+  session.pause();
+  let ended = false;
+  void session.done.then(() => (ended = true));
+  const kv = { key: '/held', value: null, revision: '1', v3ResourceVersion: '', ttl: 0n, updateType: 3 };
+  sock.push(enc.encode({ type: 'KVs', kvs: [kv] }));
+  await new Promise((r) => setTimeout(r, 250));
+  assert.equal(ended, false, 'a paused session has no read deadline');
+  assert.equal(updates.length, 0, 'nothing delivered while paused');
+  session.resume();
+  await tick();
+  assert.deepEqual(
+    updates.map((u) => u.key),
+    ['/held'],
+  );
+  // Resumed: the deadline runs again.
+  await endsWith(session, 'ERR_TYPHA_READ_TIMEOUT');
+});
