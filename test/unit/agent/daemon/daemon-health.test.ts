@@ -39,6 +39,14 @@ class FakeSyncer implements SyncerLike {
   emit(ev: SyncerEvent): void {
     for (const l of this.listeners) l(ev);
   }
+  /** Flow-control transitions, in order (repeated calls are no-ops, as in SyncerClient). */
+  readonly flow: string[] = [];
+  pause(): void {
+    if (this.flow.at(-1) !== 'pause') this.flow.push('pause');
+  }
+  resume(): void {
+    if (this.flow.at(-1) === 'pause') this.flow.push('resume');
+  }
 }
 
 class FakeCalc implements CalcLike {
@@ -572,6 +580,26 @@ test('a chain or set the kernel refused: not ready, the detail names it, the gau
     assert.equal((await r.get('/readiness')).status, 200);
     const after = await r.daemon.metrics.registry.getSingleMetric('felix_dataplane_quarantined')?.get();
     assert.equal(after?.values.length, 0);
+  } finally {
+    await r.daemon.stop();
+  }
+});
+
+test('backpressure: batches piling up in the main loop pause the Typha reader; it resumes once the loop caught up', async () => {
+  const r = await rig();
+  try {
+    r.syncer.emit({ kind: 'connected', endpoint: '127.0.0.1:5473', serverVersion: 'v' });
+    // Twenty batches arrive in one socket read, before the loop runs any of them.
+    for (let i = 0; i < 20; i++)
+      r.syncer.emit({ kind: 'batch', updates: [kv(`/calico/v1/host/n/config/k${i}`)] });
+    assert.deepEqual(r.syncer.flow, ['pause']);
+    await settle(r);
+    assert.deepEqual(r.syncer.flow, ['pause', 'resume']);
+    assert.equal(r.calc.updates.length, 20, 'every batch still reached the calc');
+    // A batch or two at a time never pauses.
+    r.syncer.emit({ kind: 'batch', updates: [kv('/calico/v1/host/n/config/again')] });
+    await settle(r);
+    assert.deepEqual(r.syncer.flow, ['pause', 'resume']);
   } finally {
     await r.daemon.stop();
   }
