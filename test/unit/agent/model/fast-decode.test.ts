@@ -27,6 +27,7 @@ import {
 import { valueProblems } from '../../../../agent/model/validate.js';
 import { generateSnapshot } from '../../../../bench/calc-fixture.js';
 import { workloadEndpointKV } from '../../../../bench/workload-fixture.js';
+import { mulberry32 } from '../../../fuzz/prng.js';
 
 const SCHEMAS: Partial<Record<KeyType, z.ZodType>> = {
   workloadEndpoint: workloadEndpointSchema,
@@ -95,17 +96,6 @@ function check(type: KeyType, text: string, tally: Tally): void {
     assert.ok(!got.ok, text);
     assert.equal(got.error.message, `invalid value for ${path}: ${want.message}`);
   }
-}
-
-// Deterministic xorshift, so a failure reproduces.
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
 }
 
 const ODD_VALUES: readonly unknown[] = [
@@ -345,7 +335,7 @@ test('fixture values take the fast path and decode exactly as with zod', () => {
 });
 
 test('fuzzed variations: fast path results equal zod results, refused values get zod errors', () => {
-  const r = rng(20261203);
+  const r = mulberry32(20261203);
   const bases = baseValues();
   const tally: Tally = { fast: 0, zodOnly: 0, refused: 0 };
   for (let n = 0; n < 30_000; n++) {
@@ -373,7 +363,7 @@ test('JSON-only oddities: an own __proto__ label is dropped, duplicate keys keep
 });
 
 test('isPlainIPv4Cidr accepts only what parseCidr accepts', () => {
-  const r = rng(7);
+  const r = mulberry32(7);
   const alphabet = '0123456789./:';
   let accepted = 0;
   for (let n = 0; n < 200_000; n++) {

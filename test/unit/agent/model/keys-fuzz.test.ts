@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { keyRefusalReason, parseKey } from '../../../../agent/model/index.js';
 import { generateSnapshot } from '../../../../bench/calc-fixture.js';
 import { referenceKeyRefusalReason, referenceParseKey } from './keys-reference.js';
+import { mulberry32 } from '../../../fuzz/prng.js';
 
 const EXTRA = [
   '/calico/v1/Ready',
@@ -45,16 +46,6 @@ const INSERTS = [
   '',
 ];
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
-
 function same(path: string): void {
   assert.deepStrictEqual(parseKey(path), referenceParseKey(path), JSON.stringify(path));
   assert.equal(keyRefusalReason(path), referenceKeyRefusalReason(path), JSON.stringify(path));
@@ -74,7 +65,7 @@ test('fixture keys and fuzzed variations parse as the reference parser does', ()
     same(p);
     assert.ok(parseKey(p) !== null, p);
   }
-  const r = rng(42);
+  const r = mulberry32(42);
   let parsed = 0;
   let refused = 0;
   for (let n = 0; n < 100_000; n++) {

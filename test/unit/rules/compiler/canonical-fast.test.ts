@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { isCanonicalV4Member, type MemberShape } from '../../../../rules/compiler/ipaddr.js';
 import { canonicalMember } from '../../../../rules/compiler/validate.js';
 import type { IPSetType } from '../../../../rules/dataplane-api/types.js';
+import { mulberry32 } from '../../../fuzz/prng.js';
 
 const TYPES: ReadonlyArray<[MemberShape, IPSetType]> = [
   ['ip', 0],
@@ -13,21 +14,9 @@ const TYPES: ReadonlyArray<[MemberShape, IPSetType]> = [
   ['net', 2],
 ];
 
-/** Seeded PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Member-like texts: mostly near-canonical, with the usual ways of being off by a little. */
 function candidates(n: number): string[] {
-  const r = rng(15);
+  const r = mulberry32(15);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const octet = () =>
     pick([
@@ -98,7 +87,7 @@ test('fast check: yes only where the full parser writes the same IPv4 text', () 
 });
 
 test('fast check: every IPv4 text the parser writes is recognised', () => {
-  const r = rng(7);
+  const r = mulberry32(7);
   for (let i = 0; i < 20000; i++) {
     const a = [0, 0, 0, 0].map(() => Math.floor(r() * 256)).join('.');
     const p = Math.floor(r() * 33);
