@@ -1,63 +1,22 @@
-// Memo of rule hashes per (family, chain): a recompile after a small change re-hashes only the chains
-// whose bodies changed. SHA-224 per rule is most of compile()'s cost (bench/compile.md).
+// The compiler's memos (DataplaneState.hashCache, sharedChains, chainMemo): a recompile after a small
+// change renders and re-hashes only the chains whose inputs changed. SHA-224 per rule is most of
+// compile()'s cost (bench/compile.md).
 import { ruleHashes } from './hash.js';
 
-interface Entry {
-  key: string;
-  hashes: string[];
-  gen: number;
-}
-
-export class HashCache {
-  private readonly entries = new Map<string, Entry>();
-  private gen = 0;
-
-  /** Starts a compile: entries not used until the next sweep() are dropped then. */
-  begin(): void {
-    this.gen++;
-  }
-
-  hashes(scope: string, chainName: string, bodies: readonly string[]): string[] {
-    // Bodies never contain "\n" (names are validated or hashed, comments escaped), so the join is an
-    // unambiguous key.
-    const key = bodies.join('\n');
-    const id = `${scope}|${chainName}`;
-    const e = this.entries.get(id);
-    if (e && e.key === key && e.hashes.length === bodies.length) {
-      e.gen = this.gen;
-      return e.hashes;
-    }
-    const hashes = ruleHashes(chainName, bodies);
-    this.entries.set(id, { key, hashes, gen: this.gen });
-    return hashes;
-  }
-
-  /** Drops entries for chains that the last compile no longer produced. */
-  sweep(): void {
-    for (const [id, e] of this.entries) if (e.gen !== this.gen) this.entries.delete(id);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-}
-
 /**
- * Memo of compiled chains by chain name and content key, shared by both IP families (a workload's
- * endpoint chains do not depend on the family) and surviving a replaced state entry: an endpoint
- * update that changes only its ingress policies re-renders only its ingress chain. The key must hold
- * everything the chain depends on besides the config; a config change (begin() with another cfgKey)
- * drops everything. Entries not used by a compile go at sweep().
+ * A memo by id and content key, swept per compile: begin() starts a compile, and entries no compile
+ * asked for since go at sweep(). A `scopeKey` given to begin() that differs from the last one (the
+ * config) drops everything.
  */
-export class SharedChainMemo<T> {
+export class KeyedMemo<T> {
   private readonly entries = new Map<string, { key: string; value: T; gen: number }>();
   private gen = 0;
-  private cfgKey: string | undefined;
+  private scopeKey: string | undefined;
 
-  begin(cfgKey: string): void {
+  begin(scopeKey?: string): void {
     this.gen++;
-    if (cfgKey !== this.cfgKey) this.entries.clear();
-    this.cfgKey = cfgKey;
+    if (scopeKey !== undefined && scopeKey !== this.scopeKey) this.entries.clear();
+    if (scopeKey !== undefined) this.scopeKey = scopeKey;
   }
 
   /** The value for id if made with the same key, else a fresh one (produce sees the previous value). */
@@ -78,6 +37,32 @@ export class SharedChainMemo<T> {
 
   get size(): number {
     return this.entries.size;
+  }
+}
+
+/** Rule hashes per (scope, chain), keyed by the chain's bodies. */
+export class HashCache {
+  private readonly memo = new KeyedMemo<readonly string[]>();
+
+  /** Starts a compile: entries not used until the next sweep() are dropped then. */
+  begin(): void {
+    this.memo.begin();
+  }
+
+  hashes(scope: string, chainName: string, bodies: readonly string[]): readonly string[] {
+    // Bodies never contain "\n" (names are validated or hashed, comments escaped), so the count and
+    // the join are an unambiguous key.
+    const key = `${bodies.length}\n${bodies.join('\n')}`;
+    return this.memo.get(`${scope}|${chainName}`, key, () => ruleHashes(chainName, bodies));
+  }
+
+  /** Drops entries for chains that the last compile no longer produced. */
+  sweep(): void {
+    this.memo.sweep();
+  }
+
+  get size(): number {
+    return this.memo.size;
   }
 }
 

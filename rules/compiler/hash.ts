@@ -14,15 +14,7 @@ export const RULE_HASH_LENGTH = 16;
  * (inserts) or "<chain>*appends*" (appends).
  */
 export function ruleHashes(chainName: string, bodies: readonly string[]): string[] {
-  let prev = createHash('sha224').update(chainName, 'utf8').digest();
-  const out: string[] = new Array<string>(bodies.length);
-  for (let i = 0; i < bodies.length; i++) {
-    const body = bodies[i] as string;
-    const s = body === '' ? `-A ${chainName} HASH` : `-A ${chainName} HASH ${body}`;
-    prev = createHash('sha224').update(prev).update(s, 'utf8').digest();
-    out[i] = prev.toString('base64url').slice(0, RULE_HASH_LENGTH);
-  }
-  return out;
+  return ruleDigests(chainName, bodies).digests.map((d) => d.slice(0, RULE_HASH_LENGTH));
 }
 
 /** A chain's rule bodies with the full base64url digest of each rule's chained hash. */

@@ -17,7 +17,7 @@ import type {
 } from '../dataplane-api/types.js';
 import { policyIdString } from '../dataplane-api/types.js';
 import { CompilerInputError } from './errors.js';
-import { ChainMemo, HashCache, SharedChainMemo } from './hash-cache.js';
+import { ChainMemo, HashCache, KeyedMemo } from './hash-cache.js';
 import { isCanonicalV4Member, type MemberShape } from './ipaddr.js';
 import { isValidInterfaceName } from './names.js';
 import { canonicalMember, checkRules, type CanonicalMember } from './validate.js';
@@ -94,8 +94,11 @@ export class DataplaneState {
   readonly hashCache = new HashCache();
   /** Compiled chains per source entry, reused while the entry and the config are unchanged. */
   readonly chainMemo = new ChainMemo<unknown>();
-  /** Compiled chains by name and content key, shared by both families (endpoint chains). */
-  readonly sharedChains = new SharedChainMemo<unknown>();
+  /**
+   * Chains shared by both families (table.ts addShared), by table and chain name and a content key
+   * (everything the chain depends on besides the config), so they survive a replaced state entry.
+   */
+  readonly sharedChains = new KeyedMemo<unknown>();
   /**
    * The node's interfaces and local addresses (issue 13 item 4: this-host, kube-ipvs0), from the
    * driver's interface monitor rather than from the calc graph; undefined until the first reading.

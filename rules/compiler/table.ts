@@ -57,24 +57,45 @@ function isTwin(twin: Prepared, c: IChain, bodies: readonly string[]): boolean {
     if (r.body !== bodies[i] || r.source?.index !== s?.index || r.source?.direction !== s?.direction)
       return false;
   }
-  const first = c.rules[0]?.comments[0];
-  const comment = c.comment ?? first;
-  return twin.chain.comment === (comment === undefined ? '' : escapeComment(comment));
+  return twin.chain.comment === chainComment(c);
+}
+
+/** The chain's comment: its own, else its first rule's first comment (escaped). */
+function chainComment(c: IChain): string {
+  const comment = c.comment ?? c.rules[0]?.comments[0];
+  return comment === undefined ? '' : escapeComment(comment);
 }
 
 /** Renders and hashes a chain; the IP sets and the source of each rule stay data on the result. */
 function prepareChain(
   c: IChain,
   hashFn: HashFn,
-  prev?: Prepared,
   bodies: readonly string[] = c.rules.map(renderBody),
 ): Prepared {
-  let digests: ChainDigests | undefined;
-  if (prev) {
-    digests = ruleDigests(c.name, bodies, prev.chain.name === c.name ? prev.digests : undefined);
-    hashFn = () => digests!.digests.map((d) => d.slice(0, RULE_HASH_LENGTH));
-  }
-  const hashes = hashFn(c.name, bodies);
+  return assemble(c, bodies, hashFn(c.name, bodies));
+}
+
+/**
+ * prepareChain for a shared chain: keeps the full digests, so that its next version (`prev`, the
+ * same chain's last preparation) re-hashes only from the first rule that changed.
+ */
+function prepareShared(c: IChain, prev: Prepared | undefined): Prepared {
+  const bodies = c.rules.map(renderBody);
+  const digests = ruleDigests(c.name, bodies, prev?.chain.name === c.name ? prev.digests : undefined);
+  return assemble(
+    c,
+    bodies,
+    digests.digests.map((d) => d.slice(0, RULE_HASH_LENGTH)),
+    digests,
+  );
+}
+
+function assemble(
+  c: IChain,
+  bodies: readonly string[],
+  hashes: readonly string[],
+  digests?: ChainDigests,
+): Prepared {
   const targets: string[] = [];
   const rules = new Array<RenderedRule>(bodies.length);
   for (let i = 0; i < bodies.length; i++) {
@@ -82,19 +103,14 @@ function prepareChain(
     if (r.action?.target !== undefined) targets.push(r.action.target);
     rules[i] = renderedRule(hashes[i] as string, bodies[i] as string, setMatches(r), r.source);
   }
-  const first = c.rules[0]?.comments[0];
-  const comment = c.comment ?? first;
   const chain: Chain = {
     name: c.name,
     rules,
-    comment: comment === undefined ? '' : escapeComment(comment),
+    comment: chainComment(c),
     ...(c.source ? { source: c.source } : {}),
   };
   return digests ? { chain, targets, digests } : { chain, targets };
 }
-
-/** An empty previous version: keep the digests of a first rendering. */
-const NO_PREV: Prepared = { chain: { name: '', rules: [], comment: '' }, targets: [] };
 
 /** Per state and table scope, the sorted chain names of the last build (TableBuilder.order). */
 const LAST_ORDER = new WeakMap<DataplaneState, Map<string, readonly string[]>>();
@@ -168,7 +184,7 @@ export class TableBuilder {
       return produce().map((c) => {
         const bodies = c.rules.map(renderBody);
         const twin = twins?.find((p) => p.chain.name === c.name);
-        return twin && isTwin(twin, c, bodies) ? twin : prepareChain(c, ruleHashes, undefined, bodies);
+        return twin && isTwin(twin, c, bodies) ? twin : prepareChain(c, ruleHashes, bodies);
       });
     }) as Prepared[];
     for (const p of prepared) this.candidates.set(p.chain.name, p);
@@ -180,7 +196,7 @@ export class TableBuilder {
    */
   addShared(key: string, name: string, produce: () => IChain): void {
     const p = this.state.sharedChains.get(`${this.table}|${name}`, key, (old) =>
-      prepareChain(produce(), ruleHashes, (old as Prepared | undefined) ?? NO_PREV),
+      prepareShared(produce(), old as Prepared | undefined),
     ) as Prepared;
     this.candidates.set(p.chain.name, p);
   }
