@@ -18,6 +18,17 @@ export interface ClusterShape {
 
 export const LOCAL_HOST = 'bench-local';
 
+/** Issue 15's cluster (bench/scale.md): 100,000 remote + 250 local endpoints, 2,000 policies, seed 15. */
+export const SCALE_SHAPE: ClusterShape = {
+  weps: 100_250,
+  localWeps: 250,
+  policies: 2000,
+  netsets: 200,
+  namespaces: 200,
+  hosts: 200,
+  seed: 15,
+};
+
 function kv(key: string, value: unknown): KVUpdate {
   return {
     key,

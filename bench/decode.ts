@@ -21,7 +21,7 @@ import {
   type KeyType,
 } from '../agent/model/index.js';
 import { valueProblems } from '../agent/model/validate.js';
-import { generateSnapshot } from './calc-fixture.js';
+import { generateSnapshot, SCALE_SHAPE } from './calc-fixture.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(name);
@@ -37,16 +37,7 @@ function gc(): void {
 }
 
 function snapshot(): KVUpdate[] {
-  const shape = {
-    weps: 100250,
-    localWeps: 250,
-    policies: 2000,
-    netsets: 200,
-    namespaces: 200,
-    hosts: 200,
-    seed: 15,
-  };
-  return generateSnapshot(shape).map((u) => ({
+  return generateSnapshot(SCALE_SHAPE).map((u) => ({
     ...u,
     key: flat(u.key),
     value: u.value === null ? null : flat(u.value),

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
-import { generateSnapshot, LOCAL_HOST, type ClusterShape } from './calc-fixture.js';
+import { generateSnapshot, LOCAL_HOST, SCALE_SHAPE, type ClusterShape } from './calc-fixture.js';
 import { delNetns, median, netns, run } from './kernel.js';
 import { changeText } from './change-floor.js';
 import type { ProbeReport } from './scale-probe.js';
@@ -48,18 +48,18 @@ function parseArgs(argv: readonly string[]): Args {
     return v;
   };
   const b = get('backend', 'both');
-  const local = num('local', 250);
+  const local = num('local', SCALE_SHAPE.localWeps);
   return {
     inner: argv.includes('--inner'),
     backends: b === 'both' ? ['legacy', 'nft'] : [b as IptablesBackend],
     shape: {
-      weps: num('weps', 100_000) + local,
+      weps: num('weps', SCALE_SHAPE.weps - SCALE_SHAPE.localWeps) + local,
       localWeps: local,
-      policies: num('policies', 2000),
-      netsets: num('netsets', 200),
-      namespaces: num('namespaces', 200),
-      hosts: num('hosts', 200),
-      seed: num('seed', 15),
+      policies: num('policies', SCALE_SHAPE.policies),
+      netsets: num('netsets', SCALE_SHAPE.netsets),
+      namespaces: num('namespaces', SCALE_SHAPE.namespaces),
+      hosts: num('hosts', SCALE_SHAPE.hosts!),
+      seed: num('seed', SCALE_SHAPE.seed!),
     },
     dump: get('dump', ''),
   };

@@ -11,7 +11,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { generateSnapshot, LOCAL_HOST } from './calc-fixture.js';
+import { generateSnapshot, LOCAL_HOST, SCALE_SHAPE } from './calc-fixture.js';
 import type { ProbeReport } from './scale-probe.js';
 import { TyphaServer } from '../tools/typha-server/index.js';
 
@@ -113,15 +113,9 @@ async function runOne(s: Scenario): Promise<Record<string, unknown>> {
 const weps = Number(arg('weps', '100000'));
 const tiny = Number(arg('tiny', '1000000'));
 const only = arg('only', '');
-const legit = generateSnapshot({
-  weps: weps + 250,
-  localWeps: 250,
-  policies: 2000,
-  netsets: 200,
-  namespaces: 200,
-  hosts: 200,
-  seed: 15,
-}).map((u) => [u.key, u.value!] as const);
+const legit = generateSnapshot({ ...SCALE_SHAPE, weps: weps + SCALE_SHAPE.localWeps }).map(
+  (u) => [u.key, u.value!] as const,
+);
 // Keys the felix syncer could send and the calc ignores: the cost is the wire and the resync view.
 const tinyKVs = [
   ...legit.filter(([k]) => k === '/calico/v1/Ready'),
