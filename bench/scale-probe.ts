@@ -6,9 +6,16 @@ import http from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface ProbeReport {
-  /** Peak of the summed RSS of the agent and its children (MiB), and of the agent alone. */
+  /**
+   * Peak memory of the agent and its children (MiB): the agent's VmRSS plus each child's private
+   * pages, sampled together; and of the agent alone.
+   */
   readonly peakTreeRssMiB: number;
   readonly peakAgentRssMiB: number;
+  /** Peak of the plain VmRSS sum of the tree, which counts pages a child shares with the agent twice. */
+  readonly peakTreeRssSumMiB: number;
+  /** Each process in the tree at the peak: name, VmRSS MiB (and private MiB for children). */
+  readonly peakTreeParts: string;
   /** GET /liveness: answered, slowest answer (ms), answers slower than 1 s, no answer within 10 s. */
   readonly probes: number;
   readonly probeMaxMs: number;
@@ -40,14 +47,48 @@ function children(pid: number): number[] {
   return out;
 }
 
-function treeRssKiB(pid: number): number {
-  let sum = 0;
-  const todo = [pid];
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * A child's own memory: its private pages (smaps_rollup Private_Clean + Private_Dirty). Pages it
+ * shares are not its cost: a child that has forked but not yet exec'd shares all of the agent's
+ * memory copy-on-write, and its VmRSS would count the agent's heap twice. VmRSS if unreadable.
+ */
+function privateKiB(pid: number): number {
+  try {
+    const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    let kib = 0;
+    for (const m of t.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB$/gm)) kib += Number(m[1]);
+    return kib;
+  } catch {
+    return rssKiB(pid);
+  }
+}
+
+/**
+ * The memory of a process tree: the agent's VmRSS plus each descendant's private memory; also the
+ * plain sum of VmRSS, and what each process held (name, RSS and private MiB).
+ */
+function treeKiB(pid: number): { own: number; naive: number; parts: string } {
+  let own = rssKiB(pid);
+  let naive = own;
+  const parts = [`${comm(pid)} ${Math.round(own / 1024)}`];
+  const todo = children(pid);
   for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
-    sum += rssKiB(p);
+    const r = rssKiB(p);
+    const priv = privateKiB(p);
+    own += priv;
+    naive += r;
+    parts.push(`${comm(p)} ${Math.round(r / 1024)}/${Math.round(priv / 1024)}`);
     todo.push(...children(p));
   }
-  return sum;
+  return { own, naive, parts: parts.join(', ') };
 }
 
 function probe(port: number): Promise<number | string> {
@@ -72,8 +113,15 @@ function main(): void {
   let unanswered = 0;
   const why: string[] = [];
   let started = false;
+  let peakParts = '';
+  let peakNaive = 0;
   const rss = setInterval(() => {
-    peakTree = Math.max(peakTree, treeRssKiB(pid));
+    const t = treeKiB(pid);
+    peakNaive = Math.max(peakNaive, t.naive);
+    if (t.own > peakTree) {
+      peakTree = t.own;
+      peakParts = t.parts;
+    }
     peakAgent = Math.max(peakAgent, rssKiB(pid));
   }, 50);
   let stop = false;
@@ -102,6 +150,8 @@ function main(): void {
       const r: ProbeReport = {
         peakTreeRssMiB: Math.round(peakTree / 1024),
         peakAgentRssMiB: Math.round(peakAgent / 1024),
+        peakTreeRssSumMiB: Math.round(peakNaive / 1024),
+        peakTreeParts: peakParts,
         probes,
         probeMaxMs: Math.round(probeMax),
         probesOver1s: over1s,

@@ -13,7 +13,7 @@
 // the agent's namespace (`--inner`), so the agent, the Typha server and the probes talk over that
 // namespace's loopback and nothing touches the root namespace's iptables.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,7 +206,11 @@ async function inner(a: Args): Promise<void> {
       'run',
     ],
     {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: [
+        'ignore',
+        process.env.BENCH_AGENT_STDOUT ? openSync(process.env.BENCH_AGENT_STDOUT, 'w') : 'ignore',
+        'inherit',
+      ],
       env: {
         PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
         FELIX_TYPHAADDR: `127.0.0.1:${port}`,
@@ -221,6 +225,10 @@ async function inner(a: Args): Promise<void> {
         // BENCH_CPU_PROFILE=<file>: a 10 s CPU profile of the agent over the policy changes (SIGUSR2).
         ...(process.env.BENCH_CPU_PROFILE
           ? { FELIX_DEBUGCPUPROFILEPATH: process.env.BENCH_CPU_PROFILE }
+          : {}),
+        // BENCH_HEAP_SNAPSHOT=<file>: a heap snapshot of the agent once it has settled (SIGUSR1).
+        ...(process.env.BENCH_HEAP_SNAPSHOT
+          ? { FELIX_DEBUGMEMORYPROFILEPATH: process.env.BENCH_HEAP_SNAPSHOT }
           : {}),
       },
     },
@@ -239,6 +247,11 @@ async function inner(a: Args): Promise<void> {
     for (let last = -2, n = await applies(); n !== last; last = n, await sleep(2000), n = await applies());
     const dumps = { v4: await save(backend, 4), v6: await save(backend, 6), ipsets: '' };
     dumps.ipsets = (await execa('ipset', ['save'])).stdout + '\n';
+    if (process.env.BENCH_HEAP_SNAPSHOT) {
+      agent.kill('SIGUSR1'); // the agent writes it synchronously: it answers again once it is done
+      await sleep(500);
+      await getJson('/readiness');
+    }
     for (const [k, v] of Object.entries(dumps)) writeFileSync(join(a.dump, `${k}.save`), v);
 
     // The kernel floor: one rule in a chain of our own in the filter table, as iptables-restore

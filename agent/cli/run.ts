@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, RESTART_EXIT_CODE, type LoadedConfig } from '.
 import { createLogger, type RootLogger, type Severity } from '../log/index.js';
 import { Daemon, compilerConfigFrom, realDeps, type DaemonDeps } from '../daemon/index.js';
 import { registerProfilingSignalHandlers } from '../daemon/profiles.js';
+import { limitHeapGrowth } from '../daemon/heap.js';
 import { setprivOnPath } from '../../rules/backend/index.js';
 import type { Io } from './commands.js';
 
@@ -93,6 +94,9 @@ export async function runCommand(io: Io, opts: RunOptions): Promise<number> {
 
   const cleanup: (() => void)[] = [];
   if (opts.installProcessHandlers) {
+    // The real process only: a V8 flag is process-wide, and in-process tests share theirs.
+    const heap = limitHeapGrowth();
+    if (heap) logger.debug('Limited JavaScript heap growth between full collections', { flag: heap });
     const on = (sig: NodeJS.Signals, f: () => void): void => {
       process.on(sig, f);
       cleanup.push(() => process.off(sig, f));
