@@ -95,10 +95,19 @@ async function getJson(path: string): Promise<{ status: number; body: Record<str
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function applies(): Promise<number> {
+interface ApplyDetail {
+  applies?: number;
+  /** The agent's own CPU from the batch to the apply's first restore (rules/driver/cpu-clock.ts). */
+  lastApplyCpuBeforeRestore?: { allMs: number; mainMs?: number } | null;
+}
+
+async function dataplaneDetail(): Promise<ApplyDetail | undefined> {
   const r = await getJson('/readiness?format=json');
-  const d = (r.body.details as { dataplane?: { applies?: number } } | undefined)?.dataplane;
-  return d?.applies ?? -1;
+  return (r.body.details as { dataplane?: ApplyDetail } | undefined)?.dataplane;
+}
+
+async function applies(): Promise<number> {
+  return (await dataplaneDetail())?.applies ?? -1;
 }
 
 /** utime + stime of the agent process itself (ms), not its children. */
@@ -135,6 +144,9 @@ interface Timed {
   ms: number;
   agentCpuMs: number;
   mainCpuMs: number;
+  /** As the agent reports it: CPU from taking the batch to the first restore, all threads / main. */
+  beforeRestoreCpuMs: number;
+  beforeRestoreMainCpuMs: number;
 }
 
 async function timeChange(
@@ -151,9 +163,11 @@ async function timeChange(
   change();
   for (;;) {
     await sleep(5);
-    const n = await applies();
+    const d = await dataplaneDetail();
+    const n = d?.applies ?? -1;
     if (n === seen) continue;
     const ms = performance.now() - t0;
+    const before = d?.lastApplyCpuBeforeRestore;
     const agentCpuMs = cpuMs(pid) - cpu0;
     const mainCpuMs = cpuMs(pid, pid) - main0;
     seen = n;
@@ -161,7 +175,14 @@ async function timeChange(
       const d = [...threadCpu(pid)].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const);
       console.error(`thread CPU (ms): ${JSON.stringify(Object.fromEntries(d.filter(([, v]) => v > 0)))}`);
     }
-    if (want(await save(backend, 4))) return { ms, agentCpuMs, mainCpuMs };
+    if (want(await save(backend, 4)))
+      return {
+        ms,
+        agentCpuMs,
+        mainCpuMs,
+        beforeRestoreCpuMs: before?.allMs ?? NaN,
+        beforeRestoreMainCpuMs: before?.mainMs ?? NaN,
+      };
     if (performance.now() - t0 > 120_000) throw new Error('change never reached the kernel');
   }
 }
@@ -334,6 +355,8 @@ async function inner(a: Args): Promise<void> {
       ms: Math.round(median(xs.map((x) => x.ms))),
       agentCpuMs: Math.round(median(xs.map((x) => x.agentCpuMs))),
       mainCpuMs: Math.round(median(xs.map((x) => x.mainCpuMs))),
+      beforeRestoreCpuMs: Math.round(median(xs.map((x) => x.beforeRestoreCpuMs))),
+      beforeRestoreMainCpuMs: Math.round(median(xs.map((x) => x.beforeRestoreMainCpuMs))),
     });
     console.log(
       JSON.stringify({

@@ -37,6 +37,7 @@ import { TyphaStatus } from './typha-status.js';
 import { WorkQueue } from './work-queue.js';
 import { VERSION } from './version.js';
 import { parseKey } from '../model/index.js';
+import { readCpuClock, type CpuClock } from '../../rules/driver/index.js';
 
 export interface DaemonOptions {
   readonly loaded: LoadedConfig;
@@ -225,6 +226,7 @@ export class Daemon {
   private async onBatch(updates: readonly KVUpdate[], status: SyncStatus | undefined): Promise<void> {
     const calc = this.calc;
     if (!calc || this.stopping) return;
+    const since = readCpuClock(); // for the apply's cpuBeforeRestore
     if (updates.length > 0) {
       // Each key parsed once, for the metrics and the calc.
       const keys = updates.map((u) => parseKey(u.key));
@@ -245,7 +247,7 @@ export class Daemon {
     if (this.overlayRestart()) return;
     if (out.length > 0) {
       this.metrics.calcOutputEvents.inc(out.length);
-      await this.toDataplane(out);
+      await this.toDataplane(out, since);
     }
     this.reportHealth();
   }
@@ -261,14 +263,14 @@ export class Daemon {
     this.status.unsupportedInUse = r.uses;
   }
 
-  private async toDataplane(msgs: readonly ToDataplane[]): Promise<void> {
+  private async toDataplane(msgs: readonly ToDataplane[], since?: CpuClock): Promise<void> {
     this.metrics.dataplaneBatchSize.observe(msgs.length);
     for (const m of msgs) {
       this.metrics.dataplaneMessages.inc({ type: m.kind });
       // A restart-requiring change ends the daemon here: nothing after it reaches the driver.
       if (m.kind === 'configUpdate' && (await this.onConfigUpdate(m.config))) return;
     }
-    await this.dataplane.send(msgs, this.config);
+    await this.dataplane.send(msgs, this.config, since);
   }
 
   /** Merges the datastore config; returns true when the daemon is exiting for a restart. */

@@ -2,6 +2,7 @@
 // buffered until then), retried on each heartbeat if it fails to start, and its apply events
 // become status, metrics and log lines (docs/operations.md).
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
+import type { CpuClock } from '../../rules/driver/index.js';
 import type { OverlayFacts } from '../calc/index.js';
 import type { FelixConfig } from '../config/index.js';
 import type { RootLogger } from '../log/index.js';
@@ -36,6 +37,8 @@ interface StatusFiles {
 export class DataplaneRunner {
   private dp: Dataplane | undefined;
   private pending: ToDataplane[] = [];
+  /** The CPU clock when the first pending message's batch was taken (cpuBeforeRestore). */
+  private pendingSince: CpuClock | undefined;
   /** Set at the first in-sync; a driver that failed to start is retried on each heartbeat. */
   private wanted = false;
   private stopped = false;
@@ -71,12 +74,13 @@ export class DataplaneRunner {
   }
 
   /** Hands messages to the driver, or buffers them until it runs; the first inSync starts it. */
-  async send(msgs: readonly ToDataplane[], cfg: FelixConfig): Promise<void> {
+  async send(msgs: readonly ToDataplane[], cfg: FelixConfig, since?: CpuClock): Promise<void> {
     this.o.status.messagesToDataplane += msgs.length;
     if (this.dp) {
-      this.feed(this.dp, msgs);
+      this.feed(this.dp, msgs, since);
       return;
     }
+    this.pendingSince ??= since;
     this.pending.push(...msgs);
     if (!this.wanted && msgs.some((m) => m.kind === 'inSync')) {
       this.wanted = true;
@@ -110,14 +114,16 @@ export class DataplaneRunner {
     dp.lastApplyFailed = false;
     this.statusFiles = this.makeStatusFiles(cfg, made);
     const msgs = this.pending;
+    const since = this.pendingSince;
     this.pending = [];
-    this.feed(made, msgs);
+    this.pendingSince = undefined;
+    this.feed(made, msgs, since);
   }
 
   /** Every message the driver gets goes through here, so the status tracker numbers them as the driver does. */
-  private feed(dp: Dataplane, msgs: readonly ToDataplane[]): void {
+  private feed(dp: Dataplane, msgs: readonly ToDataplane[], since?: CpuClock): void {
     this.statusFiles?.tracker.onMessages(msgs);
-    dp.driver.onMessages(msgs);
+    dp.driver.onMessages(msgs, since);
   }
 
   /** Felix writes status files when EndpointStatusPathPrefix is set (felix/daemon/daemon.go); never in a dry run. */
@@ -172,6 +178,7 @@ export class DataplaneRunner {
       dp.applies++;
       dp.lastApplyMs = now();
       dp.lastApplyDurationMs = e.durationMs;
+      dp.lastApplyCpuBeforeRestore = e.cpuBeforeRestore ?? null;
       dp.lastApplyFailed = false;
       const refused = e.refused ?? [];
       dp.refused = refusedDetail(refused);

@@ -5,6 +5,7 @@ import type { KVUpdate, SyncStatus, SyncerEvent } from '../../syncer-client/api.
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import type { Key } from '../model/index.js';
 import type { DesiredState } from '../../rules/model.js';
+import type { CpuClock, CpuSpent } from '../../rules/driver/index.js';
 import type { CompilerConfig, DataplaneState } from '../../rules/compiler/index.js';
 import type { OverlayFacts } from '../calc/index.js';
 import type { FelixConfig, ParamName, SourceKind } from '../config/index.js';
@@ -61,13 +62,15 @@ export interface ApplyInfo {
   readonly messages?: number;
   /** Why our rules in the iptables backend not in use could not be removed (retried by the driver). */
   readonly otherBackendErrors?: readonly string[];
+  /** CPU from the first update this apply covers to its first restore (rules/driver/cpu-clock.ts). */
+  readonly cpuBeforeRestore?: CpuSpent | undefined;
 }
 
 /** DataplaneDriver. */
 export interface DriverLike extends CountedDriver {
   start(): Promise<void>;
   stop(): Promise<void>;
-  onMessages(msgs: readonly ToDataplane[]): void;
+  onMessages(msgs: readonly ToDataplane[], since?: CpuClock): void;
   on(ev: 'apply' | 'first-apply', l: (e: ApplyInfo) => void): unknown;
   on(ev: 'apply-error', l: (e: { readonly error: Error & { readonly code?: string } }) => void): unknown;
   /** Last restore input per table (the demo prints it in dry-run mode). */

@@ -22,6 +22,11 @@ export interface DaemonStatus {
     applies: number;
     lastApplyMs: number;
     lastApplyDurationMs: number;
+    /**
+     * The agent's CPU (ms) from taking the first batch the last apply covered to that apply's first
+     * restore: all threads, and the main thread alone. null when the apply ran no restore.
+     */
+    lastApplyCpuBeforeRestore: { readonly allMs: number; readonly mainMs?: number } | null;
     lastApplyError: string;
     lastApplyFailed: boolean;
     /** What the kernel refused in the last apply ('' = nothing), e.g. "ipv4 filter chain cali-x". */
@@ -61,6 +66,7 @@ export function newStatus(nowMs: number): DaemonStatus {
       applies: 0,
       lastApplyMs: 0,
       lastApplyDurationMs: 0,
+      lastApplyCpuBeforeRestore: null,
       lastApplyError: '',
       lastApplyFailed: false,
       refused: '',

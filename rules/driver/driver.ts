@@ -8,6 +8,8 @@
 // Bursts are coalesced: at most one apply per minApplyIntervalMs. A periodic refresh
 // (IptablesRefreshInterval) forgets the cached kernel state so that drift is re-read and repaired.
 import { EventEmitter } from 'node:events';
+import type { ApplyEvent, DriverEvents, RefusedItem } from './events.js';
+import { RestoreClock, type CpuClock } from './cpu-clock.js';
 import type { ToDataplane } from '../dataplane-api/types.js';
 import type { DesiredState, IpFamily, TableName, TableState } from '../model.js';
 import { ExecaRunner, netnsPrefix, type CommandRunner } from '../backend/runner.js';
@@ -63,37 +65,7 @@ export interface DataplaneDriverOptions {
   readonly featureOverride?: Readonly<Record<string, string>>;
 }
 
-export interface ApplyEvent {
-  readonly durationMs: number;
-  /** `<ipv4|ipv6>/<table>:<chain>` for every chain written (created, changed, deleted, hooked). */
-  readonly changedChains: readonly string[];
-  /** iptables-restore processes run (0 when the kernel already matched). */
-  readonly restoreCalls: number;
-  /** Sets created, changed or destroyed. */
-  readonly changedSets: readonly string[];
-  /** What the kernel refused in this apply; everything else was programmed. Retried on back-off. */
-  readonly refused: readonly RefusedItem[];
-  /** The apply programmed the state of the first this-many messages given to onMessages (later ones wait). */
-  readonly messages: number;
-  /** Why our rules in the iptables backend not in use could not be removed ([] = swept or nothing there). */
-  readonly otherBackendErrors?: readonly string[];
-}
-
-/** A chain or set the kernel refused, isolated so that the rest could be programmed. */
-export interface RefusedItem {
-  readonly ipVersion: IpFamily;
-  /** raw, mangle, nat, filter, or 'ipsets'. */
-  readonly table: TableName | 'ipsets';
-  readonly kind: 'chain' | 'set';
-  readonly name: string;
-  readonly reason: string;
-}
-
-export interface DriverEvents {
-  apply: [ApplyEvent];
-  'apply-error': [{ readonly error: DataplaneError }];
-  'first-apply': [ApplyEvent];
-}
+export type { ApplyEvent, DriverEvents, RefusedItem } from './events.js';
 
 function tableKey(table: TableName, family: IpFamily): string {
   return `ipv${family}/${table}`;
@@ -107,6 +79,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private readonly opts: DataplaneDriverOptions;
   protected readonly source: DesiredStateSource;
   protected readonly runner: CommandRunner;
+  private readonly clock: RestoreClock;
   protected readonly log: DriverLogger;
   private readonly ctrs: DataplaneCounters = newCounters();
   private readonly families: readonly IpFamily[];
@@ -142,12 +115,13 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.source = opts.source ?? new CompilerSource(cfg, this.log);
     this.maxIpsetSize = opts.maxIpsetSize ?? cfg.maxIpsetSize;
     if (opts.procSys && !opts.dryRun) this.rpFilter = new RpFilterWriter(opts.procSys, this.log);
-    this.runner =
+    const runner =
       opts.runner ??
       new ExecaRunner({
         prefix: opts.netns ? netnsPrefix(opts.netns) : [],
         ...(opts.env ? { env: opts.env } : {}),
       });
+    this.runner = this.clock = new RestoreClock(runner);
   }
 
   /** Counters for health and metrics (a copy). */
@@ -238,8 +212,12 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     await this.applying;
   }
 
-  /** Feeds messages to the desired-state source; applies only after the first InSync. */
-  onMessages(msgs: readonly ToDataplane[]): void {
+  /**
+   * Feeds messages to the desired-state source; applies only after the first InSync. `since`: the CPU
+   * clock when their processing began (the daemon's batch), for ApplyEvent.cpuBeforeRestore.
+   */
+  onMessages(msgs: readonly ToDataplane[], since?: CpuClock): void {
+    this.clock.mark(since);
     this.source.apply(msgs);
     this.received += msgs.length;
     if (msgs.some((m) => m.kind === 'inSync')) this.inSync = true;
@@ -335,9 +313,11 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       await this.retrySweep();
       // desired() reflects every message received so far; later ones wait for the next apply.
       const upTo = this.received;
+      this.clock.begin();
       const ev = {
         ...(await this.applyDesired(this.source.desired(), upTo)),
         otherBackendErrors: this.otherBackend?.errors ?? [],
+        cpuBeforeRestore: this.clock.end(),
       };
       this.applied++;
       this.emit('apply', ev);

@@ -9,3 +9,5 @@ export type { DriverLogger } from './logger.js';
 export { CompilerSource } from './compiler-source.js';
 export { RpFilterWriter, fsProcSys, runnerProcSys, isSafeInterfaceName } from './rp-filter.js';
 export type { ProcSys, RpFilterResult } from './rp-filter.js';
+export { readCpuClock, cpuSpent, RestoreClock } from './cpu-clock.js';
+export type { CpuClock, CpuSpent } from './cpu-clock.js';

@@ -80,6 +80,7 @@ for (const backend of ['legacy', 'nft'] as Backend[]) {
         firstApplyDone: true,
         applies: 2,
         lastApplyMs: 1,
+        lastApplyCpuBeforeRestore: null,
         lastApplyDurationMs: ev.durationMs,
         lastApplyError: '',
         lastApplyFailed: false,

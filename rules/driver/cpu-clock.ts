@@ -1,0 +1,80 @@
+// The agent's CPU from the first update an apply covers to that apply's first restore (issue 15:
+// "the agent's own CPU before the restore"). Two clocks: the whole process (process.cpuUsage, all
+// threads: JavaScript, GC and V8's compilers) and the main thread alone (/proc/thread-self/schedstat,
+// nanoseconds on the CPU; undefined where the kernel does not provide it). The daemon reads the clock
+// when it takes a batch from Typha, before decoding it into the calc, and passes it along with the
+// calc's output; a reading taken here on arrival is the fallback.
+import { readFileSync } from 'node:fs';
+import type { CommandResult, CommandRunner } from '../backend/runner.js';
+
+export interface CpuClock {
+  /** User + system CPU of the process, all threads (µs). */
+  readonly allUs: number;
+  /** Time the main thread has spent on a CPU (ns), if readable. */
+  readonly mainNs: number | undefined;
+}
+
+export interface CpuSpent {
+  readonly allMs: number;
+  readonly mainMs?: number;
+}
+
+function mainThreadNs(): number | undefined {
+  try {
+    const ns = Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]);
+    return Number.isFinite(ns) && ns > 0 ? ns : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readCpuClock(): CpuClock {
+  const u = process.cpuUsage();
+  return { allUs: u.user + u.system, mainNs: mainThreadNs() };
+}
+
+export function cpuSpent(from: CpuClock, to: CpuClock): CpuSpent {
+  const allMs = (to.allUs - from.allUs) / 1000;
+  if (from.mainNs === undefined || to.mainNs === undefined) return { allMs };
+  return { allMs, mainMs: (to.mainNs - from.mainNs) / 1e6 };
+}
+
+/** `iptables-restore`, `ip6tables-nft-restore`, `ipset restore`, also behind `ip netns exec`. */
+function isRestore(file: string, args: readonly string[]): boolean {
+  return [file, ...args].some((a) => a === 'restore' || a.endsWith('-restore'));
+}
+
+/**
+ * Wraps the driver's command runner and reads the clock at the first restore of an apply. mark()
+ * when messages arrive (the earliest unapplied one counts), begin() when an apply starts (it covers
+ * every message so far), end() after it.
+ */
+export class RestoreClock implements CommandRunner {
+  private since: CpuClock | undefined;
+  private covered: CpuClock | undefined;
+  private first: CpuClock | undefined;
+
+  constructor(private readonly inner: CommandRunner) {}
+
+  mark(since?: CpuClock): void {
+    this.since ??= since ?? readCpuClock();
+  }
+
+  begin(): void {
+    this.covered = this.since;
+    this.since = undefined;
+    this.first = undefined;
+  }
+
+  run(file: string, args: readonly string[], input?: string): Promise<CommandResult> {
+    if (this.covered && !this.first && isRestore(file, args)) this.first = readCpuClock();
+    return this.inner.run(file, args, input);
+  }
+
+  /** CPU from the first covered message to the first restore; undefined if either is missing. */
+  end(): CpuSpent | undefined {
+    const spent = this.covered && this.first ? cpuSpent(this.covered, this.first) : undefined;
+    this.covered = this.first = undefined;
+    return spent;
+  }
+}
