@@ -280,6 +280,16 @@ async function inner(a: Args): Promise<void> {
       await sleep(20);
     }
     const readyMs = performance.now() - t0;
+    // The agent's own clock, from its start (after module loading): Typha connected, first in-sync
+    // taken off the queue, first apply done.
+    const phases = (await getJson('/readiness?format=json')).body as {
+      details?: { timeToTyphaMs?: number; timeToInSyncMs?: number; timeToFirstApplyMs?: number };
+    };
+    const agentPhasesMs = {
+      typha: phases.details?.timeToTyphaMs ?? NaN,
+      inSync: phases.details?.timeToInSyncMs ?? NaN,
+      firstApply: phases.details?.timeToFirstApplyMs ?? NaN,
+    };
     // Settle: no apply for 2 s, so the dump is the state the snapshot leads to.
     for (let last = -2, n = await applies(); n !== last; last = n, await sleep(2000), n = await applies());
     const dumps = { v4: await save(backend, 4), v6: await save(backend, 6), ipsets: '' };
@@ -380,6 +390,7 @@ async function inner(a: Args): Promise<void> {
         kvs: snapshot.length,
         snapshotMB: +(bytes / 1e6).toFixed(1),
         readyMs: Math.round(readyMs),
+        agentPhasesMs,
         agentHwmMiB: hwm ? Math.round(Number(hwm[1]) / 1024) : null,
         agentRssEndMiB: rssEnd ? Math.round(Number(rssEnd[1]) / 1024) : null,
         ...probe,

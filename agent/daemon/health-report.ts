@@ -90,6 +90,7 @@ export function healthDetails(d: DetailsInput): Record<string, unknown> {
     },
     mainLoop: d.mainLoop,
     timeToTyphaMs: s.timeToTyphaMs,
+    timeToInSyncMs: s.timeToInSyncMs,
     timeToFirstApplyMs: s.timeToFirstApplyMs,
     datastoreConfigKeys: d.datastoreConfigKeys,
     unsupported: [...s.unsupported, ...s.unsupportedInUse],

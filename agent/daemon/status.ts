@@ -37,6 +37,8 @@ export interface DaemonStatus {
   startedMs: number;
   /** ms from start to the first Typha connection. */
   timeToTyphaMs: number;
+  /** ms from start to the first in-sync from Typha (before the calc's flush of it). */
+  timeToInSyncMs: number;
   timeToFirstApplyMs: number;
   kvsProcessed: number;
   messagesToDataplane: number;
@@ -74,6 +76,7 @@ export function newStatus(nowMs: number): DaemonStatus {
     },
     startedMs: nowMs,
     timeToTyphaMs: -1,
+    timeToInSyncMs: -1,
     timeToFirstApplyMs: -1,
     kvsProcessed: 0,
     messagesToDataplane: 0,

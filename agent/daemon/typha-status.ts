@@ -58,7 +58,10 @@ export class TyphaStatus {
     if (status === 'resync') this.metrics.resyncsStarted.inc();
     if (status !== 'in-sync') return;
     this.s.typha.snapshotSize = knownKeys;
-    if (!this.s.inSyncOnce) this.log.info("First time we've been in sync");
+    if (!this.s.inSyncOnce) {
+      this.log.info("First time we've been in sync");
+      this.s.timeToInSyncMs = this.now() - this.s.startedMs;
+    }
     this.s.inSyncOnce = true;
   }
 

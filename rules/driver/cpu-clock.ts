@@ -46,7 +46,7 @@ function isRestore(file: string, args: readonly string[]): boolean {
 
 /**
  * Wraps the driver's command runner and reads the clock at the first restore of an apply. mark()
- * when messages arrive (the earliest unapplied one counts), begin() when an apply starts (it covers
+ * when messages arrive (the earliest clock of those not yet applied counts), begin() when an apply starts (it covers
  * every message so far), end() after it.
  */
 export class RestoreClock implements CommandRunner {
@@ -56,8 +56,8 @@ export class RestoreClock implements CommandRunner {
 
   constructor(private readonly inner: CommandRunner) {}
 
-  mark(since?: CpuClock): void {
-    this.since ??= since ?? readCpuClock();
+  mark(since: CpuClock = readCpuClock()): void {
+    if (!this.since || since.allUs < this.since.allUs) this.since = since;
   }
 
   begin(): void {

@@ -174,9 +174,25 @@ test('compiled CLI: `run --dry-run` becomes ready, `status` agrees, SIGHUP exits
       );
       const st = spawnCli(['status', '--json'], env);
       assert.equal(await st.exit, 0);
-      const j = JSON.parse(st.output()) as { ready: boolean; details: { typha: { endpoint: string } } };
+      const j = JSON.parse(st.output()) as {
+        ready: boolean;
+        details: {
+          typha: { endpoint: string };
+          timeToTyphaMs: number;
+          timeToInSyncMs: number;
+          timeToFirstApplyMs: number;
+        };
+      };
       assert.equal(j.ready, true);
       assert.equal(j.details.typha.endpoint, `127.0.0.1:${typhaPort}`);
+      // The start-up phases, in the order they happen.
+      const d = j.details;
+      assert.ok(
+        d.timeToTyphaMs >= 0 &&
+          d.timeToInSyncMs >= d.timeToTyphaMs &&
+          d.timeToFirstApplyMs >= d.timeToInSyncMs,
+        JSON.stringify(d),
+      );
       agent.kill(signal);
       assert.equal(await agent.exit, code, agent.output());
       const log = agent.output();
