@@ -12,6 +12,16 @@ export interface LineCounts {
 
 const IPTABLES_RESTORE = /^(ip6?)tables(?:-legacy|-nft)?-restore$/;
 
+/** Calls `f` with the bounds of each non-empty line. */
+function forEachLine(text: string, f: (from: number, to: number) => void): void {
+  for (let i = 0; i < text.length;) {
+    let j = text.indexOf('\n', i);
+    if (j < 0) j = text.length;
+    if (j > i) f(i, j);
+    i = j + 1;
+  }
+}
+
 export class LineCountingRunner implements CommandRunner {
   private readonly iptables: Record<string, number> = {};
   private ipset = 0;
@@ -34,17 +44,25 @@ export class LineCountingRunner implements CommandRunner {
     if (ipt) {
       const version = ipt[1] === 'ip6' ? '6' : '4';
       let table = '';
-      for (const line of input.split('\n')) {
-        if (line === '') continue;
-        if (line.startsWith('*')) table = line.slice(1).trim();
+      let n = 0;
+      const add = (): void => {
+        if (n === 0) return;
         const k = `${version}/${table}`;
-        this.iptables[k] = (this.iptables[k] ?? 0) + 1;
-      }
+        this.iptables[k] = (this.iptables[k] ?? 0) + n;
+        n = 0;
+      };
+      // Line by line without splitting: an input can be megabytes (the first apply at 100k endpoints).
+      forEachLine(input, (from, to) => {
+        if (input.charCodeAt(from) === 42 /* '*' */) {
+          add();
+          table = input.slice(from + 1, to).trim();
+        }
+        n++;
+      });
+      add();
       return;
     }
-    if (base === 'ipset' && args[0] === 'restore') {
-      for (const line of input.split('\n')) if (line !== '') this.ipset++;
-    }
+    if (base === 'ipset' && args[0] === 'restore') forEachLine(input, () => this.ipset++);
   }
 
   private countDestroy(file: string, args: readonly string[]): void {

@@ -132,6 +132,11 @@ test('felix_iptables_lines_executed: restore input lines by IP version and table
   await r.run('iptables-legacy-restore', ['--noflush'], FILTER_INPUT);
   v = await scrape(m);
   assert.equal(v.get('felix_iptables_lines_executed{ip_version="4",table="filter"}'), 8);
+  // Two tables in one input, an empty line (not counted) and no final newline.
+  await r.run('iptables-nft-restore', ['--noflush'], '*mangle\n-A a\n\nCOMMIT\n*nat\n-A b\n-A c\nCOMMIT');
+  v = await scrape(m);
+  assert.equal(v.get('felix_iptables_lines_executed{ip_version="4",table="mangle"}'), 3);
+  assert.equal(v.get('felix_iptables_lines_executed{ip_version="4",table="nat"}'), 4);
 });
 
 test('felix_ipset_lines_executed: ipset restore lines plus single destroys', async () => {
