@@ -11,7 +11,8 @@
 // on a normal exit the live groups are killed, and against a kill -9 (no exit hook runs) each
 // child is started through util-linux `setpriv --pdeathsig KILL`, so the kernel kills it when the
 // agent dies (Node has no prctl(PR_SET_PDEATHSIG) of its own).
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { DataplaneError } from './errors.js';
@@ -95,6 +96,33 @@ export function setExecObserver(f: ((micros: number) => void) | undefined): void
   execObserver = f;
 }
 
+/**
+ * Inputs longer than a pipe's buffer go to the child as an unlinked temporary file rather than
+ * through a pipe. A pipe is fed by the event loop, so a child writing IP sets would stop after the
+ * first 64 KiB for as long as the main thread is busy (the table compile that runs meanwhile at
+ * start-up, rules/driver/early-ipsets.ts); a file needs nobody. When no file can be written (a
+ * read-only /tmp), the pipe it is.
+ */
+export const FILE_INPUT_CHARS = 64 * 1024;
+let stdinSeq = 0;
+
+function stdinFile(text: string): number | undefined {
+  const path = join(tmpdir(), `felix-ts-stdin-${process.pid}-${stdinSeq++}`);
+  try {
+    writeFileSync(path, text, { mode: 0o600 });
+    const fd = openSync(path, 'r');
+    unlinkSync(path);
+    return fd;
+  } catch {
+    try {
+      unlinkSync(path);
+    } catch {
+      // never written
+    }
+    return undefined;
+  }
+}
+
 /** Process-group ids of the children running now, with their start times (ms since epoch). */
 const live = new Map<number, number>();
 let exitHookInstalled = false;
@@ -159,15 +187,22 @@ export class ExecaRunner implements CommandRunner {
     let pgid: number | undefined;
     try {
       const t0 = performance.now();
-      const child = execa(cmd, rest, {
-        input: stdin,
+      const fd = stdin.length > FILE_INPUT_CHARS ? stdinFile(stdin) : undefined;
+      const common = {
         reject: false,
         stripFinalNewline: false,
         env: this.env ? { ...this.env } : undefined,
         detached: true,
         maxBuffer: 1024 * 1024 * 1024,
-      });
+      } as const;
+      // An integer stdin is handed to spawn() as the child's fd 0 (execa's "no stream" options); its
+      // types list only 3-9 there.
+      const child =
+        fd === undefined
+          ? execa(cmd, rest, { ...common, input: stdin })
+          : execa(cmd, rest, { ...common, stdin: fd as unknown as 'inherit' });
       execObserver?.((performance.now() - t0) * 1000);
+      if (fd !== undefined) closeSync(fd); // the child has its own copy
       pgid = child.pid;
       if (pgid !== undefined) {
         live.set(pgid, Date.now());

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -132,3 +132,26 @@ async function waitFor(f: () => number): Promise<number> {
   }
   throw new Error('condition not met within 30 s');
 }
+
+test('a large input reaches the child while the main thread is busy (a file, not a pipe), and leaves no file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fts-stdin-'));
+  const marker = join(dir, 'read');
+  const input = 'add cali40s:x 10.0.0.1\n'.repeat(50_000); // 1.1 MB: far over a pipe's 64 KiB
+  const r = new ExecaRunner();
+  const done = r.run('sh', ['-c', `wc -c > ${marker}.tmp && mv ${marker}.tmp ${marker}`], input);
+  // Block the event loop, as the table compile does, until the child has read everything (or 10 s).
+  const until = Date.now() + 10_000;
+  while (!existsSync(marker) && Date.now() < until);
+  assert.ok(existsSync(marker), 'the child read all of its input while the event loop was blocked');
+  assert.equal(Number(readFileSync(marker, 'utf8').trim()), Buffer.byteLength(input));
+  assert.equal((await done).exitCode, 0);
+  const left = readdirSync(tmpdir()).filter((f) => f.startsWith(`felix-ts-stdin-${process.pid}-`));
+  assert.deepEqual(left, [], 'the temporary input file is unlinked at spawn');
+});
+
+test('a small input still goes through a pipe (libuv: a socket pair)', async () => {
+  const r = new ExecaRunner();
+  const out = await r.run('sh', ['-c', 'cat; readlink /proc/self/fd/0 >&2'], 'hello\n');
+  assert.equal(out.stdout, 'hello\n');
+  assert.match(out.stderr, /^(pipe|socket):/, 'a pipe or socket pair, as Node makes them, not a file');
+});
