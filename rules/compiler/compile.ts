@@ -64,26 +64,36 @@ function desiredIpSets(state: DataplaneState, families: readonly IpFamily[]): Ma
   return ipsets;
 }
 
+/**
+ * The IP sets a compile starts from: the calc graph's, and the ones Felix always creates. Felix always
+ * programs raw, mangle, nat and filter for each family in iptables mode and creates the pool sets
+ * (masq_mgr.go newMasqManager) and the sets the mangle DSCP rule refers to (dscp_mgr.go,
+ * hostip_mgr.go) at start (felix/dataplane/linux/int_dataplane.go setUpIptablesNormal). A set the calc
+ * graph sent under the same name is kept. The overlay's host sets exist only where Felix creates them
+ * (overlay-sets.ts). compile() adds, empty, any set a rule refers to that is not here. The driver
+ * writes these while the tables compile (rules/driver/early-ipsets.ts).
+ */
+export function compileIpSets(state: DataplaneState, cfg: CompilerConfig): Map<string, IpSetState> {
+  const families: IpFamily[] = cfg.ipv6Support ? [4, 6] : [4];
+  const ipsets = desiredIpSets(state, families);
+  for (const fam of families) {
+    for (const s of poolIpSets(state, fam)) ipsets.set(s.name, s);
+    for (const s of overlayIpSets(state, cfg, fam)) ipsets.set(s.name, s);
+    for (const s of mangleIpSets(state, fam)) if (!ipsets.has(s.name)) ipsets.set(s.name, s);
+    // The node's addresses, once the interface monitor has read them (hostip_mgr.go; issue 13 item 4).
+    const thisHost = thisHostIpSets(state, cfg, fam);
+    if (thisHost) ipsets.set(thisHost.name, thisHost);
+  }
+  return ipsets;
+}
+
 export function compileWithReport(state: DataplaneState, cfg: CompilerConfig): CompileReport {
   validateCompilerConfig(cfg);
   const marks = allocateMarks(cfg.iptablesMarkMask, cfg.wireguardEnabled || cfg.wireguardEnabledV6);
   if (!marks) throw new CompilerConfigError('iptablesMarkMask has too few bits');
   const families: IpFamily[] = cfg.ipv6Support ? [4, 6] : [4];
   // Referenced IP sets the calc graph has not sent are added (empty) by the table builders.
-  const sink = { ipsets: desiredIpSets(state, families), warnings: [] as string[] };
-  // Felix always programs raw, mangle, nat and filter for each family in iptables mode and creates the
-  // pool sets (masq_mgr.go newMasqManager) and the sets the mangle DSCP rule refers to (dscp_mgr.go,
-  // hostip_mgr.go) at start (felix/dataplane/linux/int_dataplane.go setUpIptablesNormal). A set the calc
-  // graph sent under the same name is kept. The overlay's host sets exist only where Felix creates them
-  // (overlay-sets.ts).
-  for (const fam of families) {
-    for (const s of poolIpSets(state, fam)) sink.ipsets.set(s.name, s);
-    for (const s of overlayIpSets(state, cfg, fam)) sink.ipsets.set(s.name, s);
-    for (const s of mangleIpSets(state, fam)) if (!sink.ipsets.has(s.name)) sink.ipsets.set(s.name, s);
-    // The node's addresses, once the interface monitor has read them (hostip_mgr.go; issue 13 item 4).
-    const thisHost = thisHostIpSets(state, cfg, fam);
-    if (thisHost) sink.ipsets.set(thisHost.name, thisHost);
-  }
+  const sink = { ipsets: compileIpSets(state, cfg), warnings: [] as string[] };
   // KubeIPVSSupportEnabled as resolved for this compile: the tables read it from their config.
   const kubeIPVSSupportEnabled = resolveKubeIPVS(cfg, state, marks, sink.warnings);
   const tcfg: CompilerConfig = { ...cfg, kubeIPVSSupportEnabled };

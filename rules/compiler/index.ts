@@ -9,7 +9,7 @@ export {
 export { CompilerError, CompilerConfigError, CompilerInputError, type CompilerErrorCode } from './errors.js';
 export { DataplaneState, workloadKey, policyKey } from './state.js';
 export type { IpSetEntry, PolicyEntry, WorkloadEntry, HostEndpointEntry } from './state.js';
-export { compile, compileWithReport, type CompileReport } from './compile.js';
+export { compile, compileIpSets, compileWithReport, type CompileReport } from './compile.js';
 export { ruleHashes, chainNameFor, MAX_CHAIN_NAME_LENGTH } from './hash.js';
 export { ipSetName, escapeComment, isValidInterfaceName } from './names.js';
 export { allocateMarks, type MarkBits } from './marks.js';

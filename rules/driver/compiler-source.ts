@@ -2,8 +2,8 @@
 // on demand (rules/compiler). A message the compiler rejects is logged and skipped, never fatal. The
 // last compiled desired state is kept (`last`): `felix-ts inspect` and the metrics read it.
 import type { ToDataplane } from '../dataplane-api/types.js';
-import type { DesiredState } from '../model.js';
-import { DataplaneState, compile, type CompilerConfig } from '../compiler/index.js';
+import type { DesiredState, IpSetState } from '../model.js';
+import { DataplaneState, compile, compileIpSets, type CompilerConfig } from '../compiler/index.js';
 import { DataplaneError } from '../backend/errors.js';
 import type { DesiredStateSource } from './source.js';
 import type { DataplaneFeatures } from '../backend/features.js';
@@ -72,6 +72,10 @@ export class CompilerSource implements DesiredStateSource {
         this.log.warn('dataplane message rejected by the compiler', { kind: m.kind, error: String(err) });
       }
     }
+  }
+
+  desiredIpSets(): ReadonlyMap<string, IpSetState> {
+    return compileIpSets(this.state, this._config);
   }
 
   desired(): DesiredState {

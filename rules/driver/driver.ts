@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { ApplyEvent, DriverEvents, RefusedItem } from './events.js';
 import { RestoreClock, type CpuClock } from './cpu-clock.js';
+import { finishSets, startEarlySets, type EarlySets } from './early-ipsets.js';
 import type { ToDataplane } from '../dataplane-api/types.js';
 import type { DesiredState, IpFamily, TableName, TableState } from '../model.js';
 import { ExecaRunner, netnsPrefix, type CommandRunner } from '../backend/runner.js';
@@ -311,11 +312,13 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     this.lastApplyStart = Date.now();
     try {
       await this.retrySweep();
-      // desired() reflects every message received so far; later ones wait for the next apply.
-      const upTo = this.received;
       this.clock.begin();
+      // The sets start to be written before the tables compile (early-ipsets.ts), and nothing is
+      // awaited between that and desired(), which reflects every message received so far.
+      const early = await startEarlySets(this.ipsets!, this.source);
+      const upTo = this.received;
       const ev = {
-        ...(await this.applyDesired(this.source.desired(), upTo)),
+        ...(await this.applyDesired(this.source.desired(), upTo, early)),
         otherBackendErrors: this.otherBackend?.errors ?? [],
         cpuBeforeRestore: this.clock.end(),
       };
@@ -352,11 +355,15 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     }
   }
 
-  private async applyDesired(desired: DesiredState, messages: number): Promise<ApplyEvent> {
+  private async applyDesired(
+    desired: DesiredState,
+    messages: number,
+    early?: EarlySets,
+  ): Promise<ApplyEvent> {
     const t0 = performance.now();
     const ipsets = this.ipsets!;
     // 1. Sets first, so that no rule refers to a missing set.
-    const setRes = await ipsets.applyUpdates(desired.ipsets);
+    const setRes = await finishSets(ipsets, early, desired.ipsets);
     if (setRes.restoreInput) this.lastInputs.set('ipset', keptInput(setRes.restoreInput));
     const refused: RefusedItem[] = [];
     for (const r of setRes.refused) {

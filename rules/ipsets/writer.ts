@@ -110,11 +110,28 @@ export class IpsetWriter {
     return parseIpsetSave(r.stdout, this.opts.families);
   }
 
-  /** Creates and updates sets (run before the iptables transactions that use them). */
-  async applyUpdates(desired: ReadonlyMap<string, IpSetState>): Promise<IpsetUpdateResult> {
+  /** Whether the kernel's sets are known (read, or as the last apply left them). */
+  get hasBelief(): boolean {
+    return this.belief !== undefined;
+  }
+
+  /** Reads the kernel's sets now if they are not known, so that the next applyUpdates needs no read. */
+  async prefetch(): Promise<void> {
+    if (this.belief === undefined && !this.opts.dryRun) this.belief = await this.read();
+  }
+
+  /**
+   * Creates and updates sets (run before the iptables transactions that use them). `carried`: sets
+   * refused earlier in the same apply (an early write of the calc's sets), kept as they are.
+   */
+  async applyUpdates(
+    desired: ReadonlyMap<string, IpSetState>,
+    carried?: ReadonlyMap<string, string>,
+  ): Promise<IpsetUpdateResult> {
     const wanted = new Map([...desired].filter(([, s]) => this.opts.families.includes(s.family)));
     const maxAttempts = this.opts.maxAttempts ?? 10;
     const refused = oversized(wanted, this.opts.maxElem ?? 1048576);
+    for (const [set, reason] of carried ?? []) if (!refused.has(set)) refused.set(set, reason);
     let pre: ReadonlyMap<string, SetSnapshot> | undefined;
     let last: DataplaneError | undefined;
     for (let attempt = 0; attempt < maxAttempts;) {
