@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { ApplyEvent, DriverEvents, RefusedItem } from './events.js';
 import { RestoreClock, type CpuClock } from './cpu-clock.js';
 import { finishSets, startEarlySets, type EarlySets } from './early-ipsets.js';
+import { applyTables } from './apply-tables.js';
 import type { ToDataplane } from '../dataplane-api/types.js';
 import type { DesiredState, IpFamily, TableName, TableState } from '../model.js';
 import { ExecaRunner, netnsPrefix, type CommandRunner } from '../backend/runner.js';
@@ -382,9 +383,11 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     const changedChains: string[] = [];
     let restoreCalls = 0;
     if (!this.writerOpts!.dryRun) await prefetchTables([...this.tables.values()], this.writerOpts!);
-    for (const [key, writer] of this.tables) {
-      const want = byKey.get(key) ?? emptyTable(writer.table, writer.family);
-      const r = await writer.apply(want);
+    const want = (w: TableWriter): TableState =>
+      byKey.get(tableKey(w.table, w.family)) ?? emptyTable(w.table, w.family);
+    const results = await applyTables([...this.tables.values()], want, this.chosenBackend!, this.families);
+    for (const [writer, r] of results) {
+      const key = tableKey(writer.table, writer.family);
       restoreCalls += r.restoreCalls;
       for (const c of r.refused) {
         refused.push({
