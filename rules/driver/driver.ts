@@ -346,6 +346,11 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     }
   }
 
+  /** A dry run keeps every input whole (showing them is what it is for); a real one not the huge ones. */
+  private kept(input: string): string {
+    return this.opts.dryRun ? input : keptInput(input);
+  }
+
   private retryLater(): void {
     this.consecutiveErrors++;
     const base = this.opts.errorRetryMs ?? 1000;
@@ -365,7 +370,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     const ipsets = this.ipsets!;
     // 1. Sets first, so that no rule refers to a missing set.
     const setRes = await finishSets(ipsets, early, desired.ipsets);
-    if (setRes.restoreInput) this.lastInputs.set('ipset', keptInput(setRes.restoreInput));
+    if (setRes.restoreInput) this.lastInputs.set('ipset', this.kept(setRes.restoreInput));
     const refused: RefusedItem[] = [];
     for (const r of setRes.refused) {
       const ipVersion: IpFamily = desired.ipsets.get(r.set)?.family ?? 4;
@@ -399,7 +404,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
         });
       }
       if (r.restoreInput) {
-        this.lastInputs.set(key, keptInput(r.restoreInput));
+        this.lastInputs.set(key, this.kept(r.restoreInput));
         for (const c of r.changedChains) changedChains.push(`${key}:${c}`);
       }
     }

@@ -56,7 +56,8 @@ export async function finishSets(
   const carried = new Map(first.ok.refused.map((r) => [r.set, r.reason] as const));
   const full = await writer.applyUpdates(desired, carried);
   return {
-    restoreInput: full.restoreInput || first.ok.restoreInput,
+    // Both inputs, in the order they ran: together they are what this apply wrote.
+    restoreInput: first.ok.restoreInput + full.restoreInput,
     changedSets: [...new Set([...first.ok.changedSets, ...full.changedSets])],
     refused: full.refused,
   };

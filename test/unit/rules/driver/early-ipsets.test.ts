@@ -65,6 +65,9 @@ test('the calc sets are restored before the tables compile; rule-only sets follo
   const firstTableRestore = fake.calls.findIndex((c) => /iptables-legacy-restore$/.test(c.file));
   const lastSetRestore = fake.calls.findLastIndex((c) => c.file === 'ipset' && c.args[0] === 'restore');
   assert.ok(lastSetRestore < firstTableRestore, 'every set write comes before the tables');
+  const kept = d.lastRestoreInputs().get('ipset') ?? '';
+  assert.match(kept, /^add cali40good 10\.0\.0\.1\/32$/m, 'the recorded input holds the early write');
+  assert.match(kept, /^create cali40ruleonly /m, 'and the full one');
   await d.stop();
 });
 
