@@ -98,7 +98,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface ApplyDetail {
   applies?: number;
   /** The agent's own CPU from the batch to the apply's first restore (rules/driver/cpu-clock.ts). */
-  lastApplyCpuBeforeRestore?: { allMs: number; mainMs?: number } | null;
+  lastApplyCpuBeforeRestore?: {
+    allMs: number;
+    mainMs?: number;
+    tables?: { allMs: number; mainMs?: number };
+  } | null;
 }
 
 async function dataplaneDetail(): Promise<ApplyDetail | undefined> {
@@ -153,6 +157,9 @@ interface Timed {
   /** As the agent reports it: CPU from taking the batch to the first restore, all threads / main. */
   beforeRestoreCpuMs: number;
   beforeRestoreMainCpuMs: number;
+  /** The same to the first iptables restore (an IP set change is written before the tables). */
+  beforeTableRestoreCpuMs: number;
+  beforeTableRestoreMainCpuMs: number;
 }
 
 async function timeChange(
@@ -198,6 +205,8 @@ async function timeChange(
         mainCpuMs,
         beforeRestoreCpuMs: before?.allMs ?? NaN,
         beforeRestoreMainCpuMs: before?.mainMs ?? NaN,
+        beforeTableRestoreCpuMs: before?.tables?.allMs ?? NaN,
+        beforeTableRestoreMainCpuMs: before?.tables?.mainMs ?? NaN,
       };
     if (performance.now() - t0 > 120_000) throw new Error('change never reached the kernel');
   }
@@ -383,6 +392,8 @@ async function inner(a: Args): Promise<void> {
       mainCpuMs: Math.round(median(xs.map((x) => x.mainCpuMs))),
       beforeRestoreCpuMs: Math.round(median(xs.map((x) => x.beforeRestoreCpuMs))),
       beforeRestoreMainCpuMs: Math.round(median(xs.map((x) => x.beforeRestoreMainCpuMs))),
+      beforeTableRestoreCpuMs: Math.round(median(xs.map((x) => x.beforeTableRestoreCpuMs))),
+      beforeTableRestoreMainCpuMs: Math.round(median(xs.map((x) => x.beforeTableRestoreMainCpuMs))),
     });
     console.log(
       JSON.stringify({

@@ -5,7 +5,7 @@ import type { KVUpdate, SyncStatus, SyncerEvent } from '../../syncer-client/api.
 import type { ToDataplane } from '../../rules/dataplane-api/types.js';
 import type { Key } from '../model/index.js';
 import type { DesiredState } from '../../rules/model.js';
-import type { CpuClock, CpuSpent } from '../../rules/driver/index.js';
+import type { CpuBeforeRestore, CpuClock } from '../../rules/driver/index.js';
 import type { CompilerConfig, DataplaneState } from '../../rules/compiler/index.js';
 import type { OverlayFacts } from '../calc/index.js';
 import type { FelixConfig, ParamName, SourceKind } from '../config/index.js';
@@ -63,7 +63,7 @@ export interface ApplyInfo {
   /** Why our rules in the iptables backend not in use could not be removed (retried by the driver). */
   readonly otherBackendErrors?: readonly string[];
   /** CPU from the first update this apply covers to its first restore (rules/driver/cpu-clock.ts). */
-  readonly cpuBeforeRestore?: CpuSpent | undefined;
+  readonly cpuBeforeRestore?: CpuBeforeRestore | undefined;
 }
 
 /** DataplaneDriver. */

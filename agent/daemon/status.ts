@@ -26,7 +26,12 @@ export interface DaemonStatus {
      * The agent's CPU (ms) from taking the first batch the last apply covered to that apply's first
      * restore: all threads, and the main thread alone. null when the apply ran no restore.
      */
-    lastApplyCpuBeforeRestore: { readonly allMs: number; readonly mainMs?: number } | null;
+    lastApplyCpuBeforeRestore: {
+      readonly allMs: number;
+      readonly mainMs?: number;
+      /** The same to the first iptables restore (the IP sets are written first, and can start early). */
+      readonly tables?: { readonly allMs: number; readonly mainMs?: number };
+    } | null;
     lastApplyError: string;
     lastApplyFailed: boolean;
     /** What the kernel refused in the last apply ('' = nothing), e.g. "ipv4 filter chain cali-x". */

@@ -19,6 +19,11 @@ export interface CpuSpent {
   readonly mainMs?: number;
 }
 
+/** To the first restore of any kind, and to the first iptables restore (the sets can go first). */
+export interface CpuBeforeRestore extends CpuSpent {
+  readonly tables?: CpuSpent;
+}
+
 function mainThreadNs(): number | undefined {
   try {
     const ns = Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]);
@@ -44,6 +49,10 @@ function isRestore(file: string, args: readonly string[]): boolean {
   return [file, ...args].some((a) => a === 'restore' || a.endsWith('-restore'));
 }
 
+function isTableRestore(file: string, args: readonly string[]): boolean {
+  return [file, ...args].some((a) => /tables(?:-legacy|-nft)?-restore$/.test(a));
+}
+
 /**
  * Wraps the driver's command runner and reads the clock at the first restore of an apply. mark()
  * when messages arrive (the earliest clock of those not yet applied counts), begin() when an apply starts (it covers
@@ -53,6 +62,7 @@ export class RestoreClock implements CommandRunner {
   private since: CpuClock | undefined;
   private covered: CpuClock | undefined;
   private first: CpuClock | undefined;
+  private firstTable: CpuClock | undefined;
 
   constructor(private readonly inner: CommandRunner) {}
 
@@ -63,18 +73,26 @@ export class RestoreClock implements CommandRunner {
   begin(): void {
     this.covered = this.since;
     this.since = undefined;
-    this.first = undefined;
+    this.first = this.firstTable = undefined;
   }
 
   run(file: string, args: readonly string[], input?: string): Promise<CommandResult> {
-    if (this.covered && !this.first && isRestore(file, args)) this.first = readCpuClock();
+    if (this.covered && isRestore(file, args)) {
+      this.first ??= readCpuClock();
+      if (!this.firstTable && isTableRestore(file, args)) this.firstTable = readCpuClock();
+    }
     return this.inner.run(file, args, input);
   }
 
-  /** CPU from the first covered message to the first restore; undefined if either is missing. */
-  end(): CpuSpent | undefined {
-    const spent = this.covered && this.first ? cpuSpent(this.covered, this.first) : undefined;
-    this.covered = this.first = undefined;
-    return spent;
+  /**
+   * CPU from the first covered message to the first restore, and to the first iptables restore;
+   * undefined if no message was covered or no restore ran.
+   */
+  end(): CpuBeforeRestore | undefined {
+    const c = this.covered;
+    const spent = c && this.first ? cpuSpent(c, this.first) : undefined;
+    const tables = c && this.firstTable ? cpuSpent(c, this.firstTable) : undefined;
+    this.covered = this.first = this.firstTable = undefined;
+    return spent && (tables ? { ...spent, tables } : spent);
   }
 }

@@ -1,7 +1,7 @@
 // What the driver reports after each apply.
 import type { DataplaneError } from '../backend/errors.js';
 import type { IpFamily, TableName } from '../model.js';
-import type { CpuSpent } from './cpu-clock.js';
+import type { CpuBeforeRestore } from './cpu-clock.js';
 
 export interface ApplyEvent {
   readonly durationMs: number;
@@ -18,7 +18,7 @@ export interface ApplyEvent {
   /** Why our rules in the iptables backend not in use could not be removed ([] = swept or nothing there). */
   readonly otherBackendErrors?: readonly string[];
   /** CPU from the first update this apply covers to its first restore (cpu-clock.ts); none ran: undefined. */
-  readonly cpuBeforeRestore?: CpuSpent;
+  readonly cpuBeforeRestore?: CpuBeforeRestore;
 }
 
 /** A chain or set the kernel refused, isolated so that the rest could be programmed. */

@@ -10,4 +10,4 @@ export { CompilerSource } from './compiler-source.js';
 export { RpFilterWriter, fsProcSys, runnerProcSys, isSafeInterfaceName } from './rp-filter.js';
 export type { ProcSys, RpFilterResult } from './rp-filter.js';
 export { readCpuClock, cpuSpent, RestoreClock } from './cpu-clock.js';
-export type { CpuClock, CpuSpent } from './cpu-clock.js';
+export type { CpuBeforeRestore, CpuClock, CpuSpent } from './cpu-clock.js';

@@ -40,6 +40,9 @@ test('RestoreClock: from the earliest mark to the first restore; saves and later
   const spent = c.end();
   assert.ok(spent, 'measured');
   assert.ok(spent.mainMs !== undefined && spent.mainMs >= 40 && spent.mainMs < 80, `main ${spent.mainMs} ms`);
+  // The ipset restore came first; the table figure runs on to the first iptables restore.
+  const t = spent.tables?.mainMs;
+  assert.ok(t !== undefined && t >= 80, `to the first iptables restore: main ${t} ms`);
   assert.equal(c.end(), undefined, 'end() resets');
 });
 
