@@ -18,10 +18,16 @@ export interface PlannedTiers {
 
 export type TierPlanner = (tiers: readonly TierInfo[]) => PlannedTiers;
 
-/** Per state: the plans by tiers array, valid while every policy's selector stays as recorded. */
+/**
+ * Per state: the plans by tiers array, and by the tiers' content (endpoints with the same policies
+ * share one plan: 52 distinct lists among bench/scale's 250 endpoints), valid while every policy's
+ * selector stays as recorded. A content entry no compile asked for in the last two goes.
+ */
 interface PlannerMemo {
   readonly selectors: Map<string, string>;
   plans: WeakMap<readonly TierInfo[], PlannedTiers>;
+  byContent: Map<string, PlannedTiers>;
+  lastContent: Map<string, PlannedTiers>;
 }
 const MEMO = new WeakMap<DataplaneState, PlannerMemo>();
 
@@ -31,7 +37,10 @@ const MEMO = new WeakMap<DataplaneState, PlannerMemo>();
  */
 function plannerMemo(state: DataplaneState): PlannerMemo {
   let m = MEMO.get(state);
-  if (!m) MEMO.set(state, (m = { selectors: new Map(), plans: new WeakMap() }));
+  if (!m) {
+    m = { selectors: new Map(), plans: new WeakMap(), byContent: new Map(), lastContent: new Map() };
+    MEMO.set(state, m);
+  }
   let same = m.selectors.size === state.policies.size;
   for (const [k, e] of state.policies) {
     const sel = e.policy.originalSelector ?? '';
@@ -43,33 +52,40 @@ function plannerMemo(state: DataplaneState): PlannerMemo {
   if (!same) {
     for (const k of m.selectors.keys()) if (!state.policies.has(k)) m.selectors.delete(k);
     m.plans = new WeakMap();
+    m.byContent = new Map();
   }
+  m.lastContent = m.byContent;
+  m.byContent = new Map();
   return m;
 }
 
 /**
- * Plans each endpoint's tiers once (memoised on the tiers array across compiles while the policies'
- * selectors are unchanged), not once per family.
+ * Plans each endpoint's tiers once (memoised on the tiers array, and on its content, across compiles
+ * while the policies' selectors are unchanged), not once per family.
  */
 export function tierPlanner(state: DataplaneState): TierPlanner {
   // Policy groups need each policy's selector; a policy that has not arrived groups under "" like Felix.
   const selectorOf = (id: PolicyID): string =>
     state.policies.get(policyKey(id))?.policy.originalSelector ?? '';
-  const memo = plannerMemo(state).plans;
+  const m = plannerMemo(state);
   return (tiers) => {
-    let p = memo.get(tiers);
-    if (!p) {
-      const plans = planTiers(tiers, selectorOf);
-      const groups: [string, PolicyGroup][] = [];
-      for (const t of plans) {
-        for (const g of [...t.ingress, ...t.egress])
-          if (!shouldInline(g)) groups.push([groupChainName(g), g]);
-      }
-      const ingressKey = JSON.stringify(plans.map((t) => [t.name, t.defaultAction, t.ingress]));
-      const egressKey = JSON.stringify(plans.map((t) => [t.name, t.defaultAction, t.egress]));
-      p = { plans, groups, key: `${ingressKey}|${egressKey}`, ingressKey, egressKey };
-      memo.set(tiers, p);
-    }
+    let p = m.plans.get(tiers);
+    if (p) return p;
+    const content = JSON.stringify(tiers);
+    p = m.byContent.get(content) ?? m.lastContent.get(content) ?? plan(tiers, selectorOf);
+    m.byContent.set(content, p);
+    m.plans.set(tiers, p);
     return p;
   };
+}
+
+function plan(tiers: readonly TierInfo[], selectorOf: (id: PolicyID) => string): PlannedTiers {
+  const plans = planTiers(tiers, selectorOf);
+  const groups: [string, PolicyGroup][] = [];
+  for (const t of plans) {
+    for (const g of [...t.ingress, ...t.egress]) if (!shouldInline(g)) groups.push([groupChainName(g), g]);
+  }
+  const ingressKey = JSON.stringify(plans.map((t) => [t.name, t.defaultAction, t.ingress]));
+  const egressKey = JSON.stringify(plans.map((t) => [t.name, t.defaultAction, t.egress]));
+  return { plans, groups, key: `${ingressKey}|${egressKey}`, ingressKey, egressKey };
 }
