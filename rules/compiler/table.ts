@@ -24,6 +24,8 @@ import type { DataplaneState } from './state.js';
 interface Prepared {
   readonly chain: Chain;
   readonly targets: readonly string[];
+  /** Every IP set its rules match, gathered once: build() visits these, not every rule, per compile. */
+  readonly sets: readonly SetMatch[];
   /** Shared chains: the full digests, so the next version of the chain re-hashes only what changed. */
   readonly digests?: ChainDigests;
 }
@@ -97,11 +99,14 @@ function assemble(
   digests?: ChainDigests,
 ): Prepared {
   const targets: string[] = [];
+  const sets: SetMatch[] = [];
   const rules = new Array<RenderedRule>(bodies.length);
   for (let i = 0; i < bodies.length; i++) {
     const r = c.rules[i] as IRule;
     if (r.action?.target !== undefined) targets.push(r.action.target);
-    rules[i] = renderedRule(hashes[i] as string, bodies[i] as string, setMatches(r), r.source);
+    const m = setMatches(r);
+    if (m) sets.push(...m);
+    rules[i] = renderedRule(hashes[i] as string, bodies[i] as string, m, r.source);
   }
   const chain: Chain = {
     name: c.name,
@@ -109,7 +114,7 @@ function assemble(
     comment: chainComment(c),
     ...(c.source ? { source: c.source } : {}),
   };
-  return digests ? { chain, targets, digests } : { chain, targets };
+  return digests ? { chain, targets, sets, digests } : { chain, targets, sets };
 }
 
 /** Per state and table scope, the sorted chain names of the last build (TableBuilder.order). */
@@ -230,7 +235,7 @@ export class TableBuilder {
           queue.push(t);
         }
       }
-      for (const r of p.chain.rules) if (r.sets) for (const s of r.sets) this.noteSetRef(s);
+      for (const s of p.sets) this.noteSetRef(s);
     };
     for (const p of this.hookRules) visit(p);
     for (let qi = 0; qi < queue.length; qi++) {
