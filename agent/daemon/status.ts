@@ -1,5 +1,6 @@
 // Facts about the running daemon, for the JSON health body, metrics and `felix-ts status`.
 import type { SyncStatus } from '../../syncer-client/api.js';
+import type { CpuBeforeRestore } from '../../rules/driver/index.js';
 
 export interface DaemonStatus {
   typha: {
@@ -24,14 +25,10 @@ export interface DaemonStatus {
     lastApplyDurationMs: number;
     /**
      * The agent's CPU (ms) from taking the first batch the last apply covered to that apply's first
-     * restore: all threads, and the main thread alone. null when the apply ran no restore.
+     * restore, and to its first iptables restore (`tables`): all threads, and the main thread alone.
+     * null when the apply ran no restore.
      */
-    lastApplyCpuBeforeRestore: {
-      readonly allMs: number;
-      readonly mainMs?: number;
-      /** The same to the first iptables restore (the IP sets are written first, and can start early). */
-      readonly tables?: { readonly allMs: number; readonly mainMs?: number };
-    } | null;
+    lastApplyCpuBeforeRestore: CpuBeforeRestore | null;
     lastApplyError: string;
     lastApplyFailed: boolean;
     /** What the kernel refused in the last apply ('' = nothing), e.g. "ipv4 filter chain cali-x". */

@@ -77,9 +77,11 @@ export class RestoreClock implements CommandRunner {
   }
 
   run(file: string, args: readonly string[], input?: string): Promise<CommandResult> {
-    if (this.covered && isRestore(file, args)) {
-      this.first ??= readCpuClock();
-      if (!this.firstTable && isTableRestore(file, args)) this.firstTable = readCpuClock();
+    // One reading serves both marks; none once the table mark is set (nothing later counts).
+    if (this.covered && !this.firstTable && isRestore(file, args)) {
+      const now = readCpuClock();
+      this.first ??= now;
+      if (isTableRestore(file, args)) this.firstTable = now;
     }
     return this.inner.run(file, args, input);
   }

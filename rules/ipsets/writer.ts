@@ -110,11 +110,6 @@ export class IpsetWriter {
     return parseIpsetSave(r.stdout, this.opts.families);
   }
 
-  /** Whether the kernel's sets are known (read, or as the last apply left them). */
-  get hasBelief(): boolean {
-    return this.belief !== undefined;
-  }
-
   /** Reads the kernel's sets now if they are not known, so that the next applyUpdates needs no read. */
   async prefetch(): Promise<void> {
     if (this.belief === undefined && !this.opts.dryRun) this.belief = await this.read();
