@@ -1,6 +1,7 @@
 // DataplaneDriver: the dataplane half of the agent. It absorbs calc->dataplane messages, and
 // after the first InSync (graceful restart, felix/dataplane/linux/int_dataplane.go) applies the desired state in Felix's order:
-// ipset creates/updates, then every iptables table (one restore each), then ipset destroys.
+// ipset creates/updates, then every iptables table (one restore each), then ipset destroys. The
+// creates/updates and the tables run family by family, the two families side by side (apply-tables.ts).
 // The tables written are the ones compile() returns, never a fixed list: a (table, family) the compiler
 // has never returned is not read or written at all, so on a node Felix programmed its chains there
 // (the raw RPF check, say) stay as they are until felix-ts programs that table. Once returned, a table
@@ -8,10 +9,10 @@
 // Bursts are coalesced: at most one apply per minApplyIntervalMs. A periodic refresh
 // (IptablesRefreshInterval) forgets the cached kernel state so that drift is re-read and repaired.
 import { EventEmitter } from 'node:events';
-import type { ApplyEvent, DriverEvents, RefusedItem } from './events.js';
+import type { ApplyEvent, DriverEvents } from './events.js';
 import { RestoreClock, type CpuClock } from './cpu-clock.js';
 import { finishSets, startEarlySets, type EarlySets } from './early-ipsets.js';
-import { applyTables } from './apply-tables.js';
+import { applyFamilies, summarize } from './apply-tables.js';
 import type { ToDataplane } from '../dataplane-api/types.js';
 import type { DesiredState, IpFamily, TableName, TableState } from '../model.js';
 import { ExecaRunner, netnsPrefix, type CommandRunner } from '../backend/runner.js';
@@ -316,7 +317,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       this.clock.begin();
       // The sets start to be written before the tables compile (early-ipsets.ts), and nothing is
       // awaited between that and desired(), which reflects every message received so far.
-      const early = await startEarlySets(this.ipsets!, this.source);
+      const early = await startEarlySets(this.ipsets!, this.source, this.families);
       const upTo = this.received;
       const ev = {
         ...(await this.applyDesired(this.source.desired(), upTo, early)),
@@ -364,19 +365,11 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
   private async applyDesired(
     desired: DesiredState,
     messages: number,
-    early?: EarlySets,
+    early?: ReadonlyMap<IpFamily, EarlySets>,
   ): Promise<ApplyEvent> {
     const t0 = performance.now();
     const ipsets = this.ipsets!;
-    // 1. Sets first, so that no rule refers to a missing set.
-    const setRes = await finishSets(ipsets, early, desired.ipsets);
-    if (setRes.restoreInput) this.lastInputs.set('ipset', this.kept(setRes.restoreInput));
-    const refused: RefusedItem[] = [];
-    for (const r of setRes.refused) {
-      const ipVersion: IpFamily = desired.ipsets.get(r.set)?.family ?? 4;
-      refused.push({ ipVersion, table: 'ipsets', kind: 'set', name: r.set, reason: r.reason });
-    }
-    // 2. Every table compile() returns, and (empty) every one it returned before, so that stale cali-
+    // Every table compile() returns, and (empty) every one it returned before, so that stale cali-
     // chains go; a table never returned is left alone.
     const byKey = new Map<string, TableState>();
     for (const t of desired.tables) {
@@ -385,29 +378,27 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       if (!this.tables.has(key) && this.families.includes(t.family))
         this.tables.set(key, this.newWriter(t.table, t.family));
     }
-    const changedChains: string[] = [];
-    let restoreCalls = 0;
-    if (!this.writerOpts!.dryRun) await prefetchTables([...this.tables.values()], this.writerOpts!);
-    const want = (w: TableWriter): TableState =>
-      byKey.get(tableKey(w.table, w.family)) ?? emptyTable(w.table, w.family);
-    const results = await applyTables([...this.tables.values()], want, this.chosenBackend!, this.families);
-    for (const [writer, r] of results) {
-      const key = tableKey(writer.table, writer.family);
-      restoreCalls += r.restoreCalls;
-      for (const c of r.refused) {
-        refused.push({
-          ipVersion: writer.family,
-          table: writer.table,
-          kind: 'chain',
-          name: c.chain,
-          reason: c.reason,
-        });
-      }
-      if (r.restoreInput) {
-        this.lastInputs.set(key, this.kept(r.restoreInput));
-        for (const c of r.changedChains) changedChains.push(`${key}:${c}`);
-      }
-    }
+    // Without an early write, one read of the kernel's sets serves both families.
+    if (!early) await ipsets.prefetch().catch(() => undefined); // the write reads again and reports it
+    const dryRun = this.writerOpts!.dryRun;
+    // For each family: 1. its sets, so that no rule refers to a missing set; 2. its tables
+    // (apply-tables.ts: the IPv6 tables need not wait for the IPv4 sets).
+    const results = await applyFamilies(
+      [...this.tables.values()],
+      {
+        prefetch: async (_f, ws) => (dryRun ? undefined : prefetchTables(ws, this.writerOpts!)),
+        sets: (f) => finishSets(ipsets, early?.get(f), desired.ipsets, f),
+        want: (w) => byKey.get(tableKey(w.table, w.family)) ?? emptyTable(w.table, w.family),
+      },
+      this.chosenBackend!,
+      this.families,
+    );
+    const { setInput, changedSets, refused, changedChains, restoreCalls, tableInputs } = summarize(
+      results,
+      (w) => tableKey(w.table, w.family),
+    );
+    if (setInput) this.lastInputs.set('ipset', this.kept(setInput));
+    for (const [key, input] of tableInputs) this.lastInputs.set(key, this.kept(input));
     // Per-interface sysctls (Felix's endpoint manager); a missing interface is retried on the next apply.
     if (this.rpFilter && desired.workloadInterfaces) await this.rpFilter.apply(desired.workloadInterfaces);
     // 3. Destroy stale sets once no rule uses them.
@@ -425,7 +416,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       durationMs: performance.now() - t0,
       changedChains,
       restoreCalls,
-      changedSets: [...setRes.changedSets, ...del.destroyed],
+      changedSets: [...changedSets, ...del.destroyed],
       refused,
       messages,
     };

@@ -3,10 +3,12 @@
 // thread, and the sets do not depend on the tables. So an apply reads the kernel's sets if it does not
 // know them, asks the source for the sets alone (compileIpSets), and starts their restore before it
 // compiles the tables; the restore reads its input from a file (rules/backend/runner.ts), so the
-// busy main thread does not hold it up. Once the tables are compiled, the full set list is written
-// as before: it differs only by the empty sets that rules refer to, and the sets already written are
-// planned to no change (the writer's plan memo). The iptables restores still wait for both.
-import type { IpSetState } from '../model.js';
+// busy main thread does not hold it up. Each family's sets are a restore of their own, started side
+// by side: a family's tables need only its own sets, so the IPv6 tables (whose sets are small) can be
+// written while the IPv4 sets are still loading (family-apply.ts). Once the tables are compiled, each
+// family's full set list is written as before: it differs only by the empty sets that rules refer
+// to, and the sets already written are planned to no change (the writer's plan memo).
+import type { IpFamily, IpSetState } from '../model.js';
 import type { IpsetUpdateResult, IpsetWriter } from '../ipsets/writer.js';
 import type { DesiredStateSource } from './source.js';
 
@@ -16,14 +18,15 @@ export interface EarlySets {
 }
 
 /**
- * Starts the early write; undefined when the source cannot give the sets alone. Returns once the
- * restore is started (or planned to nothing): no await may come between this and the compile, or a
- * message arriving in between would be in the tables and not in the sets.
+ * Starts the early writes, one per family; undefined when the source cannot give the sets alone.
+ * Returns once the restores are started (or planned to nothing): no await may come between this and
+ * the compile, or a message arriving in between would be in the tables and not in the sets.
  */
 export async function startEarlySets(
   writer: IpsetWriter,
   source: DesiredStateSource,
-): Promise<EarlySets | undefined> {
+  families: readonly IpFamily[],
+): Promise<ReadonlyMap<IpFamily, EarlySets> | undefined> {
   if (!source.desiredIpSets) return undefined;
   try {
     await writer.prefetch();
@@ -36,25 +39,30 @@ export async function startEarlySets(
   } catch {
     return undefined; // the compile fails the same way and reports it
   }
-  return {
-    done: writer.applyUpdates(sets).then(
-      (ok) => ({ ok }),
-      (err: unknown) => ({ err }),
-    ),
-  };
+  const out = new Map<IpFamily, EarlySets>();
+  for (const f of families) {
+    out.set(f, {
+      done: writer.applyUpdates(sets, undefined, f).then(
+        (ok) => ({ ok }),
+        (err: unknown) => ({ err }),
+      ),
+    });
+  }
+  return out;
 }
 
-/** The full write after the compile; with an early one, both results together. */
+/** A family's full write after the compile; with an early one, both results together. */
 export async function finishSets(
   writer: IpsetWriter,
   early: EarlySets | undefined,
   desired: ReadonlyMap<string, IpSetState>,
+  family: IpFamily,
 ): Promise<IpsetUpdateResult> {
   const first = early ? await early.done : undefined;
   // A failed early write left the writer without a belief: the full write reads the kernel again.
-  if (!first || !('ok' in first)) return writer.applyUpdates(desired);
+  if (!first || !('ok' in first)) return writer.applyUpdates(desired, undefined, family);
   const carried = new Map(first.ok.refused.map((r) => [r.set, r.reason] as const));
-  const full = await writer.applyUpdates(desired, carried);
+  const full = await writer.applyUpdates(desired, carried, family);
   return {
     // Both inputs, in the order they ran: together they are what this apply wrote.
     restoreInput: first.ok.restoreInput + full.restoreInput,

@@ -68,6 +68,12 @@ function withRefused(
   return out;
 }
 
+/** The sets of these families (all of them: the map itself). */
+function inFamilies(sets: Map<string, SetSnapshot>, fams: readonly IpFamily[]): Map<string, SetSnapshot> {
+  if (fams.length === 2) return sets;
+  return new Map([...sets].filter(([, s]) => fams.includes(s.family)));
+}
+
 /** ipset's refusal to destroy a set that a rule still references. */
 const IN_USE_RE = /in use by a kernel component/;
 
@@ -76,7 +82,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class IpsetWriter {
   private readonly opts: IpsetWriterOptions;
   private belief: Map<string, SetSnapshot> | undefined;
-  private pendingDestroy: readonly string[] = [];
+  /** Stale sets of each family, from that family's last applyUpdates (destroyed by applyDeletions). */
+  private readonly pendingDestroy = new Map<IpFamily, readonly string[]>();
   private tempCounter = 0;
   /** What each desired member set was last planned to (see IpsetPlanOptions.memo). */
   private readonly planMemo = new WeakMap<ReadonlySet<string>, SetSnapshot>();
@@ -118,12 +125,17 @@ export class IpsetWriter {
   /**
    * Creates and updates sets (run before the iptables transactions that use them). `carried`: sets
    * refused earlier in the same apply (an early write of the calc's sets), kept as they are.
+   * `family`: only that family's sets are planned and written, and only its stale sets are queued
+   * for destroy; a call for the other family may run at the same time (the driver writes each
+   * family's sets and then its tables side by side: rules/driver/family-apply.ts).
    */
   async applyUpdates(
     desired: ReadonlyMap<string, IpSetState>,
     carried?: ReadonlyMap<string, string>,
+    family?: IpFamily,
   ): Promise<IpsetUpdateResult> {
-    const wanted = new Map([...desired].filter(([, s]) => this.opts.families.includes(s.family)));
+    const fams = family === undefined ? this.opts.families : this.opts.families.filter((f) => f === family);
+    const wanted = new Map([...desired].filter(([, s]) => fams.includes(s.family)));
     const maxAttempts = this.opts.maxAttempts ?? 10;
     const refused = oversized(wanted, this.opts.maxElem ?? 1048576);
     for (const [set, reason] of carried ?? []) if (!refused.has(set)) refused.set(set, reason);
@@ -132,7 +144,7 @@ export class IpsetWriter {
     for (let attempt = 0; attempt < maxAttempts;) {
       let current: Map<string, SetSnapshot>;
       try {
-        current = this.belief ?? (await this.read());
+        current = inFamilies(this.belief ?? (this.belief = await this.read()), fams);
       } catch (err) {
         last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPSET_READ', String(err));
         // A hung ipset is not retried inside this apply: the driver's back-off retries it.
@@ -150,7 +162,8 @@ export class IpsetWriter {
         memo: this.planMemo,
       });
       this.tempCounter += plan.tempsUsed;
-      this.pendingDestroy = plan.toDestroy.filter((n) => !refused.has(n) || pre!.has(n));
+      const stale = plan.toDestroy.filter((n) => !refused.has(n) || pre!.has(n));
+      for (const f of fams) this.pendingDestroy.set(f, stale.filter((n) => current.get(n)?.family === f));
       const done = (): IpsetUpdateResult => ({
         restoreInput: plan.text,
         changedSets: plan.changedSets,
@@ -158,12 +171,12 @@ export class IpsetWriter {
       });
       if (plan.text !== '') this.lastInput = plan.text;
       if (plan.text === '' || this.opts.dryRun) {
-        this.belief = plan.after;
+        this.commit(plan.after, fams);
         return done();
       }
       const err = await this.restore(plan.text);
       if (!err) {
-        this.belief = plan.after;
+        this.commit(plan.after, fams);
         return done();
       }
       // ipset restore is not atomic: earlier lines may have landed, so re-read before retrying.
@@ -183,6 +196,22 @@ export class IpsetWriter {
       if (++attempt < maxAttempts) await sleep((this.opts.retryBaseMs ?? 1) * 2 ** (attempt - 1));
     }
     throw last!;
+  }
+
+  /**
+   * The belief after a successful write of these families' sets: theirs replaced by `after`, the
+   * other family's kept as they are now (written meanwhile by a call for it). No belief: a failed
+   * write since forgot the kernel's state, and the next apply reads it again.
+   */
+  private commit(after: Map<string, SetSnapshot>, fams: readonly IpFamily[]): void {
+    if (fams.length === this.opts.families.length) {
+      this.belief = after;
+      return;
+    }
+    const b = this.belief;
+    if (!b) return;
+    for (const [name, s] of b) if (fams.includes(s.family)) b.delete(name);
+    for (const [name, s] of after) b.set(name, s);
   }
 
   private async destroyQuietly(name: string): Promise<void> {
@@ -218,7 +247,7 @@ export class IpsetWriter {
   async applyDeletions(): Promise<{ destroyed: readonly string[]; failed: readonly string[] }> {
     const destroyed: string[] = [];
     const failed: string[] = [];
-    for (const name of this.pendingDestroy) {
+    for (const name of [...this.pendingDestroy.values()].flat()) {
       if (this.opts.dryRun) {
         this.belief?.delete(name);
         destroyed.push(name);
@@ -238,7 +267,7 @@ export class IpsetWriter {
         if (!r || !IN_USE_RE.test(r.stderr)) this.belief = undefined;
       }
     }
-    this.pendingDestroy = [];
+    this.pendingDestroy.clear();
     return { destroyed, failed };
   }
 }

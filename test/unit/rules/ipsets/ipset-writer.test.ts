@@ -84,3 +84,27 @@ test('a stale set still in use (e.g. by a table Felix wrote and felix-ts does no
   await w.applyUpdates(new Map());
   assert.equal(saves(), before2 + 1);
 });
+
+test('one family at a time: writes side by side keep one belief, and each queues only its own stale sets', async () => {
+  const fake = new FakeRunner();
+  const w = new IpsetWriter({ runner: fake, counters: newCounters(), families: [4, 6] });
+  const v4 = mkSet('cali40a', 'hash:net', ['10.0.0.0/24']);
+  const v4old = mkSet('cali40old', 'hash:net', ['10.9.0.0/24']);
+  const v6 = mkSet('cali60a', 'hash:net', ['fd00::/64'], 6);
+  const v6old = mkSet('cali60old', 'hash:net', ['fd09::/64'], 6);
+  await w.applyUpdates(mkSets(v4old, v6old));
+  const all = mkSets(v4, v6);
+  const [r4, r6] = await Promise.all([w.applyUpdates(all, undefined, 4), w.applyUpdates(all, undefined, 6)]);
+  assert.match(r4.restoreInput, /^create cali40a /m);
+  assert.doesNotMatch(r4.restoreInput, /cali60/, 'the IPv4 write holds no IPv6 set');
+  assert.match(r6.restoreInput, /^create cali60a /m);
+  assert.doesNotMatch(r6.restoreInput, /cali40/);
+  // Each write's belief survived the other's: nothing is left to write for either family.
+  const saves = fake.callsOf('ipset').filter((c) => c.args[0] === 'save').length;
+  assert.equal((await w.applyUpdates(mkSets(v4, v6, v4old, v6old))).restoreInput, '');
+  assert.equal(fake.callsOf('ipset').filter((c) => c.args[0] === 'save').length, saves, 'no re-read');
+  // A write of IPv4 alone queues only IPv4's stale set for destroy.
+  await w.applyUpdates(mkSets(v4, v6), undefined, 4);
+  assert.deepEqual((await w.applyDeletions()).destroyed, ['cali40old']);
+  assert.ok(fake.sets.has('cali60old'), 'an IPv6 set is not destroyed by an IPv4 write');
+});

@@ -1,0 +1,127 @@
+// rules/driver/apply-tables.ts through the driver and the fake kernel: each family's tables wait for
+// that family's IP sets only, so the IPv6 tables are written while the IPv4 sets are still loading;
+// legacy table writes still never overlap; a family whose sets fail does not stop the other.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DataplaneDriver, type DesiredStateSource } from '../../../../rules/driver/index.js';
+import type { CommandResult, CommandRunner } from '../../../../rules/backend/runner.js';
+import type { DesiredState, IpFamily, IpSetState } from '../../../../rules/model.js';
+import { FakeRunner } from '../fake-runner.js';
+import { mkTable } from '../writer-fixtures.js';
+
+const set = (name: string, family: IpFamily, ...members: string[]): IpSetState => ({
+  name,
+  type: 'hash:net',
+  family,
+  members: new Set(members),
+});
+
+const calcSets = [set('cali40big', 4, '10.0.0.0/24'), set('cali60small', 6, 'fd00::/64')];
+
+class Source implements DesiredStateSource {
+  apply(): void {}
+  desiredIpSets(): ReadonlyMap<string, IpSetState> {
+    return new Map(calcSets.map((s) => [s.name, s]));
+  }
+  desired(): DesiredState {
+    const rule = (f: IpFamily) =>
+      `-m set --match-set cali${f}0${f === 4 ? 'big' : 'small'} src --jump ACCEPT`;
+    return {
+      tables: ([4, 6] as const).map((f) => mkTable('filter', f, { chains: { 'cali-x': [rule(f)] } })),
+      ipsets: this.desiredIpSets(),
+    };
+  }
+}
+
+/** Holds the IPv4 set restore for a while; logs when each set and filter restore starts and ends. */
+class Slow implements CommandRunner {
+  readonly log: string[] = [];
+  constructor(private readonly inner: FakeRunner) {}
+  async run(file: string, args: readonly string[], input?: string): Promise<CommandResult> {
+    const what =
+      file === 'ipset' && args[0] === 'restore'
+        ? input?.includes('cali40')
+          ? 'sets4'
+          : 'sets6'
+        : /-restore$/.test(file) && input?.includes('*filter')
+          ? file.startsWith('ip6')
+            ? 'tables6'
+            : 'tables4'
+          : undefined;
+    if (what) this.log.push(`start ${what}`);
+    if (what === 'sets4') await new Promise((r) => setTimeout(r, 60));
+    if (what?.startsWith('tables')) await new Promise((r) => setTimeout(r, 20));
+    const r = await this.inner.run(file, args, input);
+    if (what) this.log.push(`end ${what}`);
+    return r;
+  }
+}
+
+async function firstApply(backend: 'nft' | 'legacy', fake = new FakeRunner()) {
+  const slow = new Slow(fake);
+  const d = new DataplaneDriver({
+    source: new Source(),
+    runner: slow,
+    backend,
+    ipv6: true,
+    refreshIntervalMs: 0,
+    maxAttempts: 1,
+    errorRetryMs: 60_000,
+  });
+  await d.start();
+  const ev = new Promise<{ ok: boolean; refused?: readonly string[] }>((r) => {
+    d.once('apply', (e) => r({ ok: true, refused: e.refused.map((x) => x.name) }));
+    d.once('apply-error', () => r({ ok: false }));
+  });
+  d.onMessages([{ kind: 'inSync' }]);
+  const result = await ev;
+  await d.stop();
+  return { result, log: slow.log, fake };
+}
+
+const at = (log: readonly string[], entry: string): number => {
+  const i = log.indexOf(entry);
+  assert.ok(i >= 0, `${entry} in ${log.join(', ')}`);
+  return i;
+};
+
+for (const backend of ['legacy', 'nft'] as const) {
+  test(`${backend}: the IPv6 tables are written while the IPv4 sets still load; IPv4 waits for them`, async () => {
+    const { result, log, fake } = await firstApply(backend);
+    assert.ok(result.ok);
+    assert.ok(at(log, 'end tables6') < at(log, 'end sets4'), log.join(', '));
+    assert.ok(at(log, 'end sets4') < at(log, 'start tables4'), log.join(', '));
+    assert.ok(at(log, 'end sets6') < at(log, 'start tables6'), log.join(', '));
+    assert.match(
+      fake.chain(4, 'filter', 'cali-x')?.join('\n') ?? '',
+      /--match-set cali40big src --jump ACCEPT$/,
+    );
+    assert.match(
+      fake.chain(6, 'filter', 'cali-x')?.join('\n') ?? '',
+      /--match-set cali60small src --jump ACCEPT$/,
+    );
+  });
+}
+
+test('legacy: the table writes of the two families never overlap (the xtables lock)', async () => {
+  const { log } = await firstApply('legacy');
+  const tables = log.filter((l) => l.includes('tables'));
+  assert.deepEqual(tables, ['start tables6', 'end tables6', 'start tables4', 'end tables4']);
+});
+
+test('IPv4 sets that fail to load: the IPv6 family is still written, the apply fails and is retried', async () => {
+  const fake = new FakeRunner().failNext(
+    (c) => c.file === 'ipset' && c.args[0] === 'restore' && !!c.input?.includes('cali40'),
+    { exitCode: 1, stderr: 'ipset v7.17: Kernel error received: Operation not permitted' },
+    20,
+  );
+  const { result, log } = await firstApply('nft', fake);
+  assert.equal(result.ok, false);
+  assert.ok(log.includes('end tables6'), log.join(', '));
+  assert.ok(!log.includes('start tables4'), 'no IPv4 table refers to sets that are not there');
+  assert.match(
+    fake.chain(6, 'filter', 'cali-x')?.join('\n') ?? '',
+    /--match-set cali60small src --jump ACCEPT$/,
+  );
+  assert.equal(fake.chain(4, 'filter', 'cali-x'), undefined);
+});
