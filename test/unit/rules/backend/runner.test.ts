@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -61,8 +61,10 @@ test('a command that exits within its deadline succeeds; a child it left in its 
   assert.equal(running(pid), false, 'the leftover grandchild is gone');
 });
 
-test('no child outlives the agent: process exit SIGKILLs every running group', async () => {
-  const pidFile = join(mkdtempSync(join(tmpdir(), 'felix-runner-')), 'pids');
+test('no child outlives the agent: process exit SIGKILLs every running group', async (t) => {
+  const pidDir = mkdtempSync(join(tmpdir(), 'felix-runner-'));
+  t.after(() => rmSync(pidDir, { recursive: true, force: true }));
+  const pidFile = join(pidDir, 'pids');
   const runnerUrl = new URL('../../../../rules/backend/runner.js', import.meta.url).href;
   const script = [
     `import { ExecaRunner } from ${JSON.stringify(runnerUrl)};`,
@@ -82,9 +84,10 @@ test('no child outlives the agent: process exit SIGKILLs every running group', a
   assert.deepEqual(pids.filter(running), [], 'the detached shell and its sleep died with the agent');
 });
 
-test('kill -9 of the agent: the running child dies with it (setpriv --pdeathsig KILL)', async () => {
+test('kill -9 of the agent: the running child dies with it (setpriv --pdeathsig KILL)', async (t) => {
   assert.ok(setprivOnPath(), 'util-linux setpriv is installed (scripts/setup.sh)');
   const dir = mkdtempSync(join(tmpdir(), 'fts-pdeath-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const pidFile = join(dir, 'child.pid');
   // A stand-in agent: a Node process whose runner starts a child that would run for 1000 s.
   const runnerUrl = new URL('../../../../rules/backend/runner.js', import.meta.url).href;
@@ -133,8 +136,9 @@ async function waitFor(f: () => number): Promise<number> {
   throw new Error('condition not met within 30 s');
 }
 
-test('a large input reaches the child while the main thread is busy (a file, not a pipe), and leaves no file', async () => {
+test('a large input reaches the child while the main thread is busy (a file, not a pipe), and leaves no file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'fts-stdin-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const marker = join(dir, 'read');
   const input = 'add cali40s:x 10.0.0.1\n'.repeat(50_000); // 1.1 MB: far over a pipe's 64 KiB
   const r = new ExecaRunner();
