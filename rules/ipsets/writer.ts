@@ -94,7 +94,7 @@ export class IpsetWriter {
   }
 
   invalidate(): void {
-    this.belief = undefined;
+    this.forget();
   }
 
   lastRestoreInput(): string {
@@ -119,7 +119,40 @@ export class IpsetWriter {
 
   /** Reads the kernel's sets now if they are not known, so that the next applyUpdates needs no read. */
   async prefetch(): Promise<void> {
-    if (this.belief === undefined && !this.opts.dryRun) this.belief = await this.read();
+    if (!this.opts.dryRun) await this.known();
+  }
+
+  private reading: Promise<Map<string, SetSnapshot>> | undefined;
+  /** Counts the times the belief was dropped: a read begun before a drop may be stale. */
+  private epoch = 0;
+
+  /** The kernel's state is no longer known (a failed write, or a refresh). */
+  private forget(): void {
+    this.belief = undefined;
+    this.reading = undefined;
+    this.epoch++;
+  }
+
+  /**
+   * The belief, read from the kernel if there is none. Calls side by side (one per family) share one
+   * read; a read begun before the belief was last dropped is read again, and a read never replaces a
+   * belief that a write committed while it ran.
+   */
+  private async known(): Promise<Map<string, SetSnapshot>> {
+    for (;;) {
+      if (this.belief) return this.belief;
+      const epoch = this.epoch;
+      if (!this.reading) {
+        const r = this.read();
+        this.reading = r;
+        const clear = () => {
+          if (this.reading === r) this.reading = undefined;
+        };
+        r.then(clear, clear);
+      }
+      const read = await this.reading;
+      if (this.epoch === epoch) return (this.belief ??= read);
+    }
   }
 
   /**
@@ -144,7 +177,7 @@ export class IpsetWriter {
     for (let attempt = 0; attempt < maxAttempts;) {
       let current: Map<string, SetSnapshot>;
       try {
-        current = inFamilies(this.belief ?? (this.belief = await this.read()), fams);
+        current = inFamilies(await this.known(), fams);
       } catch (err) {
         last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPSET_READ', String(err));
         // A hung ipset is not retried inside this apply: the driver's back-off retries it.
@@ -163,7 +196,11 @@ export class IpsetWriter {
       });
       this.tempCounter += plan.tempsUsed;
       const stale = plan.toDestroy.filter((n) => !refused.has(n) || pre!.has(n));
-      for (const f of fams) this.pendingDestroy.set(f, stale.filter((n) => current.get(n)?.family === f));
+      for (const f of fams)
+        this.pendingDestroy.set(
+          f,
+          stale.filter((n) => current.get(n)?.family === f),
+        );
       const done = (): IpsetUpdateResult => ({
         restoreInput: plan.text,
         changedSets: plan.changedSets,
@@ -180,7 +217,7 @@ export class IpsetWriter {
         return done();
       }
       // ipset restore is not atomic: earlier lines may have landed, so re-read before retrying.
-      this.belief = undefined;
+      this.forget();
       last = err;
       if (err.code === 'ERR_COMMAND_TIMEOUT') break; // as above: the driver's back-off retries it
       const line = /Error in line (\d+)/.exec(err.stderr ?? '')?.[1];
@@ -264,7 +301,7 @@ export class IpsetWriter {
         // Still referenced (by a table felix-ts does not program yet, after a takeover from Felix, or
         // by a rule not yet removed): the set is there as we believe it, so keep the belief instead of
         // re-reading every set on every apply. Anything else leaves the kernel's state unknown.
-        if (!r || !IN_USE_RE.test(r.stderr)) this.belief = undefined;
+        if (!r || !IN_USE_RE.test(r.stderr)) this.forget();
       }
     }
     this.pendingDestroy.clear();

@@ -108,3 +108,19 @@ test('one family at a time: writes side by side keep one belief, and each queues
   assert.deepEqual((await w.applyDeletions()).destroyed, ['cali40old']);
   assert.ok(fake.sets.has('cali60old'), 'an IPv6 set is not destroyed by an IPv4 write');
 });
+
+test('writes side by side with no belief share one read of the kernel', async () => {
+  const fake = new FakeRunner();
+  const w = new IpsetWriter({ runner: fake, counters: newCounters(), families: [4, 6] });
+  const all = mkSets(
+    mkSet('cali40a', 'hash:net', ['10.0.0.0/24']),
+    mkSet('cali60a', 'hash:net', ['fd00::/64'], 6),
+  );
+  await Promise.all([w.applyUpdates(all, undefined, 4), w.applyUpdates(all, undefined, 6)]);
+  assert.equal(fake.callsOf('ipset').filter((c) => c.args[0] === 'save').length, 1);
+  assert.ok(fake.sets.has('cali40a') && fake.sets.has('cali60a'));
+  // After a refresh the next write reads again, once.
+  w.invalidate();
+  assert.equal((await w.applyUpdates(all)).restoreInput, '');
+  assert.equal(fake.callsOf('ipset').filter((c) => c.args[0] === 'save').length, 2);
+});
