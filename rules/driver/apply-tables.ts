@@ -10,9 +10,10 @@
 // ms together; bench/scale.md "Win 5"). When the other family's commit gets in first, the kernel
 // refuses the batch as stale (ERESTART, the ruleset generation changed) and iptables-nft rebuilds its
 // cache and sends it again; replayed side by side, both families loaded completely 5 times in 5.
-// Legacy table writes stay one at a time, whichever family is ready first: both families take the
-// xtables lock, and a restore that finds it held polls it only once a second (iptables' default
-// --wait-interval).
+// Legacy table writes stay one at a time: both families take the xtables lock, and a restore that
+// finds it held polls it only once a second (iptables' default --wait-interval). The turns are per
+// table, in the order asked: when the IPv4 sets finish while an IPv6 table is being written, IPv4's
+// filter table goes next, not after all four IPv6 tables.
 import type { IpFamily, TableState } from '../model.js';
 import type { IptablesBackend } from '../backend/detect.js';
 import type { TableApplyResult, TableWriter } from '../iptables/table-writer.js';
@@ -37,12 +38,17 @@ export interface FamilyResult {
   readonly tables: readonly [TableWriter, TableApplyResult][];
 }
 
+/** A family's tables one after the other; with `turns`, each table write waits for its turn. */
 async function inOrder(
   writers: readonly TableWriter[],
   want: Wanted,
+  turns?: Turns,
 ): Promise<[TableWriter, TableApplyResult][]> {
   const out: [TableWriter, TableApplyResult][] = [];
-  for (const w of writers) out.push([w, await w.apply(want(w))]);
+  for (const w of writers) {
+    const write = () => w.apply(want(w));
+    out.push([w, await (turns ? turns.run(write) : write())]);
+  }
   return out;
 }
 
@@ -78,8 +84,7 @@ export async function applyFamilies(
     const sets = await steps.sets(family);
     const failed = await read;
     if (failed) throw failed.err;
-    const write = () => inOrder(mine, steps.want);
-    return { family, sets, tables: await (turns ? turns.run(write) : write()) };
+    return { family, sets, tables: await inOrder(mine, steps.want, turns) };
   };
   const settled = await Promise.allSettled(families.map(one));
   for (const s of settled) if (s.status === 'rejected') throw s.reason;

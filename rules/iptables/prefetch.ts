@@ -3,7 +3,7 @@
 // with 60,000 filter rules each table read costs what reading all of them costs (0.56 s for raw against
 // 0.64 s for filter, measured in a namespace; bench/apply-tables.md). When two or more writers of a
 // family must read, one save without -t serves them all. Legacy reads each table through its own
-// getsockopt and is left as it is.
+// getsockopt: those reads run side by side ahead of the writes (prefetchLegacy).
 import type { IpFamily, TableName } from '../model.js';
 import type { CommandRunner } from '../backend/runner.js';
 import type { DataplaneCounters } from '../backend/counters.js';
@@ -47,7 +47,7 @@ export async function prefetchTables(
   writers: readonly PrefetchWriter[],
   opts: { backend: IptablesBackend; runner: CommandRunner; counters: DataplaneCounters },
 ): Promise<void> {
-  if (opts.backend !== 'nft') return;
+  if (opts.backend !== 'nft') return prefetchLegacy(writers, opts);
   for (const family of [4, 6] as const) {
     const need = writers.filter((w) => w.family === family && w.needsRead());
     if (need.length < 2) continue;
@@ -68,4 +68,34 @@ export async function prefetchTables(
       }
     }
   }
+}
+
+/**
+ * Legacy: each table that must be read is read on its own (`-t <table>`, one getsockopt each), all of
+ * them side by side and once, here ahead of the writes: the driver runs this while the family's IP sets
+ * load (rules/driver/apply-tables.ts), so that the four reads are not each in front of a restore. A
+ * failed read is left to the writer's own read, which retries and reports it.
+ */
+async function prefetchLegacy(
+  writers: readonly PrefetchWriter[],
+  opts: { backend: IptablesBackend; runner: CommandRunner; counters: DataplaneCounters },
+): Promise<void> {
+  await Promise.all(
+    writers
+      .filter((w) => w.needsRead())
+      .map(async (w) => {
+        const { save } = binariesFor(opts.backend, w.family);
+        opts.counters.iptablesSaveCalls++;
+        const r = await opts.runner.run(save, ['-t', w.table]).catch(() => undefined);
+        if (!r || r.exitCode !== 0) {
+          opts.counters.iptablesSaveErrors++;
+          return;
+        }
+        try {
+          w.adopt(parseSave(r.stdout, w.table));
+        } catch {
+          // The writer's own read reports it.
+        }
+      }),
+  );
 }

@@ -19,6 +19,7 @@ const set = (name: string, family: IpFamily, ...members: string[]): IpSetState =
 const calcSets = [set('cali40big', 4, '10.0.0.0/24'), set('cali60small', 6, 'fd00::/64')];
 
 class Source implements DesiredStateSource {
+  constructor(private readonly withRaw = false) {}
   apply(): void {}
   desiredIpSets(): ReadonlyMap<string, IpSetState> {
     return new Map(calcSets.map((s) => [s.name, s]));
@@ -27,7 +28,10 @@ class Source implements DesiredStateSource {
     const rule = (f: IpFamily) =>
       `-m set --match-set cali${f}0${f === 4 ? 'big' : 'small'} src --jump ACCEPT`;
     return {
-      tables: ([4, 6] as const).map((f) => mkTable('filter', f, { chains: { 'cali-x': [rule(f)] } })),
+      tables: ([4, 6] as const).flatMap((f) => [
+        mkTable('filter', f, { chains: { 'cali-x': [rule(f)] } }),
+        ...(this.withRaw ? [mkTable('raw', f, { chains: { 'cali-r': ['--jump ACCEPT'] } })] : []),
+      ]),
       ipsets: this.desiredIpSets(),
     };
   }
@@ -124,4 +128,34 @@ test('IPv4 sets that fail to load: the IPv6 family is still written, the apply f
     /--match-set cali60small src --jump ACCEPT$/,
   );
   assert.equal(fake.chain(4, 'filter', 'cali-x'), undefined);
+});
+
+test('legacy: the turns are per table; IPv4 sets that finish during an IPv6 table write go next', async () => {
+  const fake = new FakeRunner();
+  const order: string[] = [];
+  const runner: CommandRunner = {
+    async run(file, args, input) {
+      const table = /-restore$/.test(file) ? /^\*(\w+)/m.exec(input ?? '')?.[1] : undefined;
+      const fam = file.startsWith('ip6') ? 6 : 4;
+      if (file === 'ipset' && args[0] === 'restore' && input?.includes('cali40'))
+        await new Promise((r) => setTimeout(r, 30));
+      if (table === 'filter' && fam === 6) await new Promise((r) => setTimeout(r, 80));
+      const r = await fake.run(file, args, input);
+      if (table) order.push(`${table}${fam}`);
+      return r;
+    },
+  };
+  const d = new DataplaneDriver({
+    source: new Source(true),
+    runner,
+    backend: 'legacy',
+    ipv6: true,
+    refreshIntervalMs: 0,
+  });
+  await d.start();
+  const applied = new Promise((r) => d.once('apply', r));
+  d.onMessages([{ kind: 'inSync' }]);
+  await applied;
+  await d.stop();
+  assert.deepEqual(order, ['filter6', 'filter4', 'raw6', 'raw4']);
 });

@@ -1,5 +1,5 @@
-// rules/iptables/prefetch.ts: one whole-ruleset read per family on nft, split per table; anything that
-// goes wrong leaves the writer to its own read.
+// rules/iptables/prefetch.ts: one whole-ruleset read per family on nft, split per table; on legacy one
+// read per table, side by side; anything that goes wrong leaves the writer to its own read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prefetchTables, splitSave, type PrefetchWriter } from '../../../../rules/iptables/prefetch.js';
@@ -61,9 +61,27 @@ test('nft: one save for the family serves every writer; a missing table is empty
   assert.equal(ws[2]!.got!.chains.size, 0);
 });
 
-test('no prefetch: legacy, a single writer, writers that hold a belief, or a failed save', async () => {
+test('legacy: each table that must be read is read once with -t, side by side; a failed read is left to the writer', async () => {
+  const r = runner(SAVE);
+  const counters = newCounters();
+  const ws = [writer('raw', 4), writer('filter', 6), writer('nat', 4, false)];
+  await prefetchTables(ws, { backend: 'legacy', runner: r, counters });
+  assert.deepEqual(r.calls, [
+    ['iptables-legacy-save', '-t', 'raw'],
+    ['ip6tables-legacy-save', '-t', 'filter'],
+  ]);
+  assert.deepEqual([...ws[0]!.got!.chains.keys()], ['PREROUTING', 'cali-PREROUTING']);
+  assert.equal(ws[1]!.got!.chains.get('cali-INPUT')![0]!.hash, 'FewJpBykm9iJ-YNH');
+  assert.equal(ws[2]!.got, undefined, 'a writer that holds a belief is not read');
+  const failed = [writer('raw', 4)];
+  const c2 = newCounters();
+  await prefetchTables(failed, { backend: 'legacy', runner: runner('', 1), counters: c2 });
+  assert.equal(failed[0]!.got, undefined);
+  assert.equal(c2.iptablesSaveErrors, 1);
+});
+
+test('no prefetch on nft: a single writer, writers that hold a belief, or a failed save', async () => {
   for (const [backend, ws] of [
-    ['legacy', [writer('raw', 4), writer('filter', 4)]],
     ['nft', [writer('raw', 4), writer('filter', 6)]],
     ['nft', [writer('raw', 4, false), writer('filter', 4)]],
   ] as const) {
