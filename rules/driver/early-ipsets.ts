@@ -5,7 +5,7 @@
 // compiles the tables; the restore reads its input from a file (rules/backend/runner.ts), so the
 // busy main thread does not hold it up. Each family's sets are a restore of their own, started side
 // by side: a family's tables need only its own sets, so the IPv6 tables (whose sets are small) can be
-// written while the IPv4 sets are still loading (family-apply.ts). Once the tables are compiled, each
+// written while the IPv4 sets are still loading (apply-tables.ts). Once the tables are compiled, each
 // family's full set list is written as before: it differs only by the empty sets that rules refer
 // to, and the sets already written are planned to no change (the writer's plan memo).
 import type { IpFamily, IpSetState } from '../model.js';

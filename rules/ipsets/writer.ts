@@ -160,7 +160,7 @@ export class IpsetWriter {
    * refused earlier in the same apply (an early write of the calc's sets), kept as they are.
    * `family`: only that family's sets are planned and written, and only its stale sets are queued
    * for destroy; a call for the other family may run at the same time (the driver writes each
-   * family's sets and then its tables side by side: rules/driver/family-apply.ts).
+   * family's sets and then its tables side by side: rules/driver/apply-tables.ts).
    */
   async applyUpdates(
     desired: ReadonlyMap<string, IpSetState>,
