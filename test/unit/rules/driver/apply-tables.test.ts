@@ -3,7 +3,8 @@
 // finish before the apply fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataplaneDriver, StaticSource } from '../../../../rules/driver/index.js';
+import { StaticSource } from '../../../../rules/driver/index.js';
+import { firstApply } from './first-apply.js';
 import type { CommandResult, CommandRunner } from '../../../../rules/backend/runner.js';
 import type { DesiredState } from '../../../../rules/model.js';
 import { FakeRunner } from '../fake-runner.js';
@@ -30,37 +31,21 @@ const desired = (): DesiredState => ({
   ipsets: new Map(),
 });
 
-async function firstApply(backend: 'nft' | 'legacy', fake = new FakeRunner()) {
+async function run(backend: 'nft' | 'legacy', fake = new FakeRunner()) {
   const slow = new Slow(fake);
-  const d = new DataplaneDriver({
-    source: new StaticSource(desired()),
-    runner: slow,
-    backend,
-    ipv6: true,
-    refreshIntervalMs: 0,
-    maxAttempts: 1,
-    errorRetryMs: 60_000,
-  });
-  await d.start();
-  const ev = new Promise<{ ok: boolean; chains?: readonly string[] }>((r) => {
-    d.once('apply', (e) => r({ ok: true, chains: e.changedChains }));
-    d.once('apply-error', () => r({ ok: false }));
-  });
-  d.onMessages([{ kind: 'inSync' }]);
-  const result = await ev;
-  await d.stop();
-  return { result, log: slow.log };
+  const r = await firstApply(new StaticSource(desired()), slow, backend);
+  return { result: r.ok ? { ok: true, chains: r.event.changedChains } : { ok: false }, log: slow.log };
 }
 
 test('nft: the two families are written side by side; the results keep IPv4 first', async () => {
-  const { result, log } = await firstApply('nft');
+  const { result, log } = await run('nft');
   assert.ok(result.ok);
   assert.deepEqual(log.slice(0, 2), ['start iptables-nft-restore', 'start ip6tables-nft-restore']);
   assert.deepEqual(result.chains, ['ipv4/filter:cali-x', 'ipv6/filter:cali-x']);
 });
 
 test('legacy: one family after the other (the xtables lock)', async () => {
-  const { result, log } = await firstApply('legacy');
+  const { result, log } = await run('legacy');
   assert.ok(result.ok);
   assert.deepEqual(log, [
     'start iptables-legacy-restore',
@@ -76,7 +61,7 @@ test('nft: when IPv4 fails, IPv6 finishes before the apply reports the failure',
     { exitCode: 4, stderr: 'iptables-nft-restore: unable to initialize table' },
     10,
   );
-  const { result, log } = await firstApply('nft', fake);
+  const { result, log } = await run('nft', fake);
   assert.equal(result.ok, false);
   assert.ok(log.includes('end ip6tables-nft-restore'), log.join(', '));
 });

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataplaneDriver, type DesiredStateSource } from '../../../../rules/driver/index.js';
+import { firstApply } from './first-apply.js';
 import type { CommandResult, CommandRunner } from '../../../../rules/backend/runner.js';
 import type { DesiredState, IpFamily, IpSetState } from '../../../../rules/model.js';
 import { FakeRunner } from '../fake-runner.js';
@@ -61,26 +62,10 @@ class Slow implements CommandRunner {
   }
 }
 
-async function firstApply(backend: 'nft' | 'legacy', fake = new FakeRunner()) {
+async function run(backend: 'nft' | 'legacy', fake = new FakeRunner()) {
   const slow = new Slow(fake);
-  const d = new DataplaneDriver({
-    source: new Source(),
-    runner: slow,
-    backend,
-    ipv6: true,
-    refreshIntervalMs: 0,
-    maxAttempts: 1,
-    errorRetryMs: 60_000,
-  });
-  await d.start();
-  const ev = new Promise<{ ok: boolean; refused?: readonly string[] }>((r) => {
-    d.once('apply', (e) => r({ ok: true, refused: e.refused.map((x) => x.name) }));
-    d.once('apply-error', () => r({ ok: false }));
-  });
-  d.onMessages([{ kind: 'inSync' }]);
-  const result = await ev;
-  await d.stop();
-  return { result, log: slow.log, fake };
+  const r = await firstApply(new Source(), slow, backend);
+  return { result: { ok: r.ok }, log: slow.log, fake };
 }
 
 const at = (log: readonly string[], entry: string): number => {
@@ -91,7 +76,7 @@ const at = (log: readonly string[], entry: string): number => {
 
 for (const backend of ['legacy', 'nft'] as const) {
   test(`${backend}: the IPv6 tables are written while the IPv4 sets still load; IPv4 waits for them`, async () => {
-    const { result, log, fake } = await firstApply(backend);
+    const { result, log, fake } = await run(backend);
     assert.ok(result.ok);
     assert.ok(at(log, 'end tables6') < at(log, 'end sets4'), log.join(', '));
     assert.ok(at(log, 'end sets4') < at(log, 'start tables4'), log.join(', '));
@@ -108,7 +93,7 @@ for (const backend of ['legacy', 'nft'] as const) {
 }
 
 test('legacy: the table writes of the two families never overlap (the xtables lock)', async () => {
-  const { log } = await firstApply('legacy');
+  const { log } = await run('legacy');
   const tables = log.filter((l) => l.includes('tables'));
   assert.deepEqual(tables, ['start tables6', 'end tables6', 'start tables4', 'end tables4']);
 });
@@ -119,7 +104,7 @@ test('IPv4 sets that fail to load: the IPv6 family is still written, the apply f
     { exitCode: 1, stderr: 'ipset v7.17: Kernel error received: Operation not permitted' },
     20,
   );
-  const { result, log } = await firstApply('nft', fake);
+  const { result, log } = await run('nft', fake);
   assert.equal(result.ok, false);
   assert.ok(log.includes('end tables6'), log.join(', '));
   assert.ok(!log.includes('start tables4'), 'no IPv4 table refers to sets that are not there');
