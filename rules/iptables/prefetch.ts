@@ -38,8 +38,8 @@ export function splitSave(text: string): Map<string, string> {
 }
 
 /**
- * Reads, for each family with two or more writers that need a read, every table at once and hands each
- * writer its table. Anything that goes wrong (the save fails, a table's text does not parse) leaves that
+ * nft: reads, for each family with two or more writers that need a read, every table at once and hands
+ * each writer its table (legacy: prefetchLegacy). Anything that goes wrong (the save fails, a table's text does not parse) leaves that
  * writer to read on its own, which reports the error as it always has. A table absent from the save does
  * not exist in the kernel: it is empty, as `-t <table>` would show it.
  */
