@@ -92,23 +92,43 @@ export async function cleanupOtherBackend(
   const cleaned: OtherBackendTable[] = [];
   const skipped: string[] = [];
   const errors: string[] = [];
-  for (const family of families) {
+  // The families are read side by side (at start this is on the way to the first apply); the
+  // cleanups are written one at a time after, as two legacy restores would wait on the xtables lock.
+  type Found = { family: IpFamily; inputs: [string, ReturnType<typeof cleanupInput>][] };
+  const read = async (family: IpFamily): Promise<Found | undefined> => {
     const bins = binariesFor(other, family);
     try {
-      if (!(await present(runner, bins.save)) || !(await present(runner, binariesFor(inUse, family).save))) {
+      const [otherThere, oursThere, loaded] = await Promise.all([
+        present(runner, bins.save),
+        present(runner, binariesFor(inUse, family).save),
+        other === 'legacy' ? legacyLoaded(runner, family) : Promise.resolve(true),
+      ]);
+      if (!otherThere || !oursThere) {
         skipped.push(`ipv${family}: ${other} or ${inUse} binaries missing`);
-        continue;
+        return undefined;
       }
-      if (other === 'legacy' && !(await legacyLoaded(runner, family))) {
+      if (!loaded) {
         skipped.push(`ipv${family}: legacy iptables modules not loaded`);
-        continue;
+        return undefined;
       }
       const saved = await runner.run(bins.save, []);
       if (saved.exitCode !== 0)
         throw new Error(`${bins.save} exited ${saved.exitCode}: ${saved.stderr.trim()}`);
-      for (const [table, lines] of saveTables(saved.stdout)) {
-        const c = cleanupInput(table, lines);
-        if (c.text === '') continue;
+      const inputs: Found['inputs'] = [];
+      for (const [table, lines] of saveTables(saved.stdout)) inputs.push([table, cleanupInput(table, lines)]);
+      return { family, inputs };
+    } catch (e) {
+      errors.push(`ipv${family} ${other}: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+  };
+  for (const found of await Promise.all(families.map(read))) {
+    if (!found) continue;
+    const { family } = found;
+    const bins = binariesFor(other, family);
+    for (const [table, c] of found.inputs) {
+      if (c.text === '') continue;
+      try {
         const r = await runner.run(bins.restore, ['--noflush', '--wait', String(lockWaitSecs)], c.text);
         if (r.exitCode !== 0) {
           errors.push(
@@ -117,9 +137,9 @@ export async function cleanupOtherBackend(
           continue;
         }
         cleaned.push({ family, table, chains: c.chains, rules: c.rules });
+      } catch (e) {
+        errors.push(`ipv${family} ${other}: ${e instanceof Error ? e.message : String(e)}`);
       }
-    } catch (e) {
-      errors.push(`ipv${family} ${other}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   return { backend: other, cleaned, skipped, errors };
