@@ -24,6 +24,7 @@ import { delNetns, median, netns, run } from './kernel.js';
 import { changeText } from './change-floor.js';
 import type { ProbeReport } from './scale-probe.js';
 import { binariesFor, type IptablesBackend } from '../rules/backend/index.js';
+import type { CpuBeforeRestore } from '../rules/driver/index.js';
 import { makeDevPki, typhaClientEnv, writeDevPki } from '../tools/pki/index.js';
 import { TyphaServer } from '../tools/typha-server/index.js';
 
@@ -98,11 +99,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface ApplyDetail {
   applies?: number;
   /** The agent's own CPU from the batch to the apply's first restore (rules/driver/cpu-clock.ts). */
-  lastApplyCpuBeforeRestore?: {
-    allMs: number;
-    mainMs?: number;
-    tables?: { allMs: number; mainMs?: number };
-  } | null;
+  lastApplyCpuBeforeRestore?: CpuBeforeRestore | null;
 }
 
 async function dataplaneDetail(): Promise<ApplyDetail | undefined> {
@@ -125,17 +122,13 @@ async function save(backend: IptablesBackend, family: 4 | 6): Promise<string> {
   return (await execa(binariesFor(backend, family).save, [])).stdout + '\n';
 }
 
-/**
- * Time from `change()` to the end of the first apply after which the kernel holds `want`
- * (checked after each apply, outside the timed part), and the agent's own CPU in that time.
- */
-/** BENCH_THREADS=1: CPU ms per agent thread name (summed over threads of one name). */
 /** The agent's child processes: the main thread's, which is where libuv forks them. */
 function childPids(pid: number): number[] {
   const c = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
   return c === '' ? [] : c.split(' ').map(Number);
 }
 
+/** BENCH_THREADS=1: CPU ms per agent thread name (summed over threads of one name). */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of readdirSync(`/proc/${pid}/task`)) {
@@ -162,6 +155,10 @@ interface Timed {
   beforeTableRestoreMainCpuMs: number;
 }
 
+/**
+ * Time from `change()` to the end of the first apply after which the kernel holds `want`
+ * (checked after each apply, outside the timed part), and the agent's own CPU in that time.
+ */
 async function timeChange(
   pid: number,
   backend: IptablesBackend,

@@ -92,6 +92,9 @@ export async function cleanupOtherBackend(
   const cleaned: OtherBackendTable[] = [];
   const skipped: string[] = [];
   const errors: string[] = [];
+  const failed = (family: IpFamily, e: unknown): void => {
+    errors.push(`ipv${family} ${other}: ${e instanceof Error ? e.message : String(e)}`);
+  };
   // The families are read side by side (at start this is on the way to the first apply); the
   // cleanups are written one at a time after, as two legacy restores would wait on the xtables lock.
   type Found = { family: IpFamily; inputs: [string, ReturnType<typeof cleanupInput>][] };
@@ -118,7 +121,7 @@ export async function cleanupOtherBackend(
       for (const [table, lines] of saveTables(saved.stdout)) inputs.push([table, cleanupInput(table, lines)]);
       return { family, inputs };
     } catch (e) {
-      errors.push(`ipv${family} ${other}: ${e instanceof Error ? e.message : String(e)}`);
+      failed(family, e);
       return undefined;
     }
   };
@@ -138,7 +141,7 @@ export async function cleanupOtherBackend(
         }
         cleaned.push({ family, table, chains: c.chains, rules: c.rules });
       } catch (e) {
-        errors.push(`ipv${family} ${other}: ${e instanceof Error ? e.message : String(e)}`);
+        failed(family, e);
       }
     }
   }

@@ -197,12 +197,16 @@ export class ExecaRunner implements CommandRunner {
       } as const;
       // An integer stdin is handed to spawn() as the child's fd 0 (execa's "no stream" options); its
       // types list only 3-9 there.
-      const child =
-        fd === undefined
-          ? execa(cmd, rest, { ...common, input: stdin })
-          : execa(cmd, rest, { ...common, stdin: fd as unknown as 'inherit' });
+      let child;
+      try {
+        child =
+          fd === undefined
+            ? execa(cmd, rest, { ...common, input: stdin })
+            : execa(cmd, rest, { ...common, stdin: fd as unknown as 'inherit' });
+      } finally {
+        if (fd !== undefined) closeSync(fd); // the child has its own copy (or was never started)
+      }
       execObserver?.((performance.now() - t0) * 1000);
-      if (fd !== undefined) closeSync(fd); // the child has its own copy
       pgid = child.pid;
       if (pgid !== undefined) {
         live.set(pgid, Date.now());

@@ -68,12 +68,6 @@ function withRefused(
   return out;
 }
 
-/** The sets of these families (all of them: the map itself). */
-function inFamilies(sets: Map<string, SetSnapshot>, fams: readonly IpFamily[]): Map<string, SetSnapshot> {
-  if (fams.length === 2) return sets;
-  return new Map([...sets].filter(([, s]) => fams.includes(s.family)));
-}
-
 /** ipset's refusal to destroy a set that a rule still references. */
 const IN_USE_RE = /in use by a kernel component/;
 
@@ -177,7 +171,7 @@ export class IpsetWriter {
     for (let attempt = 0; attempt < maxAttempts;) {
       let current: Map<string, SetSnapshot>;
       try {
-        current = inFamilies(await this.known(), fams);
+        current = this.inFamilies(await this.known(), fams);
       } catch (err) {
         last = err instanceof DataplaneError ? err : new DataplaneError('ERR_IPSET_READ', String(err));
         // A hung ipset is not retried inside this apply: the driver's back-off retries it.
@@ -235,13 +229,23 @@ export class IpsetWriter {
     throw last!;
   }
 
+  /** `fams` are all the families this writer keeps (the belief holds no others). */
+  private all(fams: readonly IpFamily[]): boolean {
+    return fams.length === this.opts.families.length;
+  }
+
+  /** The sets of these families: the belief itself when they are all of them. */
+  private inFamilies(sets: Map<string, SetSnapshot>, fams: readonly IpFamily[]): Map<string, SetSnapshot> {
+    return this.all(fams) ? sets : new Map([...sets].filter(([, s]) => fams.includes(s.family)));
+  }
+
   /**
    * The belief after a successful write of these families' sets: theirs replaced by `after`, the
    * other family's kept as they are now (written meanwhile by a call for it). No belief: a failed
    * write since forgot the kernel's state, and the next apply reads it again.
    */
   private commit(after: Map<string, SetSnapshot>, fams: readonly IpFamily[]): void {
-    if (fams.length === this.opts.families.length) {
+    if (this.all(fams)) {
       this.belief = after;
       return;
     }
