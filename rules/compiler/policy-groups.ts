@@ -64,7 +64,10 @@ function policyIdGoString(id: PolicyID): string {
 /** PolicyGroup.UniqueID: 20 characters of base64url(SHA3-224(selector, direction, count, each ID)). */
 export function groupUid(g: PolicyGroup): string {
   // Each field is followed by "\n". Every endpoint that uses a group asks again on every compile (and
-  // per family), so the UIDs are memoised on the hashed text.
+  // per family), so the UIDs are memoised on the group (planned groups are shared by the endpoints
+  // with the same tiers, tier-planner.ts) and on the hashed text.
+  const known = uidByGroup.get(g);
+  if (known !== undefined) return known;
   let text = `${g.selector}\n${g.direction}\n${g.policies.length}\n`;
   for (const p of g.policies) text += `${policyIdGoString(p)}\n`;
   let uid = uidMemo.get(text);
@@ -73,8 +76,12 @@ export function groupUid(g: PolicyGroup): string {
     if (uidMemo.size >= UID_MEMO_MAX) uidMemo.clear();
     uidMemo.set(text, uid);
   }
+  uidByGroup.set(g, uid);
   return uid;
 }
+
+/** A group's fields never change once planned (PolicyGroup is read-only). */
+const uidByGroup = new WeakMap<PolicyGroup, string>();
 
 const UID_MEMO_MAX = 10_000;
 const uidMemo = new Map<string, string>();

@@ -179,12 +179,15 @@ export class TableBuilder {
 
   /** Chains that depend only on one state entry (and the config), memoised on that entry. */
   addMemo(source: object, produce: () => IChain[], extraKey = ''): void {
-    const key = this.cfgKey + extraKey;
-    const prepared = this.state.chainMemo.get(source, this.scope, key, () => {
+    // `extraKey` goes with the scope, not the config's key: that is a JSON of the whole config, and
+    // joining the two made a copy of it for every profile on every compile (bench/scale.md, Win 9).
+    const key = this.cfgKey;
+    const scope = extraKey === '' ? this.scope : this.scope + extraKey;
+    const prepared = this.state.chainMemo.get(source, scope, key, () => {
       // IPv6 after IPv4: a chain that renders the same in both (most policies) reuses IPv4's hashes.
       const twins =
         this.family === 6
-          ? (this.state.chainMemo.peek(source, `${this.table}4`, key) as Prepared[] | undefined)
+          ? (this.state.chainMemo.peek(source, `${this.table}4${extraKey}`, key) as Prepared[] | undefined)
           : undefined;
       return produce().map((c) => {
         const bodies = c.rules.map(renderBody);
@@ -225,9 +228,11 @@ export class TableBuilder {
 
   /** The table: the chains reachable from the hooks, sorted by name. */
   build(): TableState {
-    const chains = new Map<string, Chain>();
+    // The names reached, in the order found; the chains come from the candidates (or the placeholders
+    // below) when the sorted map is made, so no second map of every chain is built per compile.
     const queue: string[] = [];
     const enqueued = new Set<string>();
+    let placeholders: Map<string, Prepared> | undefined;
     const visit = (p: Prepared): void => {
       for (const t of p.targets) {
         if (!enqueued.has(t)) {
@@ -246,12 +251,13 @@ export class TableBuilder {
         // falls through to its end-of-tier / no-profile drop, and restore does not fail on a missing chain.
         this.warnOnce(`chain ${name} is referenced but its policy/profile is not known; programmed empty`);
         p = this.prepare({ name, rules: [] });
+        (placeholders ??= new Map()).set(name, p);
       }
-      chains.set(name, p.chain);
       visit(p);
     }
     const sorted = new Map<string, Chain>();
-    for (const name of this.order(chains)) sorted.set(name, chains.get(name)!);
+    for (const name of this.order(queue, enqueued))
+      sorted.set(name, (this.candidates.get(name) ?? (placeholders as Map<string, Prepared>).get(name))!.chain);
     return {
       table: this.table,
       family: this.family,
@@ -267,12 +273,12 @@ export class TableBuilder {
   }
 
   /** The chain names in byte order: the last compile's order while the set of names is the same. */
-  private order(chains: ReadonlyMap<string, Chain>): readonly string[] {
+  private order(names: readonly string[], has: ReadonlySet<string>): readonly string[] {
     let byScope = LAST_ORDER.get(this.state);
     if (!byScope) LAST_ORDER.set(this.state, (byScope = new Map()));
     const last = byScope.get(this.scope);
-    if (last && last.length === chains.size && last.every((n) => chains.has(n))) return last;
-    const order = [...chains.keys()].sort(cmp);
+    if (last && last.length === names.length && last.every((n) => has.has(n))) return last;
+    const order = [...names].sort(cmp);
     byScope.set(this.scope, order);
     return order;
   }
