@@ -154,23 +154,20 @@ function addWorkloadDispatch(ifaces: readonly string[], ctx: FilterCtx, b: Table
   }).forEach(add);
 }
 
-/** Policy and profile chains, memoised on their state entries. */
+/** Policy and profile chains, memoised on their state entries and kept in the table's layers. */
 function addPoliciesAndProfiles(input: TableInput, ctx: FilterCtx, b: TableBuilder): void {
-  for (const entry of input.state.policies.values()) {
-    const { id, policy } = entry;
-    if (isStaged(id)) continue;
-    b.addMemo(entry, () =>
-      policyChains(id, policy.inboundRules, policy.outboundRules, policy.tier ?? '', ctx.rctx),
-    );
-  }
-  for (const [name, profile] of input.state.profiles) {
-    // The same Profile object may be sent under two names, so the name is part of the key.
-    b.addMemo(
-      profile,
-      () => profileChains(name, profile.inboundRules, profile.outboundRules, ctx.rctx),
-      `|${name}`,
-    );
-  }
+  b.addEntries('policies', input.state.policies, (_key, { id, policy }) =>
+    isStaged(id)
+      ? []
+      : policyChains(id, policy.inboundRules, policy.outboundRules, policy.tier ?? '', ctx.rctx),
+  );
+  // The same Profile object may be sent under two names, so the name is part of the key.
+  b.addEntries(
+    'profiles',
+    input.state.profiles,
+    (name, profile) => profileChains(name, profile.inboundRules, profile.outboundRules, ctx.rctx),
+    (name) => `|${name}`,
+  );
 }
 
 export const compileFilterTable: TableCompiler = (input: TableInput): TableState => {

@@ -17,6 +17,7 @@ import type { MarkBits } from './marks.js';
 import type { TierPlanner } from './tier-planner.js';
 import { RULE_HASH_LENGTH, ruleDigests, ruleHashes, type ChainDigests } from './hash.js';
 import { escapeComment } from './names.js';
+import { entryLayer, type EntryLayer } from './entry-layer.js';
 import { renderBody, setMatches, type IChain, type IRule } from './rule.js';
 import type { DataplaneState } from './state.js';
 
@@ -148,6 +149,8 @@ export type TableCompiler = (input: TableInput) => TableState;
 
 export class TableBuilder {
   private readonly candidates = new Map<string, Prepared>();
+  /** Chains of state entries kept across compiles (addEntries); behind the candidates. */
+  private readonly layers: EntryLayer<Prepared>[] = [];
   private readonly inserts = new Map<string, readonly RenderedRule[]>();
   private readonly appends = new Map<string, readonly RenderedRule[]>();
   /** The hook rules, in hook order: where reachability starts. */
@@ -179,11 +182,36 @@ export class TableBuilder {
 
   /** Chains that depend only on one state entry (and the config), memoised on that entry. */
   addMemo(source: object, produce: () => IChain[], extraKey = ''): void {
+    for (const p of this.memoized(source, produce, extraKey)) this.candidates.set(p.chain.name, p);
+  }
+
+  /**
+   * addMemo for every entry of a state map (the policies, the profiles), through this table's layer
+   * of them (entry-layer.ts): an entry that is the same object as at the last compile is not visited
+   * again. `produce` gives an entry's chains ([] for none); `extraKey` is addMemo's.
+   */
+  addEntries<S extends object>(
+    kind: string,
+    entries: ReadonlyMap<string, S>,
+    produce: (key: string, source: S) => IChain[],
+    extraKey?: (key: string) => string,
+  ): void {
+    const layer = entryLayer<Prepared>(this.state, `${this.scope}|${kind}`, this.cfgKey);
+    const make = (key: string, source: S): Prepared[] =>
+      this.memoized(source, () => produce(key, source), extraKey?.(key) ?? '');
+    layer.begin();
+    for (const [key, source] of entries) layer.visit(key, source, make);
+    layer.end();
+    this.layers.push(layer);
+  }
+
+  /** The prepared chains of one state entry, memoised on it (and the config and `extraKey`). */
+  private memoized(source: object, produce: () => IChain[], extraKey: string): Prepared[] {
     // `extraKey` goes with the scope, not the config's key: that is a JSON of the whole config, and
     // joining the two made a copy of it for every profile on every compile (bench/scale.md, Win 9).
     const key = this.cfgKey;
     const scope = extraKey === '' ? this.scope : this.scope + extraKey;
-    const prepared = this.state.chainMemo.get(source, scope, key, () => {
+    return this.state.chainMemo.get(source, scope, key, () => {
       // IPv6 after IPv4: a chain that renders the same in both (most policies) reuses IPv4's hashes.
       const twins =
         this.family === 6
@@ -195,7 +223,17 @@ export class TableBuilder {
         return twin && isTwin(twin, c, bodies) ? twin : prepareChain(c, ruleHashes, bodies);
       });
     }) as Prepared[];
-    for (const p of prepared) this.candidates.set(p.chain.name, p);
+  }
+
+  /** A candidate by name: added this compile, else from a layer of entries. */
+  private candidate(name: string): Prepared | undefined {
+    const p = this.candidates.get(name);
+    if (p !== undefined) return p;
+    for (const l of this.layers) {
+      const q = l.get(name);
+      if (q !== undefined) return q;
+    }
+    return undefined;
   }
 
   /**
@@ -245,7 +283,7 @@ export class TableBuilder {
     for (const p of this.hookRules) visit(p);
     for (let qi = 0; qi < queue.length; qi++) {
       const name = queue[qi] as string;
-      let p = this.candidates.get(name);
+      let p = this.candidate(name);
       if (!p) {
         // A policy or profile that has not arrived (yet): an empty chain gives no verdict, so the endpoint
         // falls through to its end-of-tier / no-profile drop, and restore does not fail on a missing chain.
@@ -257,7 +295,7 @@ export class TableBuilder {
     }
     const sorted = new Map<string, Chain>();
     for (const name of this.order(queue, enqueued))
-      sorted.set(name, (this.candidates.get(name) ?? (placeholders as Map<string, Prepared>).get(name))!.chain);
+      sorted.set(name, (this.candidate(name) ?? (placeholders as Map<string, Prepared>).get(name))!.chain);
     return {
       table: this.table,
       family: this.family,
