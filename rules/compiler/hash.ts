@@ -1,5 +1,6 @@
 // Felix's identifiers: chained rule hashes (felix/iptables/renderer.go) and length-limited
 // chain names (libcalico-go/lib/hash/unique_id.go GetLengthLimitedID).
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 /** iptables.MaxChainNameLength (felix/iptables/table.go). */
@@ -23,6 +24,24 @@ export interface ChainDigests {
   readonly digests: readonly string[];
 }
 
+type OneShot = (algorithm: string, data: Buffer, outputEncoding: 'buffer') => Buffer;
+/** crypto.hash (Node >= 20.12): one call per digest, no Hash object; older Nodes use createHash. */
+const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
+const SHA224_BYTES = 28;
+/** The input of one chained step, reused: the previous digest, then the rule text (grown on demand). */
+let scratch = Buffer.allocUnsafe(4096);
+
+/** SHA-224 of `prev` followed by `text` in UTF-8: one step of the chain. */
+function chainStep(prev: Buffer, text: string): Buffer {
+  if (!oneShot) return createHash('sha224').update(prev).update(text, 'utf8').digest();
+  const need = SHA224_BYTES + Buffer.byteLength(text, 'utf8');
+  if (need > scratch.length) scratch = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+  prev.copy(scratch, 0);
+  const n = scratch.write(text, SHA224_BYTES, 'utf8');
+  // The digest is a new buffer: it does not alias the scratch.
+  return oneShot('sha224', scratch.subarray(0, SHA224_BYTES + n), 'buffer');
+}
+
 /**
  * ruleHashes, keeping the full digests, and reusing `prev` (the same chain's last hashing) for the
  * rules before the first body that differs: each hash depends only on the rules above it.
@@ -32,14 +51,14 @@ export function ruleDigests(chainName: string, bodies: readonly string[], prev?:
   if (prev) while (k < bodies.length && k < prev.bodies.length && bodies[k] === prev.bodies[k]) k++;
   const digests: string[] = new Array<string>(bodies.length);
   for (let i = 0; i < k; i++) digests[i] = prev!.digests[i] as string;
-  let d =
+  let d: Buffer =
     k > 0
       ? Buffer.from(digests[k - 1] as string, 'base64url')
       : createHash('sha224').update(chainName, 'utf8').digest();
   for (let i = k; i < bodies.length; i++) {
     const body = bodies[i] as string;
     const s = body === '' ? `-A ${chainName} HASH` : `-A ${chainName} HASH ${body}`;
-    d = createHash('sha224').update(d).update(s, 'utf8').digest();
+    d = chainStep(d, s);
     digests[i] = d.toString('base64url');
   }
   return { bodies, digests };
