@@ -31,13 +31,20 @@ export class ResyncView {
   /** Keys (re)sent since the current connection started; undefined once that connection was in sync. */
   private seen: Set<string> | undefined;
 
+  /**
+   * A resync that started from an empty view: every key known at its InSync came in this connection,
+   * so nothing can be missing and no `seen` set is kept (the first snapshot: 100k Set inserts saved).
+   */
+  private fromEmpty = false;
+
   /** Called for each new connection, before its snapshot. */
   startResync(): void {
-    this.seen = new Set();
+    this.fromEmpty = this.known.size === 0;
+    this.seen = this.fromEmpty ? undefined : new Set();
   }
 
   get resyncing(): boolean {
-    return this.seen !== undefined;
+    return this.seen !== undefined || this.fromEmpty;
   }
 
   get size(): number {
@@ -77,12 +84,11 @@ export class ResyncView {
       const f = fingerprint(u.value);
       if (prev === f) continue; // same value re-sent (resync or no-op update)
       this.known.set(u.key, f);
-      out.push({
-        key: u.key,
-        value: u.value,
-        revision: u.revision,
-        updateType: prev === undefined ? UpdateType.New : UpdateType.Updated,
-      });
+      const type = prev === undefined ? UpdateType.New : UpdateType.Updated;
+      // Most updates are already typed right (a snapshot's are New): passed on as they came.
+      out.push(
+        u.updateType === type ? u : { key: u.key, value: u.value, revision: u.revision, updateType: type },
+      );
     }
     return out;
   }
@@ -90,6 +96,7 @@ export class ResyncView {
   /** The server reported InSync: returns synthesized deletions for keys the new snapshot did not contain. */
   inSync(): KVUpdate[] {
     const seen = this.seen;
+    this.fromEmpty = false;
     if (seen === undefined) return [];
     this.seen = undefined;
     const out: KVUpdate[] = [];

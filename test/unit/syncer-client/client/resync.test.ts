@@ -176,3 +176,34 @@ test('resync with long values: changed ones Updated, vanished ones deleted at In
   assert.deepEqual([...v.keys()].sort(), ['/change', '/keep']);
   assert.ok(v.has('/keep') && !v.has('/gone'));
 });
+
+test('a connection lost before its first InSync: the next snapshot still deletes what it left out', () => {
+  // The first snapshot starts from an empty view and keeps no "seen" set; a reconnect must start one,
+  // because the keys of the partial snapshot are known by then.
+  const v = new ResyncView();
+  v.startResync();
+  v.apply([kv('/a', '1'), kv('/b', '2')]);
+  assert.equal(v.resyncing, true);
+  v.startResync();
+  v.apply([kv('/a', '1'), kv('/c', '3')]);
+  assert.deepEqual(
+    v.inSync().map((u) => [u.key, u.updateType]),
+    [['/b', UpdateType.Deleted]],
+  );
+  assert.equal(v.resyncing, false);
+  assert.deepEqual([...v.keys()].sort(), ['/a', '/c']);
+});
+
+test('an update typed as the view would type it is passed on as it came; a mistyped one is retyped', () => {
+  const v = new ResyncView();
+  v.startResync();
+  const first = kv('/a', '1');
+  const wrong = kv('/b', '2', UpdateType.Updated);
+  const out = v.apply([first, wrong]);
+  assert.equal(out[0], first);
+  assert.notEqual(out[1], wrong);
+  assert.deepEqual(out[1], { key: '/b', value: '2', revision: '1', updateType: UpdateType.New });
+  v.inSync();
+  const again = v.apply([kv('/a', '9', UpdateType.New)]);
+  assert.equal(again[0]?.updateType, UpdateType.Updated);
+});
