@@ -16,6 +16,7 @@ import {
   addressOf,
   formatIp,
   hostCidrOf,
+  isPlainIPv4Cidr,
   parseCidr,
   qosControlsOf,
   type EndpointPort,
@@ -148,6 +149,15 @@ export class Endpoints {
     return controls;
   }
 
+  /** An endpoint net's bare address and host prefix, parsed and written as formatIp writes them. */
+  private addNet(n: string, addrs: string[], nets: string[]): void {
+    const c = parseCidr(n);
+    if (!c) return; // not reached: decoding refuses a malformed address
+    const a = formatIp(c.family, c.bytes);
+    addrs.push(a);
+    nets.push(`${a}/${c.family === 4 ? 32 : 128}`);
+  }
+
   onWorkloadUpdate(
     key: Key & { type: 'workloadEndpoint' },
     path: string,
@@ -174,13 +184,16 @@ export class Endpoints {
     // Each address parsed once for both forms: the host prefix (IP sets) and the bare address (named ports).
     const addrs: string[] = [];
     const nets: string[] = [];
-    for (const n of [...(v.ipv4_nets ?? []), ...(v.ipv6_nets ?? [])]) {
-      const c = parseCidr(n);
-      if (!c) continue; // not reached: decoding refuses a malformed address
-      const a = formatIp(c.family, c.bytes);
-      addrs.push(a);
-      nets.push(`${a}/${c.family === 4 ? 32 : 128}`);
+    for (const n of v.ipv4_nets ?? []) {
+      // Plain dotted decimal (no leading zeros) is already how formatIp writes it: no parse.
+      if (isPlainIPv4Cidr(n)) {
+        const slash = n.indexOf('/');
+        const a = slash < 0 ? n : n.slice(0, slash);
+        addrs.push(a);
+        nets.push(`${a}/32`);
+      } else this.addNet(n, addrs, nets);
     }
+    for (const n of v.ipv6_nets ?? []) this.addNet(n, addrs, nets);
     const data: ItemData = {
       nets: uniq(nets),
       addrs: uniq(addrs),

@@ -16,6 +16,7 @@ export * from './values.js';
 export { qosControlsOf, type QosResult } from './validate.js';
 export * from './k8s.js';
 export { decodeValue, ValueDecodeError, type DecodeResult, type ValueOf } from './decode.js';
+export { isPlainIPv4Cidr } from './fast-decode.js';
 // One IP/CIDR parser for the whole agent: the compiler's (rules may not import agent, agent may
 // import rules).
 export {

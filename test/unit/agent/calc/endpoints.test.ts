@@ -171,3 +171,26 @@ test('WEPs asking for spoofed source IPs are rejected unless WorkloadSourceSpoof
   const b = setup([kv('/calico/v1/config/WorkloadSourceSpoofing', 'Any'), ...nsProfile('prod'), spoofy]);
   assert.equal(b.dp.endpoints.size, 1);
 });
+
+test('endpoint nets: each written as its address and host prefix, whatever form it came in', () => {
+  const { calls, consumers } = recording();
+  const eps = new Endpoints(HOST, consumers, () => false, new RecordingLogger());
+  const base = wep({ ns: 'prod', pod: 'nets', ip: '10.66.0.1', host: 'node-2' });
+  const value = {
+    ...(JSON.parse(base.value as string) as Record<string, unknown>),
+    // Plain /32 (the fast path), bare, a wider prefix with host bits, a duplicate of the first, and
+    // IPv6 in two spellings.
+    ipv4_nets: ['10.66.0.1/32', '10.66.0.2', '10.66.1.9/24', '10.66.0.1'],
+    ipv6_nets: ['fd00::0001/128', 'FD00:0:0:0:0:0:0:2'],
+  };
+  const u = { ...base, value: JSON.stringify(value) };
+  const r = decodeKV(u);
+  eps.onWorkloadUpdate(r.key as Key & { type: 'workloadEndpoint' }, u.key, r.value as ModelWorkloadEndpoint);
+  assert.equal(calls.length, 1);
+  const data = JSON.parse(/\{.*\}$/.exec(calls[0] as string)?.[0] ?? 'null') as {
+    nets: string[];
+    addrs: string[];
+  };
+  assert.deepEqual(data.nets, ['10.66.0.1/32', '10.66.0.2/32', '10.66.1.9/32', 'fd00::1/128', 'fd00::2/128']);
+  assert.deepEqual(data.addrs, ['10.66.0.1', '10.66.0.2', '10.66.1.9', 'fd00::1', 'fd00::2']);
+});
