@@ -90,6 +90,25 @@ function itemPorts(ports: readonly EndpointPort[] | null | undefined): ItemPort[
   return (ports ?? []).map((p) => ({ name: p.name, proto: portProto(p.protocol), port: p.port }));
 }
 
+/**
+ * An endpoint net's bare address (named ports) and host prefix (IP sets), from one parse. A plain
+ * dotted-decimal IPv4 net is already written as formatIp writes it, and needs no parse.
+ */
+function addNet(n: string, addrs: string[], nets: string[]): void {
+  if (isPlainIPv4Cidr(n)) {
+    const slash = n.indexOf('/');
+    const a = slash < 0 ? n : n.slice(0, slash);
+    addrs.push(a);
+    nets.push(`${a}/32`);
+    return;
+  }
+  const c = parseCidr(n);
+  if (!c) return; // not reached: decoding refuses a malformed address
+  const a = formatIp(c.family, c.bytes);
+  addrs.push(a);
+  nets.push(`${a}/${c.family === 4 ? 32 : 128}`);
+}
+
 export class Endpoints {
   private readonly local = new Map<string, LocalEndpoint>();
   private readonly clusterWeps = new Set<string>();
@@ -149,15 +168,6 @@ export class Endpoints {
     return controls;
   }
 
-  /** An endpoint net's bare address and host prefix, parsed and written as formatIp writes them. */
-  private addNet(n: string, addrs: string[], nets: string[]): void {
-    const c = parseCidr(n);
-    if (!c) return; // not reached: decoding refuses a malformed address
-    const a = formatIp(c.family, c.bytes);
-    addrs.push(a);
-    nets.push(`${a}/${c.family === 4 ? 32 : 128}`);
-  }
-
   onWorkloadUpdate(
     key: Key & { type: 'workloadEndpoint' },
     path: string,
@@ -181,19 +191,10 @@ export class Endpoints {
     }
     const profileIds = uniq(v.profile_ids ?? []);
     const labels = toLabelMap(v.labels);
-    // Each address parsed once for both forms: the host prefix (IP sets) and the bare address (named ports).
     const addrs: string[] = [];
     const nets: string[] = [];
-    for (const n of v.ipv4_nets ?? []) {
-      // Plain dotted decimal (no leading zeros) is already how formatIp writes it: no parse.
-      if (isPlainIPv4Cidr(n)) {
-        const slash = n.indexOf('/');
-        const a = slash < 0 ? n : n.slice(0, slash);
-        addrs.push(a);
-        nets.push(`${a}/32`);
-      } else this.addNet(n, addrs, nets);
-    }
-    for (const n of v.ipv6_nets ?? []) this.addNet(n, addrs, nets);
+    for (const n of v.ipv4_nets ?? []) addNet(n, addrs, nets);
+    for (const n of v.ipv6_nets ?? []) addNet(n, addrs, nets);
     const data: ItemData = {
       nets: uniq(nets),
       addrs: uniq(addrs),
