@@ -1,8 +1,9 @@
-# felix-ts container image: compiled JavaScript, production dependencies only, on Debian with the
-# iptables (legacy + nft) and ipset binaries the dataplane runs.
+# felix-ts container image: the bundled CLI (dist/bundle, scripts/bundle.mjs) and the production
+# dependencies only, on Debian with the iptables (legacy + nft) and ipset binaries the dataplane runs.
 #   docker build -t felix-ts:0.1.0 .
 
-# 1. Build: full dependencies, compile TypeScript to dist/.
+# 1. Build: full dependencies, compile TypeScript to dist/ and bundle the CLI. tools/ is compiled
+#    because the CLI's dev-tool commands refer to it; the bundle leaves it out.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -12,6 +13,8 @@ COPY proto ./proto
 COPY syncer-client ./syncer-client
 COPY agent ./agent
 COPY rules ./rules
+COPY tools ./tools
+COPY scripts/bundle.mjs ./scripts/
 RUN npm run build
 
 # 2. Production dependencies only.
@@ -29,11 +32,9 @@ WORKDIR /opt/felix-ts
 ENV NODE_ENV=production
 COPY package.json ./
 COPY --from=deps /src/node_modules ./node_modules
-COPY --from=build /src/dist/agent ./dist/agent
-COPY --from=build /src/dist/syncer-client ./dist/syncer-client
-COPY --from=build /src/dist/rules ./dist/rules
+COPY --from=build /src/dist/bundle ./dist/bundle
 COPY proto ./proto
 # Root is needed for iptables-restore/ipset; the DaemonSet grants only NET_ADMIN and NET_RAW.
 USER root
-ENTRYPOINT ["node", "/opt/felix-ts/dist/agent/cli/main.js"]
+ENTRYPOINT ["node", "/opt/felix-ts/dist/bundle/felix-ts.js"]
 CMD ["run"]

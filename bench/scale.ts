@@ -245,7 +245,7 @@ async function inner(a: Args): Promise<void> {
     [
       // BENCH_NODE_ARGS: extra node flags for the agent, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`.
       ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-      join(import.meta.dirname, '../agent/cli/main.js'),
+      join(import.meta.dirname, '../bundle/felix-ts.js'),
       'run',
     ],
     {

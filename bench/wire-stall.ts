@@ -56,7 +56,7 @@ async function runOne(s: Scenario): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const agent = spawn(
     process.execPath,
-    [join(import.meta.dirname, '../agent/cli/main.js'), 'run', '--dry-run'],
+    [join(import.meta.dirname, '../bundle/felix-ts.js'), 'run', '--dry-run'],
     {
       stdio: ['ignore', process.env.BENCH_AGENT_LOG ? 'inherit' : 'ignore', 'inherit'],
       env: {

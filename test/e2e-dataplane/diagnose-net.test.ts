@@ -13,7 +13,7 @@ import type { Check } from '../../agent/diagnose/index.js';
 import { Netns, isRoot } from './netns.js';
 
 const skip = isRoot ? false : 'needs root (network namespaces)';
-const CLI = new URL('../../agent/cli/main.js', import.meta.url).pathname;
+const CLI = new URL('../../bundle/felix-ts.js', import.meta.url).pathname;
 
 test('diagnose tells timeout, host unreachable, network unreachable and DNS apart', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), `felix-ts-hd-${process.pid}-`));

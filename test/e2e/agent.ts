@@ -1,4 +1,4 @@
-// Driver for the real agent process: `node dist/agent/cli/main.js run` (README), configured with
+// Driver for the real agent process: `node dist/bundle/felix-ts.js run` (README), configured with
 // Felix's FELIX_* environment variables (felix/config/config_params.go), started inside the node
 // namespace so it programs that namespace's iptables and ipsets.
 import type { ChildProcess } from 'node:child_process';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 const distRoot = new URL('../../', import.meta.url);
 
-/** The agent's CLI, run as `node <agentMain> run` (README). */
-export const agentMain = fileURLToPath(new URL('agent/cli/main.js', distRoot));
+/** The agent's CLI as shipped (scripts/bundle.mjs), run as `node <agentMain> run` (README). */
+export const agentMain = fileURLToPath(new URL('bundle/felix-ts.js', distRoot));
 /** The Typha-protocol test server CLI. */
 export const typhaServerCli = fileURLToPath(new URL('tools/typha-server/cli.js', distRoot));

@@ -82,7 +82,7 @@ for (const [what, args, marker, code] of CASES) {
 test('demo --keep prints the follow-up commands for the chosen backend', async () => {
   const r = await interruptAt(['--keep'], /Press Ctrl-C to end the demo/);
   assert.equal(r.code, 0, r.text);
-  assert.match(r.text, /node dist\/agent\/cli\/main\.js status --host 127\.0\.0\.1 --port \d+/);
+  assert.match(r.text, /node dist\/bundle\/felix-ts\.js status --host 127\.0\.0\.1 --port \d+/);
   assert.match(r.text, /inspect endpoint db-1 --host 127\.0\.0\.1 --port \d+/);
   assert.match(r.text, /curl -s http:\/\/127\.0\.0\.1:\d+\/metrics/);
   const backend = /felix_iptables_backend\{backend="(\w+)"\}/.exec(r.text)?.[1];

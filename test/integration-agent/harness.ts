@@ -8,8 +8,8 @@ import { TyphaServer } from '../../tools/typha-server/index.js';
 import { makeDevPki, typhaClientEnv, type DevPki, type PkiFiles } from '../../tools/pki/index.js';
 import { DEMO_HOST, demoCluster } from '../../tools/demo/index.js';
 
-/** dist/test/integration-agent -> dist/agent/cli/main.js */
-export const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'agent', 'cli', 'main.js');
+/** dist/test/integration-agent -> dist/bundle/felix-ts.js: the shipped CLI (scripts/bundle.mjs). */
+export const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bundle', 'felix-ts.js');
 
 export async function until<T>(
   what: string,

@@ -1,5 +1,5 @@
 // In a clone, `npm ci` does not put the package's own bin on PATH; `npx felix-ts` finds it
-// (package.json "bin" -> dist/agent/cli/main.js, which the build made executable with a shebang).
+// (package.json "bin" -> dist/bundle/felix-ts.js, which the build made executable with a shebang).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

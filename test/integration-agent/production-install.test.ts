@@ -1,43 +1,61 @@
-// A production install is the compiled product (dist/agent, dist/rules, dist/syncer-client), proto/
-// and `npm ci --omit=dev`: what the container image ships. This test builds one in a temp
-// directory, checks that no development-only package is in it, and runs `felix-ts run --dry-run`
-// from it against the bundled Typha server (from the full tree) until the agent reports ready.
+// A production install is what the container image ships: the bundled CLI (dist/bundle), proto/ and
+// `npm ci --omit=dev`. This test builds one the way the Dockerfile does: the build stage's COPY
+// lines into a temp directory, `npm ci` and `npm run build` there (so a source the build needs and
+// the Dockerfile forgets fails here), then the final stage's files and the production dependencies
+// only. It checks that no development-only package is in it, and runs `felix-ts run --dry-run` from
+// it against the bundled Typha server (from the full tree) until the agent reports ready.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDevPki } from '../../tools/pki/index.js';
 import { devPki, felixEnv, freePort, spawnCli, typhaServer, until, type Child } from './harness.js';
 
 const DIST = fileURLToPath(new URL('../../', import.meta.url));
 const REPO = join(DIST, '..');
-const DEV_ONLY = ['node-forge', 'typescript', 'eslint', 'prettier', 'yaml', 'kubernetes-models'];
+const DEV_ONLY = ['node-forge', 'typescript', 'eslint', 'prettier', 'yaml', 'kubernetes-models', 'esbuild'];
 
-test('npm ci --omit=dev: no dev-only package, `run --dry-run` gets ready, dev tools say they are absent', async () => {
+/** The build stage's `COPY <src>... <dest>` lines (dest relative to its WORKDIR), replayed into `to`. */
+function copyBuildStage(to: string): void {
+  const text = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+  const stage = text.split(/\nFROM /)[1]!.split('\n'); // [0] is the header comment
+  const copies = stage.filter((l) => l.startsWith('COPY ') && !l.includes('--from'));
+  assert.ok(copies.length > 3, 'the build stage copies the sources');
+  for (const l of copies) {
+    const args = l.slice(5).trim().split(/\s+/);
+    const dest = args.pop()!;
+    for (const src of args) {
+      const target = dest.endsWith('/') ? join(to, dest, basename(src)) : join(to, dest);
+      mkdirSync(join(target, '..'), { recursive: true });
+      cpSync(join(REPO, src), target, { recursive: true });
+    }
+  }
+}
+
+const npm = (cwd: string, args: string[]) =>
+  execFileSync('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund'], { cwd, stdio: 'pipe' });
+test('the Dockerfile build, then npm ci --omit=dev: no dev-only package, `run --dry-run` gets ready, dev tools say they are absent', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'felix-prod-'));
   const typha = typhaServer();
   let agent: Child | undefined;
   try {
+    const build = join(dir, 'build');
+    copyBuildStage(build);
+    npm(build, ['ci', '--ignore-scripts']);
+    npm(build, ['run', 'build']);
+
     const prod = join(dir, 'felix-ts');
     for (const f of ['package.json', 'package-lock.json', 'proto'])
       cpSync(join(REPO, f), join(prod, f), { recursive: true });
-    for (const d of ['agent', 'rules', 'syncer-client'])
-      cpSync(join(DIST, d), join(prod, 'dist', d), { recursive: true });
-    execFileSync(
-      'npm',
-      ['ci', '--omit=dev', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
-      {
-        cwd: prod,
-        stdio: 'pipe',
-      },
-    );
+    cpSync(join(build, 'dist', 'bundle'), join(prod, 'dist', 'bundle'), { recursive: true });
+    npm(prod, ['ci', '--omit=dev', '--ignore-scripts']);
     for (const p of DEV_ONLY) assert.ok(!existsSync(join(prod, 'node_modules', p)), `${p} is not installed`);
     assert.ok(existsSync(join(prod, 'node_modules', 'protobufjs')), 'production dependencies are installed');
 
-    const main = join(prod, 'dist', 'agent', 'cli', 'main.js');
+    const main = join(prod, 'dist', 'bundle', 'felix-ts.js');
     const files = writeDevPki(devPki(), join(dir, 'pki'));
     const env = { ...felixEnv(files, await typha.start()), FELIX_HEALTHPORT: String(await freePort()) };
     const a = spawnCli(['run', '--dry-run'], env, main);

@@ -238,7 +238,7 @@ export function followUps(
   nodeNs: string | undefined,
   backend: string | undefined,
 ): string[] {
-  const cli = 'node dist/agent/cli/main.js';
+  const cli = 'node dist/bundle/felix-ts.js';
   const l = [
     `${cli} status ${target}`,
     `${cli} inspect endpoint db-1 ${target}`,

@@ -70,7 +70,7 @@ test('systemd unit: restart, ordering, env file, capabilities and hardening that
   assert.equal(one('Unit.Wants'), 'network-online.target');
   assert.equal(one('Service.Restart'), 'always');
   assert.equal(one('Service.EnvironmentFile'), '/etc/felix-ts/felix-ts.env');
-  assert.match(one('Service.ExecStart') ?? '', /node \S+\/dist\/agent\/cli\/main\.js run$/);
+  assert.match(one('Service.ExecStart') ?? '', /node \S+\/dist\/bundle\/felix-ts\.js run$/);
   assert.deepEqual((one('Service.CapabilityBoundingSet') ?? '').split(' ').sort(), [
     'CAP_NET_ADMIN',
     'CAP_NET_RAW',
@@ -123,7 +123,21 @@ test('Dockerfile: multi-stage, production dependencies only, Debian with iptable
   assert.match(text, /npm ci --omit=dev/);
   assert.match(text, /apt-get install[^\n]*\biptables\b[^\n]*\bipset\b/);
   assert.match(text, /COPY proto /);
-  assert.match(text, /ENTRYPOINT \["node", "[^"]*dist\/agent\/cli\/main\.js"\]/);
+  assert.match(text, /ENTRYPOINT \["node", "[^"]*dist\/bundle\/felix-ts\.js"\]/);
+  // The build stage has every source tsc needs (the CLI's dev-tool commands refer to tools/) and
+  // the bundler; an image built without tools/ failed at `npm run build`.
+  const build = text.slice(0, text.indexOf('\nFROM ', text.indexOf('FROM ') + 1));
+  for (const src of [
+    'syncer-client',
+    'agent',
+    'rules',
+    'tools',
+    'proto',
+    'tsconfig.json',
+    'scripts/bundle.mjs',
+  ])
+    assert.match(build, new RegExp(`\\nCOPY ${src.replace('.', '\\.')} `), `the build stage copies ${src}`);
+  assert.match(build, /RUN npm run build/);
   // The final stage copies no dev tooling or TypeScript sources.
   const final = text.slice(text.lastIndexOf('\nFROM '));
   assert.doesNotMatch(final, /COPY (agent|rules|syncer-client|test|bench) /);
