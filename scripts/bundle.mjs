@@ -2,8 +2,8 @@
 // into dist/bundle/: the entry felix-ts.js and the chunks its subcommands load on demand.
 //
 // Why: Node 20 loads the unbundled agent as about 560 files (ours, execa, zod, prom-client,
-// winston...), and resolving, reading and compiling them one by one took 260-300 ms before the
-// agent's first line ran; the bundle loads in about 60 ms (bench/scale.md, "Win 11"). tsc stays
+// winston...), and resolving, reading and compiling them one by one took 260-340 ms before the
+// agent's first line ran; the bundle's daemon chunk loads in 95-105 ms (bench/scale.md, "Win 11"). tsc stays
 // the type checker and the source of the JavaScript; esbuild only concatenates it.
 //
 // Kept out of the bundle:
