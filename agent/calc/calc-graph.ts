@@ -266,7 +266,14 @@ export class CalcGraph {
 
   flush(): ToDataplane[] {
     this.config.flush(this.sequencer);
-    this.activeRules.flush();
+    // Policies that become active together (all of them at the first in-sync) have their IP sets'
+    // selectors evaluated together: one read of the items' labels per batch, not per new label key.
+    this.ipsets.deferSelectors();
+    try {
+      this.activeRules.flush();
+    } finally {
+      this.ipsets.settle();
+    }
     for (const h of this.dirtyHosts) {
       const view = this.hostMetadata.hostView(h);
       if (view) this.sequencer.onHostMetadataUpdate(h, view);

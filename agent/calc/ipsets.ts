@@ -142,6 +142,18 @@ export class IPSetCalculator implements MatchListener {
     }
   }
 
+  /**
+   * Between these two, new selectors' members are worked out together at settle() rather than one
+   * ref() at a time (label-index.ts deferSelectors); the calc graph brackets a flush with them.
+   */
+  deferSelectors(): void {
+    this.index.deferSelectors();
+  }
+
+  settle(): void {
+    this.index.settle();
+  }
+
   /** Adds a reference to a set, activating it (with its full membership) on the first one. */
   ref(spec: IPSetSpec): void {
     const existing = this.sets.get(spec.id);
@@ -169,7 +181,8 @@ export class IPSetCalculator implements MatchListener {
     ids.add(spec.id);
     if (!known) {
       this.index.updateSelector(selectorId, spec.selector); // fires onMatchStarted per match
-    } else {
+    } else if (!this.index.isPending(selectorId)) {
+      // (A selector still pending reaches every set of setsBySelector when it is evaluated.)
       for (const iid of this.index.matchesOfSelector(selectorId)) {
         const d = this.data.get(iid);
         if (d) for (const m of this.memberStrings(set, d)) this.addMember(set, m);

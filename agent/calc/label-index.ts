@@ -12,8 +12,10 @@
 // their labels are interned flat arrays (label-sets.ts) and their effective labels are read
 // through own + parents instead of being copied. Only selectors hold match sets (Set<number>);
 // an item's matches are the selectors that can match its labels and hold it. Per-label item
-// lists are built only for label keys some selector is indexed under; other keys are counted.
+// lists are built only for label keys some selector is indexed under; other keys are counted
+// (label-keys.ts).
 import type { Selector } from '../selector/index.js';
+import { LabelKeys } from './label-keys.js';
 import {
   addTo,
   removeFrom,
@@ -23,7 +25,6 @@ import {
   NO_LABELS,
   effectiveFlat,
   flatten,
-  lookup,
   sameContent,
   type Flat,
   type LabelSet,
@@ -50,15 +51,6 @@ interface SelRec {
   readonly matches: Set<number>;
 }
 
-/** Items carrying one label key: counts always, the item lists once a selector needs them. */
-interface KeyStat {
-  items: number;
-  readonly perValue: Map<string, number>;
-  posting: Map<string, Set<number>> | undefined;
-  /** Selectors indexed under this key. */
-  users: number;
-}
-
 /** Items without parents; shared, and never holds item ids (nothing inherits through it). */
 const NO_PARENTS: ParentList = { names: [], recs: [], items: new Set() };
 
@@ -74,16 +66,63 @@ export class LabelIndex {
   /** Interned parent lists by their first name. */
   private readonly parentLists = new Map<string, ParentList[]>();
   private readonly sels = new Map<string, SelRec>();
-  /** label key → item counts (and item lists) over effective labels. */
-  private readonly keys = new Map<string, KeyStat>();
   /** label key → value → selectors requiring key == value. */
   private readonly selsByKV = new Map<string, Map<string, Set<SelRec>>>();
   /** label key → selectors requiring only the key. */
   private readonly selsByKey = new Map<string, Set<SelRec>>();
   private readonly selsUnrestricted = new Set<SelRec>();
   private readonly view = new EffectiveView();
+  /** label key → item counts (and item lists) over effective labels. */
+  private readonly keys = new LabelKeys({ own: this.own, plists: this.plists }, new EffectiveView());
+  /** Selectors put off by deferSelectors(), evaluated together at settle() (in arrival order). */
+  private readonly pending = new Map<string, Selector>();
+  private deferring = false;
 
   constructor(private readonly listener: MatchListener) {}
+
+  /**
+   * Puts off the evaluation of updateSelector calls until settle(). Selectors indexed under a label key
+   * no selector used before need that key's item lists, and building them reads every item's labels:
+   * selectors settled together share one read (the first in-sync activates every policy's IP sets at
+   * once). Any call other than a selector's update or delete evaluates them first, so what the index
+   * answers and tells its listener is the same, only later; a selector deleted before it was evaluated
+   * is never evaluated.
+   */
+  deferSelectors(): void {
+    this.deferring = true;
+  }
+
+  /** Whether this selector's evaluation is put off (its matches reach the listener at settle()). */
+  isPending(id: string): boolean {
+    return this.pending.has(id);
+  }
+
+  /** Evaluates the selectors put off since deferSelectors() and stops deferring. */
+  settle(): void {
+    this.deferring = false;
+    this.evaluatePending();
+  }
+
+  /** Evaluates the selectors put off so far; deferring, if on, goes on for the next ones. */
+  private evaluatePending(): void {
+    if (this.pending.size === 0) return;
+    const deferring = this.deferring;
+    this.deferring = false;
+    const batch = [...this.pending];
+    this.pending.clear();
+    const keys = new Set<string>();
+    for (const [id, sel] of batch) {
+      if (this.sels.get(id)?.sel.canonical() === sel.canonical()) continue;
+      const key = this.restriction(sel).key;
+      if (key !== undefined && !this.keys.hasPosting(key)) keys.add(key);
+    }
+    this.keys.buildPostings([...keys]);
+    try {
+      for (const [id, sel] of batch) this.updateSelector(id, sel);
+    } finally {
+      this.deferring = deferring;
+    }
+  }
 
   get itemCount(): number {
     return this.ids.size;
@@ -118,6 +157,7 @@ export class LabelIndex {
 
   /** Effective labels (own, then inherited in profile order, felix/labelindex/label_inheritance_index.go). */
   labelsOf(id: string): Labels | undefined {
+    if (this.pending.size > 0) this.evaluatePending();
     const n = this.ids.get(id);
     if (n === undefined) return undefined;
     const kv = this.effective(n);
@@ -127,6 +167,7 @@ export class LabelIndex {
   }
 
   matchesOfSelector(selId: string): ReadonlySet<string> {
+    if (this.pending.size > 0) this.evaluatePending();
     const rec = this.sels.get(selId);
     const out = new Set<string>();
     if (rec) for (const n of rec.matches) out.add(this.names[n] as string);
@@ -134,6 +175,7 @@ export class LabelIndex {
   }
 
   matchesOfItem(itemId: string): ReadonlySet<string> {
+    if (this.pending.size > 0) this.evaluatePending();
     const n = this.ids.get(itemId);
     const out = new Set<string>();
     if (n !== undefined) for (const s of this.matchingSelectors(n, this.effective(n))) out.add(s.id);
@@ -170,67 +212,6 @@ export class LabelIndex {
       if (s.matches.has(n)) out.push(s);
     });
     return out;
-  }
-
-  private indexLabels(n: number, kv: Flat, add: boolean): void {
-    for (let i = 0; i < kv.length; i += 2) {
-      const k = kv[i] as string;
-      const v = kv[i + 1] as string;
-      let st = this.keys.get(k);
-      if (add) {
-        if (!st) this.keys.set(k, (st = { items: 0, perValue: new Map(), posting: undefined, users: 0 }));
-        st.items++;
-        st.perValue.set(v, (st.perValue.get(v) ?? 0) + 1);
-        if (st.posting) addTo(st.posting, v, n);
-      } else if (st) {
-        st.items--;
-        const c = (st.perValue.get(v) ?? 1) - 1;
-        if (c === 0) st.perValue.delete(v);
-        else st.perValue.set(v, c);
-        if (st.posting) removeFrom(st.posting, v, n);
-        if (st.items === 0 && st.users === 0) this.keys.delete(k);
-      }
-    }
-  }
-
-  /** Re-indexes only the labels that differ between two label sets. */
-  private reindexLabels(n: number, before: Flat, after: Flat): void {
-    let removed: string[] | undefined;
-    let added: string[] | undefined;
-    for (let i = 0; i < before.length; i += 2)
-      if (lookup(after, before[i] as string) !== before[i + 1])
-        (removed ??= []).push(before[i] as string, before[i + 1] as string);
-    for (let i = 0; i < after.length; i += 2)
-      if (lookup(before, after[i] as string) !== after[i + 1])
-        (added ??= []).push(after[i] as string, after[i + 1] as string);
-    if (removed) this.indexLabels(n, removed, false);
-    if (added) this.indexLabels(n, added, true);
-  }
-
-  /** The item lists under one key, built from every item on first use. */
-  private posting(key: string): Map<string, Set<number>> {
-    let st = this.keys.get(key);
-    if (!st) this.keys.set(key, (st = { items: 0, perValue: new Map(), posting: undefined, users: 0 }));
-    if (st.posting) return st.posting;
-    const posting = new Map<string, Set<number>>();
-    if (st.items > 0) {
-      for (const n of this.ids.values()) {
-        const v = this.bindView(n).get(key);
-        if (v !== undefined) addTo(posting, v, n);
-      }
-    }
-    st.posting = posting;
-    return posting;
-  }
-
-  /** Current number of candidate items under a restriction. */
-  private restrictionCost(key: string, values: readonly string[] | undefined): number {
-    const st = this.keys.get(key);
-    if (!st) return 0;
-    if (values === undefined) return st.items;
-    let c = 0;
-    for (const v of values) c += st.perValue.get(v) ?? 0;
-    return c;
   }
 
   /** Re-evaluates an item: the selectors it matched (by its old labels) and its new candidates. */
@@ -286,6 +267,7 @@ export class LabelIndex {
   }
 
   updateItem(id: string, own: Labels, parents: readonly string[]): void {
+    if (this.pending.size > 0) this.evaluatePending();
     let n = this.ids.get(id);
     const ownKV = flatten(own);
     const oldOwn = n === undefined ? undefined : (this.own[n] as LabelSet);
@@ -308,18 +290,19 @@ export class LabelIndex {
       this.releaseParents(oldPl);
     }
     const after = this.effective(n);
-    if (before === undefined) this.indexLabels(n, after, true);
-    else if (!sameContent(before, after)) this.reindexLabels(n, before, after);
+    if (before === undefined) this.keys.index(n, after, true);
+    else if (!sameContent(before, after)) this.keys.reindex(n, before, after);
     else return;
     this.evaluateItem(n, before, after);
   }
 
   deleteItem(id: string): void {
+    if (this.pending.size > 0) this.evaluatePending();
     const n = this.ids.get(id);
     if (n === undefined) return;
     const kv = this.effective(n);
     for (const s of this.matchingSelectors(n, kv)) this.setMatch(s, n, false);
-    this.indexLabels(n, kv, false);
+    this.keys.index(n, kv, false);
     const pl = this.plists[n] as ParentList;
     pl.items.delete(n);
     this.pool.release(this.own[n] as LabelSet);
@@ -333,6 +316,7 @@ export class LabelIndex {
 
   /** Profile labels (labelsToApply); undefined = the profile is gone. */
   updateParent(name: string, labels: Labels | undefined): void {
+    if (this.pending.size > 0) this.evaluatePending();
     let pr = this.parents.get(name);
     if (!pr) {
       if (labels === undefined) return;
@@ -354,29 +338,40 @@ export class LabelIndex {
       const before = befores[i] as Flat;
       const after = this.effective(n);
       if (sameContent(before, after)) continue;
-      this.reindexLabels(n, before, after);
+      this.keys.reindex(n, before, after);
       this.evaluateItem(n, before, after);
     }
     if (pr.labels === undefined && pr.lists.size === 0) this.parents.delete(name);
   }
 
-  updateSelector(id: string, sel: Selector): void {
-    const old = this.sels.get(id);
-    if (old && old.sel.canonical() === sel.canonical()) return;
-    if (old) this.unindexSelector(old);
-    // Index under the restriction with the fewest candidate items right now; any restriction
-    // is sound because every match must satisfy all of them.
+  /** The restriction with the fewest candidate items right now (undefined key = none). */
+  private restriction(sel: Selector): { key: string | undefined; values: readonly string[] | undefined } {
     let key: string | undefined;
     let values: readonly string[] | undefined;
     let best = Infinity;
     for (const r of sel.labelRestrictions()) {
-      const cost = this.restrictionCost(r.key, r.values);
+      const cost = this.keys.cost(r.key, r.values);
       if (cost < best) {
         best = cost;
         key = r.key;
         values = r.values;
       }
     }
+    return { key, values };
+  }
+
+  updateSelector(id: string, sel: Selector): void {
+    if (this.deferring) {
+      this.pending.delete(id);
+      this.pending.set(id, sel);
+      return;
+    }
+    const old = this.sels.get(id);
+    if (old && old.sel.canonical() === sel.canonical()) return;
+    if (old) this.unindexSelector(old);
+    // Index under the restriction with the fewest candidate items right now; any restriction
+    // is sound because every match must satisfy all of them.
+    const { key, values } = this.restriction(sel);
     const rec: SelRec = old ?? { id, sel, key, values, matches: new Set() };
     rec.sel = sel;
     rec.key = key;
@@ -390,7 +385,7 @@ export class LabelIndex {
     if (key === undefined) {
       for (const n of this.ids.values()) consider(n);
     } else {
-      const byVal = this.posting(key);
+      const byVal = this.keys.posting(key);
       if (values === undefined) {
         for (const set of byVal.values()) for (const n of set) consider(n);
       } else {
@@ -408,8 +403,7 @@ export class LabelIndex {
       this.selsUnrestricted.add(rec);
       return;
     }
-    this.posting(key);
-    (this.keys.get(key) as KeyStat).users++;
+    this.keys.use(key);
     if (values === undefined) addTo(this.selsByKey, key, rec);
     else {
       let byVal = this.selsByKV.get(key);
@@ -424,10 +418,7 @@ export class LabelIndex {
       this.selsUnrestricted.delete(rec);
       return;
     }
-    // The key's item lists stay built: dropping them would make a selector edit loop rescan
-    // every item each time.
-    const st = this.keys.get(key);
-    if (st && --st.users === 0 && st.items === 0) this.keys.delete(key);
+    this.keys.unuse(key);
     if (values === undefined) removeFrom(this.selsByKey, key, rec);
     else {
       const byVal = this.selsByKV.get(key);
@@ -439,6 +430,8 @@ export class LabelIndex {
   }
 
   deleteSelector(id: string): void {
+    // Selectors do not depend on each other: one put off and deleted is never evaluated.
+    this.pending.delete(id);
     const rec = this.sels.get(id);
     if (!rec) return;
     for (const n of [...rec.matches]) this.setMatch(rec, n, false);

@@ -72,6 +72,42 @@ test('IP set calculator alone: activation, refcounted members and sets, shared s
   assert.deepEqual(sink.events, [], 'unref of an inactive set is a no-op');
 });
 
+test('IP set calculator deferring selectors: sets sharing a pending selector get their members at settle', () => {
+  const sink = new RecordingSink();
+  const calc = new IPSetCalculator(sink);
+  const web = parseSelector("app == 'web'");
+  const db = parseSelector("app == 'db'");
+  const data = (ip: string) => ({
+    nets: [`${ip}/32`],
+    addrs: [ip],
+    ports: [{ name: 'http', proto: 'tcp', port: 80 }],
+  });
+  calc.updateItem('e1', new Map([['app', 'web']]), [], data('10.0.0.1'));
+  calc.updateItem('e2', new Map([['app', 'db']]), [], data('10.0.0.2'));
+  calc.deferSelectors();
+  const sel = { kind: 'selector' as const, id: web.uniqueId(), selector: web };
+  const np = { kind: 'namedPort' as const, id: 'np', selector: web, proto: 'tcp' as const, port: 'http' };
+  const dbSel = { kind: 'selector' as const, id: db.uniqueId(), selector: db };
+  calc.ref(sel);
+  calc.ref(np); // shares web's selector, still pending
+  calc.ref(dbSel);
+  calc.unref(dbSel.id); // gone before it was evaluated: no members, no trace
+  assert.deepEqual(sink.events.splice(0), [
+    `add ${sel.id} ${IPSetType.NET}`,
+    `add np ${IPSetType.IP_AND_PORT}`,
+    `add ${dbSel.id} ${IPSetType.NET}`,
+    `remove ${dbSel.id}`,
+  ]);
+  calc.settle();
+  assert.deepEqual(sink.events.splice(0), [`+ ${sel.id} 10.0.0.1/32`, '+ np 10.0.0.1,tcp:80']);
+  assert.deepEqual(calc.membersOf('np'), ['10.0.0.1,tcp:80']);
+  assert.deepEqual(calc.index.sizes().selectors, 1);
+  // Settled: a later ref of a shared selector copies its members at once, as without deferring.
+  const np2 = { kind: 'namedPort' as const, id: 'np2', selector: web, proto: 'any' as const, port: 'http' };
+  calc.ref(np2);
+  assert.deepEqual(sink.events.splice(0), [`add np2 ${IPSetType.IP_AND_PORT}`, '+ np2 10.0.0.1,tcp:80']);
+});
+
 test('IP set calculator membership matches brute force, deltas replay to the same state', () => {
   const r = rng(777);
   const seq = new EventSequencer(() => undefined);

@@ -20,8 +20,17 @@ const SELECTORS = [
   "(pcns.team == 'a' && app == 'c') || !(env == 'b')",
 ];
 
-test('label index matches brute force under random churn', () => {
-  const r = rng(12345);
+test('label index matches brute force under random churn', () => churn(12345, false));
+
+// With deferSelectors(), a selector's matches come at settle() (or at the next call that is not a
+// selector's update or delete): checked after each settle and after every such call.
+test('label index with selectors put off in batches matches brute force under random churn', () =>
+  churn(777, true));
+
+function churn(seed: number, defer: boolean): void {
+  const r = rng(seed);
+  let deferring = false;
+  let settles = 0;
   const events = new Set<string>();
   const idx = new LabelIndex({
     onMatchStarted(s, i) {
@@ -64,14 +73,25 @@ test('label index matches brute force under random churn', () => {
         idx.updateParent(p, l);
       }
     } else if (op < 0.9) {
+      if (defer && !deferring && r() < 0.3) {
+        idx.deferSelectors();
+        deferring = true;
+      }
       const id = `s${Math.floor(r() * 8)}`;
       const sel = parseSelector(SELECTORS[Math.floor(r() * SELECTORS.length)] as string);
       sels.set(id, sel);
       idx.updateSelector(id, sel);
+      if (deferring && r() < 0.7) continue; // the batch grows; not evaluated yet
+      if (deferring) {
+        idx.settle();
+        deferring = false;
+        settles++;
+      }
     } else {
       const id = `s${Math.floor(r() * 8)}`;
       sels.delete(id);
       idx.deleteSelector(id);
+      if (deferring) continue; // the rest of the batch is still put off
     }
     const want = new Set<string>();
     for (const [sid, sel] of sels)
@@ -87,7 +107,8 @@ test('label index matches brute force under random churn', () => {
       );
     }
   }
-});
+  if (defer) assert.ok(settles > 50, `only ${settles} batches settled`);
+}
 
 test('index work is proportional to candidates, not to all items × all selectors', () => {
   let evaluations = 0;
