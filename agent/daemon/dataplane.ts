@@ -94,12 +94,32 @@ export class DataplaneRunner {
     if (this.dp || !this.wanted || this.stopped) return;
     const dp = this.o.status.dataplane;
     let made: Dataplane;
+    let statusFiles: StatusFiles | undefined;
+    let fed: ToDataplane[] = [];
+    let fedSince: CpuClock | undefined;
     const overlay = this.o.overlay?.();
     try {
       made = this.o.deps.makeDataplane(cfg, this.o.logger.child('dataplane'), overlay);
       this.listen(made);
-      await made.driver.start();
+      statusFiles = this.makeStatusFiles(cfg, made);
+      // The driver takes the messages while its start waits on its first commands (the interface
+      // monitor's reads, feature detection, the other backend's and the IP sets' reads): at 100k
+      // endpoints building its state from them is 60 ms of the main thread that would otherwise come
+      // after. One turn of the event loop first lets the start spawn them. The driver applies nothing
+      // before its start is done. If the start fails, the next driver gets them all again.
+      const starting = made.driver.start();
+      starting.catch(() => undefined); // awaited below; settled here should the feed throw first
+      await new Promise((r) => setImmediate(r));
+      fed = this.pending;
+      fedSince = this.pendingSince;
+      this.pending = [];
+      this.pendingSince = undefined;
+      this.feedTo(made, statusFiles, fed, fedSince);
+      await starting;
     } catch (e) {
+      // What arrived during the start comes after what was fed, for the next driver.
+      this.pending = [...fed, ...this.pending];
+      this.pendingSince = fedSince ?? this.pendingSince;
       // E.g. no iptables binary, or a lock held for too long: not ready, retried on the next heartbeat.
       dp.lastApplyFailed = true;
       dp.lastApplyError = `dataplane start failed: ${e instanceof Error ? e.message : String(e)}`;
@@ -112,17 +132,27 @@ export class DataplaneRunner {
     this.reportUnsupported(cfg, overlay);
     dp.started = true;
     dp.lastApplyFailed = false;
-    this.statusFiles = this.makeStatusFiles(cfg, made);
-    const msgs = this.pending;
+    this.statusFiles = statusFiles;
+    // Messages that came while the driver started.
+    const rest = this.pending;
     const since = this.pendingSince;
     this.pending = [];
     this.pendingSince = undefined;
-    this.feed(made, msgs, since);
+    if (rest.length > 0) this.feed(made, rest, since);
   }
 
   /** Every message the driver gets goes through here, so the status tracker numbers them as the driver does. */
   private feed(dp: Dataplane, msgs: readonly ToDataplane[], since?: CpuClock): void {
-    this.statusFiles?.tracker.onMessages(msgs);
+    this.feedTo(dp, this.statusFiles, msgs, since);
+  }
+
+  private feedTo(
+    dp: Dataplane,
+    files: StatusFiles | undefined,
+    msgs: readonly ToDataplane[],
+    since?: CpuClock,
+  ): void {
+    files?.tracker.onMessages(msgs);
     dp.driver.onMessages(msgs, since);
   }
 

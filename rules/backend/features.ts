@@ -148,3 +148,24 @@ export async function detectFeatures(
   const { features, notices } = computeFeatures(iptV, kerV, overrides);
   return { features, iptablesVersion: iptV.join('.'), kernelVersion: kerV.join('.'), problems, notices };
 }
+
+/** detectFeatures, with its problems, notices and result logged as Felix logs them. */
+export async function detectAndLogFeatures(
+  runner: CommandRunner,
+  backend: IptablesBackend,
+  overrides: Readonly<Record<string, string>>,
+  log: {
+    info(msg: string, meta?: Record<string, unknown>): void;
+    warn(msg: string, meta?: Record<string, unknown>): void;
+  },
+): Promise<DetectedFeatures['features']> {
+  const d = await detectFeatures(runner, backend, overrides);
+  for (const p of d.problems) log.warn(p);
+  for (const n of d.notices) log.info(n.message, { flag: n.flag, value: n.value });
+  log.info('Updating detected iptables features', {
+    features: d.features,
+    kernelVersion: d.kernelVersion,
+    iptablesVersion: d.iptablesVersion,
+  });
+  return d.features;
+}

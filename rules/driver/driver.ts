@@ -19,7 +19,7 @@ import { ExecaRunner, netnsPrefix, type CommandRunner } from '../backend/runner.
 import { newCounters, type DataplaneCounters } from '../backend/counters.js';
 import { detectBackend, type IptablesBackend, type IptablesBackendSetting } from '../backend/detect.js';
 import { DataplaneError } from '../backend/errors.js';
-import { detectFeatures } from '../backend/features.js';
+import { detectAndLogFeatures } from '../backend/features.js';
 import { sweepOtherBackend, type OtherBackendResult } from '../backend/other-backend.js';
 import { TableWriter, type TableWriterOptions } from '../iptables/table-writer.js';
 import { prefetchTables } from '../iptables/prefetch.js';
@@ -149,22 +149,20 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
     return new Map(this.lastInputs);
   }
 
-  /** Felix's feature detection for the chosen backend; the compiler source takes the result. */
-  private async detectFeatures(backend: IptablesBackend): Promise<void> {
-    const d = await detectFeatures(this.runner, backend, this.opts.featureOverride ?? {});
-    for (const p of d.problems) this.log.warn(p);
-    for (const n of d.notices) this.log.info(n.message, { flag: n.flag, value: n.value });
-    this.log.info('Updating detected iptables features', {
-      features: d.features,
-      kernelVersion: d.kernelVersion,
-      iptablesVersion: d.iptablesVersion,
-    });
-    this.source.setFeatures?.(d.features);
-  }
-
   /** Detects the backend, builds the writers and starts the refresh timer. */
   async start(): Promise<void> {
     if (this.started) return;
+    await this.prepare();
+    this.begin();
+  }
+
+  /** Whether start() has finished (applies may run). */
+  protected get isStarted(): boolean {
+    return this.started;
+  }
+
+  /** start()'s first part: detection, the other backend's sweep and the writers. Applies nothing. */
+  protected async prepare(): Promise<void> {
     const setting = this.opts.backend ?? 'auto';
     const det =
       this.opts.dryRun && setting === 'auto'
@@ -172,28 +170,45 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
         : await detectBackend(this.runner, setting);
     this.chosenBackend = det.backend;
     this.log.info('iptables backend chosen', { backend: det.backend, reason: det.reason });
-    if (!this.opts.dryRun) await this.detectFeatures(det.backend);
-    // Our chains and hooks in the backend not in use go, as Felix's cleanup-only tables do.
-    if (!this.opts.dryRun) await this.sweepOther(det.backend);
-    const common = {
+    const o = this.opts;
+    const retry = {
+      ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
+      ...(o.retryBaseMs !== undefined ? { retryBaseMs: o.retryBaseMs } : {}),
+    };
+    const dryRun = o.dryRun ?? false;
+    const lock = o.lockWaitSecs !== undefined ? { lockWaitSecs: o.lockWaitSecs } : {};
+    this.writerOpts = {
       backend: det.backend,
       runner: this.runner,
       counters: this.ctrs,
-      ...(this.opts.lockWaitSecs !== undefined ? { lockWaitSecs: this.opts.lockWaitSecs } : {}),
-      ...(this.opts.maxAttempts !== undefined ? { maxAttempts: this.opts.maxAttempts } : {}),
-      ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
-      dryRun: this.opts.dryRun ?? false,
+      ...lock,
+      ...retry,
+      dryRun,
     };
-    this.writerOpts = common;
-    this.ipsets = new IpsetWriter({
+    const sets = {
       runner: this.runner,
       counters: this.ctrs,
       families: this.families,
-      dryRun: this.opts.dryRun ?? false,
       maxElem: this.maxIpsetSize,
-      ...(this.opts.maxAttempts !== undefined ? { maxAttempts: this.opts.maxAttempts } : {}),
-      ...(this.opts.retryBaseMs !== undefined ? { retryBaseMs: this.opts.retryBaseMs } : {}),
-    });
+    };
+    this.ipsets = new IpsetWriter({ ...sets, dryRun, ...retry });
+    if (this.opts.dryRun) return;
+    // Three independent reads side by side (each is a child or two on the way to the first apply):
+    // the features of the chosen backend; our chains and hooks in the backend not in use, which go as
+    // Felix's cleanup-only tables do; and the kernel's IP sets, which the first apply plans against
+    // (a failed read is read again, and reported, by that apply).
+    await Promise.all([
+      // Felix's feature detection for the chosen backend; the compiler source takes the result.
+      detectAndLogFeatures(this.runner, det.backend, o.featureOverride ?? {}, this.log).then((f) =>
+        this.source.setFeatures?.(f),
+      ),
+      this.sweepOther(det.backend),
+      this.ipsets.prefetch().catch(() => undefined),
+    ]);
+  }
+
+  /** start()'s second part: from here applies run (the first at once when in sync). */
+  protected begin(): void {
     this.started = true;
     const refresh = this.opts.refreshIntervalMs ?? 90_000;
     if (refresh > 0) {

@@ -53,12 +53,17 @@ export interface InterfaceMonitorOptions {
 
 /** One reading: `ip -j link show` and the local-table `local` routes of both families. */
 export async function readHostInterfaces(runner: CommandRunner): Promise<HostInterfaces> {
-  const links = await runner.run('ip', ['-j', 'link', 'show']);
+  // The three reads side by side (at start they are on the way to the first apply).
+  const [links, ...routes] = await Promise.all([
+    runner.run('ip', ['-j', 'link', 'show']),
+    ...['-4', '-6'].map((fam) =>
+      runner.run('ip', ['-j', fam, 'route', 'show', 'table', 'local', 'type', 'local']),
+    ),
+  ]);
   if (links.exitCode !== 0)
     throw new Error(`ip -j link show: exit ${links.exitCode}: ${links.stderr.trim()}`);
   const addrs = new Map<string, string[]>();
-  for (const fam of ['-4', '-6']) {
-    const r = await runner.run('ip', ['-j', fam, 'route', 'show', 'table', 'local', 'type', 'local']);
+  for (const r of routes) {
     // IPv6 may be disabled in the kernel: that family has no addresses then.
     if (r.exitCode !== 0) continue;
     for (const [dev, list] of parseLocalRoutes(r.stdout))

@@ -1,7 +1,7 @@
 // The DataplaneDriver plus the node's interfaces (issue 13 item 4): an interface monitor
 // (iface-monitor.ts) in the namespace the driver programs, whose readings become the compiler's
 // DataplaneState.hostInterfaces (the this-host set, kube-ipvs0 switching kube-proxy IPVS support).
-// The first reading is taken before the driver starts, so the first apply has it (Felix's first
+// The first reading is taken before the driver's first apply, so that apply has it (Felix's first
 // apply waits for its interface monitor too: felix/dataplane/linux/int_dataplane.go). A reading is
 // applied only when it changes this-host or the IPVS mode; kube-ipvs0 appearing or going is applied
 // live, where Felix restarts (int_dataplane.go checkIPVSConfigOnStateUpdate) to the same end state.
@@ -21,10 +21,22 @@ export class InterfaceAwareDriver extends DataplaneDriver {
     super(ifaceOpts);
   }
 
-  /** The monitor's first reading (none in a dry run), then the driver's start. */
+  /**
+   * The monitor's first reading (none in a dry run) and the driver's detection side by side: they
+   * run different commands and neither needs the other. The first apply waits for both.
+   */
   override async start(): Promise<void> {
-    this.monitor ??= await startHostMonitor(this.ifaceOpts, this.runner, this.log, this);
-    await super.start();
+    if (this.isStarted) return;
+    const [mon, prep] = await Promise.allSettled([
+      this.monitor
+        ? Promise.resolve(this.monitor)
+        : startHostMonitor(this.ifaceOpts, this.runner, this.log, this),
+      this.prepare(),
+    ]);
+    if (mon.status === 'fulfilled') this.monitor = mon.value;
+    if (mon.status === 'rejected') throw mon.reason;
+    if (prep.status === 'rejected') throw prep.reason;
+    this.begin();
   }
 
   override async stop(): Promise<void> {
