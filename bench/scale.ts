@@ -420,22 +420,34 @@ async function inner(a: Args): Promise<void> {
 
 // ---- outer: namespaces, the inner run, the raw replay ----
 
-async function replay(backend: IptablesBackend, dump: string): Promise<number> {
-  const times: number[] = [];
+/** The raw replay's total and its three steps, each the median of 3 fresh namespaces. */
+interface RawTimes {
+  total: number;
+  ipsets: number;
+  v4: number;
+  v6: number;
+}
+
+async function replay(backend: IptablesBackend, dump: string): Promise<RawTimes> {
+  const runs: RawTimes[] = [];
   for (let i = 0; i < 3; i++) {
     const ns = await netns('ftsscale', `${backend}-raw${i}`);
     try {
       const read = (k: string) => readFileSync(join(dump, `${k}.save`), 'utf8');
       const t = performance.now();
       await run(ns, 'ipset', ['restore'], read('ipsets'));
+      const t1 = performance.now();
       await run(ns, binariesFor(backend, 4).restore, [], read('v4'));
+      const t2 = performance.now();
       await run(ns, binariesFor(backend, 6).restore, [], read('v6'));
-      times.push(performance.now() - t);
+      const t3 = performance.now();
+      runs.push({ total: t3 - t, ipsets: t1 - t, v4: t2 - t1, v6: t3 - t2 });
     } finally {
       await delNetns(ns);
     }
   }
-  return median(times);
+  const m = (k: keyof RawTimes) => Math.round(median(runs.map((r) => r[k])));
+  return { total: median(runs.map((r) => r.total)), ipsets: m('ipsets'), v4: m('v4'), v6: m('v6') };
 }
 
 /**
@@ -507,7 +519,8 @@ async function outer(a: Args): Promise<void> {
         { stderr: 'inherit' },
       );
       const row = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-      const rawMs = await replay(backend, dump);
+      const raw = await replay(backend, dump);
+      const rawMs = raw.total;
       const changeFloorMs = await changeFloor(backend, dump, 'chg');
       const epFloorMs = await changeFloor(backend, dump, 'ep');
       const readyMs = row.readyMs as number;
@@ -516,6 +529,7 @@ async function outer(a: Args): Promise<void> {
       const ep = row.endpointAdd as { ms: number };
       Object.assign(row, {
         rawRestoreMs: Math.round(rawMs),
+        rawPartsMs: { ipsets: raw.ipsets, v4: raw.v4, v6: raw.v6 },
         readyRatio: +(readyMs / rawMs).toFixed(2),
         policyChangeRatio: +(pc.ms / floorMs).toFixed(2),
         changeFloorMs: Math.round(changeFloorMs),
