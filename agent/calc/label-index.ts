@@ -157,7 +157,7 @@ export class LabelIndex {
 
   /** Effective labels (own, then inherited in profile order, felix/labelindex/label_inheritance_index.go). */
   labelsOf(id: string): Labels | undefined {
-    if (this.pending.size > 0) this.evaluatePending();
+    this.evaluatePending();
     const n = this.ids.get(id);
     if (n === undefined) return undefined;
     const kv = this.effective(n);
@@ -167,7 +167,7 @@ export class LabelIndex {
   }
 
   matchesOfSelector(selId: string): ReadonlySet<string> {
-    if (this.pending.size > 0) this.evaluatePending();
+    this.evaluatePending();
     const rec = this.sels.get(selId);
     const out = new Set<string>();
     if (rec) for (const n of rec.matches) out.add(this.names[n] as string);
@@ -175,7 +175,7 @@ export class LabelIndex {
   }
 
   matchesOfItem(itemId: string): ReadonlySet<string> {
-    if (this.pending.size > 0) this.evaluatePending();
+    this.evaluatePending();
     const n = this.ids.get(itemId);
     const out = new Set<string>();
     if (n !== undefined) for (const s of this.matchingSelectors(n, this.effective(n))) out.add(s.id);
@@ -267,7 +267,7 @@ export class LabelIndex {
   }
 
   updateItem(id: string, own: Labels, parents: readonly string[]): void {
-    if (this.pending.size > 0) this.evaluatePending();
+    this.evaluatePending();
     let n = this.ids.get(id);
     const ownKV = flatten(own);
     const oldOwn = n === undefined ? undefined : (this.own[n] as LabelSet);
@@ -297,7 +297,7 @@ export class LabelIndex {
   }
 
   deleteItem(id: string): void {
-    if (this.pending.size > 0) this.evaluatePending();
+    this.evaluatePending();
     const n = this.ids.get(id);
     if (n === undefined) return;
     const kv = this.effective(n);
@@ -316,7 +316,7 @@ export class LabelIndex {
 
   /** Profile labels (labelsToApply); undefined = the profile is gone. */
   updateParent(name: string, labels: Labels | undefined): void {
-    if (this.pending.size > 0) this.evaluatePending();
+    this.evaluatePending();
     let pr = this.parents.get(name);
     if (!pr) {
       if (labels === undefined) return;

@@ -192,7 +192,7 @@ export class DataplaneDriver extends EventEmitter<DriverEvents> {
       maxElem: this.maxIpsetSize,
     };
     this.ipsets = new IpsetWriter({ ...sets, dryRun, ...retry });
-    if (this.opts.dryRun) return;
+    if (dryRun) return;
     // Three independent reads side by side (each is a child or two on the way to the first apply):
     // the features of the chosen backend; our chains and hooks in the backend not in use, which go as
     // Felix's cleanup-only tables do; and the kernel's IP sets, which the first apply plans against

@@ -5,13 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { PassThrough } from 'node:stream';
-import { DataplaneRunner } from '../../../../agent/daemon/dataplane.js';
+import { dataplaneRunner } from './dataplane-runner.js';
 import type { DriverLike } from '../../../../agent/daemon/deps.js';
-import { newStatus } from '../../../../agent/daemon/status.js';
 import { loadConfig } from '../../../../agent/config/index.js';
-import { createLogger } from '../../../../agent/log/index.js';
-import { AgentMetrics } from '../../../../agent/metrics/index.js';
 import { newCounters } from '../../../../rules/backend/counters.js';
 import type { ToDataplane } from '../../../../rules/dataplane-api/types.js';
 
@@ -54,30 +50,10 @@ const IN_SYNC: ToDataplane = { kind: 'inSync' };
 function rig() {
   const drivers: GatedDriver[] = [];
   const loaded = loadConfig({ env: {}, readFile: () => '' });
-  const runner = new DataplaneRunner({
-    deps: {
-      makeSyncer: () => {
-        throw new Error('unused');
-      },
-      makeCalc: () => {
-        throw new Error('unused');
-      },
-      makeDataplane: () => {
-        const d = new GatedDriver();
-        drivers.push(d);
-        return { driver: d };
-      },
-    },
-    logger: createLogger({ severity: 'NONE', stream: new PassThrough() }),
-    status: newStatus(0),
-    metrics: new AgentMetrics({
-      hostname: 'h',
-      now: () => 0,
-      calc: () => undefined,
-      dataplane: () => undefined,
-    }),
-    now: () => 0,
-    changed: () => {},
+  const runner = dataplaneRunner(() => {
+    const d = new GatedDriver();
+    drivers.push(d);
+    return { driver: d };
   });
   return { runner, drivers, cfg: loaded.config };
 }

@@ -7,13 +7,9 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { DataplaneRunner } from '../../../../agent/daemon/dataplane.js';
+import { dataplaneRunner } from '../daemon/dataplane-runner.js';
 import type { ApplyInfo, DriverLike } from '../../../../agent/daemon/deps.js';
-import { newStatus } from '../../../../agent/daemon/status.js';
 import { loadConfig } from '../../../../agent/config/index.js';
-import { createLogger } from '../../../../agent/log/index.js';
-import { AgentMetrics } from '../../../../agent/metrics/index.js';
 import { newCounters } from '../../../../rules/backend/counters.js';
 import type { ToDataplane } from '../../../../rules/dataplane-api/types.js';
 import { cniStatusFilename, waitForEndpointReady } from './cni-wait.js';
@@ -43,28 +39,7 @@ const noFile = (): string => {
 function rig(prefix: string, dryRun = false) {
   const driver = new StepDriver();
   const loaded = loadConfig({ env: { FELIX_ENDPOINTSTATUSPATHPREFIX: prefix }, readFile: noFile });
-  const logger = createLogger({ severity: 'WARNING', stream: new PassThrough() });
-  const runner = new DataplaneRunner({
-    deps: {
-      makeSyncer: () => {
-        throw new Error('unused');
-      },
-      makeCalc: () => {
-        throw new Error('unused');
-      },
-      makeDataplane: () => ({ driver, dryRun }),
-    },
-    logger,
-    status: newStatus(0),
-    metrics: new AgentMetrics({
-      hostname: 'h',
-      now: () => 0,
-      calc: () => undefined,
-      dataplane: () => undefined,
-    }),
-    now: () => 0,
-    changed: () => {},
-  });
+  const runner = dataplaneRunner(() => ({ driver, dryRun }));
   return { driver, runner, cfg: loaded.config };
 }
 
